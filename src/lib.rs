@@ -1,0 +1,24 @@
+//! Maestro: one crate, two halves. The server (`ssr`) owns the store, the REST API and the
+//! event hub; the browser (`hydrate`) hydrates the server-rendered UI and keeps its caches
+//! current from the event stream. `model` is shared by both.
+
+pub mod api;
+pub mod model;
+pub mod ui;
+
+#[cfg(feature = "ssr")]
+pub mod server;
+#[cfg(feature = "ssr")]
+pub mod store;
+
+/// Browser entry point: hydrate the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(ui::App);
+    // Tests (and people) can tell an interactive page from a merely painted one.
+    if let Some(body) = leptos::prelude::document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
+}

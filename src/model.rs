@@ -1,0 +1,424 @@
+//! Types shared by the server, the browser client and the CLI: the entities of SPEC §1,
+//! the request bodies of SPEC §2 and the one event type of SPEC §3.
+//!
+//! Everything here compiles for both sides, so the wire format is defined exactly once.
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+
+/// Epoch milliseconds: every time on the wire is one of these (SPEC §1).
+pub type Millis = i64;
+
+/// A group of tasks with a directory their terminals start in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    /// 1–200 chars after trimming.
+    pub name: String,
+    /// Absolute directory the project's terminals start in; `None` means the user's home.
+    pub base_path: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// Where a task stands; `completed` also stamps `completedAt`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    #[default]
+    Pending,
+    InProgress,
+    Completed,
+    Blocked,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] = [Self::Pending, Self::InProgress, Self::Completed, Self::Blocked];
+
+    /// The wire name, also used in query strings and the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// How urgent a task is; `medium` unless said otherwise.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Self::Low, Self::Medium, Self::High];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+}
+
+/// A subtask is a checklist item: either still to do or done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SubtaskStatus {
+    #[default]
+    Pending,
+    Completed,
+}
+
+/// A checklist item inside a task; changing one changes (and versions) its task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subtask {
+    pub id: String,
+    pub task_id: String,
+    pub title: String,
+    pub status: SubtaskStatus,
+    pub created_at: Millis,
+    pub completed_at: Option<Millis>,
+}
+
+/// A unit of work inside a project, worked on by any number of sessions.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: String,
+    pub project_id: String,
+    pub title: String,
+    pub description: String,
+    /// The text handed to an agent that works on the task.
+    pub prompt: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    /// Maintained by the server only: the other half of the session↔task link.
+    pub session_ids: Vec<String>,
+    /// Always `session_ids.len()`; kept on the wire because clients render it directly.
+    pub session_count: usize,
+    pub subtasks: Vec<Subtask>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub completed_at: Option<Millis>,
+    /// +1 on every change, so caches can drop stale copies.
+    pub version: u64,
+}
+
+/// Whether the agent in a session is still at work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    #[default]
+    Running,
+    Completed,
+    Failed,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 3] = [Self::Running, Self::Completed, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A terminal where an agent works, linked to any number of tasks of one project.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub project_id: String,
+    /// Maintained by the server only: the other half of the session↔task link.
+    pub task_ids: Vec<String>,
+    pub name: String,
+    pub agent_id: Option<String>,
+    /// `MAESTRO_*` variables the session's terminal starts with; recomputed on every change.
+    pub env: BTreeMap<String, String>,
+    pub status: SessionStatus,
+    pub started_at: Millis,
+    pub last_activity: Millis,
+    pub completed_at: Option<Millis>,
+    pub version: u64,
+}
+
+// ---------------------------------------------------------------------------------------
+// Request bodies. Unknown fields are refused (SPEC §2: "never silently dropped"), and a
+// field that may be left out may not be sent as `null` unless null means something.
+// ---------------------------------------------------------------------------------------
+
+/// Deserialises a field that, when present, must hold a real value (not `null`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Deserialises a field where `null` is meaningful ("clear it"): absent → `None`,
+/// `null` → `Some(None)`, a value → `Some(Some(v))`.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Body of `POST /api/projects`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewProject {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<String>,
+}
+
+/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub base_path: Option<Option<String>>,
+}
+
+/// Body of `POST /api/tasks`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTask {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub project_id: String,
+    pub title: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub status: Option<TaskStatus>,
+}
+
+/// Body of `PATCH /api/tasks/:id`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub status: Option<TaskStatus>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+}
+
+/// Body of `POST /api/tasks/:id/subtasks`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSubtask {
+    pub title: String,
+}
+
+/// Body of `PATCH /api/tasks/:id/subtasks/:sid`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubtaskPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub status: Option<SubtaskStatus>,
+}
+
+/// Body of `POST /api/sessions`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSession {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub project_id: String,
+    #[serde(default)]
+    pub task_ids: Vec<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+}
+
+/// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub status: Option<SessionStatus>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<Option<String>>,
+}
+
+// ---------------------------------------------------------------------------------------
+// Events (SPEC §3). The same type is written to the durable log, fanned out by the hub and
+// applied by the browser's caches.
+// ---------------------------------------------------------------------------------------
+
+/// Payload of a `*:deleted` event: only the id survives.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Deleted {
+    pub id: String,
+}
+
+/// Payload of the four link events: which session and which task.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Link {
+    pub session_id: String,
+    pub task_id: String,
+}
+
+/// What happened. Created/updated events carry the whole entity, so applying the log in
+/// order rebuilds every entity exactly; link events are for listeners that care only
+/// about the link.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data")]
+pub enum EventData {
+    #[serde(rename = "project:created")]
+    ProjectCreated(Project),
+    #[serde(rename = "project:updated")]
+    ProjectUpdated(Project),
+    #[serde(rename = "project:deleted")]
+    ProjectDeleted(Deleted),
+    #[serde(rename = "task:created")]
+    TaskCreated(Task),
+    #[serde(rename = "task:updated")]
+    TaskUpdated(Task),
+    #[serde(rename = "task:deleted")]
+    TaskDeleted(Deleted),
+    #[serde(rename = "session:created")]
+    SessionCreated(Session),
+    #[serde(rename = "session:updated")]
+    SessionUpdated(Session),
+    #[serde(rename = "session:deleted")]
+    SessionDeleted(Deleted),
+    #[serde(rename = "session:task_added")]
+    SessionTaskAdded(Link),
+    #[serde(rename = "session:task_removed")]
+    SessionTaskRemoved(Link),
+    #[serde(rename = "task:session_added")]
+    TaskSessionAdded(Link),
+    #[serde(rename = "task:session_removed")]
+    TaskSessionRemoved(Link),
+}
+
+impl EventData {
+    /// The wire name (`task:updated`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::ProjectCreated(_) => "project:created",
+            Self::ProjectUpdated(_) => "project:updated",
+            Self::ProjectDeleted(_) => "project:deleted",
+            Self::TaskCreated(_) => "task:created",
+            Self::TaskUpdated(_) => "task:updated",
+            Self::TaskDeleted(_) => "task:deleted",
+            Self::SessionCreated(_) => "session:created",
+            Self::SessionUpdated(_) => "session:updated",
+            Self::SessionDeleted(_) => "session:deleted",
+            Self::SessionTaskAdded(_) => "session:task_added",
+            Self::SessionTaskRemoved(_) => "session:task_removed",
+            Self::TaskSessionAdded(_) => "task:session_added",
+            Self::TaskSessionRemoved(_) => "task:session_removed",
+        }
+    }
+}
+
+/// One committed event with its place in the global order.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+pub struct Event {
+    /// Global, gap-free, never reused: clients resume from the last one they applied.
+    pub seq: u64,
+    #[serde(flatten)]
+    pub data: EventData,
+    pub timestamp: Millis,
+}
+
+impl Serialize for Event {
+    /// Adds `type` (a copy of `event`) that the original clients read.
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Wire<'a> {
+            seq: u64,
+            #[serde(flatten)]
+            data: &'a EventData,
+            #[serde(rename = "type")]
+            kind: &'static str,
+            timestamp: Millis,
+        }
+        Wire { seq: self.seq, data: &self.data, kind: self.data.name(), timestamp: self.timestamp }
+            .serialize(s)
+    }
+}
+
+/// `GET /api/health`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Health {
+    pub status: String,
+    /// The last committed `seq`.
+    pub seq: u64,
+    pub uptime_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_wire_format_has_event_type_and_data() {
+        let e = Event {
+            seq: 42,
+            data: EventData::TaskDeleted(Deleted { id: "task_1".into() }),
+            timestamp: 1_700_000_000_000,
+        };
+        let v: serde_json::Value = serde_json::to_value(&e).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"seq": 42, "event": "task:deleted", "type": "task:deleted",
+                "data": {"id": "task_1"}, "timestamp": 1_700_000_000_000i64})
+        );
+        let back: Event = serde_json::from_value(v).unwrap();
+        assert_eq!(back, e);
+    }
+
+    #[test]
+    fn patches_refuse_unknown_fields_and_meaningless_nulls() {
+        assert!(serde_json::from_str::<TaskPatch>(r#"{"titel":"x"}"#).is_err());
+        assert!(serde_json::from_str::<TaskPatch>(r#"{"title":null}"#).is_err());
+        let p: ProjectPatch = serde_json::from_str(r#"{"basePath":null}"#).unwrap();
+        assert_eq!(p.base_path, Some(None));
+        let p: ProjectPatch = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!(p.base_path, None);
+    }
+}

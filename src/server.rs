@@ -1,0 +1,99 @@
+//! The HTTP server: one [`app`] that builds the whole router, and [`serve`] that runs it
+//! until Ctrl-C or SIGTERM.
+
+use crate::store::{Store, StoreConfig};
+use crate::ui::{shell, App};
+use axum::extract::FromRef;
+use axum::Router;
+use leptos::prelude::LeptosOptions;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use tower_http::trace::TraceLayer;
+
+/// What every handler and server function can reach.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub store: Store,
+    pub leptos_options: LeptosOptions,
+}
+
+/// How to run the server.
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub addr: SocketAddr,
+    /// Where the database file lives; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// The built site (wasm, js, css), as cargo-leptos lays it out.
+    pub site_root: String,
+}
+
+/// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
+/// from what our `Cargo.toml` metadata says (so plain `cargo run`/`cargo test` work too).
+pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
+    LeptosOptions::builder()
+        .output_name(var("LEPTOS_OUTPUT_NAME", "maestro"))
+        .site_root(site_root.to_string())
+        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
+        .site_addr(addr)
+        .reload_port(var("LEPTOS_RELOAD_PORT", "3001").parse().unwrap_or(3001))
+        .build()
+}
+
+/// The whole application: REST API, server functions, pages and static files.
+pub fn app(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    Router::new()
+        .nest("/api", crate::api::rest::router())
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Opens the store, serves until a shutdown signal, then lets in-flight requests finish
+/// and the store flush before returning.
+pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
+    let path = config.data_dir.as_ref().map(|d| d.join("maestro.db"));
+    let store = Store::open(StoreConfig {
+        path: path.clone(),
+        api_url: format!("http://{}/api", config.addr),
+        retain_events: 100_000,
+    })?;
+    match &path {
+        Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
+        None => tracing::warn!("store is in memory: nothing survives a restart"),
+    }
+    let state = AppState { store, leptos_options: leptos_options(config.addr, &config.site_root) };
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    tracing::info!("shut down cleanly");
+    Ok(())
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutdown signal received");
+}

@@ -1,0 +1,194 @@
+//! Persistence: one SQLite file (WAL, `synchronous=FULL`) holding the current entities as
+//! JSON rows, the retained event log and the idempotency keys. Only the store's writer
+//! thread touches it, so there is never a "database is locked" between our own writers.
+
+use super::state::State;
+use super::StoreError;
+use crate::model::{EventData, Project, Session, Task};
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::path::Path;
+
+/// Versioned schema: entry `i` moves a file from `user_version = i` to `i + 1`. Append
+/// only, so that a later release can open any older file.
+const MIGRATIONS: &[&str] = &[r#"
+    CREATE TABLE projects (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE tasks    (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE events   (seq INTEGER PRIMARY KEY, data TEXT NOT NULL);
+    CREATE TABLE meta     (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE idempotency (
+        key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
+        outcome TEXT NOT NULL, created_at INTEGER NOT NULL);
+"#];
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Storage(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for StoreError {
+    fn from(e: serde_json::Error) -> Self {
+        StoreError::Storage(format!("corrupt record: {e}"))
+    }
+}
+
+/// What is durable at start-up.
+pub struct Loaded {
+    pub state: State,
+    /// The last `seq` ever handed out (kept in `meta`, so pruning the log never reuses one).
+    pub last_seq: u64,
+    /// The oldest `seq` still in the log (`last_seq + 1` when the log is empty).
+    pub first_retained: u64,
+}
+
+/// Opens (creating if needed) and migrates the database. `None` is a private in-memory
+/// database for tests.
+pub fn open(path: Option<&Path>) -> Result<Connection, StoreError> {
+    let mut conn = match path {
+        Some(p) => {
+            if let Some(dir) = p.parent() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Storage(format!("cannot create {}: {e}", dir.display()))
+                })?;
+            }
+            Connection::open(p)?
+        }
+        None => Connection::open_in_memory()?,
+    };
+    // FULL: a commit returns only once the WAL is fsynced. EXCLUSIVE: a second Maestro
+    // on the same file fails at once instead of corrupting our in-memory view.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA locking_mode = EXCLUSIVE;",
+    )?;
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| match path {
+        Some(p) => StoreError::Storage(format!(
+            "cannot lock {} (is another Maestro server using this data directory?): {e}",
+            p.display()
+        )),
+        None => e.into(),
+    })?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let version: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Storage(format!(
+            "the data file has schema version {version}, newer than this Maestro knows ({}); upgrade Maestro",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+pub fn load(conn: &Connection) -> Result<Loaded, StoreError> {
+    let mut state = State::default();
+    for row in rows::<Project>(conn, "SELECT data FROM projects")? {
+        state.projects.insert(row.id.clone(), row);
+    }
+    for row in rows::<Task>(conn, "SELECT data FROM tasks")? {
+        state.tasks.insert(row.id.clone(), row);
+    }
+    for row in rows::<Session>(conn, "SELECT data FROM sessions")? {
+        state.sessions.insert(row.id.clone(), row);
+    }
+    let meta_seq: Option<u64> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get(0))
+        .optional()?;
+    let (min, max): (Option<u64>, Option<u64>) =
+        conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let last_seq = meta_seq.unwrap_or(0).max(max.unwrap_or(0));
+    Ok(Loaded { state, last_seq, first_retained: min.unwrap_or(last_seq + 1) })
+}
+
+fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
+    let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
+    texts.map(|t| Ok(serde_json::from_str(&t?)?)).collect()
+}
+
+/// Writes one event: the log row, and the entity row it creates, replaces or removes.
+pub fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO events (seq, data) VALUES (?1, ?2)")?.execute(params![seq, json])?;
+    let (table, id, data) = match e {
+        EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => {
+            ("projects", &p.id, Some(serde_json::to_string(p)?))
+        }
+        EventData::TaskCreated(t) | EventData::TaskUpdated(t) => {
+            ("tasks", &t.id, Some(serde_json::to_string(t)?))
+        }
+        EventData::SessionCreated(s) | EventData::SessionUpdated(s) => {
+            ("sessions", &s.id, Some(serde_json::to_string(s)?))
+        }
+        EventData::ProjectDeleted(d) => ("projects", &d.id, None),
+        EventData::TaskDeleted(d) => ("tasks", &d.id, None),
+        EventData::SessionDeleted(d) => ("sessions", &d.id, None),
+        _ => return Ok(()),
+    };
+    match data {
+        Some(data) => tx
+            .prepare_cached(&format!(
+                "INSERT INTO {table} (id, data) VALUES (?1, ?2) ON CONFLICT(id) DO UPDATE SET data = excluded.data"
+            ))?
+            .execute(params![id, data])?,
+        None => tx.prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?.execute([id])?,
+    };
+    Ok(())
+}
+
+pub fn set_last_seq(tx: &Transaction<'_>, seq: u64) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO meta (key, value) VALUES ('last_seq', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    )?
+    .execute([seq])?;
+    Ok(())
+}
+
+/// Drops log entries up to and including `upto`.
+pub fn prune_events(tx: &Transaction<'_>, upto: u64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?.execute([upto])?;
+    Ok(())
+}
+
+/// Events after `since`, oldest first, as stored JSON.
+pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+    let rows = stmt.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// A previously recorded idempotent request: its fingerprint and outcome JSON.
+pub fn idempotency_get(tx: &Transaction<'_>, key: &str) -> Result<Option<(String, String)>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT fingerprint, outcome FROM idempotency WHERE key = ?1")?
+        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?)
+}
+
+pub fn idempotency_put(
+    tx: &Transaction<'_>,
+    key: &str,
+    fingerprint: &str,
+    outcome: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    tx.prepare_cached(
+        "INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?
+    .execute(params![key, fingerprint, outcome, now])?;
+    Ok(())
+}
+
+/// Forgets idempotency keys recorded before `before` (clients retry within minutes).
+pub fn idempotency_prune(tx: &Transaction<'_>, before: i64) -> Result<(), StoreError> {
+    tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?.execute([before])?;
+    Ok(())
+}

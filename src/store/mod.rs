@@ -1,0 +1,399 @@
+//! The store: the only writer of Maestro's state. No HTTP here.
+//!
+//! One writer thread owns the database. Mutations queue up as [`Command`]s; the thread
+//! takes whatever is queued (group commit), plans and applies each command in turn, writes
+//! state and events in one transaction, waits for it to be durable, and only then publishes
+//! the events and answers the callers. Reads come from an in-memory copy of the committed
+//! state and never wait for a disk.
+
+mod db;
+pub mod state;
+
+use crate::model::*;
+use serde::{Deserialize, Serialize};
+use state::{Ctx, State};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use tokio::sync::{broadcast, mpsc, oneshot};
+
+/// Why the store refused or failed. The API maps each to a status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Bad input (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// A record named by the request does not exist (404).
+    #[error("{0}")]
+    NotFound(String),
+    /// The request contradicts the current state (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// An `Idempotency-Key` was reused for a different request (422).
+    #[error("{0}")]
+    KeyReused(String),
+    /// `since` is older than the retained log (410): the client must refetch.
+    #[error("events after seq {since} are no longer retained (oldest kept is {oldest})")]
+    Gone { since: u64, oldest: u64 },
+    /// The disk failed us; nothing was acknowledged.
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// The store is shutting down.
+    #[error("the store is shutting down")]
+    Closed,
+}
+
+/// Every mutation the store knows. The REST API, the server functions and the terminals
+/// all send these, so each mutation has exactly one code path.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Command {
+    CreateProject(NewProject),
+    UpdateProject(String, ProjectPatch),
+    DeleteProject(String),
+    CreateTask(NewTask),
+    UpdateTask(String, TaskPatch),
+    DeleteTask(String),
+    AddSubtask(String, NewSubtask),
+    UpdateSubtask(String, String, SubtaskPatch),
+    DeleteSubtask(String, String),
+    CreateSession(NewSession),
+    UpdateSession(String, SessionPatch),
+    DeleteSession(String),
+    LinkTask { session_id: String, task_id: String },
+    UnlinkTask { session_id: String, task_id: String },
+}
+
+/// What a successful mutation returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Outcome {
+    Project(Project),
+    Task(Task),
+    Session(Session),
+    Deleted,
+}
+
+/// An `Idempotency-Key` and what the request it came with looked like, so that the same
+/// key with a different request is told apart from a retry.
+#[derive(Clone, Debug)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub fingerprint: String,
+}
+
+/// A committed event and its JSON, serialised once and shared by every listener.
+#[derive(Clone, Debug)]
+pub struct LoggedEvent {
+    pub event: Event,
+    pub json: Arc<str>,
+}
+
+/// How to open the store.
+#[derive(Clone, Debug)]
+pub struct StoreConfig {
+    /// The database file; `None` keeps everything in memory (tests).
+    pub path: Option<PathBuf>,
+    /// Handed to sessions as `MAESTRO_API_URL`.
+    pub api_url: String,
+    /// How many events the log keeps for clients that resume.
+    pub retain_events: u64,
+}
+
+impl StoreConfig {
+    /// An in-memory store, for tests.
+    pub fn memory() -> Self {
+        StoreConfig { path: None, api_url: "http://127.0.0.1:3000/api".into(), retain_events: 100_000 }
+    }
+}
+
+/// How many events the bus buffers for a slow listener before it counts as lagging.
+pub const BUS_CAPACITY: usize = 16_384;
+/// The most commands committed in one transaction.
+const BATCH_MAX: usize = 512;
+
+enum Job {
+    Mutate {
+        cmd: Command,
+        key: Option<IdempotencyKey>,
+        reply: oneshot::Sender<Result<Outcome, StoreError>>,
+    },
+    ReadEvents {
+        since: u64,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>>,
+    },
+}
+
+/// A cheap, cloneable handle to the store.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    jobs: Option<mpsc::Sender<Job>>,
+    writer: Mutex<Option<std::thread::JoinHandle<()>>>,
+    /// The committed state, for readers.
+    state: Arc<RwLock<State>>,
+    bus: broadcast::Sender<Arc<LoggedEvent>>,
+    last_seq: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl Drop for Inner {
+    /// Closing the queue lets the writer finish what is queued and close the file.
+    fn drop(&mut self) {
+        self.jobs.take();
+        if let Some(h) = self.writer.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Store {
+    /// Opens the database, loads the committed state and starts the writer thread.
+    pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
+        let conn = db::open(config.path.as_deref())?;
+        let loaded = db::load(&conn)?;
+        let state = Arc::new(RwLock::new(loaded.state.clone()));
+        let (bus, _) = broadcast::channel(BUS_CAPACITY);
+        let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
+        let (tx, rx) = mpsc::channel(4096);
+        let writer = Writer {
+            conn,
+            work: loaded.state,
+            shared: state.clone(),
+            bus: bus.clone(),
+            last_seq: last_seq.clone(),
+            first_retained: loaded.first_retained,
+            config,
+        };
+        let handle = std::thread::Builder::new()
+            .name("maestro-store".into())
+            .spawn(move || writer.run(rx))
+            .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                jobs: Some(tx),
+                writer: Mutex::new(Some(handle)),
+                state,
+                bus,
+                last_seq,
+                started: Instant::now(),
+            }),
+        })
+    }
+
+    /// Runs one mutation; returns once it is durable and its events are published.
+    pub async fn execute(&self, cmd: Command, key: Option<IdempotencyKey>) -> Result<Outcome, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::Mutate { cmd, key, reply }).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    /// Retained events after `since`, oldest first, at most `limit`; `Gone` when the log no
+    /// longer reaches back that far.
+    pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::ReadEvents { since, limit, reply }).await?;
+        rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    async fn send(&self, job: Job) -> Result<(), StoreError> {
+        let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
+        jobs.send(job).await.map_err(|_| StoreError::Closed)
+    }
+
+    /// Reads the committed state.
+    pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
+        f(&self.inner.state.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// Every event committed from now on, in `seq` order. A receiver that falls more than
+    /// [`BUS_CAPACITY`] events behind gets `Lagged` and must resume from the log.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<LoggedEvent>> {
+        self.inner.bus.subscribe()
+    }
+
+    /// The last committed `seq`.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.last_seq.load(Ordering::Acquire)
+    }
+
+    pub fn health(&self) -> Health {
+        Health {
+            status: "ok".into(),
+            seq: self.last_seq(),
+            uptime_ms: self.inner.started.elapsed().as_millis() as u64,
+        }
+    }
+}
+
+/// Wall-clock epoch milliseconds.
+pub fn now_millis() -> Millis {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+fn new_id(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
+}
+
+/// The writer thread's own state.
+struct Writer {
+    conn: rusqlite::Connection,
+    /// The state including the transaction in progress; `shared` catches up on commit.
+    work: State,
+    shared: Arc<RwLock<State>>,
+    bus: broadcast::Sender<Arc<LoggedEvent>>,
+    last_seq: Arc<AtomicU64>,
+    first_retained: u64,
+    config: StoreConfig,
+}
+
+type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
+
+impl Writer {
+    fn run(mut self, mut rx: mpsc::Receiver<Job>) {
+        let mut commits: u64 = 0;
+        while let Some(first) = rx.blocking_recv() {
+            let mut mutations = Vec::new();
+            let mut reads = Vec::new();
+            let mut next = Some(first);
+            while let Some(job) = next.take() {
+                match job {
+                    Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
+                    Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
+                }
+                if mutations.len() < BATCH_MAX {
+                    next = rx.try_recv().ok();
+                }
+            }
+            if !mutations.is_empty() {
+                commits += 1;
+                self.commit_batch(mutations, commits % 1024 == 0);
+            }
+            for (since, limit, reply) in reads {
+                let _ = reply.send(self.read_events(since, limit));
+            }
+        }
+        tracing::debug!("store writer stopped");
+    }
+
+    /// Plans, writes and commits a batch; answers every caller after the commit.
+    fn commit_batch(&mut self, batch: Vec<(Command, Option<IdempotencyKey>, Reply)>, housekeeping: bool) {
+        let now = now_millis();
+        let mut logged: Vec<Arc<LoggedEvent>> = Vec::new();
+        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
+        let mut seq = self.last_seq.load(Ordering::Acquire);
+        let result = (|| -> Result<(), StoreError> {
+            let tx = self.conn.transaction()?;
+            let mut fatal = None;
+            for (cmd, key, reply) in batch {
+                let r = match &fatal {
+                    Some(e) => Err(StoreError::clone(e)),
+                    None => apply_one(&tx, &mut self.work, &self.config, &cmd, key.as_ref(), now, &mut seq, &mut logged),
+                };
+                if let Err(e @ StoreError::Storage(_)) = &r {
+                    fatal = Some(e.clone());
+                }
+                answers.push((reply, r));
+            }
+            if let Some(e) = fatal {
+                return Err(e); // the transaction rolls back on drop
+            }
+            if !logged.is_empty() {
+                db::set_last_seq(&tx, seq)?;
+            }
+            if housekeeping {
+                if seq >= self.first_retained + self.config.retain_events {
+                    let upto = seq - self.config.retain_events;
+                    db::prune_events(&tx, upto)?;
+                    self.first_retained = upto + 1;
+                }
+                db::idempotency_prune(&tx, now - 24 * 3600 * 1000)?;
+            }
+            tx.commit()?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            // Nothing of this batch is durable: forget it and tell every caller.
+            tracing::error!(error = %e, "store commit failed");
+            self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+            for (reply, _) in answers {
+                let _ = reply.send(Err(e.clone()));
+            }
+            return;
+        }
+        {
+            let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
+            for e in &logged {
+                shared.apply(&e.event.data);
+            }
+        }
+        self.last_seq.store(seq, Ordering::Release);
+        for e in logged {
+            let _ = self.bus.send(e); // no listener is fine
+        }
+        for (reply, r) in answers {
+            let _ = reply.send(r);
+        }
+    }
+
+    fn read_events(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+        let last = self.last_seq.load(Ordering::Acquire);
+        // A `since` beyond the last seq comes from another store's lifetime: refetch too.
+        if since + 1 < self.first_retained || since > last {
+            return Err(StoreError::Gone { since, oldest: self.first_retained });
+        }
+        db::events_after(&self.conn, since, limit)?
+            .into_iter()
+            .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
+            .collect()
+    }
+}
+
+/// One command inside the open transaction: idempotency check, plan, write, apply.
+#[allow(clippy::too_many_arguments)]
+fn apply_one(
+    tx: &rusqlite::Transaction<'_>,
+    work: &mut State,
+    config: &StoreConfig,
+    cmd: &Command,
+    key: Option<&IdempotencyKey>,
+    now: Millis,
+    seq: &mut u64,
+    logged: &mut Vec<Arc<LoggedEvent>>,
+) -> Result<Outcome, StoreError> {
+    if let Some(k) = key {
+        if let Some((fingerprint, outcome)) = db::idempotency_get(tx, &k.key)? {
+            if fingerprint != k.fingerprint {
+                return Err(StoreError::KeyReused(format!(
+                    "Idempotency-Key {:?} was already used for a different request",
+                    k.key
+                )));
+            }
+            return Ok(serde_json::from_str(&outcome)?);
+        }
+    }
+    let plan = work.plan(cmd, &mut Ctx { now, api_url: &config.api_url, new_id: &mut new_id })?;
+    let mut written = Vec::with_capacity(plan.events.len());
+    for data in plan.events {
+        let event = Event { seq: *seq + 1, data, timestamp: now };
+        let json: Arc<str> = serde_json::to_string(&event)?.into();
+        // A failed write is a Storage error: the caller rolls the whole batch back.
+        db::write_event(tx, event.seq, &event.data, &json)?;
+        *seq += 1;
+        written.push(Arc::new(LoggedEvent { event, json }));
+    }
+    if let Some(k) = key {
+        db::idempotency_put(tx, &k.key, &k.fingerprint, &serde_json::to_string(&plan.outcome)?, now)?;
+    }
+    for e in &written {
+        work.apply(&e.event.data);
+    }
+    logged.extend(written);
+    Ok(plan.outcome)
+}
+
+#[cfg(test)]
+mod tests;

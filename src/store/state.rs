@@ -1,0 +1,636 @@
+//! The domain: what the store holds and what each mutation does to it, with no I/O.
+//!
+//! A mutation is *planned* against the current state into the list of events it causes
+//! (SPEC §3, in order). Applying those events is the only way state changes, so the event
+//! log replayed from empty rebuilds the state exactly, and the persistence layer only has
+//! to store what the events say.
+
+use super::{Command, Outcome, StoreError};
+use crate::model::*;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// Longest project or session name, in chars.
+pub const NAME_MAX: usize = 200;
+/// Longest task or subtask title, in chars.
+pub const TITLE_MAX: usize = 500;
+/// Longest description or prompt, in chars (prompts can be long; bodies are capped at 1 MiB).
+pub const TEXT_MAX: usize = 100_000;
+/// Longest `basePath`, in bytes (Linux `PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+/// Longest agent id, in chars.
+pub const AGENT_ID_MAX: usize = 100;
+/// Most subtasks one task may hold.
+pub const SUBTASKS_MAX: usize = 1000;
+/// Most tasks one session may be created with.
+pub const SESSION_TASKS_MAX: usize = 1000;
+
+/// Everything the store holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct State {
+    pub projects: HashMap<String, Project>,
+    pub tasks: HashMap<String, Task>,
+    pub sessions: HashMap<String, Session>,
+}
+
+/// What a mutation needs from outside the state: the clock, fresh ids, and the API URL
+/// that sessions' terminals are told about.
+pub struct Ctx<'a> {
+    pub now: Millis,
+    pub api_url: &'a str,
+    /// Makes a fresh id with the given prefix (`proj`, `task`, `sess`, `sub`).
+    pub new_id: &'a mut dyn FnMut(&str) -> String,
+}
+
+/// The events a mutation causes and the value its caller gets back.
+#[derive(Debug)]
+pub struct Plan {
+    pub events: Vec<EventData>,
+    pub outcome: Outcome,
+}
+
+impl Plan {
+    /// A retry or a patch that changes nothing: no events, the current value back.
+    fn unchanged(outcome: Outcome) -> Plan {
+        Plan { events: Vec::new(), outcome }
+    }
+}
+
+impl State {
+    /// Applies one event. Link events carry nothing the entity updates around them do not.
+    pub fn apply(&mut self, e: &EventData) {
+        use EventData::*;
+        match e {
+            ProjectCreated(p) | ProjectUpdated(p) => {
+                self.projects.insert(p.id.clone(), p.clone());
+            }
+            ProjectDeleted(d) => {
+                self.projects.remove(&d.id);
+            }
+            TaskCreated(t) | TaskUpdated(t) => {
+                self.tasks.insert(t.id.clone(), t.clone());
+            }
+            TaskDeleted(d) => {
+                self.tasks.remove(&d.id);
+            }
+            SessionCreated(s) | SessionUpdated(s) => {
+                self.sessions.insert(s.id.clone(), s.clone());
+            }
+            SessionDeleted(d) => {
+                self.sessions.remove(&d.id);
+            }
+            SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_)
+            | TaskSessionRemoved(_) => {}
+        }
+    }
+
+    /// Projects, oldest first (the order people created them in).
+    pub fn list_projects(&self) -> Vec<Project> {
+        let mut v: Vec<Project> = self.projects.values().cloned().collect();
+        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        v
+    }
+
+    /// Tasks matching the filters, newest first.
+    pub fn list_tasks(&self, project_id: Option<&str>, status: Option<TaskStatus>) -> Vec<Task> {
+        let mut v: Vec<Task> = self
+            .tasks
+            .values()
+            .filter(|t| project_id.is_none_or(|p| t.project_id == p))
+            .filter(|t| status.is_none_or(|s| t.status == s))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        v
+    }
+
+    /// Sessions matching the filters, newest first.
+    pub fn list_sessions(
+        &self,
+        task_id: Option<&str>,
+        project_id: Option<&str>,
+        status: Option<SessionStatus>,
+    ) -> Vec<Session> {
+        let mut v: Vec<Session> = self
+            .sessions
+            .values()
+            .filter(|s| task_id.is_none_or(|t| s.task_ids.iter().any(|x| x == t)))
+            .filter(|s| project_id.is_none_or(|p| s.project_id == p))
+            .filter(|s| status.is_none_or(|st| s.status == st))
+            .cloned()
+            .collect();
+        v.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
+        v
+    }
+
+    /// SPEC §1's invariant: links are symmetric, point at records that exist, stay inside
+    /// one project, and counts match. Returns the first violation found.
+    pub fn check_invariant(&self) -> Result<(), String> {
+        for t in self.tasks.values() {
+            if !self.projects.contains_key(&t.project_id) {
+                return Err(format!("task {} in missing project {}", t.id, t.project_id));
+            }
+            if t.session_count != t.session_ids.len() {
+                return Err(format!("task {} sessionCount mismatch", t.id));
+            }
+            if t.session_ids.iter().collect::<HashSet<_>>().len() != t.session_ids.len() {
+                return Err(format!("task {} lists a session twice", t.id));
+            }
+            for sid in &t.session_ids {
+                let Some(s) = self.sessions.get(sid) else {
+                    return Err(format!("task {} links missing session {sid}", t.id));
+                };
+                if !s.task_ids.contains(&t.id) {
+                    return Err(format!("task {} ↔ session {sid} is one-sided", t.id));
+                }
+            }
+        }
+        for s in self.sessions.values() {
+            if !self.projects.contains_key(&s.project_id) {
+                return Err(format!("session {} in missing project {}", s.id, s.project_id));
+            }
+            if s.task_ids.iter().collect::<HashSet<_>>().len() != s.task_ids.len() {
+                return Err(format!("session {} lists a task twice", s.id));
+            }
+            for tid in &s.task_ids {
+                let Some(t) = self.tasks.get(tid) else {
+                    return Err(format!("session {} links missing task {tid}", s.id));
+                };
+                if !t.session_ids.contains(&s.id) {
+                    return Err(format!("session {} ↔ task {tid} is one-sided", s.id));
+                }
+                if t.project_id != s.project_id {
+                    return Err(format!("session {} linked to task {tid} of another project", s.id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Works out what `cmd` does: its events in SPEC §3 order and its result. Refuses
+    /// (with no effect) anything invalid, missing or conflicting.
+    pub fn plan(&self, cmd: &Command, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        match cmd {
+            Command::CreateProject(np) => self.create_project(np, ctx),
+            Command::UpdateProject(id, patch) => self.update_project(id, patch, ctx),
+            Command::DeleteProject(id) => self.delete_project(id),
+            Command::CreateTask(nt) => self.create_task(nt, ctx),
+            Command::UpdateTask(id, patch) => {
+                let old = self.task(id)?;
+                let mut t = old.clone();
+                if let Some(title) = &patch.title {
+                    t.title = clean("title", title, TITLE_MAX)?;
+                }
+                if let Some(d) = &patch.description {
+                    t.description = bounded("description", d, TEXT_MAX)?;
+                }
+                if let Some(p) = &patch.prompt {
+                    t.prompt = bounded("prompt", p, TEXT_MAX)?;
+                }
+                if let Some(p) = patch.priority {
+                    t.priority = p;
+                }
+                if let Some(s) = patch.status {
+                    set_task_status(&mut t, s, ctx.now);
+                }
+                Ok(task_changed(old, t, ctx.now))
+            }
+            Command::DeleteTask(id) => self.delete_task(id, ctx),
+            Command::AddSubtask(tid, ns) => {
+                let old = self.task(tid)?;
+                let title = clean("title", &ns.title, TITLE_MAX)?;
+                if old.subtasks.len() >= SUBTASKS_MAX {
+                    return Err(StoreError::Invalid(format!(
+                        "task {tid} already has {SUBTASKS_MAX} subtasks"
+                    )));
+                }
+                let mut t = old.clone();
+                t.subtasks.push(Subtask {
+                    id: (ctx.new_id)("sub"),
+                    task_id: tid.clone(),
+                    title,
+                    status: SubtaskStatus::Pending,
+                    created_at: ctx.now,
+                    completed_at: None,
+                });
+                Ok(task_changed(old, t, ctx.now))
+            }
+            Command::UpdateSubtask(tid, sid, patch) => {
+                let old = self.task(tid)?;
+                let mut t = old.clone();
+                let sub = t.subtasks.iter_mut().find(|s| s.id == *sid).ok_or_else(|| {
+                    StoreError::NotFound(format!("subtask {sid} not found in task {tid}"))
+                })?;
+                if let Some(title) = &patch.title {
+                    sub.title = clean("title", title, TITLE_MAX)?;
+                }
+                if let Some(st) = patch.status {
+                    if st != sub.status {
+                        sub.status = st;
+                        sub.completed_at = (st == SubtaskStatus::Completed).then_some(ctx.now);
+                    }
+                }
+                Ok(task_changed(old, t, ctx.now))
+            }
+            Command::DeleteSubtask(tid, sid) => {
+                let old = self.task(tid)?;
+                let mut t = old.clone();
+                let before = t.subtasks.len();
+                t.subtasks.retain(|s| s.id != *sid);
+                if t.subtasks.len() == before {
+                    return Err(StoreError::NotFound(format!(
+                        "subtask {sid} not found in task {tid}"
+                    )));
+                }
+                Ok(task_changed(old, t, ctx.now))
+            }
+            Command::CreateSession(ns) => self.create_session(ns, ctx),
+            Command::UpdateSession(id, patch) => {
+                let old = self.session(id)?;
+                let mut s = old.clone();
+                if let Some(name) = &patch.name {
+                    s.name = clean("name", name, NAME_MAX)?;
+                }
+                if let Some(agent) = &patch.agent_id {
+                    s.agent_id = agent_id(agent.as_deref())?;
+                }
+                if let Some(st) = patch.status {
+                    if st != s.status {
+                        s.status = st;
+                        s.completed_at = (st != SessionStatus::Running).then_some(ctx.now);
+                    }
+                }
+                if s == *old {
+                    return Ok(Plan::unchanged(Outcome::Session(s)));
+                }
+                touch_session(&mut s, ctx);
+                Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+            }
+            Command::DeleteSession(id) => self.delete_session(id, ctx),
+            Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
+            Command::UnlinkTask { session_id, task_id } => {
+                self.link(session_id, task_id, false, ctx)
+            }
+        }
+    }
+
+    fn project(&self, id: &str) -> Result<&Project, StoreError> {
+        self.projects
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(format!("project {id} not found")))
+    }
+
+    fn task(&self, id: &str) -> Result<&Task, StoreError> {
+        self.tasks.get(id).ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
+    }
+
+    fn session(&self, id: &str) -> Result<&Session, StoreError> {
+        self.sessions
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
+    }
+
+    fn create_project(&self, np: &NewProject, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        let name = clean("name", &np.name, NAME_MAX)?;
+        let base_path = base_path(np.base_path.as_deref())?;
+        let id = match &np.id {
+            Some(id) => {
+                check_id(id)?;
+                if let Some(old) = self.projects.get(id) {
+                    return if old.name == name && old.base_path == base_path {
+                        Ok(Plan::unchanged(Outcome::Project(old.clone())))
+                    } else {
+                        Err(exists("project", id))
+                    };
+                }
+                id.clone()
+            }
+            None => (ctx.new_id)("proj"),
+        };
+        let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
+        Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
+    }
+
+    fn update_project(
+        &self,
+        id: &str,
+        patch: &ProjectPatch,
+        ctx: &mut Ctx<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.project(id)?;
+        let mut p = old.clone();
+        if let Some(name) = &patch.name {
+            p.name = clean("name", name, NAME_MAX)?;
+        }
+        if let Some(bp) = &patch.base_path {
+            p.base_path = base_path(bp.as_deref())?;
+        }
+        if p == *old {
+            return Ok(Plan::unchanged(Outcome::Project(p)));
+        }
+        p.updated_at = ctx.now;
+        Ok(Plan { events: vec![EventData::ProjectUpdated(p.clone())], outcome: Outcome::Project(p) })
+    }
+
+    fn delete_project(&self, id: &str) -> Result<Plan, StoreError> {
+        self.project(id)?;
+        let tasks = self.tasks.values().filter(|t| t.project_id == id).count();
+        let sessions = self.sessions.values().filter(|s| s.project_id == id).count();
+        if tasks + sessions > 0 {
+            return Err(StoreError::Conflict(format!(
+                "project {id} still has {tasks} task(s) and {sessions} session(s); delete them first"
+            )));
+        }
+        Ok(Plan {
+            events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })],
+            outcome: Outcome::Deleted,
+        })
+    }
+
+    fn create_task(&self, nt: &NewTask, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        let title = clean("title", &nt.title, TITLE_MAX)?;
+        let description = bounded("description", nt.description.as_deref().unwrap_or(""), TEXT_MAX)?;
+        let prompt = bounded("prompt", nt.prompt.as_deref().unwrap_or(""), TEXT_MAX)?;
+        let priority = nt.priority.unwrap_or_default();
+        let status = nt.status.unwrap_or_default();
+        if let Some(id) = &nt.id {
+            check_id(id)?;
+        }
+        self.project(&nt.project_id)?;
+        let id = match &nt.id {
+            Some(id) => {
+                if let Some(old) = self.tasks.get(id) {
+                    let same = old.project_id == nt.project_id
+                        && old.title == title
+                        && old.description == description
+                        && old.prompt == prompt
+                        && old.priority == priority
+                        && old.status == status;
+                    return if same {
+                        Ok(Plan::unchanged(Outcome::Task(old.clone())))
+                    } else {
+                        Err(exists("task", id))
+                    };
+                }
+                id.clone()
+            }
+            None => (ctx.new_id)("task"),
+        };
+        let t = Task {
+            id,
+            project_id: nt.project_id.clone(),
+            title,
+            description,
+            prompt,
+            status,
+            priority,
+            session_ids: Vec::new(),
+            session_count: 0,
+            subtasks: Vec::new(),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            completed_at: (status == TaskStatus::Completed).then_some(ctx.now),
+            version: 1,
+        };
+        Ok(Plan { events: vec![EventData::TaskCreated(t.clone())], outcome: Outcome::Task(t) })
+    }
+
+    fn delete_task(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        let t = self.task(id)?;
+        let mut events = vec![EventData::TaskDeleted(Deleted { id: id.to_string() })];
+        for sid in &t.session_ids {
+            let mut s = self.sessions[sid].clone();
+            s.task_ids.retain(|x| x != id);
+            touch_session(&mut s, ctx);
+            let link = Link { session_id: sid.clone(), task_id: id.to_string() };
+            events.push(EventData::SessionUpdated(s));
+            events.push(EventData::SessionTaskRemoved(link.clone()));
+            events.push(EventData::TaskSessionRemoved(link));
+        }
+        Ok(Plan { events, outcome: Outcome::Deleted })
+    }
+
+    fn create_session(&self, ns: &NewSession, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        if let Some(id) = &ns.id {
+            check_id(id)?;
+        }
+        let project = self.project(&ns.project_id)?;
+        if ns.task_ids.len() > SESSION_TASKS_MAX {
+            return Err(StoreError::Invalid(format!(
+                "a session can start with at most {SESSION_TASKS_MAX} tasks"
+            )));
+        }
+        let mut seen = HashSet::new();
+        let mut tasks = Vec::with_capacity(ns.task_ids.len());
+        for tid in &ns.task_ids {
+            if !seen.insert(tid.as_str()) {
+                return Err(StoreError::Invalid(format!("taskIds lists {tid} twice")));
+            }
+            let t = self.task(tid)?;
+            if t.project_id != project.id {
+                return Err(other_project(tid, &t.project_id, &project.id));
+            }
+            tasks.push(t);
+        }
+        let name = match &ns.name {
+            Some(n) => clean("name", n, NAME_MAX)?,
+            None => tasks
+                .first()
+                .map(|t| t.title.chars().take(NAME_MAX).collect())
+                .unwrap_or_else(|| "Session".to_string()),
+        };
+        let agent = agent_id(ns.agent_id.as_deref())?;
+        let id = match &ns.id {
+            Some(id) => {
+                if let Some(old) = self.sessions.get(id) {
+                    let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
+                    let same = old.project_id == ns.project_id
+                        && old_tasks == seen
+                        && (ns.name.is_none() || old.name == name)
+                        && old.agent_id == agent;
+                    return if same {
+                        Ok(Plan::unchanged(Outcome::Session(old.clone())))
+                    } else {
+                        Err(exists("session", id))
+                    };
+                }
+                id.clone()
+            }
+            None => (ctx.new_id)("sess"),
+        };
+        let mut s = Session {
+            id: id.clone(),
+            project_id: ns.project_id.clone(),
+            task_ids: ns.task_ids.clone(),
+            name,
+            agent_id: agent,
+            env: BTreeMap::new(),
+            status: SessionStatus::Running,
+            started_at: ctx.now,
+            last_activity: ctx.now,
+            completed_at: None,
+            version: 1,
+        };
+        s.env = session_env(&s, ctx.api_url);
+        let mut events = vec![EventData::SessionCreated(s.clone())];
+        for t in tasks {
+            let mut t = t.clone();
+            t.session_ids.push(id.clone());
+            touch_task(&mut t, ctx.now);
+            let link = Link { session_id: id.clone(), task_id: t.id.clone() };
+            events.push(EventData::TaskUpdated(t));
+            events.push(EventData::SessionTaskAdded(link.clone()));
+            events.push(EventData::TaskSessionAdded(link));
+        }
+        Ok(Plan { events, outcome: Outcome::Session(s) })
+    }
+
+    fn delete_session(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        let s = self.session(id)?;
+        let mut events = vec![EventData::SessionDeleted(Deleted { id: id.to_string() })];
+        for tid in &s.task_ids {
+            let mut t = self.tasks[tid].clone();
+            t.session_ids.retain(|x| x != id);
+            touch_task(&mut t, ctx.now);
+            let link = Link { session_id: id.to_string(), task_id: tid.clone() };
+            events.push(EventData::TaskUpdated(t));
+            events.push(EventData::SessionTaskRemoved(link.clone()));
+            events.push(EventData::TaskSessionRemoved(link));
+        }
+        Ok(Plan { events, outcome: Outcome::Deleted })
+    }
+
+    /// Links (`add`) or unlinks a task and a session, changing both sides at once.
+    fn link(&self, sid: &str, tid: &str, add: bool, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+        let mut s = self.session(sid)?.clone();
+        let mut t = self.task(tid)?.clone();
+        let linked = s.task_ids.iter().any(|x| x == tid);
+        if add {
+            if linked {
+                return Err(StoreError::Conflict(format!("task {tid} is already linked to session {sid}")));
+            }
+            if t.project_id != s.project_id {
+                return Err(other_project(tid, &t.project_id, &s.project_id));
+            }
+            s.task_ids.push(tid.to_string());
+            t.session_ids.push(sid.to_string());
+        } else {
+            if !linked {
+                return Err(StoreError::NotFound(format!("task {tid} is not linked to session {sid}")));
+            }
+            s.task_ids.retain(|x| x != tid);
+            t.session_ids.retain(|x| x != sid);
+        }
+        touch_session(&mut s, ctx);
+        touch_task(&mut t, ctx.now);
+        let link = Link { session_id: sid.to_string(), task_id: tid.to_string() };
+        let (a, b) = if add {
+            (EventData::SessionTaskAdded(link.clone()), EventData::TaskSessionAdded(link))
+        } else {
+            (EventData::SessionTaskRemoved(link.clone()), EventData::TaskSessionRemoved(link))
+        };
+        Ok(Plan {
+            events: vec![EventData::SessionUpdated(s.clone()), EventData::TaskUpdated(t), a, b],
+            outcome: Outcome::Session(s),
+        })
+    }
+}
+
+/// The plan for a task edit: nothing when nothing changed, else one `task:updated`.
+fn task_changed(old: &Task, mut t: Task, now: Millis) -> Plan {
+    if t == *old {
+        return Plan::unchanged(Outcome::Task(t));
+    }
+    touch_task(&mut t, now);
+    Plan { events: vec![EventData::TaskUpdated(t.clone())], outcome: Outcome::Task(t) }
+}
+
+/// Stamps a task change: count, version and time.
+fn touch_task(t: &mut Task, now: Millis) {
+    t.session_count = t.session_ids.len();
+    t.version += 1;
+    t.updated_at = now;
+}
+
+/// Stamps a session change: env, version and activity time.
+fn touch_session(s: &mut Session, ctx: &Ctx<'_>) {
+    s.env = session_env(s, ctx.api_url);
+    s.version += 1;
+    s.last_activity = ctx.now;
+}
+
+fn set_task_status(t: &mut Task, s: TaskStatus, now: Millis) {
+    if t.status != s {
+        t.status = s;
+        t.completed_at = (s == TaskStatus::Completed).then_some(now);
+    }
+}
+
+/// The `MAESTRO_*` variables an agent in this session reads (SPEC §1).
+pub fn session_env(s: &Session, api_url: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("MAESTRO_PROJECT_ID".to_string(), s.project_id.clone()),
+        ("MAESTRO_SESSION_ID".to_string(), s.id.clone()),
+        ("MAESTRO_TASK_IDS".to_string(), s.task_ids.join(",")),
+        ("MAESTRO_API_URL".to_string(), api_url.to_string()),
+    ])
+}
+
+/// Client-supplied ids: `[A-Za-z0-9_-]{1,128}`.
+pub fn check_id(id: &str) -> Result<(), StoreError> {
+    let ok = (1..=128).contains(&id.len())
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Invalid(format!(
+            "id {:?} must be 1–128 characters of A–Z, a–z, 0–9, _ or -",
+            id.chars().take(140).collect::<String>()
+        )))
+    }
+}
+
+/// A required one-line text: trimmed, then 1..=max chars.
+fn clean(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err(StoreError::Invalid(format!("{field} must not be empty")));
+    }
+    bounded(field, t, max)
+}
+
+/// An optional free text: at most `max` chars, kept as given.
+fn bounded(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
+    if s.chars().count() > max {
+        return Err(StoreError::Invalid(format!("{field} is longer than {max} characters")));
+    }
+    Ok(s.to_string())
+}
+
+fn base_path(p: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(p) = p else { return Ok(None) };
+    let p = p.trim();
+    if p.is_empty() {
+        return Ok(None);
+    }
+    if !p.starts_with('/') || p.contains('\0') || p.len() > PATH_MAX {
+        return Err(StoreError::Invalid(format!(
+            "basePath must be an absolute directory path (starting with /), got {:?}",
+            p.chars().take(100).collect::<String>()
+        )));
+    }
+    Ok(Some(p.to_string()))
+}
+
+fn agent_id(a: Option<&str>) -> Result<Option<String>, StoreError> {
+    a.map(|a| clean("agentId", a, AGENT_ID_MAX)).transpose()
+}
+
+fn exists(kind: &str, id: &str) -> StoreError {
+    StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))
+}
+
+fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {
+    StoreError::Invalid(format!(
+        "task {tid} belongs to project {task_project}, not to the session's project {project}"
+    ))
+}
