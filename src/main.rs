@@ -51,7 +51,9 @@ async fn main() -> std::process::ExitCode {
         None
     } else {
         Some(args.data_dir.unwrap_or_else(|| {
-            dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("maestro")
+            dirs::data_dir()
+                .unwrap_or_else(|| PathBuf::from("."))
+                .join("maestro")
         }))
     };
     let config = ServeConfig {

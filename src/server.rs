@@ -68,12 +68,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         None => tracing::warn!("store is in memory: nothing survives a restart"),
     }
-    let state = AppState { store, leptos_options: leptos_options(config.addr, &config.site_root) };
+    let state = AppState {
+        store,
+        leptos_options: leptos_options(config.addr, &config.site_root),
+    };
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

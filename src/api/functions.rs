@@ -13,7 +13,10 @@ fn store() -> Result<crate::store::Store, ServerFnError> {
 
 #[cfg(feature = "ssr")]
 async fn run(cmd: crate::store::Command) -> Result<crate::store::Outcome, ServerFnError> {
-    store()?.execute(cmd, None).await.map_err(|e| ServerFnError::new(e.to_string()))
+    store()?
+        .execute(cmd, None)
+        .await
+        .map_err(|e| ServerFnError::new(e.to_string()))
 }
 
 /// Every project, oldest first.
@@ -26,7 +29,13 @@ pub async fn list_projects() -> Result<Vec<Project>, ServerFnError> {
 #[server(prefix = "/sfn")]
 pub async fn create_project(name: String) -> Result<Project, ServerFnError> {
     use crate::store::{Command, Outcome};
-    match run(Command::CreateProject(NewProject { id: None, name, base_path: None })).await? {
+    match run(Command::CreateProject(NewProject {
+        id: None,
+        name,
+        base_path: None,
+    }))
+    .await?
+    {
         Outcome::Project(p) => Ok(p),
         other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
     }

@@ -102,7 +102,11 @@ pub struct StoreConfig {
 impl StoreConfig {
     /// An in-memory store, for tests.
     pub fn memory() -> Self {
-        StoreConfig { path: None, api_url: "http://127.0.0.1:3000/api".into(), retain_events: 100_000 }
+        StoreConfig {
+            path: None,
+            api_url: "http://127.0.0.1:3000/api".into(),
+            retain_events: 100_000,
+        }
     }
 }
 
@@ -159,6 +163,13 @@ impl Store {
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
         let (tx, rx) = mpsc::channel(4096);
+        // Times never go back, even if the wall clock does across a restart.
+        let st = &loaded.state;
+        let last_now = (st.projects.values().map(|p| p.updated_at))
+            .chain(st.tasks.values().map(|t| t.updated_at))
+            .chain(st.sessions.values().map(|s| s.last_activity))
+            .max()
+            .unwrap_or(0);
         let writer = Writer {
             conn,
             work: loaded.state,
@@ -167,6 +178,7 @@ impl Store {
             last_seq: last_seq.clone(),
             first_retained: loaded.first_retained,
             config,
+            last_now,
         };
         let handle = std::thread::Builder::new()
             .name("maestro-store".into())
@@ -185,7 +197,11 @@ impl Store {
     }
 
     /// Runs one mutation; returns once it is durable and its events are published.
-    pub async fn execute(&self, cmd: Command, key: Option<IdempotencyKey>) -> Result<Outcome, StoreError> {
+    pub async fn execute(
+        &self,
+        cmd: Command,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.send(Job::Mutate { cmd, key, reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -193,9 +209,18 @@ impl Store {
 
     /// Retained events after `since`, oldest first, at most `limit`; `Gone` when the log no
     /// longer reaches back that far.
-    pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+    pub async fn events_since(
+        &self,
+        since: u64,
+        limit: usize,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Job::ReadEvents { since, limit, reply }).await?;
+        self.send(Job::ReadEvents {
+            since,
+            limit,
+            reply,
+        })
+        .await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -231,7 +256,10 @@ impl Store {
 
 /// Wall-clock epoch milliseconds.
 pub fn now_millis() -> Millis {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as Millis)
+        .unwrap_or(0)
 }
 
 fn new_id(prefix: &str) -> String {
@@ -248,6 +276,9 @@ struct Writer {
     last_seq: Arc<AtomicU64>,
     first_retained: u64,
     config: StoreConfig,
+    /// The last time handed to a command: each gets a later one, so "newest first" is a
+    /// strict order even when many commands land in the same millisecond.
+    last_now: Millis,
 }
 
 type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
@@ -262,7 +293,11 @@ impl Writer {
             while let Some(job) = next.take() {
                 match job {
                     Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
-                    Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
+                    Job::ReadEvents {
+                        since,
+                        limit,
+                        reply,
+                    } => reads.push((since, limit, reply)),
                 }
                 if mutations.len() < BATCH_MAX {
                     next = rx.try_recv().ok();
@@ -280,18 +315,34 @@ impl Writer {
     }
 
     /// Plans, writes and commits a batch; answers every caller after the commit.
-    fn commit_batch(&mut self, batch: Vec<(Command, Option<IdempotencyKey>, Reply)>, housekeeping: bool) {
-        let now = now_millis();
+    fn commit_batch(
+        &mut self,
+        batch: Vec<(Command, Option<IdempotencyKey>, Reply)>,
+        housekeeping: bool,
+    ) {
+        let mut now = now_millis();
         let mut logged: Vec<Arc<LoggedEvent>> = Vec::new();
-        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
+        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> =
+            Vec::with_capacity(batch.len());
         let mut seq = self.last_seq.load(Ordering::Acquire);
         let result = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
             let mut fatal = None;
             for (cmd, key, reply) in batch {
+                now = now.max(self.last_now + 1);
+                self.last_now = now;
                 let r = match &fatal {
                     Some(e) => Err(StoreError::clone(e)),
-                    None => apply_one(&tx, &mut self.work, &self.config, &cmd, key.as_ref(), now, &mut seq, &mut logged),
+                    None => apply_one(
+                        &tx,
+                        &mut self.work,
+                        &self.config,
+                        &cmd,
+                        key.as_ref(),
+                        now,
+                        &mut seq,
+                        &mut logged,
+                    ),
                 };
                 if let Err(e @ StoreError::Storage(_)) = &r {
                     fatal = Some(e.clone());
@@ -318,7 +369,11 @@ impl Writer {
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell every caller.
             tracing::error!(error = %e, "store commit failed");
-            self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).clone();
+            self.work = self
+                .shared
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone();
             for (reply, _) in answers {
                 let _ = reply.send(Err(e.clone()));
             }
@@ -343,11 +398,19 @@ impl Writer {
         let last = self.last_seq.load(Ordering::Acquire);
         // A `since` beyond the last seq comes from another store's lifetime: refetch too.
         if since + 1 < self.first_retained || since > last {
-            return Err(StoreError::Gone { since, oldest: self.first_retained });
+            return Err(StoreError::Gone {
+                since,
+                oldest: self.first_retained,
+            });
         }
         db::events_after(&self.conn, since, limit)?
             .into_iter()
-            .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
+            .map(|(_, json)| {
+                Ok(LoggedEvent {
+                    event: serde_json::from_str(&json)?,
+                    json: json.into(),
+                })
+            })
             .collect()
     }
 }
@@ -375,10 +438,21 @@ fn apply_one(
             return Ok(serde_json::from_str(&outcome)?);
         }
     }
-    let plan = work.plan(cmd, &mut Ctx { now, api_url: &config.api_url, new_id: &mut new_id })?;
+    let plan = work.plan(
+        cmd,
+        &mut Ctx {
+            now,
+            api_url: &config.api_url,
+            new_id: &mut new_id,
+        },
+    )?;
     let mut written = Vec::with_capacity(plan.events.len());
     for data in plan.events {
-        let event = Event { seq: *seq + 1, data, timestamp: now };
+        let event = Event {
+            seq: *seq + 1,
+            data,
+            timestamp: now,
+        };
         let json: Arc<str> = serde_json::to_string(&event)?.into();
         // A failed write is a Storage error: the caller rolls the whole batch back.
         db::write_event(tx, event.seq, &event.data, &json)?;
@@ -386,7 +460,13 @@ fn apply_one(
         written.push(Arc::new(LoggedEvent { event, json }));
     }
     if let Some(k) = key {
-        db::idempotency_put(tx, &k.key, &k.fingerprint, &serde_json::to_string(&plan.outcome)?, now)?;
+        db::idempotency_put(
+            tx,
+            &k.key,
+            &k.fingerprint,
+            &serde_json::to_string(&plan.outcome)?,
+            now,
+        )?;
     }
     for e in &written {
         work.apply(&e.event.data);

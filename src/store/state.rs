@@ -51,7 +51,10 @@ pub struct Plan {
 impl Plan {
     /// A retry or a patch that changes nothing: no events, the current value back.
     fn unchanged(outcome: Outcome) -> Plan {
-        Plan { events: Vec::new(), outcome }
+        Plan {
+            events: Vec::new(),
+            outcome,
+        }
     }
 }
 
@@ -78,7 +81,9 @@ impl State {
             SessionDeleted(d) => {
                 self.sessions.remove(&d.id);
             }
-            SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_)
+            SessionTaskAdded(_)
+            | SessionTaskRemoved(_)
+            | TaskSessionAdded(_)
             | TaskSessionRemoved(_) => {}
         }
     }
@@ -146,7 +151,10 @@ impl State {
         }
         for s in self.sessions.values() {
             if !self.projects.contains_key(&s.project_id) {
-                return Err(format!("session {} in missing project {}", s.id, s.project_id));
+                return Err(format!(
+                    "session {} in missing project {}",
+                    s.id, s.project_id
+                ));
             }
             if s.task_ids.iter().collect::<HashSet<_>>().len() != s.task_ids.len() {
                 return Err(format!("session {} lists a task twice", s.id));
@@ -159,7 +167,10 @@ impl State {
                     return Err(format!("session {} ↔ task {tid} is one-sided", s.id));
                 }
                 if t.project_id != s.project_id {
-                    return Err(format!("session {} linked to task {tid} of another project", s.id));
+                    return Err(format!(
+                        "session {} linked to task {tid} of another project",
+                        s.id
+                    ));
                 }
             }
         }
@@ -217,9 +228,13 @@ impl State {
             Command::UpdateSubtask(tid, sid, patch) => {
                 let old = self.task(tid)?;
                 let mut t = old.clone();
-                let sub = t.subtasks.iter_mut().find(|s| s.id == *sid).ok_or_else(|| {
-                    StoreError::NotFound(format!("subtask {sid} not found in task {tid}"))
-                })?;
+                let sub = t
+                    .subtasks
+                    .iter_mut()
+                    .find(|s| s.id == *sid)
+                    .ok_or_else(|| {
+                        StoreError::NotFound(format!("subtask {sid} not found in task {tid}"))
+                    })?;
                 if let Some(title) = &patch.title {
                     sub.title = clean("title", title, TITLE_MAX)?;
                 }
@@ -263,13 +278,20 @@ impl State {
                     return Ok(Plan::unchanged(Outcome::Session(s)));
                 }
                 touch_session(&mut s, ctx);
-                Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+                Ok(Plan {
+                    events: vec![EventData::SessionUpdated(s.clone())],
+                    outcome: Outcome::Session(s),
+                })
             }
             Command::DeleteSession(id) => self.delete_session(id, ctx),
-            Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
-            Command::UnlinkTask { session_id, task_id } => {
-                self.link(session_id, task_id, false, ctx)
-            }
+            Command::LinkTask {
+                session_id,
+                task_id,
+            } => self.link(session_id, task_id, true, ctx),
+            Command::UnlinkTask {
+                session_id,
+                task_id,
+            } => self.link(session_id, task_id, false, ctx),
         }
     }
 
@@ -280,7 +302,9 @@ impl State {
     }
 
     fn task(&self, id: &str) -> Result<&Task, StoreError> {
-        self.tasks.get(id).ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
+        self.tasks
+            .get(id)
+            .ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
     }
 
     fn session(&self, id: &str) -> Result<&Session, StoreError> {
@@ -306,8 +330,17 @@ impl State {
             }
             None => (ctx.new_id)("proj"),
         };
-        let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
-        Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
+        let p = Project {
+            id,
+            name,
+            base_path,
+            created_at: ctx.now,
+            updated_at: ctx.now,
+        };
+        Ok(Plan {
+            events: vec![EventData::ProjectCreated(p.clone())],
+            outcome: Outcome::Project(p),
+        })
     }
 
     fn update_project(
@@ -328,13 +361,20 @@ impl State {
             return Ok(Plan::unchanged(Outcome::Project(p)));
         }
         p.updated_at = ctx.now;
-        Ok(Plan { events: vec![EventData::ProjectUpdated(p.clone())], outcome: Outcome::Project(p) })
+        Ok(Plan {
+            events: vec![EventData::ProjectUpdated(p.clone())],
+            outcome: Outcome::Project(p),
+        })
     }
 
     fn delete_project(&self, id: &str) -> Result<Plan, StoreError> {
         self.project(id)?;
         let tasks = self.tasks.values().filter(|t| t.project_id == id).count();
-        let sessions = self.sessions.values().filter(|s| s.project_id == id).count();
+        let sessions = self
+            .sessions
+            .values()
+            .filter(|s| s.project_id == id)
+            .count();
         if tasks + sessions > 0 {
             return Err(StoreError::Conflict(format!(
                 "project {id} still has {tasks} task(s) and {sessions} session(s); delete them first"
@@ -348,7 +388,11 @@ impl State {
 
     fn create_task(&self, nt: &NewTask, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
         let title = clean("title", &nt.title, TITLE_MAX)?;
-        let description = bounded("description", nt.description.as_deref().unwrap_or(""), TEXT_MAX)?;
+        let description = bounded(
+            "description",
+            nt.description.as_deref().unwrap_or(""),
+            TEXT_MAX,
+        )?;
         let prompt = bounded("prompt", nt.prompt.as_deref().unwrap_or(""), TEXT_MAX)?;
         let priority = nt.priority.unwrap_or_default();
         let status = nt.status.unwrap_or_default();
@@ -391,7 +435,10 @@ impl State {
             completed_at: (status == TaskStatus::Completed).then_some(ctx.now),
             version: 1,
         };
-        Ok(Plan { events: vec![EventData::TaskCreated(t.clone())], outcome: Outcome::Task(t) })
+        Ok(Plan {
+            events: vec![EventData::TaskCreated(t.clone())],
+            outcome: Outcome::Task(t),
+        })
     }
 
     fn delete_task(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -401,12 +448,18 @@ impl State {
             let mut s = self.sessions[sid].clone();
             s.task_ids.retain(|x| x != id);
             touch_session(&mut s, ctx);
-            let link = Link { session_id: sid.clone(), task_id: id.to_string() };
+            let link = Link {
+                session_id: sid.clone(),
+                task_id: id.to_string(),
+            };
             events.push(EventData::SessionUpdated(s));
             events.push(EventData::SessionTaskRemoved(link.clone()));
             events.push(EventData::TaskSessionRemoved(link));
         }
-        Ok(Plan { events, outcome: Outcome::Deleted })
+        Ok(Plan {
+            events,
+            outcome: Outcome::Deleted,
+        })
     }
 
     fn create_session(&self, ns: &NewSession, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -442,7 +495,8 @@ impl State {
         let id = match &ns.id {
             Some(id) => {
                 if let Some(old) = self.sessions.get(id) {
-                    let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
+                    let old_tasks: HashSet<&str> =
+                        old.task_ids.iter().map(String::as_str).collect();
                     let same = old.project_id == ns.project_id
                         && old_tasks == seen
                         && (ns.name.is_none() || old.name == name)
@@ -476,12 +530,18 @@ impl State {
             let mut t = t.clone();
             t.session_ids.push(id.clone());
             touch_task(&mut t, ctx.now);
-            let link = Link { session_id: id.clone(), task_id: t.id.clone() };
+            let link = Link {
+                session_id: id.clone(),
+                task_id: t.id.clone(),
+            };
             events.push(EventData::TaskUpdated(t));
             events.push(EventData::SessionTaskAdded(link.clone()));
             events.push(EventData::TaskSessionAdded(link));
         }
-        Ok(Plan { events, outcome: Outcome::Session(s) })
+        Ok(Plan {
+            events,
+            outcome: Outcome::Session(s),
+        })
     }
 
     fn delete_session(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -491,12 +551,18 @@ impl State {
             let mut t = self.tasks[tid].clone();
             t.session_ids.retain(|x| x != id);
             touch_task(&mut t, ctx.now);
-            let link = Link { session_id: id.to_string(), task_id: tid.clone() };
+            let link = Link {
+                session_id: id.to_string(),
+                task_id: tid.clone(),
+            };
             events.push(EventData::TaskUpdated(t));
             events.push(EventData::SessionTaskRemoved(link.clone()));
             events.push(EventData::TaskSessionRemoved(link));
         }
-        Ok(Plan { events, outcome: Outcome::Deleted })
+        Ok(Plan {
+            events,
+            outcome: Outcome::Deleted,
+        })
     }
 
     /// Links (`add`) or unlinks a task and a session, changing both sides at once.
@@ -506,7 +572,9 @@ impl State {
         let linked = s.task_ids.iter().any(|x| x == tid);
         if add {
             if linked {
-                return Err(StoreError::Conflict(format!("task {tid} is already linked to session {sid}")));
+                return Err(StoreError::Conflict(format!(
+                    "task {tid} is already linked to session {sid}"
+                )));
             }
             if t.project_id != s.project_id {
                 return Err(other_project(tid, &t.project_id, &s.project_id));
@@ -515,21 +583,37 @@ impl State {
             t.session_ids.push(sid.to_string());
         } else {
             if !linked {
-                return Err(StoreError::NotFound(format!("task {tid} is not linked to session {sid}")));
+                return Err(StoreError::NotFound(format!(
+                    "task {tid} is not linked to session {sid}"
+                )));
             }
             s.task_ids.retain(|x| x != tid);
             t.session_ids.retain(|x| x != sid);
         }
         touch_session(&mut s, ctx);
         touch_task(&mut t, ctx.now);
-        let link = Link { session_id: sid.to_string(), task_id: tid.to_string() };
+        let link = Link {
+            session_id: sid.to_string(),
+            task_id: tid.to_string(),
+        };
         let (a, b) = if add {
-            (EventData::SessionTaskAdded(link.clone()), EventData::TaskSessionAdded(link))
+            (
+                EventData::SessionTaskAdded(link.clone()),
+                EventData::TaskSessionAdded(link),
+            )
         } else {
-            (EventData::SessionTaskRemoved(link.clone()), EventData::TaskSessionRemoved(link))
+            (
+                EventData::SessionTaskRemoved(link.clone()),
+                EventData::TaskSessionRemoved(link),
+            )
         };
         Ok(Plan {
-            events: vec![EventData::SessionUpdated(s.clone()), EventData::TaskUpdated(t), a, b],
+            events: vec![
+                EventData::SessionUpdated(s.clone()),
+                EventData::TaskUpdated(t),
+                a,
+                b,
+            ],
             outcome: Outcome::Session(s),
         })
     }
@@ -541,7 +625,10 @@ fn task_changed(old: &Task, mut t: Task, now: Millis) -> Plan {
         return Plan::unchanged(Outcome::Task(t));
     }
     touch_task(&mut t, now);
-    Plan { events: vec![EventData::TaskUpdated(t.clone())], outcome: Outcome::Task(t) }
+    Plan {
+        events: vec![EventData::TaskUpdated(t.clone())],
+        outcome: Outcome::Task(t),
+    }
 }
 
 /// Stamps a task change: count, version and time.
@@ -578,7 +665,9 @@ pub fn session_env(s: &Session, api_url: &str) -> BTreeMap<String, String> {
 /// Client-supplied ids: `[A-Za-z0-9_-]{1,128}`.
 pub fn check_id(id: &str) -> Result<(), StoreError> {
     let ok = (1..=128).contains(&id.len())
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -601,7 +690,9 @@ fn clean(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
 /// An optional free text: at most `max` chars, kept as given.
 fn bounded(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
     if s.chars().count() > max {
-        return Err(StoreError::Invalid(format!("{field} is longer than {max} characters")));
+        return Err(StoreError::Invalid(format!(
+            "{field} is longer than {max} characters"
+        )));
     }
     Ok(s.to_string())
 }
@@ -626,7 +717,9 @@ fn agent_id(a: Option<&str>) -> Result<Option<String>, StoreError> {
 }
 
 fn exists(kind: &str, id: &str) -> StoreError {
-    StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))
+    StoreError::Conflict(format!(
+        "a {kind} with id {id} already exists with different values"
+    ))
 }
 
 fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {

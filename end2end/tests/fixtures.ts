@@ -1,0 +1,98 @@
+// Shared fixtures: each worker runs its own Maestro server on a free port with a fresh
+// data directory, and every page fails its test if the browser logs an error.
+import { test as base, expect, Page } from "@playwright/test";
+import { spawn, ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+
+/** A Maestro server process the tests control. */
+export class Server {
+  url: string;
+  private child: ChildProcess | null = null;
+  constructor(private port: number, private dataDir: string) {
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  async start(): Promise<void> {
+    const bin = process.env.MAESTRO_BIN;
+    if (!bin) throw new Error("MAESTRO_BIN is not set: run the tests with scripts/test.sh");
+    const child = spawn(bin, ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir], {
+      stdio: ["ignore", "ignore", "inherit"],
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+    });
+    this.child = child;
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`maestro exited with ${child.exitCode}`);
+      try {
+        const r = await fetch(`${this.url}/api/health`);
+        if (r.ok) return;
+      } catch {}
+      if (Date.now() > deadline) throw new Error(`maestro did not come up at ${this.url}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    await exited;
+    this.child = null;
+  }
+
+  /** A REST call, as a script would make it. */
+  async api(method: string, p: string, body?: unknown): Promise<any> {
+    const r = await fetch(`${this.url}/api${p}`, {
+      method,
+      headers: body === undefined ? {} : { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await r.json();
+    if (!r.ok) throw new Error(`${method} ${p}: ${r.status} ${JSON.stringify(json)}`);
+    return json;
+  }
+}
+
+async function freePort(): Promise<number> {
+  const srv = net.createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
+  const port = (srv.address() as net.AddressInfo).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/** Opens a page and waits until it is hydrated (clicks before that would be lost). */
+export async function open(page: Page, url: string): Promise<void> {
+  await page.goto(url);
+  await page.locator("body[data-hydrated=true]").waitFor();
+}
+
+export const test = base.extend<{}, { server: Server }>({
+  server: [
+    async ({}, use) => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-"));
+      const server = new Server(await freePort(), dataDir);
+      await server.start();
+      await use(server);
+      await server.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+    { scope: "worker" },
+  ],
+  baseURL: async ({ server }, use) => use(server.url),
+  page: async ({ page }, use) => {
+    const errors: string[] = [];
+    page.on("console", (m) => {
+      if (m.type() === "error") errors.push(m.text());
+    });
+    page.on("pageerror", (e) => errors.push(e.message));
+    await use(page);
+    expect(errors, "the browser logged errors").toEqual([]);
+  },
+});
+
+export { expect };

@@ -1,0 +1,22 @@
+# Sourced by every script: picks the toolchain and the paths the build needs.
+# shellcheck shell=bash
+_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# Debian's cargo accepts -Z flags (build-std) only with this; keep it set for every cargo
+# call, or proc-macro2 and its dependents rebuild whenever it flips.
+export RUSTC_BOOTSTRAP=1
+# wasm-opt (npm binaryen) and the Playwright CLI come from end2end/node_modules.
+export PATH="$_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Builds live outside the clone, so that a fresh clone (CI) builds incrementally.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/maestro/target}"
+
+# Where the active toolchain already has the wasm32 standard library (a laptop with
+# `rustup target add wasm32-unknown-unknown`), use it as it is. Otherwise use Debian's
+# rustc-web toolchain and build the wasm std from source (rust-web-src).
+if [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/wasm32-unknown-unknown" ]; then
+  MAESTRO_LIB_ARGS=()
+else
+  export RUSTUP_TOOLCHAIN=debian
+  MAESTRO_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+fi
+unset _root

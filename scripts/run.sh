@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Builds Maestro (release) and runs it: http://127.0.0.1:3000 by default.
+# Arguments go to the server, e.g. scripts/run.sh --addr 127.0.0.1:4000 --data-dir /tmp/m
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. scripts/env.sh
+cargo leptos build --release "${MAESTRO_LIB_ARGS[@]}"
+export LEPTOS_SITE_ROOT="$PWD/target/site"
+exec "$CARGO_TARGET_DIR/release/maestro" "$@"

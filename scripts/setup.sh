@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs what building and testing Maestro needs, skipping what is already there.
+# Everything comes from Debian's archive, crates.io or npm: nothing else is downloaded.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CARGO_LEPTOS_VERSION=0.3.11
+# Must equal the wasm-bindgen crate in Cargo.lock (Cargo.toml pins it with "=").
+WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
+
+sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+need=()
+for p in rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium chromium-driver nodejs npm pkg-config; do
+  dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
+done
+if ((${#need[@]})); then
+  echo "setup: installing ${need[*]}"
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+# Debian's binaryen 108 silently breaks the wasm; wasm-opt comes from npm instead.
+if dpkg -s binaryen >/dev/null 2>&1; then sudo_ apt-get remove -y -qq binaryen >/dev/null; fi
+
+if ! command -v rustup >/dev/null 2>&1; then
+  echo "setup: rustup is required (the machine's Rust toolchain manager)" >&2
+  exit 1
+fi
+rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
+
+export PATH="$HOME/.cargo/bin:$PATH"
+if ! cargo-leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
+  echo "setup: building cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    cargo +debian install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
+fi
+if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+  echo "setup: building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.
+  cargo +debian install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+# npm ci again only when the lockfile changed since the last install.
+if ! cmp -s end2end/package-lock.json end2end/node_modules/.maestro-installed-lock 2>/dev/null; then
+  (cd end2end && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.maestro-installed-lock)
+fi

@@ -1,0 +1,202 @@
+//! Crash test (SPEC §6): a real `maestro` process takes concurrent writes and is killed
+//! with SIGKILL at a random moment; restarted on the same file, it still has every write
+//! it acknowledged, the link invariant holds and the event log is gap-free.
+
+use maestro::model::{Event, Health, Project, Session, Task};
+use maestro::store::state::State;
+use rand::Rng;
+use serde_json::json;
+use std::collections::HashSet;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+    base: String,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn start(dir: &std::path::Path) -> Server {
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start maestro");
+    let base = format!("http://127.0.0.1:{port}/api");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(r) = client.get(format!("{base}/health")).send().await {
+            if r.status().is_success() {
+                return Server { child, base };
+            }
+        }
+        assert!(Instant::now() < deadline, "maestro did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// What the clients were told succeeded.
+#[derive(Default)]
+struct Acked {
+    tasks: HashSet<String>,
+    sessions: HashSet<String>,
+    deleted_tasks: HashSet<String>,
+    /// Deletes sent: one may have committed with its answer cut off by the kill.
+    delete_sent: HashSet<String>,
+}
+
+async fn writer(base: String, project: String, n: usize, acked: Arc<Mutex<Acked>>) {
+    let client = reqwest::Client::new();
+    for i in 0.. {
+        let tid = format!("t{n}-{i}");
+        let r = client
+            .post(format!("{base}/tasks"))
+            .json(&json!({"id": tid, "projectId": project, "title": format!("task {i}")}))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status().as_u16() == 201 => {
+                acked.lock().unwrap().tasks.insert(tid.clone());
+            }
+            _ => return, // the server is gone
+        }
+        let sid = format!("s{n}-{i}");
+        let r = client
+            .post(format!("{base}/sessions"))
+            .json(&json!({"id": sid, "projectId": project, "taskIds": [tid]}))
+            .send()
+            .await;
+        match r {
+            Ok(r) if r.status().as_u16() == 201 => {
+                acked.lock().unwrap().sessions.insert(sid.clone());
+            }
+            _ => return,
+        }
+        if i % 3 == 0 {
+            acked.lock().unwrap().delete_sent.insert(tid.clone());
+            match client.delete(format!("{base}/tasks/{tid}")).send().await {
+                Ok(r) if r.status().is_success() => {
+                    acked.lock().unwrap().deleted_tasks.insert(tid);
+                }
+                _ => return,
+            }
+        }
+    }
+}
+
+async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> T {
+    reqwest::get(format!("{base}{path}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigkill_loses_no_acknowledged_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = start(dir.path()).await;
+    let project: Project = reqwest::Client::new()
+        .post(format!("{}/projects", server.base))
+        .json(&json!({"name": "crash"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let acked = Arc::new(Mutex::new(Acked::default()));
+    for round in 0..3 {
+        let writers: Vec<_> = (0..8)
+            .map(|n| {
+                tokio::spawn(writer(
+                    server.base.clone(),
+                    project.id.clone(),
+                    round * 100 + n,
+                    acked.clone(),
+                ))
+            })
+            .collect();
+        let wait = rand::rng().random_range(150..900);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        server.child.kill().unwrap(); // SIGKILL
+        server.child.wait().unwrap();
+        for w in writers {
+            w.await.unwrap();
+        }
+
+        server = start(dir.path()).await;
+        let tasks: Vec<Task> = get(&server.base, "/tasks").await;
+        let sessions: Vec<Session> = get(&server.base, "/sessions").await;
+        let projects: Vec<Project> = get(&server.base, "/projects").await;
+        let state = State {
+            projects: projects.into_iter().map(|p| (p.id.clone(), p)).collect(),
+            tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
+            sessions: sessions.into_iter().map(|s| (s.id.clone(), s)).collect(),
+        };
+        state.check_invariant().unwrap();
+        let a = acked.lock().unwrap();
+        assert!(
+            !a.tasks.is_empty(),
+            "round {round}: no write was acknowledged before the kill"
+        );
+        for t in &a.tasks {
+            assert!(
+                state.tasks.contains_key(t) || a.delete_sent.contains(t),
+                "acknowledged task {t} lost"
+            );
+        }
+        for t in &a.deleted_tasks {
+            assert!(
+                !state.tasks.contains_key(t),
+                "acknowledged delete of {t} lost"
+            );
+        }
+        for s in &a.sessions {
+            assert!(
+                state.sessions.contains_key(s),
+                "acknowledged session {s} lost"
+            );
+        }
+        let health: Health = get(&server.base, "/health").await;
+        let mut events: Vec<Event> = Vec::new();
+        loop {
+            let since = events.last().map_or(0, |e| e.seq);
+            let page: Vec<Event> =
+                get(&server.base, &format!("/events?since={since}&limit=10000")).await;
+            if page.is_empty() {
+                break;
+            }
+            events.extend(page);
+        }
+        let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
+        assert_eq!(
+            seqs,
+            (1..=health.seq).collect::<Vec<_>>(),
+            "round {round}: log has gaps"
+        );
+        let mut replayed = State::default();
+        for e in &events {
+            replayed.apply(&e.data);
+        }
+        assert_eq!(
+            replayed, state,
+            "round {round}: the log does not replay to the state"
+        );
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+}
