@@ -11,9 +11,12 @@ WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-for p in rustc-web cargo-web rust-web-src rust-web-llvm lld-22 chromium chromium-driver nodejs npm pkg-config; do
+for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
+# Node.js may come from elsewhere (with its own npm): only install Debian's when absent.
+command -v node >/dev/null 2>&1 || need+=(nodejs)
+command -v npm >/dev/null 2>&1 || need+=(npm)
 if ((${#need[@]})); then
   echo "setup: installing ${need[*]}"
   sudo_ env DEBIAN_FRONTEND=noninteractive apt-get update -qq
