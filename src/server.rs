@@ -2,6 +2,7 @@
 //! until Ctrl-C or SIGTERM.
 
 use crate::store::{Store, StoreConfig};
+use crate::sync::hub::{ws_handler, Hub};
 use crate::ui::{shell, App};
 use axum::extract::FromRef;
 use axum::Router;
@@ -9,13 +10,31 @@ use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use tokio::sync::watch;
 use tower_http::trace::TraceLayer;
 
 /// What every handler and server function can reach.
 #[derive(Clone, FromRef)]
 pub struct AppState {
     pub store: Store,
+    pub hub: Hub,
     pub leptos_options: LeptosOptions,
+}
+
+impl AppState {
+    /// State around `store`; flipping `shutdown` to true closes every WebSocket.
+    pub fn new(
+        store: Store,
+        leptos_options: LeptosOptions,
+        shutdown: watch::Receiver<bool>,
+    ) -> Self {
+        let hub = Hub::start(store.clone(), shutdown);
+        AppState {
+            store,
+            hub,
+            leptos_options,
+        }
+    }
 }
 
 /// How to run the server.
@@ -46,6 +65,7 @@ pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
         .nest("/api", crate::api::rest::router())
+        .route("/ws", axum::routing::get(ws_handler))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -68,16 +88,22 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         None => tracing::warn!("store is in memory: nothing survives a restart"),
     }
-    let state = AppState {
+    let (stop, stopped) = watch::channel(false);
+    let state = AppState::new(
         store,
-        leptos_options: leptos_options(config.addr, &config.site_root),
-    };
+        leptos_options(config.addr, &config.site_root),
+        stopped,
+    );
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
+    let signal = async move {
+        shutdown_signal().await;
+        let _ = stop.send(true); // closes WebSockets, which graceful shutdown waits for
+    };
     axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(signal)
         .await?;
     tracing::info!("shut down cleanly");
     Ok(())

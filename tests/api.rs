@@ -18,10 +18,8 @@ struct Api {
 impl Api {
     fn new() -> Self {
         let store = Store::open(StoreConfig::memory()).unwrap();
-        let state = AppState {
-            store: store.clone(),
-            leptos_options: leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site"),
-        };
+        let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
+        let state = AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1);
         Api {
             app: app(state),
             store,

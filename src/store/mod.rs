@@ -128,6 +128,14 @@ enum Job {
     },
 }
 
+/// The committed state and the `seq` of the last event it includes, read together so a
+/// client can merge a fetched list with the events that follow it.
+#[derive(Clone, Debug, Default)]
+pub struct Committed {
+    pub state: State,
+    pub seq: u64,
+}
+
 /// A cheap, cloneable handle to the store.
 #[derive(Clone)]
 pub struct Store {
@@ -138,7 +146,7 @@ struct Inner {
     jobs: Option<mpsc::Sender<Job>>,
     writer: Mutex<Option<std::thread::JoinHandle<()>>>,
     /// The committed state, for readers.
-    state: Arc<RwLock<State>>,
+    state: Arc<RwLock<Committed>>,
     bus: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicU64>,
     started: Instant,
@@ -159,7 +167,10 @@ impl Store {
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let conn = db::open(config.path.as_deref())?;
         let loaded = db::load(&conn)?;
-        let state = Arc::new(RwLock::new(loaded.state.clone()));
+        let state = Arc::new(RwLock::new(Committed {
+            state: loaded.state.clone(),
+            seq: loaded.last_seq,
+        }));
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
         let (tx, rx) = mpsc::channel(4096);
@@ -231,7 +242,18 @@ impl Store {
 
     /// Reads the committed state.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self.inner.state.read().unwrap_or_else(|e| e.into_inner()))
+        f(&self
+            .inner
+            .state
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .state)
+    }
+
+    /// Reads the committed state and the `seq` it is current to.
+    pub fn read_at<R>(&self, f: impl FnOnce(&State) -> R) -> (R, u64) {
+        let c = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
+        (f(&c.state), c.seq)
     }
 
     /// Every event committed from now on, in `seq` order. A receiver that falls more than
@@ -271,7 +293,7 @@ struct Writer {
     conn: rusqlite::Connection,
     /// The state including the transaction in progress; `shared` catches up on commit.
     work: State,
-    shared: Arc<RwLock<State>>,
+    shared: Arc<RwLock<Committed>>,
     bus: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicU64>,
     first_retained: u64,
@@ -305,7 +327,7 @@ impl Writer {
             }
             if !mutations.is_empty() {
                 commits += 1;
-                self.commit_batch(mutations, commits % 1024 == 0);
+                self.commit_batch(mutations, commits.is_multiple_of(1024));
             }
             for (since, limit, reply) in reads {
                 let _ = reply.send(self.read_events(since, limit));
@@ -373,6 +395,7 @@ impl Writer {
                 .shared
                 .read()
                 .unwrap_or_else(|p| p.into_inner())
+                .state
                 .clone();
             for (reply, _) in answers {
                 let _ = reply.send(Err(e.clone()));
@@ -382,8 +405,9 @@ impl Writer {
         {
             let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
             for e in &logged {
-                shared.apply(&e.event.data);
+                shared.state.apply(&e.event.data);
             }
+            shared.seq = seq;
         }
         self.last_seq.store(seq, Ordering::Release);
         for e in logged {

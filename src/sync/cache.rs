@@ -1,0 +1,289 @@
+//! The client's cache of server state: entities by id, plus which lists a view has
+//! loaded. Plain Rust with no signals, so it compiles and is tested natively; the browser
+//! keeps one in a reactive signal and patches it from the event stream.
+//!
+//! Rules (SPEC §4): an event whose `seq` was applied already changes nothing; an entity
+//! older (by `version`) than the cached copy changes nothing; a fetched list is merged
+//! with what events said since (per-id "last touched" seqs decide who is newer); on
+//! `resync` every entity is forgotten and every loaded list is refetched and replaces it.
+
+use crate::model::*;
+use std::collections::{HashMap, HashSet};
+
+/// A list some view shows (and so keeps loaded).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ListKey {
+    Projects,
+    /// Tasks of a project.
+    ProjectTasks(String),
+    /// Sessions working on a task.
+    TaskSessions(String),
+    /// Tasks a session works on.
+    SessionTasks(String),
+}
+
+/// What [`Cache::apply`] did with an event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applied {
+    /// Applied (and maybe changed something).
+    Applied,
+    /// Already applied: ignored.
+    Duplicate,
+    /// Events are missing before this one: the caller must resync.
+    Gap,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Project,
+    Task,
+    Session,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Cache {
+    /// The last event applied; a reconnect resumes after it.
+    pub seq: u64,
+    projects: HashMap<String, Project>,
+    tasks: HashMap<String, Task>,
+    sessions: HashMap<String, Session>,
+    /// The seq of the newest information about each entity (an event, a deletion, or a
+    /// fetch), so that an older fetch never overrides a newer event.
+    touched: HashMap<(Kind, String), u64>,
+    loaded: HashSet<ListKey>,
+}
+
+/// Newest first, ties by id: the server's order for task lists.
+fn task_order(a: &Task, b: &Task) -> std::cmp::Ordering {
+    (b.created_at, &b.id).cmp(&(a.created_at, &a.id))
+}
+
+fn session_order(a: &Session, b: &Session) -> std::cmp::Ordering {
+    (b.started_at, &b.id).cmp(&(a.started_at, &a.id))
+}
+
+impl Cache {
+    /// Applies one event from the stream.
+    pub fn apply(&mut self, ev: &Event) -> Applied {
+        if ev.seq <= self.seq {
+            return Applied::Duplicate;
+        }
+        if self.seq != 0 && ev.seq != self.seq + 1 {
+            return Applied::Gap;
+        }
+        self.seq = ev.seq;
+        let at = ev.seq;
+        match &ev.data {
+            EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => self.put_project(p, at),
+            EventData::TaskCreated(t) | EventData::TaskUpdated(t) => self.put_task(t, at),
+            EventData::SessionCreated(s) | EventData::SessionUpdated(s) => self.put_session(s, at),
+            EventData::ProjectDeleted(d) => {
+                self.projects.remove(&d.id);
+                self.touched.insert((Kind::Project, d.id.clone()), at);
+            }
+            EventData::TaskDeleted(d) => {
+                self.tasks.remove(&d.id);
+                self.touched.insert((Kind::Task, d.id.clone()), at);
+            }
+            EventData::SessionDeleted(d) => {
+                self.sessions.remove(&d.id);
+                self.touched.insert((Kind::Session, d.id.clone()), at);
+            }
+            // The full entity updates around a link event already carry it.
+            EventData::SessionTaskAdded(_)
+            | EventData::SessionTaskRemoved(_)
+            | EventData::TaskSessionAdded(_)
+            | EventData::TaskSessionRemoved(_) => {}
+        }
+        Applied::Applied
+    }
+
+    /// True when newer information than `at` exists for this entity.
+    fn newer(&self, kind: Kind, id: &str, at: u64) -> bool {
+        self.touched
+            .get(&(kind, id.to_string()))
+            .is_some_and(|&t| t > at)
+    }
+
+    fn put_project(&mut self, p: &Project, at: u64) {
+        // Projects have no version; the store's strictly increasing clock makes
+        // `updatedAt` one.
+        if self.newer(Kind::Project, &p.id, at)
+            || self
+                .projects
+                .get(&p.id)
+                .is_some_and(|c| c.updated_at > p.updated_at)
+        {
+            return;
+        }
+        self.touched.insert((Kind::Project, p.id.clone()), at);
+        self.projects.insert(p.id.clone(), p.clone());
+    }
+
+    fn put_task(&mut self, t: &Task, at: u64) {
+        if self.newer(Kind::Task, &t.id, at)
+            || self.tasks.get(&t.id).is_some_and(|c| c.version > t.version)
+        {
+            return;
+        }
+        self.touched.insert((Kind::Task, t.id.clone()), at);
+        self.tasks.insert(t.id.clone(), t.clone());
+    }
+
+    fn put_session(&mut self, s: &Session, at: u64) {
+        if self.newer(Kind::Session, &s.id, at)
+            || self
+                .sessions
+                .get(&s.id)
+                .is_some_and(|c| c.version > s.version)
+        {
+            return;
+        }
+        self.touched.insert((Kind::Session, s.id.clone()), at);
+        self.sessions.insert(s.id.clone(), s.clone());
+    }
+
+    /// The first fetch sets the point the event stream resumes from.
+    fn baseline(&mut self, key: ListKey, at: u64) {
+        if self.seq == 0 {
+            self.seq = at;
+        }
+        self.loaded.insert(key);
+    }
+
+    /// Merges the project list, fetched when the store was at `at`.
+    pub fn load_projects(&mut self, list: &[Project], at: u64) {
+        for p in list {
+            self.put_project(p, at);
+        }
+        self.baseline(ListKey::Projects, at);
+    }
+
+    /// Merges a fetched task list (`ProjectTasks` or `SessionTasks`).
+    pub fn load_tasks(&mut self, key: ListKey, list: &[Task], at: u64) {
+        for t in list {
+            self.put_task(t, at);
+        }
+        self.baseline(key, at);
+    }
+
+    /// Merges a fetched `TaskSessions` list.
+    pub fn load_sessions(&mut self, key: ListKey, list: &[Session], at: u64) {
+        for s in list {
+            self.put_session(s, at);
+        }
+        self.baseline(key, at);
+    }
+
+    /// Forgets every entity (so nothing deleted meanwhile lingers) and returns the lists
+    /// to refetch; each refetch replaces its list through the `load_*` methods.
+    pub fn resync(&mut self, seq: u64) -> Vec<ListKey> {
+        self.seq = seq;
+        self.projects.clear();
+        self.tasks.clear();
+        self.sessions.clear();
+        self.touched.clear();
+        let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();
+        keys.sort();
+        keys
+    }
+
+    pub fn is_loaded(&self, key: &ListKey) -> bool {
+        self.loaded.contains(key)
+    }
+
+    /// Stops keeping a list (its view closed); entities stay until a resync.
+    pub fn unload(&mut self, key: &ListKey) {
+        self.loaded.remove(key);
+    }
+
+    pub fn project(&self, id: &str) -> Option<&Project> {
+        self.projects.get(id)
+    }
+
+    pub fn task(&self, id: &str) -> Option<&Task> {
+        self.tasks.get(id)
+    }
+
+    pub fn session(&self, id: &str) -> Option<&Session> {
+        self.sessions.get(id)
+    }
+
+    /// Every project, oldest first, if the list is loaded.
+    pub fn projects(&self) -> Option<Vec<Project>> {
+        self.is_loaded(&ListKey::Projects).then(|| {
+            let mut v: Vec<Project> = self.projects.values().cloned().collect();
+            v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            v
+        })
+    }
+
+    /// A project's tasks, newest first, if loaded.
+    pub fn project_tasks(&self, project_id: &str) -> Option<Vec<Task>> {
+        self.is_loaded(&ListKey::ProjectTasks(project_id.to_string()))
+            .then(|| {
+                let mut v: Vec<Task> = self
+                    .tasks
+                    .values()
+                    .filter(|t| t.project_id == project_id)
+                    .cloned()
+                    .collect();
+                v.sort_by(task_order);
+                v
+            })
+    }
+
+    /// The sessions working on a task, newest first, if loaded.
+    pub fn task_sessions(&self, task_id: &str) -> Option<Vec<Session>> {
+        self.is_loaded(&ListKey::TaskSessions(task_id.to_string()))
+            .then(|| {
+                let mut v: Vec<Session> = self
+                    .sessions
+                    .values()
+                    .filter(|s| s.task_ids.iter().any(|t| t == task_id))
+                    .cloned()
+                    .collect();
+                v.sort_by(session_order);
+                v
+            })
+    }
+
+    /// The tasks a session works on, newest first, if loaded.
+    pub fn session_tasks(&self, session_id: &str) -> Option<Vec<Task>> {
+        self.is_loaded(&ListKey::SessionTasks(session_id.to_string()))
+            .then(|| {
+                let mut v: Vec<Task> = self
+                    .tasks
+                    .values()
+                    .filter(|t| t.session_ids.iter().any(|s| s == session_id))
+                    .cloned()
+                    .collect();
+                v.sort_by(task_order);
+                v
+            })
+    }
+
+    /// Optimistic edit: shows `t` at once and returns what to restore if the server
+    /// refuses. The server's own event (a higher version) replaces it either way.
+    pub fn optimistic_task(&mut self, t: Task) -> Option<Task> {
+        self.tasks.insert(t.id.clone(), t)
+    }
+
+    /// Undoes an optimistic edit of task `id` (`previous` as returned by it).
+    pub fn rollback_task(&mut self, id: &str, previous: Option<Task>) {
+        match previous {
+            Some(p) => {
+                // Only if no newer server copy arrived meanwhile.
+                if self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
+                    self.tasks.insert(id.to_string(), p);
+                }
+            }
+            None => {
+                self.tasks.remove(id);
+            }
+        }
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests;

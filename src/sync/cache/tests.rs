@@ -1,0 +1,250 @@
+//! Cache tests: whatever the interleaving of duplicated events, delayed fetch responses
+//! and resyncs, the cache ends with exactly the lists a fresh fetch would return.
+
+use super::*;
+use crate::store::state::State;
+use crate::store::{Command, Store, StoreConfig};
+use proptest::prelude::*;
+
+/// The lists a fresh fetch returns from `st`.
+fn fetch(st: &State, key: &ListKey) -> Fetched {
+    match key {
+        ListKey::Projects => Fetched::Projects(st.list_projects()),
+        ListKey::ProjectTasks(p) => Fetched::Tasks(st.list_tasks(Some(p), None)),
+        ListKey::TaskSessions(t) => Fetched::Sessions(st.list_sessions(Some(t), None, None)),
+        ListKey::SessionTasks(s) => {
+            let mut v: Vec<Task> = st
+                .tasks
+                .values()
+                .filter(|t| t.session_ids.contains(s))
+                .cloned()
+                .collect();
+            v.sort_by(task_order);
+            Fetched::Tasks(v)
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Fetched {
+    Projects(Vec<Project>),
+    Tasks(Vec<Task>),
+    Sessions(Vec<Session>),
+}
+
+fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
+    match f {
+        Fetched::Projects(v) => cache.load_projects(v, at),
+        Fetched::Tasks(v) => cache.load_tasks(key.clone(), v, at),
+        Fetched::Sessions(v) => cache.load_sessions(key.clone(), v, at),
+    }
+}
+
+fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
+    match key {
+        ListKey::Projects => cache.projects().map(Fetched::Projects),
+        ListKey::ProjectTasks(p) => cache.project_tasks(p).map(Fetched::Tasks),
+        ListKey::TaskSessions(t) => cache.task_sessions(t).map(Fetched::Sessions),
+        ListKey::SessionTasks(s) => cache.session_tasks(s).map(Fetched::Tasks),
+    }
+}
+
+/// Runs a fixed busy script on a store and returns its events (in order).
+fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open(StoreConfig::memory()).unwrap();
+        for (i, &(op, a, b)) in ops.iter().enumerate() {
+            let cmd = store.read(|st| {
+                let pick = |ids: Vec<&String>, n: usize| {
+                    let mut ids = ids;
+                    ids.sort();
+                    ids.get(n % ids.len().max(1))
+                        .map(|s| s.to_string())
+                        .unwrap_or_default()
+                };
+                let p = pick(st.projects.keys().collect(), a);
+                let t = pick(st.tasks.keys().collect(), b);
+                let s = pick(st.sessions.keys().collect(), a.wrapping_add(b));
+                match op % 8 {
+                    0 => Command::CreateProject(NewProject {
+                        name: format!("p{i}"),
+                        ..Default::default()
+                    }),
+                    1 | 2 => Command::CreateTask(NewTask {
+                        project_id: p,
+                        title: format!("t{i}"),
+                        ..Default::default()
+                    }),
+                    3 => Command::UpdateTask(
+                        t,
+                        TaskPatch {
+                            title: Some(format!("u{i}")),
+                            ..Default::default()
+                        },
+                    ),
+                    4 => Command::CreateSession(NewSession {
+                        project_id: st.tasks.get(&t).map(|x| x.project_id.clone()).unwrap_or(p),
+                        task_ids: st.tasks.contains_key(&t).then_some(t).into_iter().collect(),
+                        ..Default::default()
+                    }),
+                    5 => Command::LinkTask {
+                        session_id: s,
+                        task_id: t,
+                    },
+                    6 => Command::DeleteTask(t),
+                    _ => Command::DeleteSession(s),
+                }
+            });
+            let _ = store.execute(cmd, None).await;
+        }
+        store
+            .events_since(0, 1 << 30)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event)
+            .collect()
+    })
+}
+
+fn replay(events: &[Event], upto: u64) -> State {
+    let mut st = State::default();
+    for e in events.iter().take_while(|e| e.seq <= upto) {
+        st.apply(&e.data);
+    }
+    st
+}
+
+#[test]
+fn duplicate_events_change_nothing_and_gaps_are_reported() {
+    let events = history(&[(0, 0, 0), (1, 0, 0), (3, 0, 0), (4, 0, 0)]);
+    let mut cache = Cache::default();
+    let st0 = replay(&events, 0);
+    load(
+        &mut cache,
+        &ListKey::ProjectTasks("none".into()),
+        &fetch(&st0, &ListKey::Projects),
+        0,
+    );
+    assert_eq!(cache.apply(&events[0]), Applied::Applied);
+    let snapshot = cache.clone();
+    assert_eq!(cache.apply(&events[0]), Applied::Duplicate);
+    assert_eq!(cache, snapshot);
+    assert_eq!(cache.apply(&events[2]), Applied::Gap);
+    assert_eq!(cache, snapshot, "a gap changes nothing");
+}
+
+#[test]
+fn an_older_version_never_replaces_a_newer_one() {
+    let events = history(&[(0, 0, 0), (1, 0, 0), (3, 0, 0), (3, 0, 0)]);
+    let final_state = replay(&events, u64::MAX);
+    let pid = final_state.projects.keys().next().unwrap().clone();
+    let key = ListKey::ProjectTasks(pid.clone());
+    let mut cache = Cache::default();
+    // A fetch at the end, then the (delayed) whole stream: nothing goes back.
+    let last = events.last().unwrap().seq;
+    load(&mut cache, &key, &fetch(&final_state, &key), last);
+    cache.seq = 0;
+    for e in &events {
+        cache.apply(e);
+    }
+    assert_eq!(shown(&cache, &key), Some(fetch(&final_state, &key)));
+    assert_eq!(cache.project_tasks(&pid).unwrap()[0].version, 3);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_delivery_order_converges_to_a_fresh_fetch(
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 5..80),
+        schedule in proptest::collection::vec((0u8..10, any::<usize>(), 0usize..6), 10..200),
+        picks in proptest::collection::vec(any::<usize>(), 4),
+    ) {
+        let events = history(&ops);
+        prop_assume!(!events.is_empty());
+        let n = events.last().unwrap().seq;
+        let final_state = replay(&events, n);
+        // The lists this client shows: all projects, one project's tasks, one task's
+        // sessions, one session's tasks (ids taken from anywhere in the history).
+        let ids = |kind: &str| -> Vec<String> {
+            let mut v: Vec<String> = events.iter().filter_map(|e| match &e.data {
+                EventData::ProjectCreated(p) if kind == "p" => Some(p.id.clone()),
+                EventData::TaskCreated(t) if kind == "t" => Some(t.id.clone()),
+                EventData::SessionCreated(s) if kind == "s" => Some(s.id.clone()),
+                _ => None,
+            }).collect();
+            v.dedup();
+            v
+        };
+        let mut keys = vec![ListKey::Projects];
+        for (kind, i) in [("p", 0), ("t", 1), ("s", 2)] {
+            let v = ids(kind);
+            if !v.is_empty() {
+                let id = v[picks[i] % v.len()].clone();
+                keys.push(match kind { "p" => ListKey::ProjectTasks(id), "t" => ListKey::TaskSessions(id), _ => ListKey::SessionTasks(id) });
+            }
+        }
+
+        let mut cache = Cache::default();
+        let mut delivered = 0u64; // the stream's position (what the server has sent)
+        let mut pending: Vec<(usize, ListKey, Fetched, u64)> = Vec::new(); // delayed responses
+        let mut step = 0usize;
+        let mut plan = schedule.into_iter();
+        loop {
+            step += 1;
+            let (action, x, delay) = plan.next().unwrap_or((0, 0, 0));
+            match action {
+                // Deliver the next event (the common case).
+                0..=4 if delivered < n => {
+                    delivered += 1;
+                    let r = cache.apply(&events[delivered as usize - 1]);
+                    prop_assert_ne!(r, Applied::Gap);
+                }
+                // Deliver an old event again (a duplicate after a reconnect).
+                5 if delivered > 0 => {
+                    let e = &events[x % delivered as usize];
+                    prop_assert_eq!(cache.apply(e), Applied::Duplicate);
+                }
+                // Issue a fetch: the server answers at some seq at or after the stream's
+                // position, and the answer arrives `delay` steps later.
+                6 | 7 => {
+                    let key = keys[x % keys.len()].clone();
+                    let at = (delivered + (x as u64 % 4)).min(n);
+                    pending.push((step + delay, key.clone(), fetch(&replay(&events, at), &key), at));
+                }
+                // Connection lost for a while; the server answers `resync` at a later seq.
+                8 if delivered < n => {
+                    delivered = (delivered + 1 + x as u64 % 5).min(n);
+                    pending.clear(); // answers to requests from before are thrown away
+                    for key in cache.resync(delivered) {
+                        let f = fetch(&replay(&events, delivered), &key);
+                        pending.push((step + delay, key, f, delivered));
+                    }
+                }
+                _ => {}
+            }
+            let (ready, later): (Vec<_>, Vec<_>) = pending.into_iter().partition(|p| p.0 <= step);
+            pending = later;
+            for (_, key, f, at) in ready {
+                load(&mut cache, &key, &f, at);
+            }
+            if delivered == n && pending.is_empty() && step > 400 {
+                break;
+            }
+            if delivered == n && pending.is_empty() && plan.len() == 0 {
+                break;
+            }
+        }
+        // Every list shown must be exactly what a fresh fetch returns now.
+        for key in &keys {
+            if let Some(list) = shown(&cache, key) {
+                prop_assert_eq!(list, fetch(&final_state, key), "list {:?}", key);
+            }
+        }
+    }
+}

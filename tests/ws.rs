@@ -1,0 +1,310 @@
+//! WebSocket tests with real clients on a real socket: order and every event kind, resume
+//! with no gap and no duplicate, resync, a slow client closed with a reason, shutdown.
+
+use futures::{SinkExt, StreamExt};
+use maestro::model::*;
+use maestro::server::{app, leptos_options, AppState};
+use maestro::store::{Command, Outcome, Store, StoreConfig};
+use maestro::sync::ServerMessage;
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+struct Server {
+    store: Store,
+    addr: std::net::SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+async fn server(config: StoreConfig) -> Server {
+    let store = Store::open(config).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = watch::channel(false);
+    let state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    Server { store, addr, stop }
+}
+
+async fn connect(addr: std::net::SocketAddr, since: Option<u64>) -> Client {
+    let url = match since {
+        Some(s) => format!("ws://{addr}/ws?since={s}"),
+        None => format!("ws://{addr}/ws"),
+    };
+    connect_async(url).await.unwrap().0
+}
+
+/// The next server message (skipping pings).
+async fn next(c: &mut Client) -> ServerMessage {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), c.next())
+            .await
+            .expect("no message within 10 s")
+            .expect("stream ended")
+            .expect("socket error");
+        match msg {
+            Message::Text(t) => return ServerMessage::parse(&t).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+}
+
+async fn next_event(c: &mut Client) -> Event {
+    match next(c).await {
+        ServerMessage::Event(e) => *e,
+        other => panic!("expected an event, got {other:?}"),
+    }
+}
+
+async fn run(store: &Store, cmd: Command) -> Outcome {
+    store.execute(cmd, None).await.unwrap()
+}
+
+fn project(name: &str) -> Command {
+    Command::CreateProject(NewProject {
+        name: name.into(),
+        ..Default::default()
+    })
+}
+
+/// A script that produces every event kind; returns how many events it committed.
+async fn every_kind(store: &Store) -> u64 {
+    let before = store.last_seq();
+    let Outcome::Project(p) = run(store, project("P")).await else {
+        panic!()
+    };
+    run(
+        store,
+        Command::UpdateProject(
+            p.id.clone(),
+            ProjectPatch {
+                name: Some("P2".into()),
+                ..Default::default()
+            },
+        ),
+    )
+    .await;
+    let nt = NewTask {
+        project_id: p.id.clone(),
+        title: "t".into(),
+        ..Default::default()
+    };
+    let Outcome::Task(t) = run(store, Command::CreateTask(nt.clone())).await else {
+        panic!()
+    };
+    let Outcome::Task(u) = run(store, Command::CreateTask(nt)).await else {
+        panic!()
+    };
+    let ns = NewSession {
+        project_id: p.id.clone(),
+        task_ids: vec![t.id.clone()],
+        ..Default::default()
+    };
+    let Outcome::Session(s) = run(store, Command::CreateSession(ns)).await else {
+        panic!()
+    };
+    run(
+        store,
+        Command::LinkTask {
+            session_id: s.id.clone(),
+            task_id: u.id.clone(),
+        },
+    )
+    .await;
+    run(
+        store,
+        Command::UnlinkTask {
+            session_id: s.id.clone(),
+            task_id: u.id.clone(),
+        },
+    )
+    .await;
+    run(
+        store,
+        Command::UpdateSession(
+            s.id.clone(),
+            SessionPatch {
+                status: Some(SessionStatus::Completed),
+                ..Default::default()
+            },
+        ),
+    )
+    .await;
+    run(store, Command::DeleteTask(u.id.clone())).await;
+    run(store, Command::DeleteTask(t.id.clone())).await;
+    run(store, Command::DeleteSession(s.id.clone())).await;
+    run(store, Command::DeleteProject(p.id.clone())).await;
+    store.last_seq() - before
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_events_arrive_in_order_for_every_kind_and_every_client() {
+    let srv = server(StoreConfig::memory()).await;
+    let mut a = connect(srv.addr, None).await;
+    let mut b = connect(srv.addr, Some(0)).await;
+    let n = every_kind(&srv.store).await;
+    let log = srv.store.events_since(0, 1000).await.unwrap();
+    assert_eq!(log.len() as u64, n);
+    let mut kinds = std::collections::BTreeSet::new();
+    for want in &log {
+        assert_eq!(next_event(&mut a).await, want.event);
+        assert_eq!(next_event(&mut b).await, want.event);
+        kinds.insert(want.event.data.name());
+    }
+    assert_eq!(kinds.len(), 13, "every event kind was seen: {kinds:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resume_after_a_dropped_connection_has_no_gap_and_no_duplicate() {
+    let srv = server(StoreConfig::memory()).await;
+    let mut c = connect(srv.addr, None).await;
+    for i in 0..5 {
+        run(&srv.store, project(&format!("a{i}"))).await;
+    }
+    let mut last = 0;
+    for _ in 0..3 {
+        last = next_event(&mut c).await.seq;
+    }
+    drop(c); // two events were sent but never read
+    for i in 0..5 {
+        run(&srv.store, project(&format!("b{i}"))).await;
+    }
+    let mut c = connect(srv.addr, Some(last)).await;
+    // Live events keep coming while the replay is read.
+    let writer = {
+        let store = srv.store.clone();
+        tokio::spawn(async move {
+            for i in 0..20 {
+                run(&store, project(&format!("c{i}"))).await;
+            }
+        })
+    };
+    let mut seqs = Vec::new();
+    while seqs.len() < 27 {
+        seqs.push(next_event(&mut c).await.seq);
+    }
+    writer.await.unwrap();
+    assert_eq!(seqs, (last + 1..=30).collect::<Vec<_>>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_old_or_foreign_since_gets_resync() {
+    let srv = server(StoreConfig {
+        retain_events: 10,
+        ..StoreConfig::memory()
+    })
+    .await;
+    for i in 0..1100 {
+        run(&srv.store, project(&format!("p{i}"))).await;
+    }
+    let mut c = connect(srv.addr, Some(1)).await;
+    assert_eq!(next(&mut c).await, ServerMessage::Resync { seq: 1100 });
+    run(&srv.store, project("after")).await;
+    assert_eq!(
+        next_event(&mut c).await.seq,
+        1101,
+        "live events follow the resync"
+    );
+    let mut c = connect(srv.addr, Some(5000)).await;
+    assert_eq!(next(&mut c).await, ServerMessage::Resync { seq: 1101 });
+    let recent = connect(srv.addr, Some(1095)).await;
+    let mut recent = recent;
+    assert_eq!(next_event(&mut recent).await.seq, 1096);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
+    let srv = server(StoreConfig::memory()).await;
+    let mut slow = connect(srv.addr, None).await;
+    let mut fast = connect(srv.addr, None).await;
+    let big = "x".repeat(4000); // ~48 MB in all: more than loopback socket buffers hold
+    let total = maestro::sync::hub::HUB_CAPACITY as u64 + 4000;
+    let reader = tokio::spawn(async move {
+        let mut n = 0u64;
+        while n < total {
+            next_event(&mut fast).await;
+            n += 1;
+        }
+        n
+    });
+    let Outcome::Project(p) = run(&srv.store, project("P")).await else {
+        panic!()
+    };
+    let Outcome::Task(t) = run(
+        &srv.store,
+        Command::CreateTask(NewTask {
+            project_id: p.id,
+            title: "t".into(),
+            ..Default::default()
+        }),
+    )
+    .await
+    else {
+        panic!()
+    };
+    // Concurrent writers so that commits group and events outrun the slow reader.
+    let mut writers = Vec::new();
+    for w in 0..8u64 {
+        let (store, id, big) = (srv.store.clone(), t.id.clone(), big.clone());
+        writers.push(tokio::spawn(async move {
+            for i in 0..(total - 2) / 8 + 1 {
+                let patch = TaskPatch {
+                    description: Some(format!("{big}{w}-{i}")),
+                    ..Default::default()
+                };
+                store
+                    .execute(Command::UpdateTask(id.clone(), patch), None)
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    assert!(
+        reader.await.unwrap() >= total,
+        "a fast client gets everything"
+    );
+    // Now the slow client reads: it finds what fit in the pipe, then a close with a reason.
+    let mut got = 0u64;
+    let close = loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), slow.next()).await;
+        if m.is_err() {
+            eprintln!("timed out after {got} frames");
+        }
+        match m.unwrap() {
+            Some(Ok(Message::Text(_))) => got += 1,
+            Some(Ok(Message::Close(f))) => break f.expect("a close frame with a reason"),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert!(got < total);
+    assert_eq!(u16::from(close.code), maestro::sync::hub::CLOSE_LAGGING);
+    assert!(close.reason.contains("since="), "{}", close.reason);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_clients_with_going_away_and_pongs_keep_them() {
+    let srv = server(StoreConfig::memory()).await;
+    let mut c = connect(srv.addr, None).await;
+    c.send(Message::Text("hello, ignored".into()))
+        .await
+        .unwrap();
+    run(&srv.store, project("P")).await;
+    assert_eq!(next_event(&mut c).await.seq, 1);
+    srv.stop.send(true).unwrap();
+    let close = loop {
+        match c.next().await {
+            Some(Ok(Message::Close(f))) => break f.unwrap(),
+            Some(Ok(_)) => {}
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(u16::from(close.code), 1001);
+}
