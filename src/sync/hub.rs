@@ -23,6 +23,8 @@ pub const HUB_CAPACITY: usize = 8192;
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send may block before the client is considered gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most frames written with one flush.
+const BATCH_MAX: usize = 256;
 /// Close code for a client that fell behind (private-use range 4000–4999).
 pub const CLOSE_LAGGING: u16 = 4000;
 /// Close code for a server shutdown ("going away").
@@ -99,11 +101,11 @@ pub async fn ws_handler(
 ) -> Response {
     let hub = state.hub.clone();
     // Clients only send pongs: a small read buffer and message cap keep each idle
-    // connection cheap; write_buffer_size 0 sends each frame at once (latency).
+    // connection cheap. Frames are queued in a write buffer and flushed per batch.
     ws.read_buffer_size(4 * 1024)
         .max_message_size(64 * 1024)
         .max_frame_size(64 * 1024)
-        .write_buffer_size(0)
+        .write_buffer_size(64 * 1024)
         .max_write_buffer_size(1 << 20)
         .on_upgrade(move |socket| serve_client(socket, hub, q.since))
 }
@@ -150,18 +152,35 @@ async fn serve_client(socket: WebSocket, hub: Hub, since: Option<u64>) {
         let mut heard = Instant::now();
         loop {
             tokio::select! {
-                frame = rx.recv() => match frame {
-                    Ok(f) if f.seq > last => {
-                        last = f.seq;
-                        send(&mut sink, Message::Text(f.text)).await?;
+                frame = rx.recv() => {
+                    // Write whatever else is already queued too, then flush once: one
+                    // syscall for a burst instead of one per event.
+                    let mut next = Some(frame);
+                    let mut batch = 0;
+                    while let Some(frame) = next.take() {
+                        match frame {
+                            Ok(f) if f.seq > last => {
+                                last = f.seq;
+                                batch += 1;
+                                feed(&mut sink, Message::Text(f.text)).await?;
+                            }
+                            Ok(_) => {} // already replayed
+                            Err(broadcast::error::RecvError::Lagged(_)) => {
+                                return Err(End::Close(CLOSE_LAGGING, format!("too slow: resume with ?since={last}")));
+                            }
+                            Err(broadcast::error::RecvError::Closed) => {
+                                return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
+                            }
+                        }
+                        if batch < BATCH_MAX {
+                            next = match rx.try_recv() {
+                                Ok(f) => Some(Ok(f)),
+                                Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(broadcast::error::RecvError::Lagged(n))),
+                                Err(_) => None,
+                            };
+                        }
                     }
-                    Ok(_) => {} // already replayed
-                    Err(broadcast::error::RecvError::Lagged(_)) => {
-                        return Err(End::Close(CLOSE_LAGGING, format!("too slow: resume with ?since={last}")));
-                    }
-                    Err(broadcast::error::RecvError::Closed) => {
-                        return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
-                    }
+                    flush(&mut sink).await?;
                 },
                 msg = stream.next() => match msg {
                     Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Err(End::Drop),
@@ -197,11 +216,33 @@ async fn serve_client(socket: WebSocket, hub: Hub, since: Option<u64>) {
     }
 }
 
+/// Sends one message now (or gives up on a peer that blocks too long).
 async fn send<S>(sink: &mut S, msg: Message) -> Result<(), End>
 where
     S: futures::Sink<Message> + Unpin,
 {
     match timeout(SEND_TIMEOUT, sink.send(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(End::Drop),
+    }
+}
+
+/// Queues one message; [`flush`] writes the queue.
+async fn feed<S>(sink: &mut S, msg: Message) -> Result<(), End>
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    match timeout(SEND_TIMEOUT, sink.feed(msg)).await {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(End::Drop),
+    }
+}
+
+async fn flush<S>(sink: &mut S) -> Result<(), End>
+where
+    S: futures::Sink<Message> + Unpin,
+{
+    match timeout(SEND_TIMEOUT, sink.flush()).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(End::Drop),
     }
