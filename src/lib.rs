@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Maestro: one crate, two halves. The server (`ssr`) owns the store, the REST API and the
 //! event hub; the browser (`hydrate`) hydrates the server-rendered UI and keeps its caches
 //! current from the event stream. `model` is shared by both.

@@ -1,42 +1,178 @@
 //! Leptos server functions: the UI's way in. Each is a thin caller of one store operation,
-//! exactly like the REST handlers. They live under `/sfn` so they never shadow `/api`.
+//! exactly like the REST handlers. They live under `/sfn` so they never shadow `/api`, and
+//! take JSON so that nested and optional fields mean what they mean in the REST API.
+//!
+//! List reads return the `seq` the store was at, so the client cache can merge them with
+//! the event stream (see `sync::cache`).
 
 use crate::model::*;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// A fetched list and the `seq` it is current to.
+pub type AtSeq<T> = (Vec<T>, u64);
 
 #[cfg(feature = "ssr")]
-fn store() -> Result<crate::store::Store, ServerFnError> {
-    use_context::<crate::server::AppState>()
-        .map(|s| s.store)
-        .ok_or_else(|| ServerFnError::new("server state missing"))
-}
+mod imp {
+    use super::*;
+    use crate::store::{Command, Outcome, Store};
 
-#[cfg(feature = "ssr")]
-async fn run(cmd: crate::store::Command) -> Result<crate::store::Outcome, ServerFnError> {
-    store()?
-        .execute(cmd, None)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))
-}
-
-/// Every project, oldest first.
-#[server(prefix = "/sfn")]
-pub async fn list_projects() -> Result<Vec<Project>, ServerFnError> {
-    Ok(store()?.read(|s| s.list_projects()))
-}
-
-/// Creates a project named `name`.
-#[server(prefix = "/sfn")]
-pub async fn create_project(name: String) -> Result<Project, ServerFnError> {
-    use crate::store::{Command, Outcome};
-    match run(Command::CreateProject(NewProject {
-        id: None,
-        name,
-        base_path: None,
-    }))
-    .await?
-    {
-        Outcome::Project(p) => Ok(p),
-        other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+    pub fn store() -> Result<Store, ServerFnError> {
+        use_context::<crate::server::AppState>()
+            .map(|s| s.store)
+            .ok_or_else(|| ServerFnError::new("server state missing"))
     }
+
+    pub async fn run(cmd: Command) -> Result<Outcome, ServerFnError> {
+        store()?.execute(cmd, None).await.map_err(|e| ServerFnError::ServerError(e.to_string()))
+    }
+
+    pub async fn project(cmd: Command) -> Result<Project, ServerFnError> {
+        match run(cmd).await? {
+            Outcome::Project(p) => Ok(p),
+            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+        }
+    }
+
+    pub async fn task(cmd: Command) -> Result<Task, ServerFnError> {
+        match run(cmd).await? {
+            Outcome::Task(t) => Ok(t),
+            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+        }
+    }
+
+    pub async fn session(cmd: Command) -> Result<Session, ServerFnError> {
+        match run(cmd).await? {
+            Outcome::Session(s) => Ok(s),
+            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+use crate::store::Command;
+#[cfg(feature = "ssr")]
+use imp::*;
+
+/// The text of a server function error, without the framework's prefix.
+pub fn error_text(e: &ServerFnError) -> String {
+    match e {
+        ServerFnError::ServerError(m) => m.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_projects() -> Result<AtSeq<Project>, ServerFnError> {
+    Ok(store()?.read_at(|s| s.list_projects()))
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn create_project(project: NewProject) -> Result<Project, ServerFnError> {
+    imp::project(Command::CreateProject(project)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, ServerFnError> {
+    imp::project(Command::UpdateProject(id, patch)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn delete_project(id: String) -> Result<(), ServerFnError> {
+    run(Command::DeleteProject(id)).await.map(|_| ())
+}
+
+/// A project's tasks, newest first.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, ServerFnError> {
+    Ok(store()?.read_at(|s| s.list_tasks(Some(&project_id), None)))
+}
+
+/// The tasks a session works on, newest first.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, ServerFnError> {
+    Ok(store()?.read_at(|s| {
+        let mut v: Vec<Task> =
+            s.tasks.values().filter(|t| t.session_ids.contains(&session_id)).cloned().collect();
+        v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        v
+    }))
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn create_task(task: NewTask) -> Result<Task, ServerFnError> {
+    imp::task(Command::CreateTask(task)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, ServerFnError> {
+    imp::task(Command::UpdateTask(id, patch)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
+    run(Command::DeleteTask(id)).await.map(|_| ())
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn add_subtask(task_id: String, title: String) -> Result<Task, ServerFnError> {
+    imp::task(Command::AddSubtask(task_id, NewSubtask { title })).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, ServerFnError> {
+    imp::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, ServerFnError> {
+    imp::task(Command::DeleteSubtask(task_id, subtask_id)).await
+}
+
+/// The sessions working on a task, newest first.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, ServerFnError> {
+    Ok(store()?.read_at(|s| s.list_sessions(Some(&task_id), None, None)))
+}
+
+/// The sessions with these ids that still exist (the browser's open sessions).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, ServerFnError> {
+    if ids.len() > 1000 {
+        return Err(ServerFnError::ServerError("at most 1000 sessions at once".into()));
+    }
+    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn create_session(session: NewSession) -> Result<Session, ServerFnError> {
+    imp::session(Command::CreateSession(session)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, ServerFnError> {
+    imp::session(Command::UpdateSession(id, patch)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn link_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
+    imp::session(Command::LinkTask { session_id, task_id }).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
+    imp::session(Command::UnlinkTask { session_id, task_id }).await
+}
+
+/// Closing a session (SPEC §5): mark it completed, then delete it (and its links).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn close_session(id: String) -> Result<(), ServerFnError> {
+    let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
+    match run(Command::UpdateSession(id.clone(), patch)).await {
+        Ok(_) => {}
+        // Already gone (closed in another tab): closing again is not an error.
+        Err(ServerFnError::ServerError(m)) if m.contains("not found") => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    run(Command::DeleteSession(id)).await.map(|_| ())
 }

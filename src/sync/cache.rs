@@ -263,24 +263,99 @@ impl Cache {
             })
     }
 
-    /// Optimistic edit: shows `t` at once and returns what to restore if the server
-    /// refuses. The server's own event (a higher version) replaces it either way.
+    /// True when an event deleted this entity: nothing may bring it back.
+    fn deleted(&self, kind: Kind, id: &str) -> bool {
+        let gone = match kind {
+            Kind::Project => !self.projects.contains_key(id),
+            Kind::Task => !self.tasks.contains_key(id),
+            Kind::Session => !self.sessions.contains_key(id),
+        };
+        gone && self.touched.contains_key(&(kind, id.to_string()))
+    }
+
+    /// A mutation's own answer: newer than (or as new as) what is cached unless an event
+    /// already brought a later version, or deleted it.
+    pub fn confirm_task(&mut self, t: &Task) {
+        if !self.deleted(Kind::Task, &t.id) && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version) {
+            self.tasks.insert(t.id.clone(), t.clone());
+        }
+    }
+
+    pub fn confirm_session(&mut self, s: &Session) {
+        if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
+            self.sessions.insert(s.id.clone(), s.clone());
+        }
+    }
+
+    pub fn confirm_project(&mut self, p: &Project) {
+        if !self.deleted(Kind::Project, &p.id)
+            && self.projects.get(&p.id).is_none_or(|c| c.updated_at <= p.updated_at)
+        {
+            self.projects.insert(p.id.clone(), p.clone());
+        }
+    }
+
+    /// Optimistic edit or creation: shows `t` at once and returns what to restore if the
+    /// server refuses. The server's own copy (same or higher version) replaces it.
     pub fn optimistic_task(&mut self, t: Task) -> Option<Task> {
         self.tasks.insert(t.id.clone(), t)
     }
 
-    /// Undoes an optimistic edit of task `id` (`previous` as returned by it).
+    /// Optimistic delete: hides the task at once; returns it for a rollback.
+    pub fn optimistic_remove_task(&mut self, id: &str) -> Option<Task> {
+        self.tasks.remove(id)
+    }
+
+    /// Undoes an optimistic change of task `id` (`previous` as returned by it), unless a
+    /// newer server copy or a deletion arrived meanwhile.
     pub fn rollback_task(&mut self, id: &str, previous: Option<Task>) {
         match previous {
             Some(p) => {
-                // Only if no newer server copy arrived meanwhile.
-                if self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
+                if !self.deleted(Kind::Task, id) && self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
                     self.tasks.insert(id.to_string(), p);
                 }
             }
             None => {
                 self.tasks.remove(id);
             }
+        }
+    }
+
+    /// Optimistic session edit; returns what to restore.
+    pub fn optimistic_session(&mut self, s: Session) -> Option<Session> {
+        self.sessions.insert(s.id.clone(), s)
+    }
+
+    /// Optimistic session removal (closing it); returns it for a rollback.
+    pub fn optimistic_remove_session(&mut self, id: &str) -> Option<Session> {
+        self.sessions.remove(id)
+    }
+
+    pub fn rollback_session(&mut self, previous: Option<Session>) {
+        if let Some(s) = previous {
+            if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
+                self.sessions.insert(s.id.clone(), s);
+            }
+        }
+    }
+
+    /// Every cached session with one of these ids (the browser's open sessions).
+    pub fn sessions_by_id(&self, ids: &[String]) -> Vec<Option<Session>> {
+        ids.iter().map(|id| self.sessions.get(id).cloned()).collect()
+    }
+
+    /// Whether a session is known to be gone (deleted by an event).
+    pub fn session_gone(&self, id: &str) -> bool {
+        self.deleted(Kind::Session, id)
+    }
+
+    /// Merges sessions fetched by id (not a list any view keeps).
+    pub fn load_session_entities(&mut self, list: &[Session], at: u64) {
+        for s in list {
+            self.put_session(s, at);
+        }
+        if self.seq == 0 {
+            self.seq = at;
         }
     }
 }

@@ -2,8 +2,33 @@
 //! WebSockets, the wire messages, and the client caches those events keep current.
 
 pub mod cache;
+#[cfg(feature = "hydrate")]
+pub mod client;
 #[cfg(feature = "ssr")]
 pub mod hub;
+
+/// The tab's link to the server, for the connection indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnState {
+    /// Not opened yet (server rendering, or before hydration).
+    Connecting,
+    Connected,
+    /// Lost; trying again with backoff.
+    Reconnecting,
+    /// Several attempts failed, or the browser says it is offline; still trying.
+    Offline,
+}
+
+impl ConnState {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
+            Self::Offline => "offline",
+        }
+    }
+}
 
 use crate::model::Event;
 use serde::{Deserialize, Serialize};

@@ -1,10 +1,19 @@
-//! The web UI (SPEC §4): the HTML shell, the router and the pages.
+//! The web UI (SPEC §4): the HTML shell, the router, the three-pane workspace and its
+//! chrome (connection indicator, toasts, keyboard help).
 
-use crate::api::functions::{list_projects, CreateProject};
+mod panel;
+mod sessions;
+pub mod state;
+
+use crate::api::functions::{create_project, error_text, list_projects};
+use crate::model::NewProject;
+use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::path;
+use state::{use_ctx, Ctx};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -29,6 +38,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    let ctx = Ctx::new();
+    provide_context(ctx);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| ctx.start());
     view! {
         <Stylesheet id="leptos" href="/pkg/maestro.css"/>
         <Title text="Maestro"/>
@@ -41,67 +54,241 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The main page: projects for now; the three panes grow from here.
+/// The page: top bar, then Sessions | Terminal | Maestro panel.
 #[component]
 fn Workspace() -> impl IntoView {
-    let create = ServerAction::<CreateProject>::new();
-    let projects = Resource::new(move || create.version().get(), |_| list_projects());
+    let ctx = use_ctx();
+    let params = use_params_map();
+    let route_id = Memo::new(move |_| params.read().get("id"));
+    let projects = Resource::new(|| (), |_| list_projects());
+    // The active project: the route's, else (on `/`) the first one.
+    let active = Memo::new(move |_| {
+        route_id.get().or_else(|| {
+            let from_cache = ctx.cache.with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
+            from_cache.or_else(|| {
+                projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone()))
+            })
+        })
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        // `/` opens the last used project; every project opened becomes the last used.
+        Effect::new(move |_| {
+            if let Some(id) = active.get() {
+                state::storage_set(state::LAST_PROJECT_KEY, &id);
+            }
+        });
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            if route_id.get_untracked().is_none() {
+                if let Some(last) = state::storage_get::<String>(state::LAST_PROJECT_KEY) {
+                    let exists = ctx.cache.with(|c| c.project(&last).is_some());
+                    if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
+                        navigate(&format!("/projects/{last}"), Default::default());
+                    }
+                }
+            }
+        });
+    }
+    keyboard_shortcuts();
+    view! {
+        <div class="app">
+            <header class="topbar">
+                <h1>"Maestro"</h1>
+                <Transition fallback=|| view! { <span class="muted">"…"</span> }>
+                    {move || {
+                        if let Some(Ok((list, at))) = projects.get() {
+                            ctx.cache.update_untracked(|c| c.load_projects(&list, at));
+                        }
+                        view! { <panel::ProjectBar active=active/> }
+                    }}
+                </Transition>
+                <span class="spacer"></span>
+                <button class="ghost" aria-label="Keyboard shortcuts" on:click=move |_| ctx.show_help.update(|h| *h = !*h)>
+                    "?"
+                </button>
+                <ConnIndicator/>
+            </header>
+            <div class="panes">
+                <sessions::SessionsPane/>
+                <sessions::TerminalPane/>
+                <main class="pane maestro" aria-label="Maestro panel">
+                    {move || match active.get() {
+                        Some(id) => view! { <panel::TaskPanel project_id=id/> }.into_any(),
+                        None => view! { <FirstProject/> }.into_any(),
+                    }}
+                </main>
+            </div>
+            <Toasts/>
+            <Help/>
+        </div>
+    }
+}
+
+/// The invitation shown when there is no project yet.
+#[component]
+fn FirstProject() -> impl IntoView {
+    let ctx = use_ctx();
     let name = RwSignal::new(String::new());
+    let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked();
-        if !n.trim().is_empty() {
-            create.dispatch(CreateProject { name: n });
-            name.set(String::new());
+        if n.trim().is_empty() {
+            return;
         }
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match create_project(NewProject { name: n, ..Default::default() }).await {
+                Ok(p) => {
+                    ctx.cache.update(|c| c.confirm_project(&p));
+                    name.set(String::new());
+                    navigate(&format!("/projects/{}", p.id), Default::default());
+                }
+                Err(e) => ctx.toast(error_text(&e)),
+            }
+        });
     };
     view! {
-        <header class="topbar">
-            <h1>"Maestro"</h1>
-        </header>
-        <main class="panel" aria-label="Maestro panel">
+        <section class="empty-state">
+            <h2>"Welcome to Maestro"</h2>
+            <p class="muted">"Create a project to start organising tasks for your agents."</p>
             <form class="row" on:submit=submit>
-                <label for="new-project-name">"New project"</label>
-                <input id="new-project-name" placeholder="Project name" bind:value=name/>
+                <input aria-label="New project name" placeholder="Project name" bind:value=name/>
                 <button type="submit">"Create project"</button>
             </form>
-            {move || {
-                create
-                    .value()
-                    .get()
-                    .and_then(|r| r.err())
-                    .map(|e| view! { <p role="alert" class="error">{e.to_string()}</p> })
-            }}
-            <Transition fallback=|| view! { <p class="muted">"Loading projects…"</p> }>
-                {move || {
-                    projects
-                        .get()
-                        .map(|r| match r {
-                            Ok(list) if list.is_empty() => {
-                                view! { <p class="empty">"No projects yet: create one to start."</p> }
-                                    .into_any()
-                            }
-                            Ok(list) => {
-                                view! {
-                                    <ul class="list" aria-label="Projects">
-                                        {list
-                                            .into_iter()
-                                            .map(|p| {
-                                                view! {
-                                                    <li>
-                                                        <a href=format!("/projects/{}", p.id)>{p.name}</a>
-                                                    </li>
-                                                }
-                                            })
-                                            .collect_view()}
-                                    </ul>
-                                }
-                                    .into_any()
-                            }
-                            Err(e) => view! { <p role="alert" class="error">{e.to_string()}</p> }.into_any(),
-                        })
-                }}
-            </Transition>
-        </main>
+        </section>
+    }
+}
+
+#[component]
+fn ConnIndicator() -> impl IntoView {
+    let ctx = use_ctx();
+    view! {
+        <span
+            class=move || format!("conn {}", ctx.conn.get().label())
+            role="status"
+            aria-label=move || format!("Connection: {}", ctx.conn.get().label())
+            title="Live updates"
+        >
+            <span class="dot"></span>
+            {move || ctx.conn.get().label()}
+        </span>
+    }
+}
+
+#[component]
+fn Toasts() -> impl IntoView {
+    let ctx = use_ctx();
+    view! {
+        <div class="toasts" aria-live="polite">
+            <For each=move || ctx.toasts.get() key=|t| t.id let:t>
+                <div class="toast" role="alert">
+                    <span>{t.text.clone()}</span>
+                    <button
+                        class="ghost"
+                        aria-label="Dismiss"
+                        on:click=move |_| ctx.toasts.update(|v| v.retain(|x| x.id != t.id))
+                    >
+                        "×"
+                    </button>
+                </div>
+            </For>
+        </div>
+    }
+}
+
+/// The keyboard help overlay (`?`).
+#[component]
+fn Help() -> impl IntoView {
+    let ctx = use_ctx();
+    view! {
+        <Show when=move || ctx.show_help.get()>
+            <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
+                <div class="dialog">
+                    <h2>"Keyboard shortcuts"</h2>
+                    <dl class="keys">
+                        <dt><kbd>"n"</kbd></dt>
+                        <dd>"New task"</dd>
+                        <dt><kbd>"p"</kbd></dt>
+                        <dd>"Choose project"</dd>
+                        <dt><kbd>"/"</kbd></dt>
+                        <dd>"Filter tasks by status"</dd>
+                        <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
+                        <dd>"Next / previous open session"</dd>
+                        <dt><kbd>"?"</kbd></dt>
+                        <dd>"Show or hide this help"</dd>
+                        <dt><kbd>"Esc"</kbd></dt>
+                        <dd>"Close this help"</dd>
+                    </dl>
+                    <button on:click=move |_| ctx.show_help.set(false)>"Close"</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// Global shortcuts, ignored while typing in a field.
+fn keyboard_shortcuts() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let ctx = use_ctx();
+        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+            let typing = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+            if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+                return;
+            }
+            let focus = |id: &str| {
+                if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                    let _ = el.focus();
+                }
+            };
+            match ev.key().as_str() {
+                "?" => ctx.show_help.update(|h| *h = !*h),
+                "Escape" => ctx.show_help.set(false),
+                "n" => focus("new-task-title"),
+                "p" => focus("project-picker"),
+                "/" => focus("status-filter"),
+                "j" | "k" => {
+                    let open = ctx.open_sessions.get_untracked();
+                    if open.is_empty() {
+                        return;
+                    }
+                    let cur = ctx.active_session.get_untracked().and_then(|a| open.iter().position(|x| *x == a));
+                    let next = match (cur, ev.key().as_str()) {
+                        (None, _) => 0,
+                        (Some(i), "j") => (i + 1) % open.len(),
+                        (Some(i), _) => (i + open.len() - 1) % open.len(),
+                    };
+                    ctx.active_session.set(Some(open[next].clone()));
+                }
+                _ => return,
+            }
+            ev.prevent_default();
+        });
+        on_cleanup(move || handle.remove());
+    }
+}
+
+/// Keeps a lazily loaded list in the cache: fetched when the component showing it is
+/// created, merged into the cache during render (so the server's first paint and the
+/// hydrating client agree), and kept current by events afterwards.
+pub(crate) fn merge_list<T: Clone + 'static>(
+    ctx: Ctx,
+    key: ListKey,
+    fetched: Option<Result<(Vec<T>, u64), leptos::server_fn::ServerFnError>>,
+    load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),
+) -> Option<String> {
+    match fetched {
+        Some(Ok((list, at))) => {
+            ctx.cache.update_untracked(|c| load(c, key, &list, at));
+            None
+        }
+        Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => Some(error_text(&e)),
+        _ => None,
     }
 }

@@ -1,0 +1,490 @@
+//! The Maestro panel (right) and the project bar: projects, tasks, subtasks and the
+//! sessions working on each task.
+
+use super::merge_list;
+use super::state::{client_id, use_ctx};
+use crate::api::functions::*;
+use crate::model::*;
+use crate::sync::cache::ListKey;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+
+/// Project picker, "new project" and "rename project".
+#[component]
+pub fn ProjectBar(active: Memo<Option<String>>) -> impl IntoView {
+    let ctx = use_ctx();
+    let navigate = use_navigate();
+    let creating = RwSignal::new(false);
+    let renaming = RwSignal::new(false);
+    let name = RwSignal::new(String::new());
+    let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_default();
+    let go = {
+        let navigate = navigate.clone();
+        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default())
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get_untracked();
+        if n.trim().is_empty() {
+            return;
+        }
+        let navigate = navigate.clone();
+        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
+        leptos::task::spawn_local(async move {
+            let r = match rename_id {
+                Some(id) => {
+                    update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await
+                }
+                None => create_project(NewProject { id: Some(client_id("proj")), name: n, base_path: None }).await,
+            };
+            match r {
+                Ok(p) => {
+                    ctx.cache.update(|c| c.confirm_project(&p));
+                    name.set(String::new());
+                    creating.set(false);
+                    renaming.set(false);
+                    navigate(&format!("/projects/{}", p.id), Default::default());
+                }
+                Err(e) => ctx.toast(error_text(&e)),
+            }
+        });
+    };
+    view! {
+        <select id="project-picker" aria-label="Project" on:change=go>
+            <For each=projects key=|p| (p.id.clone(), p.updated_at) let:p>
+                <option value=p.id.clone() selected=move || active.get().as_deref() == Some(p.id.as_str())>
+                    {p.name.clone()}
+                </option>
+            </For>
+        </select>
+        <Show
+            when=move || creating.get() || renaming.get()
+            fallback=move || {
+                view! {
+                    <button on:click=move |_| creating.set(true)>"New project"</button>
+                    <button
+                        class="ghost"
+                        disabled=move || active.get().is_none()
+                        on:click=move |_| {
+                            let current = active
+                                .get_untracked()
+                                .and_then(|id| ctx.cache.with_untracked(|c| c.project(&id).map(|p| p.name.clone())));
+                            name.set(current.unwrap_or_default());
+                            renaming.set(true);
+                        }
+                    >
+                        "Rename project"
+                    </button>
+                }
+            }
+        >
+            <form class="row" on:submit=submit.clone()>
+                <input
+                    aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
+                    placeholder="Project name"
+                    bind:value=name
+                    autofocus
+                />
+                <button type="submit">{move || if renaming.get() { "Save name" } else { "Create project" }}</button>
+                <button
+                    type="button"
+                    class="ghost"
+                    on:click=move |_| {
+                        creating.set(false);
+                        renaming.set(false);
+                    }
+                >
+                    "Cancel"
+                </button>
+            </form>
+        </Show>
+    }
+}
+
+/// The active project's tasks: filter, counts, "new task", and the rows.
+#[component]
+pub fn TaskPanel(project_id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let pid = project_id.clone();
+    let key = ListKey::ProjectTasks(project_id.clone());
+    let fetched = Resource::new(move || pid.clone(), list_tasks);
+    let filter = RwSignal::new(String::new());
+    let title = RwSignal::new(String::new());
+    let priority = RwSignal::new(Priority::Medium);
+    let pid = project_id.clone();
+    let all = move || ctx.cache.with(|c| c.project_tasks(&pid)).unwrap_or_default();
+    let all2 = all.clone();
+    let shown = move || {
+        let f = filter.get();
+        all2().into_iter().filter(|t| f.is_empty() || t.status.as_str() == f).map(|t| t.id).collect::<Vec<_>>()
+    };
+    let pid = project_id.clone();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = title.get_untracked();
+        if t.trim().is_empty() {
+            return;
+        }
+        ctx.create_task(NewTask {
+            id: Some(client_id("task")),
+            project_id: pid.clone(),
+            title: t,
+            priority: Some(priority.get_untracked()),
+            ..Default::default()
+        });
+        title.set(String::new());
+    };
+    let all_empty = all.clone();
+    let counts = move || {
+        let tasks = all();
+        let n = |s: TaskStatus| tasks.iter().filter(|t| t.status == s).count();
+        format!(
+            "{} tasks · {} pending · {} in progress · {} completed · {} blocked",
+            tasks.len(),
+            n(TaskStatus::Pending),
+            n(TaskStatus::InProgress),
+            n(TaskStatus::Completed),
+            n(TaskStatus::Blocked)
+        )
+    };
+    view! {
+        <form class="new-task" on:submit=submit>
+            <input id="new-task-title" aria-label="New task title" placeholder="New task… (n)" bind:value=title/>
+            <select
+                aria-label="New task priority"
+                on:change=move |ev| {
+                    priority.set(match event_target_value(&ev).as_str() {
+                        "low" => Priority::Low,
+                        "high" => Priority::High,
+                        _ => Priority::Medium,
+                    })
+                }
+            >
+                <option value="low">"low"</option>
+                <option value="medium" selected>"medium"</option>
+                <option value="high">"high"</option>
+            </select>
+            <button type="submit">"Add task"</button>
+        </form>
+        <div class="row filters">
+            <label for="status-filter">"Show"</label>
+            <select id="status-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+                <option value="">"all"</option>
+                {TaskStatus::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str().replace('_', " ")}</option> })}
+            </select>
+        </div>
+        <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
+            {move || {
+                let error = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_tasks(k, v, at));
+                if let Some(e) = error {
+                    return view! {
+                        <p role="alert" class="error">
+                            "Could not load tasks: " {e} " "
+                            <button on:click=move |_| fetched.refetch()>"Retry"</button>
+                        </p>
+                    }
+                        .into_any();
+                }
+                let shown = shown.clone();
+                let all = all_empty.clone();
+                let counts = counts.clone();
+                view! {
+                    <p class="muted counts" aria-label="Task counts">{counts}</p>
+                    <ul class="tasks" aria-label="Tasks">
+                        <For each=shown key=|id| id.clone() let:id>
+                            <TaskRow id=id/>
+                        </For>
+                    </ul>
+                    <Show when=move || all().is_empty()>
+                        <p class="empty">"No tasks yet. Add one above."</p>
+                    </Show>
+                }
+                    .into_any()
+            }}
+        </Transition>
+    }
+}
+
+/// One task: status and priority at a glance; expands to details, subtasks and sessions.
+#[component]
+fn TaskRow(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let expanded = RwSignal::new(false);
+    let tid = id.clone();
+    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
+    move || {
+        let Some(t) = task.get() else { return ().into_any() };
+        let id = t.id.clone();
+        let id2 = id.clone();
+        let set_status = move |ev: leptos::ev::Event| {
+            let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
+            let patch = TaskPatch { status: Some(status), ..Default::default() };
+            ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
+        };
+        let pending = t.version == 0;
+        view! {
+            <li class=format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()) aria-label=t.title.clone()>
+                <div class="task-line">
+                    <button
+                        class="ghost expander"
+                        aria-expanded=move || expanded.get().to_string()
+                        aria-label=format!("Details of {}", t.title)
+                        on:click=move |_| expanded.update(|e| *e = !*e)
+                    >
+                        {move || if expanded.get() { "▾" } else { "▸" }}
+                    </button>
+                    <span class="title">{t.title.clone()}</span>
+                    <span class="badge prio" title="priority">{t.priority.as_str()}</span>
+                    <span class="badge sessions" title="sessions working on it" aria-label=format!("{} sessions", t.session_count)>
+                        {format!("⌁ {}", t.session_count)}
+                    </span>
+                    <select aria-label=format!("Status of {}", t.title) on:change=set_status disabled=pending>
+                        {TaskStatus::ALL
+                            .map(|s| {
+                                view! {
+                                    <option value=s.as_str() selected=s == t.status>
+                                        {s.as_str().replace('_', " ")}
+                                    </option>
+                                }
+                            })}
+                    </select>
+                </div>
+                <Show when=move || expanded.get()>
+                    <TaskDetails id=id.clone()/>
+                </Show>
+            </li>
+        }
+            .into_any()
+    }
+}
+
+/// The expanded part of a task row.
+#[component]
+fn TaskDetails(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let tid = id.clone();
+    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
+    let current = task.get_untracked();
+    let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
+    let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
+    let prompt = RwSignal::new(current.as_ref().map(|t| t.prompt.clone()).unwrap_or_default());
+    let id_save = id.clone();
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (t, d, p) = (title.get_untracked(), description.get_untracked(), prompt.get_untracked());
+        let patch = TaskPatch {
+            title: Some(t.clone()),
+            description: Some(d.clone()),
+            prompt: Some(p.clone()),
+            ..Default::default()
+        };
+        let id = id_save.clone();
+        ctx.mutate_task(
+            id.clone(),
+            move |x| {
+                x.title = t.trim().to_string();
+                x.description = d;
+                x.prompt = p;
+            },
+            update_task(id, patch),
+        );
+    };
+    let id_prio = id.clone();
+    let set_priority = move |ev: leptos::ev::Event| {
+        let p = match event_target_value(&ev).as_str() {
+            "low" => Priority::Low,
+            "high" => Priority::High,
+            _ => Priority::Medium,
+        };
+        let patch = TaskPatch { priority: Some(p), ..Default::default() };
+        ctx.mutate_task(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
+    };
+    let id_del = id.clone();
+    let id_work = id.clone();
+    let priority = move || task.get().map(|t| t.priority).unwrap_or_default();
+    view! {
+        <div class="details">
+            <form class="edit" on:submit=save>
+                <label>"Title" <input aria-label="Title" bind:value=title/></label>
+                <label>"Description" <textarea aria-label="Description" bind:value=description rows="2"></textarea></label>
+                <label>"Prompt" <textarea aria-label="Prompt" bind:value=prompt rows="3"></textarea></label>
+                <div class="row">
+                    <label>
+                        "Priority "
+                        <select aria-label="Priority" on:change=set_priority>
+                            {Priority::ALL
+                                .map(|p| {
+                                    view! { <option value=p.as_str() selected=move || priority() == p>{p.as_str()}</option> }
+                                })}
+                        </select>
+                    </label>
+                    <button type="submit">"Save"</button>
+                    <button
+                        type="button"
+                        class="primary"
+                        on:click=move |_| {
+                            if let Some(t) = ctx.cache.with_untracked(|c| c.task(&id_work).cloned()) {
+                                ctx.work_on(&t);
+                            }
+                        }
+                    >
+                        "Work on task"
+                    </button>
+                    <button type="button" class="danger" on:click=move |_| ctx.delete_task(id_del.clone())>
+                        "Delete task"
+                    </button>
+                </div>
+            </form>
+            <Subtasks id=id.clone()/>
+            <TaskSessions id=id/>
+        </div>
+    }
+}
+
+#[component]
+fn Subtasks(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let tid = id.clone();
+    let subtasks = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).map(|t| t.subtasks.clone())).unwrap_or_default());
+    let title = RwSignal::new(String::new());
+    let id_add = id.clone();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let t = title.get_untracked();
+        if t.trim().is_empty() {
+            return;
+        }
+        title.set(String::new());
+        let tid = id_add.clone();
+        let local = Subtask {
+            id: client_id("sub-pending"),
+            task_id: tid.clone(),
+            title: t.trim().to_string(),
+            status: SubtaskStatus::Pending,
+            created_at: super::state::js_now(),
+            completed_at: None,
+        };
+        ctx.mutate_task(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
+    };
+    view! {
+        <section class="subtasks" aria-label="Subtasks">
+            <h4>"Subtasks"</h4>
+            <ul>
+                <For each=move || subtasks.get() key=|s| (s.id.clone(), s.status) let:s>
+                    {
+                        let (tid, sid, done) = (id.clone(), s.id.clone(), s.status == SubtaskStatus::Completed);
+                        let (tid2, sid2) = (tid.clone(), sid.clone());
+                        view! {
+                            <li class:done=done>
+                                <label>
+                                    <input
+                                        type="checkbox"
+                                        checked=done
+                                        aria-label=format!("Done: {}", s.title)
+                                        on:change=move |ev| {
+                                            let status = if event_target_checked(&ev) { SubtaskStatus::Completed } else { SubtaskStatus::Pending };
+                                            let patch = SubtaskPatch { status: Some(status), ..Default::default() };
+                                            let sid3 = sid.clone();
+                                            ctx.mutate_task(
+                                                tid.clone(),
+                                                move |t| t.subtasks.iter_mut().filter(|x| x.id == sid3).for_each(|x| x.status = status),
+                                                update_subtask(tid.clone(), sid.clone(), patch),
+                                            );
+                                        }
+                                    />
+                                    {s.title.clone()}
+                                </label>
+                                <button
+                                    class="ghost"
+                                    aria-label=format!("Delete subtask {}", s.title)
+                                    on:click=move |_| {
+                                        let sid4 = sid2.clone();
+                                        ctx.mutate_task(
+                                            tid2.clone(),
+                                            move |t| t.subtasks.retain(|x| x.id != sid4),
+                                            delete_subtask(tid2.clone(), sid2.clone()),
+                                        );
+                                    }
+                                >
+                                    "×"
+                                </button>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <form class="row" on:submit=add>
+                <input aria-label="New subtask" placeholder="Add a subtask" bind:value=title/>
+                <button type="submit">"Add subtask"</button>
+            </form>
+        </section>
+    }
+}
+
+/// The sessions working on a task, loaded when the task is expanded.
+#[component]
+fn TaskSessions(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let key = ListKey::TaskSessions(id.clone());
+    let tid = id.clone();
+    let fetched = Resource::new(move || tid.clone(), list_task_sessions);
+    let tid = id.clone();
+    let sessions = move || ctx.cache.with(|c| c.task_sessions(&tid)).unwrap_or_default();
+    view! {
+        <section class="task-sessions" aria-label="Sessions working on this task">
+            <h4>"Sessions"</h4>
+            <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
+                {move || {
+                    if let Some(e) = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_sessions(k, v, at)) {
+                        return view! {
+                            <p role="alert" class="error">
+                                "Could not load sessions: " {e} " "
+                                <button on:click=move |_| fetched.refetch()>"Retry"</button>
+                            </p>
+                        }
+                            .into_any();
+                    }
+                    let id = id.clone();
+                    let sessions = sessions.clone();
+                    let empty = sessions.clone();
+                    view! {
+                        <ul>
+                            <For each=sessions key=|s| (s.id.clone(), s.version) let:s>
+                                {
+                                    let (sid, sid2, tid) = (s.id.clone(), s.id.clone(), id.clone());
+                                    view! {
+                                        <li class=format!("session status-{}", s.status.as_str())>
+                                            <span>{s.name.clone()}</span>
+                                            <span class="badge">{s.status.as_str()}</span>
+                                            <button
+                                                class="ghost"
+                                                aria-label=format!("Jump to session {}", s.name)
+                                                on:click=move |_| {
+                                                    ctx.open_sessions.update(|o| if !o.contains(&sid) { o.push(sid.clone()) });
+                                                    ctx.active_session.set(Some(sid.clone()));
+                                                }
+                                            >
+                                                "Jump"
+                                            </button>
+                                            <button
+                                                class="ghost"
+                                                aria-label=format!("Remove task from session {}", s.name)
+                                                on:click=move |_| ctx.unlink(sid2.clone(), tid.clone())
+                                            >
+                                                "Remove"
+                                            </button>
+                                        </li>
+                                    }
+                                }
+                            </For>
+                        </ul>
+                        <Show when=move || empty().is_empty()>
+                            <p class="empty">"No session is working on this task."</p>
+                        </Show>
+                    }
+                        .into_any()
+                }}
+            </Transition>
+        </section>
+    }
+}

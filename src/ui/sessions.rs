@@ -1,0 +1,208 @@
+//! The Sessions pane (left): the sessions open in this browser, each expandable to the
+//! tasks it works on; and the centre pane for the active session.
+
+use super::merge_list;
+use super::state::use_ctx;
+use crate::api::functions::*;
+use crate::model::*;
+use crate::sync::cache::ListKey;
+use leptos::prelude::*;
+
+#[component]
+pub fn SessionsPane() -> impl IntoView {
+    let ctx = use_ctx();
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        if ctx.restored.get() {
+            ctx.load_open_sessions();
+        }
+    });
+    view! {
+        <nav class="pane sessions" aria-label="Sessions">
+            <h2>"Sessions"</h2>
+            <ul>
+                <For each=move || ctx.open_sessions.get() key=|id| id.clone() let:id>
+                    <SessionRow id=id/>
+                </For>
+            </ul>
+            <Show when=move || ctx.restored.get() && ctx.open_sessions.with(|o| o.is_empty())>
+                <p class="empty">"No open sessions. Use “Work on task” on a task to start one."</p>
+            </Show>
+        </nav>
+    }
+}
+
+#[component]
+fn SessionRow(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let expanded = RwSignal::new(false);
+    let sid = id.clone();
+    let session = Memo::new(move |_| ctx.cache.with(|c| c.session(&sid).cloned()));
+    let sid = id.clone();
+    let active = move || ctx.active_session.get().as_deref() == Some(sid.as_str());
+    let (id_act, id_close, id_tasks) = (id.clone(), id.clone(), id.clone());
+    let name = move || session.get().map(|s| s.name).unwrap_or_else(|| "Opening…".into());
+    let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
+    let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
+    view! {
+        <li class="session" class:active=active.clone() aria-current=move || active().then_some("true")>
+            <div class="session-line">
+                <button
+                    class="ghost expander"
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-label=move || format!("Tasks of session {}", name())
+                    on:click=move |_| expanded.update(|e| *e = !*e)
+                >
+                    {move || if expanded.get() { "▾" } else { "▸" }}
+                </button>
+                <button class="linkish" on:click=move |_| ctx.active_session.set(Some(id_act.clone()))>
+                    <span class="marker" title="linked to Maestro">"◆"</span>
+                    {name}
+                </button>
+                <span class=move || format!("badge status-{}", status())>{status}</span>
+                <span class="badge" aria-label=move || format!("{} tasks", count())>{move || format!("{} tasks", count())}</span>
+                <button
+                    class="ghost"
+                    aria-label=move || format!("Close session {}", name())
+                    on:click=move |_| ctx.close_session(id_close.clone())
+                >
+                    "×"
+                </button>
+            </div>
+            <Show when=move || expanded.get()>
+                <SessionTasks id=id_tasks.clone()/>
+            </Show>
+        </li>
+    }
+}
+
+/// The tasks a session works on, loaded when the session is expanded; plus adding one.
+#[component]
+fn SessionTasks(id: String) -> impl IntoView {
+    let ctx = use_ctx();
+    let key = ListKey::SessionTasks(id.clone());
+    let sid = id.clone();
+    let fetched = Resource::new(move || sid.clone(), list_session_tasks);
+    let sid = id.clone();
+    let tasks = move || ctx.cache.with(|c| c.session_tasks(&sid)).unwrap_or_default();
+    // Tasks of the session's project not yet linked, to add one.
+    let sid = id.clone();
+    let candidates = move || {
+        ctx.cache.with(|c| {
+            let s = c.session(&sid)?;
+            let mut v = c.project_tasks(&s.project_id)?;
+            v.retain(|t| !s.task_ids.contains(&t.id));
+            Some(v)
+        })
+    };
+    let choice = RwSignal::new(String::new());
+    let sid = id.clone();
+    let add = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let tid = choice.get_untracked();
+        if tid.is_empty() {
+            return;
+        }
+        let sid = sid.clone();
+        leptos::task::spawn_local(async move {
+            match link_task(sid, tid).await {
+                Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
+                Err(e) => ctx.toast(error_text(&e)),
+            }
+        });
+    };
+    view! {
+        <div class="session-tasks">
+            <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
+                {move || {
+                    if let Some(e) = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_tasks(k, v, at)) {
+                        return view! {
+                            <p role="alert" class="error">
+                                "Could not load tasks: " {e} " "
+                                <button on:click=move |_| fetched.refetch()>"Retry"</button>
+                            </p>
+                        }
+                            .into_any();
+                    }
+                    let (tasks, empty) = (tasks.clone(), tasks.clone());
+                    view! {
+                        <ul aria-label="Tasks of this session">
+                            <For each=tasks key=|t| (t.id.clone(), t.version) let:t>
+                                <li class=format!("status-{}", t.status.as_str())>
+                                    {t.title.clone()}
+                                    <span class="badge">{t.status.as_str().replace('_', " ")}</span>
+                                </li>
+                            </For>
+                        </ul>
+                        <Show when=move || empty().is_empty()>
+                            <p class="empty">"No tasks linked."</p>
+                        </Show>
+                    }
+                        .into_any()
+                }}
+            </Transition>
+            {move || {
+                candidates()
+                    .filter(|c| !c.is_empty())
+                    .map(|list| {
+                        view! {
+                            <form class="row" on:submit=add.clone()>
+                                <select aria-label="Task to add" on:change=move |ev| choice.set(event_target_value(&ev))>
+                                    <option value="">"Add a task…"</option>
+                                    {list
+                                        .into_iter()
+                                        .map(|t| view! { <option value=t.id.clone()>{t.title.clone()}</option> })
+                                        .collect_view()}
+                                </select>
+                                <button type="submit">"Add to session"</button>
+                            </form>
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// The centre pane: the active session (its terminal comes with the terminals work).
+#[component]
+pub fn TerminalPane() -> impl IntoView {
+    let ctx = use_ctx();
+    let session = Memo::new(move |_| {
+        let id = ctx.active_session.get()?;
+        ctx.cache.with(|c| c.session(&id).cloned())
+    });
+    let set_status = move |status: SessionStatus| {
+        let Some(s) = session.get_untracked() else { return };
+        leptos::task::spawn_local(async move {
+            match update_session(s.id, SessionPatch { status: Some(status), ..Default::default() }).await {
+                Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
+                Err(e) => ctx.toast(error_text(&e)),
+            }
+        });
+    };
+    view! {
+        <section class="pane terminal" aria-label="Terminal">
+            {move || match session.get() {
+                None => view! { <p class="empty">"Open a session to see it here."</p> }.into_any(),
+                Some(s) => {
+                    view! {
+                        <header class="row">
+                            <h2>{s.name.clone()}</h2>
+                            <span class=format!("badge status-{}", s.status.as_str())>{s.status.as_str()}</span>
+                            <span class="spacer"></span>
+                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
+                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
+                        </header>
+                        <dl class="env" aria-label="Session environment">
+                            {s.env
+                                .iter()
+                                .map(|(k, v)| view! { <dt>{k.clone()}</dt> <dd><code>{v.clone()}</code></dd> })
+                                .collect_view()}
+                        </dl>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
