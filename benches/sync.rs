@@ -95,7 +95,10 @@ async fn run() {
         .unwrap_or_else(|_| vec![10, 100, 1000]);
     let latency_events = 300;
     // Pause between latency-phase mutations (a steady stream, not a burst).
-    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2);
     let throughput_events = 3000;
     let writers = 32;
     println!("sync benchmark: durable store (WAL, synchronous=FULL), server + clients + writers on this machine");

@@ -65,10 +65,16 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Opens a page and waits until it is hydrated (clicks before that would be lost). */
+/** Opens a page and waits until it is hydrated and live (clicks before would be lost). */
 export async function open(page: Page, url: string): Promise<void> {
   await page.goto(url);
   await page.locator("body[data-hydrated=true]").waitFor();
+  await expect(page.getByRole("status", { name: "Connection: connected" })).toBeVisible();
+}
+
+/** A project made through the REST API, with a unique name. */
+export async function project(server: Server, name: string): Promise<{ id: string; name: string }> {
+  return server.api("POST", "/projects", { name: `${name} ${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
 }
 
 export const test = base.extend<{}, { server: Server }>({
@@ -84,10 +90,19 @@ export const test = base.extend<{}, { server: Server }>({
     { scope: "worker" },
   ],
   baseURL: async ({ server }, use) => use(server.url),
-  page: async ({ page }, use) => {
+  page: async ({ page }, use, testInfo) => {
     const errors: string[] = [];
+    // A test that stops the server on purpose expects the browser to log refused
+    // connections; nothing else.
+    const has = (type: string) => testInfo.annotations.some((a) => a.type === type);
+    const downtimeLog = /WebSocket connection to .* failed|ERR_CONNECTION_REFUSED|Failed to load resource/;
+    // Likewise the browser's own network log of a request the server refuses (4xx) on
+    // purpose; a 5xx is never expected.
+    const refusalLog = /Failed to load resource: the server responded with a status of 4\d\d/;
     page.on("console", (m) => {
-      if (m.type() === "error") errors.push(m.text());
+      const t = m.text();
+      const ok = (has("server-downtime") && downtimeLog.test(t)) || (has("refused-request") && refusalLog.test(t));
+      if (m.type() === "error" && !ok) errors.push(t);
     });
     page.on("pageerror", (e) => errors.push(e.message));
     await use(page);

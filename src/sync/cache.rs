@@ -276,20 +276,30 @@ impl Cache {
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
     /// already brought a later version, or deleted it.
     pub fn confirm_task(&mut self, t: &Task) {
-        if !self.deleted(Kind::Task, &t.id) && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version) {
+        if !self.deleted(Kind::Task, &t.id)
+            && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version)
+        {
             self.tasks.insert(t.id.clone(), t.clone());
         }
     }
 
     pub fn confirm_session(&mut self, s: &Session) {
-        if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
+        if !self.deleted(Kind::Session, &s.id)
+            && self
+                .sessions
+                .get(&s.id)
+                .is_none_or(|c| c.version <= s.version)
+        {
             self.sessions.insert(s.id.clone(), s.clone());
         }
     }
 
     pub fn confirm_project(&mut self, p: &Project) {
         if !self.deleted(Kind::Project, &p.id)
-            && self.projects.get(&p.id).is_none_or(|c| c.updated_at <= p.updated_at)
+            && self
+                .projects
+                .get(&p.id)
+                .is_none_or(|c| c.updated_at <= p.updated_at)
         {
             self.projects.insert(p.id.clone(), p.clone());
         }
@@ -311,7 +321,9 @@ impl Cache {
     pub fn rollback_task(&mut self, id: &str, previous: Option<Task>) {
         match previous {
             Some(p) => {
-                if !self.deleted(Kind::Task, id) && self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
+                if !self.deleted(Kind::Task, id)
+                    && self.tasks.get(id).is_none_or(|c| c.version <= p.version)
+                {
                     self.tasks.insert(id.to_string(), p);
                 }
             }
@@ -333,7 +345,12 @@ impl Cache {
 
     pub fn rollback_session(&mut self, previous: Option<Session>) {
         if let Some(s) = previous {
-            if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
+            if !self.deleted(Kind::Session, &s.id)
+                && self
+                    .sessions
+                    .get(&s.id)
+                    .is_none_or(|c| c.version <= s.version)
+            {
                 self.sessions.insert(s.id.clone(), s);
             }
         }
@@ -341,7 +358,9 @@ impl Cache {
 
     /// Every cached session with one of these ids (the browser's open sessions).
     pub fn sessions_by_id(&self, ids: &[String]) -> Vec<Option<Session>> {
-        ids.iter().map(|id| self.sessions.get(id).cloned()).collect()
+        ids.iter()
+            .map(|id| self.sessions.get(id).cloned())
+            .collect()
     }
 
     /// Whether a session is known to be gone (deleted by an event).

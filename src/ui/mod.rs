@@ -64,9 +64,14 @@ fn Workspace() -> impl IntoView {
     // The active project: the route's, else (on `/`) the first one.
     let active = Memo::new(move |_| {
         route_id.get().or_else(|| {
-            let from_cache = ctx.cache.with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
+            let from_cache = ctx
+                .cache
+                .with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
             from_cache.or_else(|| {
-                projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone()))
+                projects
+                    .get()
+                    .and_then(|r| r.ok())
+                    .and_then(|(v, _)| v.first().map(|p| p.id.clone()))
             })
         })
     });
@@ -97,10 +102,10 @@ fn Workspace() -> impl IntoView {
                 <h1>"Maestro"</h1>
                 <Transition fallback=|| view! { <span class="muted">"…"</span> }>
                     {move || {
-                        if let Some(Ok((list, at))) = projects.get() {
-                            ctx.cache.update_untracked(|c| c.load_projects(&list, at));
-                        }
-                        view! { <panel::ProjectBar active=active/> }
+                        let fetched = projects.get();
+                        merge_list(ctx, ListKey::Projects, fetched.clone(), |c, _, v, at| c.load_projects(v, at));
+                        let initial = fetched.and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default();
+                        view! { <panel::ProjectBar active=active initial=initial/> }
                     }}
                 </Transition>
                 <span class="spacer"></span>
@@ -139,7 +144,12 @@ fn FirstProject() -> impl IntoView {
         }
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match create_project(NewProject { name: n, ..Default::default() }).await {
+            match create_project(NewProject {
+                name: n,
+                ..Default::default()
+            })
+            .await
+            {
                 Ok(p) => {
                     ctx.cache.update(|c| c.confirm_project(&p));
                     name.set(String::new());
@@ -238,12 +248,17 @@ fn keyboard_shortcuts() {
             let typing = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
+                .is_some_and(|el| {
+                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                });
             if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                 return;
             }
             let focus = |id: &str| {
-                if let Some(el) = document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+                if let Some(el) = document()
+                    .get_element_by_id(id)
+                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                {
                     let _ = el.focus();
                 }
             };
@@ -258,7 +273,10 @@ fn keyboard_shortcuts() {
                     if open.is_empty() {
                         return;
                     }
-                    let cur = ctx.active_session.get_untracked().and_then(|a| open.iter().position(|x| *x == a));
+                    let cur = ctx
+                        .active_session
+                        .get_untracked()
+                        .and_then(|a| open.iter().position(|x| *x == a));
                     let next = match (cur, ev.key().as_str()) {
                         (None, _) => 0,
                         (Some(i), "j") => (i + 1) % open.len(),
@@ -275,8 +293,12 @@ fn keyboard_shortcuts() {
 }
 
 /// Keeps a lazily loaded list in the cache: fetched when the component showing it is
-/// created, merged into the cache during render (so the server's first paint and the
-/// hydrating client agree), and kept current by events afterwards.
+/// created, merged into the browser's cache as it renders (so the hydrating client
+/// renders what the server did), and kept current by events afterwards. Returns the
+/// error to show, if the list could not be loaded.
+///
+/// The server never writes the cache: its Suspense boundaries resolve on several threads,
+/// so its views read the fetched data directly instead (see `initial` props).
 pub(crate) fn merge_list<T: Clone + 'static>(
     ctx: Ctx,
     key: ListKey,
@@ -284,8 +306,11 @@ pub(crate) fn merge_list<T: Clone + 'static>(
     load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),
 ) -> Option<String> {
     match fetched {
-        Some(Ok((list, at))) => {
-            ctx.cache.update_untracked(|c| load(c, key, &list, at));
+        Some(Ok((_list, _at))) => {
+            #[cfg(feature = "hydrate")]
+            ctx.cache.update_untracked(|c| load(c, key, &_list, _at));
+            #[cfg(not(feature = "hydrate"))]
+            let _ = (load, key);
             None
         }
         Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => Some(error_text(&e)),

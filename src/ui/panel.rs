@@ -11,16 +11,29 @@ use leptos_router::hooks::use_navigate;
 
 /// Project picker, "new project" and "rename project".
 #[component]
-pub fn ProjectBar(active: Memo<Option<String>>) -> impl IntoView {
+pub fn ProjectBar(
+    active: Memo<Option<String>>,
+    /// The fetched list, shown until the cache holds it (server rendering).
+    initial: Vec<Project>,
+) -> impl IntoView {
     let ctx = use_ctx();
     let navigate = use_navigate();
     let creating = RwSignal::new(false);
     let renaming = RwSignal::new(false);
     let name = RwSignal::new(String::new());
-    let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_default();
+    let projects = move || {
+        ctx.cache
+            .with(|c| c.projects())
+            .unwrap_or_else(|| initial.clone())
+    };
     let go = {
         let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default())
+        move |ev: leptos::ev::Event| {
+            navigate(
+                &format!("/projects/{}", event_target_value(&ev)),
+                Default::default(),
+            )
+        }
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -29,13 +42,30 @@ pub fn ProjectBar(active: Memo<Option<String>>) -> impl IntoView {
             return;
         }
         let navigate = navigate.clone();
-        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
+        let rename_id = renaming
+            .get_untracked()
+            .then(|| active.get_untracked())
+            .flatten();
         leptos::task::spawn_local(async move {
             let r = match rename_id {
                 Some(id) => {
-                    update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await
+                    update_project(
+                        id,
+                        ProjectPatch {
+                            name: Some(n),
+                            ..Default::default()
+                        },
+                    )
+                    .await
                 }
-                None => create_project(NewProject { id: Some(client_id("proj")), name: n, base_path: None }).await,
+                None => {
+                    create_project(NewProject {
+                        id: Some(client_id("proj")),
+                        name: n,
+                        base_path: None,
+                    })
+                    .await
+                }
             };
             match r {
                 Ok(p) => {
@@ -112,11 +142,25 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let title = RwSignal::new(String::new());
     let priority = RwSignal::new(Priority::Medium);
     let pid = project_id.clone();
-    let all = move || ctx.cache.with(|c| c.project_tasks(&pid)).unwrap_or_default();
+    // The cache's list once loaded; until then (server rendering) the fetched one.
+    let all = move || {
+        ctx.cache
+            .with(|c| c.project_tasks(&pid))
+            .unwrap_or_else(|| {
+                fetched
+                    .get()
+                    .and_then(|r| r.ok())
+                    .map(|(v, _)| v)
+                    .unwrap_or_default()
+            })
+    };
     let all2 = all.clone();
     let shown = move || {
         let f = filter.get();
-        all2().into_iter().filter(|t| f.is_empty() || t.status.as_str() == f).map(|t| t.id).collect::<Vec<_>>()
+        all2()
+            .into_iter()
+            .filter(|t| f.is_empty() || t.status.as_str() == f)
+            .collect::<Vec<_>>()
     };
     let pid = project_id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -191,8 +235,8 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
                     <ul class="tasks" aria-label="Tasks">
-                        <For each=shown key=|id| id.clone() let:id>
-                            <TaskRow id=id/>
+                        <For each=shown key=|t| t.id.clone() let:t>
+                            <TaskRow initial=t/>
                         </For>
                     </ul>
                     <Show when=move || all().is_empty()>
@@ -207,19 +251,37 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
 
 /// One task: status and priority at a glance; expands to details, subtasks and sessions.
 #[component]
-fn TaskRow(id: String) -> impl IntoView {
+fn TaskRow(
+    /// The task as the list had it: shown until the cache holds it (server rendering).
+    initial: Task,
+) -> impl IntoView {
     let ctx = use_ctx();
-    let expanded = RwSignal::new(false);
+    let id = initial.id.clone();
+    let eid = id.clone();
+    let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
     let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
+    let task = Memo::new(move |_| {
+        ctx.cache
+            .with(|c| c.task(&tid).cloned())
+            .or_else(|| Some(initial.clone()))
+    });
     move || {
-        let Some(t) = task.get() else { return ().into_any() };
+        let Some(t) = task.get() else {
+            return ().into_any();
+        };
         let id = t.id.clone();
         let id2 = id.clone();
         let set_status = move |ev: leptos::ev::Event| {
             let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
-            let patch = TaskPatch { status: Some(status), ..Default::default() };
-            ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
+            let patch = TaskPatch {
+                status: Some(status),
+                ..Default::default()
+            };
+            ctx.mutate_task(
+                id2.clone(),
+                move |t| t.status = status,
+                update_task(id2.clone(), patch),
+            );
         };
         let pending = t.version == 0;
         view! {
@@ -229,7 +291,14 @@ fn TaskRow(id: String) -> impl IntoView {
                         class="ghost expander"
                         aria-expanded=move || expanded.get().to_string()
                         aria-label=format!("Details of {}", t.title)
-                        on:click=move |_| expanded.update(|e| *e = !*e)
+                        on:click={
+                            let id = id.clone();
+                            move |_| {
+                                ctx.expanded.update(|e| if !e.remove(&id) {
+                                    e.insert(id.clone());
+                                })
+                            }
+                        }
                     >
                         {move || if expanded.get() { "▾" } else { "▸" }}
                     </button>
@@ -265,13 +334,32 @@ fn TaskDetails(id: String) -> impl IntoView {
     let tid = id.clone();
     let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
     let current = task.get_untracked();
-    let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
-    let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
-    let prompt = RwSignal::new(current.as_ref().map(|t| t.prompt.clone()).unwrap_or_default());
+    let title = RwSignal::new(
+        current
+            .as_ref()
+            .map(|t| t.title.clone())
+            .unwrap_or_default(),
+    );
+    let description = RwSignal::new(
+        current
+            .as_ref()
+            .map(|t| t.description.clone())
+            .unwrap_or_default(),
+    );
+    let prompt = RwSignal::new(
+        current
+            .as_ref()
+            .map(|t| t.prompt.clone())
+            .unwrap_or_default(),
+    );
     let id_save = id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (t, d, p) = (title.get_untracked(), description.get_untracked(), prompt.get_untracked());
+        let (t, d, p) = (
+            title.get_untracked(),
+            description.get_untracked(),
+            prompt.get_untracked(),
+        );
         let patch = TaskPatch {
             title: Some(t.clone()),
             description: Some(d.clone()),
@@ -296,8 +384,15 @@ fn TaskDetails(id: String) -> impl IntoView {
             "high" => Priority::High,
             _ => Priority::Medium,
         };
-        let patch = TaskPatch { priority: Some(p), ..Default::default() };
-        ctx.mutate_task(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
+        let patch = TaskPatch {
+            priority: Some(p),
+            ..Default::default()
+        };
+        ctx.mutate_task(
+            id_prio.clone(),
+            move |t| t.priority = p,
+            update_task(id_prio.clone(), patch),
+        );
     };
     let id_del = id.clone();
     let id_work = id.clone();
@@ -345,7 +440,11 @@ fn TaskDetails(id: String) -> impl IntoView {
 fn Subtasks(id: String) -> impl IntoView {
     let ctx = use_ctx();
     let tid = id.clone();
-    let subtasks = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).map(|t| t.subtasks.clone())).unwrap_or_default());
+    let subtasks = Memo::new(move |_| {
+        ctx.cache
+            .with(|c| c.task(&tid).map(|t| t.subtasks.clone()))
+            .unwrap_or_default()
+    });
     let title = RwSignal::new(String::new());
     let id_add = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -364,7 +463,11 @@ fn Subtasks(id: String) -> impl IntoView {
             created_at: super::state::js_now(),
             completed_at: None,
         };
-        ctx.mutate_task(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
+        ctx.mutate_task(
+            tid.clone(),
+            move |x| x.subtasks.push(local),
+            add_subtask(tid, t),
+        );
     };
     view! {
         <section class="subtasks" aria-label="Subtasks">
@@ -429,7 +532,11 @@ fn TaskSessions(id: String) -> impl IntoView {
     let tid = id.clone();
     let fetched = Resource::new(move || tid.clone(), list_task_sessions);
     let tid = id.clone();
-    let sessions = move || ctx.cache.with(|c| c.task_sessions(&tid)).unwrap_or_default();
+    let sessions = move || {
+        ctx.cache
+            .with(|c| c.task_sessions(&tid))
+            .unwrap_or_default()
+    };
     view! {
         <section class="task-sessions" aria-label="Sessions working on this task">
             <h4>"Sessions"</h4>

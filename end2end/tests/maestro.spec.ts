@@ -1,0 +1,184 @@
+import { test, expect, open, project } from "./fixtures";
+import type { Page } from "@playwright/test";
+
+async function addTask(page: Page, title: string) {
+  await page.getByRole("textbox", { name: "New task title" }).fill(title);
+  await page.getByRole("button", { name: "Add task" }).click();
+  await expect(page.getByRole("listitem", { name: title })).toBeVisible();
+}
+
+test("tasks: create, edit, status, filter, subtasks, delete", async ({ page, server }) => {
+  const p = await project(server, "Tasks");
+  await open(page, `/projects/${p.id}`);
+  await expect(page.getByText("No tasks yet")).toBeVisible();
+  await addTask(page, "Write the parser");
+  await addTask(page, "Ship it");
+  await expect(page.getByLabel("Task counts")).toContainText("2 tasks · 2 pending");
+
+  // Edit title, description and prompt.
+  const row = page.getByRole("listitem", { name: "Write the parser" });
+  await row.getByRole("button", { name: "Details of Write the parser" }).click();
+  await row.getByRole("textbox", { name: "Title" }).fill("Write the lexer");
+  await row.getByRole("textbox", { name: "Description" }).fill("Tokens first");
+  await row.getByRole("textbox", { name: "Prompt" }).fill("Implement a lexer for the grammar");
+  await row.getByRole("button", { name: "Save" }).click();
+  const lexer = page.getByRole("listitem", { name: "Write the lexer" });
+  await expect(lexer).toBeVisible();
+
+  // Status and priority.
+  await page.getByRole("combobox", { name: "Status of Ship it" }).selectOption("in_progress");
+  await lexer.getByRole("combobox", { name: "Priority" }).selectOption("high");
+  await expect(page.getByLabel("Task counts")).toContainText("1 pending · 1 in progress");
+
+  // The server has it all.
+  const tasks = await server.api("GET", `/tasks?projectId=${p.id}`);
+  const lex = tasks.find((t: any) => t.title === "Write the lexer");
+  expect(lex).toMatchObject({ description: "Tokens first", prompt: "Implement a lexer for the grammar", priority: "high" });
+  expect(tasks.find((t: any) => t.title === "Ship it").status).toBe("in_progress");
+
+  // Filter by status.
+  await page.getByRole("combobox", { name: "Show" }).selectOption("in_progress");
+  await expect(page.getByRole("listitem", { name: "Ship it" })).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Write the lexer" })).toHaveCount(0);
+  await page.getByRole("combobox", { name: "Show" }).selectOption("");
+
+  // Subtasks: add, tick, delete.
+  await lexer.getByRole("textbox", { name: "New subtask" }).fill("Numbers");
+  await lexer.getByRole("button", { name: "Add subtask" }).click();
+  await lexer.getByRole("textbox", { name: "New subtask" }).fill("Strings");
+  await lexer.getByRole("button", { name: "Add subtask" }).click();
+  await lexer.getByRole("checkbox", { name: "Done: Numbers" }).check();
+  await expect(lexer.getByRole("checkbox", { name: "Done: Numbers" })).toBeChecked();
+  await lexer.getByRole("button", { name: "Delete subtask Strings" }).click();
+  await expect(lexer.getByRole("checkbox", { name: "Done: Strings" })).toHaveCount(0);
+  await expect
+    .poll(async () => (await server.api("GET", `/tasks/${lex.id}`)).subtasks.map((s: any) => [s.title, s.status]))
+    .toEqual([["Numbers", "completed"]]);
+
+  // Delete.
+  await lexer.getByRole("button", { name: "Delete task" }).click();
+  await expect(page.getByRole("listitem", { name: "Write the lexer" })).toHaveCount(0);
+  await expect.poll(async () => (await server.api("GET", `/tasks?projectId=${p.id}`)).length).toBe(1);
+});
+
+test("work on task opens a linked session; reload keeps it", async ({ page, server }) => {
+  const p = await project(server, "Work");
+  await open(page, `/projects/${p.id}`);
+  await addTask(page, "Refactor store");
+  const row = page.getByRole("listitem", { name: "Refactor store" });
+  await row.getByRole("button", { name: "Details of Refactor store" }).click();
+  await expect(row.getByText("No session is working on this task.")).toBeVisible();
+  await row.getByRole("button", { name: "Work on task" }).click();
+
+  const sessions = page.getByRole("navigation", { name: "Sessions" });
+  await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toBeVisible();
+  await expect(sessions.getByLabel("1 tasks")).toBeVisible();
+  await expect(row.getByRole("region", { name: "Sessions working on this task" }).getByText("Refactor store")).toBeVisible();
+  await expect(row.getByLabel("1 sessions")).toBeVisible();
+  // The centre pane shows the active session with its environment.
+  await expect(page.getByRole("region", { name: "Terminal" }).getByText("MAESTRO_SESSION_ID")).toBeVisible();
+
+  // Expanding the session lazily shows its tasks.
+  await sessions.getByRole("button", { name: "Tasks of session Refactor store" }).click();
+  await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Refactor store")).toBeVisible();
+
+  await page.reload();
+  await page.locator("body[data-hydrated=true]").waitFor();
+  await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toBeVisible();
+
+  // Closing the session completes and deletes it, unlinking the task.
+  await sessions.getByRole("button", { name: "Close session Refactor store" }).click();
+  await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toHaveCount(0);
+  await expect(page.getByRole("listitem", { name: "Refactor store" }).getByLabel("0 sessions")).toBeVisible();
+  await expect.poll(async () => (await server.api("GET", `/sessions?projectId=${p.id}`)).length).toBe(0);
+});
+
+test("two tabs: every change in one, or by REST, shows in the other within a second", async ({ page, server, browser }) => {
+  const p = await project(server, "Sync");
+  const other = await (await browser.newContext({ baseURL: server.url })).newPage();
+  await open(page, `/projects/${p.id}`);
+  await open(other, `/projects/${p.id}`);
+  const soon = { timeout: 1000 };
+
+  await addTask(page, "Shared task");
+  await expect(other.getByRole("listitem", { name: "Shared task" })).toBeVisible(soon);
+  await page.getByRole("combobox", { name: "Status of Shared task" }).selectOption("blocked");
+  await expect(other.getByRole("combobox", { name: "Status of Shared task" })).toHaveValue("blocked", soon);
+
+  // A plain REST call from a script.
+  const t = await server.api("POST", "/tasks", { projectId: p.id, title: "From a script" });
+  await expect(page.getByRole("listitem", { name: "From a script" })).toBeVisible(soon);
+  await expect(other.getByRole("listitem", { name: "From a script" })).toBeVisible(soon);
+
+  // Deletions inside expanded lists: a session shown under an expanded task goes away.
+  const s = await server.api("POST", "/sessions", { projectId: p.id, taskIds: [t.id], name: "agent-7" });
+  const row = other.getByRole("listitem", { name: "From a script" });
+  await row.getByRole("button", { name: "Details of From a script" }).click();
+  await expect(row.getByText("agent-7")).toBeVisible();
+  await page.getByRole("listitem", { name: "From a script" }).getByRole("button", { name: "Details of From a script" }).click();
+  await page.getByRole("button", { name: "Remove task from session agent-7" }).click();
+  await expect(row.getByText("agent-7")).toHaveCount(0, soon);
+  await expect(row.getByLabel("0 sessions")).toBeVisible(soon);
+  await server.api("POST", `/sessions/${s.id}/tasks/${t.id}`);
+  await expect(row.getByText("agent-7")).toBeVisible(soon);
+  await server.api("DELETE", `/sessions/${s.id}`);
+  await expect(row.getByText("agent-7")).toHaveCount(0, soon);
+
+  // Subtasks and deletes made in one tab.
+  const pageRow = page.getByRole("listitem", { name: "From a script" });
+  await pageRow.getByRole("textbox", { name: "New subtask" }).fill("Check");
+  await pageRow.getByRole("button", { name: "Add subtask" }).click();
+  await expect(row.getByRole("checkbox", { name: "Done: Check" })).toBeVisible(soon);
+  await pageRow.getByRole("button", { name: "Delete task" }).click();
+  await expect(other.getByRole("listitem", { name: "From a script" })).toHaveCount(0, soon);
+  await server.api("PATCH", `/projects/${p.id}`, { name: `${p.name} renamed` });
+  await expect(other.getByRole("combobox", { name: "Project" }).locator("option:checked")).toHaveText(`${p.name} renamed`, soon);
+  await other.close();
+});
+
+test("a refused mutation rolls back and says why", async ({ page, server }) => {
+  test.info().annotations.push({ type: "refused-request" });
+  const p = await project(server, "Rollback");
+  await open(page, `/projects/${p.id}`);
+  await addTask(page, "Keep my title");
+  const row = page.getByRole("listitem", { name: "Keep my title" });
+  await row.getByRole("button", { name: "Details of Keep my title" }).click();
+  await row.getByRole("textbox", { name: "Title" }).fill("   ");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: "title must not be empty" })).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Keep my title" })).toBeVisible();
+  expect((await server.api("GET", `/tasks?projectId=${p.id}`))[0].title).toBe("Keep my title");
+});
+
+test("server restart: reconnecting, then connected, with changes made meanwhile", async ({ page, server }) => {
+  test.info().annotations.push({ type: "server-downtime" });
+  const p = await project(server, "Restart");
+  const gone = await server.api("POST", "/tasks", { projectId: p.id, title: "Will be deleted" });
+  const kept = await server.api("POST", "/tasks", { projectId: p.id, title: "Will be renamed" });
+  await open(page, `/projects/${p.id}`);
+  await expect(page.getByRole("listitem", { name: "Will be deleted" })).toBeVisible();
+
+  await server.stop();
+  await expect(page.getByRole("status", { name: /Connection: (reconnecting|offline)/ })).toBeVisible();
+  await server.start();
+  await server.api("DELETE", `/tasks/${gone.id}`);
+  await server.api("PATCH", `/tasks/${kept.id}`, { title: "Renamed while away" });
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Added while away" });
+
+  await expect(page.getByRole("status", { name: "Connection: connected" })).toBeVisible({ timeout: 15_000 });
+  await expect(page.getByRole("listitem", { name: "Added while away" })).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Renamed while away" })).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Will be deleted" })).toHaveCount(0);
+  await expect(page.getByRole("listitem", { name: "Will be renamed" })).toHaveCount(0);
+});
+
+test("keyboard: ? shows the shortcuts, n focuses the new task field", async ({ page, server }) => {
+  const p = await project(server, "Keys");
+  await open(page, `/projects/${p.id}`);
+  await page.keyboard.press("?");
+  await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toBeVisible();
+  await page.keyboard.press("Escape");
+  await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toHaveCount(0);
+  await page.keyboard.press("n");
+  await expect(page.getByRole("textbox", { name: "New task title" })).toBeFocused();
+});
