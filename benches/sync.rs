@@ -27,21 +27,13 @@ struct Clients {
     done: Arc<AtomicUsize>,
 }
 
-async fn start_clients(
-    addr: std::net::SocketAddr,
-    n: usize,
-    base: u64,
-    events: usize,
-    epoch: Instant,
-) -> Clients {
+async fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize, epoch: Instant) -> Clients {
     let done = Arc::new(AtomicUsize::new(0));
     let mut received = Vec::with_capacity(n);
     for _ in 0..n {
         let slots: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
         received.push(slots.clone());
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws"))
-            .await
-            .expect("connect");
+        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("connect");
         let done = done.clone();
         tokio::spawn(async move {
             let mut got = 0;
@@ -68,10 +60,7 @@ async fn start_clients(
 async fn wait_all(c: &Clients, n: usize) {
     let deadline = Instant::now() + Duration::from_secs(120);
     while c.done.load(Ordering::Acquire) < n {
-        assert!(
-            Instant::now() < deadline,
-            "clients did not receive every event"
-        );
+        assert!(Instant::now() < deadline, "clients did not receive every event");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -81,11 +70,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
     rt.block_on(run());
 }
 
@@ -95,10 +80,7 @@ async fn run() {
         .unwrap_or_else(|_| vec![10, 100, 1000]);
     let latency_events = 300;
     // Pause between latency-phase mutations (a steady stream, not a burst).
-    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(2);
+    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
     let throughput_events = 3000;
     let writers = 32;
     println!("sync benchmark: durable store (WAL, synchronous=FULL), server + clients + writers on this machine");
@@ -109,11 +91,7 @@ async fn run() {
     );
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreConfig {
-            path: Some(dir.path().join("b.db")),
-            ..StoreConfig::memory()
-        })
-        .unwrap();
+        let store = Store::open(StoreConfig { path: Some(dir.path().join("b.db")), ..StoreConfig::memory() }).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (_stop, stopped) = tokio::sync::watch::channel(false);
@@ -149,12 +127,7 @@ async fn run() {
         let mut sent = Vec::with_capacity(latency_events);
         for i in 0..latency_events {
             sent.push(epoch.elapsed().as_nanos() as u64);
-            let r = http
-                .patch(&task_url)
-                .json(&serde_json::json!({"title": format!("m{i}")}))
-                .send()
-                .await
-                .unwrap();
+            let r = http.patch(&task_url).json(&serde_json::json!({"title": format!("m{i}")})).send().await.unwrap();
             assert!(r.status().is_success());
             tokio::time::sleep(Duration::from_millis(pause_ms)).await;
         }
@@ -189,12 +162,8 @@ async fn run() {
                         if i >= throughput_events {
                             break;
                         }
-                        let r = http
-                            .patch(&url)
-                            .json(&serde_json::json!({"title": format!("w{i}")}))
-                            .send()
-                            .await
-                            .unwrap();
+                        let r =
+                            http.patch(&url).json(&serde_json::json!({"title": format!("w{i}")})).send().await.unwrap();
                         assert!(r.status().is_success());
                     }
                 })

@@ -34,12 +34,15 @@ async fn main() -> std::process::ExitCode {
         /// Keep everything in memory (nothing survives a restart); for tests and demos.
         #[arg(long, env = "MAESTRO_IN_MEMORY")]
         in_memory: bool,
+        /// Access token every request must carry; required (and generated if absent)
+        /// when listening on anything but loopback.
+        #[arg(long, env = "MAESTRO_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     }
 
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
     let cli = Cli::parse();
@@ -50,16 +53,13 @@ async fn main() -> std::process::ExitCode {
     let data_dir = if args.in_memory {
         None
     } else {
-        Some(args.data_dir.unwrap_or_else(|| {
-            dirs::data_dir()
-                .unwrap_or_else(|| PathBuf::from("."))
-                .join("maestro")
-        }))
+        Some(args.data_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("maestro")))
     };
     let config = ServeConfig {
         addr: args.addr,
         data_dir,
         site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
+        token: args.token,
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,6 +1,7 @@
 //! The HTTP server: one [`app`] that builds the whole router, and [`serve`] that runs it
 //! until Ctrl-C or SIGTERM.
 
+use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
 use crate::sync::hub::{ws_handler, Hub};
 use crate::ui::{shell, App};
@@ -19,21 +20,20 @@ pub struct AppState {
     pub store: Store,
     pub hub: Hub,
     pub leptos_options: LeptosOptions,
+    pub guard: Guard,
 }
 
 impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
-    pub fn new(
-        store: Store,
-        leptos_options: LeptosOptions,
-        shutdown: watch::Receiver<bool>,
-    ) -> Self {
+    pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
-        AppState {
-            store,
-            hub,
-            leptos_options,
-        }
+        AppState { store, hub, leptos_options, guard: Guard::default() }
+    }
+
+    /// Requires `token` on every request (see `auth`).
+    pub fn with_token(mut self, token: Option<String>) -> Self {
+        self.guard.token = token.map(Into::into);
+        self
     }
 }
 
@@ -45,6 +45,8 @@ pub struct ServeConfig {
     pub data_dir: Option<PathBuf>,
     /// The built site (wasm, js, css), as cargo-leptos lays it out.
     pub site_root: String,
+    /// The access token; required off loopback (generated when not given).
+    pub token: Option<String>,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -71,6 +73,7 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.guard.clone(), crate::auth::guard))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -88,12 +91,19 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         None => tracing::warn!("store is in memory: nothing survives a restart"),
     }
+    let token = match config.token.clone() {
+        Some(t) if !t.is_empty() => Some(t),
+        _ if config.addr.ip().is_loopback() => None,
+        _ => {
+            let t = Guard::generate_token();
+            // Printed once, so that the person starting the server can use it.
+            eprintln!("maestro: listening off loopback; access token: {t}");
+            eprintln!("maestro: open http://{}/?token={t} in your browser", config.addr);
+            Some(t)
+        }
+    };
     let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(
-        store,
-        leptos_options(config.addr, &config.site_root),
-        stopped,
-    );
+    let state = AppState::new(store, leptos_options(config.addr, &config.site_root), stopped).with_token(token);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
@@ -102,9 +112,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         shutdown_signal().await;
         let _ = stop.send(true); // closes WebSockets, which graceful shutdown waits for
     };
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(signal)
-        .await?;
+    axum::serve(listener, app(state)).with_graceful_shutdown(signal).await?;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -20,23 +20,14 @@ impl Api {
         let store = Store::open(StoreConfig::memory()).unwrap();
         let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
         let state = AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1);
-        Api {
-            app: app(state),
-            store,
-        }
+        Api { app: app(state), store }
     }
 
     async fn raw(&self, req: Request<Body>) -> (StatusCode, Value) {
         let res = self.app.clone().oneshot(req).await.unwrap();
         let status = res.status();
-        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .unwrap();
-        let v = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null)
-        };
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        let v = if bytes.is_empty() { Value::Null } else { serde_json::from_slice(&bytes).unwrap_or(Value::Null) };
         (status, v)
     }
 
@@ -56,9 +47,7 @@ impl Api {
             b = b.header(*k, *v);
         }
         let req = match body {
-            Some(v) => b
-                .header("content-type", "application/json")
-                .body(Body::from(v.to_string())),
+            Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())),
             None => b.body(Body::empty()),
         };
         self.raw(req.unwrap()).await
@@ -72,120 +61,52 @@ impl Api {
     }
 
     /// Calls and asserts an error status and `code`.
-    async fn err(
-        &self,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-        want: StatusCode,
-        code: &str,
-    ) {
+    async fn err(&self, method: &str, uri: &str, body: Option<Value>, want: StatusCode, code: &str) {
         let (status, v) = self.call(method, uri, body).await;
         assert_eq!(status, want, "{method} {uri} answered {v}");
         assert_eq!(v["error"]["code"], code, "{method} {uri} answered {v}");
-        assert!(
-            v["error"]["message"]
-                .as_str()
-                .is_some_and(|m| !m.is_empty()),
-            "{v}"
-        );
+        assert!(v["error"]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
     }
 
     async fn project(&self, name: &str) -> String {
-        let v = self
-            .ok(
-                "POST",
-                "/api/projects",
-                Some(json!({"name": name})),
-                StatusCode::CREATED,
-            )
-            .await;
+        let v = self.ok("POST", "/api/projects", Some(json!({"name": name})), StatusCode::CREATED).await;
         v["id"].as_str().unwrap().to_string()
     }
 
     async fn task(&self, project: &str, title: &str) -> String {
         let body = json!({"projectId": project, "title": title});
-        let v = self
-            .ok("POST", "/api/tasks", Some(body), StatusCode::CREATED)
-            .await;
+        let v = self.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await;
         v["id"].as_str().unwrap().to_string()
     }
 }
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap()
 }
 
 #[test]
 fn projects_crud() {
     rt().block_on(async {
         let api = Api::new();
-        assert_eq!(
-            api.ok("GET", "/api/projects", None, StatusCode::OK).await,
-            json!([])
-        );
+        assert_eq!(api.ok("GET", "/api/projects", None, StatusCode::OK).await, json!([]));
         let body = json!({"name": "  Web  ", "basePath": "/srv/web"});
-        let p = api
-            .ok("POST", "/api/projects", Some(body), StatusCode::CREATED)
-            .await;
+        let p = api.ok("POST", "/api/projects", Some(body), StatusCode::CREATED).await;
         let id = p["id"].as_str().unwrap();
         assert_eq!(p["name"], "Web");
         assert_eq!(p["basePath"], "/srv/web");
         assert!(p["createdAt"].as_i64().unwrap() > 1_600_000_000_000);
-        assert_eq!(
-            api.ok("GET", &format!("/api/projects/{id}"), None, StatusCode::OK)
-                .await,
-            p
-        );
-        let patched = api
-            .ok(
-                "PATCH",
-                &format!("/api/projects/{id}"),
-                Some(json!({"basePath": null})),
-                StatusCode::OK,
-            )
-            .await;
+        assert_eq!(api.ok("GET", &format!("/api/projects/{id}"), None, StatusCode::OK).await, p);
+        let patched =
+            api.ok("PATCH", &format!("/api/projects/{id}"), Some(json!({"basePath": null})), StatusCode::OK).await;
         assert_eq!(patched["basePath"], Value::Null);
         assert_eq!(patched["name"], "Web");
         let list = api.ok("GET", "/api/projects", None, StatusCode::OK).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
-        let del = api
-            .ok(
-                "DELETE",
-                &format!("/api/projects/{id}"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let del = api.ok("DELETE", &format!("/api/projects/{id}"), None, StatusCode::OK).await;
         assert_eq!(del, json!({"success": true}));
-        api.err(
-            "GET",
-            &format!("/api/projects/{id}"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        api.err(
-            "PATCH",
-            "/api/projects/nope",
-            Some(json!({"name": "x"})),
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        api.err(
-            "DELETE",
-            "/api/projects/nope",
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        api.err("GET", &format!("/api/projects/{id}"), None, StatusCode::NOT_FOUND, "not_found").await;
+        api.err("PATCH", "/api/projects/nope", Some(json!({"name": "x"})), StatusCode::NOT_FOUND, "not_found").await;
+        api.err("DELETE", "/api/projects/nope", None, StatusCode::NOT_FOUND, "not_found").await;
     });
 }
 
@@ -205,63 +126,25 @@ fn bad_bodies_are_clear_4xx_and_change_nothing() {
             json!([1, 2]),
         ];
         for b in bad {
-            api.err(
-                "POST",
-                "/api/projects",
-                Some(b),
-                StatusCode::BAD_REQUEST,
-                "invalid",
-            )
-            .await;
+            api.err("POST", "/api/projects", Some(b), StatusCode::BAD_REQUEST, "invalid").await;
         }
         // Malformed JSON, missing content type, oversize body.
-        let req = Request::post("/api/projects")
-            .header("content-type", "application/json")
-            .body(Body::from("{\"name\":"));
+        let req =
+            Request::post("/api/projects").header("content-type", "application/json").body(Body::from("{\"name\":"));
         let (s, v) = api.raw(req.unwrap()).await;
-        assert_eq!(
-            (s, v["error"]["code"].as_str()),
-            (StatusCode::BAD_REQUEST, Some("invalid"))
-        );
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")));
         let req = Request::post("/api/projects").body(Body::from(r#"{"name":"x"}"#));
         let (s, v) = api.raw(req.unwrap()).await;
         assert_eq!(
             (s, v["error"]["code"].as_str()),
-            (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                Some("unsupported_media_type")
-            )
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, Some("unsupported_media_type"))
         );
         let huge = json!({"name": "x", "basePath": format!("/{}", "a".repeat(2 << 20))});
-        api.err(
-            "POST",
-            "/api/projects",
-            Some(huge),
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-        )
-        .await;
-        assert_eq!(
-            api.ok("GET", "/api/projects", None, StatusCode::OK).await,
-            json!([])
-        );
+        api.err("POST", "/api/projects", Some(huge), StatusCode::PAYLOAD_TOO_LARGE, "too_large").await;
+        assert_eq!(api.ok("GET", "/api/projects", None, StatusCode::OK).await, json!([]));
         assert_eq!(api.store.last_seq(), 0);
-        api.err(
-            "GET",
-            "/api/nothing-here",
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        api.err(
-            "PUT",
-            "/api/projects",
-            None,
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-        )
-        .await;
+        api.err("GET", "/api/nothing-here", None, StatusCode::NOT_FOUND, "not_found").await;
+        api.err("PUT", "/api/projects", None, StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed").await;
     });
 }
 
@@ -285,22 +168,40 @@ fn tasks_crud_filters_and_order() {
         let ids: Vec<&str> = list.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap()).collect();
         assert_eq!(ids, vec![t2.as_str(), t1["id"].as_str().unwrap()], "newest first");
         let t1id = t1["id"].as_str().unwrap();
-        let done = api
-            .ok("PATCH", &format!("/api/tasks/{t1id}"), Some(json!({"status": "completed"})), StatusCode::OK)
-            .await;
+        let done =
+            api.ok("PATCH", &format!("/api/tasks/{t1id}"), Some(json!({"status": "completed"})), StatusCode::OK).await;
         assert!(done["completedAt"].is_i64());
         assert_eq!(done["version"], 2);
         let list = api.ok("GET", "/api/tasks?status=completed", None, StatusCode::OK).await;
         assert_eq!(list.as_array().unwrap().len(), 1);
         api.err("GET", "/api/tasks?status=done", None, StatusCode::BAD_REQUEST, "invalid").await;
         api.err("GET", "/api/tasks?project=1", None, StatusCode::BAD_REQUEST, "invalid").await;
-        api.err("POST", "/api/tasks", Some(json!({"projectId": "nope", "title": "x"})), StatusCode::NOT_FOUND, "not_found")
+        api.err(
+            "POST",
+            "/api/tasks",
+            Some(json!({"projectId": "nope", "title": "x"})),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        )
+        .await;
+        api.err(
+            "POST",
+            "/api/tasks",
+            Some(json!({"projectId": p, "title": "x", "status": "done"})),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        )
+        .await;
+        api.err("PATCH", &format!("/api/tasks/{t3}"), Some(json!({"title": "  "})), StatusCode::BAD_REQUEST, "invalid")
             .await;
-        api.err("POST", "/api/tasks", Some(json!({"projectId": p, "title": "x", "status": "done"})), StatusCode::BAD_REQUEST, "invalid")
-            .await;
-        api.err("PATCH", &format!("/api/tasks/{t3}"), Some(json!({"title": "  "})), StatusCode::BAD_REQUEST, "invalid").await;
-        api.err("PATCH", &format!("/api/tasks/{t3}"), Some(json!({"sessionIds": []})), StatusCode::BAD_REQUEST, "invalid")
-            .await;
+        api.err(
+            "PATCH",
+            &format!("/api/tasks/{t3}"),
+            Some(json!({"sessionIds": []})),
+            StatusCode::BAD_REQUEST,
+            "invalid",
+        )
+        .await;
         api.err("PATCH", "/api/tasks/nope", Some(json!({"title": "x"})), StatusCode::NOT_FOUND, "not_found").await;
         // A project with tasks cannot be deleted.
         api.err("DELETE", &format!("/api/projects/{q}"), None, StatusCode::CONFLICT, "conflict").await;
@@ -317,12 +218,7 @@ fn subtasks() {
         let p = api.project("P").await;
         let t = api.task(&p, "T").await;
         let v = api
-            .ok(
-                "POST",
-                &format!("/api/tasks/{t}/subtasks"),
-                Some(json!({"title": "step"})),
-                StatusCode::CREATED,
-            )
+            .ok("POST", &format!("/api/tasks/{t}/subtasks"), Some(json!({"title": "step"})), StatusCode::CREATED)
             .await;
         let sid = v["subtasks"][0]["id"].as_str().unwrap().to_string();
         assert_eq!(v["subtasks"][0]["status"], "pending");
@@ -352,31 +248,11 @@ fn subtasks() {
             "invalid",
         )
         .await;
-        api.err(
-            "POST",
-            "/api/tasks/nope/subtasks",
-            Some(json!({"title": "x"})),
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        let v = api
-            .ok(
-                "DELETE",
-                &format!("/api/tasks/{t}/subtasks/{sid}"),
-                None,
-                StatusCode::OK,
-            )
+        api.err("POST", "/api/tasks/nope/subtasks", Some(json!({"title": "x"})), StatusCode::NOT_FOUND, "not_found")
             .await;
+        let v = api.ok("DELETE", &format!("/api/tasks/{t}/subtasks/{sid}"), None, StatusCode::OK).await;
         assert_eq!(v["subtasks"], json!([]));
-        api.err(
-            "DELETE",
-            &format!("/api/tasks/{t}/subtasks/{sid}"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        api.err("DELETE", &format!("/api/tasks/{t}/subtasks/{sid}"), None, StatusCode::NOT_FOUND, "not_found").await;
     });
 }
 
@@ -403,131 +279,37 @@ fn sessions_and_links() {
         assert_eq!(s["taskIds"], json!([t1]));
         assert_eq!(s["env"]["MAESTRO_SESSION_ID"], sid);
         assert_eq!(s["env"]["MAESTRO_TASK_IDS"], t1);
-        let task = api
-            .ok("GET", &format!("/api/tasks/{t1}"), None, StatusCode::OK)
-            .await;
-        assert_eq!(
-            (task["sessionIds"].clone(), task["sessionCount"].clone()),
-            (json!([sid]), json!(1))
-        );
+        let task = api.ok("GET", &format!("/api/tasks/{t1}"), None, StatusCode::OK).await;
+        assert_eq!((task["sessionIds"].clone(), task["sessionCount"].clone()), (json!([sid]), json!(1)));
 
         let bad = [
-            (
-                json!({"projectId": p, "taskIds": ["nope"]}),
-                StatusCode::NOT_FOUND,
-                "not_found",
-            ),
-            (
-                json!({"projectId": "nope", "taskIds": []}),
-                StatusCode::NOT_FOUND,
-                "not_found",
-            ),
-            (
-                json!({"projectId": p, "taskIds": [tq]}),
-                StatusCode::BAD_REQUEST,
-                "invalid",
-            ),
-            (
-                json!({"projectId": p, "taskIds": "x"}),
-                StatusCode::BAD_REQUEST,
-                "invalid",
-            ),
-            (
-                json!({"projectId": p, "status": "running"}),
-                StatusCode::BAD_REQUEST,
-                "invalid",
-            ),
+            (json!({"projectId": p, "taskIds": ["nope"]}), StatusCode::NOT_FOUND, "not_found"),
+            (json!({"projectId": "nope", "taskIds": []}), StatusCode::NOT_FOUND, "not_found"),
+            (json!({"projectId": p, "taskIds": [tq]}), StatusCode::BAD_REQUEST, "invalid"),
+            (json!({"projectId": p, "taskIds": "x"}), StatusCode::BAD_REQUEST, "invalid"),
+            (json!({"projectId": p, "status": "running"}), StatusCode::BAD_REQUEST, "invalid"),
         ];
         for (b, st, code) in bad {
             api.err("POST", "/api/sessions", Some(b), st, code).await;
         }
 
-        let linked = api
-            .ok(
-                "POST",
-                &format!("/api/sessions/{sid}/tasks/{t2}"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let linked = api.ok("POST", &format!("/api/sessions/{sid}/tasks/{t2}"), None, StatusCode::OK).await;
         assert_eq!(linked["taskIds"], json!([t1, t2]));
-        api.err(
-            "POST",
-            &format!("/api/sessions/{sid}/tasks/{t2}"),
-            None,
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
-        api.err(
-            "POST",
-            &format!("/api/sessions/{sid}/tasks/{tq}"),
-            None,
-            StatusCode::BAD_REQUEST,
-            "invalid",
-        )
-        .await;
-        api.err(
-            "POST",
-            &format!("/api/sessions/{sid}/tasks/nope"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        api.err(
-            "POST",
-            &format!("/api/sessions/nope/tasks/{t2}"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        api.err("POST", &format!("/api/sessions/{sid}/tasks/{t2}"), None, StatusCode::CONFLICT, "conflict").await;
+        api.err("POST", &format!("/api/sessions/{sid}/tasks/{tq}"), None, StatusCode::BAD_REQUEST, "invalid").await;
+        api.err("POST", &format!("/api/sessions/{sid}/tasks/nope"), None, StatusCode::NOT_FOUND, "not_found").await;
+        api.err("POST", &format!("/api/sessions/nope/tasks/{t2}"), None, StatusCode::NOT_FOUND, "not_found").await;
 
-        let by_task = api
-            .ok(
-                "GET",
-                &format!("/api/sessions?taskId={t2}"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let by_task = api.ok("GET", &format!("/api/sessions?taskId={t2}"), None, StatusCode::OK).await;
         assert_eq!(by_task.as_array().unwrap().len(), 1);
-        let by_status = api
-            .ok(
-                "GET",
-                &format!("/api/sessions?projectId={p}&status=running"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let by_status =
+            api.ok("GET", &format!("/api/sessions?projectId={p}&status=running"), None, StatusCode::OK).await;
         assert_eq!(by_status.as_array().unwrap().len(), 1);
-        api.err(
-            "GET",
-            "/api/sessions?status=asleep",
-            None,
-            StatusCode::BAD_REQUEST,
-            "invalid",
-        )
-        .await;
+        api.err("GET", "/api/sessions?status=asleep", None, StatusCode::BAD_REQUEST, "invalid").await;
 
-        let unlinked = api
-            .ok(
-                "DELETE",
-                &format!("/api/sessions/{sid}/tasks/{t1}"),
-                None,
-                StatusCode::OK,
-            )
-            .await;
+        let unlinked = api.ok("DELETE", &format!("/api/sessions/{sid}/tasks/{t1}"), None, StatusCode::OK).await;
         assert_eq!(unlinked["taskIds"], json!([t2]));
-        api.err(
-            "DELETE",
-            &format!("/api/sessions/{sid}/tasks/{t1}"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
+        api.err("DELETE", &format!("/api/sessions/{sid}/tasks/{t1}"), None, StatusCode::NOT_FOUND, "not_found").await;
 
         let done = api
             .ok(
@@ -546,26 +328,10 @@ fn sessions_and_links() {
             "invalid",
         )
         .await;
-        api.ok("GET", &format!("/api/sessions/{sid}"), None, StatusCode::OK)
-            .await;
-        api.ok(
-            "DELETE",
-            &format!("/api/sessions/{sid}"),
-            None,
-            StatusCode::OK,
-        )
-        .await;
-        api.err(
-            "GET",
-            &format!("/api/sessions/{sid}"),
-            None,
-            StatusCode::NOT_FOUND,
-            "not_found",
-        )
-        .await;
-        let task = api
-            .ok("GET", &format!("/api/tasks/{t2}"), None, StatusCode::OK)
-            .await;
+        api.ok("GET", &format!("/api/sessions/{sid}"), None, StatusCode::OK).await;
+        api.ok("DELETE", &format!("/api/sessions/{sid}"), None, StatusCode::OK).await;
+        api.err("GET", &format!("/api/sessions/{sid}"), None, StatusCode::NOT_FOUND, "not_found").await;
+        let task = api.ok("GET", &format!("/api/tasks/{t2}"), None, StatusCode::OK).await;
         assert_eq!(task["sessionCount"], 0);
         api.store.read(|s| s.check_invariant()).unwrap();
     });
@@ -577,22 +343,9 @@ fn events_and_health() {
         let api = Api::new();
         let p = api.project("P").await;
         let t = api.task(&p, "T").await;
-        api.ok(
-            "POST",
-            "/api/sessions",
-            Some(json!({"projectId": p, "taskIds": [t]})),
-            StatusCode::CREATED,
-        )
-        .await;
-        let ev = api
-            .ok("GET", "/api/events?since=0", None, StatusCode::OK)
-            .await;
-        let names: Vec<&str> = ev
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["event"].as_str().unwrap())
-            .collect();
+        api.ok("POST", "/api/sessions", Some(json!({"projectId": p, "taskIds": [t]})), StatusCode::CREATED).await;
+        let ev = api.ok("GET", "/api/events?since=0", None, StatusCode::OK).await;
+        let names: Vec<&str> = ev.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
         assert_eq!(
             names,
             [
@@ -604,52 +357,18 @@ fn events_and_health() {
                 "task:session_added"
             ]
         );
-        let seqs: Vec<i64> = ev
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|e| e["seq"].as_i64().unwrap())
-            .collect();
+        let seqs: Vec<i64> = ev.as_array().unwrap().iter().map(|e| e["seq"].as_i64().unwrap()).collect();
         assert_eq!(seqs, [1, 2, 3, 4, 5, 6]);
         assert_eq!(ev[5]["type"], "task:session_added");
-        assert_eq!(
-            ev[5]["data"],
-            json!({"sessionId": ev[2]["data"]["id"], "taskId": t})
-        );
-        let tail = api
-            .ok("GET", "/api/events?since=4&limit=1", None, StatusCode::OK)
-            .await;
+        assert_eq!(ev[5]["data"], json!({"sessionId": ev[2]["data"]["id"], "taskId": t}));
+        let tail = api.ok("GET", "/api/events?since=4&limit=1", None, StatusCode::OK).await;
         assert_eq!(tail.as_array().unwrap().len(), 1);
         assert_eq!(tail[0]["seq"], 5);
-        api.err(
-            "GET",
-            "/api/events?since=99",
-            None,
-            StatusCode::GONE,
-            "gone",
-        )
-        .await;
-        api.err(
-            "GET",
-            "/api/events?since=-1",
-            None,
-            StatusCode::BAD_REQUEST,
-            "invalid",
-        )
-        .await;
-        api.err(
-            "GET",
-            "/api/events?limit=0",
-            None,
-            StatusCode::BAD_REQUEST,
-            "invalid",
-        )
-        .await;
+        api.err("GET", "/api/events?since=99", None, StatusCode::GONE, "gone").await;
+        api.err("GET", "/api/events?since=-1", None, StatusCode::BAD_REQUEST, "invalid").await;
+        api.err("GET", "/api/events?limit=0", None, StatusCode::BAD_REQUEST, "invalid").await;
         let h = api.ok("GET", "/api/health", None, StatusCode::OK).await;
-        assert_eq!(
-            (h["status"].as_str(), h["seq"].as_i64()),
-            (Some("ok"), Some(6))
-        );
+        assert_eq!((h["status"].as_str(), h["seq"].as_i64()), (Some("ok"), Some(6)));
         assert!(h["uptimeMs"].is_u64());
     });
 }
@@ -659,56 +378,24 @@ fn idempotency_key_and_client_ids() {
     rt().block_on(async {
         let api = Api::new();
         let key = [("idempotency-key", "abc-1")];
-        let (s1, a) = api
-            .call_with("POST", "/api/projects", Some(json!({"name": "A"})), &key)
-            .await;
-        let (s2, b) = api
-            .call_with("POST", "/api/projects", Some(json!({"name": "A"})), &key)
-            .await;
+        let (s1, a) = api.call_with("POST", "/api/projects", Some(json!({"name": "A"})), &key).await;
+        let (s2, b) = api.call_with("POST", "/api/projects", Some(json!({"name": "A"})), &key).await;
         assert_eq!((s1, s2), (StatusCode::CREATED, StatusCode::CREATED));
         assert_eq!(a, b, "a retry gets the first response");
-        assert_eq!(
-            api.ok("GET", "/api/projects", None, StatusCode::OK)
-                .await
-                .as_array()
-                .unwrap()
-                .len(),
-            1
-        );
-        let (s3, v) = api
-            .call_with("POST", "/api/projects", Some(json!({"name": "B"})), &key)
-            .await;
+        assert_eq!(api.ok("GET", "/api/projects", None, StatusCode::OK).await.as_array().unwrap().len(), 1);
+        let (s3, v) = api.call_with("POST", "/api/projects", Some(json!({"name": "B"})), &key).await;
         assert_eq!(
             (s3, v["error"]["code"].as_str()),
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("idempotency_key_reused")
-            )
+            (StatusCode::UNPROCESSABLE_ENTITY, Some("idempotency_key_reused"))
         );
 
         let body = json!({"id": "my-task", "projectId": a["id"], "title": "T"});
-        let t1 = api
-            .ok(
-                "POST",
-                "/api/tasks",
-                Some(body.clone()),
-                StatusCode::CREATED,
-            )
-            .await;
-        let t2 = api
-            .ok("POST", "/api/tasks", Some(body), StatusCode::CREATED)
-            .await;
+        let t1 = api.ok("POST", "/api/tasks", Some(body.clone()), StatusCode::CREATED).await;
+        let t2 = api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await;
         assert_eq!(t1, t2);
         assert_eq!(t1["id"], "my-task");
         let other = json!({"id": "my-task", "projectId": a["id"], "title": "Different"});
-        api.err(
-            "POST",
-            "/api/tasks",
-            Some(other),
-            StatusCode::CONFLICT,
-            "conflict",
-        )
-        .await;
+        api.err("POST", "/api/tasks", Some(other), StatusCode::CONFLICT, "conflict").await;
         assert_eq!(api.store.last_seq(), 2);
     });
 }
@@ -725,12 +412,7 @@ fn concurrent_links_and_deletes_keep_the_invariant() {
         let mut sessions = Vec::new();
         for _ in 0..4 {
             let v = api
-                .ok(
-                    "POST",
-                    "/api/sessions",
-                    Some(json!({"projectId": p, "taskIds": [tasks[0]]})),
-                    StatusCode::CREATED,
-                )
+                .ok("POST", "/api/sessions", Some(json!({"projectId": p, "taskIds": [tasks[0]]})), StatusCode::CREATED)
                 .await;
             sessions.push(v["id"].as_str().unwrap().to_string());
         }
@@ -747,10 +429,7 @@ fn concurrent_links_and_deletes_keep_the_invariant() {
                 };
                 let body = (method == "PATCH").then(|| json!({"status": "in_progress"}));
                 let (status, _) = api.call(method, &uri, body).await;
-                assert!(
-                    status.is_success() || status.is_client_error(),
-                    "{method} {uri}: {status}"
-                );
+                assert!(status.is_success() || status.is_client_error(), "{method} {uri}: {status}");
             }));
         }
         for h in handles {
@@ -785,4 +464,61 @@ proptest! {
         let (status, _) = rt.block_on(async { Api::new().call(method, path, Some(body)).await });
         prop_assert!(!status.is_server_error(), "{} {} gave {}", method, path, status);
     }
+}
+
+fn with_token(token: &str) -> Api {
+    let store = Store::open(StoreConfig::memory()).unwrap();
+    let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
+    let state =
+        AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1).with_token(Some(token.to_string()));
+    Api { app: app(state), store }
+}
+
+#[test]
+fn a_token_guards_every_route() {
+    rt().block_on(async {
+        let api = with_token("s3cret");
+        for uri in ["/api/projects", "/api/health", "/", "/ws", "/pkg/maestro.js"] {
+            api.err("GET", uri, None, StatusCode::UNAUTHORIZED, "unauthorized").await;
+        }
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("authorization", "Bearer wrong")]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("authorization", "Bearer s3cret")]).await;
+        assert_eq!(s, StatusCode::OK);
+        let body = Some(json!({"name": "P"}));
+        let (s, _) = api.call_with("POST", "/api/projects", body, &[("authorization", "Bearer s3cret")]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        // A browser opens /?token=… once and keeps a cookie.
+        let res = api.app.clone().oneshot(Request::get("/?token=s3cret").body(Body::empty()).unwrap()).await.unwrap();
+        assert!(res.status().is_redirection());
+        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cookie.starts_with("maestro_token=s3cret;") && cookie.contains("HttpOnly"), "{cookie}");
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", "a=b; maestro_token=s3cret")]).await;
+        assert_eq!(s, StatusCode::OK);
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", "maestro_token=nope")]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    });
+}
+
+#[test]
+fn mutations_from_a_foreign_origin_are_refused() {
+    rt().block_on(async {
+        let api = Api::new();
+        let body = || Some(json!({"name": "P"}));
+        let foreign = [("host", "127.0.0.1:3000"), ("origin", "http://evil.example")];
+        let (s, v) = api.call_with("POST", "/api/projects", body(), &foreign).await;
+        assert_eq!((s, v["error"]["code"].as_str()), (StatusCode::FORBIDDEN, Some("forbidden")));
+        let (s, _) =
+            api.call_with("POST", "/api/projects", body(), &[("host", "127.0.0.1:3000"), ("origin", "null")]).await;
+        assert_eq!(s, StatusCode::FORBIDDEN);
+        assert_eq!(api.store.last_seq(), 0, "nothing was written");
+        let same = [("host", "127.0.0.1:3000"), ("origin", "http://127.0.0.1:3000")];
+        let (s, _) = api.call_with("POST", "/api/projects", body(), &same).await;
+        assert_eq!(s, StatusCode::CREATED);
+        // Scripts send no Origin; reads from anywhere are harmless (CORS keeps pages out).
+        let (s, _) = api.call_with("POST", "/api/projects", body(), &[]).await;
+        assert_eq!(s, StatusCode::CREATED);
+        let (s, _) = api.call_with("GET", "/api/projects", None, &foreign).await;
+        assert_eq!(s, StatusCode::OK);
+    });
 }

@@ -25,11 +25,7 @@ impl Drop for Server {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 async fn start(dir: &std::path::Path) -> Server {
@@ -41,10 +37,7 @@ async fn start(dir: &std::path::Path) -> Server {
         .stdout(Stdio::null())
         .spawn()
         .expect("start maestro");
-    let server = Server {
-        child,
-        base: format!("http://127.0.0.1:{port}/api"),
-    };
+    let server = Server { child, base: format!("http://127.0.0.1:{port}/api") };
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = reqwest::Client::new();
     loop {
@@ -108,12 +101,7 @@ async fn writer(base: String, project: String, n: usize, acked: Arc<Mutex<Acked>
 }
 
 async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> T {
-    reqwest::get(format!("{base}{path}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    reqwest::get(format!("{base}{path}")).await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -132,14 +120,7 @@ async fn sigkill_loses_no_acknowledged_write() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..3 {
         let writers: Vec<_> = (0..8)
-            .map(|n| {
-                tokio::spawn(writer(
-                    server.base.clone(),
-                    project.id.clone(),
-                    round * 100 + n,
-                    acked.clone(),
-                ))
-            })
+            .map(|n| tokio::spawn(writer(server.base.clone(), project.id.clone(), round * 100 + n, acked.clone())))
             .collect();
         let wait = rand::rng().random_range(150..900);
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -162,27 +143,19 @@ async fn sigkill_loses_no_acknowledged_write() {
         let mut events: Vec<Event> = Vec::new();
         loop {
             let since = events.last().map_or(0, |e| e.seq);
-            let page: Vec<Event> =
-                get(&server.base, &format!("/events?since={since}&limit=10000")).await;
+            let page: Vec<Event> = get(&server.base, &format!("/events?since={since}&limit=10000")).await;
             if page.is_empty() {
                 break;
             }
             events.extend(page);
         }
         let seqs: Vec<u64> = events.iter().map(|e| e.seq).collect();
-        assert_eq!(
-            seqs,
-            (1..=health.seq).collect::<Vec<_>>(),
-            "round {round}: log has gaps"
-        );
+        assert_eq!(seqs, (1..=health.seq).collect::<Vec<_>>(), "round {round}: log has gaps");
         let mut replayed = State::default();
         for e in &events {
             replayed.apply(&e.data);
         }
-        assert_eq!(
-            replayed, state,
-            "round {round}: the log does not replay to the state"
-        );
+        assert_eq!(replayed, state, "round {round}: the log does not replay to the state");
     }
     drop(server);
 }

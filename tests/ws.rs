@@ -65,72 +65,27 @@ async fn run(store: &Store, cmd: Command) -> Outcome {
 }
 
 fn project(name: &str) -> Command {
-    Command::CreateProject(NewProject {
-        name: name.into(),
-        ..Default::default()
-    })
+    Command::CreateProject(NewProject { name: name.into(), ..Default::default() })
 }
 
 /// A script that produces every event kind; returns how many events it committed.
 async fn every_kind(store: &Store) -> u64 {
     let before = store.last_seq();
-    let Outcome::Project(p) = run(store, project("P")).await else {
-        panic!()
-    };
-    run(
-        store,
-        Command::UpdateProject(
-            p.id.clone(),
-            ProjectPatch {
-                name: Some("P2".into()),
-                ..Default::default()
-            },
-        ),
-    )
-    .await;
-    let nt = NewTask {
-        project_id: p.id.clone(),
-        title: "t".into(),
-        ..Default::default()
-    };
-    let Outcome::Task(t) = run(store, Command::CreateTask(nt.clone())).await else {
-        panic!()
-    };
-    let Outcome::Task(u) = run(store, Command::CreateTask(nt)).await else {
-        panic!()
-    };
-    let ns = NewSession {
-        project_id: p.id.clone(),
-        task_ids: vec![t.id.clone()],
-        ..Default::default()
-    };
-    let Outcome::Session(s) = run(store, Command::CreateSession(ns)).await else {
-        panic!()
-    };
-    run(
-        store,
-        Command::LinkTask {
-            session_id: s.id.clone(),
-            task_id: u.id.clone(),
-        },
-    )
-    .await;
-    run(
-        store,
-        Command::UnlinkTask {
-            session_id: s.id.clone(),
-            task_id: u.id.clone(),
-        },
-    )
-    .await;
+    let Outcome::Project(p) = run(store, project("P")).await else { panic!() };
+    run(store, Command::UpdateProject(p.id.clone(), ProjectPatch { name: Some("P2".into()), ..Default::default() }))
+        .await;
+    let nt = NewTask { project_id: p.id.clone(), title: "t".into(), ..Default::default() };
+    let Outcome::Task(t) = run(store, Command::CreateTask(nt.clone())).await else { panic!() };
+    let Outcome::Task(u) = run(store, Command::CreateTask(nt)).await else { panic!() };
+    let ns = NewSession { project_id: p.id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
+    let Outcome::Session(s) = run(store, Command::CreateSession(ns)).await else { panic!() };
+    run(store, Command::LinkTask { session_id: s.id.clone(), task_id: u.id.clone() }).await;
+    run(store, Command::UnlinkTask { session_id: s.id.clone(), task_id: u.id.clone() }).await;
     run(
         store,
         Command::UpdateSession(
             s.id.clone(),
-            SessionPatch {
-                status: Some(SessionStatus::Completed),
-                ..Default::default()
-            },
+            SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() },
         ),
     )
     .await;
@@ -193,22 +148,14 @@ async fn resume_after_a_dropped_connection_has_no_gap_and_no_duplicate() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_old_or_foreign_since_gets_resync() {
-    let srv = server(StoreConfig {
-        retain_events: 10,
-        ..StoreConfig::memory()
-    })
-    .await;
+    let srv = server(StoreConfig { retain_events: 10, ..StoreConfig::memory() }).await;
     for i in 0..1100 {
         run(&srv.store, project(&format!("p{i}"))).await;
     }
     let mut c = connect(srv.addr, Some(1)).await;
     assert_eq!(next(&mut c).await, ServerMessage::Resync { seq: 1100 });
     run(&srv.store, project("after")).await;
-    assert_eq!(
-        next_event(&mut c).await.seq,
-        1101,
-        "live events follow the resync"
-    );
+    assert_eq!(next_event(&mut c).await.seq, 1101, "live events follow the resync");
     let mut c = connect(srv.addr, Some(5000)).await;
     assert_eq!(next(&mut c).await, ServerMessage::Resync { seq: 1101 });
     let recent = connect(srv.addr, Some(1095)).await;
@@ -231,18 +178,10 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
         }
         n
     });
-    let Outcome::Project(p) = run(&srv.store, project("P")).await else {
-        panic!()
-    };
-    let Outcome::Task(t) = run(
-        &srv.store,
-        Command::CreateTask(NewTask {
-            project_id: p.id,
-            title: "t".into(),
-            ..Default::default()
-        }),
-    )
-    .await
+    let Outcome::Project(p) = run(&srv.store, project("P")).await else { panic!() };
+    let Outcome::Task(t) =
+        run(&srv.store, Command::CreateTask(NewTask { project_id: p.id, title: "t".into(), ..Default::default() }))
+            .await
     else {
         panic!()
     };
@@ -252,24 +191,15 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
         let (store, id, big) = (srv.store.clone(), t.id.clone(), big.clone());
         writers.push(tokio::spawn(async move {
             for i in 0..(total - 2) / 8 + 1 {
-                let patch = TaskPatch {
-                    description: Some(format!("{big}{w}-{i}")),
-                    ..Default::default()
-                };
-                store
-                    .execute(Command::UpdateTask(id.clone(), patch), None)
-                    .await
-                    .unwrap();
+                let patch = TaskPatch { description: Some(format!("{big}{w}-{i}")), ..Default::default() };
+                store.execute(Command::UpdateTask(id.clone(), patch), None).await.unwrap();
             }
         }));
     }
     for w in writers {
         w.await.unwrap();
     }
-    assert!(
-        reader.await.unwrap() >= total,
-        "a fast client gets everything"
-    );
+    assert!(reader.await.unwrap() >= total, "a fast client gets everything");
     // Now the slow client reads: it finds what fit in the pipe, then a close with a reason.
     let mut got = 0u64;
     let close = loop {
@@ -293,9 +223,7 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
 async fn shutdown_closes_clients_with_going_away_and_pongs_keep_them() {
     let srv = server(StoreConfig::memory()).await;
     let mut c = connect(srv.addr, None).await;
-    c.send(Message::Text("hello, ignored".into()))
-        .await
-        .unwrap();
+    c.send(Message::Text("hello, ignored".into())).await.unwrap();
     run(&srv.store, project("P")).await;
     assert_eq!(next_event(&mut c).await.seq, 1);
     srv.stop.send(true).unwrap();
@@ -307,4 +235,19 @@ async fn shutdown_closes_clients_with_going_away_and_pongs_keep_them() {
         }
     };
     assert_eq!(u16::from(close.code), 1001);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websocket_upgrades_from_a_foreign_origin_are_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let srv = server(StoreConfig::memory()).await;
+    let mut req = format!("ws://{}/ws", srv.addr).into_client_request().unwrap();
+    req.headers_mut().insert("origin", "http://evil.example".parse().unwrap());
+    match connect_async(req).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => assert_eq!(res.status(), 403),
+        other => panic!("expected 403, got {other:?}"),
+    }
+    let mut req = format!("ws://{}/ws", srv.addr).into_client_request().unwrap();
+    req.headers_mut().insert("origin", format!("http://{}", srv.addr).parse().unwrap());
+    assert!(connect_async(req).await.is_ok(), "the server's own pages may connect");
 }

@@ -17,11 +17,7 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError {
-            status,
-            code,
-            message: message.into(),
-        }
+        AppError { status, code, message: message.into() }
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -46,9 +42,7 @@ impl From<StoreError> for AppError {
             StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
             StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            StoreError::KeyReused(_) => {
-                (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused")
-            }
+            StoreError::KeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             StoreError::Gone { .. } => (StatusCode::GONE, "gone"),
             StoreError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
             StoreError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
@@ -60,11 +54,9 @@ impl From<StoreError> for AppError {
 impl From<JsonRejection> for AppError {
     fn from(r: JsonRejection) -> Self {
         match r.status() {
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                "request body is larger than 1 MiB",
-            ),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "request body is larger than 1 MiB")
+            }
             StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported_media_type",

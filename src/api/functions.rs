@@ -98,12 +98,7 @@ pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, ServerFnError
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, ServerFnError> {
     Ok(store()?.read_at(|s| {
-        let mut v: Vec<Task> = s
-            .tasks
-            .values()
-            .filter(|t| t.session_ids.contains(&session_id))
-            .cloned()
-            .collect();
+        let mut v: Vec<Task> = s.tasks.values().filter(|t| t.session_ids.contains(&session_id)).cloned().collect();
         v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
         v
     }))
@@ -130,11 +125,7 @@ pub async fn add_subtask(task_id: String, title: String) -> Result<Task, ServerF
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn update_subtask(
-    task_id: String,
-    subtask_id: String,
-    patch: SubtaskPatch,
-) -> Result<Task, ServerFnError> {
+pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, ServerFnError> {
     imp::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
 }
 
@@ -153,15 +144,9 @@ pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, Serve
 #[server(prefix = "/sfn", input = Json)]
 pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, ServerFnError> {
     if ids.len() > 1000 {
-        return Err(ServerFnError::ServerError(
-            "at most 1000 sessions at once".into(),
-        ));
+        return Err(ServerFnError::ServerError("at most 1000 sessions at once".into()));
     }
-    Ok(store()?.read_at(|s| {
-        ids.iter()
-            .filter_map(|id| s.sessions.get(id).cloned())
-            .collect()
-    }))
+    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -176,29 +161,18 @@ pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, 
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn link_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
-    imp::session(Command::LinkTask {
-        session_id,
-        task_id,
-    })
-    .await
+    imp::session(Command::LinkTask { session_id, task_id }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
-    imp::session(Command::UnlinkTask {
-        session_id,
-        task_id,
-    })
-    .await
+    imp::session(Command::UnlinkTask { session_id, task_id }).await
 }
 
 /// Closing a session (SPEC §5): mark it completed, then delete it (and its links).
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_session(id: String) -> Result<(), ServerFnError> {
-    let patch = SessionPatch {
-        status: Some(SessionStatus::Completed),
-        ..Default::default()
-    };
+    let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
     match run(Command::UpdateSession(id.clone(), patch)).await {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.

@@ -38,42 +38,19 @@ type ApiResult = Result<Response, AppError>;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/projects", get(list_projects).post(create_project))
-        .route(
-            "/projects/{id}",
-            get(get_project)
-                .patch(update_project)
-                .delete(delete_project),
-        )
+        .route("/projects/{id}", get(get_project).patch(update_project).delete(delete_project))
         .route("/tasks", get(list_tasks).post(create_task))
-        .route(
-            "/tasks/{id}",
-            get(get_task).patch(update_task).delete(delete_task),
-        )
+        .route("/tasks/{id}", get(get_task).patch(update_task).delete(delete_task))
         .route("/tasks/{id}/subtasks", post(add_subtask))
-        .route(
-            "/tasks/{id}/subtasks/{sid}",
-            axum::routing::patch(update_subtask).delete(delete_subtask),
-        )
+        .route("/tasks/{id}/subtasks/{sid}", axum::routing::patch(update_subtask).delete(delete_subtask))
         .route("/sessions", get(list_sessions).post(create_session))
-        .route(
-            "/sessions/{id}",
-            get(get_session)
-                .patch(update_session)
-                .delete(delete_session),
-        )
-        .route(
-            "/sessions/{sid}/tasks/{tid}",
-            post(link_task).delete(unlink_task),
-        )
+        .route("/sessions/{id}", get(get_session).patch(update_session).delete(delete_session))
+        .route("/sessions/{sid}/tasks/{tid}", post(link_task).delete(unlink_task))
         .route("/events", get(events))
         .route("/health", get(health))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
         .method_not_allowed_fallback(|| async {
-            AppError::new(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "method not allowed here",
-            )
+            AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
         })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
 }
@@ -94,15 +71,10 @@ fn idempotency_key(headers: &HeaderMap, cmd: &Command) -> Result<Option<Idempote
         .to_str()
         .ok()
         .filter(|k| (1..=255).contains(&k.len()))
-        .ok_or_else(|| {
-            AppError::invalid("Idempotency-Key must be 1–255 visible ASCII characters")
-        })?;
+        .ok_or_else(|| AppError::invalid("Idempotency-Key must be 1–255 visible ASCII characters"))?;
     let body = serde_json::to_vec(cmd).map_err(|e| AppError::invalid(e.to_string()))?;
     let fingerprint = format!("{:x}", Sha256::digest(&body));
-    Ok(Some(IdempotencyKey {
-        key: key.to_string(),
-        fingerprint,
-    }))
+    Ok(Some(IdempotencyKey { key: key.to_string(), fingerprint }))
 }
 
 pub fn render(status: StatusCode, outcome: Outcome) -> Response {
@@ -115,8 +87,7 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
 }
 
 fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
-    v.map(|v| Json(v).into_response())
-        .ok_or_else(|| AppError::not_found(format!("{kind} {id} not found")))
+    v.map(|v| Json(v).into_response()).ok_or_else(|| AppError::not_found(format!("{kind} {id} not found")))
 }
 
 // ----- projects -------------------------------------------------------------------------
@@ -126,18 +97,10 @@ async fn list_projects(State(s): State<AppState>) -> Json<Vec<Project>> {
 }
 
 async fn get_project(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    found(
-        s.store.read(|st| st.projects.get(&id).cloned()),
-        "project",
-        &id,
-    )
+    found(s.store.read(|st| st.projects.get(&id).cloned()), "project", &id)
 }
 
-async fn create_project(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Body(b): Body<NewProject>,
-) -> ApiResult {
+async fn create_project(State(s): State<AppState>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
     mutate(&s.store, &h, Command::CreateProject(b), StatusCode::CREATED).await
 }
 
@@ -150,11 +113,7 @@ async fn update_project(
     mutate(&s.store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
 }
 
-async fn delete_project(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+async fn delete_project(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&s.store, &h, Command::DeleteProject(id), StatusCode::OK).await
 }
 
@@ -168,10 +127,7 @@ struct TaskFilter {
 }
 
 async fn list_tasks(State(s): State<AppState>, Query(q): Query<TaskFilter>) -> Json<Vec<Task>> {
-    Json(
-        s.store
-            .read(|st| st.list_tasks(q.project_id.as_deref(), q.status)),
-    )
+    Json(s.store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
 }
 
 async fn get_task(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -201,13 +157,7 @@ async fn add_subtask(
     Path(id): Path<String>,
     Body(b): Body<NewSubtask>,
 ) -> ApiResult {
-    mutate(
-        &s.store,
-        &h,
-        Command::AddSubtask(id, b),
-        StatusCode::CREATED,
-    )
-    .await
+    mutate(&s.store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
 }
 
 async fn update_subtask(
@@ -216,27 +166,11 @@ async fn update_subtask(
     Path((id, sid)): Path<(String, String)>,
     Body(b): Body<SubtaskPatch>,
 ) -> ApiResult {
-    mutate(
-        &s.store,
-        &h,
-        Command::UpdateSubtask(id, sid, b),
-        StatusCode::OK,
-    )
-    .await
+    mutate(&s.store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
 }
 
-async fn delete_subtask(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path((id, sid)): Path<(String, String)>,
-) -> ApiResult {
-    mutate(
-        &s.store,
-        &h,
-        Command::DeleteSubtask(id, sid),
-        StatusCode::OK,
-    )
-    .await
+async fn delete_subtask(State(s): State<AppState>, h: HeaderMap, Path((id, sid)): Path<(String, String)>) -> ApiResult {
+    mutate(&s.store, &h, Command::DeleteSubtask(id, sid), StatusCode::OK).await
 }
 
 // ----- sessions -------------------------------------------------------------------------
@@ -249,29 +183,15 @@ struct SessionFilter {
     status: Option<SessionStatus>,
 }
 
-async fn list_sessions(
-    State(s): State<AppState>,
-    Query(q): Query<SessionFilter>,
-) -> Json<Vec<Session>> {
-    Json(
-        s.store
-            .read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)),
-    )
+async fn list_sessions(State(s): State<AppState>, Query(q): Query<SessionFilter>) -> Json<Vec<Session>> {
+    Json(s.store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
 }
 
 async fn get_session(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    found(
-        s.store.read(|st| st.sessions.get(&id).cloned()),
-        "session",
-        &id,
-    )
+    found(s.store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
 }
 
-async fn create_session(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Body(b): Body<NewSession>,
-) -> ApiResult {
+async fn create_session(State(s): State<AppState>, h: HeaderMap, Body(b): Body<NewSession>) -> ApiResult {
     mutate(&s.store, &h, Command::CreateSession(b), StatusCode::CREATED).await
 }
 
@@ -284,11 +204,7 @@ async fn update_session(
     mutate(&s.store, &h, Command::UpdateSession(id, b), StatusCode::OK).await
 }
 
-async fn delete_session(
-    State(s): State<AppState>,
-    h: HeaderMap,
-    Path(id): Path<String>,
-) -> ApiResult {
+async fn delete_session(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&s.store, &h, Command::DeleteSession(id), StatusCode::OK).await
 }
 
@@ -297,16 +213,7 @@ async fn link_task(
     h: HeaderMap,
     Path((session_id, task_id)): Path<(String, String)>,
 ) -> ApiResult {
-    mutate(
-        &s.store,
-        &h,
-        Command::LinkTask {
-            session_id,
-            task_id,
-        },
-        StatusCode::OK,
-    )
-    .await
+    mutate(&s.store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
 async fn unlink_task(
@@ -314,16 +221,7 @@ async fn unlink_task(
     h: HeaderMap,
     Path((session_id, task_id)): Path<(String, String)>,
 ) -> ApiResult {
-    mutate(
-        &s.store,
-        &h,
-        Command::UnlinkTask {
-            session_id,
-            task_id,
-        },
-        StatusCode::OK,
-    )
-    .await
+    mutate(&s.store, &h, Command::UnlinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
 // ----- events and health ----------------------------------------------------------------
@@ -340,13 +238,10 @@ struct EventsQuery {
 async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiResult {
     let limit = q.limit.unwrap_or(1000);
     if !(1..=EVENTS_PAGE_MAX).contains(&limit) {
-        return Err(AppError::invalid(format!(
-            "limit must be between 1 and {EVENTS_PAGE_MAX}"
-        )));
+        return Err(AppError::invalid(format!("limit must be between 1 and {EVENTS_PAGE_MAX}")));
     }
     let events = s.store.events_since(q.since, limit).await?;
-    let mut body =
-        String::with_capacity(events.iter().map(|e| e.json.len() + 1).sum::<usize>() + 2);
+    let mut body = String::with_capacity(events.iter().map(|e| e.json.len() + 1).sum::<usize>() + 2);
     body.push('[');
     for (i, e) in events.iter().enumerate() {
         if i > 0 {

@@ -48,9 +48,8 @@ pub fn open(path: Option<&Path>) -> Result<Connection, StoreError> {
     let mut conn = match path {
         Some(p) => {
             if let Some(dir) = p.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    StoreError::Storage(format!("cannot create {}: {e}", dir.display()))
-                })?;
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| StoreError::Storage(format!("cannot create {}: {e}", dir.display())))?;
             }
             Connection::open(p)?
         }
@@ -58,17 +57,14 @@ pub fn open(path: Option<&Path>) -> Result<Connection, StoreError> {
     };
     // FULL: a commit returns only once the WAL is fsynced. EXCLUSIVE: a second Maestro
     // on the same file fails at once instead of corrupting our in-memory view.
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA locking_mode = EXCLUSIVE;",
-    )?;
-    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;")
-        .map_err(|e| match path {
-            Some(p) => StoreError::Storage(format!(
-                "cannot lock {} (is another Maestro server using this data directory?): {e}",
-                p.display()
-            )),
-            None => e.into(),
-        })?;
+    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA locking_mode = EXCLUSIVE;")?;
+    conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| match path {
+        Some(p) => StoreError::Storage(format!(
+            "cannot lock {} (is another Maestro server using this data directory?): {e}",
+            p.display()
+        )),
+        None => e.into(),
+    })?;
     migrate(&mut conn)?;
     Ok(conn)
 }
@@ -101,48 +97,28 @@ pub fn load(conn: &Connection) -> Result<Loaded, StoreError> {
     for row in rows::<Session>(conn, "SELECT data FROM sessions")? {
         state.sessions.insert(row.id.clone(), row);
     }
-    let meta_seq: Option<u64> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let meta_seq: Option<u64> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get(0)).optional()?;
     let (min, max): (Option<u64>, Option<u64>) =
-        conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+        conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let last_seq = meta_seq.unwrap_or(0).max(max.unwrap_or(0));
-    Ok(Loaded {
-        state,
-        last_seq,
-        first_retained: min.unwrap_or(last_seq + 1),
-    })
+    Ok(Loaded { state, last_seq, first_retained: min.unwrap_or(last_seq + 1) })
 }
 
-fn rows<T: serde::de::DeserializeOwned>(
-    conn: &Connection,
-    sql: &str,
-) -> Result<Vec<T>, StoreError> {
+fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
     let mut stmt = conn.prepare(sql)?;
     let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
     texts.map(|t| Ok(serde_json::from_str(&t?)?)).collect()
 }
 
 /// Writes one event: the log row, and the entity row it creates, replaces or removes.
-pub fn write_event(
-    tx: &Transaction<'_>,
-    seq: u64,
-    e: &EventData,
-    json: &str,
-) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO events (seq, data) VALUES (?1, ?2)")?
-        .execute(params![seq, json])?;
+pub fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
+    tx.prepare_cached("INSERT INTO events (seq, data) VALUES (?1, ?2)")?.execute(params![seq, json])?;
     let (table, id, data) = match e {
         EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => {
             ("projects", &p.id, Some(serde_json::to_string(p)?))
         }
-        EventData::TaskCreated(t) | EventData::TaskUpdated(t) => {
-            ("tasks", &t.id, Some(serde_json::to_string(t)?))
-        }
+        EventData::TaskCreated(t) | EventData::TaskUpdated(t) => ("tasks", &t.id, Some(serde_json::to_string(t)?)),
         EventData::SessionCreated(s) | EventData::SessionUpdated(s) => {
             ("sessions", &s.id, Some(serde_json::to_string(s)?))
         }
@@ -172,28 +148,19 @@ pub fn set_last_seq(tx: &Transaction<'_>, seq: u64) -> Result<(), StoreError> {
 
 /// Drops log entries up to and including `upto`.
 pub fn prune_events(tx: &Transaction<'_>, upto: u64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?
-        .execute([upto])?;
+    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?.execute([upto])?;
     Ok(())
 }
 
 /// Events after `since`, oldest first, as stored JSON.
-pub fn events_after(
-    conn: &Connection,
-    since: u64,
-    limit: usize,
-) -> Result<Vec<(u64, String)>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
+pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
     let rows = stmt.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// A previously recorded idempotent request: its fingerprint and outcome JSON.
-pub fn idempotency_get(
-    tx: &Transaction<'_>,
-    key: &str,
-) -> Result<Option<(String, String)>, StoreError> {
+pub fn idempotency_get(tx: &Transaction<'_>, key: &str) -> Result<Option<(String, String)>, StoreError> {
     Ok(tx
         .prepare_cached("SELECT fingerprint, outcome FROM idempotency WHERE key = ?1")?
         .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -207,16 +174,13 @@ pub fn idempotency_put(
     outcome: &str,
     now: i64,
 ) -> Result<(), StoreError> {
-    tx.prepare_cached(
-        "INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![key, fingerprint, outcome, now])?;
+    tx.prepare_cached("INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?1, ?2, ?3, ?4)")?
+        .execute(params![key, fingerprint, outcome, now])?;
     Ok(())
 }
 
 /// Forgets idempotency keys recorded before `before` (clients retry within minutes).
 pub fn idempotency_prune(tx: &Transaction<'_>, before: i64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?
-        .execute([before])?;
+    tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?.execute([before])?;
     Ok(())
 }

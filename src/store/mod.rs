@@ -102,11 +102,7 @@ pub struct StoreConfig {
 impl StoreConfig {
     /// An in-memory store, for tests.
     pub fn memory() -> Self {
-        StoreConfig {
-            path: None,
-            api_url: "http://127.0.0.1:3000/api".into(),
-            retain_events: 100_000,
-        }
+        StoreConfig { path: None, api_url: "http://127.0.0.1:3000/api".into(), retain_events: 100_000 }
     }
 }
 
@@ -116,16 +112,8 @@ pub const BUS_CAPACITY: usize = 16_384;
 const BATCH_MAX: usize = 512;
 
 enum Job {
-    Mutate {
-        cmd: Command,
-        key: Option<IdempotencyKey>,
-        reply: oneshot::Sender<Result<Outcome, StoreError>>,
-    },
-    ReadEvents {
-        since: u64,
-        limit: usize,
-        reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>>,
-    },
+    Mutate { cmd: Command, key: Option<IdempotencyKey>, reply: oneshot::Sender<Result<Outcome, StoreError>> },
+    ReadEvents { since: u64, limit: usize, reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>> },
 }
 
 /// The committed state and the `seq` of the last event it includes, read together so a
@@ -167,10 +155,7 @@ impl Store {
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
         let conn = db::open(config.path.as_deref())?;
         let loaded = db::load(&conn)?;
-        let state = Arc::new(RwLock::new(Committed {
-            state: loaded.state.clone(),
-            seq: loaded.last_seq,
-        }));
+        let state = Arc::new(RwLock::new(Committed { state: loaded.state.clone(), seq: loaded.last_seq }));
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
         let (tx, rx) = mpsc::channel(4096);
@@ -208,11 +193,7 @@ impl Store {
     }
 
     /// Runs one mutation; returns once it is durable and its events are published.
-    pub async fn execute(
-        &self,
-        cmd: Command,
-        key: Option<IdempotencyKey>,
-    ) -> Result<Outcome, StoreError> {
+    pub async fn execute(&self, cmd: Command, key: Option<IdempotencyKey>) -> Result<Outcome, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.send(Job::Mutate { cmd, key, reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
@@ -220,18 +201,9 @@ impl Store {
 
     /// Retained events after `since`, oldest first, at most `limit`; `Gone` when the log no
     /// longer reaches back that far.
-    pub async fn events_since(
-        &self,
-        since: u64,
-        limit: usize,
-    ) -> Result<Vec<LoggedEvent>, StoreError> {
+    pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         let (reply, rx) = oneshot::channel();
-        self.send(Job::ReadEvents {
-            since,
-            limit,
-            reply,
-        })
-        .await?;
+        self.send(Job::ReadEvents { since, limit, reply }).await?;
         rx.await.map_err(|_| StoreError::Closed)?
     }
 
@@ -242,12 +214,7 @@ impl Store {
 
     /// Reads the committed state.
     pub fn read<R>(&self, f: impl FnOnce(&State) -> R) -> R {
-        f(&self
-            .inner
-            .state
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .state)
+        f(&self.inner.state.read().unwrap_or_else(|e| e.into_inner()).state)
     }
 
     /// Reads the committed state and the `seq` it is current to.
@@ -268,20 +235,13 @@ impl Store {
     }
 
     pub fn health(&self) -> Health {
-        Health {
-            status: "ok".into(),
-            seq: self.last_seq(),
-            uptime_ms: self.inner.started.elapsed().as_millis() as u64,
-        }
+        Health { status: "ok".into(), seq: self.last_seq(), uptime_ms: self.inner.started.elapsed().as_millis() as u64 }
     }
 }
 
 /// Wall-clock epoch milliseconds.
 pub fn now_millis() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as Millis)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
 }
 
 fn new_id(prefix: &str) -> String {
@@ -315,11 +275,7 @@ impl Writer {
             while let Some(job) = next.take() {
                 match job {
                     Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
-                    Job::ReadEvents {
-                        since,
-                        limit,
-                        reply,
-                    } => reads.push((since, limit, reply)),
+                    Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
                 }
                 if mutations.len() < BATCH_MAX {
                     next = rx.try_recv().ok();
@@ -337,15 +293,10 @@ impl Writer {
     }
 
     /// Plans, writes and commits a batch; answers every caller after the commit.
-    fn commit_batch(
-        &mut self,
-        batch: Vec<(Command, Option<IdempotencyKey>, Reply)>,
-        housekeeping: bool,
-    ) {
+    fn commit_batch(&mut self, batch: Vec<(Command, Option<IdempotencyKey>, Reply)>, housekeeping: bool) {
         let mut now = now_millis();
         let mut logged: Vec<Arc<LoggedEvent>> = Vec::new();
-        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> =
-            Vec::with_capacity(batch.len());
+        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
         let mut seq = self.last_seq.load(Ordering::Acquire);
         let result = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
@@ -355,16 +306,9 @@ impl Writer {
                 self.last_now = now;
                 let r = match &fatal {
                     Some(e) => Err(StoreError::clone(e)),
-                    None => apply_one(
-                        &tx,
-                        &mut self.work,
-                        &self.config,
-                        &cmd,
-                        key.as_ref(),
-                        now,
-                        &mut seq,
-                        &mut logged,
-                    ),
+                    None => {
+                        apply_one(&tx, &mut self.work, &self.config, &cmd, key.as_ref(), now, &mut seq, &mut logged)
+                    }
                 };
                 if let Err(e @ StoreError::Storage(_)) = &r {
                     fatal = Some(e.clone());
@@ -391,12 +335,7 @@ impl Writer {
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell every caller.
             tracing::error!(error = %e, "store commit failed");
-            self.work = self
-                .shared
-                .read()
-                .unwrap_or_else(|p| p.into_inner())
-                .state
-                .clone();
+            self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
             for (reply, _) in answers {
                 let _ = reply.send(Err(e.clone()));
             }
@@ -422,19 +361,11 @@ impl Writer {
         let last = self.last_seq.load(Ordering::Acquire);
         // A `since` beyond the last seq comes from another store's lifetime: refetch too.
         if since + 1 < self.first_retained || since > last {
-            return Err(StoreError::Gone {
-                since,
-                oldest: self.first_retained,
-            });
+            return Err(StoreError::Gone { since, oldest: self.first_retained });
         }
         db::events_after(&self.conn, since, limit)?
             .into_iter()
-            .map(|(_, json)| {
-                Ok(LoggedEvent {
-                    event: serde_json::from_str(&json)?,
-                    json: json.into(),
-                })
-            })
+            .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
             .collect()
     }
 }
@@ -462,21 +393,10 @@ fn apply_one(
             return Ok(serde_json::from_str(&outcome)?);
         }
     }
-    let plan = work.plan(
-        cmd,
-        &mut Ctx {
-            now,
-            api_url: &config.api_url,
-            new_id: &mut new_id,
-        },
-    )?;
+    let plan = work.plan(cmd, &mut Ctx { now, api_url: &config.api_url, new_id: &mut new_id })?;
     let mut written = Vec::with_capacity(plan.events.len());
     for data in plan.events {
-        let event = Event {
-            seq: *seq + 1,
-            data,
-            timestamp: now,
-        };
+        let event = Event { seq: *seq + 1, data, timestamp: now };
         let json: Arc<str> = serde_json::to_string(&event)?.into();
         // A failed write is a Storage error: the caller rolls the whole batch back.
         db::write_event(tx, event.seq, &event.data, &json)?;
@@ -484,13 +404,7 @@ fn apply_one(
         written.push(Arc::new(LoggedEvent { event, json }));
     }
     if let Some(k) = key {
-        db::idempotency_put(
-            tx,
-            &k.key,
-            &k.fingerprint,
-            &serde_json::to_string(&plan.outcome)?,
-            now,
-        )?;
+        db::idempotency_put(tx, &k.key, &k.fingerprint, &serde_json::to_string(&plan.outcome)?, now)?;
     }
     for e in &written {
         work.apply(&e.event.data);

@@ -51,10 +51,7 @@ pub struct Plan {
 impl Plan {
     /// A retry or a patch that changes nothing: no events, the current value back.
     fn unchanged(outcome: Outcome) -> Plan {
-        Plan {
-            events: Vec::new(),
-            outcome,
-        }
+        Plan { events: Vec::new(), outcome }
     }
 }
 
@@ -81,10 +78,7 @@ impl State {
             SessionDeleted(d) => {
                 self.sessions.remove(&d.id);
             }
-            SessionTaskAdded(_)
-            | SessionTaskRemoved(_)
-            | TaskSessionAdded(_)
-            | TaskSessionRemoved(_) => {}
+            SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => {}
         }
     }
 
@@ -151,10 +145,7 @@ impl State {
         }
         for s in self.sessions.values() {
             if !self.projects.contains_key(&s.project_id) {
-                return Err(format!(
-                    "session {} in missing project {}",
-                    s.id, s.project_id
-                ));
+                return Err(format!("session {} in missing project {}", s.id, s.project_id));
             }
             if s.task_ids.iter().collect::<HashSet<_>>().len() != s.task_ids.len() {
                 return Err(format!("session {} lists a task twice", s.id));
@@ -167,10 +158,7 @@ impl State {
                     return Err(format!("session {} ↔ task {tid} is one-sided", s.id));
                 }
                 if t.project_id != s.project_id {
-                    return Err(format!(
-                        "session {} linked to task {tid} of another project",
-                        s.id
-                    ));
+                    return Err(format!("session {} linked to task {tid} of another project", s.id));
                 }
             }
         }
@@ -210,9 +198,7 @@ impl State {
                 let old = self.task(tid)?;
                 let title = clean("title", &ns.title, TITLE_MAX)?;
                 if old.subtasks.len() >= SUBTASKS_MAX {
-                    return Err(StoreError::Invalid(format!(
-                        "task {tid} already has {SUBTASKS_MAX} subtasks"
-                    )));
+                    return Err(StoreError::Invalid(format!("task {tid} already has {SUBTASKS_MAX} subtasks")));
                 }
                 let mut t = old.clone();
                 t.subtasks.push(Subtask {
@@ -232,9 +218,7 @@ impl State {
                     .subtasks
                     .iter_mut()
                     .find(|s| s.id == *sid)
-                    .ok_or_else(|| {
-                        StoreError::NotFound(format!("subtask {sid} not found in task {tid}"))
-                    })?;
+                    .ok_or_else(|| StoreError::NotFound(format!("subtask {sid} not found in task {tid}")))?;
                 if let Some(title) = &patch.title {
                     sub.title = clean("title", title, TITLE_MAX)?;
                 }
@@ -252,9 +236,7 @@ impl State {
                 let before = t.subtasks.len();
                 t.subtasks.retain(|s| s.id != *sid);
                 if t.subtasks.len() == before {
-                    return Err(StoreError::NotFound(format!(
-                        "subtask {sid} not found in task {tid}"
-                    )));
+                    return Err(StoreError::NotFound(format!("subtask {sid} not found in task {tid}")));
                 }
                 Ok(task_changed(old, t, ctx.now))
             }
@@ -278,39 +260,24 @@ impl State {
                     return Ok(Plan::unchanged(Outcome::Session(s)));
                 }
                 touch_session(&mut s, ctx);
-                Ok(Plan {
-                    events: vec![EventData::SessionUpdated(s.clone())],
-                    outcome: Outcome::Session(s),
-                })
+                Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
             }
             Command::DeleteSession(id) => self.delete_session(id, ctx),
-            Command::LinkTask {
-                session_id,
-                task_id,
-            } => self.link(session_id, task_id, true, ctx),
-            Command::UnlinkTask {
-                session_id,
-                task_id,
-            } => self.link(session_id, task_id, false, ctx),
+            Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
+            Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
         }
     }
 
     fn project(&self, id: &str) -> Result<&Project, StoreError> {
-        self.projects
-            .get(id)
-            .ok_or_else(|| StoreError::NotFound(format!("project {id} not found")))
+        self.projects.get(id).ok_or_else(|| StoreError::NotFound(format!("project {id} not found")))
     }
 
     fn task(&self, id: &str) -> Result<&Task, StoreError> {
-        self.tasks
-            .get(id)
-            .ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
+        self.tasks.get(id).ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
     }
 
     fn session(&self, id: &str) -> Result<&Session, StoreError> {
-        self.sessions
-            .get(id)
-            .ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
+        self.sessions.get(id).ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
     }
 
     fn create_project(&self, np: &NewProject, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -330,25 +297,11 @@ impl State {
             }
             None => (ctx.new_id)("proj"),
         };
-        let p = Project {
-            id,
-            name,
-            base_path,
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        };
-        Ok(Plan {
-            events: vec![EventData::ProjectCreated(p.clone())],
-            outcome: Outcome::Project(p),
-        })
+        let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
+        Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
     }
 
-    fn update_project(
-        &self,
-        id: &str,
-        patch: &ProjectPatch,
-        ctx: &mut Ctx<'_>,
-    ) -> Result<Plan, StoreError> {
+    fn update_project(&self, id: &str, patch: &ProjectPatch, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
         let old = self.project(id)?;
         let mut p = old.clone();
         if let Some(name) = &patch.name {
@@ -361,38 +314,24 @@ impl State {
             return Ok(Plan::unchanged(Outcome::Project(p)));
         }
         p.updated_at = ctx.now;
-        Ok(Plan {
-            events: vec![EventData::ProjectUpdated(p.clone())],
-            outcome: Outcome::Project(p),
-        })
+        Ok(Plan { events: vec![EventData::ProjectUpdated(p.clone())], outcome: Outcome::Project(p) })
     }
 
     fn delete_project(&self, id: &str) -> Result<Plan, StoreError> {
         self.project(id)?;
         let tasks = self.tasks.values().filter(|t| t.project_id == id).count();
-        let sessions = self
-            .sessions
-            .values()
-            .filter(|s| s.project_id == id)
-            .count();
+        let sessions = self.sessions.values().filter(|s| s.project_id == id).count();
         if tasks + sessions > 0 {
             return Err(StoreError::Conflict(format!(
                 "project {id} still has {tasks} task(s) and {sessions} session(s); delete them first"
             )));
         }
-        Ok(Plan {
-            events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })],
-            outcome: Outcome::Deleted,
-        })
+        Ok(Plan { events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })], outcome: Outcome::Deleted })
     }
 
     fn create_task(&self, nt: &NewTask, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
         let title = clean("title", &nt.title, TITLE_MAX)?;
-        let description = bounded(
-            "description",
-            nt.description.as_deref().unwrap_or(""),
-            TEXT_MAX,
-        )?;
+        let description = bounded("description", nt.description.as_deref().unwrap_or(""), TEXT_MAX)?;
         let prompt = bounded("prompt", nt.prompt.as_deref().unwrap_or(""), TEXT_MAX)?;
         let priority = nt.priority.unwrap_or_default();
         let status = nt.status.unwrap_or_default();
@@ -435,10 +374,7 @@ impl State {
             completed_at: (status == TaskStatus::Completed).then_some(ctx.now),
             version: 1,
         };
-        Ok(Plan {
-            events: vec![EventData::TaskCreated(t.clone())],
-            outcome: Outcome::Task(t),
-        })
+        Ok(Plan { events: vec![EventData::TaskCreated(t.clone())], outcome: Outcome::Task(t) })
     }
 
     fn delete_task(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -448,18 +384,12 @@ impl State {
             let mut s = self.sessions[sid].clone();
             s.task_ids.retain(|x| x != id);
             touch_session(&mut s, ctx);
-            let link = Link {
-                session_id: sid.clone(),
-                task_id: id.to_string(),
-            };
+            let link = Link { session_id: sid.clone(), task_id: id.to_string() };
             events.push(EventData::SessionUpdated(s));
             events.push(EventData::SessionTaskRemoved(link.clone()));
             events.push(EventData::TaskSessionRemoved(link));
         }
-        Ok(Plan {
-            events,
-            outcome: Outcome::Deleted,
-        })
+        Ok(Plan { events, outcome: Outcome::Deleted })
     }
 
     fn create_session(&self, ns: &NewSession, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -468,9 +398,7 @@ impl State {
         }
         let project = self.project(&ns.project_id)?;
         if ns.task_ids.len() > SESSION_TASKS_MAX {
-            return Err(StoreError::Invalid(format!(
-                "a session can start with at most {SESSION_TASKS_MAX} tasks"
-            )));
+            return Err(StoreError::Invalid(format!("a session can start with at most {SESSION_TASKS_MAX} tasks")));
         }
         let mut seen = HashSet::new();
         let mut tasks = Vec::with_capacity(ns.task_ids.len());
@@ -486,17 +414,15 @@ impl State {
         }
         let name = match &ns.name {
             Some(n) => clean("name", n, NAME_MAX)?,
-            None => tasks
-                .first()
-                .map(|t| t.title.chars().take(NAME_MAX).collect())
-                .unwrap_or_else(|| "Session".to_string()),
+            None => {
+                tasks.first().map(|t| t.title.chars().take(NAME_MAX).collect()).unwrap_or_else(|| "Session".to_string())
+            }
         };
         let agent = agent_id(ns.agent_id.as_deref())?;
         let id = match &ns.id {
             Some(id) => {
                 if let Some(old) = self.sessions.get(id) {
-                    let old_tasks: HashSet<&str> =
-                        old.task_ids.iter().map(String::as_str).collect();
+                    let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
                     let same = old.project_id == ns.project_id
                         && old_tasks == seen
                         && (ns.name.is_none() || old.name == name)
@@ -530,18 +456,12 @@ impl State {
             let mut t = t.clone();
             t.session_ids.push(id.clone());
             touch_task(&mut t, ctx.now);
-            let link = Link {
-                session_id: id.clone(),
-                task_id: t.id.clone(),
-            };
+            let link = Link { session_id: id.clone(), task_id: t.id.clone() };
             events.push(EventData::TaskUpdated(t));
             events.push(EventData::SessionTaskAdded(link.clone()));
             events.push(EventData::TaskSessionAdded(link));
         }
-        Ok(Plan {
-            events,
-            outcome: Outcome::Session(s),
-        })
+        Ok(Plan { events, outcome: Outcome::Session(s) })
     }
 
     fn delete_session(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
@@ -551,18 +471,12 @@ impl State {
             let mut t = self.tasks[tid].clone();
             t.session_ids.retain(|x| x != id);
             touch_task(&mut t, ctx.now);
-            let link = Link {
-                session_id: id.to_string(),
-                task_id: tid.clone(),
-            };
+            let link = Link { session_id: id.to_string(), task_id: tid.clone() };
             events.push(EventData::TaskUpdated(t));
             events.push(EventData::SessionTaskRemoved(link.clone()));
             events.push(EventData::TaskSessionRemoved(link));
         }
-        Ok(Plan {
-            events,
-            outcome: Outcome::Deleted,
-        })
+        Ok(Plan { events, outcome: Outcome::Deleted })
     }
 
     /// Links (`add`) or unlinks a task and a session, changing both sides at once.
@@ -572,9 +486,7 @@ impl State {
         let linked = s.task_ids.iter().any(|x| x == tid);
         if add {
             if linked {
-                return Err(StoreError::Conflict(format!(
-                    "task {tid} is already linked to session {sid}"
-                )));
+                return Err(StoreError::Conflict(format!("task {tid} is already linked to session {sid}")));
             }
             if t.project_id != s.project_id {
                 return Err(other_project(tid, &t.project_id, &s.project_id));
@@ -583,37 +495,21 @@ impl State {
             t.session_ids.push(sid.to_string());
         } else {
             if !linked {
-                return Err(StoreError::NotFound(format!(
-                    "task {tid} is not linked to session {sid}"
-                )));
+                return Err(StoreError::NotFound(format!("task {tid} is not linked to session {sid}")));
             }
             s.task_ids.retain(|x| x != tid);
             t.session_ids.retain(|x| x != sid);
         }
         touch_session(&mut s, ctx);
         touch_task(&mut t, ctx.now);
-        let link = Link {
-            session_id: sid.to_string(),
-            task_id: tid.to_string(),
-        };
+        let link = Link { session_id: sid.to_string(), task_id: tid.to_string() };
         let (a, b) = if add {
-            (
-                EventData::SessionTaskAdded(link.clone()),
-                EventData::TaskSessionAdded(link),
-            )
+            (EventData::SessionTaskAdded(link.clone()), EventData::TaskSessionAdded(link))
         } else {
-            (
-                EventData::SessionTaskRemoved(link.clone()),
-                EventData::TaskSessionRemoved(link),
-            )
+            (EventData::SessionTaskRemoved(link.clone()), EventData::TaskSessionRemoved(link))
         };
         Ok(Plan {
-            events: vec![
-                EventData::SessionUpdated(s.clone()),
-                EventData::TaskUpdated(t),
-                a,
-                b,
-            ],
+            events: vec![EventData::SessionUpdated(s.clone()), EventData::TaskUpdated(t), a, b],
             outcome: Outcome::Session(s),
         })
     }
@@ -625,10 +521,7 @@ fn task_changed(old: &Task, mut t: Task, now: Millis) -> Plan {
         return Plan::unchanged(Outcome::Task(t));
     }
     touch_task(&mut t, now);
-    Plan {
-        events: vec![EventData::TaskUpdated(t.clone())],
-        outcome: Outcome::Task(t),
-    }
+    Plan { events: vec![EventData::TaskUpdated(t.clone())], outcome: Outcome::Task(t) }
 }
 
 /// Stamps a task change: count, version and time.
@@ -664,10 +557,7 @@ pub fn session_env(s: &Session, api_url: &str) -> BTreeMap<String, String> {
 
 /// Client-supplied ids: `[A-Za-z0-9_-]{1,128}`.
 pub fn check_id(id: &str) -> Result<(), StoreError> {
-    let ok = (1..=128).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok = (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -690,9 +580,7 @@ fn clean(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
 /// An optional free text: at most `max` chars, kept as given.
 fn bounded(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
     if s.chars().count() > max {
-        return Err(StoreError::Invalid(format!(
-            "{field} is longer than {max} characters"
-        )));
+        return Err(StoreError::Invalid(format!("{field} is longer than {max} characters")));
     }
     Ok(s.to_string())
 }
@@ -717,13 +605,9 @@ fn agent_id(a: Option<&str>) -> Result<Option<String>, StoreError> {
 }
 
 fn exists(kind: &str, id: &str) -> StoreError {
-    StoreError::Conflict(format!(
-        "a {kind} with id {id} already exists with different values"
-    ))
+    StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))
 }
 
 fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {
-    StoreError::Invalid(format!(
-        "task {tid} belongs to project {task_project}, not to the session's project {project}"
-    ))
+    StoreError::Invalid(format!("task {tid} belongs to project {task_project}, not to the session's project {project}"))
 }

@@ -6,10 +6,7 @@ use super::*;
 use proptest::prelude::*;
 
 fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
 /// A store plus a subscription opened before anything happened, so every event is seen.
@@ -43,13 +40,7 @@ impl Fixture {
     }
 
     async fn project(&mut self, name: &str) -> Project {
-        let p = match self
-            .run(Command::CreateProject(NewProject {
-                name: name.into(),
-                ..Default::default()
-            }))
-            .await
-        {
+        let p = match self.run(Command::CreateProject(NewProject { name: name.into(), ..Default::default() })).await {
             Ok(Outcome::Project(p)) => p,
             other => panic!("{other:?}"),
         };
@@ -59,11 +50,7 @@ impl Fixture {
 
     async fn task(&mut self, project: &str, title: &str) -> Task {
         let t = match self
-            .run(Command::CreateTask(NewTask {
-                project_id: project.into(),
-                title: title.into(),
-                ..Default::default()
-            }))
+            .run(Command::CreateTask(NewTask { project_id: project.into(), title: title.into(), ..Default::default() }))
             .await
         {
             Ok(Outcome::Task(t)) => t,
@@ -95,10 +82,7 @@ impl Fixture {
 }
 
 fn link(s: &str, t: &str) -> Link {
-    Link {
-        session_id: s.into(),
-        task_id: t.into(),
-    }
+    Link { session_id: s.into(), task_id: t.into() }
 }
 
 #[test]
@@ -119,29 +103,12 @@ fn create_project_emits_created_and_validates() {
         assert_eq!(f.events(), vec![EventData::ProjectCreated(p.clone())]);
         assert_eq!(f.state().projects[&p.id], p);
         for bad in [
-            NewProject {
-                name: "   ".into(),
-                ..Default::default()
-            },
-            NewProject {
-                name: "x".repeat(201),
-                ..Default::default()
-            },
-            NewProject {
-                name: "ok".into(),
-                base_path: Some("relative/dir".into()),
-                ..Default::default()
-            },
-            NewProject {
-                name: "ok".into(),
-                id: Some("bad id!".into()),
-                ..Default::default()
-            },
+            NewProject { name: "   ".into(), ..Default::default() },
+            NewProject { name: "x".repeat(201), ..Default::default() },
+            NewProject { name: "ok".into(), base_path: Some("relative/dir".into()), ..Default::default() },
+            NewProject { name: "ok".into(), id: Some("bad id!".into()), ..Default::default() },
         ] {
-            assert!(matches!(
-                f.run(Command::CreateProject(bad)).await,
-                Err(StoreError::Invalid(_))
-            ));
+            assert!(matches!(f.run(Command::CreateProject(bad)).await, Err(StoreError::Invalid(_))));
         }
         assert!(f.events().is_empty(), "refused mutations emit nothing");
         assert_eq!(f.store.last_seq(), 1);
@@ -152,23 +119,13 @@ fn create_project_emits_created_and_validates() {
 fn client_ids_make_retries_safe() {
     rt().block_on(async {
         let mut f = Fixture::new();
-        let np = NewProject {
-            id: Some("proj-mine".into()),
-            name: "A".into(),
-            base_path: None,
-        };
+        let np = NewProject { id: Some("proj-mine".into()), name: "A".into(), base_path: None };
         let a = f.run(Command::CreateProject(np.clone())).await.unwrap();
         let b = f.run(Command::CreateProject(np.clone())).await.unwrap();
         assert_eq!(a, b);
         assert_eq!(f.names(), vec!["project:created"], "a retry emits nothing");
-        let other = NewProject {
-            name: "B".into(),
-            ..np
-        };
-        assert!(matches!(
-            f.run(Command::CreateProject(other)).await,
-            Err(StoreError::Conflict(_))
-        ));
+        let other = NewProject { name: "B".into(), ..np };
+        assert!(matches!(f.run(Command::CreateProject(other)).await, Err(StoreError::Conflict(_))));
     });
 }
 
@@ -177,73 +134,30 @@ fn task_lifecycle_versions_and_completed_at() {
     rt().block_on(async {
         let mut f = Fixture::new();
         let p = f.project("P").await;
-        let missing = NewTask {
-            project_id: "nope".into(),
-            title: "t".into(),
-            ..Default::default()
-        };
-        assert!(matches!(
-            f.run(Command::CreateTask(missing)).await,
-            Err(StoreError::NotFound(_))
-        ));
+        let missing = NewTask { project_id: "nope".into(), title: "t".into(), ..Default::default() };
+        assert!(matches!(f.run(Command::CreateTask(missing)).await, Err(StoreError::NotFound(_))));
         let t = f.task(&p.id, "Write tests").await;
-        assert_eq!(
-            (t.version, t.status, t.priority, t.session_count),
-            (1, TaskStatus::Pending, Priority::Medium, 0)
-        );
+        assert_eq!((t.version, t.status, t.priority, t.session_count), (1, TaskStatus::Pending, Priority::Medium, 0));
 
-        let patch = TaskPatch {
-            status: Some(TaskStatus::Completed),
-            ..Default::default()
-        };
-        let Outcome::Task(t2) = f
-            .run(Command::UpdateTask(t.id.clone(), patch))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let patch = TaskPatch { status: Some(TaskStatus::Completed), ..Default::default() };
+        let Outcome::Task(t2) = f.run(Command::UpdateTask(t.id.clone(), patch)).await.unwrap() else { panic!() };
         assert_eq!(t2.version, 2);
         assert!(t2.completed_at.is_some());
         assert_eq!(f.events(), vec![EventData::TaskUpdated(t2.clone())]);
 
-        let patch = TaskPatch {
-            status: Some(TaskStatus::InProgress),
-            ..Default::default()
-        };
-        let Outcome::Task(t3) = f
-            .run(Command::UpdateTask(t.id.clone(), patch))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let patch = TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() };
+        let Outcome::Task(t3) = f.run(Command::UpdateTask(t.id.clone(), patch)).await.unwrap() else { panic!() };
         assert_eq!((t3.version, t3.completed_at), (3, None));
 
         // A patch that changes nothing emits nothing and keeps the version.
-        let patch = TaskPatch {
-            status: Some(TaskStatus::InProgress),
-            ..Default::default()
-        };
-        let Outcome::Task(t4) = f
-            .run(Command::UpdateTask(t.id.clone(), patch))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let patch = TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() };
+        let Outcome::Task(t4) = f.run(Command::UpdateTask(t.id.clone(), patch)).await.unwrap() else { panic!() };
         assert_eq!(t4.version, 3);
         f.events();
         assert!(f.events().is_empty());
 
-        let patch = TaskPatch {
-            title: Some("".into()),
-            ..Default::default()
-        };
-        assert!(matches!(
-            f.run(Command::UpdateTask(t.id.clone(), patch)).await,
-            Err(StoreError::Invalid(_))
-        ));
+        let patch = TaskPatch { title: Some("".into()), ..Default::default() };
+        assert!(matches!(f.run(Command::UpdateTask(t.id.clone(), patch)).await, Err(StoreError::Invalid(_))));
     });
 }
 
@@ -253,46 +167,25 @@ fn subtasks_add_tick_delete() {
         let mut f = Fixture::new();
         let p = f.project("P").await;
         let t = f.task(&p.id, "T").await;
-        let Outcome::Task(t) = f
-            .run(Command::AddSubtask(
-                t.id.clone(),
-                NewSubtask {
-                    title: "one".into(),
-                },
-            ))
-            .await
-            .unwrap()
+        let Outcome::Task(t) =
+            f.run(Command::AddSubtask(t.id.clone(), NewSubtask { title: "one".into() })).await.unwrap()
         else {
             panic!()
         };
         let sid = t.subtasks[0].id.clone();
         assert_eq!(f.events(), vec![EventData::TaskUpdated(t.clone())]);
-        let tick = SubtaskPatch {
-            status: Some(SubtaskStatus::Completed),
-            ..Default::default()
-        };
-        let Outcome::Task(t) = f
-            .run(Command::UpdateSubtask(t.id.clone(), sid.clone(), tick))
-            .await
-            .unwrap()
-        else {
+        let tick = SubtaskPatch { status: Some(SubtaskStatus::Completed), ..Default::default() };
+        let Outcome::Task(t) = f.run(Command::UpdateSubtask(t.id.clone(), sid.clone(), tick)).await.unwrap() else {
             panic!()
         };
         assert!(t.subtasks[0].completed_at.is_some());
         assert_eq!(t.version, 3);
-        let Outcome::Task(t) = f
-            .run(Command::DeleteSubtask(t.id.clone(), sid.clone()))
-            .await
-            .unwrap()
-        else {
+        let Outcome::Task(t) = f.run(Command::DeleteSubtask(t.id.clone(), sid.clone())).await.unwrap() else {
             panic!()
         };
         assert!(t.subtasks.is_empty());
         assert_eq!(f.names(), vec!["task:updated", "task:updated"]);
-        assert!(matches!(
-            f.run(Command::DeleteSubtask(t.id.clone(), sid)).await,
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(matches!(f.run(Command::DeleteSubtask(t.id.clone(), sid)).await, Err(StoreError::NotFound(_))));
     });
 }
 
@@ -335,10 +228,7 @@ fn create_session_links_tasks_with_events_in_order() {
         assert_eq!(s2.env["MAESTRO_TASK_IDS"], t1.id);
         assert_eq!(s2.env["MAESTRO_SESSION_ID"], s2.id);
         assert_eq!(s2.env["MAESTRO_PROJECT_ID"], p.id);
-        assert_eq!(
-            s.name, "one",
-            "an unnamed session is named after its first task"
-        );
+        assert_eq!(s.name, "one", "an unnamed session is named after its first task");
         st.check_invariant().unwrap();
     });
 }
@@ -352,24 +242,11 @@ fn session_creation_refuses_bad_task_lists() {
         let t = f.task(&p.id, "t").await;
         let u = f.task(&q.id, "u").await;
         let ns = |ids: Vec<String>| {
-            Command::CreateSession(NewSession {
-                project_id: p.id.clone(),
-                task_ids: ids,
-                ..Default::default()
-            })
+            Command::CreateSession(NewSession { project_id: p.id.clone(), task_ids: ids, ..Default::default() })
         };
-        assert!(matches!(
-            f.run(ns(vec!["task_missing".into()])).await,
-            Err(StoreError::NotFound(_))
-        ));
-        assert!(matches!(
-            f.run(ns(vec![u.id.clone()])).await,
-            Err(StoreError::Invalid(_))
-        ));
-        assert!(matches!(
-            f.run(ns(vec![t.id.clone(), t.id.clone()])).await,
-            Err(StoreError::Invalid(_))
-        ));
+        assert!(matches!(f.run(ns(vec!["task_missing".into()])).await, Err(StoreError::NotFound(_))));
+        assert!(matches!(f.run(ns(vec![u.id.clone()])).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(f.run(ns(vec![t.id.clone(), t.id.clone()])).await, Err(StoreError::Invalid(_))));
         assert!(f.events().is_empty());
         assert!(f.state().sessions.is_empty());
         let empty = f.session(&p.id, &[]).await;
@@ -386,13 +263,8 @@ fn link_and_unlink_change_both_sides() {
         let t = f.task(&p.id, "t").await;
         let other = f.task(&q.id, "o").await;
         let s = f.session(&p.id, &[]).await;
-        let link_cmd = || Command::LinkTask {
-            session_id: s.id.clone(),
-            task_id: t.id.clone(),
-        };
-        let Outcome::Session(s1) = f.run(link_cmd()).await.unwrap() else {
-            panic!()
-        };
+        let link_cmd = || Command::LinkTask { session_id: s.id.clone(), task_id: t.id.clone() };
+        let Outcome::Session(s1) = f.run(link_cmd()).await.unwrap() else { panic!() };
         let t1 = f.state().tasks[&t.id].clone();
         assert_eq!(
             f.events(),
@@ -405,23 +277,12 @@ fn link_and_unlink_change_both_sides() {
         );
         assert_eq!((s1.task_ids.clone(), s1.version), (vec![t.id.clone()], 2));
         assert_eq!(s1.env["MAESTRO_TASK_IDS"], t.id);
-        assert!(matches!(
-            f.run(link_cmd()).await,
-            Err(StoreError::Conflict(_))
-        ));
-        let cross = Command::LinkTask {
-            session_id: s.id.clone(),
-            task_id: other.id.clone(),
-        };
+        assert!(matches!(f.run(link_cmd()).await, Err(StoreError::Conflict(_))));
+        let cross = Command::LinkTask { session_id: s.id.clone(), task_id: other.id.clone() };
         assert!(matches!(f.run(cross).await, Err(StoreError::Invalid(_))));
 
-        let unlink = || Command::UnlinkTask {
-            session_id: s.id.clone(),
-            task_id: t.id.clone(),
-        };
-        let Outcome::Session(s2) = f.run(unlink()).await.unwrap() else {
-            panic!()
-        };
+        let unlink = || Command::UnlinkTask { session_id: s.id.clone(), task_id: t.id.clone() };
+        let Outcome::Session(s2) = f.run(unlink()).await.unwrap() else { panic!() };
         let t2 = f.state().tasks[&t.id].clone();
         assert_eq!(
             f.events(),
@@ -433,10 +294,7 @@ fn link_and_unlink_change_both_sides() {
             ]
         );
         assert_eq!((t2.session_count, t2.version), (0, 3));
-        assert!(matches!(
-            f.run(unlink()).await,
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(matches!(f.run(unlink()).await, Err(StoreError::NotFound(_))));
         f.state().check_invariant().unwrap();
     });
 }
@@ -468,10 +326,7 @@ fn deleting_a_task_unlinks_its_sessions() {
             ]
         );
         st.check_invariant().unwrap();
-        assert!(matches!(
-            f.run(Command::DeleteTask(t.id)).await,
-            Err(StoreError::NotFound(_))
-        ));
+        assert!(matches!(f.run(Command::DeleteTask(t.id)).await, Err(StoreError::NotFound(_))));
     });
 }
 
@@ -505,17 +360,8 @@ fn session_status_stamps_completed_at() {
         let mut f = Fixture::new();
         let p = f.project("P").await;
         let s = f.session(&p.id, &[]).await;
-        let patch = SessionPatch {
-            status: Some(SessionStatus::Failed),
-            ..Default::default()
-        };
-        let Outcome::Session(s1) = f
-            .run(Command::UpdateSession(s.id.clone(), patch))
-            .await
-            .unwrap()
-        else {
-            panic!()
-        };
+        let patch = SessionPatch { status: Some(SessionStatus::Failed), ..Default::default() };
+        let Outcome::Session(s1) = f.run(Command::UpdateSession(s.id.clone(), patch)).await.unwrap() else { panic!() };
         assert!(s1.completed_at.is_some());
         assert_eq!(f.events(), vec![EventData::SessionUpdated(s1)]);
     });
@@ -527,21 +373,12 @@ fn project_delete_refused_while_it_has_work() {
         let mut f = Fixture::new();
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
-        assert!(matches!(
-            f.run(Command::DeleteProject(p.id.clone())).await,
-            Err(StoreError::Conflict(_))
-        ));
+        assert!(matches!(f.run(Command::DeleteProject(p.id.clone())).await, Err(StoreError::Conflict(_))));
         f.run(Command::DeleteTask(t.id)).await.unwrap();
         f.events();
         f.run(Command::DeleteProject(p.id.clone())).await.unwrap();
-        assert_eq!(
-            f.events(),
-            vec![EventData::ProjectDeleted(Deleted { id: p.id.clone() })]
-        );
-        assert!(matches!(
-            f.run(Command::DeleteProject(p.id)).await,
-            Err(StoreError::NotFound(_))
-        ));
+        assert_eq!(f.events(), vec![EventData::ProjectDeleted(Deleted { id: p.id.clone() })]);
+        assert!(matches!(f.run(Command::DeleteProject(p.id)).await, Err(StoreError::NotFound(_))));
     });
 }
 
@@ -549,40 +386,23 @@ fn project_delete_refused_while_it_has_work() {
 fn idempotency_key_replays_the_first_outcome() {
     rt().block_on(async {
         let mut f = Fixture::new();
-        let key = |fp: &str| {
-            Some(IdempotencyKey {
-                key: "k1".into(),
-                fingerprint: fp.into(),
-            })
-        };
-        let cmd = Command::CreateProject(NewProject {
-            name: "A".into(),
-            ..Default::default()
-        });
+        let key = |fp: &str| Some(IdempotencyKey { key: "k1".into(), fingerprint: fp.into() });
+        let cmd = Command::CreateProject(NewProject { name: "A".into(), ..Default::default() });
         let a = f.store.execute(cmd.clone(), key("x")).await.unwrap();
         let b = f.store.execute(cmd.clone(), key("x")).await.unwrap();
         assert_eq!(a, b);
         assert_eq!(f.names(), vec!["project:created"]);
         assert_eq!(f.state().projects.len(), 1);
-        assert!(matches!(
-            f.store.execute(cmd, key("y")).await,
-            Err(StoreError::KeyReused(_))
-        ));
+        assert!(matches!(f.store.execute(cmd, key("y")).await, Err(StoreError::KeyReused(_))));
     });
 }
 
 #[test]
 fn file_store_survives_reopen_and_keeps_seq() {
     let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig {
-        path: Some(dir.path().join("m.db")),
-        ..StoreConfig::memory()
-    };
+    let config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
     let before = rt().block_on(async {
-        let mut f = Fixture {
-            store: Store::open(config.clone()).unwrap(),
-            rx: broadcast::channel(1).1,
-        };
+        let mut f = Fixture { store: Store::open(config.clone()).unwrap(), rx: broadcast::channel(1).1 };
         f.rx = f.store.subscribe();
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
@@ -594,24 +414,12 @@ fn file_store_survives_reopen_and_keeps_seq() {
         assert_eq!(store.read(|s| s.clone()), before);
         assert_eq!(store.last_seq(), 6);
         let events = store.events_since(0, 100).await.unwrap();
-        assert_eq!(
-            events.iter().map(|e| e.event.seq).collect::<Vec<_>>(),
-            vec![1, 2, 3, 4, 5, 6]
-        );
-        assert!(matches!(
-            store.events_since(7, 10).await,
-            Err(StoreError::Gone { .. })
-        ));
+        assert_eq!(events.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
+        assert!(matches!(store.events_since(7, 10).await, Err(StoreError::Gone { .. })));
         // A second server on the same file is refused while the first runs.
         assert!(Store::open(config.clone()).is_err());
         store
-            .execute(
-                Command::CreateProject(NewProject {
-                    name: "Q".into(),
-                    ..Default::default()
-                }),
-                None,
-            )
+            .execute(Command::CreateProject(NewProject { name: "Q".into(), ..Default::default() }), None)
             .await
             .unwrap();
         assert_eq!(store.last_seq(), 7);
@@ -621,27 +429,14 @@ fn file_store_survives_reopen_and_keeps_seq() {
 #[test]
 fn pruned_log_answers_gone_and_seq_never_goes_back() {
     let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig {
-        path: Some(dir.path().join("m.db")),
-        retain_events: 10,
-        ..StoreConfig::memory()
-    };
+    let config = StoreConfig { path: Some(dir.path().join("m.db")), retain_events: 10, ..StoreConfig::memory() };
     rt().block_on(async {
         let store = Store::open(config.clone()).unwrap();
         for i in 0..1100 {
-            let np = NewProject {
-                name: format!("p{i}"),
-                ..Default::default()
-            };
-            store
-                .execute(Command::CreateProject(np), None)
-                .await
-                .unwrap();
+            let np = NewProject { name: format!("p{i}"), ..Default::default() };
+            store.execute(Command::CreateProject(np), None).await.unwrap();
         }
-        assert!(matches!(
-            store.events_since(0, 10).await,
-            Err(StoreError::Gone { .. })
-        ));
+        assert!(matches!(store.events_since(0, 10).await, Err(StoreError::Gone { .. })));
         assert_eq!(store.events_since(1095, 10).await.unwrap().len(), 5);
     });
     let store = Store::open(config).unwrap();
@@ -697,10 +492,7 @@ fn to_command(op: &Op, st: &State) -> Command {
     let t = |i| pick(st.tasks.keys(), i);
     let s = |i| pick(st.sessions.keys(), i);
     match op {
-        Op::Project => Command::CreateProject(NewProject {
-            name: "p".into(),
-            ..Default::default()
-        }),
+        Op::Project => Command::CreateProject(NewProject { name: "p".into(), ..Default::default() }),
         Op::DeleteProject(i) => Command::DeleteProject(p(*i)),
         Op::Task(i, st) => Command::CreateTask(NewTask {
             project_id: p(*i),
@@ -710,55 +502,30 @@ fn to_command(op: &Op, st: &State) -> Command {
         }),
         Op::UpdateTask(i, st) => Command::UpdateTask(
             t(*i),
-            TaskPatch {
-                status: Some(TaskStatus::ALL[*st as usize % 4]),
-                ..Default::default()
-            },
+            TaskPatch { status: Some(TaskStatus::ALL[*st as usize % 4]), ..Default::default() },
         ),
         Op::DeleteTask(i) => Command::DeleteTask(t(*i)),
         Op::Subtask(i) => Command::AddSubtask(t(*i), NewSubtask { title: "s".into() }),
         Op::Session(i, ts) => {
             let project = p(*i);
             // Prefer tasks of the session's project so most creations succeed.
-            let mut own: Vec<&String> = st
-                .tasks
-                .values()
-                .filter(|x| x.project_id == project)
-                .map(|x| &x.id)
-                .collect();
+            let mut own: Vec<&String> = st.tasks.values().filter(|x| x.project_id == project).map(|x| &x.id).collect();
             own.sort();
             let mut ids: Vec<String> = Vec::new();
             for j in ts {
-                let id = if own.is_empty() {
-                    t(*j)
-                } else {
-                    own[j % own.len()].clone()
-                };
+                let id = if own.is_empty() { t(*j) } else { own[j % own.len()].clone() };
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
             }
-            Command::CreateSession(NewSession {
-                project_id: project,
-                task_ids: ids,
-                ..Default::default()
-            })
+            Command::CreateSession(NewSession { project_id: project, task_ids: ids, ..Default::default() })
         }
         Op::DeleteSession(i) => Command::DeleteSession(s(*i)),
-        Op::Link(a, b) => Command::LinkTask {
-            session_id: s(*a),
-            task_id: t(*b),
-        },
-        Op::Unlink(a, b) => Command::UnlinkTask {
-            session_id: s(*a),
-            task_id: t(*b),
-        },
+        Op::Link(a, b) => Command::LinkTask { session_id: s(*a), task_id: t(*b) },
+        Op::Unlink(a, b) => Command::UnlinkTask { session_id: s(*a), task_id: t(*b) },
         Op::SessionStatus(i, st) => Command::UpdateSession(
             s(*i),
-            SessionPatch {
-                status: Some(SessionStatus::ALL[*st as usize % 3]),
-                ..Default::default()
-            },
+            SessionPatch { status: Some(SessionStatus::ALL[*st as usize % 3]), ..Default::default() },
         ),
     }
 }

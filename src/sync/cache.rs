@@ -100,19 +100,13 @@ impl Cache {
 
     /// True when newer information than `at` exists for this entity.
     fn newer(&self, kind: Kind, id: &str, at: u64) -> bool {
-        self.touched
-            .get(&(kind, id.to_string()))
-            .is_some_and(|&t| t > at)
+        self.touched.get(&(kind, id.to_string())).is_some_and(|&t| t > at)
     }
 
     fn put_project(&mut self, p: &Project, at: u64) {
         // Projects have no version; the store's strictly increasing clock makes
         // `updatedAt` one.
-        if self.newer(Kind::Project, &p.id, at)
-            || self
-                .projects
-                .get(&p.id)
-                .is_some_and(|c| c.updated_at > p.updated_at)
+        if self.newer(Kind::Project, &p.id, at) || self.projects.get(&p.id).is_some_and(|c| c.updated_at > p.updated_at)
         {
             return;
         }
@@ -121,9 +115,7 @@ impl Cache {
     }
 
     fn put_task(&mut self, t: &Task, at: u64) {
-        if self.newer(Kind::Task, &t.id, at)
-            || self.tasks.get(&t.id).is_some_and(|c| c.version > t.version)
-        {
+        if self.newer(Kind::Task, &t.id, at) || self.tasks.get(&t.id).is_some_and(|c| c.version > t.version) {
             return;
         }
         self.touched.insert((Kind::Task, t.id.clone()), at);
@@ -131,12 +123,7 @@ impl Cache {
     }
 
     fn put_session(&mut self, s: &Session, at: u64) {
-        if self.newer(Kind::Session, &s.id, at)
-            || self
-                .sessions
-                .get(&s.id)
-                .is_some_and(|c| c.version > s.version)
-        {
+        if self.newer(Kind::Session, &s.id, at) || self.sessions.get(&s.id).is_some_and(|c| c.version > s.version) {
             return;
         }
         self.touched.insert((Kind::Session, s.id.clone()), at);
@@ -220,47 +207,31 @@ impl Cache {
 
     /// A project's tasks, newest first, if loaded.
     pub fn project_tasks(&self, project_id: &str) -> Option<Vec<Task>> {
-        self.is_loaded(&ListKey::ProjectTasks(project_id.to_string()))
-            .then(|| {
-                let mut v: Vec<Task> = self
-                    .tasks
-                    .values()
-                    .filter(|t| t.project_id == project_id)
-                    .cloned()
-                    .collect();
-                v.sort_by(task_order);
-                v
-            })
+        self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())).then(|| {
+            let mut v: Vec<Task> = self.tasks.values().filter(|t| t.project_id == project_id).cloned().collect();
+            v.sort_by(task_order);
+            v
+        })
     }
 
     /// The sessions working on a task, newest first, if loaded.
     pub fn task_sessions(&self, task_id: &str) -> Option<Vec<Session>> {
-        self.is_loaded(&ListKey::TaskSessions(task_id.to_string()))
-            .then(|| {
-                let mut v: Vec<Session> = self
-                    .sessions
-                    .values()
-                    .filter(|s| s.task_ids.iter().any(|t| t == task_id))
-                    .cloned()
-                    .collect();
-                v.sort_by(session_order);
-                v
-            })
+        self.is_loaded(&ListKey::TaskSessions(task_id.to_string())).then(|| {
+            let mut v: Vec<Session> =
+                self.sessions.values().filter(|s| s.task_ids.iter().any(|t| t == task_id)).cloned().collect();
+            v.sort_by(session_order);
+            v
+        })
     }
 
     /// The tasks a session works on, newest first, if loaded.
     pub fn session_tasks(&self, session_id: &str) -> Option<Vec<Task>> {
-        self.is_loaded(&ListKey::SessionTasks(session_id.to_string()))
-            .then(|| {
-                let mut v: Vec<Task> = self
-                    .tasks
-                    .values()
-                    .filter(|t| t.session_ids.iter().any(|s| s == session_id))
-                    .cloned()
-                    .collect();
-                v.sort_by(task_order);
-                v
-            })
+        self.is_loaded(&ListKey::SessionTasks(session_id.to_string())).then(|| {
+            let mut v: Vec<Task> =
+                self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).cloned().collect();
+            v.sort_by(task_order);
+            v
+        })
     }
 
     /// True when an event deleted this entity: nothing may bring it back.
@@ -276,30 +247,19 @@ impl Cache {
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
     /// already brought a later version, or deleted it.
     pub fn confirm_task(&mut self, t: &Task) {
-        if !self.deleted(Kind::Task, &t.id)
-            && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version)
-        {
+        if !self.deleted(Kind::Task, &t.id) && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version) {
             self.tasks.insert(t.id.clone(), t.clone());
         }
     }
 
     pub fn confirm_session(&mut self, s: &Session) {
-        if !self.deleted(Kind::Session, &s.id)
-            && self
-                .sessions
-                .get(&s.id)
-                .is_none_or(|c| c.version <= s.version)
-        {
+        if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
             self.sessions.insert(s.id.clone(), s.clone());
         }
     }
 
     pub fn confirm_project(&mut self, p: &Project) {
-        if !self.deleted(Kind::Project, &p.id)
-            && self
-                .projects
-                .get(&p.id)
-                .is_none_or(|c| c.updated_at <= p.updated_at)
+        if !self.deleted(Kind::Project, &p.id) && self.projects.get(&p.id).is_none_or(|c| c.updated_at <= p.updated_at)
         {
             self.projects.insert(p.id.clone(), p.clone());
         }
@@ -321,9 +281,7 @@ impl Cache {
     pub fn rollback_task(&mut self, id: &str, previous: Option<Task>) {
         match previous {
             Some(p) => {
-                if !self.deleted(Kind::Task, id)
-                    && self.tasks.get(id).is_none_or(|c| c.version <= p.version)
-                {
+                if !self.deleted(Kind::Task, id) && self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
                     self.tasks.insert(id.to_string(), p);
                 }
             }
@@ -345,12 +303,7 @@ impl Cache {
 
     pub fn rollback_session(&mut self, previous: Option<Session>) {
         if let Some(s) = previous {
-            if !self.deleted(Kind::Session, &s.id)
-                && self
-                    .sessions
-                    .get(&s.id)
-                    .is_none_or(|c| c.version <= s.version)
-            {
+            if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
                 self.sessions.insert(s.id.clone(), s);
             }
         }
@@ -358,9 +311,7 @@ impl Cache {
 
     /// Every cached session with one of these ids (the browser's open sessions).
     pub fn sessions_by_id(&self, ids: &[String]) -> Vec<Option<Session>> {
-        ids.iter()
-            .map(|id| self.sessions.get(id).cloned())
-            .collect()
+        ids.iter().map(|id| self.sessions.get(id).cloned()).collect()
     }
 
     /// Whether a session is known to be gone (deleted by an event).

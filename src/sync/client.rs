@@ -21,11 +21,7 @@ const OFFLINE_AFTER: u32 = 4;
 const BATCH_LIMIT: usize = 5000;
 
 /// Starts the listener. `refetch` reloads lists after a resync (or a detected gap).
-pub fn start(
-    cache: RwSignal<Cache>,
-    conn: RwSignal<ConnState>,
-    refetch: impl Fn(Vec<ListKey>) + 'static,
-) {
+pub fn start(cache: RwSignal<Cache>, conn: RwSignal<ConnState>, refetch: impl Fn(Vec<ListKey>) + 'static) {
     let refetch: Rc<dyn Fn(Vec<ListKey>)> = Rc::new(refetch);
     leptos::task::spawn_local(async move {
         let pending: Rc<RefCell<Vec<Event>>> = Rc::default();
@@ -35,10 +31,8 @@ pub fn start(
             if let Ok(ws) = WebSocket::open(&url(since)) {
                 let (mut sink, mut stream) = ws.split();
                 // The sink is ready once the socket is open.
-                let opened = futures::future::poll_fn(|cx| {
-                    futures::Sink::poll_ready(std::pin::Pin::new(&mut sink), cx)
-                })
-                .await;
+                let opened =
+                    futures::future::poll_fn(|cx| futures::Sink::poll_ready(std::pin::Pin::new(&mut sink), cx)).await;
                 if opened.is_ok() {
                     failures = 0;
                     conn.set(ConnState::Connected);
@@ -55,9 +49,7 @@ pub fn start(
                                     flush(&pending, cache, &refetch);
                                 } else if first {
                                     let (pending, refetch) = (pending.clone(), refetch.clone());
-                                    request_animation_frame(move || {
-                                        flush(&pending, cache, &refetch)
-                                    });
+                                    request_animation_frame(move || flush(&pending, cache, &refetch));
                                 }
                             }
                             Ok(ServerMessage::Resync { seq }) => {
@@ -72,25 +64,15 @@ pub fn start(
                 flush(&pending, cache, &refetch);
             }
             failures += 1;
-            let online = web_sys::window()
-                .map(|w| w.navigator().on_line())
-                .unwrap_or(true);
-            conn.set(if failures >= OFFLINE_AFTER || !online {
-                ConnState::Offline
-            } else {
-                ConnState::Reconnecting
-            });
+            let online = web_sys::window().map(|w| w.navigator().on_line()).unwrap_or(true);
+            conn.set(if failures >= OFFLINE_AFTER || !online { ConnState::Offline } else { ConnState::Reconnecting });
             gloo_timers::future::sleep(backoff(failures)).await;
         }
     });
 }
 
 /// Applies every buffered event in one reactive update.
-fn flush(
-    pending: &Rc<RefCell<Vec<Event>>>,
-    cache: RwSignal<Cache>,
-    refetch: &Rc<dyn Fn(Vec<ListKey>)>,
-) {
+fn flush(pending: &Rc<RefCell<Vec<Event>>>, cache: RwSignal<Cache>, refetch: &Rc<dyn Fn(Vec<ListKey>)>) {
     let events = std::mem::take(&mut *pending.borrow_mut());
     if events.is_empty() {
         return;
@@ -112,21 +94,14 @@ fn flush(
 
 /// Exponential backoff with ±50 % jitter, capped.
 fn backoff(failures: u32) -> Duration {
-    let base = BACKOFF_START
-        .saturating_mul(1u32 << failures.min(10))
-        .min(BACKOFF_CAP);
+    let base = BACKOFF_START.saturating_mul(1u32 << failures.min(10)).min(BACKOFF_CAP);
     base.mul_f64(0.5 + js_sys::Math::random())
 }
 
 fn url(since: u64) -> String {
     let loc = web_sys::window().map(|w| w.location());
-    let host = loc
-        .as_ref()
-        .and_then(|l| l.host().ok())
-        .unwrap_or_else(|| "127.0.0.1:3000".into());
-    let secure = loc
-        .and_then(|l| l.protocol().ok())
-        .is_some_and(|p| p == "https:");
+    let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:3000".into());
+    let secure = loc.and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
     let scheme = if secure { "wss" } else { "ws" };
     if since > 0 {
         format!("{scheme}://{host}/ws?since={since}")

@@ -56,29 +56,19 @@ impl Hub {
             loop {
                 match events.recv().await {
                     Ok(e) => {
-                        let _ = tx.send(Frame {
-                            seq: e.event.seq,
-                            text: Utf8Bytes::from(&*e.json),
-                        });
+                        let _ = tx.send(Frame { seq: e.event.seq, text: Utf8Bytes::from(&*e.json) });
                     }
                     Err(broadcast::error::RecvError::Lagged(n)) => {
                         // Cannot happen unless this task starves; tell everyone to refetch.
                         tracing::warn!(missed = n, "hub fell behind the store");
                         let seq = relay_store.last_seq();
-                        let _ = tx.send(Frame {
-                            seq,
-                            text: ServerMessage::resync_json(seq).into(),
-                        });
+                        let _ = tx.send(Frame { seq, text: ServerMessage::resync_json(seq).into() });
                     }
                     Err(broadcast::error::RecvError::Closed) => break,
                 }
             }
         });
-        Hub {
-            store,
-            frames,
-            shutdown,
-        }
+        Hub { store, frames, shutdown }
     }
 
     /// How many clients are listening.
@@ -204,15 +194,8 @@ async fn serve_client(socket: WebSocket, hub: Hub, since: Option<u64>) {
     }
     .await;
     if let Err(End::Close(code, reason)) = end {
-        let frame = CloseFrame {
-            code,
-            reason: reason.into(),
-        };
-        let _ = timeout(
-            Duration::from_secs(1),
-            sink.send(Message::Close(Some(frame))),
-        )
-        .await;
+        let frame = CloseFrame { code, reason: reason.into() };
+        let _ = timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
     }
 }
 

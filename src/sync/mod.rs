@@ -62,10 +62,6 @@ impl ServerMessage {
     }
 
     pub fn resync_json(seq: u64) -> String {
-        serde_json::to_string(&ResyncWire {
-            event: "resync".into(),
-            seq,
-        })
-        .unwrap_or_default()
+        serde_json::to_string(&ResyncWire { event: "resync".into(), seq }).unwrap_or_default()
     }
 }

@@ -64,15 +64,9 @@ fn Workspace() -> impl IntoView {
     // The active project: the route's, else (on `/`) the first one.
     let active = Memo::new(move |_| {
         route_id.get().or_else(|| {
-            let from_cache = ctx
-                .cache
-                .with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
-            from_cache.or_else(|| {
-                projects
-                    .get()
-                    .and_then(|r| r.ok())
-                    .and_then(|(v, _)| v.first().map(|p| p.id.clone()))
-            })
+            let from_cache = ctx.cache.with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
+            from_cache
+                .or_else(|| projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone())))
         })
     });
     #[cfg(feature = "hydrate")]
@@ -144,12 +138,7 @@ fn FirstProject() -> impl IntoView {
         }
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match create_project(NewProject {
-                name: n,
-                ..Default::default()
-            })
-            .await
-            {
+            match create_project(NewProject { name: n, ..Default::default() }).await {
                 Ok(p) => {
                     ctx.cache.update(|c| c.confirm_project(&p));
                     name.set(String::new());
@@ -248,16 +237,13 @@ fn keyboard_shortcuts() {
             let typing = ev
                 .target()
                 .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-                .is_some_and(|el| {
-                    matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
-                });
+                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
             if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                 return;
             }
             let focus = |id: &str| {
-                if let Some(el) = document()
-                    .get_element_by_id(id)
-                    .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+                if let Some(el) =
+                    document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
                 {
                     let _ = el.focus();
                 }
@@ -273,10 +259,7 @@ fn keyboard_shortcuts() {
                     if open.is_empty() {
                         return;
                     }
-                    let cur = ctx
-                        .active_session
-                        .get_untracked()
-                        .and_then(|a| open.iter().position(|x| *x == a));
+                    let cur = ctx.active_session.get_untracked().and_then(|a| open.iter().position(|x| *x == a));
                     let next = match (cur, ev.key().as_str()) {
                         (None, _) => 0,
                         (Some(i), "j") => (i + 1) % open.len(),

@@ -21,19 +21,10 @@ pub fn ProjectBar(
     let creating = RwSignal::new(false);
     let renaming = RwSignal::new(false);
     let name = RwSignal::new(String::new());
-    let projects = move || {
-        ctx.cache
-            .with(|c| c.projects())
-            .unwrap_or_else(|| initial.clone())
-    };
+    let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_else(|| initial.clone());
     let go = {
         let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| {
-            navigate(
-                &format!("/projects/{}", event_target_value(&ev)),
-                Default::default(),
-            )
-        }
+        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default())
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -42,30 +33,11 @@ pub fn ProjectBar(
             return;
         }
         let navigate = navigate.clone();
-        let rename_id = renaming
-            .get_untracked()
-            .then(|| active.get_untracked())
-            .flatten();
+        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
         leptos::task::spawn_local(async move {
             let r = match rename_id {
-                Some(id) => {
-                    update_project(
-                        id,
-                        ProjectPatch {
-                            name: Some(n),
-                            ..Default::default()
-                        },
-                    )
-                    .await
-                }
-                None => {
-                    create_project(NewProject {
-                        id: Some(client_id("proj")),
-                        name: n,
-                        base_path: None,
-                    })
-                    .await
-                }
+                Some(id) => update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await,
+                None => create_project(NewProject { id: Some(client_id("proj")), name: n, base_path: None }).await,
             };
             match r {
                 Ok(p) => {
@@ -146,21 +118,12 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let all = move || {
         ctx.cache
             .with(|c| c.project_tasks(&pid))
-            .unwrap_or_else(|| {
-                fetched
-                    .get()
-                    .and_then(|r| r.ok())
-                    .map(|(v, _)| v)
-                    .unwrap_or_default()
-            })
+            .unwrap_or_else(|| fetched.get().and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default())
     };
     let all2 = all.clone();
     let shown = move || {
         let f = filter.get();
-        all2()
-            .into_iter()
-            .filter(|t| f.is_empty() || t.status.as_str() == f)
-            .collect::<Vec<_>>()
+        all2().into_iter().filter(|t| f.is_empty() || t.status.as_str() == f).collect::<Vec<_>>()
     };
     let pid = project_id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -260,11 +223,7 @@ fn TaskRow(
     let eid = id.clone();
     let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
     let tid = id.clone();
-    let task = Memo::new(move |_| {
-        ctx.cache
-            .with(|c| c.task(&tid).cloned())
-            .or_else(|| Some(initial.clone()))
-    });
+    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()).or_else(|| Some(initial.clone())));
     move || {
         let Some(t) = task.get() else {
             return ().into_any();
@@ -273,15 +232,8 @@ fn TaskRow(
         let id2 = id.clone();
         let set_status = move |ev: leptos::ev::Event| {
             let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
-            let patch = TaskPatch {
-                status: Some(status),
-                ..Default::default()
-            };
-            ctx.mutate_task(
-                id2.clone(),
-                move |t| t.status = status,
-                update_task(id2.clone(), patch),
-            );
+            let patch = TaskPatch { status: Some(status), ..Default::default() };
+            ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
         };
         let pending = t.version == 0;
         view! {
@@ -334,32 +286,13 @@ fn TaskDetails(id: String) -> impl IntoView {
     let tid = id.clone();
     let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
     let current = task.get_untracked();
-    let title = RwSignal::new(
-        current
-            .as_ref()
-            .map(|t| t.title.clone())
-            .unwrap_or_default(),
-    );
-    let description = RwSignal::new(
-        current
-            .as_ref()
-            .map(|t| t.description.clone())
-            .unwrap_or_default(),
-    );
-    let prompt = RwSignal::new(
-        current
-            .as_ref()
-            .map(|t| t.prompt.clone())
-            .unwrap_or_default(),
-    );
+    let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
+    let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
+    let prompt = RwSignal::new(current.as_ref().map(|t| t.prompt.clone()).unwrap_or_default());
     let id_save = id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let (t, d, p) = (
-            title.get_untracked(),
-            description.get_untracked(),
-            prompt.get_untracked(),
-        );
+        let (t, d, p) = (title.get_untracked(), description.get_untracked(), prompt.get_untracked());
         let patch = TaskPatch {
             title: Some(t.clone()),
             description: Some(d.clone()),
@@ -384,15 +317,8 @@ fn TaskDetails(id: String) -> impl IntoView {
             "high" => Priority::High,
             _ => Priority::Medium,
         };
-        let patch = TaskPatch {
-            priority: Some(p),
-            ..Default::default()
-        };
-        ctx.mutate_task(
-            id_prio.clone(),
-            move |t| t.priority = p,
-            update_task(id_prio.clone(), patch),
-        );
+        let patch = TaskPatch { priority: Some(p), ..Default::default() };
+        ctx.mutate_task(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
     };
     let id_del = id.clone();
     let id_work = id.clone();
@@ -440,11 +366,7 @@ fn TaskDetails(id: String) -> impl IntoView {
 fn Subtasks(id: String) -> impl IntoView {
     let ctx = use_ctx();
     let tid = id.clone();
-    let subtasks = Memo::new(move |_| {
-        ctx.cache
-            .with(|c| c.task(&tid).map(|t| t.subtasks.clone()))
-            .unwrap_or_default()
-    });
+    let subtasks = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).map(|t| t.subtasks.clone())).unwrap_or_default());
     let title = RwSignal::new(String::new());
     let id_add = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {
@@ -463,11 +385,7 @@ fn Subtasks(id: String) -> impl IntoView {
             created_at: super::state::js_now(),
             completed_at: None,
         };
-        ctx.mutate_task(
-            tid.clone(),
-            move |x| x.subtasks.push(local),
-            add_subtask(tid, t),
-        );
+        ctx.mutate_task(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
     };
     view! {
         <section class="subtasks" aria-label="Subtasks">
@@ -532,11 +450,7 @@ fn TaskSessions(id: String) -> impl IntoView {
     let tid = id.clone();
     let fetched = Resource::new(move || tid.clone(), list_task_sessions);
     let tid = id.clone();
-    let sessions = move || {
-        ctx.cache
-            .with(|c| c.task_sessions(&tid))
-            .unwrap_or_default()
-    };
+    let sessions = move || ctx.cache.with(|c| c.task_sessions(&tid)).unwrap_or_default();
     view! {
         <section class="task-sessions" aria-label="Sessions working on this task">
             <h4>"Sessions"</h4>

@@ -41,19 +41,9 @@ fn SessionRow(id: String) -> impl IntoView {
     let sid = id.clone();
     let active = move || ctx.active_session.get().as_deref() == Some(sid.as_str());
     let (id_act, id_close, id_tasks) = (id.clone(), id.clone(), id.clone());
-    let name = move || {
-        session
-            .get()
-            .map(|s| s.name)
-            .unwrap_or_else(|| "Opening…".into())
-    };
+    let name = move || session.get().map(|s| s.name).unwrap_or_else(|| "Opening…".into());
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
-    let status = move || {
-        session
-            .get()
-            .map(|s| s.status.as_str())
-            .unwrap_or("running")
-    };
+    let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
     view! {
         <li class="session" class:active=active.clone() aria-current=move || active().then_some("true")>
             <div class="session-line">
@@ -94,11 +84,7 @@ fn SessionTasks(id: String) -> impl IntoView {
     let sid = id.clone();
     let fetched = Resource::new(move || sid.clone(), list_session_tasks);
     let sid = id.clone();
-    let tasks = move || {
-        ctx.cache
-            .with(|c| c.session_tasks(&sid))
-            .unwrap_or_default()
-    };
+    let tasks = move || ctx.cache.with(|c| c.session_tasks(&sid)).unwrap_or_default();
     // Tasks of the session's project not yet linked, to add one.
     let sid = id.clone();
     let candidates = move || {
@@ -190,15 +176,7 @@ pub fn TerminalPane() -> impl IntoView {
             return;
         };
         leptos::task::spawn_local(async move {
-            match update_session(
-                s.id,
-                SessionPatch {
-                    status: Some(status),
-                    ..Default::default()
-                },
-            )
-            .await
-            {
+            match update_session(s.id, SessionPatch { status: Some(status), ..Default::default() }).await {
                 Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
                 Err(e) => ctx.toast(error_text(&e)),
             }

@@ -104,19 +104,9 @@ impl Ctx {
 
     /// Shows an error for a few seconds.
     pub fn toast(self, text: impl Into<String>) {
-        let id = self
-            .toasts
-            .with_untracked(|t| t.last().map_or(1, |t| t.id + 1));
-        self.toasts.update(|t| {
-            t.push(Toast {
-                id,
-                text: text.into(),
-            })
-        });
-        set_timeout(
-            move || self.toasts.update(|t| t.retain(|x| x.id != id)),
-            std::time::Duration::from_secs(6),
-        );
+        let id = self.toasts.with_untracked(|t| t.last().map_or(1, |t| t.id + 1));
+        self.toasts.update(|t| t.push(Toast { id, text: text.into() }));
+        set_timeout(move || self.toasts.update(|t| t.retain(|x| x.id != id)), std::time::Duration::from_secs(6));
     }
 
     /// Refetches one list into the cache (after a resync).
@@ -124,18 +114,16 @@ impl Ctx {
         leptos::task::spawn_local(async move {
             let cache = self.cache;
             let r = match key.clone() {
-                ListKey::Projects => list_projects()
-                    .await
-                    .map(|(v, at)| cache.update(|c| c.load_projects(&v, at))),
-                ListKey::ProjectTasks(p) => list_tasks(p)
-                    .await
-                    .map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at))),
-                ListKey::SessionTasks(s) => list_session_tasks(s)
-                    .await
-                    .map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at))),
-                ListKey::TaskSessions(t) => list_task_sessions(t)
-                    .await
-                    .map(|(v, at)| cache.update(|c| c.load_sessions(key, &v, at))),
+                ListKey::Projects => list_projects().await.map(|(v, at)| cache.update(|c| c.load_projects(&v, at))),
+                ListKey::ProjectTasks(p) => {
+                    list_tasks(p).await.map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at)))
+                }
+                ListKey::SessionTasks(s) => {
+                    list_session_tasks(s).await.map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at)))
+                }
+                ListKey::TaskSessions(t) => {
+                    list_task_sessions(t).await.map(|(v, at)| cache.update(|c| c.load_sessions(key, &v, at)))
+                }
             };
             if let Err(e) = r {
                 self.toast(format!("Could not refresh: {}", error_text(&e)));
@@ -155,8 +143,7 @@ impl Ctx {
                     self.cache.update(|c| c.load_session_entities(&list, at));
                     // Sessions deleted elsewhere while this browser was away: forget them.
                     let live: Vec<String> = list.iter().map(|s| s.id.clone()).collect();
-                    self.open_sessions
-                        .update(|open| open.retain(|id| live.contains(id) || !ids.contains(id)));
+                    self.open_sessions.update(|open| open.retain(|id| live.contains(id) || !ids.contains(id)));
                 }
                 Err(e) => self.toast(format!("Could not load sessions: {}", error_text(&e))),
             }
@@ -223,10 +210,7 @@ impl Ctx {
 
     /// Optimistic delete.
     pub fn delete_task(self, id: String) {
-        let previous = self
-            .cache
-            .try_update(|c| c.optimistic_remove_task(&id))
-            .flatten();
+        let previous = self.cache.try_update(|c| c.optimistic_remove_task(&id)).flatten();
         leptos::task::spawn_local(async move {
             if let Err(e) = delete_task(id.clone()).await {
                 self.cache.update(|c| c.rollback_task(&id, previous));
@@ -263,15 +247,11 @@ impl Ctx {
 
     /// Closes a session: completed, then deleted (SPEC §5), optimistically.
     pub fn close_session(self, id: String) {
-        let previous = self
-            .cache
-            .try_update(|c| c.optimistic_remove_session(&id))
-            .flatten();
+        let previous = self.cache.try_update(|c| c.optimistic_remove_session(&id)).flatten();
         let was_open = self.open_sessions.get_untracked();
         self.open_sessions.update(|o| o.retain(|x| *x != id));
         if self.active_session.get_untracked().as_deref() == Some(&id) {
-            self.active_session
-                .set(self.open_sessions.get_untracked().last().cloned());
+            self.active_session.set(self.open_sessions.get_untracked().last().cloned());
         }
         leptos::task::spawn_local(async move {
             if let Err(e) = close_session(id).await {
@@ -294,10 +274,7 @@ impl Ctx {
                 t.session_count = t.session_ids.len();
                 t
             });
-            (
-                s.and_then(|s| c.optimistic_session(s)),
-                t.and_then(|t| c.optimistic_task(t)),
-            )
+            (s.and_then(|s| c.optimistic_session(s)), t.and_then(|t| c.optimistic_task(t)))
         });
         leptos::task::spawn_local(async move {
             match unlink_task(session_id, task_id.clone()).await {
@@ -332,9 +309,6 @@ pub fn js_now() -> Millis {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as Millis)
-            .unwrap_or(0)
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
     }
 }

@@ -13,12 +13,7 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
         ListKey::ProjectTasks(p) => Fetched::Tasks(st.list_tasks(Some(p), None)),
         ListKey::TaskSessions(t) => Fetched::Sessions(st.list_sessions(Some(t), None, None)),
         ListKey::SessionTasks(s) => {
-            let mut v: Vec<Task> = st
-                .tasks
-                .values()
-                .filter(|t| t.session_ids.contains(s))
-                .cloned()
-                .collect();
+            let mut v: Vec<Task> = st.tasks.values().filter(|t| t.session_ids.contains(s)).cloned().collect();
             v.sort_by(task_order);
             Fetched::Tasks(v)
         }
@@ -51,10 +46,7 @@ fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
 
 /// Runs a fixed busy script on a store and returns its events (in order).
 fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     rt.block_on(async {
         let store = Store::open(StoreConfig::memory()).unwrap();
         for (i, &(op, a, b)) in ops.iter().enumerate() {
@@ -62,52 +54,30 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                 let pick = |ids: Vec<&String>, n: usize| {
                     let mut ids = ids;
                     ids.sort();
-                    ids.get(n % ids.len().max(1))
-                        .map(|s| s.to_string())
-                        .unwrap_or_default()
+                    ids.get(n % ids.len().max(1)).map(|s| s.to_string()).unwrap_or_default()
                 };
                 let p = pick(st.projects.keys().collect(), a);
                 let t = pick(st.tasks.keys().collect(), b);
                 let s = pick(st.sessions.keys().collect(), a.wrapping_add(b));
                 match op % 8 {
-                    0 => Command::CreateProject(NewProject {
-                        name: format!("p{i}"),
-                        ..Default::default()
-                    }),
-                    1 | 2 => Command::CreateTask(NewTask {
-                        project_id: p,
-                        title: format!("t{i}"),
-                        ..Default::default()
-                    }),
-                    3 => Command::UpdateTask(
-                        t,
-                        TaskPatch {
-                            title: Some(format!("u{i}")),
-                            ..Default::default()
-                        },
-                    ),
+                    0 => Command::CreateProject(NewProject { name: format!("p{i}"), ..Default::default() }),
+                    1 | 2 => {
+                        Command::CreateTask(NewTask { project_id: p, title: format!("t{i}"), ..Default::default() })
+                    }
+                    3 => Command::UpdateTask(t, TaskPatch { title: Some(format!("u{i}")), ..Default::default() }),
                     4 => Command::CreateSession(NewSession {
                         project_id: st.tasks.get(&t).map(|x| x.project_id.clone()).unwrap_or(p),
                         task_ids: st.tasks.contains_key(&t).then_some(t).into_iter().collect(),
                         ..Default::default()
                     }),
-                    5 => Command::LinkTask {
-                        session_id: s,
-                        task_id: t,
-                    },
+                    5 => Command::LinkTask { session_id: s, task_id: t },
                     6 => Command::DeleteTask(t),
                     _ => Command::DeleteSession(s),
                 }
             });
             let _ = store.execute(cmd, None).await;
         }
-        store
-            .events_since(0, 1 << 30)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|e| e.event)
-            .collect()
+        store.events_since(0, 1 << 30).await.unwrap().into_iter().map(|e| e.event).collect()
     })
 }
 
@@ -124,12 +94,7 @@ fn duplicate_events_change_nothing_and_gaps_are_reported() {
     let events = history(&[(0, 0, 0), (1, 0, 0), (3, 0, 0), (4, 0, 0)]);
     let mut cache = Cache::default();
     let st0 = replay(&events, 0);
-    load(
-        &mut cache,
-        &ListKey::ProjectTasks("none".into()),
-        &fetch(&st0, &ListKey::Projects),
-        0,
-    );
+    load(&mut cache, &ListKey::ProjectTasks("none".into()), &fetch(&st0, &ListKey::Projects), 0);
     assert_eq!(cache.apply(&events[0]), Applied::Applied);
     let snapshot = cache.clone();
     assert_eq!(cache.apply(&events[0]), Applied::Duplicate);
