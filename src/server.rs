@@ -4,6 +4,7 @@
 use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
 use crate::sync::hub::{ws_handler, Hub};
+use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::{shell, App};
 use axum::extract::FromRef;
 use axum::Router;
@@ -21,13 +22,15 @@ pub struct AppState {
     pub hub: Hub,
     pub leptos_options: LeptosOptions,
     pub guard: Guard,
+    pub terminals: Terminals,
 }
 
 impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
-        AppState { store, hub, leptos_options, guard: Guard::default() }
+        let terminals = Terminals::new(store.clone());
+        AppState { store, hub, leptos_options, guard: Guard::default(), terminals }
     }
 
     /// Requires `token` on every request (see `auth`).
@@ -68,6 +71,8 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api", crate::api::rest::router())
         .route("/ws", axum::routing::get(ws_handler))
+        .route("/terminals/{id}/ws", axum::routing::get(terminal_ws))
+        .route("/terminals/{id}", axum::routing::delete(terminal_delete))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -108,9 +113,13 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
+    let terminals = state.terminals.clone();
     let signal = async move {
         shutdown_signal().await;
-        let _ = stop.send(true); // closes WebSockets, which graceful shutdown waits for
+        // Close event sockets and end terminals (their sockets close when they exit):
+        // graceful shutdown waits for every connection.
+        let _ = stop.send(true);
+        terminals.kill_all();
     };
     axum::serve(listener, app(state)).with_graceful_shutdown(signal).await?;
     tracing::info!("shut down cleanly");

@@ -90,6 +90,9 @@ pub async fn ws_handler(
     crate::api::rest::Query(q): crate::api::rest::Query<WsQuery>,
 ) -> Response {
     let hub = state.hub.clone();
+    // Subscribe before answering the upgrade: a client that gets its 101 is sure to see
+    // every event committed after it (and, with `since`, the replay covers the rest).
+    let rx = hub.frames.subscribe();
     // Clients only send pongs: a small read buffer and message cap keep each idle
     // connection cheap. Frames are queued in a write buffer and flushed per batch.
     ws.read_buffer_size(4 * 1024)
@@ -97,7 +100,7 @@ pub async fn ws_handler(
         .max_frame_size(64 * 1024)
         .write_buffer_size(64 * 1024)
         .max_write_buffer_size(1 << 20)
-        .on_upgrade(move |socket| serve_client(socket, hub, q.since))
+        .on_upgrade(move |socket| serve_client(socket, hub, rx, q.since))
 }
 
 /// Why a client loop ended.
@@ -108,10 +111,9 @@ enum End {
     Drop,
 }
 
-async fn serve_client(socket: WebSocket, hub: Hub, since: Option<u64>) {
+/// `rx` was subscribed before the log is read, so nothing falls between replay and live.
+async fn serve_client(socket: WebSocket, hub: Hub, mut rx: broadcast::Receiver<Frame>, since: Option<u64>) {
     let (mut sink, mut stream) = socket.split();
-    // Subscribe before reading the log, so nothing falls between replay and live.
-    let mut rx = hub.frames.subscribe();
     let mut shutdown = hub.shutdown.clone();
     let end = async {
         if *shutdown.borrow() {

@@ -1,0 +1,149 @@
+//! Terminal tests: a real shell in a real pseudo-terminal, driven over its WebSocket.
+
+use futures::{SinkExt, StreamExt};
+use maestro::model::*;
+use maestro::server::{app, leptos_options, AppState};
+use maestro::store::{Command, Outcome, Store, StoreConfig};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
+
+type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+
+struct Srv {
+    store: Store,
+    addr: std::net::SocketAddr,
+}
+
+async fn server(max: usize) -> Srv {
+    let store = Store::open(StoreConfig::memory()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut state =
+        AppState::new(store.clone(), leptos_options(addr, "target/site"), tokio::sync::watch::channel(false).1);
+    state.terminals = state.terminals.clone().with_max(max);
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    Srv { store, addr }
+}
+
+async fn session(store: &Store, base_path: Option<String>) -> Session {
+    let np = NewProject { name: "T".into(), base_path, ..Default::default() };
+    let Ok(Outcome::Project(p)) = store.execute(Command::CreateProject(np), None).await else { panic!() };
+    let ns = NewSession { project_id: p.id, ..Default::default() };
+    let Ok(Outcome::Session(s)) = store.execute(Command::CreateSession(ns), None).await else { panic!() };
+    s
+}
+
+async fn attach(addr: std::net::SocketAddr, id: &str) -> Ws {
+    connect_async(format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40")).await.unwrap().0
+}
+
+async fn input(ws: &mut Ws, text: &str) {
+    let msg = serde_json::json!({"type": "input", "data": text}).to_string();
+    ws.send(Message::Text(msg.into())).await.unwrap();
+}
+
+/// Reads output until it contains `want`; returns everything read. Panics after 10 s.
+async fn read_until(ws: &mut Ws, want: &str) -> String {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !seen.contains(want) {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .unwrap_or_else(|_| panic!("no {want:?} within 10 s; got {seen:?}"));
+        match msg {
+            Some(Ok(Message::Binary(b))) => seen.push_str(&String::from_utf8_lossy(&b)),
+            Some(Ok(Message::Text(t))) => seen.push_str(&t),
+            Some(Ok(_)) => {}
+            other => panic!("terminal socket ended ({other:?}) before {want:?}; got {seen:?}"),
+        }
+    }
+    seen
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_terminal_runs_in_its_project_with_its_env_resizes_reattaches_and_reports_exit() {
+    let srv = server(8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().canonicalize().unwrap().to_string_lossy().to_string();
+    let s = session(&srv.store, Some(dir_path.clone())).await;
+    let mut ws = attach(srv.addr, &s.id).await;
+    input(&mut ws, "echo hello-$((6*7)) $MAESTRO_SESSION_ID; pwd\r").await;
+    read_until(&mut ws, &format!("hello-42 {}", s.id)).await;
+    read_until(&mut ws, &dir_path).await;
+
+    let resize = serde_json::json!({"type": "resize", "cols": 120, "rows": 50}).to_string();
+    ws.send(Message::Text(resize.into())).await.unwrap();
+    input(&mut ws, "stty size\r").await;
+    read_until(&mut ws, "50 120").await;
+
+    // A second viewer (a reload, another tab) gets the scrollback, then live output.
+    let mut again = attach(srv.addr, &s.id).await;
+    read_until(&mut again, &format!("hello-42 {}", s.id)).await;
+    input(&mut again, "echo from-second-$((1+1))\r").await;
+    read_until(&mut ws, "from-second-2").await;
+    read_until(&mut again, "from-second-2").await;
+
+    // The process exits on its own with a failure: both viewers are told, the session fails.
+    input(&mut ws, "exit 3\r").await;
+    read_until(&mut ws, r#"{"type":"exit","code":3}"#).await;
+    read_until(&mut again, r#"{"type":"exit","code":3}"#).await;
+    let mut status = SessionStatus::Running;
+    for _ in 0..200 {
+        status = srv.store.read(|st| st.sessions[&s.id].status);
+        if status != SessionStatus::Running {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(status, SessionStatus::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_exit_completes_the_session_and_deleting_the_session_kills_its_terminal() {
+    let srv = server(8).await;
+    let s = session(&srv.store, None).await;
+    let mut ws = attach(srv.addr, &s.id).await;
+    input(&mut ws, "exit\r").await;
+    read_until(&mut ws, r#"{"type":"exit","code":0}"#).await;
+    for _ in 0..200 {
+        if srv.store.read(|st| st.sessions[&s.id].status) == SessionStatus::Completed {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(srv.store.read(|st| st.sessions[&s.id].status), SessionStatus::Completed);
+
+    let s2 = session(&srv.store, None).await;
+    let mut ws = attach(srv.addr, &s2.id).await;
+    input(&mut ws, "echo ready-$((2*3))\r").await;
+    read_until(&mut ws, "ready-6").await;
+    srv.store.execute(Command::DeleteSession(s2.id.clone()), None).await.unwrap();
+    read_until(&mut ws, r#"{"type":"exit""#).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_terminals_unknown_ids_and_the_cap() {
+    let srv = server(1).await;
+    let mut plain = attach(srv.addr, "term_abc").await;
+    input(&mut plain, "echo plain-$((5*5))\r").await;
+    read_until(&mut plain, "plain-25").await;
+
+    let url = |id: &str| format!("ws://{}/terminals/{id}/ws", srv.addr);
+    match connect_async(url("not-a-session")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => assert_eq!(r.status(), 404),
+        other => panic!("expected 404, got {other:?}"),
+    }
+    match connect_async(url("term_second")).await {
+        Err(tokio_tungstenite::tungstenite::Error::Http(r)) => {
+            assert_eq!(r.status(), 429);
+            let body = String::from_utf8_lossy(r.body().as_deref().unwrap_or_default()).to_string();
+            assert!(body.contains("at most 1 terminals"), "{body}");
+        }
+        other => panic!("expected 429, got {other:?}"),
+    }
+    // Closing the plain terminal ends it.
+    let res = reqwest::Client::new().delete(format!("http://{}/terminals/term_abc", srv.addr)).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    read_until(&mut plain, r#"{"type":"exit""#).await;
+}
