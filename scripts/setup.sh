@@ -46,3 +46,7 @@ fi
 if ! cmp -s end2end/package-lock.json end2end/node_modules/.maestro-installed-lock 2>/dev/null; then
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.maestro-installed-lock)
 fi
+# xterm.js for the terminal pane: from npm, served as a site asset, never committed.
+mkdir -p public/xterm
+cp -u end2end/node_modules/@xterm/xterm/lib/xterm.js end2end/node_modules/@xterm/xterm/css/xterm.css \
+  end2end/node_modules/@xterm/addon-fit/lib/addon-fit.js public/xterm/

@@ -114,6 +114,13 @@ impl Terminals {
         if !linked && !id.starts_with("term_") {
             return Err(AppError::not_found(format!("session {id} not found")));
         }
+        if session.as_ref().is_some_and(|s| s.status != SessionStatus::Running) {
+            return Err(AppError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("session {id} has ended; its terminal is not started again"),
+            ));
+        }
         let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
         let mut cwd = session
             .as_ref()

@@ -75,8 +75,14 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
   await expect(sessions.getByLabel("1 tasks")).toBeVisible();
   await expect(row.getByRole("region", { name: "Sessions working on this task" }).getByText("Refactor store")).toBeVisible();
   await expect(row.getByLabel("1 sessions")).toBeVisible();
-  // The centre pane shows the active session with its environment.
-  await expect(page.getByRole("region", { name: "Terminal" }).getByText("MAESTRO_SESSION_ID")).toBeVisible();
+  // The centre pane is the session's terminal: a real shell with the session's environment.
+  const screen = page.getByRole("group", { name: "Terminal screen" });
+  await expect(screen.locator(".xterm-rows")).toBeVisible();
+  await screen.click();
+  await page.keyboard.type("echo hi-$((6*7)) $MAESTRO_TASK_IDS");
+  await page.keyboard.press("Enter");
+  const taskId = (await server.api("GET", `/tasks?projectId=${p.id}`))[0].id;
+  await expect(screen.locator(".xterm-rows")).toContainText(`hi-42 ${taskId}`);
 
   // Expanding the session lazily shows its tasks.
   await sessions.getByRole("button", { name: "Tasks of session Refactor store" }).click();
@@ -85,6 +91,8 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
   await page.reload();
   await page.locator("body[data-hydrated=true]").waitFor();
   await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toBeVisible();
+  // The terminal kept running: re-attaching shows its recent output.
+  await expect(screen.locator(".xterm-rows")).toContainText(`hi-42 ${taskId}`);
 
   // Closing the session completes and deletes it, unlinking the task.
   await sessions.getByRole("button", { name: "Close session Refactor store" }).click();
@@ -181,4 +189,19 @@ test("keyboard: ? shows the shortcuts, n focuses the new task field", async ({ p
   await expect(page.getByRole("dialog", { name: "Keyboard shortcuts" })).toHaveCount(0);
   await page.keyboard.press("n");
   await expect(page.getByRole("textbox", { name: "New task title" })).toBeFocused();
+});
+
+test("a plain terminal: open, type, see output, close", async ({ page, server }) => {
+  const p = await project(server, "Plain");
+  await open(page, `/projects/${p.id}`);
+  await page.getByRole("button", { name: "New terminal" }).click();
+  const screen = page.getByRole("group", { name: "Terminal screen" });
+  await expect(screen.locator(".xterm-rows")).toBeVisible();
+  await screen.click();
+  await page.keyboard.type("echo plain-$((5*5))");
+  await page.keyboard.press("Enter");
+  await expect(screen.locator(".xterm-rows")).toContainText("plain-25");
+  const sessions = page.getByRole("navigation", { name: "Sessions" });
+  await sessions.getByRole("button", { name: "Close session Terminal" }).click();
+  await expect(sessions.getByRole("button", { name: "Terminal", exact: true })).toHaveCount(0);
 });

@@ -181,3 +181,11 @@ pub async fn close_session(id: String) -> Result<(), ServerFnError> {
     }
     run(Command::DeleteSession(id)).await.map(|_| ())
 }
+
+/// Ends a plain terminal (one not linked to a Maestro session).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn close_terminal(id: String) -> Result<(), ServerFnError> {
+    let state = use_context::<crate::server::AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    state.terminals.kill(&id);
+    Ok(())
+}

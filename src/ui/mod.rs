@@ -4,6 +4,8 @@
 mod panel;
 mod sessions;
 pub mod state;
+#[cfg(feature = "hydrate")]
+mod xterm;
 
 use crate::api::functions::{create_project, error_text, list_projects};
 use crate::model::NewProject;
@@ -24,6 +26,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
+                <link rel="stylesheet" href="/xterm/xterm.css"/>
+                <script src="/xterm/xterm.js"></script>
+                <script src="/xterm/addon-fit.js"></script>
                 <AutoReload options=options.clone()/>
                 <HydrationScripts options/>
                 <MetaTags/>

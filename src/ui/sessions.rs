@@ -2,7 +2,7 @@
 //! tasks it works on; and the centre pane for the active session.
 
 use super::merge_list;
-use super::state::use_ctx;
+use super::state::{is_plain_terminal, use_ctx};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
@@ -19,7 +19,11 @@ pub fn SessionsPane() -> impl IntoView {
     });
     view! {
         <nav class="pane sessions" aria-label="Sessions">
-            <h2>"Sessions"</h2>
+            <div class="row">
+                <h2>"Sessions"</h2>
+                <span class="spacer"></span>
+                <button class="ghost" on:click=move |_| ctx.open_terminal()>"New terminal"</button>
+            </div>
             <ul>
                 <For each=move || ctx.open_sessions.get() key=|id| id.clone() let:id>
                     <SessionRow id=id/>
@@ -41,7 +45,10 @@ fn SessionRow(id: String) -> impl IntoView {
     let sid = id.clone();
     let active = move || ctx.active_session.get().as_deref() == Some(sid.as_str());
     let (id_act, id_close, id_tasks) = (id.clone(), id.clone(), id.clone());
-    let name = move || session.get().map(|s| s.name).unwrap_or_else(|| "Opening…".into());
+    let plain = is_plain_terminal(&id);
+    let name = move || {
+        session.get().map(|s| s.name).unwrap_or_else(|| if plain { "Terminal".into() } else { "Opening…".into() })
+    };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
     view! {
@@ -49,6 +56,7 @@ fn SessionRow(id: String) -> impl IntoView {
             <div class="session-line">
                 <button
                     class="ghost expander"
+                    class:hidden=plain
                     aria-expanded=move || expanded.get().to_string()
                     aria-label=move || format!("Tasks of session {}", name())
                     on:click=move |_| expanded.update(|e| *e = !*e)
@@ -56,15 +64,19 @@ fn SessionRow(id: String) -> impl IntoView {
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 <button class="linkish" on:click=move |_| ctx.active_session.set(Some(id_act.clone()))>
-                    <span class="marker" title="linked to Maestro" aria-hidden="true">"◆"</span>
+                    <span class="marker" title="linked to Maestro" aria-hidden="true" class:hidden=plain>"◆"</span>
                     {name}
                 </button>
-                <span class=move || format!("badge status-{}", status())>{status}</span>
-                <span class="badge" aria-label=move || format!("{} tasks", count())>{move || format!("{} tasks", count())}</span>
+                <Show when=move || !plain>
+                    <span class=move || format!("badge status-{}", status())>{status}</span>
+                    <span class="badge" aria-label=move || format!("{} tasks", count())>
+                        {move || format!("{} tasks", count())}
+                    </span>
+                </Show>
                 <button
                     class="ghost"
                     aria-label=move || format!("Close session {}", name())
-                    on:click=move |_| ctx.close_session(id_close.clone())
+                    on:click=move |_| ctx.close_entry(id_close.clone())
                 >
                     "×"
                 </button>
@@ -163,7 +175,7 @@ fn SessionTasks(id: String) -> impl IntoView {
     }
 }
 
-/// The centre pane: the active session (its terminal comes with the terminals work).
+/// The centre pane: the active session's terminal (a real shell on the server).
 #[component]
 pub fn TerminalPane() -> impl IntoView {
     let ctx = use_ctx();
@@ -171,10 +183,36 @@ pub fn TerminalPane() -> impl IntoView {
         let id = ctx.active_session.get()?;
         ctx.cache.with(|c| c.session(&id).cloned())
     });
-    let set_status = move |status: SessionStatus| {
-        let Some(s) = session.get_untracked() else {
-            return;
+    let host: NodeRef<leptos::html::Div> = NodeRef::new();
+    // What the terminal view attaches to: a plain terminal at once, a session once it
+    // exists and while it runs (an ended session's shell is not started again).
+    let target = Memo::new(move |_| {
+        let id = ctx.active_session.get()?;
+        let ok = is_plain_terminal(&id)
+            || ctx.cache.with(|c| c.session(&id).is_some_and(|s| s.status == SessionStatus::Running));
+        ok.then_some(id)
+    });
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::prelude::{LocalStorage, StoredValue};
+        let view: StoredValue<Option<wasm_bindgen::JsValue>, LocalStorage> = StoredValue::new_local(None);
+        let close = move || {
+            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
+                super::xterm::term_close(&h);
+            }
         };
+        Effect::new(move |_| {
+            let id = target.get();
+            let el = host.get();
+            close();
+            if let (Some(id), Some(el)) = (id, el) {
+                view.set_value(Some(super::xterm::term_open(&el, &super::xterm::socket_url(&id))));
+            }
+        });
+        on_cleanup(close);
+    }
+    let set_status = move |status: SessionStatus| {
+        let Some(s) = session.get_untracked() else { return };
         leptos::task::spawn_local(async move {
             match update_session(s.id, SessionPatch { status: Some(status), ..Default::default() }).await {
                 Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
@@ -184,9 +222,10 @@ pub fn TerminalPane() -> impl IntoView {
     };
     view! {
         <section class="pane terminal" aria-label="Terminal">
-            {move || match session.get() {
-                None => view! { <p class="empty">"Open a session to see it here."</p> }.into_any(),
-                Some(s) => {
+            {move || match (ctx.active_session.get(), session.get()) {
+                (None, _) => view! { <p class="empty">"Open a session, or a new terminal, to see it here."</p> }.into_any(),
+                (Some(_), None) => view! { <header class="row"><h2>"Terminal"</h2></header> }.into_any(),
+                (Some(_), Some(s)) => {
                     view! {
                         <header class="row">
                             <h2>{s.name.clone()}</h2>
@@ -195,16 +234,24 @@ pub fn TerminalPane() -> impl IntoView {
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
                         </header>
-                        <dl class="env" aria-label="Session environment">
-                            {s.env
-                                .iter()
-                                .map(|(k, v)| view! { <dt>{k.clone()}</dt> <dd><code>{v.clone()}</code></dd> })
-                                .collect_view()}
-                        </dl>
+                        <details class="env">
+                            <summary>"Environment"</summary>
+                            <dl aria-label="Session environment">
+                                {s.env
+                                    .iter()
+                                    .map(|(k, v)| view! { <dt>{k.clone()}</dt> <dd><code>{v.clone()}</code></dd> })
+                                    .collect_view()}
+                            </dl>
+                        </details>
                     }
                         .into_any()
                 }
             }}
+            <Show when=move || ctx.active_session.get().is_some() && target.get().is_none()>
+                <p class="muted">"This session has ended; its terminal is closed."</p>
+            </Show>
+            <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
+                class:hidden=move || target.get().is_none()></div>
         </section>
     }
 }

@@ -141,9 +141,12 @@ impl Ctx {
             match get_sessions(ids.clone()).await {
                 Ok((list, at)) => {
                     self.cache.update(|c| c.load_session_entities(&list, at));
-                    // Sessions deleted elsewhere while this browser was away: forget them.
+                    // Sessions deleted elsewhere while this browser was away: forget them
+                    // (plain terminals are not sessions).
                     let live: Vec<String> = list.iter().map(|s| s.id.clone()).collect();
-                    self.open_sessions.update(|open| open.retain(|id| live.contains(id) || !ids.contains(id)));
+                    self.open_sessions.update(|open| {
+                        open.retain(|id| is_plain_terminal(id) || live.contains(id) || !ids.contains(id))
+                    });
                 }
                 Err(e) => self.toast(format!("Could not load sessions: {}", error_text(&e))),
             }
@@ -245,6 +248,30 @@ impl Ctx {
         });
     }
 
+    /// Opens a plain terminal (not linked to Maestro) and makes it active.
+    pub fn open_terminal(self) {
+        let id = client_id("term");
+        self.open_sessions.update(|o| o.push(id.clone()));
+        self.active_session.set(Some(id));
+    }
+
+    /// Closes whatever an open entry is: a plain terminal ends; a session completes and
+    /// is deleted, which ends its terminal on the server.
+    pub fn close_entry(self, id: String) {
+        if !is_plain_terminal(&id) {
+            return self.close_session(id);
+        }
+        self.open_sessions.update(|o| o.retain(|x| *x != id));
+        if self.active_session.get_untracked().as_deref() == Some(&id) {
+            self.active_session.set(self.open_sessions.get_untracked().last().cloned());
+        }
+        leptos::task::spawn_local(async move {
+            if let Err(e) = close_terminal(id).await {
+                self.toast(error_text(&e));
+            }
+        });
+    }
+
     /// Closes a session: completed, then deleted (SPEC §5), optimistically.
     pub fn close_session(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove_session(&id)).flatten();
@@ -299,6 +326,11 @@ impl Default for Ctx {
     fn default() -> Self {
         Self::new()
     }
+}
+
+/// Plain terminals have `term_` ids; everything else open is a Maestro session.
+pub fn is_plain_terminal(id: &str) -> bool {
+    id.starts_with("term_")
 }
 
 /// Now, in epoch ms, on either side.

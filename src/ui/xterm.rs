@@ -1,0 +1,72 @@
+//! The bridge to xterm.js (loaded by the page from `/xterm/`): one terminal view bound to
+//! one terminal socket, with fit-to-size, resize messages, and reconnects until the
+//! process exits or the view closes.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(inline_js = r##"
+export function term_open(el, url) {
+  const term = new Terminal({
+    fontFamily: 'ui-monospace, "JetBrains Mono", "DejaVu Sans Mono", Menlo, monospace',
+    fontSize: 13, lineHeight: 1.15, cursorBlink: true, scrollback: 10000, allowProposedApi: false,
+    theme: { background: "#0b0d11", foreground: "#d7dce4", cursor: "#6ea8fe", selectionBackground: "#2f5590" },
+  });
+  const fit = new FitAddon.FitAddon();
+  term.loadAddon(fit);
+  term.open(el);
+  try { fit.fit(); } catch (_) {}
+  const state = { ws: null, disposed: false, exited: false, delay: 150 };
+  const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
+  const connect = () => {
+    if (state.disposed || state.exited) return;
+    const ws = new WebSocket(`${url}?cols=${term.cols}&rows=${term.rows}`);
+    ws.binaryType = "arraybuffer";
+    state.ws = ws;
+    ws.onopen = () => { state.delay = 150; el.dataset.connected = "true"; };
+    ws.onmessage = (e) => {
+      if (typeof e.data === "string") {
+        const m = JSON.parse(e.data);
+        if (m.type === "exit") {
+          state.exited = true;
+          el.dataset.exited = String(m.code);
+          term.write(`\r\n\x1b[2m[process exited with code ${m.code}]\x1b[0m\r\n`);
+        }
+      } else {
+        term.write(new Uint8Array(e.data));
+      }
+    };
+    ws.onclose = () => {
+      el.dataset.connected = "false";
+      if (!state.disposed && !state.exited) {
+        setTimeout(connect, state.delay);
+        state.delay = Math.min(state.delay * 2, 5000);
+      }
+    };
+  };
+  term.onData((data) => send({ type: "input", data }));
+  term.onResize(({ cols, rows }) => send({ type: "resize", cols, rows }));
+  const ro = new ResizeObserver(() => { try { fit.fit(); } catch (_) {} });
+  ro.observe(el);
+  connect();
+  term.focus();
+  return { dispose() { state.disposed = true; ro.disconnect(); if (state.ws) state.ws.close(); term.dispose(); } };
+}
+
+export function term_close(handle) {
+  if (handle) handle.dispose();
+}
+"##)]
+extern "C" {
+    /// Opens a terminal view in `el`, attached to the socket at `url`.
+    pub fn term_open(el: &web_sys::HtmlElement, url: &str) -> JsValue;
+    /// Closes the view (the process keeps running on the server).
+    pub fn term_close(handle: &JsValue);
+}
+
+/// The socket address of terminal `id`, on this page's server.
+pub fn socket_url(id: &str) -> String {
+    let loc = web_sys::window().map(|w| w.location());
+    let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
+    let secure = loc.and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
+    format!("{}://{host}/terminals/{id}/ws", if secure { "wss" } else { "ws" })
+}
