@@ -9,6 +9,8 @@ export RUSTC_BOOTSTRAP=1
 export PATH="$_root/end2end/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # Builds live outside the clone, so that a fresh clone (CI) builds incrementally.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/maestro/target}"
+# CI builds each commit once: incremental state would only pile up on the disk.
+if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 
 # Where the active toolchain already has the wasm32 standard library (a laptop with
 # `rustup target add wasm32-unknown-unknown`), use it as it is. Otherwise use Debian's

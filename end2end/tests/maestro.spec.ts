@@ -87,6 +87,13 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
   // Expanding the session lazily shows its tasks.
   await sessions.getByRole("button", { name: "Tasks of session Refactor store" }).click();
   await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Refactor store")).toBeVisible();
+  // Another task of the project can be added to the open session.
+  await addTask(page, "Update docs");
+  await sessions.getByRole("combobox", { name: "Task to add" }).selectOption({ label: "Update docs" });
+  await sessions.getByRole("button", { name: "Add to session" }).click();
+  await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Update docs")).toBeVisible();
+  await expect(sessions.getByLabel("2 tasks")).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Update docs" }).getByLabel("1 sessions")).toBeVisible();
 
   await page.reload();
   await page.locator("body[data-hydrated=true]").waitFor();

@@ -115,13 +115,8 @@ fn SessionTasks(id: String) -> impl IntoView {
         if tid.is_empty() {
             return;
         }
-        let sid = sid.clone();
-        leptos::task::spawn_local(async move {
-            match link_task(sid, tid).await {
-                Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
-                Err(e) => ctx.toast(error_text(&e)),
-            }
-        });
+        let (sid, local_tid) = (sid.clone(), tid.clone());
+        ctx.mutate_session(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
     };
     view! {
         <div class="session-tasks">
@@ -213,12 +208,8 @@ pub fn TerminalPane() -> impl IntoView {
     }
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
-        leptos::task::spawn_local(async move {
-            match update_session(s.id, SessionPatch { status: Some(status), ..Default::default() }).await {
-                Ok(s) => ctx.cache.update(|c| c.confirm_session(&s)),
-                Err(e) => ctx.toast(error_text(&e)),
-            }
-        });
+        let patch = SessionPatch { status: Some(status), ..Default::default() };
+        ctx.mutate_session(s.id.clone(), move |s| s.status = status, update_session(s.id, patch));
     };
     view! {
         <section class="pane terminal" aria-label="Terminal">

@@ -177,6 +177,29 @@ impl Ctx {
         });
     }
 
+    /// Optimistic session mutation, like [`Ctx::mutate_task`].
+    pub fn mutate_session<F>(self, id: String, local: impl FnOnce(&mut Session), call: F)
+    where
+        F: Future<Output = Result<Session, ServerFnError>> + 'static,
+    {
+        let previous = self.cache.try_update(|c| {
+            let mut s = c.session(&id)?.clone();
+            local(&mut s);
+            Some(c.optimistic_session(s))
+        });
+        leptos::task::spawn_local(async move {
+            match call.await {
+                Ok(s) => self.cache.update(|c| c.confirm_session(&s)),
+                Err(e) => {
+                    if let Some(Some(prev)) = previous {
+                        self.cache.update(|c| c.rollback_session(prev));
+                    }
+                    self.toast(error_text(&e));
+                }
+            }
+        });
+    }
+
     /// Optimistic creation of a task the browser names.
     pub fn create_task(self, task: NewTask) {
         let now = js_now();

@@ -43,6 +43,19 @@ export function term_open(el, url) {
       }
     };
   };
+  // Ctrl+Shift+C / Ctrl+Shift+V copy and paste (plain Ctrl+C stays an interrupt).
+  term.attachCustomKeyEventHandler((e) => {
+    if (e.type !== "keydown" || !e.ctrlKey || !e.shiftKey) return true;
+    if (e.code === "KeyC" && term.hasSelection()) {
+      navigator.clipboard && navigator.clipboard.writeText(term.getSelection());
+      return false;
+    }
+    if (e.code === "KeyV") {
+      navigator.clipboard && navigator.clipboard.readText().then((t) => term.paste(t)).catch(() => {});
+      return false;
+    }
+    return true;
+  });
   term.onData((data) => send({ type: "input", data }));
   term.onResize(({ cols, rows }) => send({ type: "resize", cols, rows }));
   const ro = new ResizeObserver(() => { try { fit.fit(); } catch (_) {} });
