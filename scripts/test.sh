@@ -7,6 +7,12 @@ bash scripts/setup.sh
 . scripts/env.sh
 
 step() { echo; echo "== $* =="; }
+# Every fresh clone (CI) builds its own artifacts into the shared target dir; start the
+# debug builds over before they can fill the disk.
+if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -sk "$CARGO_TARGET_DIR" | cut -f1)" -gt $((25 * 1024 * 1024)) ]; then
+  echo "target dir over 25 GB: removing old debug builds"
+  rm -rf "$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/front/wasm32-unknown-unknown/debug"
+fi
 step "cargo test (server, store, API)"
 cargo test --features ssr
 step "build the site (cargo leptos build)"
