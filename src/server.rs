@@ -114,6 +114,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
     let terminals = state.terminals.clone();
+    let reaper = terminals.clone();
     let signal = async move {
         shutdown_signal().await;
         // Close event sockets and end terminals (their sockets close when they exit):
@@ -122,6 +123,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         terminals.kill_all();
     };
     axum::serve(listener, app(state)).with_graceful_shutdown(signal).await?;
+    reaper.shutdown(std::time::Duration::from_secs(5)).await;
     tracing::info!("shut down cleanly");
     Ok(())
 }

@@ -100,6 +100,19 @@ impl Terminals {
         }
     }
 
+    /// Ends every terminal and waits (up to `limit`) until each process has been reaped,
+    /// so none outlives the server.
+    pub async fn shutdown(&self, limit: std::time::Duration) {
+        self.kill_all();
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.running() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        if self.running() > 0 {
+            tracing::warn!(left = self.running(), "terminals did not exit in time");
+        }
+    }
+
     pub fn running(&self) -> usize {
         self.terms.lock().unwrap_or_else(|e| e.into_inner()).len()
     }

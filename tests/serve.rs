@@ -59,3 +59,44 @@ fn kill_term(pid: u32) {
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_ends_terminals_and_exits_cleanly() {
+    use futures::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--in-memory"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("ws://127.0.0.1:{port}/terminals/term_shutdown/ws");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut ws = loop {
+        match tokio_tungstenite::connect_async(&url).await {
+            Ok((ws, _)) => break ws,
+            Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
+            Err(e) => panic!("{e}"),
+        }
+    };
+    let input = serde_json::json!({"type": "input", "data": "echo pid=$$=\r"}).to_string();
+    ws.send(Message::Text(input.into())).await.unwrap();
+    let mut seen = String::new();
+    let pid = loop {
+        match tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("no output") {
+            Some(Ok(Message::Binary(b))) => seen.push_str(&String::from_utf8_lossy(&b)),
+            other => panic!("{other:?}"),
+        }
+        // The echoed command shows `pid=$$=`; the output shows digits.
+        if let Some(p) = seen.split("pid=").filter_map(|s| s.split('=').next()).find_map(|s| s.parse::<u32>().ok()) {
+            break p;
+        }
+    };
+    kill_term(child.id());
+    let code = child.wait().unwrap();
+    assert!(code.success(), "exit status {code:?}");
+    // The shell is gone too (not left behind as an orphan).
+    let alive = Command::new("kill").args(["-0", &pid.to_string()]).stderr(Stdio::null()).status().unwrap();
+    assert!(!alive.success(), "shell {pid} survived the server");
+}
