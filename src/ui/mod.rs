@@ -280,6 +280,17 @@ fn keyboard_shortcuts() {
     }
 }
 
+/// A list that could not be loaded: what went wrong, and a way to try again.
+#[component]
+pub(crate) fn LoadError(what: &'static str, error: String, retry: Callback<()>) -> impl IntoView {
+    view! {
+        <p role="alert" class="error">
+            {format!("Could not load {what}: {error} ")}
+            <button on:click=move |_| retry.run(())>"Retry"</button>
+        </p>
+    }
+}
+
 /// Keeps a lazily loaded list in the cache: fetched when the component showing it is
 /// created, merged into the browser's cache as it renders (so the hydrating client
 /// renders what the server did), and kept current by events afterwards. Returns the

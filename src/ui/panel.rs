@@ -1,8 +1,8 @@
 //! The Maestro panel (right) and the project bar: projects, tasks, subtasks and the
 //! sessions working on each task.
 
-use super::merge_list;
 use super::state::{client_id, use_ctx};
+use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
@@ -184,12 +184,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
             {move || {
                 let error = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_tasks(k, v, at));
                 if let Some(e) = error {
-                    return view! {
-                        <p role="alert" class="error">
-                            "Could not load tasks: " {e} " "
-                            <button on:click=move |_| fetched.refetch()>"Retry"</button>
-                        </p>
-                    }
+                    return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                         .into_any();
                 }
                 let shown = shown.clone();
@@ -457,12 +452,7 @@ fn TaskSessions(id: String) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading sessions…"</p> }>
                 {move || {
                     if let Some(e) = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_sessions(k, v, at)) {
-                        return view! {
-                            <p role="alert" class="error">
-                                "Could not load sessions: " {e} " "
-                                <button on:click=move |_| fetched.refetch()>"Retry"</button>
-                            </p>
-                        }
+                        return view! { <LoadError what="sessions" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                             .into_any();
                     }
                     let id = id.clone();

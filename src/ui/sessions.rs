@@ -1,8 +1,8 @@
 //! The Sessions pane (left): the sessions open in this browser, each expandable to the
 //! tasks it works on; and the centre pane for the active session.
 
-use super::merge_list;
 use super::state::{is_plain_terminal, use_ctx};
+use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
@@ -123,12 +123,7 @@ fn SessionTasks(id: String) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
                 {move || {
                     if let Some(e) = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_tasks(k, v, at)) {
-                        return view! {
-                            <p role="alert" class="error">
-                                "Could not load tasks: " {e} " "
-                                <button on:click=move |_| fetched.refetch()>"Retry"</button>
-                            </p>
-                        }
+                        return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                             .into_any();
                     }
                     let (tasks, empty) = (tasks.clone(), tasks.clone());
