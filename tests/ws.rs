@@ -251,3 +251,38 @@ async fn websocket_upgrades_from_a_foreign_origin_are_refused() {
     req.headers_mut().insert("origin", format!("http://{}", srv.addr).parse().unwrap());
     assert!(connect_async(req).await.is_ok(), "the server's own pages may connect");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_keep_live_clients_and_drop_silent_ones() {
+    use std::time::Duration;
+    let store = Store::open(StoreConfig::memory()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), watch::channel(false).1);
+    state.hub = state.hub.clone().with_ping_interval(Duration::from_millis(100));
+    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+
+    // A client that reads answers pings (tungstenite replies to them as it reads).
+    let mut live = connect(addr, None).await;
+    // A client that never reads never answers.
+    let silent = connect(addr, None).await;
+    let mut pings = 0;
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(800);
+    while tokio::time::Instant::now() < deadline {
+        if let Ok(Some(Ok(Message::Ping(_)))) = tokio::time::timeout_at(deadline, live.next()).await {
+            pings += 1;
+        }
+    }
+    assert!(pings >= 3, "pings arrive every interval ({pings} in 800 ms)");
+    // The silent one was dropped; the live one still gets events.
+    let mut silent = silent;
+    let ended = loop {
+        match tokio::time::timeout(Duration::from_secs(5), silent.next()).await.expect("silent client never dropped") {
+            Some(Ok(Message::Ping(_))) | Some(Ok(Message::Text(_))) => continue,
+            other => break other,
+        }
+    };
+    assert!(!matches!(ended, Some(Ok(Message::Close(Some(_))))), "dropped without ceremony: {ended:?}");
+    run(&store, project("after")).await;
+    assert_eq!(next_event(&mut live).await.seq, 1);
+}

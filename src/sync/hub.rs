@@ -40,6 +40,8 @@ pub struct Frame {
 /// A cheap, cloneable handle to the hub.
 #[derive(Clone)]
 pub struct Hub {
+    /// How often clients are pinged; silent for three of these, they are dropped.
+    ping_interval: Duration,
     store: Store,
     frames: broadcast::Sender<Frame>,
     shutdown: watch::Receiver<bool>,
@@ -68,7 +70,13 @@ impl Hub {
                 }
             }
         });
-        Hub { store, frames, shutdown }
+        Hub { ping_interval: PING_INTERVAL, store, frames, shutdown }
+    }
+
+    /// The same hub with another ping interval (tests).
+    pub fn with_ping_interval(mut self, every: Duration) -> Hub {
+        self.ping_interval = every;
+        self
     }
 
     /// How many clients are listening.
@@ -140,7 +148,8 @@ async fn serve_client(socket: WebSocket, hub: Hub, mut rx: broadcast::Receiver<F
                 }
             }
         }
-        let mut ping = tokio::time::interval_at(Instant::now() + PING_INTERVAL, PING_INTERVAL);
+        let every = hub.ping_interval;
+        let mut ping = tokio::time::interval_at(Instant::now() + every, every);
         let mut heard = Instant::now();
         loop {
             tokio::select! {
@@ -179,7 +188,7 @@ async fn serve_client(socket: WebSocket, hub: Hub, mut rx: broadcast::Receiver<F
                     Some(Ok(_)) => heard = Instant::now(), // pongs and anything else: alive
                 },
                 _ = ping.tick() => {
-                    if heard.elapsed() > PING_INTERVAL * 3 {
+                    if heard.elapsed() > every * 3 {
                         return Err(End::Drop);
                     }
                     send(&mut sink, Message::Ping(Default::default())).await?;
