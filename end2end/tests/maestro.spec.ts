@@ -31,10 +31,14 @@ test("tasks: create, edit, status, filter, subtasks, delete", async ({ page, ser
   await expect(page.getByLabel("Task counts")).toContainText("1 pending · 1 in progress");
 
   // The server has it all.
-  const tasks = await server.api("GET", `/tasks?projectId=${p.id}`);
-  const lex = tasks.find((t: any) => t.title === "Write the lexer");
-  expect(lex).toMatchObject({ description: "Tokens first", prompt: "Implement a lexer for the grammar", priority: "high" });
-  expect(tasks.find((t: any) => t.title === "Ship it").status).toBe("in_progress");
+  // (The UI is optimistic, so wait for the server's copy.)
+  const byTitle = async (title: string) =>
+    (await server.api("GET", `/tasks?projectId=${p.id}`)).find((t: any) => t.title === title);
+  await expect
+    .poll(() => byTitle("Write the lexer"))
+    .toMatchObject({ description: "Tokens first", prompt: "Implement a lexer for the grammar", priority: "high" });
+  await expect.poll(async () => (await byTitle("Ship it")).status).toBe("in_progress");
+  const lex = await byTitle("Write the lexer");
 
   // Filter by status.
   await page.getByRole("combobox", { name: "Show" }).selectOption("in_progress");
