@@ -98,14 +98,18 @@ fn backoff(failures: u32) -> Duration {
     base.mul_f64(0.5 + js_sys::Math::random())
 }
 
-fn url(since: u64) -> String {
+/// `ws://host` or `wss://host` of the page this tab loaded, for any socket of ours.
+pub fn socket_base() -> String {
     let loc = web_sys::window().map(|w| w.location());
     let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_else(|| "127.0.0.1:3000".into());
     let secure = loc.and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
-    let scheme = if secure { "wss" } else { "ws" };
+    format!("{}://{host}", if secure { "wss" } else { "ws" })
+}
+
+fn url(since: u64) -> String {
     if since > 0 {
-        format!("{scheme}://{host}/ws?since={since}")
+        format!("{}/ws?since={since}", socket_base())
     } else {
-        format!("{scheme}://{host}/ws")
+        format!("{}/ws", socket_base())
     }
 }

@@ -364,6 +364,6 @@ pub fn js_now() -> Millis {
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+        crate::store::now_millis()
     }
 }

@@ -78,8 +78,5 @@ extern "C" {
 
 /// The socket address of terminal `id`, on this page's server.
 pub fn socket_url(id: &str) -> String {
-    let loc = web_sys::window().map(|w| w.location());
-    let host = loc.as_ref().and_then(|l| l.host().ok()).unwrap_or_default();
-    let secure = loc.and_then(|l| l.protocol().ok()).is_some_and(|p| p == "https:");
-    format!("{}://{host}/terminals/{id}/ws", if secure { "wss" } else { "ws" })
+    format!("{}/terminals/{id}/ws", crate::sync::client::socket_base())
 }
