@@ -8,7 +8,12 @@ use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
-type Ws = WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>;
+/// One viewer of a terminal: its socket plus output read but not yet matched, so that
+/// output arriving in one frame can satisfy several successive `read_until`s.
+struct Viewer {
+    ws: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
+    unread: String,
+}
 
 struct Srv {
     store: Store,
@@ -34,31 +39,35 @@ async fn session(store: &Store, base_path: Option<String>) -> Session {
     s
 }
 
-async fn attach(addr: std::net::SocketAddr, id: &str) -> Ws {
-    connect_async(format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40")).await.unwrap().0
+async fn attach(addr: std::net::SocketAddr, id: &str) -> Viewer {
+    let ws = connect_async(format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40")).await.unwrap().0;
+    Viewer { ws, unread: String::new() }
 }
 
-async fn input(ws: &mut Ws, text: &str) {
-    let msg = serde_json::json!({"type": "input", "data": text}).to_string();
-    ws.send(Message::Text(msg.into())).await.unwrap();
-}
-
-/// Reads output until it contains `want`; returns everything read. Panics after 10 s.
-async fn read_until(ws: &mut Ws, want: &str) -> String {
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while !seen.contains(want) {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .unwrap_or_else(|_| panic!("no {want:?} within 10 s; got {seen:?}"));
-        match msg {
-            Some(Ok(Message::Binary(b))) => seen.push_str(&String::from_utf8_lossy(&b)),
-            Some(Ok(Message::Text(t))) => seen.push_str(&t),
-            Some(Ok(_)) => {}
-            other => panic!("terminal socket ended ({other:?}) before {want:?}; got {seen:?}"),
-        }
+impl Viewer {
+    async fn input(&mut self, text: &str) {
+        let msg = serde_json::json!({"type": "input", "data": text}).to_string();
+        self.ws.send(Message::Text(msg.into())).await.unwrap();
     }
-    seen
+
+    /// Reads output until it contains `want` and consumes it (and what came before it).
+    /// Panics after 10 s.
+    async fn read_until(&mut self, want: &str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        while !self.unread.contains(want) {
+            let msg = tokio::time::timeout_at(deadline, self.ws.next())
+                .await
+                .unwrap_or_else(|_| panic!("no {want:?} within 10 s; got {:?}", self.unread));
+            match msg {
+                Some(Ok(Message::Binary(b))) => self.unread.push_str(&String::from_utf8_lossy(&b)),
+                Some(Ok(Message::Text(t))) => self.unread.push_str(&t),
+                Some(Ok(_)) => {}
+                other => panic!("terminal socket ended ({other:?}) before {want:?}; got {:?}", self.unread),
+            }
+        }
+        let end = self.unread.find(want).unwrap() + want.len();
+        self.unread.drain(..end);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -68,26 +77,26 @@ async fn a_session_terminal_runs_in_its_project_with_its_env_resizes_reattaches_
     let dir_path = dir.path().canonicalize().unwrap().to_string_lossy().to_string();
     let s = session(&srv.store, Some(dir_path.clone())).await;
     let mut ws = attach(srv.addr, &s.id).await;
-    input(&mut ws, "echo hello-$((6*7)) $MAESTRO_SESSION_ID; pwd\r").await;
-    read_until(&mut ws, &format!("hello-42 {}", s.id)).await;
-    read_until(&mut ws, &dir_path).await;
+    ws.input("echo hello-$((6*7)) $MAESTRO_SESSION_ID cwd=$(pwd)\r").await;
+    ws.read_until(&format!("hello-42 {}", s.id)).await;
+    ws.read_until(&format!("cwd={dir_path}")).await;
 
     let resize = serde_json::json!({"type": "resize", "cols": 120, "rows": 50}).to_string();
-    ws.send(Message::Text(resize.into())).await.unwrap();
-    input(&mut ws, "stty size\r").await;
-    read_until(&mut ws, "50 120").await;
+    ws.ws.send(Message::Text(resize.into())).await.unwrap();
+    ws.input("stty size\r").await;
+    ws.read_until("50 120").await;
 
     // A second viewer (a reload, another tab) gets the scrollback, then live output.
     let mut again = attach(srv.addr, &s.id).await;
-    read_until(&mut again, &format!("hello-42 {}", s.id)).await;
-    input(&mut again, "echo from-second-$((1+1))\r").await;
-    read_until(&mut ws, "from-second-2").await;
-    read_until(&mut again, "from-second-2").await;
+    again.read_until(&format!("hello-42 {}", s.id)).await;
+    again.input("echo from-second-$((1+1))\r").await;
+    ws.read_until("from-second-2").await;
+    again.read_until("from-second-2").await;
 
     // The process exits on its own with a failure: both viewers are told, the session fails.
-    input(&mut ws, "exit 3\r").await;
-    read_until(&mut ws, r#"{"type":"exit","code":3}"#).await;
-    read_until(&mut again, r#"{"type":"exit","code":3}"#).await;
+    ws.input("exit 3\r").await;
+    ws.read_until(r#"{"type":"exit","code":3}"#).await;
+    again.read_until(r#"{"type":"exit","code":3}"#).await;
     let mut status = SessionStatus::Running;
     for _ in 0..200 {
         status = srv.store.read(|st| st.sessions[&s.id].status);
@@ -104,8 +113,8 @@ async fn a_clean_exit_completes_the_session_and_deleting_the_session_kills_its_t
     let srv = server(8).await;
     let s = session(&srv.store, None).await;
     let mut ws = attach(srv.addr, &s.id).await;
-    input(&mut ws, "exit\r").await;
-    read_until(&mut ws, r#"{"type":"exit","code":0}"#).await;
+    ws.input("exit\r").await;
+    ws.read_until(r#"{"type":"exit","code":0}"#).await;
     for _ in 0..200 {
         if srv.store.read(|st| st.sessions[&s.id].status) == SessionStatus::Completed {
             break;
@@ -116,18 +125,18 @@ async fn a_clean_exit_completes_the_session_and_deleting_the_session_kills_its_t
 
     let s2 = session(&srv.store, None).await;
     let mut ws = attach(srv.addr, &s2.id).await;
-    input(&mut ws, "echo ready-$((2*3))\r").await;
-    read_until(&mut ws, "ready-6").await;
+    ws.input("echo ready-$((2*3))\r").await;
+    ws.read_until("ready-6").await;
     srv.store.execute(Command::DeleteSession(s2.id.clone()), None).await.unwrap();
-    read_until(&mut ws, r#"{"type":"exit""#).await;
+    ws.read_until(r#"{"type":"exit""#).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plain_terminals_unknown_ids_and_the_cap() {
     let srv = server(1).await;
     let mut plain = attach(srv.addr, "term_abc").await;
-    input(&mut plain, "echo plain-$((5*5))\r").await;
-    read_until(&mut plain, "plain-25").await;
+    plain.input("echo plain-$((5*5))\r").await;
+    plain.read_until("plain-25").await;
 
     let url = |id: &str| format!("ws://{}/terminals/{id}/ws", srv.addr);
     match connect_async(url("not-a-session")).await {
@@ -145,5 +154,5 @@ async fn plain_terminals_unknown_ids_and_the_cap() {
     // Closing the plain terminal ends it.
     let res = reqwest::Client::new().delete(format!("http://{}/terminals/term_abc", srv.addr)).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    read_until(&mut plain, r#"{"type":"exit""#).await;
+    plain.read_until(r#"{"type":"exit""#).await;
 }
