@@ -3,15 +3,17 @@
 //! REST request to a client receiving the event) to every client and to the last client,
 //! and mutations per second with many writers, for N = 10, 100, 1000.
 //!
-//! Everything (server, clients, writers) shares this machine's cores, so the numbers are
+//! The server is the real `maestro` binary in its own process, as deployed; the clients
+//! and writers run in this process. Both share this machine's cores, so the numbers are
 //! pessimistic for the server alone.
 
 use futures::StreamExt;
-use maestro::server::{app, leptos_options, AppState};
-use maestro::store::{Store, StoreConfig};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Reads `seq` from the front of an event (`{"seq":123,...`) without parsing the rest.
@@ -27,15 +29,31 @@ struct Clients {
     done: Arc<AtomicUsize>,
 }
 
-async fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize, epoch: Instant) -> Clients {
+/// Connects `n` clients on `rt` that record when each of `events` events (after `base`) arrives.
+async fn start_clients(
+    rts: &[tokio::runtime::Handle],
+    addr: std::net::SocketAddr,
+    n: usize,
+    base: u64,
+    events: usize,
+    epoch: Instant,
+) -> Clients {
     let done = Arc::new(AtomicUsize::new(0));
     let mut received = Vec::with_capacity(n);
-    for _ in 0..n {
+    for c in 0..n {
         let slots: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
         received.push(slots.clone());
-        let (mut ws, _) = tokio_tungstenite::connect_async(format!("ws://{addr}/ws")).await.expect("connect");
         let done = done.clone();
-        tokio::spawn(async move {
+        let (connected, is_connected) = tokio::sync::oneshot::channel();
+        rts[c % rts.len()].spawn(async move {
+            // tungstenite zeroes its whole read buffer (128 KiB by default) before each read;
+            // a small one keeps the clients' own cost out of the numbers.
+            let config = WebSocketConfig::default().read_buffer_size(4096);
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/ws"), Some(config), true)
+                    .await
+                    .expect("connect");
+            let _ = connected.send(());
             let mut got = 0;
             while let Some(Ok(msg)) = ws.next().await {
                 if let Message::Text(t) = msg {
@@ -53,6 +71,7 @@ async fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: 
                 }
             }
         });
+        is_connected.await.expect("client connected");
     }
     Clients { received, done }
 }
@@ -69,34 +88,90 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(run());
+/// Kills the server when the benchmark is done with it.
+struct Server(Child);
+
+impl Server {
+    /// CPU time the server process has used so far (user + system).
+    fn cpu(&self) -> Duration {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
+        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+        let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|x| x.parse::<u64>().ok()).sum());
+        Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+    }
 }
 
-async fn run() {
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `maestro` on a free loopback port with its database in `dir`.
+fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn,maestro::server=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start maestro");
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    for line in out.lines() {
+        let line = line.expect("server output");
+        if let Some(at) = line.split("listening on http://").nth(1) {
+            let addr = at.trim().parse().expect("server address");
+            return (server, addr);
+        }
+    }
+    panic!("maestro exited before listening");
+}
+
+/// The newest event's sequence number: event i of a phase is `last_seq + 1 + i`.
+async fn last_seq(http: &reqwest::Client, api: &str) -> u64 {
+    let health: serde_json::Value = http.get(format!("{api}/health")).send().await.unwrap().json().await.unwrap();
+    health["seq"].as_u64().expect("seq in /api/health")
+}
+
+fn main() {
+    // Clients get threads of their own (one runtime each), as browsers are apart from
+    // the writers; the writers and this harness use another runtime.
+    let clients_rt: Vec<tokio::runtime::Handle> = (0..2)
+        .map(|_| {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            let handle = rt.handle().clone();
+            std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
+            handle
+        })
+        .collect();
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    rt.block_on(run(clients_rt));
+}
+
+async fn run(clients_rt: Vec<tokio::runtime::Handle>) {
     let sizes: Vec<usize> = std::env::var("BENCH_CLIENTS")
         .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_else(|_| vec![10, 100, 1000]);
     let latency_events = 300;
     // Pause between latency-phase mutations (a steady stream, not a burst).
-    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(2);
+    let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let throughput_events = 3000;
     let writers = 32;
-    println!("sync benchmark: durable store (WAL, synchronous=FULL), server + clients + writers on this machine");
+    println!(
+        "sync benchmark: maestro binary (durable store: WAL, synchronous=FULL); clients + writers in this process"
+    );
     println!("latency: one writer, {pause_ms} ms between mutations; throughput: {writers} writers, {throughput_events} mutations");
     println!(
-        "{:>7} | {:>22} | {:>22} | {:>14}",
-        "clients", "every client p50/p99", "last client p50/p99", "mutations/s"
+        "{:>7} | {:>22} | {:>22} | {:>16} | {:>11}",
+        "clients", "every client p50/p99", "last client p50/p99", "server CPU/event", "mutations/s"
     );
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(StoreConfig { path: Some(dir.path().join("b.db")), ..StoreConfig::memory() }).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (_stop, stopped) = tokio::sync::watch::channel(false);
-        let state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
-        tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+        let (server, addr) = start_server(dir.path());
         let http = reqwest::Client::new();
         let api = format!("http://{addr}/api");
         let p: serde_json::Value = http
@@ -121,10 +196,11 @@ async fn run() {
 
         // Latency: one writer, one mutation (one event) at a time, so event i has seq base+1+i.
         let epoch = Instant::now();
-        let base = store.last_seq();
-        let clients = start_clients(addr, n, base, latency_events, epoch).await;
+        let base = last_seq(&http, &api).await;
+        let clients = start_clients(&clients_rt, addr, n, base, latency_events, epoch).await;
         tokio::time::sleep(Duration::from_millis(200)).await; // let every subscription settle
         let mut sent = Vec::with_capacity(latency_events);
+        let cpu_before = server.cpu();
         for i in 0..latency_events {
             sent.push(epoch.elapsed().as_nanos() as u64);
             let r = http.patch(&task_url).json(&serde_json::json!({"title": format!("m{i}")})).send().await.unwrap();
@@ -132,6 +208,7 @@ async fn run() {
             tokio::time::sleep(Duration::from_millis(pause_ms)).await;
         }
         wait_all(&clients, n).await;
+        let server_cpu_per_event = (server.cpu() - cpu_before).as_secs_f64() * 1e3 / latency_events as f64;
         let mut every = Vec::with_capacity(n * latency_events);
         let mut last = Vec::with_capacity(latency_events);
         for (i, &s) in sent.iter().enumerate() {
@@ -147,9 +224,9 @@ async fn run() {
         last.sort_by(f64::total_cmp);
 
         // Throughput: many writers as fast as they can; ends when every client has every event.
-        let base = store.last_seq();
+        let base = last_seq(&http, &api).await;
         let epoch = Instant::now();
-        let clients = start_clients(addr, n, base, throughput_events, epoch).await;
+        let clients = start_clients(&clients_rt, addr, n, base, throughput_events, epoch).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         let start = Instant::now();
         let next = Arc::new(AtomicUsize::new(0));
@@ -175,11 +252,12 @@ async fn run() {
         wait_all(&clients, n).await;
         let rate = throughput_events as f64 / start.elapsed().as_secs_f64();
         println!(
-            "{n:>7} | {:>9.2} / {:>7.2} ms | {:>9.2} / {:>7.2} ms | {rate:>14.0}",
+            "{n:>7} | {:>9.2} / {:>7.2} ms | {:>9.2} / {:>7.2} ms | {:>13.3} ms | {rate:>11.0}",
             percentile(&every, 0.5),
             percentile(&every, 0.99),
             percentile(&last, 0.5),
             percentile(&last, 0.99),
+            server_cpu_per_event,
         );
     }
 }

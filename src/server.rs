@@ -7,6 +7,7 @@ use crate::sync::hub::{ws_handler, Hub};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::{shell, App};
 use axum::extract::FromRef;
+use axum::serve::ListenerExt;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -122,6 +123,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         let _ = stop.send(true);
         terminals.kill_all();
     };
+    // Events are small writes that must leave at once, not wait for the previous ACK.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+    });
     axum::serve(listener, app(state)).with_graceful_shutdown(signal).await?;
     reaper.shutdown(std::time::Duration::from_secs(5)).await;
     tracing::info!("shut down cleanly");

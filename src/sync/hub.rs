@@ -1,9 +1,13 @@
 //! The hub: relays committed events from the store to every WebSocket client.
 //!
 //! Each event is turned into a WebSocket text frame once; clients share it (a refcount,
-//! not a copy). A client reads from one shared ring buffer, so a slow client costs no
-//! extra memory: once it falls [`HUB_CAPACITY`] frames behind it is closed with a reason
-//! and resumes with `?since=`.
+//! not a copy). Fan-out is done by a few shard tasks (one per core), each writing every
+//! frame to all of its clients in one pass: one task wake per shard per event instead
+//! of one per client, which is what makes 1000 listeners cheap. A client's own task only
+//! replays what it missed, then reads (pongs, close) until the peer goes.
+//!
+//! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
+//! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
 
 use crate::server::AppState;
 use crate::store::{Store, StoreError};
@@ -11,19 +15,26 @@ use crate::sync::ServerMessage;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
 use axum::response::Response;
+use futures::sink::Sink;
+use futures::stream::SplitSink;
 use futures::{SinkExt, StreamExt};
 use serde::Deserialize;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::{timeout, Instant};
 
-/// Frames the shared ring holds for slow clients.
+/// Frames the shared ring holds, and the most a slow client may have queued.
 pub const HUB_CAPACITY: usize = 8192;
 /// How often the server pings; a client silent for three intervals is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send may block before the client is considered gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most frames written with one flush.
+/// The most frames taken from the ring for one pass over the clients.
 const BATCH_MAX: usize = 256;
 /// Close code for a client that fell behind (private-use range 4000–4999).
 pub const CLOSE_LAGGING: u16 = 4000;
@@ -40,10 +51,15 @@ pub struct Frame {
 /// A cheap, cloneable handle to the hub.
 #[derive(Clone)]
 pub struct Hub {
-    /// How often clients are pinged; silent for three of these, they are dropped.
-    ping_interval: Duration,
+    /// How often clients are pinged (shards read it at each tick; tests shorten it).
+    ping_interval: Arc<watch::Sender<Duration>>,
     store: Store,
     frames: broadcast::Sender<Frame>,
+    /// Where new clients go, round robin.
+    shards: Arc<[mpsc::UnboundedSender<Control>]>,
+    next_shard: Arc<AtomicUsize>,
+    /// Identifies clients within their shard.
+    next_id: Arc<AtomicU64>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -70,18 +86,24 @@ impl Hub {
                 }
             }
         });
-        Hub { ping_interval: PING_INTERVAL, store, frames, shutdown }
+        let ping_interval = Arc::new(watch::Sender::new(PING_INTERVAL));
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let shards = (0..cores)
+            .map(|_| {
+                let (control, joins) = mpsc::unbounded_channel();
+                // Subscribed now, before any client: see `Shard::join`.
+                let shard = Shard { seq: 0, members: Vec::new() };
+                tokio::spawn(shard.run(frames.subscribe(), ping_interval.subscribe(), joins, shutdown.clone()));
+                control
+            })
+            .collect();
+        Hub { ping_interval, store, frames, shards, next_shard: Arc::default(), next_id: Arc::default(), shutdown }
     }
 
     /// The same hub with another ping interval (tests).
-    pub fn with_ping_interval(mut self, every: Duration) -> Hub {
-        self.ping_interval = every;
+    pub fn with_ping_interval(self, every: Duration) -> Hub {
+        self.ping_interval.send_replace(every);
         self
-    }
-
-    /// How many clients are listening.
-    pub fn clients(&self) -> usize {
-        self.frames.receiver_count()
     }
 }
 
@@ -111,7 +133,7 @@ pub async fn ws_handler(
         .on_upgrade(move |socket| serve_client(socket, hub, rx, q.since))
 }
 
-/// Why a client loop ended.
+/// Why a client was let go.
 enum End {
     /// Close with this code and reason.
     Close(u16, String),
@@ -119,12 +141,13 @@ enum End {
     Drop,
 }
 
-/// `rx` was subscribed before the log is read, so nothing falls between replay and live.
-async fn serve_client(socket: WebSocket, hub: Hub, mut rx: broadcast::Receiver<Frame>, since: Option<u64>) {
+/// Replays what the client missed, hands its sending half to a shard, then reads until
+/// the peer goes quiet or away. `rx` was subscribed before the log is read, so nothing
+/// falls between replay and live.
+async fn serve_client(socket: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame>, since: Option<u64>) {
     let (mut sink, mut stream) = socket.split();
-    let mut shutdown = hub.shutdown.clone();
-    let end = async {
-        if *shutdown.borrow() {
+    let replayed = async {
+        if *hub.shutdown.borrow() {
             return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
         }
         let mut last = 0u64;
@@ -135,108 +158,322 @@ async fn serve_client(socket: WebSocket, hub: Hub, mut rx: broadcast::Receiver<F
                     Ok(page) if page.is_empty() => break,
                     Ok(page) => {
                         for e in page {
-                            send(&mut sink, Message::Text(Utf8Bytes::from(&*e.json))).await?;
+                            within_timeout(sink.feed(Message::Text(Utf8Bytes::from(&*e.json)))).await?;
                             last = e.event.seq;
                         }
+                        within_timeout(sink.flush()).await?;
                     }
                     Err(StoreError::Gone { .. }) => {
                         last = hub.store.last_seq();
-                        send(&mut sink, Message::Text(ServerMessage::resync_json(last).into())).await?;
+                        let resync = ServerMessage::resync_json(last).into();
+                        within_timeout(sink.send(Message::Text(resync))).await?;
                         break;
                     }
                     Err(e) => return Err(End::Close(1011, e.to_string())),
                 }
             }
         }
-        let every = hub.ping_interval;
-        let mut ping = tokio::time::interval_at(Instant::now() + every, every);
-        let mut heard = Instant::now();
+        Ok(last)
+    }
+    .await;
+    let last = match replayed {
+        Ok(last) => last,
+        Err(End::Close(code, reason)) => {
+            let frame = CloseFrame { code, reason: reason.into() };
+            let _ = timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+            return;
+        }
+        Err(End::Drop) => return,
+    };
+
+    let id = hub.next_id.fetch_add(1, Ordering::Relaxed);
+    let shard = &hub.shards[hub.next_shard.fetch_add(1, Ordering::Relaxed) % hub.shards.len()];
+    let (dropped, mut let_go) = oneshot::channel();
+    let member = Member {
+        id,
+        sink,
+        last,
+        sent: last,
+        queue: VecDeque::new(),
+        unflushed: false,
+        closing: None,
+        _dropped: dropped,
+    };
+    if shard.send(Control::Join(member, rx)).is_err() {
+        return; // the shard ended: the server is going away
+    }
+    // Anything from the peer (pongs above all) proves it alive; silence for three ping
+    // intervals, a close or an error ends it.
+    loop {
+        let silence = *hub.ping_interval.borrow() * 3;
+        tokio::select! {
+            msg = timeout(silence, stream.next()) => match msg {
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => break,
+                Ok(Some(Ok(_))) => {}
+            },
+            _ = &mut let_go => return, // the shard let go of it (and closed it)
+        }
+    }
+    let _ = shard.send(Control::Leave(id));
+}
+
+/// What client tasks tell their shard.
+enum Control {
+    /// A client that has replayed up to `member.last`, with the ring receiver it
+    /// subscribed before its replay (to fill the gap up to where the shard is).
+    Join(Member, broadcast::Receiver<Frame>),
+    /// The peer went away or fell silent.
+    Leave(u64),
+}
+
+/// One client, as its shard sees it.
+struct Member {
+    id: u64,
+    sink: SplitSink<WebSocket, Message>,
+    /// The newest seq queued for it.
+    last: u64,
+    /// The newest seq the socket has accepted (where a lagging client resumes).
+    sent: u64,
+    /// Messages the socket has not accepted yet (empty unless the peer is slow).
+    queue: VecDeque<(u64, Message)>,
+    /// Accepted by the sink but maybe not written to the socket yet.
+    unflushed: bool,
+    /// Set once a close frame is queued: nothing more is sent, and the member is let go
+    /// once it is written or at this deadline.
+    closing: Option<Instant>,
+    /// Dropped with the member: tells the client's task to stop reading.
+    _dropped: oneshot::Sender<()>,
+}
+
+/// How far a pump got.
+enum Pumped {
+    /// Everything queued is written.
+    Idle,
+    /// The socket is full; the shard is woken when it drains.
+    Blocked,
+    /// The peer is gone (or a close frame went out): let it go.
+    Done,
+}
+
+impl Member {
+    fn push(&mut self, seq: u64, msg: Message) {
+        if self.closing.is_some() {
+            return;
+        }
+        if self.queue.len() >= HUB_CAPACITY {
+            self.queue.clear();
+            self.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", self.sent));
+        } else {
+            self.queue.push_back((seq, msg));
+        }
+    }
+
+    /// Queues a close frame; the member is let go once it is written.
+    fn close(&mut self, code: u16, reason: String) {
+        if self.closing.is_none() {
+            self.queue.push_back((0, Message::Close(Some(CloseFrame { code, reason: reason.into() }))));
+            self.closing = Some(Instant::now() + SEND_TIMEOUT);
+        }
+    }
+
+    /// Writes as much of the queue as the socket takes, without waiting.
+    fn pump(&mut self, cx: &mut Context<'_>) -> Pumped {
+        let mut sink = Pin::new(&mut self.sink);
+        while !self.queue.is_empty() {
+            match sink.as_mut().poll_ready(cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(_)) => return Pumped::Done,
+                Poll::Pending => return Pumped::Blocked,
+            }
+            let (seq, msg) = self.queue.pop_front().expect("not empty");
+            if sink.as_mut().start_send(msg).is_err() {
+                return Pumped::Done;
+            }
+            self.sent = self.sent.max(seq);
+            self.unflushed = true;
+        }
+        if self.unflushed {
+            match sink.as_mut().poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.unflushed = false,
+                Poll::Ready(Err(_)) => return Pumped::Done,
+                Poll::Pending => return Pumped::Blocked,
+            }
+        }
+        if self.closing.is_some() {
+            Pumped::Done
+        } else {
+            Pumped::Idle
+        }
+    }
+}
+
+/// A share of the clients and the task that writes every frame to them.
+struct Shard {
+    /// The newest seq taken from the ring.
+    seq: u64,
+    members: Vec<Member>,
+}
+
+impl Shard {
+    /// Writes each frame of `frames` to every member until shutdown.
+    async fn run(
+        mut self,
+        mut frames: broadcast::Receiver<Frame>,
+        mut ping_interval: watch::Receiver<Duration>,
+        mut control: mpsc::UnboundedReceiver<Control>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut ping = tokio::time::interval(*ping_interval.borrow_and_update());
+        ping.reset();
+        let mut blocked = 0usize;
+        let mut stopping = std::pin::pin!(async {
+            // Without a sender (tests) nobody can stop us: wait forever.
+            if shutdown.wait_for(|stop| *stop).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        });
         loop {
             tokio::select! {
-                frame = rx.recv() => {
-                    // Write whatever else is already queued too, then flush once: one
-                    // syscall for a burst instead of one per event.
+                frame = frames.recv() => {
+                    let mut batch = Vec::new();
                     let mut next = Some(frame);
-                    let mut batch = 0;
                     while let Some(frame) = next.take() {
                         match frame {
-                            Ok(f) if f.seq > last => {
-                                last = f.seq;
-                                batch += 1;
-                                feed(&mut sink, Message::Text(f.text)).await?;
+                            Ok(f) => {
+                                self.seq = self.seq.max(f.seq);
+                                batch.push(f);
                             }
-                            Ok(_) => {} // already replayed
                             Err(broadcast::error::RecvError::Lagged(_)) => {
-                                return Err(End::Close(CLOSE_LAGGING, format!("too slow: resume with ?since={last}")));
+                                // This shard starved: its clients resume from where they are.
+                                for m in &mut self.members {
+                                    m.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", m.last));
+                                }
                             }
-                            Err(broadcast::error::RecvError::Closed) => {
-                                return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
-                            }
+                            Err(broadcast::error::RecvError::Closed) => return,
                         }
-                        if batch < BATCH_MAX {
-                            next = match rx.try_recv() {
+                        if batch.len() < BATCH_MAX {
+                            next = match frames.try_recv() {
                                 Ok(f) => Some(Ok(f)),
-                                Err(broadcast::error::TryRecvError::Lagged(n)) => Some(Err(broadcast::error::RecvError::Lagged(n))),
+                                Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                                    Some(Err(broadcast::error::RecvError::Lagged(n)))
+                                }
                                 Err(_) => None,
                             };
                         }
                     }
-                    flush(&mut sink).await?;
-                },
-                msg = stream.next() => match msg {
-                    Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return Err(End::Drop),
-                    Some(Ok(_)) => heard = Instant::now(), // pongs and anything else: alive
-                },
-                _ = ping.tick() => {
-                    if heard.elapsed() > every * 3 {
-                        return Err(End::Drop);
+                    for m in &mut self.members {
+                        for f in &batch {
+                            if f.seq > m.last {
+                                m.last = f.seq;
+                                m.push(f.seq, Message::Text(f.text.clone()));
+                            }
+                        }
                     }
-                    send(&mut sink, Message::Ping(Default::default())).await?;
+                    blocked = self.pump_all().await;
                 }
-                Ok(()) = shutdown.changed() => {
-                    if *shutdown.borrow() {
-                        return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
+                Some(c) = control.recv() => {
+                    match c {
+                        Control::Join(m, rx) => self.join(m, rx),
+                        Control::Leave(id) => self.members.retain(|m| m.id != id),
                     }
+                    blocked = self.pump_all().await;
+                }
+                // Sockets that were full took more: write what is queued for them.
+                b = std::future::poll_fn(|cx| pump_blocked(&mut self.members, cx, blocked)), if blocked > 0 => blocked = b,
+                Ok(()) = ping_interval.changed() => {
+                    let every = *ping_interval.borrow_and_update();
+                    ping = tokio::time::interval_at(Instant::now() + every, every);
+                }
+                _ = ping.tick() => {
+                    let now = Instant::now();
+                    // A peer that does not take even a close frame is dropped.
+                    self.members.retain(|m| m.closing.is_none_or(|deadline| now < deadline));
+                    for m in &mut self.members {
+                        m.push(0, Message::Ping(Default::default()));
+                    }
+                    blocked = self.pump_all().await;
+                }
+                _ = &mut stopping => {
+                    for m in &mut self.members {
+                        m.queue.clear();
+                        m.close(CLOSE_GOING_AWAY, "server shutting down".into());
+                    }
+                    let _ = timeout(Duration::from_secs(1), std::future::poll_fn(|cx| {
+                        match pump_blocked(&mut self.members, cx, usize::MAX) {
+                            Poll::Ready(0) => Poll::Ready(()),
+                            _ => Poll::Pending,
+                        }
+                    }))
+                    .await;
+                    return;
                 }
             }
         }
-        #[allow(unreachable_code)]
-        Ok::<(), End>(())
     }
-    .await;
-    if let Err(End::Close(code, reason)) = end {
-        let frame = CloseFrame { code, reason: reason.into() };
-        let _ = timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+
+    /// Takes in a client that replayed up to `m.last`. Frames up to `self.seq` went
+    /// out before it joined; `rx`, subscribed before its replay, still holds those it
+    /// missed meanwhile. Every later frame reaches it through the shard.
+    fn join(&mut self, mut m: Member, mut rx: broadcast::Receiver<Frame>) {
+        loop {
+            match rx.try_recv() {
+                Ok(f) if f.seq > self.seq => break,
+                Ok(f) if f.seq > m.last => {
+                    m.last = f.seq;
+                    m.push(f.seq, Message::Text(f.text));
+                }
+                Ok(_) => {}
+                Err(broadcast::error::TryRecvError::Lagged(_)) => {
+                    m.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", m.last));
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        self.members.push(m);
+    }
+
+    /// Pumps every member now; returns how many are left blocked.
+    async fn pump_all(&mut self) -> usize {
+        std::future::poll_fn(|cx| Poll::Ready(pump_members(&mut self.members, cx))).await
     }
 }
 
-/// Sends one message now (or gives up on a peer that blocks too long).
-async fn send<S>(sink: &mut S, msg: Message) -> Result<(), End>
-where
-    S: futures::Sink<Message> + Unpin,
-{
-    match timeout(SEND_TIMEOUT, sink.send(msg)).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(End::Drop),
+/// Writes what is queued for each member, lets go of those done; returns how many are
+/// blocked (their sockets wake this task when they drain).
+fn pump_members(members: &mut Vec<Member>, cx: &mut Context<'_>) -> usize {
+    let mut blocked = 0;
+    members.retain_mut(|m| {
+        if m.queue.is_empty() && !m.unflushed && m.closing.is_none() {
+            return true;
+        }
+        match m.pump(cx) {
+            Pumped::Idle => true,
+            Pumped::Blocked => {
+                blocked += 1;
+                true
+            }
+            Pumped::Done => false,
+        }
+    });
+    blocked
+}
+
+/// Pumps the members; ready with the new number of blocked ones once it differs from
+/// `blocked` (until then, every blocked socket has registered to wake us).
+fn pump_blocked(members: &mut Vec<Member>, cx: &mut Context<'_>, blocked: usize) -> Poll<usize> {
+    match pump_members(members, cx) {
+        now if now == blocked => Poll::Pending,
+        now => Poll::Ready(now),
     }
 }
 
-/// Queues one message; [`flush`] writes the queue.
-async fn feed<S>(sink: &mut S, msg: Message) -> Result<(), End>
+/// Runs a sink operation; a peer that keeps it blocked for [`SEND_TIMEOUT`] is dropped.
+async fn within_timeout<F, E>(op: F) -> Result<(), End>
 where
-    S: futures::Sink<Message> + Unpin,
+    F: std::future::Future<Output = Result<(), E>>,
 {
-    match timeout(SEND_TIMEOUT, sink.feed(msg)).await {
-        Ok(Ok(())) => Ok(()),
-        _ => Err(End::Drop),
-    }
-}
-
-async fn flush<S>(sink: &mut S) -> Result<(), End>
-where
-    S: futures::Sink<Message> + Unpin,
-{
-    match timeout(SEND_TIMEOUT, sink.flush()).await {
+    match timeout(SEND_TIMEOUT, op).await {
         Ok(Ok(())) => Ok(()),
         _ => Err(End::Drop),
     }
