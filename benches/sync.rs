@@ -7,14 +7,13 @@
 //! and writers run in this process. Both share this machine's cores, so the numbers are
 //! pessimistic for the server alone.
 
-use futures::StreamExt;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tungstenite::protocol::WebSocketConfig;
+use tungstenite::Message;
 
 /// Reads `seq` from the front of an event (`{"seq":123,...`) without parsing the rest.
 fn seq_of(text: &str) -> Option<u64> {
@@ -29,49 +28,73 @@ struct Clients {
     done: Arc<AtomicUsize>,
 }
 
-/// Connects `n` clients on `rt` that record when each of `events` events (after `base`) arrives.
-async fn start_clients(
-    rts: &[tokio::runtime::Handle],
-    addr: std::net::SocketAddr,
-    n: usize,
-    base: u64,
-    events: usize,
-    epoch: Instant,
-) -> Clients {
+/// One listening client: a plain tungstenite WebSocket on a non-blocking socket.
+struct Listener {
+    ws: tungstenite::WebSocket<std::net::TcpStream>,
+    slots: Arc<Vec<AtomicU64>>,
+    got: usize,
+}
+
+/// Connects `n` clients, split over `CLIENT_THREADS` threads that each wait on their
+/// sockets with epoll (mio) and record when each of `events` events (after `base`)
+/// arrives. Lean on purpose: browsers are elsewhere, and the cost of simulating them
+/// on the server's cores should disturb the numbers as little as possible.
+fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize, epoch: Instant) -> Clients {
+    const CLIENT_THREADS: usize = 2;
     let done = Arc::new(AtomicUsize::new(0));
     let mut received = Vec::with_capacity(n);
+    let mut groups: Vec<Vec<Listener>> = (0..CLIENT_THREADS).map(|_| Vec::new()).collect();
     for c in 0..n {
         let slots: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
         received.push(slots.clone());
+        let stream = std::net::TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).unwrap();
+        // tungstenite zeroes its whole read buffer (128 KiB by default) before each
+        // read; a small one keeps the clients' own cost out of the numbers.
+        let config = WebSocketConfig::default().read_buffer_size(4096);
+        let (ws, _) =
+            tungstenite::client::client_with_config(format!("ws://{addr}/ws"), stream, Some(config)).expect("upgrade");
+        ws.get_ref().set_nonblocking(true).unwrap();
+        groups[c % CLIENT_THREADS].push(Listener { ws, slots, got: 0 });
+    }
+    for mut group in groups {
         let done = done.clone();
-        let (connected, is_connected) = tokio::sync::oneshot::channel();
-        rts[c % rts.len()].spawn(async move {
-            // tungstenite zeroes its whole read buffer (128 KiB by default) before each read;
-            // a small one keeps the clients' own cost out of the numbers.
-            let config = WebSocketConfig::default().read_buffer_size(4096);
-            let (mut ws, _) =
-                tokio_tungstenite::connect_async_with_config(format!("ws://{addr}/ws"), Some(config), true)
-                    .await
-                    .expect("connect");
-            let _ = connected.send(());
-            let mut got = 0;
-            while let Some(Ok(msg)) = ws.next().await {
-                if let Message::Text(t) = msg {
-                    if let Some(seq) = seq_of(&t) {
-                        let i = (seq - base - 1) as usize;
-                        if i < events {
-                            slots[i].store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                            got += 1;
-                            if got == events {
-                                done.fetch_add(1, Ordering::Release);
-                                break;
+        std::thread::spawn(move || {
+            use std::os::fd::AsRawFd;
+            let mut poll = mio::Poll::new().unwrap();
+            for (i, l) in group.iter().enumerate() {
+                let fd = l.ws.get_ref().as_raw_fd();
+                poll.registry().register(&mut mio::unix::SourceFd(&fd), mio::Token(i), mio::Interest::READABLE).unwrap();
+            }
+            let mut ready = mio::Events::with_capacity(1024);
+            let mut left = group.len();
+            while left > 0 {
+                poll.poll(&mut ready, Some(Duration::from_secs(1))).unwrap();
+                for e in ready.iter() {
+                    let l = &mut group[e.token().0];
+                    // Edge-triggered: read until the socket is empty.
+                    while l.got < events {
+                        match l.ws.read() {
+                            Ok(Message::Text(t)) => {
+                                let Some(seq) = seq_of(&t) else { continue };
+                                let i = (seq - base - 1) as usize;
+                                if i < events {
+                                    l.slots[i].store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                                    l.got += 1;
+                                    if l.got == events {
+                                        done.fetch_add(1, Ordering::Release);
+                                        left -= 1;
+                                    }
+                                }
                             }
+                            Ok(_) => {}
+                            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
+                            Err(e) => panic!("client socket failed: {e}"),
                         }
                     }
                 }
             }
         });
-        is_connected.await.expect("client connected");
     }
     Clients { received, done }
 }
@@ -138,21 +161,11 @@ async fn last_seq(http: &reqwest::Client, api: &str) -> u64 {
 }
 
 fn main() {
-    // Clients get threads of their own (one runtime each), as browsers are apart from
-    // the writers; the writers and this harness use another runtime.
-    let clients_rt: Vec<tokio::runtime::Handle> = (0..2)
-        .map(|_| {
-            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            let handle = rt.handle().clone();
-            std::thread::spawn(move || rt.block_on(std::future::pending::<()>()));
-            handle
-        })
-        .collect();
     let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    rt.block_on(run(clients_rt));
+    rt.block_on(run());
 }
 
-async fn run(clients_rt: Vec<tokio::runtime::Handle>) {
+async fn run() {
     let sizes: Vec<usize> = std::env::var("BENCH_CLIENTS")
         .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_else(|_| vec![10, 100, 1000]);
@@ -197,7 +210,7 @@ async fn run(clients_rt: Vec<tokio::runtime::Handle>) {
         // Latency: one writer, one mutation (one event) at a time, so event i has seq base+1+i.
         let epoch = Instant::now();
         let base = last_seq(&http, &api).await;
-        let clients = start_clients(&clients_rt, addr, n, base, latency_events, epoch).await;
+        let clients = start_clients(addr, n, base, latency_events, epoch);
         tokio::time::sleep(Duration::from_millis(200)).await; // let every subscription settle
         let mut sent = Vec::with_capacity(latency_events);
         let cpu_before = server.cpu();
@@ -226,7 +239,7 @@ async fn run(clients_rt: Vec<tokio::runtime::Handle>) {
         // Throughput: many writers as fast as they can; ends when every client has every event.
         let base = last_seq(&http, &api).await;
         let epoch = Instant::now();
-        let clients = start_clients(&clients_rt, addr, n, base, throughput_events, epoch).await;
+        let clients = start_clients(addr, n, base, throughput_events, epoch);
         tokio::time::sleep(Duration::from_millis(200)).await;
         let start = Instant::now();
         let next = Arc::new(AtomicUsize::new(0));

@@ -341,7 +341,9 @@ impl Shard {
                         match frame {
                             Ok(f) => {
                                 self.seq = self.seq.max(f.seq);
-                                batch.push(f);
+                                // A copy per shard: each client clones and drops its frame,
+                                // and a refcount shared by all shards bounces between cores.
+                                batch.push(Frame { seq: f.seq, text: f.text.as_str().into() });
                             }
                             Err(broadcast::error::RecvError::Lagged(_)) => {
                                 // This shard starved: its clients resume from where they are.
