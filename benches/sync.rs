@@ -64,7 +64,9 @@ fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize,
             let mut poll = mio::Poll::new().unwrap();
             for (i, l) in group.iter().enumerate() {
                 let fd = l.ws.get_ref().as_raw_fd();
-                poll.registry().register(&mut mio::unix::SourceFd(&fd), mio::Token(i), mio::Interest::READABLE).unwrap();
+                poll.registry()
+                    .register(&mut mio::unix::SourceFd(&fd), mio::Token(i), mio::Interest::READABLE)
+                    .unwrap();
             }
             let mut ready = mio::Events::with_capacity(1024);
             let mut left = group.len();
