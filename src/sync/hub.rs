@@ -341,9 +341,7 @@ impl Shard {
                         match frame {
                             Ok(f) => {
                                 self.seq = self.seq.max(f.seq);
-                                // A copy per shard: each client clones and drops its frame,
-                                // and a refcount shared by all shards bounces between cores.
-                                batch.push(Frame { seq: f.seq, text: f.text.as_str().into() });
+                                batch.push(f);
                             }
                             Err(broadcast::error::RecvError::Lagged(_)) => {
                                 // This shard starved: its clients resume from where they are.
