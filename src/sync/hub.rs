@@ -1,10 +1,12 @@
 //! The hub: relays committed events from the store to every WebSocket client.
 //!
 //! Each event is turned into a WebSocket text frame once; clients share it (a refcount,
-//! not a copy). Fan-out is done by a few shard tasks (one per core), each writing every
-//! frame to all of its clients in one pass: one task wake per shard per event instead
-//! of one per client, which is what makes 1000 listeners cheap. A client's own task only
-//! replays what it missed, then reads (pongs, close) until the peer goes.
+//! not a copy). Fan-out is done by a few shard tasks (one per core), each owning the
+//! sockets of its clients and writing every frame to all of them in one pass: one task
+//! wake per shard per event instead of one (or two) per client, which is what makes 1000
+//! listeners cheap. A client's own task only replays what it missed, then hands its
+//! socket to a shard. Clients send nothing but pongs and closes, so the shard reads their
+//! sockets once per ping interval instead of waking for them.
 //!
 //! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
 //! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
@@ -16,16 +18,15 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::State;
 use axum::response::Response;
 use futures::sink::Sink;
-use futures::stream::SplitSink;
-use futures::{SinkExt, StreamExt};
+use futures::{SinkExt, Stream};
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{timeout, Instant};
 
 /// Frames the shared ring holds, and the most a slow client may have queued.
@@ -56,10 +57,8 @@ pub struct Hub {
     store: Store,
     frames: broadcast::Sender<Frame>,
     /// Where new clients go, round robin.
-    shards: Arc<[mpsc::UnboundedSender<Control>]>,
+    shards: Arc<[mpsc::UnboundedSender<Join>]>,
     next_shard: Arc<AtomicUsize>,
-    /// Identifies clients within their shard.
-    next_id: Arc<AtomicU64>,
     shutdown: watch::Receiver<bool>,
 }
 
@@ -97,7 +96,7 @@ impl Hub {
                 control
             })
             .collect();
-        Hub { ping_interval, store, frames, shards, next_shard: Arc::default(), next_id: Arc::default(), shutdown }
+        Hub { ping_interval, store, frames, shards, next_shard: Arc::default(), shutdown }
     }
 
     /// The same hub with another ping interval (tests).
@@ -141,11 +140,9 @@ enum End {
     Drop,
 }
 
-/// Replays what the client missed, hands its sending half to a shard, then reads until
-/// the peer goes quiet or away. `rx` was subscribed before the log is read, so nothing
-/// falls between replay and live.
-async fn serve_client(socket: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame>, since: Option<u64>) {
-    let (mut sink, mut stream) = socket.split();
+/// Replays what the client missed, then hands its socket to a shard. `rx` was subscribed
+/// before the log is read, so nothing falls between replay and live.
+async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame>, since: Option<u64>) {
     let replayed = async {
         if *hub.shutdown.borrow() {
             return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
@@ -158,15 +155,15 @@ async fn serve_client(socket: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame
                     Ok(page) if page.is_empty() => break,
                     Ok(page) => {
                         for e in page {
-                            within_timeout(sink.feed(Message::Text(Utf8Bytes::from(&*e.json)))).await?;
+                            within_timeout(ws.feed(Message::Text(Utf8Bytes::from(&*e.json)))).await?;
                             last = e.event.seq;
                         }
-                        within_timeout(sink.flush()).await?;
+                        within_timeout(ws.flush()).await?;
                     }
                     Err(StoreError::Gone { .. }) => {
                         last = hub.store.last_seq();
                         let resync = ServerMessage::resync_json(last).into();
-                        within_timeout(sink.send(Message::Text(resync))).await?;
+                        within_timeout(ws.send(Message::Text(resync))).await?;
                         break;
                     }
                     Err(e) => return Err(End::Close(1011, e.to_string())),
@@ -180,56 +177,26 @@ async fn serve_client(socket: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame
         Ok(last) => last,
         Err(End::Close(code, reason)) => {
             let frame = CloseFrame { code, reason: reason.into() };
-            let _ = timeout(Duration::from_secs(1), sink.send(Message::Close(Some(frame)))).await;
+            let _ = timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
             return;
         }
         Err(End::Drop) => return,
     };
 
-    let id = hub.next_id.fetch_add(1, Ordering::Relaxed);
     let shard = &hub.shards[hub.next_shard.fetch_add(1, Ordering::Relaxed) % hub.shards.len()];
-    let (dropped, mut let_go) = oneshot::channel();
-    let member = Member {
-        id,
-        sink,
-        last,
-        sent: last,
-        queue: VecDeque::new(),
-        unflushed: false,
-        closing: None,
-        _dropped: dropped,
-    };
-    if shard.send(Control::Join(member, rx)).is_err() {
-        return; // the shard ended: the server is going away
-    }
-    // Anything from the peer (pongs above all) proves it alive; silence for three ping
-    // intervals, a close or an error ends it.
-    loop {
-        let silence = *hub.ping_interval.borrow() * 3;
-        tokio::select! {
-            msg = timeout(silence, stream.next()) => match msg {
-                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => break,
-                Ok(Some(Ok(_))) => {}
-            },
-            _ = &mut let_go => return, // the shard let go of it (and closed it)
-        }
-    }
-    let _ = shard.send(Control::Leave(id));
+    let member =
+        Member { ws, last, sent: last, queue: VecDeque::new(), unflushed: false, closing: None, heard: Instant::now() };
+    // Fails only when the shard has ended: the server is going away.
+    let _ = shard.send(Join(member, rx));
 }
 
-/// What client tasks tell their shard.
-enum Control {
-    /// A client that has replayed up to `member.last`, with the ring receiver it
-    /// subscribed before its replay (to fill the gap up to where the shard is).
-    Join(Member, broadcast::Receiver<Frame>),
-    /// The peer went away or fell silent.
-    Leave(u64),
-}
+/// A client that has replayed up to `member.last`, with the ring receiver it subscribed
+/// before its replay (to fill the gap up to where the shard is).
+struct Join(Member, broadcast::Receiver<Frame>);
 
 /// One client, as its shard sees it.
 struct Member {
-    id: u64,
-    sink: SplitSink<WebSocket, Message>,
+    ws: WebSocket,
     /// The newest seq queued for it.
     last: u64,
     /// The newest seq the socket has accepted (where a lagging client resumes).
@@ -239,19 +206,19 @@ struct Member {
     /// Accepted by the sink but maybe not written to the socket yet.
     unflushed: bool,
     /// Set once a close frame is queued: nothing more is sent, and the member is let go
-    /// once it is written or at this deadline.
+    /// once the peer answers it, or at this deadline.
     closing: Option<Instant>,
-    /// Dropped with the member: tells the client's task to stop reading.
-    _dropped: oneshot::Sender<()>,
+    /// When the peer last sent anything (pongs, above all).
+    heard: Instant,
 }
 
 /// How far a pump got.
 enum Pumped {
     /// Everything queued is written.
     Idle,
-    /// The socket is full; the shard is woken when it drains.
+    /// Waiting on the socket (full, or a close reply to come); it wakes the shard.
     Blocked,
-    /// The peer is gone (or a close frame went out): let it go.
+    /// The peer is gone, or answered our close: let it go.
     Done,
 }
 
@@ -268,7 +235,7 @@ impl Member {
         }
     }
 
-    /// Queues a close frame; the member is let go once it is written.
+    /// Queues a close frame (after what is already queued); nothing is queued after it.
     fn close(&mut self, code: u16, reason: String) {
         if self.closing.is_none() {
             self.queue.push_back((0, Message::Close(Some(CloseFrame { code, reason: reason.into() }))));
@@ -276,33 +243,57 @@ impl Member {
         }
     }
 
+    /// Reads everything the peer has sent; ready once it closed or failed.
+    fn poll_peer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        loop {
+            match Pin::new(&mut self.ws).poll_next(cx) {
+                Poll::Ready(Some(Ok(Message::Close(_)))) | Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
+                    return Poll::Ready(())
+                }
+                Poll::Ready(Some(Ok(_))) => self.heard = Instant::now(),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    /// Reads what the peer sent since the last call, without asking to be woken for
+    /// more: false once it closed, failed or stayed silent for `silence`.
+    fn still_there(&mut self, silence: Duration) -> bool {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        self.poll_peer(&mut cx).is_pending() && self.heard.elapsed() <= silence
+    }
+
     /// Writes as much of the queue as the socket takes, without waiting.
     fn pump(&mut self, cx: &mut Context<'_>) -> Pumped {
-        let mut sink = Pin::new(&mut self.sink);
+        let mut ws = Pin::new(&mut self.ws);
         while !self.queue.is_empty() {
-            match sink.as_mut().poll_ready(cx) {
+            match ws.as_mut().poll_ready(cx) {
                 Poll::Ready(Ok(())) => {}
                 Poll::Ready(Err(_)) => return Pumped::Done,
                 Poll::Pending => return Pumped::Blocked,
             }
             let (seq, msg) = self.queue.pop_front().expect("not empty");
-            if sink.as_mut().start_send(msg).is_err() {
+            if ws.as_mut().start_send(msg).is_err() {
                 return Pumped::Done;
             }
             self.sent = self.sent.max(seq);
             self.unflushed = true;
         }
         if self.unflushed {
-            match sink.as_mut().poll_flush(cx) {
+            match ws.as_mut().poll_flush(cx) {
                 Poll::Ready(Ok(())) => self.unflushed = false,
                 Poll::Ready(Err(_)) => return Pumped::Done,
                 Poll::Pending => return Pumped::Blocked,
             }
         }
-        if self.closing.is_some() {
-            Pumped::Done
-        } else {
-            Pumped::Idle
+        if self.closing.is_none() {
+            return Pumped::Idle;
+        }
+        // The close frame is out: wait for the peer's reply, reading what it sent, so that
+        // dropping the socket sends a FIN, not a reset that could destroy the close frame.
+        match self.poll_peer(cx) {
+            Poll::Ready(()) => Pumped::Done,
+            Poll::Pending => Pumped::Blocked,
         }
     }
 }
@@ -320,7 +311,7 @@ impl Shard {
         mut self,
         mut frames: broadcast::Receiver<Frame>,
         mut ping_interval: watch::Receiver<Duration>,
-        mut control: mpsc::UnboundedReceiver<Control>,
+        mut joins: mpsc::UnboundedReceiver<Join>,
         mut shutdown: watch::Receiver<bool>,
     ) {
         let mut ping = tokio::time::interval(*ping_interval.borrow_and_update());
@@ -371,11 +362,8 @@ impl Shard {
                     }
                     blocked = self.pump_all().await;
                 }
-                Some(c) = control.recv() => {
-                    match c {
-                        Control::Join(m, rx) => self.join(m, rx),
-                        Control::Leave(id) => self.members.retain(|m| m.id != id),
-                    }
+                Some(Join(m, rx)) = joins.recv() => {
+                    self.join(m, rx);
                     blocked = self.pump_all().await;
                 }
                 // Sockets that were full took more: write what is queued for them.
@@ -386,8 +374,12 @@ impl Shard {
                 }
                 _ = ping.tick() => {
                     let now = Instant::now();
-                    // A peer that does not take even a close frame is dropped.
-                    self.members.retain(|m| m.closing.is_none_or(|deadline| now < deadline));
+                    let silence = ping.period() * 3;
+                    // Peers gone, silent for three pings, or not taking even a close frame
+                    // are dropped.
+                    self.members.retain_mut(|m| {
+                        m.closing.is_none_or(|deadline| now < deadline) && m.still_there(silence)
+                    });
                     for m in &mut self.members {
                         m.push(0, Message::Ping(Default::default()));
                     }
