@@ -155,6 +155,30 @@ test("two tabs: every change in one, or by REST, shows in the other within a sec
   await other.close();
 });
 
+test("what you are typing survives changes to the task made elsewhere", async ({ page, server }) => {
+  const p = await project(server, "Typing");
+  const t = await server.api("POST", "/tasks", { projectId: p.id, title: "Busy task" });
+  await open(page, `/projects/${p.id}`);
+  const row = page.getByRole("listitem", { name: "Busy task" });
+  await row.getByRole("button", { name: "Details of Busy task" }).click();
+  await row.getByRole("textbox", { name: "New subtask" }).fill("half-typed");
+  await row.getByRole("textbox", { name: "Description" }).fill("my notes");
+
+  // Another agent changes the task's status, priority and sessions meanwhile.
+  await server.api("PATCH", `/tasks/${t.id}`, { status: "in_progress", priority: "high" });
+  const s = await server.api("POST", "/sessions", { projectId: p.id, taskIds: [t.id], name: "agent-9" });
+  await expect(row.getByRole("combobox", { name: "Status of Busy task" })).toHaveValue("in_progress");
+  await expect(row.getByRole("combobox", { name: "Priority" })).toHaveValue("high");
+  await expect(row.getByLabel("1 sessions")).toBeVisible();
+  await server.api("DELETE", `/sessions/${s.id}`);
+  await expect(row.getByLabel("0 sessions")).toBeVisible();
+
+  await expect(row.getByRole("textbox", { name: "New subtask" })).toHaveValue("half-typed");
+  await expect(row.getByRole("textbox", { name: "Description" })).toHaveValue("my notes");
+  await row.getByRole("button", { name: "Add subtask" }).click();
+  await expect(row.getByRole("checkbox", { name: "Done: half-typed" })).toBeVisible();
+});
+
 test("a refused mutation rolls back and says why", async ({ page, server }) => {
   test.info().annotations.push({ type: "refused-request" });
   const p = await project(server, "Rollback");

@@ -218,59 +218,68 @@ fn TaskRow(
     let eid = id.clone();
     let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
     let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()).or_else(|| Some(initial.clone())));
-    move || {
-        let Some(t) = task.get() else {
-            return ().into_any();
-        };
-        let id = t.id.clone();
-        let id2 = id.clone();
-        let set_status = move |ev: leptos::ev::Event| {
-            let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
-            let patch = TaskPatch { status: Some(status), ..Default::default() };
-            ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
-        };
-        let pending = t.version == 0;
-        view! {
-            <li class=format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()) aria-label=t.title.clone()>
-                <div class="task-line">
-                    <button
-                        class="ghost expander"
-                        aria-expanded=move || expanded.get().to_string()
-                        aria-label=format!("Details of {}", t.title)
-                        on:click={
-                            let id = id.clone();
-                            move |_| {
-                                ctx.expanded.update(|e| if !e.remove(&id) {
-                                    e.insert(id.clone());
-                                })
-                            }
+    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()).unwrap_or_else(|| initial.clone()));
+    // Built once; only attributes and text follow the task. Re-rendering the row on every
+    // event would throw away what the user is typing in its details.
+    let title = move || task.with(|t| t.title.clone());
+    let status = move || task.with(|t| t.status);
+    let id2 = id.clone();
+    let set_status = move |ev: leptos::ev::Event| {
+        let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
+        let patch = TaskPatch { status: Some(status), ..Default::default() };
+        ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
+    };
+    view! {
+        <li
+            class=move || task.with(|t| format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
+            aria-label=title
+        >
+            <div class="task-line">
+                <button
+                    class="ghost expander"
+                    aria-expanded=move || expanded.get().to_string()
+                    aria-label=move || format!("Details of {}", title())
+                    on:click={
+                        let id = id.clone();
+                        move |_| {
+                            ctx.expanded.update(|e| if !e.remove(&id) {
+                                e.insert(id.clone());
+                            })
                         }
-                    >
-                        {move || if expanded.get() { "▾" } else { "▸" }}
-                    </button>
-                    <span class="title">{t.title.clone()}</span>
-                    <span class="badge prio" title="priority">{t.priority.as_str()}</span>
-                    <span class="badge sessions" title="sessions working on it" aria-label=format!("{} sessions", t.session_count)>
-                        {format!("⌁ {}", t.session_count)}
-                    </span>
-                    <select aria-label=format!("Status of {}", t.title) on:change=set_status disabled=pending>
-                        {TaskStatus::ALL
-                            .map(|s| {
-                                view! {
-                                    <option value=s.as_str() selected=s == t.status>
-                                        {s.as_str().replace('_', " ")}
-                                    </option>
-                                }
-                            })}
-                    </select>
-                </div>
-                <Show when=move || expanded.get()>
-                    <TaskDetails id=id.clone()/>
-                </Show>
-            </li>
-        }
-            .into_any()
+                    }
+                >
+                    {move || if expanded.get() { "▾" } else { "▸" }}
+                </button>
+                <span class="title">{title}</span>
+                <span class="badge prio" title="priority">{move || task.with(|t| t.priority.as_str())}</span>
+                <span
+                    class="badge sessions"
+                    title="sessions working on it"
+                    aria-label=move || task.with(|t| format!("{} sessions", t.session_count))
+                >
+                    {move || task.with(|t| format!("⌁ {}", t.session_count))}
+                </span>
+                <select
+                    aria-label=move || format!("Status of {}", title())
+                    on:change=set_status
+                    prop:value=move || status().as_str()
+                    // Not yet stored (version 0): nothing to change on the server yet.
+                    disabled=move || task.with(|t| t.version == 0)
+                >
+                    {TaskStatus::ALL
+                        .map(|s| {
+                            view! {
+                                <option value=s.as_str() selected=move || s == status()>
+                                    {s.as_str().replace('_', " ")}
+                                </option>
+                            }
+                        })}
+                </select>
+            </div>
+            <Show when=move || expanded.get()>
+                <TaskDetails id=id.clone()/>
+            </Show>
+        </li>
     }
 }
 
@@ -327,7 +336,7 @@ fn TaskDetails(id: String) -> impl IntoView {
                 <div class="row">
                     <label>
                         "Priority "
-                        <select aria-label="Priority" on:change=set_priority>
+                        <select aria-label="Priority" on:change=set_priority prop:value=move || priority().as_str()>
                             {Priority::ALL
                                 .map(|p| {
                                     view! { <option value=p.as_str() selected=move || priority() == p>{p.as_str()}</option> }
