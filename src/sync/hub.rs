@@ -52,7 +52,7 @@ pub struct Frame {
 /// A cheap, cloneable handle to the hub.
 #[derive(Clone)]
 pub struct Hub {
-    /// How often clients are pinged (shards read it at each tick; tests shorten it).
+    /// How often clients are pinged; shards follow changes (tests shorten it).
     ping_interval: Arc<watch::Sender<Duration>>,
     store: Store,
     frames: broadcast::Sender<Frame>,
