@@ -317,13 +317,16 @@ async fn clients_joining_while_events_flow_get_every_later_event_once_in_order()
                     assert_eq!(seq, want, "client {c} (since {since:?}): gap or duplicate");
                 }
                 expected = Some(seq + 1);
-                if seq == total {
+                if seq == total + 1 {
                     return;
                 }
             }
         }));
     }
     writer.await.unwrap();
+    // Every client is subscribed by now (even one that connected after the writer was
+    // done): one more event tells them all that the stream is over.
+    run(&srv.store, project("last")).await;
     for r in readers {
         r.await.unwrap();
     }
