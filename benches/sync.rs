@@ -146,10 +146,13 @@ fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
         .expect("start maestro");
     let out = BufReader::new(child.stdout.take().unwrap());
     let server = Server(child);
-    for line in out.lines() {
+    let mut lines = out.lines();
+    for line in lines.by_ref() {
         let line = line.expect("server output");
         if let Some(at) = line.split("listening on http://").nth(1) {
             let addr = at.trim().parse().expect("server address");
+            // Keep reading its output so that its logging never meets a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
             return (server, addr);
         }
     }
