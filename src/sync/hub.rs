@@ -229,10 +229,15 @@ impl Member {
         }
         if self.queue.len() >= HUB_CAPACITY {
             self.queue.clear();
-            self.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", self.sent));
+            self.fell_behind(self.sent);
         } else {
             self.queue.push_back((seq, msg));
         }
+    }
+
+    /// Closes a client that fell behind, telling it where to resume from.
+    fn fell_behind(&mut self, resume_from: u64) {
+        self.close(CLOSE_LAGGING, format!("too slow: resume with ?since={resume_from}"));
     }
 
     /// Queues a close frame (after what is already queued); nothing is queued after it.
@@ -326,32 +331,28 @@ impl Shard {
         loop {
             tokio::select! {
                 frame = frames.recv() => {
+                    // This frame, and whatever else is already queued, in one pass.
                     let mut batch = Vec::new();
-                    let mut next = Some(frame);
-                    while let Some(frame) = next.take() {
-                        match frame {
-                            Ok(f) => {
-                                self.seq = self.seq.max(f.seq);
-                                batch.push(f);
-                            }
-                            Err(broadcast::error::RecvError::Lagged(_)) => {
-                                // This shard starved: its clients resume from where they are.
-                                for m in &mut self.members {
-                                    m.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", m.last));
-                                }
-                            }
-                            Err(broadcast::error::RecvError::Closed) => return,
-                        }
-                        if batch.len() < BATCH_MAX {
-                            next = match frames.try_recv() {
-                                Ok(f) => Some(Ok(f)),
-                                Err(broadcast::error::TryRecvError::Lagged(n)) => {
-                                    Some(Err(broadcast::error::RecvError::Lagged(n)))
-                                }
-                                Err(_) => None,
-                            };
+                    let mut lagged = false;
+                    match frame {
+                        Ok(f) => batch.push(f),
+                        Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
+                    while batch.len() < BATCH_MAX {
+                        match frames.try_recv() {
+                            Ok(f) => batch.push(f),
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => lagged = true,
+                            Err(_) => break,
                         }
                     }
+                    if lagged {
+                        // This shard starved: its clients resume from where they are.
+                        for m in &mut self.members {
+                            m.fell_behind(m.last);
+                        }
+                    }
+                    self.seq = batch.iter().map(|f| f.seq).fold(self.seq, u64::max);
                     for m in &mut self.members {
                         for f in &batch {
                             if f.seq > m.last {
@@ -391,10 +392,7 @@ impl Shard {
                         m.close(CLOSE_GOING_AWAY, "server shutting down".into());
                     }
                     let _ = timeout(Duration::from_secs(1), std::future::poll_fn(|cx| {
-                        match pump_blocked(&mut self.members, cx, usize::MAX) {
-                            Poll::Ready(0) => Poll::Ready(()),
-                            _ => Poll::Pending,
-                        }
+                        if pump_members(&mut self.members, cx) == 0 { Poll::Ready(()) } else { Poll::Pending }
                     }))
                     .await;
                     return;
@@ -416,7 +414,7 @@ impl Shard {
                 }
                 Ok(_) => {}
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
-                    m.close(CLOSE_LAGGING, format!("too slow: resume with ?since={}", m.last));
+                    m.fell_behind(m.last);
                     break;
                 }
                 Err(_) => break,
