@@ -94,6 +94,13 @@ pub struct Subtask {
     pub completed_at: Option<Millis>,
 }
 
+impl Project {
+    /// List order: oldest first (the order people created them in), ties by id.
+    pub fn oldest_first(a: &Project, b: &Project) -> std::cmp::Ordering {
+        (a.created_at, &a.id).cmp(&(b.created_at, &b.id))
+    }
+}
+
 /// A unit of work inside a project, worked on by any number of sessions.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -144,6 +151,14 @@ impl SessionStatus {
     }
 }
 
+impl Task {
+    /// List order: newest first, ties by id. The server and the client caches both sort
+    /// with it, so that a patched list and a fresh fetch agree.
+    pub fn newest_first(a: &Task, b: &Task) -> std::cmp::Ordering {
+        (b.created_at, &b.id).cmp(&(a.created_at, &a.id))
+    }
+}
+
 /// A terminal where an agent works, linked to any number of tasks of one project.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -161,6 +176,13 @@ pub struct Session {
     pub last_activity: Millis,
     pub completed_at: Option<Millis>,
     pub version: u64,
+}
+
+impl Session {
+    /// List order: newest first, ties by id (see [`Task::newest_first`]).
+    pub fn newest_first(a: &Session, b: &Session) -> std::cmp::Ordering {
+        (b.started_at, &b.id).cmp(&(a.started_at, &a.id))
+    }
 }
 
 // ---------------------------------------------------------------------------------------

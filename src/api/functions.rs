@@ -97,11 +97,7 @@ pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, ServerFnError
 /// The tasks a session works on, newest first.
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, ServerFnError> {
-    Ok(store()?.read_at(|s| {
-        let mut v: Vec<Task> = s.tasks.values().filter(|t| t.session_ids.contains(&session_id)).cloned().collect();
-        v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
-        v
-    }))
+    Ok(store()?.read_at(|s| s.list_session_tasks(&session_id)))
 }
 
 #[server(prefix = "/sfn", input = Json)]

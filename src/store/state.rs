@@ -85,7 +85,7 @@ impl State {
     /// Projects, oldest first (the order people created them in).
     pub fn list_projects(&self) -> Vec<Project> {
         let mut v: Vec<Project> = self.projects.values().cloned().collect();
-        v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+        v.sort_by(Project::oldest_first);
         v
     }
 
@@ -98,7 +98,15 @@ impl State {
             .filter(|t| status.is_none_or(|s| t.status == s))
             .cloned()
             .collect();
-        v.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
+        v.sort_by(Task::newest_first);
+        v
+    }
+
+    /// The tasks a session works on, newest first.
+    pub fn list_session_tasks(&self, session_id: &str) -> Vec<Task> {
+        let mut v: Vec<Task> =
+            self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).cloned().collect();
+        v.sort_by(Task::newest_first);
         v
     }
 
@@ -117,7 +125,7 @@ impl State {
             .filter(|s| status.is_none_or(|st| s.status == st))
             .cloned()
             .collect();
-        v.sort_by(|a, b| (b.started_at, &b.id).cmp(&(a.started_at, &a.id)));
+        v.sort_by(Session::newest_first);
         v
     }
 

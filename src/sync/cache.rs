@@ -53,15 +53,6 @@ pub struct Cache {
     loaded: HashSet<ListKey>,
 }
 
-/// Newest first, ties by id: the server's order for task lists.
-fn task_order(a: &Task, b: &Task) -> std::cmp::Ordering {
-    (b.created_at, &b.id).cmp(&(a.created_at, &a.id))
-}
-
-fn session_order(a: &Session, b: &Session) -> std::cmp::Ordering {
-    (b.started_at, &b.id).cmp(&(a.started_at, &a.id))
-}
-
 impl Cache {
     /// Applies one event from the stream.
     pub fn apply(&mut self, ev: &Event) -> Applied {
@@ -200,7 +191,7 @@ impl Cache {
     pub fn projects(&self) -> Option<Vec<Project>> {
         self.is_loaded(&ListKey::Projects).then(|| {
             let mut v: Vec<Project> = self.projects.values().cloned().collect();
-            v.sort_by(|a, b| (a.created_at, &a.id).cmp(&(b.created_at, &b.id)));
+            v.sort_by(Project::oldest_first);
             v
         })
     }
@@ -209,7 +200,7 @@ impl Cache {
     pub fn project_tasks(&self, project_id: &str) -> Option<Vec<Task>> {
         self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())).then(|| {
             let mut v: Vec<Task> = self.tasks.values().filter(|t| t.project_id == project_id).cloned().collect();
-            v.sort_by(task_order);
+            v.sort_by(Task::newest_first);
             v
         })
     }
@@ -219,7 +210,7 @@ impl Cache {
         self.is_loaded(&ListKey::TaskSessions(task_id.to_string())).then(|| {
             let mut v: Vec<Session> =
                 self.sessions.values().filter(|s| s.task_ids.iter().any(|t| t == task_id)).cloned().collect();
-            v.sort_by(session_order);
+            v.sort_by(Session::newest_first);
             v
         })
     }
@@ -229,7 +220,7 @@ impl Cache {
         self.is_loaded(&ListKey::SessionTasks(session_id.to_string())).then(|| {
             let mut v: Vec<Task> =
                 self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).cloned().collect();
-            v.sort_by(task_order);
+            v.sort_by(Task::newest_first);
             v
         })
     }

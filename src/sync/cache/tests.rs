@@ -12,11 +12,7 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
         ListKey::Projects => Fetched::Projects(st.list_projects()),
         ListKey::ProjectTasks(p) => Fetched::Tasks(st.list_tasks(Some(p), None)),
         ListKey::TaskSessions(t) => Fetched::Sessions(st.list_sessions(Some(t), None, None)),
-        ListKey::SessionTasks(s) => {
-            let mut v: Vec<Task> = st.tasks.values().filter(|t| t.session_ids.contains(s)).cloned().collect();
-            v.sort_by(task_order);
-            Fetched::Tasks(v)
-        }
+        ListKey::SessionTasks(s) => Fetched::Tasks(st.list_session_tasks(s)),
     }
 }
 
