@@ -159,10 +159,14 @@ fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
     panic!("maestro exited before listening");
 }
 
+/// Sends a request and returns its JSON answer.
+async fn json(request: reqwest::RequestBuilder) -> serde_json::Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 /// The newest event's sequence number: event i of a phase is `last_seq + 1 + i`.
 async fn last_seq(http: &reqwest::Client, api: &str) -> u64 {
-    let health: serde_json::Value = http.get(format!("{api}/health")).send().await.unwrap().json().await.unwrap();
-    health["seq"].as_u64().expect("seq in /api/health")
+    json(http.get(format!("{api}/health"))).await["seq"].as_u64().expect("seq in /api/health")
 }
 
 fn main() {
@@ -192,24 +196,10 @@ async fn run() {
         let (server, addr) = start_server(dir.path());
         let http = reqwest::Client::new();
         let api = format!("http://{addr}/api");
-        let p: serde_json::Value = http
-            .post(format!("{api}/projects"))
-            .json(&serde_json::json!({"name": "bench"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let t: serde_json::Value = http
-            .post(format!("{api}/tasks"))
-            .json(&serde_json::json!({"projectId": p["id"], "title": "bench"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let p = json(http.post(format!("{api}/projects")).json(&serde_json::json!({"name": "bench"}))).await;
+        let t =
+            json(http.post(format!("{api}/tasks")).json(&serde_json::json!({"projectId": p["id"], "title": "bench"})))
+                .await;
         let task_url = format!("{api}/tasks/{}", t["id"].as_str().unwrap());
 
         // Latency: one writer, one mutation (one event) at a time, so event i has seq base+1+i.
