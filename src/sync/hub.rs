@@ -1,10 +1,10 @@
 //! The hub: relays committed events from the store to every WebSocket client.
 //!
-//! Each event is turned into a WebSocket text frame once; clients share it (a refcount,
-//! not a copy). Fan-out is done by a few shard tasks (one per core), each owning the
-//! sockets of its clients and writing every frame to all of them in one pass: one task
+//! Fan-out is done by a few shards (one per core, each on its own thread), each owning
+//! the sockets of its clients and writing every event to all of them in one pass: one
 //! wake per shard per event instead of one (or two) per client, which is what makes 1000
-//! listeners cheap. A client's own task only replays what it missed, then hands its
+//! listeners cheap. A shard turns each event into a WebSocket text frame once; its
+//! clients share it (a refcount, not a copy). A client's own task only replays what it missed, then hands its
 //! socket to a shard. Clients send nothing but pongs and closes, so the shard reads their
 //! sockets once per ping interval instead of waking for them.
 //!
@@ -12,7 +12,7 @@
 //! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
 
 use crate::server::AppState;
-use crate::store::{Store, StoreError};
+use crate::store::{LoggedEvent, Store, StoreError};
 use crate::sync::ServerMessage;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
@@ -29,25 +29,18 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{timeout, Instant};
 
-/// Frames the shared ring holds, and the most a slow client may have queued.
+/// The most frames a slow client may have queued before it is closed.
 pub const HUB_CAPACITY: usize = 8192;
 /// How often the server pings; a client silent for three intervals is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send may block before the client is considered gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
-/// The most frames taken from the ring for one pass over the clients.
+/// The most events taken from the store's bus for one pass over the clients.
 const BATCH_MAX: usize = 256;
 /// Close code for a client that fell behind (private-use range 4000–4999).
 pub const CLOSE_LAGGING: u16 = 4000;
 /// Close code for a server shutdown ("going away").
 pub const CLOSE_GOING_AWAY: u16 = 1001;
-
-/// One event as a ready-to-send frame.
-#[derive(Clone, Debug)]
-pub struct Frame {
-    pub seq: u64,
-    pub text: Utf8Bytes,
-}
 
 /// A cheap, cloneable handle to the hub.
 #[derive(Clone)]
@@ -55,7 +48,6 @@ pub struct Hub {
     /// How often clients are pinged; shards follow changes (tests shorten it).
     ping_interval: Arc<watch::Sender<Duration>>,
     store: Store,
-    frames: broadcast::Sender<Frame>,
     /// Where new clients go, round robin.
     shards: Arc<[mpsc::UnboundedSender<Join>]>,
     next_shard: Arc<AtomicUsize>,
@@ -63,40 +55,39 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Starts relaying the store's events; stops when the store closes.
+    /// Starts one shard per core, each on its own thread, listening to the store's
+    /// events; they stop when the store closes or at shutdown.
+    ///
+    /// Own threads, not tasks of the server's runtime: its scheduler ran the shards
+    /// woken by one event one after the other on the same worker (the second sat in the
+    /// first's queue), which halved the fan-out's speed. Their sockets stay registered
+    /// with the server's runtime, whose I/O driver wakes a shard when a full socket drains.
     pub fn start(store: Store, shutdown: watch::Receiver<bool>) -> Hub {
-        let (frames, _) = broadcast::channel(HUB_CAPACITY);
-        let mut events = store.subscribe();
-        let tx = frames.clone();
-        let relay_store = store.clone();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(e) => {
-                        let _ = tx.send(Frame { seq: e.event.seq, text: Utf8Bytes::from(&*e.json) });
-                    }
-                    Err(broadcast::error::RecvError::Lagged(n)) => {
-                        // Cannot happen unless this task starves; tell everyone to refetch.
-                        tracing::warn!(missed = n, "hub fell behind the store");
-                        let seq = relay_store.last_seq();
-                        let _ = tx.send(Frame { seq, text: ServerMessage::resync_json(seq).into() });
-                    }
-                    Err(broadcast::error::RecvError::Closed) => break,
-                }
-            }
-        });
         let ping_interval = Arc::new(watch::Sender::new(PING_INTERVAL));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
         let shards = (0..cores)
-            .map(|_| {
+            .map(|i| {
                 let (control, joins) = mpsc::unbounded_channel();
                 // Subscribed now, before any client: see `Shard::join`.
                 let shard = Shard { seq: 0, members: Vec::new() };
-                tokio::spawn(shard.run(frames.subscribe(), ping_interval.subscribe(), joins, shutdown.clone()));
+                let run = shard.run(store.subscribe(), ping_interval.subscribe(), joins, shutdown.clone());
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
+                let spawned = runtime.map_err(|e| e.to_string()).and_then(|rt| {
+                    std::thread::Builder::new()
+                        .name(format!("maestro-fanout-{i}"))
+                        // No cooperative budget: it made every 128th write return Pending,
+                        // so an event reached a shard's clients in several passes.
+                        .spawn(move || rt.block_on(tokio::task::coop::unconstrained(run)))
+                        .map_err(|e| e.to_string())
+                });
+                if let Err(e) = spawned {
+                    // Its join channel is closed: clients sent to it are refused.
+                    tracing::error!(error = %e, "cannot start a fan-out thread");
+                }
                 control
             })
             .collect();
-        Hub { ping_interval, store, frames, shards, next_shard: Arc::default(), shutdown }
+        Hub { ping_interval, store, shards, next_shard: Arc::default(), shutdown }
     }
 
     /// The same hub with another ping interval (tests).
@@ -121,7 +112,7 @@ pub async fn ws_handler(
     let hub = state.hub.clone();
     // Subscribe before answering the upgrade: a client that gets its 101 is sure to see
     // every event committed after it (and, with `since`, the replay covers the rest).
-    let rx = hub.frames.subscribe();
+    let rx = hub.store.subscribe();
     // Clients only send pongs: a small read buffer and message cap keep each idle
     // connection cheap. Frames are queued in a write buffer and flushed per batch.
     ws.read_buffer_size(4 * 1024)
@@ -142,7 +133,7 @@ enum End {
 
 /// Replays what the client missed, then hands its socket to a shard. `rx` was subscribed
 /// before the log is read, so nothing falls between replay and live.
-async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame>, since: Option<u64>) {
+async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Arc<LoggedEvent>>, since: Option<u64>) {
     let replayed = async {
         if *hub.shutdown.borrow() {
             return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
@@ -190,9 +181,9 @@ async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Frame
     let _ = shard.send(Join(member, rx));
 }
 
-/// A client that has replayed up to `member.last`, with the ring receiver it subscribed
+/// A client that has replayed up to `member.last`, with the bus receiver it subscribed
 /// before its replay (to fill the gap up to where the shard is).
-struct Join(Member, broadcast::Receiver<Frame>);
+struct Join(Member, broadcast::Receiver<Arc<LoggedEvent>>);
 
 /// One client, as its shard sees it.
 struct Member {
@@ -305,16 +296,16 @@ impl Member {
 
 /// A share of the clients and the task that writes every frame to them.
 struct Shard {
-    /// The newest seq taken from the ring.
+    /// The newest seq taken from the store's bus.
     seq: u64,
     members: Vec<Member>,
 }
 
 impl Shard {
-    /// Writes each frame of `frames` to every member until shutdown.
+    /// Writes each of the store's events to every member until shutdown.
     async fn run(
         mut self,
-        mut frames: broadcast::Receiver<Frame>,
+        mut events: broadcast::Receiver<Arc<LoggedEvent>>,
         mut ping_interval: watch::Receiver<Duration>,
         mut joins: mpsc::UnboundedReceiver<Join>,
         mut shutdown: watch::Receiver<bool>,
@@ -330,18 +321,18 @@ impl Shard {
         });
         loop {
             tokio::select! {
-                frame = frames.recv() => {
-                    // This frame, and whatever else is already queued, in one pass.
+                event = events.recv() => {
+                    // This event, and whatever else is already queued, in one pass.
                     let mut batch = Vec::new();
                     let mut lagged = false;
-                    match frame {
-                        Ok(f) => batch.push(f),
+                    match event {
+                        Ok(e) => batch.push(e),
                         Err(broadcast::error::RecvError::Lagged(_)) => lagged = true,
                         Err(broadcast::error::RecvError::Closed) => return,
                     }
                     while batch.len() < BATCH_MAX {
-                        match frames.try_recv() {
-                            Ok(f) => batch.push(f),
+                        match events.try_recv() {
+                            Ok(e) => batch.push(e),
                             Err(broadcast::error::TryRecvError::Lagged(_)) => lagged = true,
                             Err(_) => break,
                         }
@@ -352,12 +343,15 @@ impl Shard {
                             m.fell_behind(m.last);
                         }
                     }
-                    self.seq = batch.iter().map(|f| f.seq).fold(self.seq, u64::max);
+                    // Each event becomes a text frame once; members share it.
+                    let batch: Vec<(u64, Utf8Bytes)> =
+                        batch.iter().map(|e| (e.event.seq, Utf8Bytes::from(&*e.json))).collect();
+                    self.seq = batch.iter().map(|f| f.0).fold(self.seq, u64::max);
                     for m in &mut self.members {
-                        for f in &batch {
-                            if f.seq > m.last {
-                                m.last = f.seq;
-                                m.push(f.seq, Message::Text(f.text.clone()));
+                        for (seq, text) in &batch {
+                            if *seq > m.last {
+                                m.last = *seq;
+                                m.push(*seq, Message::Text(text.clone()));
                             }
                         }
                     }
@@ -404,13 +398,13 @@ impl Shard {
     /// Takes in a client that replayed up to `m.last`. Frames up to `self.seq` went
     /// out before it joined; `rx`, subscribed before its replay, still holds those it
     /// missed meanwhile. Every later frame reaches it through the shard.
-    fn join(&mut self, mut m: Member, mut rx: broadcast::Receiver<Frame>) {
+    fn join(&mut self, mut m: Member, mut rx: broadcast::Receiver<Arc<LoggedEvent>>) {
         loop {
             match rx.try_recv() {
-                Ok(f) if f.seq > self.seq => break,
-                Ok(f) if f.seq > m.last => {
-                    m.last = f.seq;
-                    m.push(f.seq, Message::Text(f.text));
+                Ok(e) if e.event.seq > self.seq => break,
+                Ok(e) if e.event.seq > m.last => {
+                    m.last = e.event.seq;
+                    m.push(e.event.seq, Message::Text(Utf8Bytes::from(&*e.json)));
                 }
                 Ok(_) => {}
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
