@@ -12,8 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tungstenite::protocol::WebSocketConfig;
-use tungstenite::Message;
 
 /// Reads `seq` from the front of an event (`{"seq":123,...`) without parsing the rest.
 fn seq_of(text: &str) -> Option<u64> {
@@ -28,11 +26,106 @@ struct Clients {
     done: Arc<AtomicUsize>,
 }
 
-/// One listening client: a plain tungstenite WebSocket on a non-blocking socket.
+/// One listening client: a WebSocket read straight off a non-blocking socket. Server
+/// frames are unmasked and small, so parsing them here costs next to nothing, where a
+/// general WebSocket library (buffers, frame objects) doubled the clients' CPU time.
 struct Listener {
-    ws: tungstenite::WebSocket<std::net::TcpStream>,
+    stream: std::net::TcpStream,
+    /// Bytes read but not yet parsed (at most a partial frame).
+    pending: Vec<u8>,
     slots: Arc<Vec<AtomicU64>>,
     got: usize,
+}
+
+/// Opens `/ws` with a plain HTTP/1.1 upgrade and returns the socket once the server
+/// answered 101 (it sends nothing else until an event is committed).
+fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream.set_nodelay(true).unwrap();
+    write!(
+        stream,
+        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    .unwrap();
+    // Byte by byte, so that nothing after the response's head is consumed.
+    let mut head = Vec::new();
+    let mut byte = [0u8];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).expect("upgrade answer");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"), "upgrade refused: {}", String::from_utf8_lossy(&head));
+    stream.set_nonblocking(true).unwrap();
+    stream
+}
+
+impl Listener {
+    /// Reads what the socket holds and records each event; false once every event is in.
+    fn read(&mut self, buf: &mut [u8], base: u64, events: usize, epoch: Instant) -> bool {
+        use std::io::{Read, Write};
+        loop {
+            let n = match self.stream.read(buf) {
+                Ok(0) => panic!("server closed the connection"),
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return self.got < events,
+                Err(e) => panic!("client socket failed: {e}"),
+            };
+            let now = epoch.elapsed().as_nanos() as u64;
+            self.pending.extend_from_slice(&buf[..n]);
+            let mut at = 0;
+            while let Some((opcode, payload)) = frame(&self.pending[at..]) {
+                let len = payload.len();
+                match opcode {
+                    1 => {
+                        let seq = std::str::from_utf8(payload).ok().and_then(seq_of);
+                        // Events up to `base` (warm-up) are not measured.
+                        let i = seq.and_then(|s| s.checked_sub(base + 1)).map(|i| i as usize);
+                        if let Some(i) = i.filter(|&i| i < events) {
+                            self.slots[i].store(now, Ordering::Relaxed);
+                            self.got += 1;
+                        }
+                    }
+                    // A ping: answer with a pong (client frames are masked; a zero key
+                    // leaves the payload as it is).
+                    9 => {
+                        let mut pong = vec![0x8a, 0x80 | len as u8, 0, 0, 0, 0];
+                        pong.extend_from_slice(payload);
+                        self.stream.write_all(&pong).expect("pong");
+                    }
+                    8 => panic!("server closed the WebSocket"),
+                    _ => {}
+                }
+                at += header_len(len) + len;
+            }
+            self.pending.drain(..at);
+            // A short read emptied the socket: the next data raises a new edge.
+            if n < buf.len() {
+                return self.got < events;
+            }
+        }
+    }
+}
+
+/// Header length of an unmasked server frame with a payload of `len` bytes.
+fn header_len(len: usize) -> usize {
+    match len {
+        0..=125 => 2,
+        126..=65535 => 4,
+        _ => 10,
+    }
+}
+
+/// The first complete frame in `data`: its opcode and payload (server frames are unmasked).
+fn frame(data: &[u8]) -> Option<(u8, &[u8])> {
+    let (&b0, &b1) = (data.first()?, data.get(1)?);
+    let (len, start) = match b1 & 0x7f {
+        126 => (u16::from_be_bytes(data.get(2..4)?.try_into().ok()?) as usize, 4),
+        127 => (u64::from_be_bytes(data.get(2..10)?.try_into().ok()?) as usize, 10),
+        n => (n as usize, 2),
+    };
+    Some((b0 & 0x0f, data.get(start..start + len)?))
 }
 
 /// Connects `n` clients, split over `CLIENT_THREADS` threads that each wait on their
@@ -47,15 +140,8 @@ fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize,
     for c in 0..n {
         let slots: Arc<Vec<AtomicU64>> = Arc::new((0..events).map(|_| AtomicU64::new(0)).collect());
         received.push(slots.clone());
-        let stream = std::net::TcpStream::connect(addr).expect("connect");
-        stream.set_nodelay(true).unwrap();
-        // tungstenite zeroes its whole read buffer (128 KiB by default) before each
-        // read; a small one keeps the clients' own cost out of the numbers.
-        let config = WebSocketConfig::default().read_buffer_size(4096);
-        let (ws, _) =
-            tungstenite::client::client_with_config(format!("ws://{addr}/ws"), stream, Some(config)).expect("upgrade");
-        ws.get_ref().set_nonblocking(true).unwrap();
-        groups[c % CLIENT_THREADS].push(Listener { ws, slots, got: 0 });
+        let listener = Listener { stream: connect(addr), pending: Vec::with_capacity(4096), slots, got: 0 };
+        groups[c % CLIENT_THREADS].push(listener);
     }
     for mut group in groups {
         let done = done.clone();
@@ -63,36 +149,22 @@ fn start_clients(addr: std::net::SocketAddr, n: usize, base: u64, events: usize,
             use std::os::fd::AsRawFd;
             let mut poll = mio::Poll::new().unwrap();
             for (i, l) in group.iter().enumerate() {
-                let fd = l.ws.get_ref().as_raw_fd();
+                let fd = l.stream.as_raw_fd();
                 poll.registry()
                     .register(&mut mio::unix::SourceFd(&fd), mio::Token(i), mio::Interest::READABLE)
                     .unwrap();
             }
             let mut ready = mio::Events::with_capacity(1024);
+            let mut buf = vec![0u8; 4096];
             let mut left = group.len();
             while left > 0 {
                 poll.poll(&mut ready, Some(Duration::from_secs(1))).unwrap();
                 for e in ready.iter() {
                     let l = &mut group[e.token().0];
                     // Edge-triggered: read until the socket is empty.
-                    while l.got < events {
-                        match l.ws.read() {
-                            Ok(Message::Text(t)) => {
-                                let Some(seq) = seq_of(&t) else { continue };
-                                let i = (seq - base - 1) as usize;
-                                if i < events {
-                                    l.slots[i].store(epoch.elapsed().as_nanos() as u64, Ordering::Relaxed);
-                                    l.got += 1;
-                                    if l.got == events {
-                                        done.fetch_add(1, Ordering::Release);
-                                        left -= 1;
-                                    }
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::WouldBlock => break,
-                            Err(e) => panic!("client socket failed: {e}"),
-                        }
+                    if l.got < events && !l.read(&mut buf, base, events, epoch) {
+                        done.fetch_add(1, Ordering::Release);
+                        left -= 1;
                     }
                 }
             }
@@ -116,15 +188,13 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 /// Kills the server when the benchmark is done with it.
 struct Server(Child);
 
-impl Server {
-    /// CPU time the server process has used so far (user + system).
-    fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.0.id())).unwrap_or_default();
-        // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
-        let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-        let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|x| x.parse::<u64>().ok()).sum());
-        Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
-    }
+/// CPU time process `pid` has used so far (user + system).
+fn cpu_time(pid: u32) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
+    let ticks: u64 = fields.get(11..13).map_or(0, |f| f.iter().filter_map(|x| x.parse::<u64>().ok()).sum());
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
 }
 
 impl Drop for Server {
@@ -179,6 +249,7 @@ async fn run() {
         .map(|v| v.split(',').filter_map(|x| x.parse().ok()).collect())
         .unwrap_or_else(|_| vec![10, 100, 1000]);
     let latency_events = 300;
+    let warm_up = 50;
     // Pause between latency-phase mutations (a steady stream, not a burst).
     let pause_ms: u64 = std::env::var("BENCH_PAUSE_MS").ok().and_then(|v| v.parse().ok()).unwrap_or(10);
     let throughput_events = 3000;
@@ -186,10 +257,13 @@ async fn run() {
     println!(
         "sync benchmark: maestro binary (durable store: WAL, synchronous=FULL); clients + writers in this process"
     );
-    println!("latency: one writer, {pause_ms} ms between mutations; throughput: {writers} writers, {throughput_events} mutations");
     println!(
-        "{:>7} | {:>22} | {:>22} | {:>16} | {:>11}",
-        "clients", "every client p50/p99", "last client p50/p99", "server CPU/event", "mutations/s"
+        "latency: one writer, {latency_events} mutations {pause_ms} ms apart after {warm_up} unmeasured; \
+         throughput: {writers} writers, {throughput_events} mutations"
+    );
+    println!(
+        "{:>7} | {:>22} | {:>22} | {:>23} | {:>11}",
+        "clients", "every client p50/p99", "last client p50/p99", "CPU/event server/clients", "mutations/s"
     );
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
@@ -203,20 +277,30 @@ async fn run() {
         let task_url = format!("{api}/tasks/{}", t["id"].as_str().unwrap());
 
         // Latency: one writer, one mutation (one event) at a time, so event i has seq base+1+i.
+        // The first `warm_up` events are not measured: fresh connections, buffers and caches
+        // make them slower than the steady state that a running server is in.
         let epoch = Instant::now();
-        let base = last_seq(&http, &api).await;
+        let base = last_seq(&http, &api).await + warm_up as u64;
         let clients = start_clients(addr, n, base, latency_events, epoch);
         tokio::time::sleep(Duration::from_millis(200)).await; // let every subscription settle
         let mut sent = Vec::with_capacity(latency_events);
-        let cpu_before = server.cpu();
-        for i in 0..latency_events {
-            sent.push(epoch.elapsed().as_nanos() as u64);
+        let mut cpu_before = (Duration::ZERO, Duration::ZERO);
+        for i in 0..warm_up + latency_events {
+            if i == warm_up {
+                cpu_before = (cpu_time(server.0.id()), cpu_time(std::process::id()));
+            }
+            if i >= warm_up {
+                sent.push(epoch.elapsed().as_nanos() as u64);
+            }
             let r = http.patch(&task_url).json(&serde_json::json!({"title": format!("m{i}")})).send().await.unwrap();
             assert!(r.status().is_success());
             tokio::time::sleep(Duration::from_millis(pause_ms)).await;
         }
         wait_all(&clients, n).await;
-        let server_cpu_per_event = (server.cpu() - cpu_before).as_secs_f64() * 1e3 / latency_events as f64;
+        let per_event =
+            |before: Duration, pid: u32| (cpu_time(pid) - before).as_secs_f64() * 1e3 / latency_events as f64;
+        let server_cpu_per_event = per_event(cpu_before.0, server.0.id());
+        let clients_cpu_per_event = per_event(cpu_before.1, std::process::id());
         let mut every = Vec::with_capacity(n * latency_events);
         let mut last = Vec::with_capacity(latency_events);
         for (i, &s) in sent.iter().enumerate() {
@@ -260,12 +344,13 @@ async fn run() {
         wait_all(&clients, n).await;
         let rate = throughput_events as f64 / start.elapsed().as_secs_f64();
         println!(
-            "{n:>7} | {:>9.2} / {:>7.2} ms | {:>9.2} / {:>7.2} ms | {:>13.3} ms | {rate:>11.0}",
+            "{n:>7} | {:>9.2} / {:>7.2} ms | {:>9.2} / {:>7.2} ms | {:>8.2} / {:>8.2} ms | {rate:>11.0}",
             percentile(&every, 0.5),
             percentile(&every, 0.99),
             percentile(&last, 0.5),
             percentile(&last, 0.99),
             server_cpu_per_event,
+            clients_cpu_per_event,
         );
     }
 }
