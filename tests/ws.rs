@@ -20,11 +20,17 @@ struct Server {
 }
 
 async fn server(config: StoreConfig) -> Server {
+    server_pinging(config, maestro::sync::hub::PING_INTERVAL).await
+}
+
+/// A server whose hub pings (and reads what clients sent) every `interval`.
+async fn server_pinging(config: StoreConfig, interval: std::time::Duration) -> Server {
     let store = Store::open(config).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
+    let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
+    state.hub = state.hub.clone().with_ping_interval(interval);
     tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
     Server { store, addr, stop }
 }
@@ -255,12 +261,7 @@ async fn websocket_upgrades_from_a_foreign_origin_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pings_keep_live_clients_and_drop_silent_ones() {
     use std::time::Duration;
-    let store = Store::open(StoreConfig::memory()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), watch::channel(false).1);
-    state.hub = state.hub.clone().with_ping_interval(Duration::from_millis(100));
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
+    let Server { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(100)).await;
 
     // A client that reads answers pings (tungstenite replies to them as it reads).
     let mut live = connect(addr, None).await;
@@ -330,4 +331,69 @@ async fn clients_joining_while_events_flow_get_every_later_event_once_in_order()
     for r in readers {
         r.await.unwrap();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_to_ws_that_are_not_websocket_upgrades_get_a_clear_error() {
+    let srv = server(StoreConfig::memory()).await;
+    let http = reqwest::Client::new();
+    let url = format!("http://{}/ws", srv.addr);
+    let res = http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 426);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "upgrade_required", "{body}");
+    let res = http
+        .get(&url)
+        .header("connection", "Upgrade")
+        .header("upgrade", "websocket")
+        .header("sec-websocket-key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .header("sec-websocket-version", "8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("13"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_pinging_while_events_flow_gets_pongs_and_every_event_intact() {
+    use std::time::Duration;
+    // The hub reads what clients send once per ping interval: keep it short.
+    let Server { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(20)).await;
+
+    let mut c = connect(addr, None).await;
+    let total = 200u64;
+    let writer = tokio::spawn(async move {
+        for i in 0..total {
+            run(&store, project(&format!("p{i}"))).await;
+            if i % 5 == 0 {
+                tokio::time::sleep(Duration::from_millis(2)).await;
+            }
+        }
+    });
+    // The server's pongs go out between its event frames, never inside one: the stream
+    // stays valid and every event arrives once, in order.
+    let (mut expected, mut pongs) = (1u64, 0);
+    while expected <= total || pongs == 0 {
+        let msg = tokio::time::timeout(Duration::from_secs(10), c.next())
+            .await
+            .expect("nothing within 10 s")
+            .expect("stream ended")
+            .expect("invalid stream");
+        match msg {
+            Message::Text(t) => {
+                let ServerMessage::Event(e) = ServerMessage::parse(&t).unwrap() else { panic!("resync") };
+                assert_eq!(e.seq, expected);
+                expected += 1;
+                if expected % 4 == 0 {
+                    c.send(Message::Ping(format!("{expected}").into())).await.unwrap();
+                }
+            }
+            Message::Pong(_) => pongs += 1,
+            Message::Ping(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    writer.await.unwrap();
 }

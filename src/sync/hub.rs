@@ -3,22 +3,27 @@
 //! Fan-out is done by a few shards (one per core, each on its own thread), each owning
 //! the sockets of its clients and writing every event to all of them in one pass: one
 //! wake per shard per event instead of one (or two) per client, which is what makes 1000
-//! listeners cheap. A shard turns each event into a WebSocket text frame once; its
-//! clients share it (a refcount, not a copy). A client's own task only replays what it missed, then hands its
+//! listeners cheap. A shard turns each event into the bytes of a WebSocket text frame
+//! once; its clients share them (a refcount, not a copy) and the shard writes them
+//! straight to each socket. tungstenite is only used to read what clients send. A client's own task only replays what it missed, then hands its
 //! socket to a shard. Clients send nothing but pongs and closes, so the shard reads their
 //! sockets once per ping interval instead of waking for them.
 //!
 //! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
 //! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
 
+use crate::api::AppError;
 use crate::server::AppState;
 use crate::store::{LoggedEvent, Store, StoreError};
 use crate::sync::ServerMessage;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::extract::State;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
+use bytes::Bytes;
 use futures::sink::Sink;
-use futures::{SinkExt, Stream};
+use futures::Stream;
+use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use std::collections::VecDeque;
 use std::pin::Pin;
@@ -26,8 +31,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{timeout, Instant};
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tungstenite::protocol::frame::{CloseFrame, Frame};
+use tungstenite::protocol::{Role, WebSocketConfig};
+use tungstenite::Message;
 
 /// The most frames a slow client may have queued before it is closed.
 pub const HUB_CAPACITY: usize = 8192;
@@ -37,6 +48,8 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most events taken from the store's bus for one pass over the clients.
 const BATCH_MAX: usize = 256;
+/// The most queued frames given to one write.
+const WRITE_SLICES: usize = 64;
 /// Close code for a client that fell behind (private-use range 4000–4999).
 pub const CLOSE_LAGGING: u16 = 4000;
 /// Close code for a server shutdown ("going away").
@@ -103,24 +116,84 @@ pub struct WsQuery {
     since: Option<u64>,
 }
 
-/// `GET /ws?since=SEQ`.
+/// A client's connection after the upgrade. The hub writes whole frames to the stream
+/// underneath; the WebSocket layer reads (pongs, closes) and answers pings.
+type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
+
+/// `GET /ws?since=SEQ`: a WebSocket upgrade (RFC 6455), done here rather than by axum's
+/// extractor so that the hub owns the raw stream its shared frames are written to.
 pub async fn ws_handler(
-    ws: WebSocketUpgrade,
     State(state): State<AppState>,
     crate::api::rest::Query(q): crate::api::rest::Query<WsQuery>,
-) -> Response {
+    mut req: Request,
+) -> Result<Response, AppError> {
+    let accept = accept_key(req.headers())?;
+    let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>().ok_or_else(|| {
+        AppError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "this connection cannot be upgraded")
+    })?;
     let hub = state.hub.clone();
     // Subscribe before answering the upgrade: a client that gets its 101 is sure to see
     // every event committed after it (and, with `since`, the replay covers the rest).
     let rx = hub.store.subscribe();
-    // Clients only send pongs: a small read buffer and message cap keep each idle
-    // connection cheap. Frames are queued in a write buffer and flushed per batch.
-    ws.read_buffer_size(4 * 1024)
-        .max_message_size(64 * 1024)
-        .max_frame_size(64 * 1024)
-        .write_buffer_size(64 * 1024)
-        .max_write_buffer_size(1 << 20)
-        .on_upgrade(move |socket| serve_client(socket, hub, rx, q.since))
+    tokio::spawn(async move {
+        match upgrade.await {
+            Ok(io) => {
+                // Clients only send pongs: a small read buffer and message cap keep each
+                // idle connection cheap.
+                let config = WebSocketConfig::default()
+                    .read_buffer_size(4 * 1024)
+                    .max_message_size(Some(64 * 1024))
+                    .max_frame_size(Some(64 * 1024));
+                let ws = WebSocketStream::from_raw_socket(TokioIo::new(io), Role::Server, Some(config)).await;
+                serve_client(ws, hub, rx, q.since).await;
+            }
+            Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
+        }
+    });
+    Ok(Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(header::CONNECTION, "upgrade")
+        .header(header::UPGRADE, "websocket")
+        .header(header::SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .expect("a valid response"))
+}
+
+/// The `Sec-WebSocket-Accept` answer to a valid upgrade request.
+fn accept_key(headers: &HeaderMap) -> Result<String, AppError> {
+    let has = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| v.split(',').any(|t| t.trim().eq_ignore_ascii_case(token)))
+    };
+    if !has(header::CONNECTION, "upgrade") || !has(header::UPGRADE, "websocket") {
+        return Err(AppError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "expected a WebSocket upgrade"));
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION).is_none_or(|v| v != "13") {
+        return Err(AppError::invalid("Sec-WebSocket-Version must be 13"));
+    }
+    let key =
+        headers.get(header::SEC_WEBSOCKET_KEY).ok_or_else(|| AppError::invalid("Sec-WebSocket-Key is missing"))?;
+    Ok(tungstenite::handshake::derive_accept_key(key.as_bytes()))
+}
+
+/// The bytes of one complete frame from the server (never masked).
+fn wire(frame: Frame) -> Bytes {
+    let mut out = Vec::with_capacity(frame.len());
+    frame.format(&mut out).expect("formatting into memory cannot fail");
+    out.into()
+}
+
+/// A text frame carrying `json`.
+fn text_frame(json: &str) -> Bytes {
+    wire(Frame::message(Bytes::copy_from_slice(json.as_bytes()), OpCode::Data(Data::Text), true))
+}
+
+/// A close frame with a code and a reason.
+fn close_frame(code: u16, reason: &str) -> Bytes {
+    wire(Frame::close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })))
 }
 
 /// Why a client was let go.
@@ -133,7 +206,7 @@ enum End {
 
 /// Replays what the client missed, then hands its socket to a shard. `rx` was subscribed
 /// before the log is read, so nothing falls between replay and live.
-async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Arc<LoggedEvent>>, since: Option<u64>) {
+async fn serve_client(mut ws: Socket, hub: Hub, rx: broadcast::Receiver<Arc<LoggedEvent>>, since: Option<u64>) {
     let replayed = async {
         if *hub.shutdown.borrow() {
             return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
@@ -145,16 +218,17 @@ async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Arc<L
                 match hub.store.events_since(last, 1000).await {
                     Ok(page) if page.is_empty() => break,
                     Ok(page) => {
+                        let mut frames = Vec::new();
                         for e in page {
-                            within_timeout(ws.feed(Message::Text(Utf8Bytes::from(&*e.json)))).await?;
+                            frames.extend_from_slice(&text_frame(&e.json));
                             last = e.event.seq;
                         }
-                        within_timeout(ws.flush()).await?;
+                        within_timeout(ws.get_mut().write_all(&frames)).await?;
                     }
                     Err(StoreError::Gone { .. }) => {
                         last = hub.store.last_seq();
-                        let resync = ServerMessage::resync_json(last).into();
-                        within_timeout(ws.send(Message::Text(resync))).await?;
+                        let resync = text_frame(&ServerMessage::resync_json(last));
+                        within_timeout(ws.get_mut().write_all(&resync)).await?;
                         break;
                     }
                     Err(e) => return Err(End::Close(1011, e.to_string())),
@@ -167,16 +241,23 @@ async fn serve_client(mut ws: WebSocket, hub: Hub, rx: broadcast::Receiver<Arc<L
     let last = match replayed {
         Ok(last) => last,
         Err(End::Close(code, reason)) => {
-            let frame = CloseFrame { code, reason: reason.into() };
-            let _ = timeout(Duration::from_secs(1), ws.send(Message::Close(Some(frame)))).await;
+            let _ = timeout(Duration::from_secs(1), ws.get_mut().write_all(&close_frame(code, &reason))).await;
             return;
         }
         Err(End::Drop) => return,
     };
 
     let shard = &hub.shards[hub.next_shard.fetch_add(1, Ordering::Relaxed) % hub.shards.len()];
-    let member =
-        Member { ws, last, sent: last, queue: VecDeque::new(), unflushed: false, closing: None, heard: Instant::now() };
+    let member = Member {
+        ws,
+        last,
+        sent: last,
+        queue: VecDeque::new(),
+        written: 0,
+        answers: false,
+        closing: None,
+        heard: Instant::now(),
+    };
     // Fails only when the shard has ended: the server is going away.
     let _ = shard.send(Join(member, rx));
 }
@@ -187,15 +268,19 @@ struct Join(Member, broadcast::Receiver<Arc<LoggedEvent>>);
 
 /// One client, as its shard sees it.
 struct Member {
-    ws: WebSocket,
+    ws: Socket,
     /// The newest seq queued for it.
     last: u64,
     /// The newest seq the socket has accepted (where a lagging client resumes).
     sent: u64,
-    /// Messages the socket has not accepted yet (empty unless the peer is slow).
-    queue: VecDeque<(u64, Message)>,
-    /// Accepted by the sink but maybe not written to the socket yet.
-    unflushed: bool,
+    /// Frames (with the seq each carries, 0 for control frames) the socket has not
+    /// taken yet: empty unless the peer is slow.
+    queue: VecDeque<(u64, Bytes)>,
+    /// How much of the front frame the socket has taken.
+    written: usize,
+    /// Reading may have queued an answer of the WebSocket layer's own (a pong to the
+    /// peer's ping): it goes out before our next frame, never inside one.
+    answers: bool,
     /// Set once a close frame is queued: nothing more is sent, and the member is let go
     /// once the peer answers it, or at this deadline.
     closing: Option<Instant>,
@@ -214,16 +299,21 @@ enum Pumped {
 }
 
 impl Member {
-    fn push(&mut self, seq: u64, msg: Message) {
+    fn push(&mut self, seq: u64, frame: Bytes) {
         if self.closing.is_some() {
             return;
         }
         if self.queue.len() >= HUB_CAPACITY {
-            self.queue.clear();
+            self.drop_queued();
             self.fell_behind(self.sent);
         } else {
-            self.queue.push_back((seq, msg));
+            self.queue.push_back((seq, frame));
         }
+    }
+
+    /// Forgets what is queued, but the rest of a frame the socket has begun to take.
+    fn drop_queued(&mut self) {
+        self.queue.truncate(usize::from(self.written > 0));
     }
 
     /// Closes a client that fell behind, telling it where to resume from.
@@ -234,19 +324,24 @@ impl Member {
     /// Queues a close frame (after what is already queued); nothing is queued after it.
     fn close(&mut self, code: u16, reason: String) {
         if self.closing.is_none() {
-            self.queue.push_back((0, Message::Close(Some(CloseFrame { code, reason: reason.into() }))));
+            self.queue.push_back((0, close_frame(code, &reason)));
             self.closing = Some(Instant::now() + SEND_TIMEOUT);
         }
     }
 
-    /// Reads everything the peer has sent; ready once it closed or failed.
+    /// Reads everything the peer has sent; ready once it closed or failed. Only between
+    /// our frames: the WebSocket layer may write an answer while it reads.
     fn poll_peer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
+        debug_assert_eq!(self.written, 0);
         loop {
             match Pin::new(&mut self.ws).poll_next(cx) {
                 Poll::Ready(Some(Ok(Message::Close(_)))) | Poll::Ready(Some(Err(_))) | Poll::Ready(None) => {
                     return Poll::Ready(())
                 }
-                Poll::Ready(Some(Ok(_))) => self.heard = Instant::now(),
+                Poll::Ready(Some(Ok(_))) => {
+                    self.heard = Instant::now();
+                    self.answers = true;
+                }
                 Poll::Pending => return Poll::Pending,
             }
         }
@@ -256,30 +351,42 @@ impl Member {
     /// more: false once it closed, failed or stayed silent for `silence`.
     fn still_there(&mut self, silence: Duration) -> bool {
         let mut cx = Context::from_waker(std::task::Waker::noop());
-        self.poll_peer(&mut cx).is_pending() && self.heard.elapsed() <= silence
+        // In the middle of a frame (the socket is full) there is nothing to read between.
+        (self.written > 0 || self.poll_peer(&mut cx).is_pending()) && self.heard.elapsed() <= silence
     }
 
     /// Writes as much of the queue as the socket takes, without waiting.
     fn pump(&mut self, cx: &mut Context<'_>) -> Pumped {
-        let mut ws = Pin::new(&mut self.ws);
-        while !self.queue.is_empty() {
-            match ws.as_mut().poll_ready(cx) {
-                Poll::Ready(Ok(())) => {}
+        if self.answers {
+            match Pin::new(&mut self.ws).poll_flush(cx) {
+                Poll::Ready(Ok(())) => self.answers = false,
                 Poll::Ready(Err(_)) => return Pumped::Done,
                 Poll::Pending => return Pumped::Blocked,
             }
-            let (seq, msg) = self.queue.pop_front().expect("not empty");
-            if ws.as_mut().start_send(msg).is_err() {
-                return Pumped::Done;
-            }
-            self.sent = self.sent.max(seq);
-            self.unflushed = true;
         }
-        if self.unflushed {
-            match ws.as_mut().poll_flush(cx) {
-                Poll::Ready(Ok(())) => self.unflushed = false,
-                Poll::Ready(Err(_)) => return Pumped::Done,
+        while !self.queue.is_empty() {
+            // Everything queued in one write (a burst of events is one syscall).
+            let mut slices = [std::io::IoSlice::new(&[]); WRITE_SLICES];
+            for (slice, (_, frame)) in slices.iter_mut().zip(&self.queue) {
+                *slice = std::io::IoSlice::new(frame);
+            }
+            slices[0] = std::io::IoSlice::new(&self.queue[0].1[self.written..]);
+            let count = self.queue.len().min(WRITE_SLICES);
+            let mut n = match Pin::new(self.ws.get_mut()).poll_write_vectored(cx, &slices[..count]) {
+                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Pumped::Done,
+                Poll::Ready(Ok(n)) => n,
                 Poll::Pending => return Pumped::Blocked,
+            };
+            while let Some((seq, frame)) = self.queue.front() {
+                let left = frame.len() - self.written;
+                if n < left {
+                    self.written += n;
+                    break;
+                }
+                n -= left;
+                self.sent = self.sent.max(*seq);
+                self.written = 0;
+                self.queue.pop_front();
             }
         }
         if self.closing.is_none() {
@@ -343,15 +450,14 @@ impl Shard {
                             m.fell_behind(m.last);
                         }
                     }
-                    // Each event becomes a text frame once; members share it.
-                    let batch: Vec<(u64, Utf8Bytes)> =
-                        batch.iter().map(|e| (e.event.seq, Utf8Bytes::from(&*e.json))).collect();
+                    // Each event becomes a frame once; members share its bytes.
+                    let batch: Vec<(u64, Bytes)> = batch.iter().map(|e| (e.event.seq, text_frame(&e.json))).collect();
                     self.seq = batch.iter().map(|f| f.0).fold(self.seq, u64::max);
                     for m in &mut self.members {
-                        for (seq, text) in &batch {
+                        for (seq, frame) in &batch {
                             if *seq > m.last {
                                 m.last = *seq;
-                                m.push(*seq, Message::Text(text.clone()));
+                                m.push(*seq, frame.clone());
                             }
                         }
                     }
@@ -375,14 +481,16 @@ impl Shard {
                     self.members.retain_mut(|m| {
                         m.closing.is_none_or(|deadline| now < deadline) && m.still_there(silence)
                     });
+                    // An empty ping, the same two bytes for everyone.
+                    let ping = wire(Frame::ping(Bytes::new()));
                     for m in &mut self.members {
-                        m.push(0, Message::Ping(Default::default()));
+                        m.push(0, ping.clone());
                     }
                     blocked = self.pump_all().await;
                 }
                 _ = &mut stopping => {
                     for m in &mut self.members {
-                        m.queue.clear();
+                        m.drop_queued();
                         m.close(CLOSE_GOING_AWAY, "server shutting down".into());
                     }
                     let _ = timeout(Duration::from_secs(1), std::future::poll_fn(|cx| {
@@ -404,7 +512,7 @@ impl Shard {
                 Ok(e) if e.event.seq > self.seq => break,
                 Ok(e) if e.event.seq > m.last => {
                     m.last = e.event.seq;
-                    m.push(e.event.seq, Message::Text(Utf8Bytes::from(&*e.json)));
+                    m.push(e.event.seq, text_frame(&e.json));
                 }
                 Ok(_) => {}
                 Err(broadcast::error::TryRecvError::Lagged(_)) => {
@@ -428,7 +536,7 @@ impl Shard {
 fn pump_members(members: &mut Vec<Member>, cx: &mut Context<'_>) -> usize {
     let mut blocked = 0;
     members.retain_mut(|m| {
-        if m.queue.is_empty() && !m.unflushed && m.closing.is_none() {
+        if m.queue.is_empty() && !m.answers && m.closing.is_none() {
             return true;
         }
         match m.pump(cx) {
