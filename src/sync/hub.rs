@@ -5,9 +5,10 @@
 //! wake per shard per event instead of one (or two) per client, which is what makes 1000
 //! listeners cheap. A shard turns each event into the bytes of a WebSocket text frame
 //! once; its clients share them (a refcount, not a copy) and the shard writes them
-//! straight to each socket. tungstenite is only used to read what clients send. A client's own task only replays what it missed, then hands its
-//! socket to a shard. Clients send nothing but pongs and closes, so the shard reads their
-//! sockets once per ping interval instead of waking for them.
+//! straight to each socket. A client's own task only replays what it missed, then hands
+//! its socket to a shard. Clients send nothing but pongs and closes, so the shard reads
+//! their sockets (with tungstenite, which also answers their pings) once per ping
+//! interval instead of waking for them.
 //!
 //! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
 //! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
