@@ -69,29 +69,41 @@ pub struct Hub {
 }
 
 impl Hub {
-    /// Starts one shard per core, each on its own thread, listening to the store's
-    /// events; they stop when the store closes or at shutdown.
+    /// Starts one shard per core, each on its own thread pinned to its own core,
+    /// listening to the store's events; they stop when the store closes or at shutdown.
     ///
     /// Own threads, not tasks of the server's runtime: its scheduler ran the shards
     /// woken by one event one after the other on the same worker (the second sat in the
-    /// first's queue), which halved the fan-out's speed. Their sockets stay registered
-    /// with the server's runtime, whose I/O driver wakes a shard when a full socket drains.
+    /// first's queue), which halved the fan-out's speed. Pinned, because the kernel did the
+    /// same with threads: woken together by the store while the other core was busy, both
+    /// often queued on one core and stayed there, and the last clients got the event a
+    /// millisecond later. Their sockets stay registered with the server's runtime, whose
+    /// I/O driver wakes a shard when a full socket drains.
     pub fn start(store: Store, shutdown: watch::Receiver<bool>) -> Hub {
         let ping_interval = Arc::new(watch::Sender::new(PING_INTERVAL));
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(8);
+        let cpus = allowed_cpus();
         let shards = (0..cores)
             .map(|i| {
                 let (control, joins) = mpsc::unbounded_channel();
                 // Subscribed now, before any client: see `Shard::join`.
                 let shard = Shard { seq: 0, members: Vec::new() };
                 let run = shard.run(store.subscribe(), ping_interval.subscribe(), joins, shutdown.clone());
+                // One core each, when there are enough to go round (a CPU quota can
+                // leave fewer cores than the process may use).
+                let cpu = if cpus.len() >= cores { cpus.get(i).copied() } else { None };
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
                 let spawned = runtime.map_err(|e| e.to_string()).and_then(|rt| {
                     std::thread::Builder::new()
                         .name(format!("maestro-fanout-{i}"))
-                        // No cooperative budget: it made every 128th write return Pending,
-                        // so an event reached a shard's clients in several passes.
-                        .spawn(move || rt.block_on(tokio::task::coop::unconstrained(run)))
+                        .spawn(move || {
+                            if let Some(cpu) = cpu {
+                                pin_to(cpu);
+                            }
+                            // No cooperative budget: it made every 128th write return
+                            // Pending, so an event reached a shard's clients in several passes.
+                            rt.block_on(tokio::task::coop::unconstrained(run))
+                        })
                         .map_err(|e| e.to_string())
                 });
                 if let Err(e) = spawned {
@@ -109,6 +121,33 @@ impl Hub {
         self.ping_interval.send_replace(every);
         self
     }
+}
+
+/// The CPUs this process may run on, lowest first (none where that cannot be known).
+fn allowed_cpus() -> Vec<usize> {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sched::{sched_getaffinity, CpuSet};
+        if let Ok(set) = sched_getaffinity(nix::unistd::Pid::from_raw(0)) {
+            return (0..CpuSet::count()).filter(|&cpu| set.is_set(cpu).unwrap_or(false)).collect();
+        }
+    }
+    Vec::new()
+}
+
+/// Keeps the calling thread on one CPU; where it cannot, the thread runs where it may.
+fn pin_to(cpu: usize) {
+    #[cfg(target_os = "linux")]
+    {
+        use nix::sched::{sched_setaffinity, CpuSet};
+        let mut set = CpuSet::new();
+        let pinned = set.set(cpu).and_then(|()| sched_setaffinity(nix::unistd::Pid::from_raw(0), &set));
+        if let Err(e) = pinned {
+            tracing::debug!(cpu, error = %e, "cannot pin a fan-out thread");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = cpu;
 }
 
 #[derive(Deserialize)]
