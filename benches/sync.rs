@@ -4,7 +4,7 @@
 //! after unmeasured warm-up mutations; the CPU time per event of the server and of the
 //! clients; and mutations per second with many writers; for N = 10, 100, 1000.
 //! `BENCH_CLIENTS=1000` picks the sizes; `BENCH_THREADS=1` also prints the server's CPU
-//! time per event by thread.
+//! time per event by thread; `MAESTRO_BIN=path` benchmarks another build of the server.
 //!
 //! The server is the real `maestro` binary in its own process, as deployed; the clients
 //! and writers run in this process, on the same cores. An event "arrives" when it is in
@@ -274,7 +274,9 @@ impl Drop for Server {
 
 /// Starts `maestro` on a free loopback port with its database in `dir`.
 fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_maestro"))
+    // MAESTRO_BIN runs another build (to compare two), this crate's by default.
+    let bin = std::env::var_os("MAESTRO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_maestro").into());
+    let mut child = Command::new(bin)
         .args(["--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .env("RUST_LOG", "warn,maestro::server=info")
