@@ -89,9 +89,9 @@ impl Hub {
                 // Subscribed now, before any client: see `Shard::join`.
                 let shard = Shard { seq: 0, members: Vec::new() };
                 let run = shard.run(store.subscribe(), ping_interval.subscribe(), joins, shutdown.clone());
-                // One core each, when there are enough to go round (a CPU quota can
-                // leave fewer cores than the process may use).
-                let cpu = if cpus.len() >= cores { cpus.get(i).copied() } else { None };
+                // One core each, when there are several shards and enough cores to go
+                // round (a CPU quota can leave fewer shards than the cores it may use).
+                let cpu = if cores > 1 && cpus.len() >= cores { cpus.get(i).copied() } else { None };
                 let runtime = tokio::runtime::Builder::new_current_thread().enable_time().build();
                 let spawned = runtime.map_err(|e| e.to_string()).and_then(|rt| {
                     std::thread::Builder::new()
