@@ -106,7 +106,7 @@ impl Listener {
                 Err(e) => panic!("client socket failed: {e}"),
             };
             let read = wall_ns();
-            let arrived = arrived.unwrap_or(read);
+            let arrived = arrived.expect("no receive timestamp: the arrival times need SO_TIMESTAMPNS");
             self.pending.extend_from_slice(&buf[..n]);
             let mut at = 0;
             while let Some((opcode, payload)) = frame(&self.pending[at..]) {
