@@ -3,11 +3,12 @@
 
 use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
-use crate::sync::hub::{ws_handler, Hub};
+use crate::sync::hub::{ws_handler, Hub, SocketFd};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::{shell, App};
+use axum::extract::connect_info::Connected;
 use axum::extract::FromRef;
-use axum::serve::ListenerExt;
+use axum::serve::{IncomingStream, Listener};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -123,13 +124,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         let _ = stop.send(true);
         terminals.kill_all();
     };
-    // Events are small writes that must leave at once, not wait for the previous ACK.
-    let listener = listener.tap_io(|tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-    });
-    axum::serve(listener, app(state)).with_graceful_shutdown(signal).await?;
+    let listener = Tcp(listener);
+    let service = app(state).into_make_service_with_connect_info::<SocketFd>();
+    axum::serve(listener, service).with_graceful_shutdown(signal).await?;
     reaper.shutdown(std::time::Duration::from_secs(5)).await;
     tracing::info!("shut down cleanly");
     Ok(())
@@ -153,4 +150,33 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received");
+}
+
+/// The server's TCP listener. Every accepted socket gets TCP_NODELAY: events are small
+/// writes that must leave at once, not wait for the previous one's ACK.
+pub struct Tcp(pub tokio::net::TcpListener);
+
+impl Listener for Tcp {
+    type Io = tokio::net::TcpStream;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
+        // axum's accept logs and retries failures (out of descriptors, say).
+        let (tcp, addr) = Listener::accept(&mut self.0).await;
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!("cannot set TCP_NODELAY: {e}");
+        }
+        (tcp, addr)
+    }
+
+    fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.0.local_addr()
+    }
+}
+
+/// Each connection's socket descriptor, for the hub to write events to straight away.
+impl Connected<IncomingStream<'_, Tcp>> for SocketFd {
+    fn connect_info(stream: IncomingStream<'_, Tcp>) -> SocketFd {
+        SocketFd::of(stream.io())
+    }
 }

@@ -5,7 +5,8 @@
 //! wake per shard per event instead of one (or two) per client, which is what makes 1000
 //! listeners cheap. A shard turns each event into the bytes of a WebSocket text frame
 //! once; its clients share them (a refcount, not a copy) and the shard writes them
-//! straight to each socket. A client's own task only replays what it missed, then hands
+//! straight to each socket, with one `send` on the descriptor recorded when the
+//! connection was accepted ([`SocketFd`]). A client's own task only replays what it missed, then hands
 //! its socket to a shard. Clients send nothing but pongs and closes, so the shard reads
 //! their sockets (with tungstenite, which also answers their pings) once per ping
 //! interval instead of waking for them.
@@ -27,12 +28,14 @@ use futures::Stream;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use std::collections::VecDeque;
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::WebSocketStream;
@@ -160,6 +163,20 @@ pub struct WsQuery {
 /// underneath; the WebSocket layer reads (pongs, closes) and answers pings.
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
+/// The descriptor of a connection's TCP socket, recorded when it is accepted (axum's
+/// connect info), so that the hub can write frames to an upgraded connection's socket
+/// with one `send`: hyper's protocol-detecting server hides the socket's type after the
+/// upgrade, and its path (a `writev` behind tokio's bookkeeping) costs more per client.
+#[derive(Clone, Copy, Debug)]
+pub struct SocketFd(std::os::fd::RawFd);
+
+impl SocketFd {
+    /// The descriptor of `socket`, which must outlive every use of it.
+    pub fn of(socket: &TcpStream) -> SocketFd {
+        SocketFd(socket.as_raw_fd())
+    }
+}
+
 /// `GET /ws?since=SEQ`: a WebSocket upgrade (RFC 6455), done here rather than by axum's
 /// extractor so that the hub owns the raw stream its shared frames are written to.
 pub async fn ws_handler(
@@ -168,6 +185,7 @@ pub async fn ws_handler(
     mut req: Request,
 ) -> Result<Response, AppError> {
     let accept = accept_key(req.headers())?;
+    let fd = req.extensions().get::<axum::extract::ConnectInfo<SocketFd>>().map(|info| info.0);
     let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>().ok_or_else(|| {
         AppError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "this connection cannot be upgraded")
     })?;
@@ -185,7 +203,7 @@ pub async fn ws_handler(
                     .max_message_size(Some(64 * 1024))
                     .max_frame_size(Some(64 * 1024));
                 let ws = WebSocketStream::from_raw_socket(TokioIo::new(io), Role::Server, Some(config)).await;
-                serve_client(ws, hub, rx, q.since).await;
+                serve_client(ws, fd, hub, rx, q.since).await;
             }
             Err(e) => tracing::debug!(error = %e, "websocket upgrade failed"),
         }
@@ -246,7 +264,13 @@ enum End {
 
 /// Replays what the client missed, then hands its socket to a shard. `rx` was subscribed
 /// before the log is read, so nothing falls between replay and live.
-async fn serve_client(mut ws: Socket, hub: Hub, rx: broadcast::Receiver<Arc<LoggedEvent>>, since: Option<u64>) {
+async fn serve_client(
+    mut ws: Socket,
+    fd: Option<SocketFd>,
+    hub: Hub,
+    rx: broadcast::Receiver<Arc<LoggedEvent>>,
+    since: Option<u64>,
+) {
     let replayed = async {
         if *hub.shutdown.borrow() {
             return Err(End::Close(CLOSE_GOING_AWAY, "server shutting down".into()));
@@ -290,6 +314,7 @@ async fn serve_client(mut ws: Socket, hub: Hub, rx: broadcast::Receiver<Arc<Logg
     let shard = &hub.shards[hub.next_shard.fetch_add(1, Ordering::Relaxed) % hub.shards.len()];
     let member = Member {
         ws,
+        fd,
         last,
         sent: last,
         queue: VecDeque::new(),
@@ -309,6 +334,8 @@ struct Join(Member, broadcast::Receiver<Arc<LoggedEvent>>);
 /// One client, as its shard sees it.
 struct Member {
     ws: Socket,
+    /// Its socket's descriptor, to write to directly; it stays open as long as `ws` does.
+    fd: Option<SocketFd>,
     /// The newest seq queued for it.
     last: u64,
     /// The newest seq the socket has accepted (where a lagging client resumes).
@@ -412,10 +439,17 @@ impl Member {
             }
             slices[0] = std::io::IoSlice::new(&self.queue[0].1[self.written..]);
             let count = self.queue.len().min(WRITE_SLICES);
-            let mut n = match Pin::new(self.ws.get_mut()).poll_write_vectored(cx, &slices[..count]) {
-                Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Pumped::Done,
-                Poll::Ready(Ok(n)) => n,
-                Poll::Pending => return Pumped::Blocked,
+            let sent = self.fd.and_then(|fd| send_now(fd, &slices[..count]));
+            let mut n = match sent {
+                Some(Ok(n)) => n,
+                Some(Err(_)) => return Pumped::Done,
+                // Full (or no descriptor): tokio's write sees that too and arranges for the
+                // shard to be woken once the socket drains.
+                None => match Pin::new(self.ws.get_mut()).poll_write_vectored(cx, &slices[..count]) {
+                    Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Pumped::Done,
+                    Poll::Ready(Ok(n)) => n,
+                    Poll::Pending => return Pumped::Blocked,
+                },
             };
             while let Some((seq, frame)) = self.queue.front() {
                 let left = frame.len() - self.written;
@@ -439,6 +473,29 @@ impl Member {
             Poll::Pending => Pumped::Blocked,
         }
     }
+}
+
+/// Writes to the socket without waiting: `None` when it is full.
+#[cfg(target_os = "linux")]
+fn send_now(fd: SocketFd, frames: &[std::io::IoSlice<'_>]) -> Option<std::io::Result<usize>> {
+    use nix::sys::socket::{send, sendmsg, MsgFlags};
+    let flags = MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL;
+    let sent = match frames {
+        [one] => send(fd.0, one, flags),
+        _ => sendmsg::<()>(fd.0, frames, &[], flags, None),
+    };
+    match sent {
+        Ok(0) => Some(Err(std::io::ErrorKind::WriteZero.into())),
+        Ok(n) => Some(Ok(n)),
+        Err(nix::errno::Errno::EAGAIN | nix::errno::Errno::EINTR) => None,
+        Err(e) => Some(Err(e.into())),
+    }
+}
+
+/// Elsewhere every write goes through tokio.
+#[cfg(not(target_os = "linux"))]
+fn send_now(_: SocketFd, _: &[std::io::IoSlice<'_>]) -> Option<std::io::Result<usize>> {
+    None
 }
 
 /// A share of the clients and the task that writes every frame to them.
