@@ -187,7 +187,12 @@ pub async fn ws_handler(
     mut req: Request,
 ) -> Result<Response, AppError> {
     let accept = accept_key(req.headers())?;
-    let fd = req.extensions().get::<axum::extract::ConnectInfo<SocketFd>>().map(|info| info.0);
+    // Raw writes only where the upgraded stream's bytes are the socket's: HTTP/1.1 in the
+    // clear (an HTTP/2 stream shares its socket with other streams).
+    let fd = match req.version() {
+        axum::http::Version::HTTP_11 => req.extensions().get::<axum::extract::ConnectInfo<SocketFd>>().map(|i| i.0),
+        _ => None,
+    };
     let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>().ok_or_else(|| {
         AppError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "this connection cannot be upgraded")
     })?;
