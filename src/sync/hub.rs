@@ -6,10 +6,10 @@
 //! listeners cheap. A shard turns each event into the bytes of a WebSocket text frame
 //! once; its clients share them (a refcount, not a copy) and the shard writes them
 //! straight to each socket, with one `send` on the descriptor recorded when the
-//! connection was accepted ([`SocketFd`]). A client's own task only replays what it missed, then hands
-//! its socket to a shard. Clients send nothing but pongs and closes, so the shard reads
-//! their sockets (with tungstenite, which also answers their pings) once per ping
-//! interval instead of waking for them.
+//! connection was accepted ([`SocketFd`]). A client's own task only replays what it
+//! missed, then hands its socket to a shard. Clients send nothing but pongs and closes, so
+//! the shard reads their sockets (with tungstenite, which also answers their pings) once
+//! per ping interval instead of waking for them.
 //!
 //! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
 //! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
@@ -244,16 +244,27 @@ fn accept_key(headers: &HeaderMap) -> Result<String, AppError> {
     Ok(tungstenite::handshake::derive_accept_key(key.as_bytes()))
 }
 
-/// The bytes of one complete frame from the server (never masked).
+/// Appends the bytes of one complete frame from the server (never masked) to `out`.
+fn format_into(out: &mut Vec<u8>, frame: Frame) {
+    out.reserve(frame.len());
+    frame.format(out).expect("formatting into memory cannot fail");
+}
+
+/// The bytes of one complete frame from the server.
 fn wire(frame: Frame) -> Bytes {
-    let mut out = Vec::with_capacity(frame.len());
-    frame.format(&mut out).expect("formatting into memory cannot fail");
+    let mut out = Vec::new();
+    format_into(&mut out, frame);
     out.into()
 }
 
 /// A text frame carrying `json`.
+fn text(json: &str) -> Frame {
+    Frame::message(Bytes::copy_from_slice(json.as_bytes()), OpCode::Data(Data::Text), true)
+}
+
+/// The bytes of a text frame carrying `json`.
 fn text_frame(json: &str) -> Bytes {
-    wire(Frame::message(Bytes::copy_from_slice(json.as_bytes()), OpCode::Data(Data::Text), true))
+    wire(text(json))
 }
 
 /// A close frame with a code and a reason.
@@ -291,7 +302,7 @@ async fn serve_client(
                     Ok(page) => {
                         let mut frames = Vec::new();
                         for e in page {
-                            frames.extend_from_slice(&text_frame(&e.json));
+                            format_into(&mut frames, text(&e.json));
                             last = e.event.seq;
                         }
                         within_timeout(ws.get_mut().write_all(&frames)).await?;
