@@ -4,7 +4,7 @@
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     use clap::Parser;
-    use maestro::server::{serve, ServeConfig};
+    use maestro::server::{serve, Limits, ServeConfig};
     use std::path::PathBuf;
 
     /// Maestro: a real-time command centre for many AI coding agents.
@@ -38,6 +38,13 @@ async fn main() -> std::process::ExitCode {
         /// when listening on anything but loopback.
         #[arg(long, env = "MAESTRO_TOKEN", hide_env_values = true)]
         token: Option<String>,
+        /// Most open connections (WebSockets included); more are refused with a 503.
+        #[arg(long, env = "MAESTRO_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+        max_connections: usize,
+        /// Seconds a client may take to send a request's header, and the longest an idle
+        /// keep-alive connection stays open.
+        #[arg(long, env = "MAESTRO_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs_f64())]
+        header_timeout: f64,
     }
 
     tracing_subscriber::fmt()
@@ -55,11 +62,19 @@ async fn main() -> std::process::ExitCode {
     } else {
         Some(args.data_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("maestro")))
     };
+    if !(args.header_timeout > 0.0 && args.header_timeout < 86_400.0) {
+        eprintln!("maestro: --header-timeout must be between 0 and 86400 seconds");
+        return std::process::ExitCode::from(2);
+    }
     let config = ServeConfig {
         addr: args.addr,
         data_dir,
         site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
         token: args.token,
+        limits: Limits {
+            max_connections: args.max_connections.max(1),
+            header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
+        },
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -404,10 +404,15 @@ impl Serialize for Event {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {
+    /// `ok`; `degraded` while the last write failed (disk full, say); `failed` once the
+    /// store can no longer write at all.
     pub status: String,
     /// The last committed `seq`.
     pub seq: u64,
     pub uptime_ms: u64,
+    /// Why the status is not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 #[cfg(test)]

@@ -5,36 +5,59 @@
 //! A Maestro session's terminal starts in its project's `basePath` (or the user's home)
 //! with the session's `MAESTRO_*` environment; when the process exits on its own the
 //! session becomes `completed` (exit 0) or `failed`; when the session is deleted (closed
-//! in the UI, or by anyone) its process is killed. Plain terminals (ids `term_…`) are not
+//! in the UI, or by anyone) its process is ended. Plain terminals (ids `term_…`) are not
 //! linked to Maestro.
+//!
+//! Nothing here blocks the server's async workers: each terminal has a thread that reads
+//! its output and watches its process, and a thread that writes its input, fed through a
+//! bounded queue. A socket whose input is not being taken stops being read (backpressure on
+//! that one socket) while its output keeps flowing.
 
 use crate::api::AppError;
 use crate::model::{EventData, SessionPatch, SessionStatus};
 use crate::server::AppState;
-use crate::store::{Command, Store};
+use crate::store::{state::check_id, Command, Store};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use portable_pty::{native_pty_system, ChildKiller, CommandBuilder, MasterPty, PtySize};
+use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
 use serde::Deserialize;
 use std::collections::{HashMap, VecDeque};
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, watch};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, watch};
 
 /// Bytes of recent output kept per terminal for re-attaching.
 pub const SCROLLBACK: usize = 256 * 1024;
 /// Default cap on concurrently running terminals (`MAESTRO_MAX_TERMINALS`).
 pub const DEFAULT_MAX: usize = 32;
+/// Input is handed to the writer thread in pieces of at most this many bytes...
+const INPUT_CHUNK: usize = 16 * 1024;
+/// ...of which at most this many wait for the program to read them.
+const INPUT_QUEUE: usize = 16;
+/// A socket holding this many bytes of input not yet queued is not read further.
+const INPUT_PENDING_MAX: usize = 1 << 20;
+/// How often a terminal socket is pinged; silent for three intervals, it is dropped.
+pub const PING_INTERVAL: Duration = Duration::from_secs(15);
+/// How long one send to a browser may take before it is considered gone.
+const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// Closing a terminal: SIGHUP, then SIGTERM and SIGKILL after this long each.
+const GRACE: Duration = Duration::from_secs(2);
+/// After the process exits, output still arriving (from what it left behind) is passed on
+/// for this long.
+const DRAIN: Duration = Duration::from_millis(200);
 
 /// One running terminal.
 struct Term {
-    writer: Mutex<Box<dyn Write + Send>>,
+    /// To the writer thread.
+    input: mpsc::Sender<Bytes>,
     master: Mutex<Box<dyn MasterPty + Send>>,
-    killer: Mutex<Box<dyn ChildKiller + Send + Sync>>,
+    /// The process, leader of its own session and process group.
+    pid: Option<i32>,
     scrollback: Mutex<VecDeque<u8>>,
     output: broadcast::Sender<Bytes>,
     /// Set once with the exit code.
@@ -51,8 +74,42 @@ pub struct Terminals {
     command: Option<String>,
 }
 
+/// Why a terminal could not be opened.
+#[derive(Debug)]
+pub enum OpenError {
+    /// Not a valid id, or no such session.
+    Invalid(String),
+    NotFound(String),
+    /// The session has ended.
+    Ended(String),
+    /// Too many terminals run already.
+    Full(usize),
+    /// The system refused (no PTY, no process, no thread).
+    System(String),
+}
+
+impl From<OpenError> for AppError {
+    fn from(e: OpenError) -> AppError {
+        match e {
+            OpenError::Invalid(m) => AppError::invalid(m),
+            OpenError::NotFound(m) => AppError::not_found(m),
+            OpenError::Ended(id) => AppError::new(
+                StatusCode::CONFLICT,
+                "conflict",
+                format!("session {id} has ended; its terminal is not started again"),
+            ),
+            OpenError::Full(max) => AppError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_terminals",
+                format!("at most {max} terminals may run at once; close one first"),
+            ),
+            OpenError::System(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "terminal_failed", m),
+        }
+    }
+}
+
 impl Terminals {
-    /// Starts watching the store: deleting a session kills its terminal.
+    /// Starts watching the store: deleting a session ends its terminal.
     pub fn new(store: Store) -> Terminals {
         let max = std::env::var("MAESTRO_MAX_TERMINALS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX);
         let command = std::env::var("MAESTRO_TERMINAL_COMMAND").ok().filter(|c| !c.trim().is_empty());
@@ -85,10 +142,26 @@ impl Terminals {
         self.terms.lock().unwrap_or_else(|e| e.into_inner()).get(id).cloned()
     }
 
-    /// Kills a terminal's process (its reader then removes it).
+    /// Ends a terminal: SIGHUP to everything in its session, then SIGTERM, then SIGKILL,
+    /// each after a grace period, until its process is gone (its reader then removes it).
     pub fn kill(&self, id: &str) {
-        if let Some(t) = self.get(id) {
-            let _ = t.killer.lock().unwrap_or_else(|e| e.into_inner()).kill();
+        let Some(t) = self.get(id) else { return };
+        let Some(pid) = t.pid else { return };
+        let mut exited = t.exited.subscribe();
+        let spawned = std::thread::Builder::new().name("pty-kill".into()).spawn(move || {
+            for sig in [nix::sys::signal::SIGHUP, nix::sys::signal::SIGTERM, nix::sys::signal::SIGKILL] {
+                if exited.borrow_and_update().is_some() {
+                    return;
+                }
+                signal_session(pid, sig);
+                let deadline = Instant::now() + GRACE;
+                while exited.borrow().is_none() && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        });
+        if spawned.is_err() {
+            signal_session(pid, nix::sys::signal::SIGKILL);
         }
     }
 
@@ -102,11 +175,11 @@ impl Terminals {
 
     /// Ends every terminal and waits (up to `limit`) until each process has been reaped,
     /// so none outlives the server.
-    pub async fn shutdown(&self, limit: std::time::Duration) {
+    pub async fn shutdown(&self, limit: Duration) {
         self.kill_all();
         let deadline = tokio::time::Instant::now() + limit;
         while self.running() > 0 && tokio::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         if self.running() > 0 {
             tracing::warn!(left = self.running(), "terminals did not exit in time");
@@ -117,41 +190,53 @@ impl Terminals {
         self.terms.lock().unwrap_or_else(|e| e.into_inner()).len()
     }
 
-    /// The running terminal `id`, started if needed.
-    fn open(&self, id: &str, size: PtySize) -> Result<Arc<Term>, AppError> {
+    /// The running terminal `id`, started if needed. It is registered only once every
+    /// step that can fail has succeeded; a failure after the process started ends it.
+    fn open(&self, id: &str, size: PtySize) -> Result<Arc<Term>, OpenError> {
+        check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))?;
         if let Some(t) = self.get(id) {
             return Ok(t);
         }
         let session = self.store.read(|s| s.sessions.get(id).cloned());
         let linked = session.is_some();
         if !linked && !id.starts_with("term_") {
-            return Err(AppError::not_found(format!("session {id} not found")));
+            return Err(OpenError::NotFound(format!("session {id} not found")));
         }
         if session.as_ref().is_some_and(|s| s.status != SessionStatus::Running) {
-            return Err(AppError::new(
-                StatusCode::CONFLICT,
-                "conflict",
-                format!("session {id} has ended; its terminal is not started again"),
-            ));
+            return Err(OpenError::Ended(id.to_string()));
         }
         let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
-        let mut cwd = session
+        let base = session
             .as_ref()
-            .and_then(|s| self.store.read(|st| st.projects.get(&s.project_id).and_then(|p| p.base_path.clone())))
-            .unwrap_or_else(|| home.clone());
-        if !std::path::Path::new(&cwd).is_dir() {
-            cwd = home;
-        }
-        let shell = std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into());
+            .and_then(|s| self.store.read(|st| st.projects.get(&s.project_id).and_then(|p| p.base_path.clone())));
+        let mut notice = None;
+        let cwd = match base {
+            Some(dir) if std::path::Path::new(&dir).is_dir() => dir,
+            Some(dir) => {
+                // Said in the terminal itself, where the person looks.
+                notice = Some(format!(
+                    "\x1b[33mmaestro: the project's directory {dir} does not exist; starting in {home}\x1b[0m\r\n"
+                ));
+                home.clone()
+            }
+            None => home.clone(),
+        };
         let mut cmd = match &self.command {
             Some(c) => {
                 let mut b = CommandBuilder::new("/bin/sh");
                 b.args(["-c", c]);
                 b
             }
-            None => CommandBuilder::new(shell),
+            None => CommandBuilder::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into())),
         };
         cmd.cwd(&cwd);
+        // The server's own settings (its token above all) are not the agent's business.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("MAESTRO_") || k.starts_with("LEPTOS_") {
+                cmd.env_remove(&*k);
+            }
+        }
         cmd.env("TERM", "xterm-256color");
         if let Some(s) = &session {
             for (k, v) in &s.env {
@@ -159,72 +244,170 @@ impl Terminals {
             }
         }
 
+        // Held until the terminal is registered, so that a process exiting at once cannot
+        // be unregistered before it is registered.
         let mut terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(t) = terms.get(id) {
             return Ok(t.clone()); // another socket started it meanwhile
         }
         if terms.len() >= self.max {
-            return Err(AppError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_terminals",
-                format!("at most {} terminals may run at once; close one first", self.max),
-            ));
+            return Err(OpenError::Full(self.max));
         }
-        let fail = |e: String| AppError::new(StatusCode::SERVICE_UNAVAILABLE, "terminal_failed", e);
-        let pair = native_pty_system().openpty(size).map_err(|e| fail(format!("cannot open a terminal: {e}")))?;
-        let mut child = pair.slave.spawn_command(cmd).map_err(|e| fail(format!("cannot start the shell: {e}")))?;
+        let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
+        let pair = native_pty_system().openpty(size).map_err(|e| sys("cannot open a terminal", &e))?;
+        let mut child = pair.slave.spawn_command(cmd).map_err(|e| sys("cannot start the shell", &e))?;
         drop(pair.slave);
-        let mut reader = pair.master.try_clone_reader().map_err(|e| fail(e.to_string()))?;
-        let writer = pair.master.take_writer().map_err(|e| fail(e.to_string()))?;
-        let term = Arc::new(Term {
-            writer: Mutex::new(writer),
-            master: Mutex::new(pair.master),
-            killer: Mutex::new(child.clone_killer()),
-            scrollback: Mutex::new(VecDeque::with_capacity(SCROLLBACK)),
-            output: broadcast::channel(1024).0,
-            exited: watch::channel(None).0,
+        let pid = child.process_id().map(|p| p as i32);
+        let started = (|| {
+            let reader = pair.master.try_clone_reader().map_err(|e| sys("cannot read the terminal", &e))?;
+            let writer = pair.master.take_writer().map_err(|e| sys("cannot write to the terminal", &e))?;
+            let fd = pair.master.as_raw_fd();
+            let (input, queued) = mpsc::channel(INPUT_QUEUE);
+            let term = Arc::new(Term {
+                input,
+                master: Mutex::new(pair.master),
+                pid,
+                scrollback: Mutex::new(notice.clone().map(|n| n.into_bytes().into()).unwrap_or_default()),
+                output: broadcast::channel(1024).0,
+                exited: watch::channel(None).0,
+            });
+            std::thread::Builder::new()
+                .name(format!("pty-in-{id}"))
+                .spawn(move || write_input(writer, queued))
+                .map_err(|e| sys("cannot start a thread", &e))?;
+            Ok::<_, OpenError>((term, reader, fd))
+        })();
+        let (term, reader, fd) = match started {
+            Ok(t) => t,
+            Err(e) => {
+                end_now(&mut child, pid);
+                return Err(e);
+            }
+        };
+        let rt = tokio::runtime::Handle::current();
+        let (me, t, tid) = (self.clone(), term.clone(), id.to_string());
+        // Where a thread that cannot start leaves the child, to be ended here.
+        let child_slot = Arc::new(Mutex::new(Some(child)));
+        let slot = child_slot.clone();
+        let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
+            let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+            let code = read_output(&t, reader, fd, child);
+            me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
+            t.exited.send_replace(Some(code));
+            tracing::info!(terminal = tid, code, "terminal exited");
+            if linked {
+                // Exiting on its own ends the session's work; a deleted session is gone.
+                let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
+                let store = me.store.clone();
+                rt.spawn(async move {
+                    let patch = SessionPatch { status: Some(status), ..Default::default() };
+                    let _ = store.execute(Command::UpdateSession(tid, patch), None).await;
+                });
+            }
         });
+        if let Err(e) = spawned {
+            if let Some(mut child) = child_slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                end_now(&mut child, pid);
+            }
+            return Err(sys("cannot start a thread", &e));
+        }
         terms.insert(id.to_string(), term.clone());
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
-
-        // A blocking reader thread per terminal: PTY reads are blocking.
-        let (me, t, id, rt) = (self.clone(), term.clone(), id.to_string(), tokio::runtime::Handle::current());
-        std::thread::Builder::new()
-            .name(format!("pty-{id}"))
-            .spawn(move || {
-                let mut buf = [0u8; 8192];
-                loop {
-                    match reader.read(&mut buf) {
-                        Ok(0) | Err(_) => break,
-                        Ok(n) => {
-                            let chunk = Bytes::copy_from_slice(&buf[..n]);
-                            {
-                                let mut sb = t.scrollback.lock().unwrap_or_else(|e| e.into_inner());
-                                sb.extend(chunk.iter());
-                                let excess = sb.len().saturating_sub(SCROLLBACK);
-                                sb.drain(..excess);
-                            }
-                            let _ = t.output.send(chunk);
-                        }
-                    }
-                }
-                let code = child.wait().map(|s| s.exit_code()).unwrap_or(1);
-                me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
-                t.exited.send_replace(Some(code));
-                tracing::info!(terminal = id, code, "terminal exited");
-                if linked {
-                    // Exiting on its own ends the session's work; a deleted session is gone.
-                    let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
-                    let store = me.store.clone();
-                    rt.spawn(async move {
-                        let patch = SessionPatch { status: Some(status), ..Default::default() };
-                        let _ = store.execute(Command::UpdateSession(id, patch), None).await;
-                    });
-                }
-            })
-            .map_err(|e| fail(e.to_string()))?;
         Ok(term)
+    }
+}
+
+/// Kills a process that was started but will not be served, and reaps it.
+fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {
+    if let Some(pid) = pid {
+        signal_session(pid, nix::sys::signal::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Sends `sig` to the terminal's process group and to every other process of its session
+/// (shells put background jobs in groups of their own).
+fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
+    use nix::unistd::Pid;
+    let _ = nix::sys::signal::killpg(Pid::from_raw(leader), sig);
+    #[cfg(target_os = "linux")]
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            // Fields after the command name (which may hold spaces) in parentheses:
+            // state ppid pgrp session …
+            let session = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(3));
+            if session.and_then(|s| s.parse::<i32>().ok()) == Some(leader) {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+            }
+        }
+    }
+}
+
+/// The writer thread: hands queued input to the program as it reads it. It may block
+/// on a program that does not read; only this thread waits then.
+fn write_input(mut writer: Box<dyn Write + Send>, mut queued: mpsc::Receiver<Bytes>) {
+    while let Some(chunk) = queued.blocking_recv() {
+        if writer.write_all(&chunk).and_then(|()| writer.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+/// The reader thread: passes output on until the process has exited (and what it left
+/// behind has had [`DRAIN`] to finish), or the terminal closed. Returns the exit code.
+/// The end is the process's exit, not the terminal's: a background job that keeps the
+/// terminal open does not keep the session running.
+fn read_output(
+    t: &Term,
+    mut reader: Box<dyn Read + Send>,
+    fd: Option<std::os::fd::RawFd>,
+    mut child: Box<dyn Child + Send + Sync>,
+) -> u32 {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::BorrowedFd;
+    let mut buf = [0u8; 8192];
+    let mut code = None;
+    let mut drain_until = None;
+    loop {
+        let readable = match fd {
+            // SAFETY: the master (which owns `fd`) lives in `t` for as long as this runs.
+            Some(fd) => {
+                let mut fds = [PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, PollFlags::POLLIN)];
+                poll(&mut fds, PollTimeout::from(100u16)).map(|n| n > 0).unwrap_or(true)
+            }
+            None => true,
+        };
+        if readable {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let chunk = Bytes::copy_from_slice(&buf[..n]);
+                    {
+                        let mut sb = t.scrollback.lock().unwrap_or_else(|e| e.into_inner());
+                        sb.extend(chunk.iter());
+                        let excess = sb.len().saturating_sub(SCROLLBACK);
+                        sb.drain(..excess);
+                    }
+                    let _ = t.output.send(chunk);
+                }
+            }
+        }
+        if code.is_none() {
+            if let Ok(Some(status)) = child.try_wait() {
+                code = Some(status.exit_code());
+                drain_until = Some(Instant::now() + DRAIN);
+            }
+        }
+        if drain_until.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    match code {
+        Some(c) => c,
+        None => child.wait().map(|s| s.exit_code()).unwrap_or(1),
     }
 }
 
@@ -256,18 +439,26 @@ pub async fn terminal_ws(
     let terminals = state.terminals.clone();
     let term = match terminals.open(&id, size(q.cols, q.rows)) {
         Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(e) => return AppError::from(e).into_response(),
     };
     ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
 pub async fn terminal_delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    if let Err(e) = check_id(&id) {
+        return AppError::from(e).into_response();
+    }
     if state.terminals.get(&id).is_none() {
         return AppError::not_found(format!("terminal {id} is not running")).into_response();
     }
     state.terminals.kill(&id);
     axum::Json(serde_json::json!({"success": true})).into_response()
+}
+
+/// Sends one message, giving up on a browser that does not take it in time.
+async fn send(sink: &mut futures::stream::SplitSink<WebSocket, Message>, msg: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await, Ok(Ok(())))
 }
 
 async fn attach(socket: WebSocket, term: Arc<Term>) {
@@ -277,42 +468,66 @@ async fn attach(socket: WebSocket, term: Arc<Term>) {
     let mut output = term.output.subscribe();
     let mut exited = term.exited.subscribe();
     let scrollback: Vec<u8> = term.scrollback.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect();
-    if !scrollback.is_empty() && sink.send(Message::Binary(scrollback.into())).await.is_err() {
+    if !scrollback.is_empty() && !send(&mut sink, Message::Binary(scrollback.into())).await {
         return;
     }
+    // Input read from the socket, waiting for room in the writer's queue.
+    let mut pending: VecDeque<Bytes> = VecDeque::new();
+    let mut pending_bytes = 0usize;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let mut heard = Instant::now();
     while exited.borrow().is_none() {
         tokio::select! {
             out = output.recv() => match out {
-                Ok(chunk) => if sink.send(Message::Binary(chunk)).await.is_err() { return },
+                Ok(chunk) => if !send(&mut sink, Message::Binary(chunk)).await { return },
                 Err(broadcast::error::RecvError::Lagged(_)) => {} // the screen catches up
                 Err(broadcast::error::RecvError::Closed) => break,
             },
-            msg = stream.next() => match msg {
-                Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
-                    Ok(ClientMsg::Input { data }) => {
-                        let mut w = term.writer.lock().unwrap_or_else(|e| e.into_inner());
-                        let _ = w.write_all(data.as_bytes()).and_then(|_| w.flush());
-                    }
-                    Ok(ClientMsg::Resize { cols, rows }) => {
-                        let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
-                    }
-                    Err(_) => {} // unknown messages are ignored
-                },
-                Some(Ok(Message::Binary(b))) => {
-                    let mut w = term.writer.lock().unwrap_or_else(|e| e.into_inner());
-                    let _ = w.write_all(&b).and_then(|_| w.flush());
+            room = term.input.reserve(), if !pending.is_empty() => match room {
+                Ok(room) => {
+                    let chunk = pending.pop_front().unwrap_or_default();
+                    pending_bytes -= chunk.len();
+                    room.send(chunk);
                 }
-                Some(Ok(_)) => {}
-                _ => return, // the browser went away; the terminal keeps running
+                Err(_) => { pending.clear(); pending_bytes = 0; } // the program is gone
+            },
+            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX => {
+                heard = Instant::now();
+                let input: Bytes = match msg {
+                    Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
+                        Ok(ClientMsg::Input { data }) => data.into(),
+                        Ok(ClientMsg::Resize { cols, rows }) => {
+                            let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
+                            continue;
+                        }
+                        Err(_) => continue, // unknown messages are ignored
+                    },
+                    Some(Ok(Message::Binary(b))) => b,
+                    Some(Ok(_)) => continue, // pongs
+                    _ => return, // the browser went away; the terminal keeps running
+                };
+                let mut input = input;
+                while !input.is_empty() {
+                    let piece = input.split_to(input.len().min(INPUT_CHUNK));
+                    pending_bytes += piece.len();
+                    pending.push_back(piece);
+                }
             },
             Ok(()) = exited.changed() => {}
+            _ = ping.tick() => {
+                if heard.elapsed() > PING_INTERVAL * 3 || !send(&mut sink, Message::Ping(Bytes::new())).await {
+                    return; // silent, or not reading: let it go
+                }
+            }
         }
     }
     // Flush what is left, then say how it ended.
     while let Ok(chunk) = output.try_recv() {
-        let _ = sink.send(Message::Binary(chunk)).await;
+        if !send(&mut sink, Message::Binary(chunk)).await {
+            return;
+        }
     }
     let code = (*exited.borrow()).unwrap_or(1);
-    let _ = sink.send(Message::Text(format!(r#"{{"type":"exit","code":{code}}}"#).into())).await;
-    let _ = sink.send(Message::Close(None)).await;
+    let _ = send(&mut sink, Message::Text(format!(r#"{{"type":"exit","code":{code}}}"#).into())).await;
+    let _ = send(&mut sink, Message::Close(None)).await;
 }

@@ -89,11 +89,11 @@ fn projects_crud() {
     rt().block_on(async {
         let api = Api::new();
         assert_eq!(api.ok("GET", "/api/projects", None, StatusCode::OK).await, json!([]));
-        let body = json!({"name": "  Web  ", "basePath": "/srv/web"});
+        let body = json!({"name": "  Web  ", "basePath": "/tmp"});
         let p = api.ok("POST", "/api/projects", Some(body), StatusCode::CREATED).await;
         let id = p["id"].as_str().unwrap();
         assert_eq!(p["name"], "Web");
-        assert_eq!(p["basePath"], "/srv/web");
+        assert_eq!(p["basePath"], "/tmp");
         assert!(p["createdAt"].as_i64().unwrap() > 1_600_000_000_000);
         assert_eq!(api.ok("GET", &format!("/api/projects/{id}"), None, StatusCode::OK).await, p);
         let patched =

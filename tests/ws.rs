@@ -31,8 +31,8 @@ async fn server_pinging(config: StoreConfig, interval: std::time::Duration) -> S
     let (stop, stopped) = watch::channel(false);
     let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
     state.hub = state.hub.clone().with_ping_interval(interval);
-    let service = app(state).into_make_service_with_connect_info::<maestro::sync::hub::SocketFd>();
-    tokio::spawn(async move { axum::serve(maestro::server::Tcp(listener), service).await.unwrap() });
+    let limits = maestro::server::Limits::default();
+    tokio::spawn(maestro::server::listener::run(listener, app(state), limits, std::future::pending()));
     Server { store, addr, stop }
 }
 

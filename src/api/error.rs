@@ -2,7 +2,7 @@
 //! `{"error": {"code": "...", "message": "..."}}` (SPEC §2).
 
 use crate::store::StoreError;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -44,7 +44,9 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             StoreError::KeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
             StoreError::Gone { .. } => (StatusCode::GONE, "gone"),
-            StoreError::Storage(_) => (StatusCode::INTERNAL_SERVER_ERROR, "storage"),
+            // The request was fine; the server cannot write just now (disk full, say).
+            StoreError::Storage(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
+            StoreError::Failed(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_failed"),
             StoreError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         };
         AppError::new(status, code, e.to_string())
@@ -65,12 +67,6 @@ impl From<JsonRejection> for AppError {
             // Syntax errors, wrong types, missing and unknown fields: all the client's to fix.
             _ => AppError::invalid(r.body_text()),
         }
-    }
-}
-
-impl From<QueryRejection> for AppError {
-    fn from(r: QueryRejection) -> Self {
-        AppError::invalid(r.body_text())
     }
 }
 

@@ -25,12 +25,51 @@ mod imp {
 
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, ServerFnError> {
-        store()?.execute(cmd, None).await.map_err(|e| {
-            if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-                res.set_status(crate::api::AppError::from(e.clone()).status);
-            }
-            ServerFnError::ServerError(e.to_string())
-        })
+        store()?.execute(cmd, None).await.map_err(|e| refused(crate::api::AppError::from(e.clone()).status, e))
+    }
+
+    /// An error answered with `status` (server functions otherwise answer 500).
+    pub fn refused(status: axum::http::StatusCode, e: impl ToString) -> ServerFnError {
+        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(status);
+        }
+        ServerFnError::ServerError(e.to_string())
+    }
+
+    /// Server functions get the REST API's limits and status codes: a body over 1 MiB is
+    /// 413, and input the function cannot take (malformed JSON, wrong or unknown fields)
+    /// is 400, not the framework's 500. Other paths pass through untouched.
+    pub async fn limits(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+        use crate::api::AppError;
+        use axum::http::StatusCode;
+        use axum::response::IntoResponse;
+        if !req.uri().path().starts_with("/sfn/") {
+            return next.run(req).await;
+        }
+        let too_large = || {
+            AppError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "request body is larger than 1 MiB")
+                .into_response()
+        };
+        let (parts, body) = req.into_parts();
+        let declared =
+            parts.headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > crate::api::rest::BODY_LIMIT as u64) {
+            return too_large();
+        }
+        let Ok(bytes) = axum::body::to_bytes(body, crate::api::rest::BODY_LIMIT).await else {
+            return too_large();
+        };
+        let res = next.run(axum::extract::Request::from_parts(parts, bytes.into())).await;
+        if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
+            return res;
+        }
+        // The framework's error body says which kind it is ("Args|…" for bad input).
+        let (mut parts, body) = res.into_parts();
+        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+        if body.starts_with(b"Args|") || body.starts_with(b"Deserialization|") {
+            parts.status = StatusCode::BAD_REQUEST;
+        }
+        axum::response::Response::from_parts(parts, body.into())
     }
 
     pub async fn project(cmd: Command) -> Result<Project, ServerFnError> {
@@ -57,6 +96,8 @@ mod imp {
 
 #[cfg(feature = "ssr")]
 use crate::store::Command;
+#[cfg(feature = "ssr")]
+pub use imp::limits;
 #[cfg(feature = "ssr")]
 use imp::*;
 
@@ -140,7 +181,7 @@ pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, Serve
 #[server(prefix = "/sfn", input = Json)]
 pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, ServerFnError> {
     if ids.len() > 1000 {
-        return Err(ServerFnError::ServerError("at most 1000 sessions at once".into()));
+        return Err(refused(axum::http::StatusCode::BAD_REQUEST, "at most 1000 sessions at once"));
     }
     Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }

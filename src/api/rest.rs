@@ -23,10 +23,23 @@ pub const EVENTS_PAGE_MAX: usize = 10_000;
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct Body<T>(pub T);
 
-/// A query string whose every rejection is an [`AppError`].
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// A query string whose every rejection is an [`AppError`]. Unlike axum's, it refuses
+/// percent-escapes that are not UTF-8 (`%ff`) instead of turning them into U+FFFD.
 pub struct Query<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, AppError> {
+        let query = parts.uri.query().unwrap_or("");
+        for pair in query.split('&') {
+            if percent_encoding::percent_decode_str(pair).decode_utf8().is_err() {
+                return Err(AppError::invalid("the query string has percent-escapes that are not UTF-8"));
+            }
+        }
+        serde_urlencoded::from_str(query).map(Query).map_err(|e| AppError::invalid(format!("bad query string: {e}")))
+    }
+}
 
 /// Path parameters whose every rejection is an [`AppError`].
 #[derive(FromRequestParts)]
@@ -253,6 +266,10 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
-async fn health(State(s): State<AppState>) -> Json<Health> {
-    Json(s.store.health())
+/// 200 while the store can write; 503 (same body) when it cannot, so that a load balancer
+/// or supervisor sees it.
+async fn health(State(s): State<AppState>) -> Response {
+    let h = s.store.health();
+    let status = if h.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (status, Json(h)).into_response()
 }

@@ -40,6 +40,10 @@ pub struct Loaded {
     pub last_seq: u64,
     /// The oldest `seq` still in the log (`last_seq + 1` when the log is empty).
     pub first_retained: u64,
+    /// Bytes of event JSON in the log.
+    pub log_bytes: u64,
+    /// Idempotency keys kept, and the bytes of their outcomes.
+    pub idempotency: (u64, u64),
 }
 
 /// Opens (creating if needed) and migrates the database. `None` is a private in-memory
@@ -102,7 +106,13 @@ pub fn load(conn: &Connection) -> Result<Loaded, StoreError> {
     let (min, max): (Option<u64>, Option<u64>) =
         conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
     let last_seq = meta_seq.unwrap_or(0).max(max.unwrap_or(0));
-    Ok(Loaded { state, last_seq, first_retained: min.unwrap_or(last_seq + 1) })
+    Ok(Loaded {
+        state,
+        last_seq,
+        first_retained: min.unwrap_or(last_seq + 1),
+        log_bytes: events_bytes(conn)?,
+        idempotency: idempotency_size(conn)?,
+    })
 }
 
 fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
@@ -152,11 +162,45 @@ pub fn prune_events(tx: &Transaction<'_>, upto: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Events after `since`, oldest first, as stored JSON.
-pub fn events_after(conn: &Connection, since: u64, limit: usize) -> Result<Vec<(u64, String)>, StoreError> {
+/// Events after `since`, oldest first, as stored JSON: at most `limit` of them, and no
+/// more than `max_bytes` of JSON but for the first.
+pub fn events_after(
+    conn: &Connection,
+    since: u64,
+    limit: usize,
+    max_bytes: usize,
+) -> Result<Vec<(u64, String)>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-    let rows = stmt.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut rows = stmt.query(params![since, limit as i64])?;
+    let (mut out, mut bytes) = (Vec::new(), 0usize);
+    while let Some(row) = rows.next()? {
+        let data: String = row.get(1)?;
+        bytes += data.len();
+        if bytes > max_bytes && !out.is_empty() {
+            break;
+        }
+        out.push((row.get(0)?, data));
+    }
+    Ok(out)
+}
+
+/// Bytes of event JSON in the log.
+pub fn events_bytes(conn: &Connection) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events", [], |r| r.get(0))?)
+}
+
+/// The newest `seq` that must go for the events after it to fit in `keep_bytes` (0 when
+/// everything fits).
+pub fn events_cut(conn: &Connection, keep_bytes: u64) -> Result<u64, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT seq FROM (SELECT seq, SUM(LENGTH(CAST(data AS BLOB))) OVER (ORDER BY seq DESC) AS tail FROM events)
+             WHERE tail > ?1 ORDER BY seq DESC LIMIT 1",
+            [keep_bytes],
+            |r| r.get(0),
+        )
+        .optional()?
+        .unwrap_or(0))
 }
 
 /// A previously recorded idempotent request: its fingerprint and outcome JSON.
@@ -179,8 +223,25 @@ pub fn idempotency_put(
     Ok(())
 }
 
-/// Forgets idempotency keys recorded before `before` (clients retry within minutes).
-pub fn idempotency_prune(tx: &Transaction<'_>, before: i64) -> Result<(), StoreError> {
+/// Forgets idempotency keys recorded before `before` (clients retry within minutes), and
+/// the oldest beyond `keep` keys or `keep_bytes` of outcomes.
+pub fn idempotency_prune(tx: &Transaction<'_>, before: i64, keep: u64, keep_bytes: u64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?.execute([before])?;
+    tx.prepare_cached(
+        "DELETE FROM idempotency WHERE key IN (SELECT key FROM (
+             SELECT key, ROW_NUMBER() OVER w AS n, SUM(LENGTH(CAST(outcome AS BLOB))) OVER w AS bytes
+             FROM idempotency WINDOW w AS (ORDER BY created_at DESC, key))
+         WHERE n > ?1 OR bytes > ?2)",
+    )?
+    .execute(params![keep, keep_bytes])?;
     Ok(())
+}
+
+/// How many idempotency keys are kept, and the bytes of their outcomes.
+pub fn idempotency_size(conn: &Connection) -> Result<(u64, u64), StoreError> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(outcome AS BLOB))), 0) FROM idempotency",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?)
 }

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Why the store refused or failed. The API maps each to a status code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,9 +36,12 @@ pub enum StoreError {
     /// `since` is older than the retained log (410): the client must refetch.
     #[error("events after seq {since} are no longer retained (oldest kept is {oldest})")]
     Gone { since: u64, oldest: u64 },
-    /// The disk failed us; nothing was acknowledged.
+    /// The disk failed us (full, say); nothing was acknowledged (503).
     #[error("storage error: {0}")]
     Storage(String),
+    /// The writer is gone: nothing can be written until the server restarts (503).
+    #[error("the store cannot write any more: {0}")]
+    Failed(String),
     /// The store is shutting down.
     #[error("the store is shutting down")]
     Closed,
@@ -97,12 +100,19 @@ pub struct StoreConfig {
     pub api_url: String,
     /// How many events the log keeps for clients that resume.
     pub retain_events: u64,
+    /// How many bytes of event JSON the log keeps, whatever their count.
+    pub retain_bytes: u64,
 }
 
 impl StoreConfig {
     /// An in-memory store, for tests.
     pub fn memory() -> Self {
-        StoreConfig { path: None, api_url: "http://127.0.0.1:3000/api".into(), retain_events: 100_000 }
+        StoreConfig {
+            path: None,
+            api_url: "http://127.0.0.1:3000/api".into(),
+            retain_events: 100_000,
+            retain_bytes: RETAIN_BYTES,
+        }
     }
 }
 
@@ -110,6 +120,17 @@ impl StoreConfig {
 pub const BUS_CAPACITY: usize = 16_384;
 /// The most commands committed in one transaction.
 const BATCH_MAX: usize = 512;
+/// The largest one event may be, in JSON bytes: every client gets each event, so a change
+/// that would make a bigger one (a task grown past this) is refused.
+pub const EVENT_MAX_BYTES: usize = 256 * 1024;
+/// The most bytes of events one read of the log returns (a replay page, a REST page):
+/// always at least one event.
+pub const PAGE_BYTES: usize = 1 << 20;
+/// Default byte budget of the event log on disk.
+pub const RETAIN_BYTES: u64 = 64 << 20;
+/// Most idempotency keys kept, and the most bytes of recorded outcomes.
+pub const IDEMPOTENCY_KEYS_MAX: u64 = 10_000;
+pub const IDEMPOTENCY_BYTES_MAX: u64 = 32 << 20;
 
 enum Job {
     Mutate { cmd: Command, key: Option<IdempotencyKey>, reply: oneshot::Sender<Result<Outcome, StoreError>> },
@@ -138,6 +159,16 @@ struct Inner {
     bus: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicU64>,
     started: Instant,
+    health: Arc<Vitals>,
+}
+
+/// What the writer tells health about itself.
+#[derive(Default)]
+struct Vitals {
+    /// The last commit's storage error, until a later commit succeeds.
+    degraded: Mutex<Option<String>>,
+    /// Set once when the writer thread is gone.
+    failed: watch::Sender<Option<String>>,
 }
 
 impl Drop for Inner {
@@ -166,6 +197,7 @@ impl Store {
             .chain(st.sessions.values().map(|s| s.last_activity))
             .max()
             .unwrap_or(0);
+        let health = Arc::new(Vitals::default());
         let writer = Writer {
             conn,
             work: loaded.state,
@@ -173,12 +205,28 @@ impl Store {
             bus: bus.clone(),
             last_seq: last_seq.clone(),
             first_retained: loaded.first_retained,
+            log_bytes: loaded.log_bytes,
+            idempotency: loaded.idempotency,
             config,
             last_now,
+            health: health.clone(),
         };
+        let vitals = health.clone();
         let handle = std::thread::Builder::new()
             .name("maestro-store".into())
-            .spawn(move || writer.run(rx))
+            .spawn(move || {
+                // A panic here must not leave a server that looks healthy and cannot write.
+                let ended = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| writer.run(rx)));
+                if let Err(panic) = ended {
+                    let what = panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_else(|| "a panic".into());
+                    tracing::error!(panic = what, "the store's writer thread died");
+                    vitals.failed.send_replace(Some(format!("the writer thread panicked: {what}")));
+                }
+            })
             .map_err(|e| StoreError::Storage(format!("cannot start writer thread: {e}")))?;
         Ok(Store {
             inner: Arc::new(Inner {
@@ -188,28 +236,48 @@ impl Store {
                 bus,
                 last_seq,
                 started: Instant::now(),
+                health,
             }),
         })
     }
 
     /// Runs one mutation; returns once it is durable and its events are published.
     pub async fn execute(&self, cmd: Command, key: Option<IdempotencyKey>) -> Result<Outcome, StoreError> {
+        check_directories(&cmd)?;
         let (reply, rx) = oneshot::channel();
         self.send(Job::Mutate { cmd, key, reply }).await?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        rx.await.map_err(|_| self.gone())?
     }
 
-    /// Retained events after `since`, oldest first, at most `limit`; `Gone` when the log no
-    /// longer reaches back that far.
+    /// Retained events after `since`, oldest first, at most `limit` and about
+    /// [`PAGE_BYTES`]; `Gone` when the log no longer reaches back that far.
     pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         let (reply, rx) = oneshot::channel();
         self.send(Job::ReadEvents { since, limit, reply }).await?;
-        rx.await.map_err(|_| StoreError::Closed)?
+        rx.await.map_err(|_| self.gone())?
     }
 
     async fn send(&self, job: Job) -> Result<(), StoreError> {
         let jobs = self.inner.jobs.as_ref().ok_or(StoreError::Closed)?;
-        jobs.send(job).await.map_err(|_| StoreError::Closed)
+        jobs.send(job).await.map_err(|_| self.gone())
+    }
+
+    /// Why the writer no longer answers: it died, or the store is closing.
+    fn gone(&self) -> StoreError {
+        match self.inner.health.failed.borrow().clone() {
+            Some(why) => StoreError::Failed(why),
+            None => StoreError::Closed,
+        }
+    }
+
+    /// Resolves, with the reason, once the writer is gone for good.
+    pub async fn failed(&self) -> String {
+        let mut failed = self.inner.health.failed.subscribe();
+        let why = failed.wait_for(Option::is_some).await.ok().and_then(|why| why.clone());
+        match why {
+            Some(why) => why,
+            None => std::future::pending().await,
+        }
     }
 
     /// Reads the committed state.
@@ -234,14 +302,43 @@ impl Store {
         self.inner.last_seq.load(Ordering::Acquire)
     }
 
+    /// `ok`, `degraded` (the last write failed) or `failed` (no write can succeed).
     pub fn health(&self) -> Health {
-        Health { status: "ok".into(), seq: self.last_seq(), uptime_ms: self.inner.started.elapsed().as_millis() as u64 }
+        let failed = self.inner.health.failed.borrow().clone();
+        let degraded = self.inner.health.degraded.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let (status, error) = match (failed, degraded) {
+            (Some(e), _) => ("failed", Some(e)),
+            (None, Some(e)) => ("degraded", Some(e)),
+            (None, None) => ("ok", None),
+        };
+        Health {
+            status: status.into(),
+            seq: self.last_seq(),
+            uptime_ms: self.inner.started.elapsed().as_millis() as u64,
+            error,
+        }
     }
 }
 
 /// Wall-clock epoch milliseconds.
 pub fn now_millis() -> Millis {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
+}
+
+/// A project's directory must exist where its terminals start (on this server): a
+/// mistyped path is refused rather than silently replaced by the home directory.
+fn check_directories(cmd: &Command) -> Result<(), StoreError> {
+    let path = match cmd {
+        Command::CreateProject(p) => p.base_path.as_deref(),
+        Command::UpdateProject(_, p) => p.base_path.as_ref().and_then(|p| p.as_deref()),
+        _ => None,
+    };
+    match path.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) if p.starts_with('/') && !std::path::Path::new(p).is_dir() => {
+            Err(StoreError::Invalid(format!("basePath {p:?} is not a directory on the server")))
+        }
+        _ => Ok(()),
+    }
 }
 
 fn new_id(prefix: &str) -> String {
@@ -257,7 +354,12 @@ struct Writer {
     bus: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicU64>,
     first_retained: u64,
+    /// Bytes of event JSON in the log.
+    log_bytes: u64,
+    /// Idempotency keys kept: how many, and the bytes of their outcomes.
+    idempotency: (u64, u64),
     config: StoreConfig,
+    health: Arc<Vitals>,
     /// The last time handed to a command: each gets a later one, so "newest first" is a
     /// strict order even when many commands land in the same millisecond.
     last_now: Millis,
@@ -283,7 +385,10 @@ impl Writer {
             }
             if !mutations.is_empty() {
                 commits += 1;
-                self.commit_batch(mutations, commits.is_multiple_of(1024));
+                let over = self.log_bytes > self.config.retain_bytes
+                    || self.idempotency.0 > IDEMPOTENCY_KEYS_MAX
+                    || self.idempotency.1 > IDEMPOTENCY_BYTES_MAX;
+                self.commit_batch(mutations, over || commits.is_multiple_of(1024));
             }
             for (since, limit, reply) in reads {
                 let _ = reply.send(self.read_events(since, limit));
@@ -298,6 +403,7 @@ impl Writer {
         let mut logged: Vec<Arc<LoggedEvent>> = Vec::new();
         let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
         let mut seq = self.last_seq.load(Ordering::Acquire);
+        let (mut log_bytes, mut idempotency) = (self.log_bytes, self.idempotency);
         let result = (|| -> Result<(), StoreError> {
             let tx = self.conn.transaction()?;
             let mut fatal = None;
@@ -307,7 +413,18 @@ impl Writer {
                 let r = match &fatal {
                     Some(e) => Err(StoreError::clone(e)),
                     None => {
-                        apply_one(&tx, &mut self.work, &self.config, &cmd, key.as_ref(), now, &mut seq, &mut logged)
+                        let sizes = (&mut log_bytes, &mut idempotency);
+                        apply_one(
+                            &tx,
+                            &mut self.work,
+                            &self.config,
+                            &cmd,
+                            key.as_ref(),
+                            now,
+                            &mut seq,
+                            &mut logged,
+                            sizes,
+                        )
                     }
                 };
                 if let Err(e @ StoreError::Storage(_)) = &r {
@@ -321,26 +438,45 @@ impl Writer {
             if !logged.is_empty() {
                 db::set_last_seq(&tx, seq)?;
             }
+            let mut first_retained = self.first_retained;
             if housekeeping {
-                if seq >= self.first_retained + self.config.retain_events {
-                    let upto = seq - self.config.retain_events;
+                // Keep the newest `retain_events`, and of those at most three quarters of
+                // the byte budget (so that pruning is not due again at the next commit).
+                let by_count = seq.saturating_sub(self.config.retain_events);
+                let by_bytes = match log_bytes > self.config.retain_bytes {
+                    true => db::events_cut(&tx, self.config.retain_bytes / 4 * 3)?,
+                    false => 0,
+                };
+                let upto = by_count.max(by_bytes);
+                if upto >= first_retained {
                     db::prune_events(&tx, upto)?;
-                    self.first_retained = upto + 1;
+                    first_retained = upto + 1;
+                    log_bytes = db::events_bytes(&tx)?;
                 }
-                db::idempotency_prune(&tx, now - 24 * 3600 * 1000)?;
+                db::idempotency_prune(
+                    &tx,
+                    now - 24 * 3600 * 1000,
+                    IDEMPOTENCY_KEYS_MAX / 4 * 3,
+                    IDEMPOTENCY_BYTES_MAX / 4 * 3,
+                )?;
+                idempotency = db::idempotency_size(&tx)?;
             }
             tx.commit()?;
+            self.first_retained = first_retained;
             Ok(())
         })();
         if let Err(e) = result {
             // Nothing of this batch is durable: forget it and tell every caller.
             tracing::error!(error = %e, "store commit failed");
+            *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
             self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
             for (reply, _) in answers {
                 let _ = reply.send(Err(e.clone()));
             }
             return;
         }
+        (self.log_bytes, self.idempotency) = (log_bytes, idempotency);
+        self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()).take();
         {
             let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
             for e in &logged {
@@ -360,10 +496,11 @@ impl Writer {
     fn read_events(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
         let last = self.last_seq.load(Ordering::Acquire);
         // A `since` beyond the last seq comes from another store's lifetime: refetch too.
-        if since + 1 < self.first_retained || since > last {
+        // (`since` is the client's number: no arithmetic on it that can overflow.)
+        if since < self.first_retained.saturating_sub(1) || since > last {
             return Err(StoreError::Gone { since, oldest: self.first_retained });
         }
-        db::events_after(&self.conn, since, limit)?
+        db::events_after(&self.conn, since, limit, PAGE_BYTES)?
             .into_iter()
             .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
             .collect()
@@ -381,6 +518,7 @@ fn apply_one(
     now: Millis,
     seq: &mut u64,
     logged: &mut Vec<Arc<LoggedEvent>>,
+    (log_bytes, idempotency): (&mut u64, &mut (u64, u64)),
 ) -> Result<Outcome, StoreError> {
     if let Some(k) = key {
         if let Some((fingerprint, outcome)) = db::idempotency_get(tx, &k.key)? {
@@ -394,17 +532,33 @@ fn apply_one(
         }
     }
     let plan = work.plan(cmd, &mut Ctx { now, api_url: &config.api_url, new_id: &mut new_id })?;
+    // Every event is sized before any is written: a refused command leaves no trace in
+    // the batch's transaction.
     let mut written = Vec::with_capacity(plan.events.len());
-    for data in plan.events {
-        let event = Event { seq: *seq + 1, data, timestamp: now };
+    for (i, data) in plan.events.into_iter().enumerate() {
+        let event = Event { seq: *seq + 1 + i as u64, data, timestamp: now };
         let json: Arc<str> = serde_json::to_string(&event)?.into();
-        // A failed write is a Storage error: the caller rolls the whole batch back.
-        db::write_event(tx, event.seq, &event.data, &json)?;
-        *seq += 1;
+        if json.len() > EVENT_MAX_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "this change would make a {} of {} KiB; the most is {} KiB (shorten its texts or subtasks)",
+                event.data.name().split(':').next().unwrap_or("record"),
+                json.len() / 1024,
+                EVENT_MAX_BYTES / 1024
+            )));
+        }
         written.push(Arc::new(LoggedEvent { event, json }));
     }
+    for e in &written {
+        // A failed write is a Storage error: the caller rolls the whole batch back.
+        db::write_event(tx, e.event.seq, &e.event.data, &e.json)?;
+        *seq += 1;
+        *log_bytes += e.json.len() as u64;
+    }
     if let Some(k) = key {
-        db::idempotency_put(tx, &k.key, &k.fingerprint, &serde_json::to_string(&plan.outcome)?, now)?;
+        let outcome = serde_json::to_string(&plan.outcome)?;
+        db::idempotency_put(tx, &k.key, &k.fingerprint, &outcome, now)?;
+        idempotency.0 += 1;
+        idempotency.1 += outcome.len() as u64;
     }
     for e in &written {
         work.apply(&e.event.data);

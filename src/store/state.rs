@@ -21,8 +21,11 @@ pub const PATH_MAX: usize = 4096;
 pub const AGENT_ID_MAX: usize = 100;
 /// Most subtasks one task may hold.
 pub const SUBTASKS_MAX: usize = 1000;
-/// Most tasks one session may be created with.
-pub const SESSION_TASKS_MAX: usize = 1000;
+/// Most tasks one session may be linked to: its `MAESTRO_TASK_IDS` stays a few KiB, far
+/// below Linux's 128 KiB limit on one environment string.
+pub const SESSION_TASKS_MAX: usize = 256;
+/// Most sessions one task may be linked to.
+pub const TASK_SESSIONS_MAX: usize = 256;
 
 /// Everything the store holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -418,6 +421,11 @@ impl State {
             if t.project_id != project.id {
                 return Err(other_project(tid, &t.project_id, &project.id));
             }
+            if t.session_ids.len() >= TASK_SESSIONS_MAX
+                && !ns.id.as_ref().is_some_and(|id| self.sessions.contains_key(id))
+            {
+                return Err(task_full(tid));
+            }
             tasks.push(t);
         }
         let name = match &ns.name {
@@ -499,6 +507,14 @@ impl State {
             if t.project_id != s.project_id {
                 return Err(other_project(tid, &t.project_id, &s.project_id));
             }
+            if s.task_ids.len() >= SESSION_TASKS_MAX {
+                return Err(StoreError::Conflict(format!(
+                    "session {sid} already works on {SESSION_TASKS_MAX} tasks, the most one session may have"
+                )));
+            }
+            if t.session_ids.len() >= TASK_SESSIONS_MAX {
+                return Err(task_full(tid));
+            }
             s.task_ids.push(tid.to_string());
             t.session_ids.push(sid.to_string());
         } else {
@@ -576,17 +592,31 @@ pub fn check_id(id: &str) -> Result<(), StoreError> {
     }
 }
 
-/// A required one-line text: trimmed, then 1..=max chars.
+/// A required one-line text: trimmed, then 1..=max chars, no control characters (an
+/// escape sequence in a name would drive the terminal of whoever lists it).
 fn clean(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
     let t = s.trim();
     if t.is_empty() {
         return Err(StoreError::Invalid(format!("{field} must not be empty")));
     }
-    bounded(field, t, max)
+    if t.chars().any(char::is_control) {
+        return Err(StoreError::Invalid(format!("{field} must not contain control characters")));
+    }
+    length(field, t, max)
 }
 
-/// An optional free text: at most `max` chars, kept as given.
+/// An optional free text: at most `max` chars, kept as given; line breaks and tabs are
+/// fine, other control characters (escape sequences) are not.
 fn bounded(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
+    if s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(StoreError::Invalid(format!(
+            "{field} must not contain control characters other than line breaks and tabs"
+        )));
+    }
+    length(field, s, max)
+}
+
+fn length(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
     if s.chars().count() > max {
         return Err(StoreError::Invalid(format!("{field} is longer than {max} characters")));
     }
@@ -599,7 +629,7 @@ fn base_path(p: Option<&str>) -> Result<Option<String>, StoreError> {
     if p.is_empty() {
         return Ok(None);
     }
-    if !p.starts_with('/') || p.contains('\0') || p.len() > PATH_MAX {
+    if !p.starts_with('/') || p.chars().any(char::is_control) || p.len() > PATH_MAX {
         return Err(StoreError::Invalid(format!(
             "basePath must be an absolute directory path (starting with /), got {:?}",
             p.chars().take(100).collect::<String>()
@@ -614,6 +644,10 @@ fn agent_id(a: Option<&str>) -> Result<Option<String>, StoreError> {
 
 fn exists(kind: &str, id: &str) -> StoreError {
     StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))
+}
+
+fn task_full(tid: &str) -> StoreError {
+    StoreError::Conflict(format!("task {tid} already has {TASK_SESSIONS_MAX} sessions, the most one task may have"))
 }
 
 fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {

@@ -11,8 +11,9 @@
 //! the shard reads their sockets (with tungstenite, which also answers their pings) once
 //! per ping interval instead of waking for them.
 //!
-//! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] are queued
-//! it is closed with a reason and resumes with `?since=`, so its memory is bounded.
+//! A client that cannot keep up queues shared frames; once [`HUB_CAPACITY`] of them or
+//! [`HUB_QUEUE_BYTES`] are queued it is closed with a reason and resumes with `?since=`,
+//! so its memory is bounded.
 
 use crate::api::AppError;
 use crate::server::AppState;
@@ -44,8 +45,11 @@ use tungstenite::protocol::frame::{CloseFrame, Frame};
 use tungstenite::protocol::{Role, WebSocketConfig};
 use tungstenite::Message;
 
-/// The most frames a slow client may have queued before it is closed.
+/// The most frames a slow client may have queued before it is closed...
 pub const HUB_CAPACITY: usize = 8192;
+/// ...and the most bytes (frames are shared between clients, so this bounds what one
+/// client can keep alive, not what it costs alone).
+pub const HUB_QUEUE_BYTES: usize = 4 << 20;
 /// How often the server pings; a client silent for three intervals is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send may block before the client is considered gone.
@@ -336,6 +340,7 @@ async fn serve_client(
         last,
         sent: last,
         queue: VecDeque::new(),
+        queued: 0,
         written: 0,
         answers: false,
         closing: None,
@@ -361,6 +366,8 @@ struct Member {
     /// Frames (with the seq each carries, 0 for control frames) the socket has not
     /// taken yet: empty unless the peer is slow.
     queue: VecDeque<(u64, Bytes)>,
+    /// The bytes in `queue`.
+    queued: usize,
     /// How much of the front frame the socket has taken.
     written: usize,
     /// Reading may have queued an answer of the WebSocket layer's own (a pong to the
@@ -388,10 +395,11 @@ impl Member {
         if self.closing.is_some() {
             return;
         }
-        if self.queue.len() >= HUB_CAPACITY {
+        if self.queue.len() >= HUB_CAPACITY || self.queued + frame.len() > HUB_QUEUE_BYTES {
             self.drop_queued();
             self.fell_behind(self.sent);
         } else {
+            self.queued += frame.len();
             self.queue.push_back((seq, frame));
         }
     }
@@ -399,6 +407,7 @@ impl Member {
     /// Forgets what is queued, but the rest of a frame the socket has begun to take.
     fn drop_queued(&mut self) {
         self.queue.truncate(usize::from(self.written > 0));
+        self.queued = self.queue.iter().map(|(_, f)| f.len()).sum();
     }
 
     /// Closes a client that fell behind, telling it where to resume from.
@@ -409,7 +418,9 @@ impl Member {
     /// Queues a close frame (after what is already queued); nothing is queued after it.
     fn close(&mut self, code: u16, reason: String) {
         if self.closing.is_none() {
-            self.queue.push_back((0, close_frame(code, &reason)));
+            let frame = close_frame(code, &reason);
+            self.queued += frame.len();
+            self.queue.push_back((0, frame));
             self.closing = Some(Instant::now() + SEND_TIMEOUT);
         }
     }
@@ -478,6 +489,7 @@ impl Member {
                 n -= left;
                 self.sent = self.sent.max(*seq);
                 self.written = 0;
+                self.queued -= frame.len();
                 self.queue.pop_front();
             }
         }

@@ -1,20 +1,22 @@
 //! The HTTP server: one [`app`] that builds the whole router, and [`serve`] that runs it
-//! until Ctrl-C or SIGTERM.
+//! until Ctrl-C or SIGTERM (or until the store can no longer write).
+
+pub mod listener;
 
 use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
-use crate::sync::hub::{ws_handler, Hub, SocketFd};
+use crate::sync::hub::{ws_handler, Hub};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::{shell, App};
-use axum::extract::connect_info::Connected;
 use axum::extract::FromRef;
-use axum::serve::{IncomingStream, Listener};
 use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+pub use listener::Limits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::sync::watch;
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every handler and server function can reach.
@@ -32,12 +34,13 @@ impl AppState {
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
         let terminals = Terminals::new(store.clone());
-        AppState { store, hub, leptos_options, guard: Guard::default(), terminals }
+        let guard = Guard::new(leptos_options.site_addr, None);
+        AppState { store, hub, leptos_options, guard, terminals }
     }
 
     /// Requires `token` on every request (see `auth`).
     pub fn with_token(mut self, token: Option<String>) -> Self {
-        self.guard.token = token.map(Into::into);
+        self.guard = Guard::new(self.leptos_options.site_addr, token);
         self
     }
 }
@@ -52,6 +55,8 @@ pub struct ServeConfig {
     pub site_root: String,
     /// The access token; required off loopback (generated when not given).
     pub token: Option<String>,
+    /// Connection cap and header timeout.
+    pub limits: Limits,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -80,19 +85,37 @@ pub fn app(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(crate::api::functions::limits))
         .layer(axum::middleware::from_fn_with_state(state.guard.clone(), crate::auth::guard))
+        .layer(CatchPanicLayer::custom(panicked))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// A panic in a handler answers 500 (never a dropped connection) and is logged; what it
+/// held is released as its stack unwinds.
+fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    let what = err
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| err.downcast_ref::<&str>().copied())
+        .unwrap_or("a panic");
+    tracing::error!(panic = what, "a request handler panicked");
+    use axum::response::IntoResponse;
+    crate::api::AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        .into_response()
 }
 
 /// Opens the store, serves until a shutdown signal, then lets in-flight requests finish
 /// and the store flush before returning.
 pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
+    raise_descriptor_limit();
     let path = config.data_dir.as_ref().map(|d| d.join("maestro.db"));
     let store = Store::open(StoreConfig {
         path: path.clone(),
         api_url: format!("http://{}/api", config.addr),
         retain_events: 100_000,
+        retain_bytes: crate::store::RETAIN_BYTES,
     })?;
     match &path {
         Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
@@ -109,27 +132,49 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
             Some(t)
         }
     };
-    let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(store, leptos_options(config.addr, &config.site_root), stopped).with_token(token);
     let listener = tokio::net::TcpListener::bind(config.addr)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    tracing::info!("Maestro listening on http://{}", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let (stop, stopped) = watch::channel(false);
+    let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped).with_token(token);
+    tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
     let reaper = terminals.clone();
+    let failed = store.clone();
+    let (why_tx, mut why) = watch::channel(None::<String>);
     let signal = async move {
-        shutdown_signal().await;
+        let reason = tokio::select! {
+            () = shutdown_signal() => None,
+            e = failed.failed() => Some(e),
+        };
+        let _ = why_tx.send(reason);
         // Close event sockets and end terminals (their sockets close when they exit):
         // graceful shutdown waits for every connection.
         let _ = stop.send(true);
         terminals.kill_all();
     };
-    let listener = Tcp(listener);
-    let service = app(state).into_make_service_with_connect_info::<SocketFd>();
-    axum::serve(listener, service).with_graceful_shutdown(signal).await?;
+    listener::run(listener, app(state), config.limits, signal).await;
     reaper.shutdown(std::time::Duration::from_secs(5)).await;
+    if let Some(e) = why.borrow_and_update().clone() {
+        // A server that cannot write must not look healthy: exit, so a supervisor restarts it.
+        return Err(format!("stopped: {e}").into());
+    }
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// Every connection and terminal is a descriptor: take the most the system allows.
+fn raise_descriptor_limit() {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) {
+            if soft < hard && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_err() {
+                tracing::debug!(soft, hard, "cannot raise the descriptor limit");
+            }
+        }
+    }
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -150,33 +195,4 @@ pub async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutdown signal received");
-}
-
-/// The server's TCP listener. Every accepted socket gets TCP_NODELAY: events are small
-/// writes that must leave at once, not wait for the previous one's ACK.
-pub struct Tcp(pub tokio::net::TcpListener);
-
-impl Listener for Tcp {
-    type Io = tokio::net::TcpStream;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, SocketAddr) {
-        // axum's accept logs and retries failures (out of descriptors, say).
-        let (tcp, addr) = Listener::accept(&mut self.0).await;
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!("cannot set TCP_NODELAY: {e}");
-        }
-        (tcp, addr)
-    }
-
-    fn local_addr(&self) -> std::io::Result<SocketAddr> {
-        self.0.local_addr()
-    }
-}
-
-/// Each connection's socket descriptor, for the hub to write events to straight away.
-impl Connected<IncomingStream<'_, Tcp>> for SocketFd {
-    fn connect_info(stream: IncomingStream<'_, Tcp>) -> SocketFd {
-        SocketFd::of(stream.io())
-    }
 }

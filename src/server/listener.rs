@@ -1,0 +1,148 @@
+//! Accepting connections, with the limits SPEC §6 asks for and axum's `serve` does not set:
+//! a cap on open connections (WebSockets included), refused with a 503 beyond it; a time
+//! limit on reading each request's header, which also closes idle keep-alive connections
+//! (and so half-sent requests, before any token check); HTTP/2 keep-alive pings.
+
+use crate::sync::hub::SocketFd;
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::server::graceful::GracefulShutdown;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tower::ServiceExt;
+
+/// How many connections, and how long a client may take to send a request's header.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Open connections at once, upgraded WebSockets included.
+    pub max_connections: usize,
+    /// Time to send a whole request header, and the most a keep-alive connection may idle.
+    pub header_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits { max_connections: 4096, header_timeout: Duration::from_secs(10) }
+    }
+}
+
+/// How long graceful shutdown waits for in-flight requests.
+const DRAIN: Duration = Duration::from_secs(10);
+/// Refusals being written at once; beyond that a connection over the cap is just closed.
+const REFUSING_MAX: usize = 64;
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish (up to [`DRAIN`]).
+pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()>) {
+    let mut builder = Builder::new(TokioExecutor::new());
+    builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(Duration::from_secs(20)))
+        .keep_alive_timeout(Duration::from_secs(20))
+        .max_concurrent_streams(64)
+        .enable_connect_protocol();
+    let open = Arc::new(Semaphore::new(limits.max_connections));
+    let refusing = Arc::new(Semaphore::new(REFUSING_MAX));
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let tcp = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((tcp, _)) => tcp,
+                Err(e) => {
+                    // Out of descriptors, say: wait for some to close rather than spin.
+                    tracing::warn!(error = %e, "cannot accept a connection");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = open.clone().try_acquire_owned() else {
+            if let Ok(slot) = refusing.clone().try_acquire_owned() {
+                tokio::spawn(refuse(tcp, slot));
+            }
+            continue;
+        };
+        // Events are small writes that must leave at once, not wait for an ACK.
+        let _ = tcp.set_nodelay(true);
+        let fd = SocketFd::of(&tcp);
+        let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(fd));
+            req
+        });
+        let io = TokioIo::new(Counted { tcp, _permit: permit });
+        let conn = builder
+            .serve_connection_with_upgrades(io, hyper_util::service::TowerToHyperService::new(service))
+            .into_owned();
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            if let Err(e) = conn.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
+    }
+}
+
+/// Tells a client over the cap why, then closes.
+async fn refuse(mut tcp: TcpStream, _slot: OwnedSemaphorePermit) {
+    let body = r#"{"error":{"code":"too_many_connections","message":"this Maestro has too many open connections; try again shortly"}}"#;
+    let res = format!(
+        "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\ncontent-length: {}\r\nretry-after: 1\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = tokio::time::timeout(Duration::from_secs(1), tcp.write_all(res.as_bytes())).await;
+}
+
+/// A connection's socket and its place under the cap, given back when the socket closes:
+/// after an upgrade too, since the WebSocket owns this stream.
+struct Counted {
+    tcp: TcpStream,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl AsyncRead for Counted {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Counted {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.tcp).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.tcp.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.tcp).poll_shutdown(cx)
+    }
+}
