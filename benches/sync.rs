@@ -13,8 +13,9 @@
 //! the cores (remote browsers would not), so the time each client thread read the event
 //! is printed too, as an upper bound.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use common::start_server;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -221,9 +222,6 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-/// Kills the server when the benchmark is done with it.
-struct Server(Child);
-
 /// CPU time used so far by each thread of process `pid`, by thread name: the scheduler's
 /// nanosecond count (`/proc/PID/task/TID/schedstat`), where `/proc/PID/stat` counts 10 ms
 /// ticks. The server's threads live as long as it does, so nothing is lost in between.
@@ -263,40 +261,6 @@ fn own_cpu_time() -> Duration {
     let usage = getrusage(UsageWho::RUSAGE_SELF).expect("getrusage");
     let micros = |t: nix::sys::time::TimeVal| Duration::from_micros(t.tv_sec() as u64 * 1_000_000 + t.tv_usec() as u64);
     micros(usage.user_time()) + micros(usage.system_time())
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// Starts `maestro` on a free loopback port with its database in `dir`.
-fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
-    // MAESTRO_BIN runs another build (to compare two), this crate's by default.
-    let bin = std::env::var_os("MAESTRO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_maestro").into());
-    let mut child = Command::new(bin)
-        .args(["--addr", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn,maestro::server=info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start maestro");
-    let out = BufReader::new(child.stdout.take().unwrap());
-    let server = Server(child);
-    let mut lines = out.lines();
-    for line in lines.by_ref() {
-        let line = line.expect("server output");
-        if let Some(at) = line.split("listening on http://").nth(1) {
-            let addr = at.trim().parse().expect("server address");
-            // Keep reading its output so that its logging never meets a closed pipe.
-            std::thread::spawn(move || lines.for_each(drop));
-            return (server, addr);
-        }
-    }
-    panic!("maestro exited before listening");
 }
 
 /// Sends a request and returns its JSON answer.
@@ -361,7 +325,7 @@ async fn run() {
         let mut cpu_before = (Vec::new(), Duration::ZERO);
         for i in 0..warm_up + latency_events {
             if i == warm_up {
-                cpu_before = (cpu_by_thread(server.0.id()), own_cpu_time());
+                cpu_before = (cpu_by_thread(server.pid()), own_cpu_time());
             }
             if i >= warm_up {
                 sent.push(wall_ns());
@@ -372,7 +336,7 @@ async fn run() {
         }
         wait_all(&clients, n).await;
         let per_event = |cpu: Duration| cpu.as_secs_f64() * 1e3 / latency_events as f64;
-        let server_threads = cpu_spent(&cpu_before.0, &cpu_by_thread(server.0.id()));
+        let server_threads = cpu_spent(&cpu_before.0, &cpu_by_thread(server.pid()));
         let server_cpu_per_event = per_event(server_threads.iter().map(|(_, t)| *t).sum());
         let clients_cpu_per_event = per_event(own_cpu_time() - cpu_before.1);
         // Milliseconds from each request to each client's time, every client and the last.

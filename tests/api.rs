@@ -522,3 +522,207 @@ fn mutations_from_a_foreign_origin_are_refused() {
         assert_eq!(s, StatusCode::OK);
     });
 }
+
+/// The path a server function is served at (its name plus a hash the macro adds).
+fn server_fn_path(name: &str) -> String {
+    let paths: Vec<_> = leptos::server_fn::axum::server_fn_paths().map(|(p, _)| p.to_string()).collect();
+    paths.iter().find(|p| p.contains(&format!("/{name}"))).cloned().unwrap_or_else(|| panic!("no {name} in {paths:?}"))
+}
+
+/// Sends `body` as it is (not necessarily JSON) and returns the status and body text.
+async fn send_raw(api: &Api, method: &str, uri: &str, body: Vec<u8>) -> (StatusCode, String) {
+    let req = Request::builder().method(method).uri(uri).header("content-type", "application/json");
+    let res = api.app.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+    let status = res.status();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    (status, String::from_utf8_lossy(&bytes).to_string())
+}
+
+#[test]
+fn server_functions_answer_bad_input_with_4xx_like_the_rest_api() {
+    rt().block_on(async {
+        let api = Api::new();
+        let create = server_fn_path("create_project");
+        let bad: [(Vec<u8>, StatusCode); 5] = [
+            (b"{not json".to_vec(), StatusCode::BAD_REQUEST),
+            (br#"{"project": {"name": 5}}"#.to_vec(), StatusCode::BAD_REQUEST),
+            (br#"{"project": {"name": "x", "colour": "red"}}"#.to_vec(), StatusCode::BAD_REQUEST),
+            (br#"{"project": {"name": ""}}"#.to_vec(), StatusCode::BAD_REQUEST),
+            (
+                format!(r#"{{"project": {{"name": "{}"}}}}"#, "x".repeat(1_100_000)).into_bytes(),
+                StatusCode::PAYLOAD_TOO_LARGE,
+            ),
+        ];
+        for (body, want) in bad {
+            let (status, text) = send_raw(&api, "POST", &create, body).await;
+            assert_eq!(status, want, "{}", text.chars().take(200).collect::<String>());
+        }
+        let too_many: Vec<String> = (0..1001).map(|i| format!("sess_{i}")).collect();
+        let (status, _) =
+            send_raw(&api, "POST", &server_fn_path("get_sessions"), json!({"ids": too_many}).to_string().into_bytes())
+                .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(api.store.last_seq(), 0, "nothing was written");
+        let (status, _) = send_raw(&api, "POST", &create, br#"{"project": {"name": "fine"}}"#.to_vec()).await;
+        assert_eq!(status, StatusCode::OK);
+    });
+}
+
+#[test]
+fn names_with_control_characters_bad_escapes_and_missing_directories_are_refused() {
+    rt().block_on(async {
+        let api = Api::new();
+        for name in ["\u{1b}[31mred", "a\u{7}bell", "line\nbreak", "c1\u{9b}31m"] {
+            api.err("POST", "/api/projects", Some(json!({"name": name})), StatusCode::BAD_REQUEST, "invalid").await;
+        }
+        let p = api.project("P").await;
+        let body = json!({"projectId": p, "title": "t", "description": "escape \u{1b}]0;owned\u{7}"});
+        api.err("POST", "/api/tasks", Some(body), StatusCode::BAD_REQUEST, "invalid").await;
+        let body = json!({"projectId": p, "title": "t", "description": "two\nlines\tand a tab", "prompt": "ok\r\n"});
+        api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await;
+        api.err("GET", "/api/tasks?projectId=%ff", None, StatusCode::BAD_REQUEST, "invalid").await;
+        api.err("GET", "/api/sessions?status=%c3%28", None, StatusCode::BAD_REQUEST, "invalid").await;
+        let gone = json!({"name": "x", "basePath": "/no/such/dir/anywhere"});
+        api.err("POST", "/api/projects", Some(gone), StatusCode::BAD_REQUEST, "invalid").await;
+        let patch = json!({"basePath": "/no/such/dir/anywhere"});
+        api.err("PATCH", &format!("/api/projects/{p}"), Some(patch), StatusCode::BAD_REQUEST, "invalid").await;
+    });
+}
+
+#[test]
+fn links_per_session_and_per_task_are_capped() {
+    use maestro::store::state::{SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        let mut tasks = Vec::new();
+        for i in 0..=SESSION_TASKS_MAX {
+            tasks.push(api.task(&p, &format!("t{i}")).await);
+        }
+        let body = json!({"projectId": p, "taskIds": tasks[..SESSION_TASKS_MAX]});
+        let s = api.ok("POST", "/api/sessions", Some(body), StatusCode::CREATED).await;
+        let sid = s["id"].as_str().unwrap();
+        let last = &tasks[SESSION_TASKS_MAX];
+        api.err("POST", &format!("/api/sessions/{sid}/tasks/{last}"), None, StatusCode::CONFLICT, "conflict").await;
+        let too_many = json!({"projectId": p, "taskIds": tasks});
+        api.err("POST", "/api/sessions", Some(too_many), StatusCode::BAD_REQUEST, "invalid").await;
+        // The environment an agent starts with stays small.
+        let env = &s["env"]["MAESTRO_TASK_IDS"];
+        assert!(env.as_str().unwrap().len() < 16 * 1024, "{} bytes", env.as_str().unwrap().len());
+        // A task's sessions, likewise.
+        let t = &tasks[0];
+        for _ in 1..TASK_SESSIONS_MAX {
+            let body = json!({"projectId": p, "taskIds": [t]});
+            api.ok("POST", "/api/sessions", Some(body), StatusCode::CREATED).await;
+        }
+        let body = json!({"projectId": p, "taskIds": [t]});
+        api.err("POST", "/api/sessions", Some(body), StatusCode::CONFLICT, "conflict").await;
+    });
+}
+
+#[test]
+fn no_change_can_make_an_event_bigger_than_the_budget_and_pages_are_bounded_in_bytes() {
+    use maestro::store::{EVENT_MAX_BYTES, PAGE_BYTES};
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        // Two-byte characters: 100,000 of them is within the length limit, but a task with
+        // two such texts would be an event of ~400 KB.
+        let big = "é".repeat(100_000);
+        let body = json!({"projectId": p, "title": "t", "description": big, "prompt": big});
+        api.err("POST", "/api/tasks", Some(body), StatusCode::BAD_REQUEST, "invalid").await;
+        let body = json!({"projectId": p, "title": "t", "description": big});
+        let t = api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await;
+        let id = t["id"].as_str().unwrap();
+        let mut refused = false;
+        for _ in 0..200 {
+            let (s, _) =
+                api.call("POST", &format!("/api/tasks/{id}/subtasks"), Some(json!({"title": "s".repeat(500)}))).await;
+            if s == StatusCode::BAD_REQUEST {
+                refused = true;
+                break;
+            }
+            assert_eq!(s, StatusCode::CREATED);
+        }
+        assert!(refused, "subtasks grew the task past the event budget");
+        // Every event in the log is within the budget, and a page of them within its own.
+        let seq_before = api.store.last_seq();
+        for _ in 0..12 {
+            api.ok(
+                "PATCH",
+                &format!("/api/tasks/{id}"),
+                Some(json!({"title": format!("{}", rand::random::<u32>())})),
+                StatusCode::OK,
+            )
+            .await;
+        }
+        let req = Request::get("/api/events?since=0&limit=10000").body(Body::empty()).unwrap();
+        let res = api.app.clone().oneshot(req).await.unwrap();
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        assert!(bytes.len() <= PAGE_BYTES + EVENT_MAX_BYTES, "a page of {} bytes", bytes.len());
+        let page: Vec<Value> = serde_json::from_slice(&bytes).unwrap();
+        let last = page.last().unwrap()["seq"].as_u64().unwrap();
+        assert!(last < seq_before + 12, "the page stopped early, and the rest follows");
+        let (_, rest) = api.call("GET", &format!("/api/events?since={last}&limit=10000"), None).await;
+        assert_eq!(rest.as_array().unwrap().first().unwrap()["seq"].as_u64(), Some(last + 1));
+    });
+}
+
+#[test]
+fn idempotency_keys_are_bounded_in_size_and_count() {
+    use maestro::store::IDEMPOTENCY_KEYS_MAX;
+    rt().block_on(async {
+        let api = Api::new();
+        let long = "k".repeat(256);
+        let (s, _) =
+            api.call_with("POST", "/api/projects", Some(json!({"name": "P"})), &[("idempotency-key", &long)]).await;
+        assert_eq!(s, StatusCode::BAD_REQUEST);
+        let p = api.project("P").await;
+        let mut calls = Vec::new();
+        for i in 0..IDEMPOTENCY_KEYS_MAX + 600 {
+            let key = format!("key-{i}");
+            let body = json!({"projectId": p, "title": format!("t{i}")});
+            let app = api.app.clone();
+            calls.push(async move {
+                let req = Request::post("/api/tasks")
+                    .header("content-type", "application/json")
+                    .header("idempotency-key", key)
+                    .body(Body::from(body.to_string()))
+                    .unwrap();
+                app.oneshot(req).await.unwrap().status()
+            });
+        }
+        for status in futures::future::join_all(calls).await {
+            assert_eq!(status, StatusCode::CREATED);
+        }
+        // One more commit runs the housekeeping that is due.
+        api.project("Q").await;
+        let kept = api.store.footprint().idempotency_keys;
+        assert!(kept <= IDEMPOTENCY_KEYS_MAX, "{kept} keys kept");
+    });
+}
+
+#[test]
+fn a_full_disk_answers_503_and_health_says_so() {
+    rt().block_on(async {
+        let config = StoreConfig { max_file_bytes: Some(256 * 1024), ..StoreConfig::memory() };
+        let store = Store::open(config).unwrap();
+        let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
+        let api = Api { app: app(AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1)), store };
+        let (status, v) = loop {
+            let (s, v) = api.call("POST", "/api/projects", Some(json!({"name": "x".repeat(200)}))).await;
+            if s != StatusCode::CREATED {
+                break (s, v);
+            }
+        };
+        assert_eq!(
+            (status, v["error"]["code"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("storage_unavailable"))
+        );
+        let (status, h) = api.call("GET", "/api/health", None).await;
+        assert_eq!((status, h["status"].as_str()), (StatusCode::SERVICE_UNAVAILABLE, Some("degraded")), "{h}");
+        // Reads go on.
+        let (status, _) = api.call("GET", "/api/projects", None).await;
+        assert_eq!(status, StatusCode::OK);
+    });
+}

@@ -156,3 +156,16 @@ async fn plain_terminals_unknown_ids_and_the_cap() {
     assert_eq!(res.status(), 200);
     plain.read_until(r#"{"type":"exit""#).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_project_directory_that_disappeared_is_said_in_the_terminal() {
+    let srv = server(8).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_string_lossy().to_string();
+    let s = session(&srv.store, Some(path.clone())).await;
+    drop(dir); // removed after the project was made
+    let mut ws = attach(srv.addr, &s.id).await;
+    ws.read_until(&format!("the project's directory {path} does not exist")).await;
+    ws.input("echo cwd=$(pwd)\r").await;
+    ws.read_until(&format!("cwd={}", std::env::var("HOME").unwrap())).await;
+}

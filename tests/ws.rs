@@ -227,6 +227,37 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_large_events_is_cut_off_by_bytes_not_count() {
+    let srv = server(StoreConfig::memory()).await;
+    let mut slow = connect(srv.addr, None).await;
+    let Outcome::Project(p) = run(&srv.store, project("P")).await else { panic!() };
+    let prompt = Some("p".repeat(90_000));
+    let nt = NewTask { project_id: p.id, title: "t".into(), prompt, ..Default::default() };
+    let Outcome::Task(t) = run(&srv.store, Command::CreateTask(nt)).await else { panic!() };
+    // 150 events of ~180 KB (27 MB): far fewer than HUB_CAPACITY frames, far more than
+    // the queue's byte budget plus what loopback sockets buffer.
+    let big = "x".repeat(90_000);
+    let total = 150u64;
+    assert!(total < maestro::sync::hub::HUB_CAPACITY as u64);
+    for i in 0..total {
+        let patch = TaskPatch { description: Some(format!("{big}{i}")), ..Default::default() };
+        srv.store.execute(Command::UpdateTask(t.id.clone(), patch), None).await.unwrap();
+    }
+    let mut got = 0u64;
+    let close = loop {
+        let m = tokio::time::timeout(std::time::Duration::from_secs(10), slow.next()).await;
+        match m.expect("the server neither sent nor closed") {
+            Some(Ok(Message::Text(_))) => got += 1,
+            Some(Ok(Message::Close(f))) => break f.expect("a close frame with a reason"),
+            Some(Ok(_)) => {}
+            other => panic!("expected a close frame, got {other:?}"),
+        }
+    };
+    assert!(got < total, "got all {got}");
+    assert_eq!(u16::from(close.code), maestro::sync::hub::CLOSE_LAGGING);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_closes_clients_with_going_away_and_pongs_keep_them() {
     let srv = server(StoreConfig::memory()).await;
     let mut c = connect(srv.addr, None).await;

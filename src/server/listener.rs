@@ -76,25 +76,55 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
         };
         // Events are small writes that must leave at once, not wait for an ACK.
         let _ = tcp.set_nodelay(true);
+        let (builder, router) = (builder.clone(), router.clone());
+        let watcher = graceful.watcher();
+        tokio::spawn(async move {
+            // hyper's protocol detection waits for the first bytes with no time limit.
+            if !tokio::time::timeout(limits.header_timeout, spoken(&tcp)).await.unwrap_or(false) {
+                return;
+            }
+            serve_one(tcp, permit, builder, router, watcher).await;
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
+    }
+}
+
+/// Whether the client sent enough to tell HTTP/1 from HTTP/2 (false: it hung up).
+async fn spoken(tcp: &TcpStream) -> bool {
+    const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    let mut buf = [0u8; PREFACE.len()];
+    loop {
+        match tcp.peek(&mut buf).await {
+            Ok(0) | Err(_) => return false,
+            Ok(n) if n == PREFACE.len() || buf[..n] != PREFACE[..n] => return true,
+            // A partial preface: wait for more.
+            Ok(_) => tokio::time::sleep(Duration::from_millis(5)).await,
+        }
+    }
+}
+
+/// Serves one accepted connection to its end.
+async fn serve_one(
+    tcp: TcpStream,
+    permit: OwnedSemaphorePermit,
+    builder: Builder<TokioExecutor>,
+    router: Router,
+    graceful: hyper_util::server::graceful::Watcher,
+) {
+    {
         let fd = SocketFd::of(&tcp);
         let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(fd));
             req
         });
         let io = TokioIo::new(Counted { tcp, _permit: permit });
-        let conn = builder
-            .serve_connection_with_upgrades(io, hyper_util::service::TowerToHyperService::new(service))
-            .into_owned();
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            if let Err(e) = conn.await {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
-        tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
+        let conn = builder.serve_connection_with_upgrades(io, hyper_util::service::TowerToHyperService::new(service));
+        if let Err(e) = graceful.watch(conn.into_owned()).await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
     }
 }
 

@@ -116,6 +116,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         api_url: format!("http://{}/api", config.addr),
         retain_events: 100_000,
         retain_bytes: crate::store::RETAIN_BYTES,
+        max_file_bytes: None,
     })?;
     match &path {
         Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),

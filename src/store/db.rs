@@ -47,8 +47,8 @@ pub struct Loaded {
 }
 
 /// Opens (creating if needed) and migrates the database. `None` is a private in-memory
-/// database for tests.
-pub fn open(path: Option<&Path>) -> Result<Connection, StoreError> {
+/// database for tests. `max_bytes` caps the file (SQLite then fails as on a full disk).
+pub fn open(path: Option<&Path>, max_bytes: Option<u64>) -> Result<Connection, StoreError> {
     let mut conn = match path {
         Some(p) => {
             if let Some(dir) = p.parent() {
@@ -70,6 +70,10 @@ pub fn open(path: Option<&Path>) -> Result<Connection, StoreError> {
         None => e.into(),
     })?;
     migrate(&mut conn)?;
+    if let Some(max) = max_bytes {
+        let page: u64 = conn.query_row("PRAGMA page_size", [], |r| r.get(0))?;
+        conn.pragma_update(None, "max_page_count", (max / page.max(1)).max(1))?;
+    }
     Ok(conn)
 }
 

@@ -102,6 +102,8 @@ pub struct StoreConfig {
     pub retain_events: u64,
     /// How many bytes of event JSON the log keeps, whatever their count.
     pub retain_bytes: u64,
+    /// A hard cap on the data file's size: past it, writes fail as on a full disk.
+    pub max_file_bytes: Option<u64>,
 }
 
 impl StoreConfig {
@@ -112,6 +114,7 @@ impl StoreConfig {
             api_url: "http://127.0.0.1:3000/api".into(),
             retain_events: 100_000,
             retain_bytes: RETAIN_BYTES,
+            max_file_bytes: None,
         }
     }
 }
@@ -169,6 +172,22 @@ struct Vitals {
     degraded: Mutex<Option<String>>,
     /// Set once when the writer thread is gone.
     failed: watch::Sender<Option<String>>,
+    /// What the store holds on disk besides the entities, as of the last commit.
+    footprint: Mutex<Footprint>,
+}
+
+/// The parts of the data file that grow with use rather than with the data: each has a
+/// byte budget (SPEC §6).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Footprint {
+    /// Bytes of event JSON in the retained log (budget: `StoreConfig::retain_bytes`).
+    pub log_bytes: u64,
+    /// The oldest `seq` still retained.
+    pub first_retained: u64,
+    /// Idempotency keys kept (budget: [`IDEMPOTENCY_KEYS_MAX`]) and the bytes of their
+    /// outcomes ([`IDEMPOTENCY_BYTES_MAX`]).
+    pub idempotency_keys: u64,
+    pub idempotency_bytes: u64,
 }
 
 impl Drop for Inner {
@@ -184,7 +203,7 @@ impl Drop for Inner {
 impl Store {
     /// Opens the database, loads the committed state and starts the writer thread.
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        let conn = db::open(config.path.as_deref())?;
+        let conn = db::open(config.path.as_deref(), config.max_file_bytes)?;
         let loaded = db::load(&conn)?;
         let state = Arc::new(RwLock::new(Committed { state: loaded.state.clone(), seq: loaded.last_seq }));
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
@@ -198,6 +217,12 @@ impl Store {
             .max()
             .unwrap_or(0);
         let health = Arc::new(Vitals::default());
+        *health.footprint.lock().unwrap_or_else(|e| e.into_inner()) = Footprint {
+            log_bytes: loaded.log_bytes,
+            first_retained: loaded.first_retained,
+            idempotency_keys: loaded.idempotency.0,
+            idempotency_bytes: loaded.idempotency.1,
+        };
         let writer = Writer {
             conn,
             work: loaded.state,
@@ -300,6 +325,11 @@ impl Store {
     /// The last committed `seq`.
     pub fn last_seq(&self) -> u64 {
         self.inner.last_seq.load(Ordering::Acquire)
+    }
+
+    /// What the log and the idempotency keys take up, as of the last commit.
+    pub fn footprint(&self) -> Footprint {
+        *self.inner.health.footprint.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// `ok`, `degraded` (the last write failed) or `failed` (no write can succeed).
@@ -476,6 +506,12 @@ impl Writer {
             return;
         }
         (self.log_bytes, self.idempotency) = (log_bytes, idempotency);
+        *self.health.footprint.lock().unwrap_or_else(|p| p.into_inner()) = Footprint {
+            log_bytes,
+            first_retained: self.first_retained,
+            idempotency_keys: idempotency.0,
+            idempotency_bytes: idempotency.1,
+        };
         self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()).take();
         {
             let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());

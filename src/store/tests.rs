@@ -443,6 +443,73 @@ fn pruned_log_answers_gone_and_seq_never_goes_back() {
     assert_eq!(store.last_seq(), 1100);
 }
 
+#[test]
+fn the_log_on_disk_keeps_to_its_byte_budget() {
+    let dir = tempfile::tempdir().unwrap();
+    let budget = 256 * 1024;
+    let config = StoreConfig { path: Some(dir.path().join("m.db")), retain_bytes: budget, ..StoreConfig::memory() };
+    rt().block_on(async {
+        let store = Store::open(config.clone()).unwrap();
+        let np = NewProject { name: "P".into(), ..Default::default() };
+        let Outcome::Project(p) = store.execute(Command::CreateProject(np), None).await.unwrap() else { panic!() };
+        let nt = NewTask {
+            project_id: p.id,
+            title: "t".into(),
+            description: Some("d".repeat(20_000)),
+            ..Default::default()
+        };
+        let Outcome::Task(t) = store.execute(Command::CreateTask(nt), None).await.unwrap() else { panic!() };
+        // ~2 MB of events: each edit carries the whole 20 KB task.
+        for i in 0..100 {
+            let patch = TaskPatch { title: Some(format!("t{i}")), ..Default::default() };
+            store.execute(Command::UpdateTask(t.id.clone(), patch), None).await.unwrap();
+            let kept = store.footprint().log_bytes;
+            assert!(kept <= budget + EVENT_MAX_BYTES as u64, "{kept} bytes of log after {i} edits");
+        }
+        assert!(matches!(store.events_since(0, 10).await, Err(StoreError::Gone { .. })));
+        let since = store.footprint().first_retained - 1;
+        let tail = store.events_since(since, 1000).await.unwrap();
+        assert_eq!(tail.last().unwrap().event.seq, store.last_seq(), "the newest events are kept");
+    });
+    // The budget holds across a restart (it is measured, not counted in memory only).
+    let store = Store::open(config).unwrap();
+    assert!(store.footprint().log_bytes <= budget + EVENT_MAX_BYTES as u64);
+}
+
+#[test]
+fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
+    let dir = tempfile::tempdir().unwrap();
+    let config =
+        StoreConfig { path: Some(dir.path().join("m.db")), max_file_bytes: Some(512 * 1024), ..StoreConfig::memory() };
+    rt().block_on(async {
+        let store = Store::open(config.clone()).unwrap();
+        let mut made = Vec::new();
+        let err = loop {
+            let np = NewProject { name: "x".repeat(200), ..Default::default() };
+            match store.execute(Command::CreateProject(np), None).await {
+                Ok(Outcome::Project(p)) => made.push(p.id),
+                Ok(other) => panic!("{other:?}"),
+                Err(e) => break e,
+            }
+            assert!(made.len() < 100_000, "never full");
+        };
+        assert!(matches!(err, StoreError::Storage(_)), "{err:?}");
+        let h = store.health();
+        assert_eq!(h.status, "degraded");
+        assert!(h.error.is_some_and(|e| e.contains("full")));
+        // Nothing half-written: what was acknowledged is there, the refused write is not.
+        assert_eq!(store.read(|s| s.projects.len()), made.len());
+        let next = NewProject { name: "after".into(), ..Default::default() };
+        assert!(store.execute(Command::CreateProject(next.clone()), None).await.is_err(), "still full");
+        drop(store);
+        // Room again (the operator freed some): writes succeed and health is ok.
+        let store = Store::open(StoreConfig { max_file_bytes: Some(64 << 20), ..config }).unwrap();
+        assert_eq!(store.read(|s| s.projects.len()), made.len());
+        store.execute(Command::CreateProject(next), None).await.unwrap();
+        assert_eq!(store.health().status, "ok");
+    });
+}
+
 // ----- property test --------------------------------------------------------------------
 
 /// A random operation, naming records by index into what exists (or a missing id).

@@ -1,0 +1,58 @@
+//! What the benchmarks share: the server process they measure.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// The server; killed when dropped.
+pub struct Server(pub Child);
+
+impl Server {
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts `maestro` on a free loopback port with its database in `dir`.
+pub fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
+    // MAESTRO_BIN runs another build (to compare two), this crate's by default.
+    let bin = std::env::var_os("MAESTRO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_maestro").into());
+    let mut child = Command::new(bin)
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn,maestro::server=info")
+        .env("NO_COLOR", "1")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start maestro");
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let server = Server(child);
+    let mut lines = out.lines();
+    for line in lines.by_ref() {
+        let line = line.expect("server output");
+        if let Some(at) = line.split("listening on http://").nth(1) {
+            let addr = at.trim().parse().expect("server address");
+            // Keep reading its output so that its logging never meets a closed pipe.
+            std::thread::spawn(move || lines.for_each(drop));
+            return (server, addr);
+        }
+    }
+    panic!("maestro exited before listening");
+}
+
+/// A process's resident memory, in bytes.
+#[allow(dead_code)] // not every benchmark reads it
+pub fn rss_bytes(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
