@@ -2,7 +2,7 @@
 //! Prints the server's resident memory (RSS, from /proc) per idle `/ws` connection with
 //! 2,000 of them open, and its peak RSS while one client that never reads is sent 10,000
 //! large events (a task of ~180 KB edited 10,000 times), against the budget that client's
-//! queue is cut off at. `BENCH_IDLE=N` and `BENCH_EVENTS=N` change the sizes;
+//! queue is cut off at, and the data directory's size after them. `BENCH_IDLE=N` and `BENCH_EVENTS=N` change the sizes;
 //! `MAESTRO_BIN=path` measures another build.
 //!
 //! The server is the real `maestro` binary in its own process; the clients are plain
@@ -134,6 +134,9 @@ fn main() {
         mib(got.len() as u64),
         if closed { "a close (4000, too slow)" } else { "no close frame" },
     );
+    let file: u64 =
+        std::fs::read_dir(dir.path()).unwrap().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();
+    println!("data directory after them: {:.1} MiB (database and its WAL)", mib(file));
     println!(
         "budget: one client's queue <= {:.0} MiB ({} frames), one event <= {} KiB, a replay page <= {} KiB",
         mib(maestro::sync::hub::HUB_QUEUE_BYTES as u64),

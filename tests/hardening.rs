@@ -215,8 +215,9 @@ async fn input(ws: &mut Ws, text: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pasting_into_terminals_that_do_not_read_leaves_the_server_responsive() {
-    // A program that never reads its input.
-    let srv = start(&[], &[("MAESTRO_TERMINAL_COMMAND", "sleep 600")]);
+    // A program that never reads its input, in raw mode: the terminal's input buffer fills
+    // and writing to it blocks (canonical mode would drop what does not fit).
+    let srv = start(&[], &[("MAESTRO_TERMINAL_COMMAND", "stty raw -echo; sleep 600")]);
     let mut terms = Vec::new();
     for id in ["term_paste1", "term_paste2"] {
         let mut t = ws(srv.port, &format!("/terminals/{id}/ws"), None).await;
@@ -368,7 +369,8 @@ async fn a_session_ends_when_its_process_exits_even_if_a_background_job_keeps_th
     let (_, s) = rest(srv.port, "POST", "/api/sessions", json!({"projectId": p["id"], "taskIds": []})).await;
     let sid = s["id"].as_str().unwrap().to_string();
     let mut t = ws(srv.port, &format!("/terminals/{sid}/ws"), None).await;
-    input(&mut t, "setsid sleep 20 >/dev/null 2>&1 < /dev/null & exit 0\n").await;
+    // The job keeps the terminal open (its output goes there) after the shell is gone.
+    input(&mut t, "setsid sleep 20 & exit 0\n").await;
     read_until(&mut t, r#""type":"exit""#, Duration::from_secs(10)).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {

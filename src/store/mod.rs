@@ -136,8 +136,19 @@ pub const IDEMPOTENCY_KEYS_MAX: u64 = 10_000;
 pub const IDEMPOTENCY_BYTES_MAX: u64 = 32 << 20;
 
 enum Job {
-    Mutate { cmd: Command, key: Option<IdempotencyKey>, reply: oneshot::Sender<Result<Outcome, StoreError>> },
-    ReadEvents { since: u64, limit: usize, reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>> },
+    Mutate {
+        cmd: Command,
+        key: Option<IdempotencyKey>,
+        reply: oneshot::Sender<Result<Outcome, StoreError>>,
+    },
+    ReadEvents {
+        since: u64,
+        limit: usize,
+        reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>>,
+    },
+    /// Makes the writer panic, as a bug would (tests of what happens then).
+    #[cfg(test)]
+    Panic,
 }
 
 /// The committed state and the `seq` of the last event it includes, read together so a
@@ -408,6 +419,8 @@ impl Writer {
                 match job {
                     Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
                     Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
+                    #[cfg(test)]
+                    Job::Panic => panic!("injected by a test"),
                 }
                 if mutations.len() < BATCH_MAX {
                     next = rx.try_recv().ok();

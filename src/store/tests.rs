@@ -510,6 +510,23 @@ fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
     });
 }
 
+#[test]
+fn a_writer_that_dies_is_reported_not_hidden() {
+    rt().block_on(async {
+        let store = Store::open(StoreConfig::memory()).unwrap();
+        let mut died = std::pin::pin!(store.failed());
+        assert!(futures::poll!(&mut died).is_pending(), "a healthy writer");
+        store.send(Job::Panic).await.unwrap();
+        let why = tokio::time::timeout(std::time::Duration::from_secs(10), died).await.expect("noticed");
+        assert!(why.contains("panicked"), "{why}");
+        let h = store.health();
+        assert_eq!(h.status, "failed");
+        let np = NewProject { name: "after".into(), ..Default::default() };
+        let err = store.execute(Command::CreateProject(np), None).await.unwrap_err();
+        assert!(matches!(err, StoreError::Failed(_)), "{err:?}");
+    });
+}
+
 // ----- property test --------------------------------------------------------------------
 
 /// A random operation, naming records by index into what exists (or a missing id).
