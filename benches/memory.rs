@@ -10,29 +10,10 @@
 
 mod common;
 
-use common::{rss_bytes, start_server};
-use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use common::{open_ws, rss_bytes, start_server};
+use std::io::Read;
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
-
-/// Opens `/ws` and returns the socket once the server answered 101.
-fn connect(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .unwrap();
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        s.read_exact(&mut byte).expect("upgrade answer");
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "upgrade refused: {}", String::from_utf8_lossy(&head));
-    s
-}
 
 /// RSS once it has stopped moving (the allocator settles after a burst).
 fn settled_rss(pid: u32) -> u64 {
@@ -62,7 +43,7 @@ fn main() {
 
     // Idle connections.
     let before = settled_rss(pid);
-    let conns: Vec<TcpStream> = (0..idle).map(|_| connect(addr)).collect();
+    let conns: Vec<TcpStream> = (0..idle).map(|_| open_ws(addr)).collect();
     let after = settled_rss(pid);
     println!(
         "idle /ws clients: {idle}; server RSS {:.1} MiB -> {:.1} MiB: {:.1} KiB per connection",
@@ -80,7 +61,7 @@ fn main() {
     let body = serde_json::json!({"projectId": p["id"], "title": "big", "prompt": "p".repeat(90_000)});
     let t: serde_json::Value = http.post(format!("{api}/tasks")).json(&body).send().unwrap().json().unwrap();
     let task = format!("{api}/tasks/{}", t["id"].as_str().unwrap());
-    let mut silent = connect(addr);
+    let mut silent = open_ws(addr);
     let base = settled_rss(pid);
     let peak = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(base));
     let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));

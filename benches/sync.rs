@@ -51,26 +51,9 @@ struct Listener {
     got: usize,
 }
 
-/// Opens `/ws` with a plain HTTP/1.1 upgrade and returns the socket once the server
-/// answered 101 (it sends nothing else until an event is committed).
+/// A `/ws` client socket, non-blocking and with receive timestamps.
 fn connect(addr: std::net::SocketAddr) -> std::net::TcpStream {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream.set_nodelay(true).unwrap();
-    write!(
-        stream,
-        "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-    )
-    .unwrap();
-    // Byte by byte, so that nothing after the response's head is consumed.
-    let mut head = Vec::new();
-    let mut byte = [0u8];
-    while !head.ends_with(b"\r\n\r\n") {
-        stream.read_exact(&mut byte).expect("upgrade answer");
-        head.push(byte[0]);
-    }
-    assert!(head.starts_with(b"HTTP/1.1 101"), "upgrade refused: {}", String::from_utf8_lossy(&head));
+    let stream = common::open_ws(addr);
     stream.set_nonblocking(true).unwrap();
     nix::sys::socket::setsockopt(&stream, nix::sys::socket::sockopt::ReceiveTimestampns, &true).unwrap();
     stream

@@ -45,6 +45,9 @@ async fn main() -> std::process::ExitCode {
         /// keep-alive connection stays open.
         #[arg(long, env = "MAESTRO_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs_f64())]
         header_timeout: f64,
+        /// Seconds a request may take, from its header to its response.
+        #[arg(long, env = "MAESTRO_REQUEST_TIMEOUT", default_value_t = Limits::default().request_timeout.as_secs_f64())]
+        request_timeout: f64,
     }
 
     tracing_subscriber::fmt()
@@ -62,9 +65,11 @@ async fn main() -> std::process::ExitCode {
     } else {
         Some(args.data_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("maestro")))
     };
-    if !(args.header_timeout > 0.0 && args.header_timeout < 86_400.0) {
-        eprintln!("maestro: --header-timeout must be between 0 and 86400 seconds");
-        return std::process::ExitCode::from(2);
+    for (flag, secs) in [("--header-timeout", args.header_timeout), ("--request-timeout", args.request_timeout)] {
+        if !(secs > 0.0 && secs < 86_400.0) {
+            eprintln!("maestro: {flag} must be between 0 and 86400 seconds");
+            return std::process::ExitCode::from(2);
+        }
     }
     let config = ServeConfig {
         addr: args.addr,
@@ -74,6 +79,7 @@ async fn main() -> std::process::ExitCode {
         limits: Limits {
             max_connections: args.max_connections.max(1),
             header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
+            request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
         },
     };
     match serve(config).await {

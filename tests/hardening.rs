@@ -313,6 +313,23 @@ fn half_sent_requests_and_idle_connections_are_closed() {
 }
 
 #[test]
+fn a_body_sent_too_slowly_gets_a_408() {
+    let srv = start(&["--request-timeout", "1"], &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
+    let head = format!(
+        "POST /api/projects HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"name\"",
+        srv.port
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut answer = vec![0u8; 4096];
+    let n = s.read(&mut answer).expect("an answer, not silence");
+    let text = String::from_utf8_lossy(&answer[..n]);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(text.contains(r#""code":"timeout""#), "{text}");
+}
+
+#[test]
 fn connections_over_the_cap_get_a_clear_refusal() {
     let srv = start(&["--max-connections", "8"], &[]);
     let held: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(("127.0.0.1", srv.port)).unwrap()).collect();

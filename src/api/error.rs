@@ -49,7 +49,14 @@ impl From<StoreError> for AppError {
             StoreError::Failed(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_failed"),
             StoreError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
         };
-        AppError::new(status, code, e.to_string())
+        match e {
+            // The database's own words are for the log, not for clients.
+            StoreError::Storage(_) | StoreError::Failed(_) => {
+                tracing::error!(error = %e, "a request could not be written");
+                AppError::new(status, code, "the server cannot store changes just now; nothing was changed")
+            }
+            _ => AppError::new(status, code, e.to_string()),
+        }
     }
 }
 

@@ -25,7 +25,10 @@ mod imp {
 
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, ServerFnError> {
-        store()?.execute(cmd, None).await.map_err(|e| refused(crate::api::AppError::from(e.clone()).status, e))
+        store()?.execute(cmd, None).await.map_err(|e| {
+            let e = crate::api::AppError::from(e);
+            refused(e.status, e.message)
+        })
     }
 
     /// An error answered with `status` (server functions otherwise answer 500).

@@ -1,7 +1,8 @@
 //! Accepting connections, with the limits SPEC §6 asks for and axum's `serve` does not set:
 //! a cap on open connections (WebSockets included), refused with a 503 beyond it; a time
 //! limit on reading each request's header, which also closes idle keep-alive connections
-//! (and so half-sent requests, before any token check); HTTP/2 keep-alive pings.
+//! (and so half-sent requests, before any token check); a time limit on each request;
+//! HTTP/2 keep-alive pings.
 
 use crate::sync::hub::SocketFd;
 use axum::extract::ConnectInfo;
@@ -26,11 +27,17 @@ pub struct Limits {
     pub max_connections: usize,
     /// Time to send a whole request header, and the most a keep-alive connection may idle.
     pub header_timeout: Duration,
+    /// Time from a request's header to its response's (a body sent slowly counts here).
+    pub request_timeout: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_connections: 4096, header_timeout: Duration::from_secs(10) }
+        Limits {
+            max_connections: 4096,
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -42,6 +49,8 @@ const REFUSING_MAX: usize = 64;
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish (up to [`DRAIN`]).
 pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown: impl Future<Output = ()>) {
+    let limit = limits.request_timeout;
+    let router = router.layer(axum::middleware::from_fn(move |req, next| within(limit, req, next)));
     let mut builder = Builder::new(TokioExecutor::new());
     builder.http1().timer(TokioTimer::new()).header_read_timeout(limits.header_timeout);
     builder
@@ -125,6 +134,25 @@ async fn serve_one(
         if let Err(e) = graceful.watch(conn.into_owned()).await {
             tracing::debug!(error = %e, "connection ended with an error");
         }
+    }
+}
+
+/// Answers 408 to a request whose response is not ready in time (a body trickling in, a
+/// handler stuck); a WebSocket's response is its 101, so sockets are not limited by it.
+async fn within(
+    limit: Duration,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::api::AppError::new(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            "timeout",
+            format!("the request took longer than {limit:?}"),
+        )
+        .into_response(),
     }
 }
 
