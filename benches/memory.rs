@@ -96,8 +96,10 @@ fn main() {
     silent.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let mut got = Vec::new();
     let mut buf = vec![0u8; 1 << 20];
+    let mut ended = false;
     while let Ok(n) = silent.read(&mut buf) {
         if n == 0 {
+            ended = true;
             break;
         }
         got.extend_from_slice(&buf[..n]);
@@ -113,7 +115,12 @@ fn main() {
         mib(peak),
         mib(peak.saturating_sub(base)),
         mib(got.len() as u64),
-        if closed { "a close (4000, too slow)" } else { "no close frame" },
+        match (closed, ended) {
+            (true, _) => "a close frame (4000, too slow)",
+            // Its close frame waited 10 s behind what it did not read; then it was dropped.
+            (false, true) => "the end of the connection (it never read its close frame)",
+            (false, false) => "nothing more, the connection still open",
+        },
     );
     let file: u64 =
         std::fs::read_dir(dir.path()).unwrap().flatten().filter_map(|e| e.metadata().ok()).map(|m| m.len()).sum();

@@ -63,6 +63,8 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
     let open = Arc::new(Semaphore::new(limits.max_connections));
     let refusing = Arc::new(Semaphore::new(REFUSING_MAX));
     let graceful = GracefulShutdown::new();
+    // Tells connections that have not spoken yet to give up (they hold a watcher).
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let tcp = tokio::select! {
@@ -87,15 +89,20 @@ pub async fn run(listener: TcpListener, router: Router, limits: Limits, shutdown
         let _ = tcp.set_nodelay(true);
         let (builder, router) = (builder.clone(), router.clone());
         let watcher = graceful.watcher();
+        let mut stopping = stopping.clone();
         tokio::spawn(async move {
             // hyper's protocol detection waits for the first bytes with no time limit.
-            if !tokio::time::timeout(limits.header_timeout, spoken(&tcp)).await.unwrap_or(false) {
-                return;
+            let spoke = tokio::select! {
+                spoke = tokio::time::timeout(limits.header_timeout, spoken(&tcp)) => spoke.unwrap_or(false),
+                _ = stopping.wait_for(|stop| *stop) => false,
+            };
+            if spoke {
+                serve_one(tcp, permit, builder, router, watcher).await;
             }
-            serve_one(tcp, permit, builder, router, watcher).await;
         });
     }
     drop(listener);
+    let _ = stop.send(true);
     if tokio::time::timeout(DRAIN, graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still running after {DRAIN:?}; stopping anyway");
     }

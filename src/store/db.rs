@@ -61,7 +61,12 @@ pub fn open(path: Option<&Path>, max_bytes: Option<u64>) -> Result<Connection, S
     };
     // FULL: a commit returns only once the WAL is fsynced. EXCLUSIVE: a second Maestro
     // on the same file fails at once instead of corrupting our in-memory view.
-    conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA locking_mode = EXCLUSIVE;")?;
+    // journal_size_limit: after a checkpoint the WAL shrinks back to 64 MiB at most, where a
+    // burst of large commits would otherwise leave it at its largest for good.
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA locking_mode = EXCLUSIVE;
+         PRAGMA journal_size_limit = 67108864;",
+    )?;
     conn.execute_batch("BEGIN IMMEDIATE; COMMIT;").map_err(|e| match path {
         Some(p) => StoreError::Storage(format!(
             "cannot lock {} (is another Maestro server using this data directory?): {e}",
