@@ -6,7 +6,7 @@
 //! - WebSocket upgrades and mutations whose `Origin` is not one of this server's own
 //!   origins are refused (403), so a page elsewhere cannot drive it through the browser.
 
-use crate::api::AppError;
+use crate::http::AppError;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;

@@ -13,9 +13,8 @@
 //! bounded queue. A socket whose input is not being taken stops being read (backpressure on
 //! that one socket) while its output keeps flowing.
 
-use crate::api::AppError;
+use crate::http::{AppError, Query};
 use crate::model::{EventData, SessionPatch, SessionStatus};
-use crate::server::AppState;
 use crate::store::{state::check_id, Command, Store};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -432,11 +431,10 @@ fn size(cols: Option<u16>, rows: Option<u16>) -> PtySize {
 /// `GET /terminals/{id}/ws?cols=&rows=`: attach (starting the process if needed).
 pub async fn terminal_ws(
     ws: WebSocketUpgrade,
-    State(state): State<AppState>,
+    State(terminals): State<Terminals>,
     Path(id): Path<String>,
-    crate::api::rest::Query(q): crate::api::rest::Query<SizeQuery>,
+    Query(q): Query<SizeQuery>,
 ) -> Response {
-    let terminals = state.terminals.clone();
     let term = match terminals.open(&id, size(q.cols, q.rows)) {
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
@@ -445,14 +443,14 @@ pub async fn terminal_ws(
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
-pub async fn terminal_delete(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<String>) -> Response {
     if let Err(e) = check_id(&id) {
         return AppError::from(e).into_response();
     }
-    if state.terminals.get(&id).is_none() {
+    if terminals.get(&id).is_none() {
         return AppError::not_found(format!("terminal {id} is not running")).into_response();
     }
-    state.terminals.kill(&id);
+    terminals.kill(&id);
     axum::Json(serde_json::json!({"success": true})).into_response()
 }
 

@@ -18,15 +18,13 @@ mod imp {
     use crate::store::{Command, Outcome, Store};
 
     pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<crate::server::AppState>()
-            .map(|s| s.store)
-            .ok_or_else(|| ServerFnError::new("server state missing"))
+        use_context::<Store>().ok_or_else(|| ServerFnError::new("server state missing"))
     }
 
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, ServerFnError> {
         store()?.execute(cmd, None).await.map_err(|e| {
-            let e = crate::api::AppError::from(e);
+            let e = crate::http::AppError::from(e);
             refused(e.status, e.message)
         })
     }
@@ -43,7 +41,7 @@ mod imp {
     /// 413, and input the function cannot take (malformed JSON, wrong or unknown fields)
     /// is 400, not the framework's 500. Other paths pass through untouched.
     pub async fn limits(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-        use crate::api::AppError;
+        use crate::http::AppError;
         use axum::http::StatusCode;
         use axum::response::IntoResponse;
         if !req.uri().path().starts_with("/sfn/") {
@@ -56,10 +54,10 @@ mod imp {
         let (parts, body) = req.into_parts();
         let declared =
             parts.headers.get(axum::http::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-        if declared.is_some_and(|n| n > crate::api::rest::BODY_LIMIT as u64) {
+        if declared.is_some_and(|n| n > crate::http::BODY_LIMIT as u64) {
             return too_large();
         }
-        let Ok(bytes) = axum::body::to_bytes(body, crate::api::rest::BODY_LIMIT).await else {
+        let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
             return too_large();
         };
         let res = next.run(axum::extract::Request::from_parts(parts, bytes.into())).await;
@@ -225,7 +223,8 @@ pub async fn close_session(id: String) -> Result<(), ServerFnError> {
 /// Ends a plain terminal (one not linked to a Maestro session).
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_terminal(id: String) -> Result<(), ServerFnError> {
-    let state = use_context::<crate::server::AppState>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    state.terminals.kill(&id);
+    let terminals =
+        use_context::<crate::terminal::Terminals>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+    terminals.kill(&id);
     Ok(())
 }

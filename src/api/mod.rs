@@ -4,9 +4,4 @@
 pub mod functions;
 
 #[cfg(feature = "ssr")]
-mod error;
-#[cfg(feature = "ssr")]
 pub mod rest;
-
-#[cfg(feature = "ssr")]
-pub use error::AppError;

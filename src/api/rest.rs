@@ -1,11 +1,10 @@
 //! The REST API under `/api` (SPEC §2). Each handler parses, runs one store operation and
 //! renders the result; validation lives in the store.
 
-use super::AppError;
+use crate::http::{AppError, Body, Path, Query, BODY_LIMIT};
 use crate::model::*;
-use crate::server::AppState;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
-use axum::extract::{DefaultBodyLimit, FromRequest, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -13,42 +12,17 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// The largest request body accepted (SPEC §6).
-pub const BODY_LIMIT: usize = 1 << 20;
 /// The most events one `GET /api/events` returns.
 pub const EVENTS_PAGE_MAX: usize = 10_000;
 
-/// A JSON body whose every rejection is an [`AppError`].
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
-pub struct Body<T>(pub T);
-
-/// A query string whose every rejection is an [`AppError`]. Unlike axum's, it refuses
-/// percent-escapes that are not UTF-8 (`%ff`) instead of turning them into U+FFFD.
-pub struct Query<T>(pub T);
-
-impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, AppError> {
-        let query = parts.uri.query().unwrap_or("");
-        for pair in query.split('&') {
-            if percent_encoding::percent_decode_str(pair).decode_utf8().is_err() {
-                return Err(AppError::invalid("the query string has percent-escapes that are not UTF-8"));
-            }
-        }
-        serde_urlencoded::from_str(query).map(Query).map_err(|e| AppError::invalid(format!("bad query string: {e}")))
-    }
-}
-
-/// Path parameters whose every rejection is an [`AppError`].
-#[derive(FromRequestParts)]
-#[from_request(via(axum::extract::Path), rejection(AppError))]
-pub struct Path<T>(pub T);
-
 type ApiResult = Result<Response, AppError>;
 
-pub fn router() -> Router<AppState> {
+/// The API's routes, for any state the store can be taken from.
+pub fn router<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Store: FromRef<S>,
+{
     Router::new()
         .route("/projects", get(list_projects).post(create_project))
         .route("/projects/{id}", get(get_project).patch(update_project).delete(delete_project))
@@ -105,29 +79,29 @@ fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
 
 // ----- projects -------------------------------------------------------------------------
 
-async fn list_projects(State(s): State<AppState>) -> Json<Vec<Project>> {
-    Json(s.store.read(|st| st.list_projects()))
+async fn list_projects(State(store): State<Store>) -> Json<Vec<Project>> {
+    Json(store.read(|st| st.list_projects()))
 }
 
-async fn get_project(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    found(s.store.read(|st| st.projects.get(&id).cloned()), "project", &id)
+async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+    found(store.read(|st| st.projects.get(&id).cloned()), "project", &id)
 }
 
-async fn create_project(State(s): State<AppState>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
-    mutate(&s.store, &h, Command::CreateProject(b), StatusCode::CREATED).await
+async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
+    mutate(&store, &h, Command::CreateProject(b), StatusCode::CREATED).await
 }
 
 async fn update_project(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path(id): Path<String>,
     Body(b): Body<ProjectPatch>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
 }
 
-async fn delete_project(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&s.store, &h, Command::DeleteProject(id), StatusCode::OK).await
+async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    mutate(&store, &h, Command::DeleteProject(id), StatusCode::OK).await
 }
 
 // ----- tasks ----------------------------------------------------------------------------
@@ -139,51 +113,55 @@ struct TaskFilter {
     status: Option<TaskStatus>,
 }
 
-async fn list_tasks(State(s): State<AppState>, Query(q): Query<TaskFilter>) -> Json<Vec<Task>> {
-    Json(s.store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
+async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> Json<Vec<Task>> {
+    Json(store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
 }
 
-async fn get_task(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    found(s.store.read(|st| st.tasks.get(&id).cloned()), "task", &id)
+async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+    found(store.read(|st| st.tasks.get(&id).cloned()), "task", &id)
 }
 
-async fn create_task(State(s): State<AppState>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
-    mutate(&s.store, &h, Command::CreateTask(b), StatusCode::CREATED).await
+async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
+    mutate(&store, &h, Command::CreateTask(b), StatusCode::CREATED).await
 }
 
 async fn update_task(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path(id): Path<String>,
     Body(b): Body<TaskPatch>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::UpdateTask(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateTask(id, b), StatusCode::OK).await
 }
 
-async fn delete_task(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&s.store, &h, Command::DeleteTask(id), StatusCode::OK).await
+async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    mutate(&store, &h, Command::DeleteTask(id), StatusCode::OK).await
 }
 
 async fn add_subtask(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path(id): Path<String>,
     Body(b): Body<NewSubtask>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
+    mutate(&store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
 }
 
 async fn update_subtask(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path((id, sid)): Path<(String, String)>,
     Body(b): Body<SubtaskPatch>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
 }
 
-async fn delete_subtask(State(s): State<AppState>, h: HeaderMap, Path((id, sid)): Path<(String, String)>) -> ApiResult {
-    mutate(&s.store, &h, Command::DeleteSubtask(id, sid), StatusCode::OK).await
+async fn delete_subtask(
+    State(store): State<Store>,
+    h: HeaderMap,
+    Path((id, sid)): Path<(String, String)>,
+) -> ApiResult {
+    mutate(&store, &h, Command::DeleteSubtask(id, sid), StatusCode::OK).await
 }
 
 // ----- sessions -------------------------------------------------------------------------
@@ -196,45 +174,45 @@ struct SessionFilter {
     status: Option<SessionStatus>,
 }
 
-async fn list_sessions(State(s): State<AppState>, Query(q): Query<SessionFilter>) -> Json<Vec<Session>> {
-    Json(s.store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
+async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> Json<Vec<Session>> {
+    Json(store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
 }
 
-async fn get_session(State(s): State<AppState>, Path(id): Path<String>) -> ApiResult {
-    found(s.store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
+async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+    found(store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
 }
 
-async fn create_session(State(s): State<AppState>, h: HeaderMap, Body(b): Body<NewSession>) -> ApiResult {
-    mutate(&s.store, &h, Command::CreateSession(b), StatusCode::CREATED).await
+async fn create_session(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewSession>) -> ApiResult {
+    mutate(&store, &h, Command::CreateSession(b), StatusCode::CREATED).await
 }
 
 async fn update_session(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path(id): Path<String>,
     Body(b): Body<SessionPatch>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::UpdateSession(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateSession(id, b), StatusCode::OK).await
 }
 
-async fn delete_session(State(s): State<AppState>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&s.store, &h, Command::DeleteSession(id), StatusCode::OK).await
+async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+    mutate(&store, &h, Command::DeleteSession(id), StatusCode::OK).await
 }
 
 async fn link_task(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path((session_id, task_id)): Path<(String, String)>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
+    mutate(&store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
 async fn unlink_task(
-    State(s): State<AppState>,
+    State(store): State<Store>,
     h: HeaderMap,
     Path((session_id, task_id)): Path<(String, String)>,
 ) -> ApiResult {
-    mutate(&s.store, &h, Command::UnlinkTask { session_id, task_id }, StatusCode::OK).await
+    mutate(&store, &h, Command::UnlinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
 // ----- events and health ----------------------------------------------------------------
@@ -248,12 +226,12 @@ struct EventsQuery {
 }
 
 /// The retained events after `since`, as the stored JSON (no re-serialisation).
-async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiResult {
+async fn events(State(store): State<Store>, Query(q): Query<EventsQuery>) -> ApiResult {
     let limit = q.limit.unwrap_or(1000);
     if !(1..=EVENTS_PAGE_MAX).contains(&limit) {
         return Err(AppError::invalid(format!("limit must be between 1 and {EVENTS_PAGE_MAX}")));
     }
-    let events = s.store.events_since(q.since, limit).await?;
+    let events = store.events_since(q.since, limit).await?;
     let mut body = String::with_capacity(events.iter().map(|e| e.json.len() + 1).sum::<usize>() + 2);
     body.push('[');
     for (i, e) in events.iter().enumerate() {
@@ -268,8 +246,8 @@ async fn events(State(s): State<AppState>, Query(q): Query<EventsQuery>) -> ApiR
 
 /// 200 while the store can write; 503 (same body) when it cannot, so that a load balancer
 /// or supervisor sees it.
-async fn health(State(s): State<AppState>) -> Response {
-    let h = s.store.health();
+async fn health(State(store): State<Store>) -> Response {
+    let h = store.health();
     let status = if h.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     (status, Json(h)).into_response()
 }

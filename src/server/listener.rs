@@ -4,7 +4,7 @@
 //! (and so half-sent requests, before any token check); a time limit on each request;
 //! HTTP/2 keep-alive pings.
 
-use crate::sync::hub::SocketFd;
+use crate::http::SocketFd;
 use axum::extract::ConnectInfo;
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -154,7 +154,7 @@ async fn within(
     use axum::response::IntoResponse;
     match tokio::time::timeout(limit, next.run(req)).await {
         Ok(res) => res,
-        Err(_) => crate::api::AppError::new(
+        Err(_) => crate::http::AppError::new(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             "timeout",
             format!("the request took longer than {limit:?}"),

@@ -80,10 +80,22 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", axum::routing::get(ws_handler))
         .route("/terminals/{id}/ws", axum::routing::get(terminal_ws))
         .route("/terminals/{id}", axum::routing::delete(terminal_delete))
-        .leptos_routes(&state, routes, {
-            let options = state.leptos_options.clone();
-            move || shell(options.clone())
-        })
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            {
+                // What server functions reach for: only the parts they need.
+                let (store, terminals) = (state.store.clone(), state.terminals.clone());
+                move || {
+                    leptos::prelude::provide_context(store.clone());
+                    leptos::prelude::provide_context(terminals.clone());
+                }
+            },
+            {
+                let options = state.leptos_options.clone();
+                move || shell(options.clone())
+            },
+        )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(crate::api::functions::limits))
         .layer(axum::middleware::from_fn_with_state(state.guard.clone(), crate::auth::guard))
@@ -102,7 +114,7 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
         .unwrap_or("a panic");
     tracing::error!(panic = what, "a request handler panicked");
     use axum::response::IntoResponse;
-    crate::api::AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+    crate::http::AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
         .into_response()
 }
 

@@ -15,7 +15,7 @@ use state::{Ctx, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Why the store refused or failed. The API maps each to a status code.
@@ -359,11 +359,6 @@ impl Store {
             error,
         }
     }
-}
-
-/// Wall-clock epoch milliseconds.
-pub fn now_millis() -> Millis {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as Millis).unwrap_or(0)
 }
 
 /// A project's directory must exist where its terminals start (on this server): a

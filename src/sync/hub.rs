@@ -15,8 +15,7 @@
 //! [`HUB_QUEUE_BYTES`] are queued it is closed with a reason and resumes with `?since=`,
 //! so its memory is bounded.
 
-use crate::api::AppError;
-use crate::server::AppState;
+use crate::http::{AppError, Query, SocketFd};
 use crate::store::{LoggedEvent, Store, StoreError};
 use crate::sync::ServerMessage;
 use axum::body::Body;
@@ -29,14 +28,12 @@ use futures::Stream;
 use hyper_util::rt::TokioIo;
 use serde::Deserialize;
 use std::collections::VecDeque;
-use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::time::{timeout, Instant};
 use tokio_tungstenite::WebSocketStream;
@@ -169,25 +166,11 @@ pub struct WsQuery {
 /// underneath; the WebSocket layer reads (pongs, closes) and answers pings.
 type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
-/// The descriptor of a connection's TCP socket, recorded when it is accepted (axum's
-/// connect info), so that the hub can write frames to an upgraded connection's socket
-/// with one `send`: hyper's protocol-detecting server hides the socket's type after the
-/// upgrade, and its path (a `writev` behind tokio's bookkeeping) costs more per client.
-#[derive(Clone, Copy, Debug)]
-pub struct SocketFd(std::os::fd::RawFd);
-
-impl SocketFd {
-    /// The descriptor of `socket`, which must outlive every use of it.
-    pub fn of(socket: &TcpStream) -> SocketFd {
-        SocketFd(socket.as_raw_fd())
-    }
-}
-
 /// `GET /ws?since=SEQ`: a WebSocket upgrade (RFC 6455), done here rather than by axum's
 /// extractor so that the hub owns the raw stream its shared frames are written to.
 pub async fn ws_handler(
-    State(state): State<AppState>,
-    crate::api::rest::Query(q): crate::api::rest::Query<WsQuery>,
+    State(hub): State<Hub>,
+    Query(q): Query<WsQuery>,
     mut req: Request,
 ) -> Result<Response, AppError> {
     let accept = accept_key(req.headers())?;
@@ -200,7 +183,6 @@ pub async fn ws_handler(
     let upgrade = req.extensions_mut().remove::<hyper::upgrade::OnUpgrade>().ok_or_else(|| {
         AppError::new(StatusCode::UPGRADE_REQUIRED, "upgrade_required", "this connection cannot be upgraded")
     })?;
-    let hub = state.hub.clone();
     // Subscribe before answering the upgrade: a client that gets its 101 is sure to see
     // every event committed after it (and, with `since`, the replay covers the rest).
     let rx = hub.store.subscribe();

@@ -386,7 +386,7 @@ fn Subtasks(id: String) -> impl IntoView {
             task_id: tid.clone(),
             title: t.trim().to_string(),
             status: SubtaskStatus::Pending,
-            created_at: super::state::js_now(),
+            created_at: crate::model::now_millis(),
             completed_at: None,
         };
         ctx.mutate_task(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));

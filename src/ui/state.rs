@@ -202,7 +202,7 @@ impl Ctx {
 
     /// Optimistic creation of a task the browser names.
     pub fn create_task(self, task: NewTask) {
-        let now = js_now();
+        let now = crate::model::now_millis();
         let id = task.id.clone().unwrap_or_default();
         let local = Task {
             id: id.clone(),
@@ -354,16 +354,4 @@ impl Default for Ctx {
 /// Plain terminals have `term_` ids; everything else open is a Maestro session.
 pub fn is_plain_terminal(id: &str) -> bool {
     id.starts_with("term_")
-}
-
-/// Now, in epoch ms, on either side.
-pub fn js_now() -> Millis {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::Date::now() as Millis
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        crate::store::now_millis()
-    }
 }

@@ -1,0 +1,394 @@
+//! A typed client of a Maestro server, over the shared `model` types: the REST API of
+//! SPEC §2 and the `/ws` event stream of SPEC §3. For the command-line client, the tests
+//! and the benchmarks, so that none writes its own requests.
+//!
+//! Every mutation carries an `Idempotency-Key` and is retried (with the same key) when the
+//! connection fails, so a retry never applies twice. `watch` resumes from the last `seq`
+//! after a drop.
+
+use crate::model::*;
+use crate::sync::ServerMessage;
+use futures::{SinkExt, Stream, StreamExt};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::time::Duration;
+
+/// How many times a mutation is sent when the connection fails.
+const ATTEMPTS: u32 = 3;
+
+/// Why a call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    /// No answer: the server is down, or the address is wrong.
+    #[error("cannot reach the Maestro server at {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The server answered with an error (`{"error": {code, message}}`).
+    #[error("{message}")]
+    Api { status: u16, code: String, message: String },
+    /// The answer was not what the API promises.
+    #[error("unexpected answer from the server: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The HTTP status, when the server answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
+/// Filters of `GET /api/tasks`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaskQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<TaskStatus>,
+}
+
+/// Filters of `GET /api/sessions`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<SessionStatus>,
+}
+
+/// A handle to one server; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Client {
+    http: reqwest::Client,
+    /// The API's base, `http://host:port/api`, without a trailing slash.
+    api: String,
+    token: Option<String>,
+}
+
+impl Client {
+    /// A client of the API at `api_url` (as in `MAESTRO_API_URL`), sending `token` as a
+    /// Bearer token when given.
+    pub fn new(api_url: &str, token: Option<String>) -> Client {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(60))
+            .build()
+            .unwrap_or_default();
+        Client { http, api: api_url.trim_end_matches('/').to_string(), token: token.filter(|t| !t.is_empty()) }
+    }
+
+    /// The API's base URL.
+    pub fn api_url(&self) -> &str {
+        &self.api
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: Option<&dyn erased::Query>,
+        body: Option<&serde_json::Value>,
+    ) -> Result<T, ClientError> {
+        let url = format!("{}{path}", self.api);
+        let mutation = method != Method::GET;
+        // One key for every attempt: the server answers a retry with the first answer.
+        let key = mutation.then(|| uuid::Uuid::new_v4().to_string());
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let mut req = self.http.request(method.clone(), &url);
+            if let Some(q) = query {
+                req = req.query(&q.pairs());
+            }
+            if let Some(t) = &self.token {
+                req = req.bearer_auth(t);
+            }
+            if let Some(k) = &key {
+                req = req.header("idempotency-key", k);
+            }
+            if let Some(b) = body {
+                req = req.json(b);
+            }
+            match req.send().await {
+                Ok(res) => return decode(res).await,
+                Err(e) if attempt < ATTEMPTS && (e.is_connect() || e.is_timeout() || e.is_request()) => {
+                    tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
+                }
+                Err(e) => return Err(ClientError::Unreachable { url, reason: root_cause(&e) }),
+            }
+        }
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        self.call(Method::GET, path, None, None).await
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: impl Serialize,
+    ) -> Result<T, ClientError> {
+        let body = serde_json::to_value(body).map_err(|e| ClientError::Decode(e.to_string()))?;
+        self.call(method, path, None, (!body.is_null()).then_some(&body)).await
+    }
+
+    async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        self.call::<serde_json::Value>(Method::DELETE, path, None, None).await.map(drop)
+    }
+
+    pub async fn health(&self) -> Result<Health, ClientError> {
+        self.get("/health").await
+    }
+
+    // ----- projects ---------------------------------------------------------------------
+
+    pub async fn projects(&self) -> Result<Vec<Project>, ClientError> {
+        self.get("/projects").await
+    }
+
+    pub async fn project(&self, id: &str) -> Result<Project, ClientError> {
+        self.get(&format!("/projects/{}", seg(id))).await
+    }
+
+    pub async fn create_project(&self, p: &NewProject) -> Result<Project, ClientError> {
+        self.send(Method::POST, "/projects", p).await
+    }
+
+    pub async fn update_project(&self, id: &str, patch: &ProjectPatch) -> Result<Project, ClientError> {
+        self.send(Method::PATCH, &format!("/projects/{}", seg(id)), patch).await
+    }
+
+    pub async fn delete_project(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&format!("/projects/{}", seg(id))).await
+    }
+
+    // ----- tasks ------------------------------------------------------------------------
+
+    pub async fn tasks(&self, q: &TaskQuery) -> Result<Vec<Task>, ClientError> {
+        self.call(Method::GET, "/tasks", Some(q), None).await
+    }
+
+    pub async fn task(&self, id: &str) -> Result<Task, ClientError> {
+        self.get(&format!("/tasks/{}", seg(id))).await
+    }
+
+    pub async fn create_task(&self, t: &NewTask) -> Result<Task, ClientError> {
+        self.send(Method::POST, "/tasks", t).await
+    }
+
+    pub async fn update_task(&self, id: &str, patch: &TaskPatch) -> Result<Task, ClientError> {
+        self.send(Method::PATCH, &format!("/tasks/{}", seg(id)), patch).await
+    }
+
+    pub async fn delete_task(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&format!("/tasks/{}", seg(id))).await
+    }
+
+    pub async fn add_subtask(&self, task: &str, s: &NewSubtask) -> Result<Task, ClientError> {
+        self.send(Method::POST, &format!("/tasks/{}/subtasks", seg(task)), s).await
+    }
+
+    pub async fn update_subtask(&self, task: &str, sub: &str, patch: &SubtaskPatch) -> Result<Task, ClientError> {
+        self.send(Method::PATCH, &format!("/tasks/{}/subtasks/{}", seg(task), seg(sub)), patch).await
+    }
+
+    pub async fn delete_subtask(&self, task: &str, sub: &str) -> Result<Task, ClientError> {
+        self.call(Method::DELETE, &format!("/tasks/{}/subtasks/{}", seg(task), seg(sub)), None, None).await
+    }
+
+    // ----- sessions ---------------------------------------------------------------------
+
+    pub async fn sessions(&self, q: &SessionQuery) -> Result<Vec<Session>, ClientError> {
+        self.call(Method::GET, "/sessions", Some(q), None).await
+    }
+
+    pub async fn session(&self, id: &str) -> Result<Session, ClientError> {
+        self.get(&format!("/sessions/{}", seg(id))).await
+    }
+
+    pub async fn create_session(&self, s: &NewSession) -> Result<Session, ClientError> {
+        self.send(Method::POST, "/sessions", s).await
+    }
+
+    pub async fn update_session(&self, id: &str, patch: &SessionPatch) -> Result<Session, ClientError> {
+        self.send(Method::PATCH, &format!("/sessions/{}", seg(id)), patch).await
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<(), ClientError> {
+        self.delete(&format!("/sessions/{}", seg(id))).await
+    }
+
+    pub async fn link(&self, session: &str, task: &str) -> Result<Session, ClientError> {
+        self.call(Method::POST, &format!("/sessions/{}/tasks/{}", seg(session), seg(task)), None, None).await
+    }
+
+    pub async fn unlink(&self, session: &str, task: &str) -> Result<Session, ClientError> {
+        self.call(Method::DELETE, &format!("/sessions/{}/tasks/{}", seg(session), seg(task)), None, None).await
+    }
+
+    // ----- events -----------------------------------------------------------------------
+
+    /// Retained events after `since` (a page; ask again from the last one's `seq`).
+    pub async fn events(&self, since: u64, limit: usize) -> Result<Vec<Event>, ClientError> {
+        self.get(&format!("/events?since={since}&limit={limit}")).await
+    }
+
+    /// The live event stream from `since` (`None`: from now), resuming with `?since=`
+    /// after a drop, forever: a `Resync` says events were missed and lists must be
+    /// refetched. Ends only when the caller drops it.
+    pub fn watch(&self, since: Option<u64>) -> impl Stream<Item = Result<ServerMessage, ClientError>> + Send + 'static {
+        let ws = ws_url(&self.api);
+        let token = self.token.clone();
+        futures::stream::unfold((None::<WsStream>, since, 0u32), move |(mut socket, mut since, mut failures)| {
+            let (ws, token) = (ws.clone(), token.clone());
+            async move {
+                loop {
+                    let s = match socket.as_mut() {
+                        Some(s) => s,
+                        None => match connect(&ws, since, token.as_deref()).await {
+                            Ok(s) => {
+                                failures = 0;
+                                socket.insert(s)
+                            }
+                            Err(e) => {
+                                failures += 1;
+                                if failures == 1 {
+                                    return Some((Err(e), (None, since, failures)));
+                                }
+                                // Backoff, capped, without hammering a server that is down.
+                                tokio::time::sleep(Duration::from_millis((250u64 << failures.min(7)).min(30_000)))
+                                    .await;
+                                continue;
+                            }
+                        },
+                    };
+                    match s.next().await {
+                        Some(Ok(tungstenite::Message::Text(t))) => match ServerMessage::parse(&t) {
+                            Ok(m) => {
+                                since = Some(match &m {
+                                    ServerMessage::Event(e) => e.seq,
+                                    ServerMessage::Resync { seq } => *seq,
+                                });
+                                return Some((Ok(m), (socket, since, failures)));
+                            }
+                            Err(e) => {
+                                return Some((Err(ClientError::Decode(e.to_string())), (socket, since, failures)))
+                            }
+                        },
+                        Some(Ok(tungstenite::Message::Ping(p))) => {
+                            let _ = s.send(tungstenite::Message::Pong(p)).await;
+                        }
+                        Some(Ok(_)) => {}
+                        // Dropped (or closed, as a slow client is): resume from `since`.
+                        Some(Err(_)) | None => socket = None,
+                    }
+                }
+            }
+        })
+    }
+}
+
+type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(ws: &str, since: Option<u64>, token: Option<&str>) -> Result<WsStream, ClientError> {
+    use tungstenite::client::IntoClientRequest;
+    let url = match since {
+        Some(s) => format!("{ws}?since={s}"),
+        None => ws.to_string(),
+    };
+    let unreachable = |reason: String| ClientError::Unreachable { url: url.clone(), reason };
+    let mut req = url.as_str().into_client_request().map_err(|e| unreachable(e.to_string()))?;
+    if let Some(t) = token {
+        let v = format!("Bearer {t}").parse().map_err(|_| unreachable("the token is not a valid header".into()))?;
+        req.headers_mut().insert("authorization", v);
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((s, _)) => Ok(s),
+        Err(tungstenite::Error::Http(res)) => {
+            let body = res.body().as_deref().map(String::from_utf8_lossy).unwrap_or_default().to_string();
+            Err(api_error(res.status().as_u16(), &body))
+        }
+        Err(e) => Err(unreachable(e.to_string())),
+    }
+}
+
+/// `ws://host:port/ws` for the API at `http://host:port/api`.
+fn ws_url(api: &str) -> String {
+    let root = api.strip_suffix("/api").unwrap_or(api);
+    let root = root.replacen("https://", "wss://", 1).replacen("http://", "ws://", 1);
+    format!("{root}/ws")
+}
+
+async fn decode<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, ClientError> {
+    let status = res.status();
+    let body = res.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
+    if status.is_success() {
+        return serde_json::from_slice(&body).map_err(|e| ClientError::Decode(e.to_string()));
+    }
+    Err(api_error(status.as_u16(), &String::from_utf8_lossy(&body)))
+}
+
+/// The server's `{"error": {code, message}}`, or what can be said without it.
+fn api_error(status: u16, body: &str) -> ClientError {
+    #[derive(serde::Deserialize)]
+    struct Wire {
+        error: Inner,
+    }
+    #[derive(serde::Deserialize)]
+    struct Inner {
+        code: String,
+        message: String,
+    }
+    match serde_json::from_str::<Wire>(body) {
+        Ok(w) => ClientError::Api { status, code: w.error.code, message: w.error.message },
+        Err(_) => ClientError::Api {
+            status,
+            code: "http".into(),
+            message: format!(
+                "the server answered {status} {}",
+                StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("")
+            ),
+        },
+    }
+}
+
+/// The innermost reason of a request error ("Connection refused", not "error sending…").
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// An id as one path segment: ids are `[A-Za-z0-9_-]`, anything else is escaped.
+fn seg(id: &str) -> String {
+    percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Query filters as string pairs, whatever their type.
+mod erased {
+    pub trait Query: Sync {
+        fn pairs(&self) -> Vec<(String, String)>;
+    }
+
+    impl<T: serde::Serialize + Sync> Query for T {
+        fn pairs(&self) -> Vec<(String, String)> {
+            let Ok(serde_json::Value::Object(m)) = serde_json::to_value(self) else { return Vec::new() };
+            m.into_iter()
+                .map(|(k, v)| match v {
+                    serde_json::Value::String(s) => (k, s),
+                    other => (k, other.to_string()),
+                })
+                .collect()
+        }
+    }
+}

@@ -1,0 +1,12 @@
+//! The server's HTTP plumbing, shared by every way in (REST, server functions, the hub,
+//! terminals, the guard): one error type and body, extractors whose rejections are that
+//! error, and the socket descriptor recorded at accept. It knows the store's errors and
+//! nothing above it.
+
+mod error;
+mod extract;
+mod socket;
+
+pub use error::AppError;
+pub use extract::{Body, Path, Query, BODY_LIMIT};
+pub use socket::SocketFd;

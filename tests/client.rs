@@ -1,0 +1,124 @@
+//! The typed client (`maestro::client`) against a real server process: every kind of
+//! call, errors as the server words them, and a watch that resumes across a restart.
+
+use futures::StreamExt;
+use maestro::client::{Client, ClientError, SessionQuery, TaskQuery};
+use maestro::model::*;
+use maestro::sync::ServerMessage;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Server {
+    child: Child,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn start(port: u16, dir: &std::path::Path) -> (Server, Client) {
+    let child = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
+        .arg(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("MAESTRO_TOKEN")
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start maestro");
+    let client = Client::new(&format!("http://127.0.0.1:{port}/api"), None);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.health().await.is_err() {
+        assert!(Instant::now() < deadline, "maestro did not start");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (Server { child }, client)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_call_and_the_servers_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_srv, c) = start(free_port(), dir.path()).await;
+    let p = c.create_project(&NewProject { name: "Web".into(), ..Default::default() }).await.unwrap();
+    assert_eq!(c.projects().await.unwrap(), vec![p.clone()]);
+    let p = c.update_project(&p.id, &ProjectPatch { name: Some("Site".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(c.project(&p.id).await.unwrap().name, "Site");
+
+    let nt = NewTask { project_id: p.id.clone(), title: "Build".into(), ..Default::default() };
+    let t = c.create_task(&nt).await.unwrap();
+    let t =
+        c.update_task(&t.id, &TaskPatch { status: Some(TaskStatus::InProgress), ..Default::default() }).await.unwrap();
+    let q = TaskQuery { project_id: Some(p.id.clone()), status: Some(TaskStatus::InProgress) };
+    assert_eq!(c.tasks(&q).await.unwrap().len(), 1);
+    let t = c.add_subtask(&t.id, &NewSubtask { title: "step".into() }).await.unwrap();
+    let sub = t.subtasks[0].id.clone();
+    let done = SubtaskPatch { status: Some(SubtaskStatus::Completed), ..Default::default() };
+    assert_eq!(c.update_subtask(&t.id, &sub, &done).await.unwrap().subtasks[0].status, SubtaskStatus::Completed);
+    assert!(c.delete_subtask(&t.id, &sub).await.unwrap().subtasks.is_empty());
+
+    let ns = NewSession { project_id: p.id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
+    let s = c.create_session(&ns).await.unwrap();
+    assert_eq!(c.task(&t.id).await.unwrap().session_ids, vec![s.id.clone()]);
+    let err = c.link(&s.id, &t.id).await.unwrap_err();
+    assert!(matches!(&err, ClientError::Api { status: 409, code, .. } if code == "conflict"), "{err:?}");
+    assert!(c.unlink(&s.id, &t.id).await.unwrap().task_ids.is_empty());
+    assert_eq!(c.link(&s.id, &t.id).await.unwrap().task_ids, vec![t.id.clone()]);
+    let running =
+        SessionQuery { task_id: Some(t.id.clone()), status: Some(SessionStatus::Running), ..Default::default() };
+    assert_eq!(c.sessions(&running).await.unwrap().len(), 1);
+    let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
+    assert_eq!(c.update_session(&s.id, &patch).await.unwrap().status, SessionStatus::Completed);
+    assert_eq!(c.session(&s.id).await.unwrap().status, SessionStatus::Completed);
+    c.delete_session(&s.id).await.unwrap();
+    c.delete_task(&t.id).await.unwrap();
+    c.delete_project(&p.id).await.unwrap();
+
+    let err = c.task("task_nope").await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert!(err.to_string().contains("task_nope"), "{err}");
+    let err = c.create_project(&NewProject { name: " ".into(), ..Default::default() }).await.unwrap_err();
+    assert!(matches!(&err, ClientError::Api { status: 400, code, .. } if code == "invalid"), "{err:?}");
+    let events = c.events(0, 1000).await.unwrap();
+    assert_eq!(events.len() as u64, c.health().await.unwrap().seq);
+
+    let nobody = Client::new(&format!("http://127.0.0.1:{}/api", free_port()), None);
+    assert!(matches!(nobody.health().await, Err(ClientError::Unreachable { .. })));
+}
+
+async fn next(w: &mut (impl futures::Stream<Item = Result<ServerMessage, ClientError>> + Unpin)) -> ServerMessage {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(20), w.next()).await.expect("no message in time") {
+            Some(Ok(m)) => return m,
+            Some(Err(ClientError::Unreachable { .. })) => {} // the restart below
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_resumes_after_the_server_restarts_with_no_gap_and_no_duplicate() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let (srv, c) = start(port, dir.path()).await;
+    let mut watch = Box::pin(c.watch(Some(0)));
+    let p = c.create_project(&NewProject { name: "A".into(), ..Default::default() }).await.unwrap();
+    let ServerMessage::Event(e) = next(&mut watch).await else { panic!("expected an event") };
+    assert_eq!((e.seq, e.data.name()), (1, "project:created"));
+
+    drop(srv); // the server goes away (killed)
+    let (_srv, c) = start(port, dir.path()).await;
+    for i in 0..3 {
+        let nt = NewTask { project_id: p.id.clone(), title: format!("t{i}"), ..Default::default() };
+        c.create_task(&nt).await.unwrap();
+    }
+    for want in 2..=4 {
+        let ServerMessage::Event(e) = next(&mut watch).await else { panic!("expected an event") };
+        assert_eq!((e.seq, e.data.name()), (want, "task:created"));
+    }
+}
