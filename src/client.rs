@@ -89,6 +89,11 @@ impl Client {
         &self.api
     }
 
+    /// The token it sends, if any.
+    pub fn token(&self) -> Option<&str> {
+        self.token.as_deref()
+    }
+
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,

@@ -5,40 +5,16 @@ use futures::StreamExt;
 use maestro::client::{Client, ClientError, SessionQuery, TaskQuery};
 use maestro::model::*;
 use maestro::sync::ServerMessage;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Server {
-    child: Child,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::{free_port, Start};
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(port: u16, dir: &std::path::Path) -> (Server, Client) {
-    let child = Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .env_remove("MAESTRO_TOKEN")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start maestro");
-    let client = Client::new(&format!("http://127.0.0.1:{port}/api"), None);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.health().await.is_err() {
-        assert!(Instant::now() < deadline, "maestro did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    (Server { child }, client)
+async fn start(port: u16, dir: &std::path::Path) -> (common::Maestro, Client) {
+    let srv = Start { port: Some(port), dir: Some(dir), ..Default::default() }.run().await;
+    let client = srv.client.clone();
+    (srv, client)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

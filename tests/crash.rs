@@ -7,48 +7,13 @@ use maestro::store::state::State;
 use rand::Rng;
 use serde_json::json;
 use std::collections::HashSet;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-struct Server {
-    child: Child,
-    base: String,
-}
+mod common;
 
-impl Drop for Server {
-    /// A failed assertion must not leave a server running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start(dir: &std::path::Path) -> Server {
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("start maestro");
-    let server = Server { child, base: format!("http://127.0.0.1:{port}/api") };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let client = reqwest::Client::new();
-    loop {
-        if let Ok(r) = client.get(format!("{}/health", server.base)).send().await {
-            if r.status().is_success() {
-                return server;
-            }
-        }
-        assert!(Instant::now() < deadline, "maestro did not start");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+async fn start(dir: &std::path::Path) -> common::Maestro {
+    common::Start { dir: Some(dir), ..Default::default() }.run().await
 }
 
 /// What the clients were told succeeded.
@@ -109,7 +74,7 @@ async fn sigkill_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
     let project: Project = reqwest::Client::new()
-        .post(format!("{}/projects", server.base))
+        .post(format!("{}/projects", server.api))
         .json(&json!({"name": "crash"}))
         .send()
         .await
@@ -120,7 +85,7 @@ async fn sigkill_loses_no_acknowledged_write() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..3 {
         let writers: Vec<_> = (0..8)
-            .map(|n| tokio::spawn(writer(server.base.clone(), project.id.clone(), round * 100 + n, acked.clone())))
+            .map(|n| tokio::spawn(writer(server.api.clone(), project.id.clone(), round * 100 + n, acked.clone())))
             .collect();
         let wait = rand::rng().random_range(150..900);
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -130,20 +95,20 @@ async fn sigkill_loses_no_acknowledged_write() {
         }
 
         server = start(dir.path()).await;
-        let tasks: Vec<Task> = get(&server.base, "/tasks").await;
-        let sessions: Vec<Session> = get(&server.base, "/sessions").await;
-        let projects: Vec<Project> = get(&server.base, "/projects").await;
+        let tasks: Vec<Task> = get(&server.api, "/tasks").await;
+        let sessions: Vec<Session> = get(&server.api, "/sessions").await;
+        let projects: Vec<Project> = get(&server.api, "/projects").await;
         let state = State {
             projects: projects.into_iter().map(|p| (p.id.clone(), p)).collect(),
             tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
             sessions: sessions.into_iter().map(|s| (s.id.clone(), s)).collect(),
         };
         state.check_invariant().unwrap();
-        let health: Health = get(&server.base, "/health").await;
+        let health: Health = get(&server.api, "/health").await;
         let mut events: Vec<Event> = Vec::new();
         loop {
             let since = events.last().map_or(0, |e| e.seq);
-            let page: Vec<Event> = get(&server.base, &format!("/events?since={since}&limit=10000")).await;
+            let page: Vec<Event> = get(&server.api, &format!("/events?since={since}&limit=10000")).await;
             if page.is_empty() {
                 break;
             }

@@ -5,55 +5,16 @@ use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::Message;
 
-/// A running server; killed when dropped, so a failed assertion leaves nothing behind.
-struct Server {
-    child: Child,
-    port: u16,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use common::{Maestro, Start};
 
 /// Starts the binary on loopback with `args` and `env`, and waits until it answers.
-fn start(args: &[&str], env: &[(&str, &str)]) -> Server {
-    let port = free_port();
-    let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
-    cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
-        .arg(dir.path())
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env("SHELL", "/bin/sh")
-        .env_remove("MAESTRO_TOKEN")
-        .stdout(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let server = Server { child: cmd.spawn().expect("start maestro"), port, _dir: dir };
-    let token = env.iter().find(|(k, _)| *k == "MAESTRO_TOKEN").map(|(_, v)| *v);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
-        let req = format!("GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}Connection: close\r\n\r\n");
-        if let Ok((200, _)) = try_raw(port, &req) {
-            return server;
-        }
-        assert!(Instant::now() < deadline, "maestro did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+fn start(args: &[&str], env: &[(&str, &str)]) -> Maestro {
+    Start { args, env, ..Default::default() }.run_blocking()
 }
 
 /// Sends `req` as it is and reads the whole answer (the request asks to close).
