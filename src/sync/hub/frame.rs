@@ -1,0 +1,31 @@
+//! WebSocket frames as bytes, formatted once and shared by every client.
+
+use super::*;
+
+/// Appends the bytes of one complete frame from the server (never masked) to `out`.
+pub(super) fn format_into(out: &mut Vec<u8>, frame: Frame) {
+    out.reserve(frame.len());
+    frame.format(out).expect("formatting into memory cannot fail");
+}
+
+/// The bytes of one complete frame from the server.
+pub(super) fn wire(frame: Frame) -> Bytes {
+    let mut out = Vec::new();
+    format_into(&mut out, frame);
+    out.into()
+}
+
+/// A text frame carrying `json`.
+pub(super) fn text(json: &str) -> Frame {
+    Frame::message(Bytes::copy_from_slice(json.as_bytes()), OpCode::Data(Data::Text), true)
+}
+
+/// The bytes of a text frame carrying `json`.
+pub(super) fn text_frame(json: &str) -> Bytes {
+    wire(text(json))
+}
+
+/// A close frame with a code and a reason.
+pub(super) fn close_frame(code: u16, reason: &str) -> Bytes {
+    wire(Frame::close(Some(CloseFrame { code: CloseCode::from(code), reason: reason.into() })))
+}

@@ -1,0 +1,140 @@
+//! A terminal's process: its output read, its input written (each on a thread of its own,
+//! so nothing blocks the server's async workers), and ending it with its whole session.
+
+use super::*;
+
+/// What a terminal runs: the configured command or the user's shell, in the project's
+/// directory (the home directory, with a `notice` to show, when that is gone), with the
+/// session's variables and none of the server's own settings (its token above all).
+pub(super) fn command(
+    configured: Option<&str>,
+    base: Option<String>,
+    session_env: Option<&std::collections::BTreeMap<String, String>>,
+) -> (CommandBuilder, String, Option<String>) {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
+    let mut notice = None;
+    let cwd = match base {
+        Some(dir) if std::path::Path::new(&dir).is_dir() => dir,
+        Some(dir) => {
+            // Said in the terminal itself, where the person looks.
+            notice = Some(format!(
+                "\x1b[33mmaestro: the project's directory {dir} does not exist; starting in {home}\x1b[0m\r\n"
+            ));
+            home
+        }
+        None => home,
+    };
+    let mut cmd = match configured {
+        Some(c) => {
+            let mut b = CommandBuilder::new("/bin/sh");
+            b.args(["-c", c]);
+            b
+        }
+        None => CommandBuilder::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into())),
+    };
+    cmd.cwd(&cwd);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("MAESTRO_") || k.starts_with("LEPTOS_") {
+            cmd.env_remove(&*k);
+        }
+    }
+    cmd.env("TERM", "xterm-256color");
+    for (k, v) in session_env.into_iter().flatten() {
+        cmd.env(k, v);
+    }
+    (cmd, cwd, notice)
+}
+
+/// Kills a process that was started but will not be served, and reaps it.
+pub(super) fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {
+    if let Some(pid) = pid {
+        signal_session(pid, nix::sys::signal::SIGKILL);
+    }
+    let _ = child.wait();
+}
+
+/// Sends `sig` to the terminal's process group and to every other process of its session
+/// (shells put background jobs in groups of their own).
+pub(super) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
+    use nix::unistd::Pid;
+    let _ = nix::sys::signal::killpg(Pid::from_raw(leader), sig);
+    #[cfg(target_os = "linux")]
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            // Fields after the command name (which may hold spaces) in parentheses:
+            // state ppid pgrp session …
+            let session = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(3));
+            if session.and_then(|s| s.parse::<i32>().ok()) == Some(leader) {
+                let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+            }
+        }
+    }
+}
+
+/// The writer thread: hands queued input to the program as it reads it. It may block
+/// on a program that does not read; only this thread waits then.
+pub(super) fn write_input(mut writer: Box<dyn Write + Send>, mut queued: mpsc::Receiver<Bytes>) {
+    while let Some(chunk) = queued.blocking_recv() {
+        if writer.write_all(&chunk).and_then(|()| writer.flush()).is_err() {
+            break;
+        }
+    }
+}
+
+/// The reader thread: passes output on until the process has exited (and what it left
+/// behind has had [`DRAIN`] to finish), or the terminal closed. Returns the exit code.
+/// The end is the process's exit, not the terminal's: a background job that keeps the
+/// terminal open does not keep the session running.
+pub(super) fn read_output(
+    t: &Term,
+    mut reader: Box<dyn Read + Send>,
+    fd: Option<std::os::fd::RawFd>,
+    mut child: Box<dyn Child + Send + Sync>,
+) -> u32 {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    use std::os::fd::BorrowedFd;
+    let mut buf = [0u8; 8192];
+    let mut code = None;
+    let mut drain_until = None;
+    loop {
+        let readable = match fd {
+            // SAFETY: the master (which owns `fd`) lives in `t` for as long as this runs.
+            Some(fd) => {
+                let mut fds = [PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, PollFlags::POLLIN)];
+                poll(&mut fds, PollTimeout::from(100u16)).map(|n| n > 0).unwrap_or(true)
+            }
+            None => true,
+        };
+        if readable {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    let chunk = Bytes::copy_from_slice(&buf[..n]);
+                    {
+                        let mut sb = t.scrollback.lock().unwrap_or_else(|e| e.into_inner());
+                        sb.extend(chunk.iter());
+                        let excess = sb.len().saturating_sub(SCROLLBACK);
+                        sb.drain(..excess);
+                    }
+                    let _ = t.output.send(chunk);
+                }
+            }
+        }
+        if code.is_none() {
+            if let Ok(Some(status)) = child.try_wait() {
+                code = Some(status.exit_code());
+                drain_until = Some(Instant::now() + DRAIN);
+            }
+        }
+        if drain_until.is_some_and(|d| Instant::now() >= d) {
+            break;
+        }
+    }
+    match code {
+        Some(c) => c,
+        None => child.wait().map(|s| s.exit_code()).unwrap_or(1),
+    }
+}

@@ -1,0 +1,124 @@
+//! The terminal WebSocket: attach (starting the process if needed), input with
+//! backpressure, output, pings; and `DELETE /terminals/{id}`.
+
+use super::*;
+
+#[derive(Deserialize)]
+pub struct SizeQuery {
+    cols: Option<u16>,
+    rows: Option<u16>,
+}
+
+/// What a browser sends on a terminal socket.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub(super) enum ClientMsg {
+    Input { data: String },
+    Resize { cols: u16, rows: u16 },
+}
+
+pub(super) fn size(cols: Option<u16>, rows: Option<u16>) -> PtySize {
+    PtySize { cols: cols.unwrap_or(80).clamp(2, 1000), rows: rows.unwrap_or(24).clamp(2, 1000), ..Default::default() }
+}
+
+/// `GET /terminals/{id}/ws?cols=&rows=`: attach (starting the process if needed).
+pub async fn terminal_ws(
+    ws: WebSocketUpgrade,
+    State(terminals): State<Terminals>,
+    Path(id): Path<String>,
+    Query(q): Query<SizeQuery>,
+) -> Response {
+    let term = match terminals.open(&id, size(q.cols, q.rows)) {
+        Ok(t) => t,
+        Err(e) => return AppError::from(e).into_response(),
+    };
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term))
+}
+
+/// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
+pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<String>) -> Response {
+    if let Err(e) = check_id(&id) {
+        return AppError::from(e).into_response();
+    }
+    if terminals.get(&id).is_none() {
+        return AppError::not_found(format!("terminal {id} is not running")).into_response();
+    }
+    terminals.kill(&id);
+    axum::Json(serde_json::json!({"success": true})).into_response()
+}
+
+/// Sends one message, giving up on a browser that does not take it in time.
+pub(super) async fn send(sink: &mut futures::stream::SplitSink<WebSocket, Message>, msg: Message) -> bool {
+    matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await, Ok(Ok(())))
+}
+
+pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
+    let (mut sink, mut stream) = socket.split();
+    // Subscribe before copying the scrollback so nothing falls between them (a few bytes
+    // may repeat; a terminal redraws over them).
+    let mut output = term.output.subscribe();
+    let mut exited = term.exited.subscribe();
+    let scrollback: Vec<u8> = term.scrollback.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect();
+    if !scrollback.is_empty() && !send(&mut sink, Message::Binary(scrollback.into())).await {
+        return;
+    }
+    // Input read from the socket, waiting for room in the writer's queue.
+    let mut pending: VecDeque<Bytes> = VecDeque::new();
+    let mut pending_bytes = 0usize;
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
+    let mut heard = Instant::now();
+    while exited.borrow().is_none() {
+        tokio::select! {
+            out = output.recv() => match out {
+                Ok(chunk) => if !send(&mut sink, Message::Binary(chunk)).await { return },
+                Err(broadcast::error::RecvError::Lagged(_)) => {} // the screen catches up
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            room = term.input.reserve(), if !pending.is_empty() => match room {
+                Ok(room) => {
+                    let chunk = pending.pop_front().unwrap_or_default();
+                    pending_bytes -= chunk.len();
+                    room.send(chunk);
+                }
+                Err(_) => { pending.clear(); pending_bytes = 0; } // the program is gone
+            },
+            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX => {
+                heard = Instant::now();
+                let input: Bytes = match msg {
+                    Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
+                        Ok(ClientMsg::Input { data }) => data.into(),
+                        Ok(ClientMsg::Resize { cols, rows }) => {
+                            let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
+                            continue;
+                        }
+                        Err(_) => continue, // unknown messages are ignored
+                    },
+                    Some(Ok(Message::Binary(b))) => b,
+                    Some(Ok(_)) => continue, // pongs
+                    _ => return, // the browser went away; the terminal keeps running
+                };
+                let mut input = input;
+                while !input.is_empty() {
+                    let piece = input.split_to(input.len().min(INPUT_CHUNK));
+                    pending_bytes += piece.len();
+                    pending.push_back(piece);
+                }
+            },
+            Ok(()) = exited.changed() => {}
+            _ = ping.tick() => {
+                if heard.elapsed() > PING_INTERVAL * 3 || !send(&mut sink, Message::Ping(Bytes::new())).await {
+                    return; // silent, or not reading: let it go
+                }
+            }
+        }
+    }
+    // Flush what is left, then say how it ended.
+    while let Ok(chunk) = output.try_recv() {
+        if !send(&mut sink, Message::Binary(chunk)).await {
+            return;
+        }
+    }
+    let code = (*exited.borrow()).unwrap_or(1);
+    let _ = send(&mut sink, Message::Text(format!(r#"{{"type":"exit","code":{code}}}"#).into())).await;
+    let _ = send(&mut sink, Message::Close(None)).await;
+}
