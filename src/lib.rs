@@ -2,6 +2,8 @@
 //! Maestro: one crate, two halves. The server (`ssr`) owns the store, the REST API and the
 //! event hub; the browser (`hydrate`) hydrates the server-rendered UI and keeps its caches
 //! current from the event stream. `model` is shared by both.
+//!
+//! "SPEC §n" in comments is a section of `docs/SPEC.md`, the product contract.
 
 pub mod api;
 pub mod model;

@@ -11,7 +11,7 @@ pub mod state;
 
 use crate::model::*;
 use serde::{Deserialize, Serialize};
-use state::{Ctx, State};
+use state::{Inputs, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -575,7 +575,7 @@ fn apply_one(
             return Ok(serde_json::from_str(&outcome)?);
         }
     }
-    let plan = work.plan(cmd, &mut Ctx { now, api_url: &config.api_url, new_id: &mut new_id })?;
+    let plan = work.plan(cmd, &mut Inputs { now, api_url: &config.api_url, new_id: &mut new_id })?;
     // Every event is sized before any is written: a refused command leaves no trace in
     // the batch's transaction.
     let mut written = Vec::with_capacity(plan.events.len());

@@ -37,7 +37,7 @@ pub struct State {
 
 /// What a mutation needs from outside the state: the clock, fresh ids, and the API URL
 /// that sessions' terminals are told about.
-pub struct Ctx<'a> {
+pub struct Inputs<'a> {
     pub now: Millis,
     pub api_url: &'a str,
     /// Makes a fresh id with the given prefix (`proj`, `task`, `sess`, `sub`).
@@ -178,7 +178,7 @@ impl State {
 
     /// Works out what `cmd` does: its events in SPEC §3 order and its result. Refuses
     /// (with no effect) anything invalid, missing or conflicting.
-    pub fn plan(&self, cmd: &Command, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    pub fn plan(&self, cmd: &Command, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         match cmd {
             Command::CreateProject(np) => self.create_project(np, ctx),
             Command::UpdateProject(id, patch) => self.update_project(id, patch, ctx),
@@ -291,7 +291,7 @@ impl State {
         self.sessions.get(id).ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
     }
 
-    fn create_project(&self, np: &NewProject, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn create_project(&self, np: &NewProject, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let name = clean("name", &np.name, NAME_MAX)?;
         let base_path = base_path(np.base_path.as_deref())?;
         let id = match &np.id {
@@ -312,7 +312,7 @@ impl State {
         Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
     }
 
-    fn update_project(&self, id: &str, patch: &ProjectPatch, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn update_project(&self, id: &str, patch: &ProjectPatch, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let old = self.project(id)?;
         let mut p = old.clone();
         if let Some(name) = &patch.name {
@@ -340,7 +340,7 @@ impl State {
         Ok(Plan { events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })], outcome: Outcome::Deleted })
     }
 
-    fn create_task(&self, nt: &NewTask, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn create_task(&self, nt: &NewTask, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let title = clean("title", &nt.title, TITLE_MAX)?;
         let description = bounded("description", nt.description.as_deref().unwrap_or(""), TEXT_MAX)?;
         let prompt = bounded("prompt", nt.prompt.as_deref().unwrap_or(""), TEXT_MAX)?;
@@ -388,7 +388,7 @@ impl State {
         Ok(Plan { events: vec![EventData::TaskCreated(t.clone())], outcome: Outcome::Task(t) })
     }
 
-    fn delete_task(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn delete_task(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let t = self.task(id)?;
         let mut events = vec![EventData::TaskDeleted(Deleted { id: id.to_string() })];
         for sid in &t.session_ids {
@@ -403,7 +403,7 @@ impl State {
         Ok(Plan { events, outcome: Outcome::Deleted })
     }
 
-    fn create_session(&self, ns: &NewSession, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn create_session(&self, ns: &NewSession, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         if let Some(id) = &ns.id {
             check_id(id)?;
         }
@@ -480,7 +480,7 @@ impl State {
         Ok(Plan { events, outcome: Outcome::Session(s) })
     }
 
-    fn delete_session(&self, id: &str, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn delete_session(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let s = self.session(id)?;
         let mut events = vec![EventData::SessionDeleted(Deleted { id: id.to_string() })];
         for tid in &s.task_ids {
@@ -496,7 +496,7 @@ impl State {
     }
 
     /// Links (`add`) or unlinks a task and a session, changing both sides at once.
-    fn link(&self, sid: &str, tid: &str, add: bool, ctx: &mut Ctx<'_>) -> Result<Plan, StoreError> {
+    fn link(&self, sid: &str, tid: &str, add: bool, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let mut s = self.session(sid)?.clone();
         let mut t = self.task(tid)?.clone();
         let linked = s.task_ids.iter().any(|x| x == tid);
@@ -556,7 +556,7 @@ fn touch_task(t: &mut Task, now: Millis) {
 }
 
 /// Stamps a session change: env, version and activity time.
-fn touch_session(s: &mut Session, ctx: &Ctx<'_>) {
+fn touch_session(s: &mut Session, ctx: &Inputs<'_>) {
     s.env = session_env(s, ctx.api_url);
     s.version += 1;
     s.last_activity = ctx.now;

@@ -170,11 +170,6 @@ impl Cache {
         self.loaded.contains(key)
     }
 
-    /// Stops keeping a list (its view closed); entities stay until a resync.
-    pub fn unload(&mut self, key: &ListKey) {
-        self.loaded.remove(key);
-    }
-
     pub fn project(&self, id: &str) -> Option<&Project> {
         self.projects.get(id)
     }
@@ -298,16 +293,6 @@ impl Cache {
                 self.sessions.insert(s.id.clone(), s);
             }
         }
-    }
-
-    /// Every cached session with one of these ids (the browser's open sessions).
-    pub fn sessions_by_id(&self, ids: &[String]) -> Vec<Option<Session>> {
-        ids.iter().map(|id| self.sessions.get(id).cloned()).collect()
-    }
-
-    /// Whether a session is known to be gone (deleted by an event).
-    pub fn session_gone(&self, id: &str) -> bool {
-        self.deleted(Kind::Session, id)
     }
 
     /// Merges sessions fetched by id (not a list any view keeps).

@@ -15,7 +15,7 @@ use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::path;
-use state::{use_ctx, Ctx};
+use state::{use_tab, Tab};
 
 /// The HTML document the server renders around the app.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
@@ -43,7 +43,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    let ctx = Ctx::new();
+    let ctx = Tab::new();
     provide_context(ctx);
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
@@ -62,7 +62,7 @@ pub fn App() -> impl IntoView {
 /// The page: top bar, then Sessions | Terminal | Maestro panel.
 #[component]
 fn Workspace() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let params = use_params_map();
     let route_id = Memo::new(move |_| params.read().get("id"));
     let projects = Resource::new(|| (), |_| list_projects());
@@ -132,7 +132,7 @@ fn Workspace() -> impl IntoView {
 /// The invitation shown when there is no project yet.
 #[component]
 fn FirstProject() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let name = RwSignal::new(String::new());
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -167,7 +167,7 @@ fn FirstProject() -> impl IntoView {
 
 #[component]
 fn ConnIndicator() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     view! {
         <span
             class=move || format!("conn {}", ctx.conn.get().label())
@@ -183,7 +183,7 @@ fn ConnIndicator() -> impl IntoView {
 
 #[component]
 fn Toasts() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     view! {
         <div class="toasts" aria-live="polite">
             <For each=move || ctx.toasts.get() key=|t| t.id let:t>
@@ -205,7 +205,7 @@ fn Toasts() -> impl IntoView {
 /// The keyboard help overlay (`?`).
 #[component]
 fn Help() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     view! {
         <Show when=move || ctx.show_help.get()>
             <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
@@ -237,7 +237,7 @@ fn keyboard_shortcuts() {
     #[cfg(feature = "hydrate")]
     {
         use wasm_bindgen::JsCast;
-        let ctx = use_ctx();
+        let ctx = use_tab();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
             let typing = ev
                 .target()
@@ -299,7 +299,7 @@ pub(crate) fn LoadError(what: &'static str, error: String, retry: Callback<()>) 
 /// The server never writes the cache: its Suspense boundaries resolve on several threads,
 /// so its views read the fetched data directly instead (see `initial` props).
 pub(crate) fn merge_list<T: Clone + 'static>(
-    ctx: Ctx,
+    ctx: Tab,
     key: ListKey,
     fetched: Option<Result<(Vec<T>, u64), leptos::server_fn::ServerFnError>>,
     load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),

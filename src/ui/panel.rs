@@ -1,7 +1,7 @@
 //! The Maestro panel (right) and the project bar: projects, tasks, subtasks and the
 //! sessions working on each task.
 
-use super::state::{client_id, use_ctx};
+use super::state::{client_id, use_tab};
 use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
@@ -16,7 +16,7 @@ pub fn ProjectBar(
     /// The fetched list, shown until the cache holds it (server rendering).
     initial: Vec<Project>,
 ) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let navigate = use_navigate();
     let creating = RwSignal::new(false);
     let renaming = RwSignal::new(false);
@@ -106,7 +106,7 @@ pub fn ProjectBar(
 /// The active project's tasks: filter, counts, "new task", and the rows.
 #[component]
 pub fn TaskPanel(project_id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let pid = project_id.clone();
     let key = ListKey::ProjectTasks(project_id.clone());
     let fetched = Resource::new(move || pid.clone(), list_tasks);
@@ -213,7 +213,7 @@ fn TaskRow(
     /// The task as the list had it: shown until the cache holds it (server rendering).
     initial: Task,
 ) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let id = initial.id.clone();
     let eid = id.clone();
     let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
@@ -286,7 +286,7 @@ fn TaskRow(
 /// The expanded part of a task row.
 #[component]
 fn TaskDetails(id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let tid = id.clone();
     let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
     let current = task.get_untracked();
@@ -368,7 +368,7 @@ fn TaskDetails(id: String) -> impl IntoView {
 
 #[component]
 fn Subtasks(id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let tid = id.clone();
     let subtasks = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).map(|t| t.subtasks.clone())).unwrap_or_default());
     let title = RwSignal::new(String::new());
@@ -449,7 +449,7 @@ fn Subtasks(id: String) -> impl IntoView {
 /// The sessions working on a task, loaded when the task is expanded.
 #[component]
 fn TaskSessions(id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let key = ListKey::TaskSessions(id.clone());
     let tid = id.clone();
     let fetched = Resource::new(move || tid.clone(), list_task_sessions);

@@ -1,7 +1,7 @@
 //! The Sessions pane (left): the sessions open in this browser, each expandable to the
 //! tasks it works on; and the centre pane for the active session.
 
-use super::state::{is_plain_terminal, use_ctx};
+use super::state::{is_plain_terminal, use_tab};
 use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 #[component]
 pub fn SessionsPane() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if ctx.restored.get() {
@@ -38,7 +38,7 @@ pub fn SessionsPane() -> impl IntoView {
 
 #[component]
 fn SessionRow(id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let expanded = RwSignal::new(false);
     let sid = id.clone();
     let session = Memo::new(move |_| ctx.cache.with(|c| c.session(&sid).cloned()));
@@ -91,7 +91,7 @@ fn SessionRow(id: String) -> impl IntoView {
 /// The tasks a session works on, loaded when the session is expanded; plus adding one.
 #[component]
 fn SessionTasks(id: String) -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let key = ListKey::SessionTasks(id.clone());
     let sid = id.clone();
     let fetched = Resource::new(move || sid.clone(), list_session_tasks);
@@ -168,7 +168,7 @@ fn SessionTasks(id: String) -> impl IntoView {
 /// The centre pane: the active session's terminal (a real shell on the server).
 #[component]
 pub fn TerminalPane() -> impl IntoView {
-    let ctx = use_ctx();
+    let ctx = use_tab();
     let session = Memo::new(move |_| {
         let id = ctx.active_session.get()?;
         ctx.cache.with(|c| c.session(&id).cloned())

@@ -17,9 +17,10 @@ pub struct Toast {
     pub text: String,
 }
 
-/// Everything components share. `Copy`: signals are handles.
+/// This browser tab's state and its optimistic actions, shared by every component.
+/// `Copy`: signals are handles.
 #[derive(Clone, Copy)]
-pub struct Ctx {
+pub struct Tab {
     pub cache: RwSignal<Cache>,
     pub conn: RwSignal<ConnState>,
     pub toasts: RwSignal<Vec<Toast>>,
@@ -39,8 +40,8 @@ const OPEN_KEY: &str = "maestro.openSessions";
 const ACTIVE_KEY: &str = "maestro.activeSession";
 pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
 
-pub fn use_ctx() -> Ctx {
-    expect_context::<Ctx>()
+pub fn use_tab() -> Tab {
+    expect_context::<Tab>()
 }
 
 /// A fresh id for a record the browser creates (SPEC §1 lets clients choose ids, which
@@ -69,9 +70,9 @@ pub fn storage_set<T: serde::Serialize>(key: &str, value: &T) {
     let _ = gloo_storage::LocalStorage::set(key, value);
 }
 
-impl Ctx {
+impl Tab {
     pub fn new() -> Self {
-        Ctx {
+        Tab {
             cache: RwSignal::new(Cache::default()),
             conn: RwSignal::new(ConnState::Connecting),
             toasts: RwSignal::new(Vec::new()),
@@ -177,7 +178,7 @@ impl Ctx {
         });
     }
 
-    /// Optimistic session mutation, like [`Ctx::mutate_task`].
+    /// Optimistic session mutation, like [`Tab::mutate_task`].
     pub fn mutate_session<F>(self, id: String, local: impl FnOnce(&mut Session), call: F)
     where
         F: Future<Output = Result<Session, ServerFnError>> + 'static,
@@ -345,7 +346,7 @@ impl Ctx {
     }
 }
 
-impl Default for Ctx {
+impl Default for Tab {
     fn default() -> Self {
         Self::new()
     }
