@@ -294,19 +294,10 @@ impl State {
     fn create_project(&self, np: &NewProject, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let name = clean("name", &np.name, NAME_MAX)?;
         let base_path = base_path(np.base_path.as_deref())?;
-        let id = match &np.id {
-            Some(id) => {
-                check_id(id)?;
-                if let Some(old) = self.projects.get(id) {
-                    return if old.name == name && old.base_path == base_path {
-                        Ok(Plan::unchanged(Outcome::Project(old.clone())))
-                    } else {
-                        Err(exists("project", id))
-                    };
-                }
-                id.clone()
-            }
-            None => (ctx.new_id)("proj"),
+        let same = |old: &Project| old.name == name && old.base_path == base_path;
+        let id = match new_id(np.id.as_deref(), &self.projects, ("project", "proj"), ctx, same)? {
+            NewId::Fresh(id) => id,
+            NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Project(old.clone()))),
         };
         let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
         Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
@@ -350,24 +341,17 @@ impl State {
             check_id(id)?;
         }
         self.project(&nt.project_id)?;
-        let id = match &nt.id {
-            Some(id) => {
-                if let Some(old) = self.tasks.get(id) {
-                    let same = old.project_id == nt.project_id
-                        && old.title == title
-                        && old.description == description
-                        && old.prompt == prompt
-                        && old.priority == priority
-                        && old.status == status;
-                    return if same {
-                        Ok(Plan::unchanged(Outcome::Task(old.clone())))
-                    } else {
-                        Err(exists("task", id))
-                    };
-                }
-                id.clone()
-            }
-            None => (ctx.new_id)("task"),
+        let same = |old: &Task| {
+            old.project_id == nt.project_id
+                && old.title == title
+                && old.description == description
+                && old.prompt == prompt
+                && old.priority == priority
+                && old.status == status
+        };
+        let id = match new_id(nt.id.as_deref(), &self.tasks, ("task", "task"), ctx, same)? {
+            NewId::Fresh(id) => id,
+            NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Task(old.clone()))),
         };
         let t = Task {
             id,
@@ -435,23 +419,16 @@ impl State {
             }
         };
         let agent = agent_id(ns.agent_id.as_deref())?;
-        let id = match &ns.id {
-            Some(id) => {
-                if let Some(old) = self.sessions.get(id) {
-                    let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
-                    let same = old.project_id == ns.project_id
-                        && old_tasks == seen
-                        && (ns.name.is_none() || old.name == name)
-                        && old.agent_id == agent;
-                    return if same {
-                        Ok(Plan::unchanged(Outcome::Session(old.clone())))
-                    } else {
-                        Err(exists("session", id))
-                    };
-                }
-                id.clone()
-            }
-            None => (ctx.new_id)("sess"),
+        let same = |old: &Session| {
+            let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
+            old.project_id == ns.project_id
+                && old_tasks == seen
+                && (ns.name.is_none() || old.name == name)
+                && old.agent_id == agent
+        };
+        let id = match new_id(ns.id.as_deref(), &self.sessions, ("session", "sess"), ctx, same)? {
+            NewId::Fresh(id) => id,
+            NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Session(old.clone()))),
         };
         let mut s = Session {
             id: id.clone(),
@@ -642,8 +619,30 @@ fn agent_id(a: Option<&str>) -> Result<Option<String>, StoreError> {
     a.map(|a| clean("agentId", a, AGENT_ID_MAX)).transpose()
 }
 
-fn exists(kind: &str, id: &str) -> StoreError {
-    StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))
+/// The id of a record being created.
+enum NewId<'a, T> {
+    /// Fresh, or the client's own that nothing has yet.
+    Fresh(String),
+    /// The client's id names this record, made by the same request: a safe retry.
+    Retry(&'a T),
+}
+
+/// A create's id (SPEC §1): a fresh `prefix_…` one, or the client's, checked against the
+/// id rule and against what already has it (`same` tells a retry from a clash, 409).
+fn new_id<'a, T>(
+    given: Option<&str>,
+    existing: &'a HashMap<String, T>,
+    (kind, prefix): (&str, &str),
+    ctx: &mut Inputs<'_>,
+    same: impl FnOnce(&T) -> bool,
+) -> Result<NewId<'a, T>, StoreError> {
+    let Some(id) = given else { return Ok(NewId::Fresh((ctx.new_id)(prefix))) };
+    check_id(id)?;
+    match existing.get(id) {
+        None => Ok(NewId::Fresh(id.to_string())),
+        Some(old) if same(old) => Ok(NewId::Retry(old)),
+        Some(_) => Err(StoreError::Conflict(format!("a {kind} with id {id} already exists with different values"))),
+    }
 }
 
 fn task_full(tid: &str) -> StoreError {
