@@ -84,6 +84,10 @@ impl Priority {
             Self::High => "high",
         }
     }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
 }
 
 /// A subtask is a checklist item: either still to do or done.

@@ -220,11 +220,18 @@ pub async fn close_session(id: String) -> Result<(), ServerFnError> {
     run(Command::DeleteSession(id)).await.map(|_| ())
 }
 
-/// Ends a plain terminal (one not linked to a Maestro session).
+/// Ends a plain terminal (one not linked to a Maestro session), as `DELETE
+/// /terminals/{id}` does; one that already ended is closed already, not an error (the UI
+/// closes what the person sees, whatever the process did meanwhile).
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_terminal(id: String) -> Result<(), ServerFnError> {
     let terminals =
         use_context::<crate::terminal::Terminals>().ok_or_else(|| ServerFnError::new("server state missing"))?;
-    terminals.kill(&id);
-    Ok(())
+    match terminals.close(&id) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let e = crate::http::AppError::from(e);
+            Err(refused(e.status, e.message))
+        }
+    }
 }

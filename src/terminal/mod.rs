@@ -164,6 +164,15 @@ impl Terminals {
         }
     }
 
+    /// Closes terminal `id` (the REST API and the UI both come here): `Ok(false)` when
+    /// it is not running, which each caller words its own way.
+    pub fn close(&self, id: &str) -> Result<bool, OpenError> {
+        check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))?;
+        let running = self.get(id).is_some();
+        self.kill(id);
+        Ok(running)
+    }
+
     /// Ends every terminal (server shutdown).
     pub fn kill_all(&self) {
         let ids: Vec<String> = self.terms.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();

@@ -37,14 +37,11 @@ pub async fn terminal_ws(
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
 pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<String>) -> Response {
-    if let Err(e) = check_id(&id) {
-        return AppError::from(e).into_response();
+    match terminals.close(&id) {
+        Ok(true) => axum::Json(serde_json::json!({"success": true})).into_response(),
+        Ok(false) => AppError::not_found(format!("terminal {id} is not running")).into_response(),
+        Err(e) => AppError::from(e).into_response(),
     }
-    if terminals.get(&id).is_none() {
-        return AppError::not_found(format!("terminal {id} is not running")).into_response();
-    }
-    terminals.kill(&id);
-    axum::Json(serde_json::json!({"success": true})).into_response()
 }
 
 /// Sends one message, giving up on a browser that does not take it in time.

@@ -7,8 +7,7 @@ pub mod state;
 #[cfg(feature = "hydrate")]
 mod xterm;
 
-use crate::api::functions::{create_project, error_text, list_projects};
-use crate::model::NewProject;
+use crate::api::functions::{error_text, list_projects};
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -143,9 +142,8 @@ fn FirstProject() -> impl IntoView {
         }
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match create_project(NewProject { name: n, ..Default::default() }).await {
+            match ctx.create_project(n).await {
                 Ok(p) => {
-                    ctx.cache.update(|c| c.confirm_project(&p));
                     name.set(String::new());
                     navigate(&format!("/projects/{}", p.id), Default::default());
                 }

@@ -37,7 +37,7 @@ pub fn ProjectBar(
         leptos::task::spawn_local(async move {
             let r = match rename_id {
                 Some(id) => update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await,
-                None => create_project(NewProject { id: Some(client_id("proj")), name: n, base_path: None }).await,
+                None => ctx.create_project(n).await,
             };
             match r {
                 Ok(p) => {
@@ -160,11 +160,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
             <select
                 aria-label="New task priority"
                 on:change=move |ev| {
-                    priority.set(match event_target_value(&ev).as_str() {
-                        "low" => Priority::Low,
-                        "high" => Priority::High,
-                        _ => Priority::Medium,
-                    })
+                    priority.set(Priority::parse(&event_target_value(&ev)).unwrap_or_default())
                 }
             >
                 <option value="low">"low"</option>
@@ -316,11 +312,7 @@ fn TaskDetails(id: String) -> impl IntoView {
     };
     let id_prio = id.clone();
     let set_priority = move |ev: leptos::ev::Event| {
-        let p = match event_target_value(&ev).as_str() {
-            "low" => Priority::Low,
-            "high" => Priority::High,
-            _ => Priority::Medium,
-        };
+        let p = Priority::parse(&event_target_value(&ev)).unwrap_or_default();
         let patch = TaskPatch { priority: Some(p), ..Default::default() };
         ctx.mutate_task(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
     };

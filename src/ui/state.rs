@@ -71,6 +71,14 @@ pub fn storage_set<T: serde::Serialize>(key: &str, value: &T) {
 }
 
 impl Tab {
+    /// Creates a project under an id of the browser's own (so a retry cannot make two)
+    /// and caches it. The one way the UI creates projects.
+    pub async fn create_project(self, name: String) -> Result<Project, ServerFnError> {
+        let p = create_project(NewProject { id: Some(client_id("proj")), name, base_path: None }).await?;
+        self.cache.update(|c| c.confirm_project(&p));
+        Ok(p)
+    }
+
     pub fn new() -> Self {
         Tab {
             cache: RwSignal::new(Cache::default()),
