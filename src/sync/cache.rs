@@ -33,11 +33,72 @@ pub enum Applied {
     Gap,
 }
 
+/// The kinds of entity the cache holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Kind {
+pub enum Kind {
     Project,
     Task,
     Session,
+}
+
+/// What the cache does the same way for every kind of entity: where its copies live and
+/// which of two copies is newer.
+pub trait Entity: Clone {
+    const KIND: Kind;
+    fn id(&self) -> &str;
+    /// Grows with every change: `version`, or for projects `updatedAt` (the store's clock
+    /// is strictly increasing, so it orders a project's copies just as well).
+    fn version(&self) -> i64;
+    fn all(c: &Cache) -> &HashMap<String, Self>;
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self>;
+}
+
+impl Entity for Project {
+    const KIND: Kind = Kind::Project;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.updated_at
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.projects
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.projects
+    }
+}
+
+impl Entity for Task {
+    const KIND: Kind = Kind::Task;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.tasks
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.tasks
+    }
+}
+
+impl Entity for Session {
+    const KIND: Kind = Kind::Session;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.sessions
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.sessions
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,21 +126,12 @@ impl Cache {
         self.seq = ev.seq;
         let at = ev.seq;
         match &ev.data {
-            EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => self.put_project(p, at),
-            EventData::TaskCreated(t) | EventData::TaskUpdated(t) => self.put_task(t, at),
-            EventData::SessionCreated(s) | EventData::SessionUpdated(s) => self.put_session(s, at),
-            EventData::ProjectDeleted(d) => {
-                self.projects.remove(&d.id);
-                self.touched.insert((Kind::Project, d.id.clone()), at);
-            }
-            EventData::TaskDeleted(d) => {
-                self.tasks.remove(&d.id);
-                self.touched.insert((Kind::Task, d.id.clone()), at);
-            }
-            EventData::SessionDeleted(d) => {
-                self.sessions.remove(&d.id);
-                self.touched.insert((Kind::Session, d.id.clone()), at);
-            }
+            EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => self.put(p, at),
+            EventData::TaskCreated(t) | EventData::TaskUpdated(t) => self.put(t, at),
+            EventData::SessionCreated(s) | EventData::SessionUpdated(s) => self.put(s, at),
+            EventData::ProjectDeleted(d) => self.gone::<Project>(&d.id, at),
+            EventData::TaskDeleted(d) => self.gone::<Task>(&d.id, at),
+            EventData::SessionDeleted(d) => self.gone::<Session>(&d.id, at),
             // The full entity updates around a link event already carry it.
             EventData::SessionTaskAdded(_)
             | EventData::SessionTaskRemoved(_)
@@ -94,31 +146,19 @@ impl Cache {
         self.touched.get(&(kind, id.to_string())).is_some_and(|&t| t > at)
     }
 
-    fn put_project(&mut self, p: &Project, at: u64) {
-        // Projects have no version; the store's strictly increasing clock makes
-        // `updatedAt` one.
-        if self.newer(Kind::Project, &p.id, at) || self.projects.get(&p.id).is_some_and(|c| c.updated_at > p.updated_at)
-        {
+    /// Takes a copy known as of `at`, unless newer information is there already.
+    fn put<E: Entity>(&mut self, e: &E, at: u64) {
+        if self.newer(E::KIND, e.id(), at) || E::all(self).get(e.id()).is_some_and(|c| c.version() > e.version()) {
             return;
         }
-        self.touched.insert((Kind::Project, p.id.clone()), at);
-        self.projects.insert(p.id.clone(), p.clone());
+        self.touched.insert((E::KIND, e.id().to_string()), at);
+        E::all_mut(self).insert(e.id().to_string(), e.clone());
     }
 
-    fn put_task(&mut self, t: &Task, at: u64) {
-        if self.newer(Kind::Task, &t.id, at) || self.tasks.get(&t.id).is_some_and(|c| c.version > t.version) {
-            return;
-        }
-        self.touched.insert((Kind::Task, t.id.clone()), at);
-        self.tasks.insert(t.id.clone(), t.clone());
-    }
-
-    fn put_session(&mut self, s: &Session, at: u64) {
-        if self.newer(Kind::Session, &s.id, at) || self.sessions.get(&s.id).is_some_and(|c| c.version > s.version) {
-            return;
-        }
-        self.touched.insert((Kind::Session, s.id.clone()), at);
-        self.sessions.insert(s.id.clone(), s.clone());
+    /// Forgets an entity deleted as of `at`.
+    fn gone<E: Entity>(&mut self, id: &str, at: u64) {
+        E::all_mut(self).remove(id);
+        self.touched.insert((E::KIND, id.to_string()), at);
     }
 
     /// The first fetch sets the point the event stream resumes from.
@@ -132,7 +172,7 @@ impl Cache {
     /// Merges the project list, fetched when the store was at `at`.
     pub fn load_projects(&mut self, list: &[Project], at: u64) {
         for p in list {
-            self.put_project(p, at);
+            self.put(p, at);
         }
         self.baseline(ListKey::Projects, at);
     }
@@ -140,7 +180,7 @@ impl Cache {
     /// Merges a fetched task list (`ProjectTasks` or `SessionTasks`).
     pub fn load_tasks(&mut self, key: ListKey, list: &[Task], at: u64) {
         for t in list {
-            self.put_task(t, at);
+            self.put(t, at);
         }
         self.baseline(key, at);
     }
@@ -148,7 +188,7 @@ impl Cache {
     /// Merges a fetched `TaskSessions` list.
     pub fn load_sessions(&mut self, key: ListKey, list: &[Session], at: u64) {
         for s in list {
-            self.put_session(s, at);
+            self.put(s, at);
         }
         self.baseline(key, at);
     }
@@ -221,76 +261,41 @@ impl Cache {
     }
 
     /// True when an event deleted this entity: nothing may bring it back.
-    fn deleted(&self, kind: Kind, id: &str) -> bool {
-        let gone = match kind {
-            Kind::Project => !self.projects.contains_key(id),
-            Kind::Task => !self.tasks.contains_key(id),
-            Kind::Session => !self.sessions.contains_key(id),
-        };
-        gone && self.touched.contains_key(&(kind, id.to_string()))
+    /// Whether an event deleted this entity.
+    fn deleted<E: Entity>(&self, id: &str) -> bool {
+        !E::all(self).contains_key(id) && self.touched.contains_key(&(E::KIND, id.to_string()))
     }
 
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
     /// already brought a later version, or deleted it.
-    pub fn confirm_task(&mut self, t: &Task) {
-        if !self.deleted(Kind::Task, &t.id) && self.tasks.get(&t.id).is_none_or(|c| c.version <= t.version) {
-            self.tasks.insert(t.id.clone(), t.clone());
+    pub fn confirm<E: Entity>(&mut self, e: &E) {
+        if !self.deleted::<E>(e.id()) && E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version()) {
+            E::all_mut(self).insert(e.id().to_string(), e.clone());
         }
     }
 
-    pub fn confirm_session(&mut self, s: &Session) {
-        if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
-            self.sessions.insert(s.id.clone(), s.clone());
-        }
-    }
-
-    pub fn confirm_project(&mut self, p: &Project) {
-        if !self.deleted(Kind::Project, &p.id) && self.projects.get(&p.id).is_none_or(|c| c.updated_at <= p.updated_at)
-        {
-            self.projects.insert(p.id.clone(), p.clone());
-        }
-    }
-
-    /// Optimistic edit or creation: shows `t` at once and returns what to restore if the
+    /// Optimistic edit or creation: shows `e` at once and returns what to restore if the
     /// server refuses. The server's own copy (same or higher version) replaces it.
-    pub fn optimistic_task(&mut self, t: Task) -> Option<Task> {
-        self.tasks.insert(t.id.clone(), t)
+    pub fn optimistic<E: Entity>(&mut self, e: E) -> Option<E> {
+        E::all_mut(self).insert(e.id().to_string(), e)
     }
 
-    /// Optimistic delete: hides the task at once; returns it for a rollback.
-    pub fn optimistic_remove_task(&mut self, id: &str) -> Option<Task> {
-        self.tasks.remove(id)
+    /// Optimistic delete: hides the entity at once; returns it for a rollback.
+    pub fn optimistic_remove<E: Entity>(&mut self, id: &str) -> Option<E> {
+        E::all_mut(self).remove(id)
     }
 
-    /// Undoes an optimistic change of task `id` (`previous` as returned by it), unless a
-    /// newer server copy or a deletion arrived meanwhile.
-    pub fn rollback_task(&mut self, id: &str, previous: Option<Task>) {
+    /// Undoes an optimistic change of `id` (`previous` as the change returned it: `None`
+    /// for a creation), unless a newer server copy or a deletion arrived meanwhile.
+    pub fn rollback<E: Entity>(&mut self, id: &str, previous: Option<E>) {
         match previous {
             Some(p) => {
-                if !self.deleted(Kind::Task, id) && self.tasks.get(id).is_none_or(|c| c.version <= p.version) {
-                    self.tasks.insert(id.to_string(), p);
+                if !self.deleted::<E>(id) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version()) {
+                    E::all_mut(self).insert(id.to_string(), p);
                 }
             }
             None => {
-                self.tasks.remove(id);
-            }
-        }
-    }
-
-    /// Optimistic session edit; returns what to restore.
-    pub fn optimistic_session(&mut self, s: Session) -> Option<Session> {
-        self.sessions.insert(s.id.clone(), s)
-    }
-
-    /// Optimistic session removal (closing it); returns it for a rollback.
-    pub fn optimistic_remove_session(&mut self, id: &str) -> Option<Session> {
-        self.sessions.remove(id)
-    }
-
-    pub fn rollback_session(&mut self, previous: Option<Session>) {
-        if let Some(s) = previous {
-            if !self.deleted(Kind::Session, &s.id) && self.sessions.get(&s.id).is_none_or(|c| c.version <= s.version) {
-                self.sessions.insert(s.id.clone(), s);
+                E::all_mut(self).remove(id);
             }
         }
     }
@@ -298,7 +303,7 @@ impl Cache {
     /// Merges sessions fetched by id (not a list any view keeps).
     pub fn load_session_entities(&mut self, list: &[Session], at: u64) {
         for s in list {
-            self.put_session(s, at);
+            self.put(s, at);
         }
         if self.seq == 0 {
             self.seq = at;

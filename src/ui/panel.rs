@@ -41,7 +41,7 @@ pub fn ProjectBar(
             };
             match r {
                 Ok(p) => {
-                    ctx.cache.update(|c| c.confirm_project(&p));
+                    ctx.cache.update(|c| c.confirm(&p));
                     name.set(String::new());
                     creating.set(false);
                     renaming.set(false);
@@ -223,7 +223,7 @@ fn TaskRow(
     let set_status = move |ev: leptos::ev::Event| {
         let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
         let patch = TaskPatch { status: Some(status), ..Default::default() };
-        ctx.mutate_task(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
+        ctx.mutate(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
     };
     view! {
         <li
@@ -300,7 +300,7 @@ fn TaskDetails(id: String) -> impl IntoView {
             ..Default::default()
         };
         let id = id_save.clone();
-        ctx.mutate_task(
+        ctx.mutate(
             id.clone(),
             move |x| {
                 x.title = t.trim().to_string();
@@ -314,7 +314,7 @@ fn TaskDetails(id: String) -> impl IntoView {
     let set_priority = move |ev: leptos::ev::Event| {
         let p = Priority::parse(&event_target_value(&ev)).unwrap_or_default();
         let patch = TaskPatch { priority: Some(p), ..Default::default() };
-        ctx.mutate_task(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
+        ctx.mutate(id_prio.clone(), move |t| t.priority = p, update_task(id_prio.clone(), patch));
     };
     let id_del = id.clone();
     let id_work = id.clone();
@@ -381,7 +381,7 @@ fn Subtasks(id: String) -> impl IntoView {
             created_at: crate::model::now_millis(),
             completed_at: None,
         };
-        ctx.mutate_task(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
+        ctx.mutate(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
     };
     view! {
         <section class="subtasks" aria-label="Subtasks">
@@ -402,7 +402,7 @@ fn Subtasks(id: String) -> impl IntoView {
                                             let status = if event_target_checked(&ev) { SubtaskStatus::Completed } else { SubtaskStatus::Pending };
                                             let patch = SubtaskPatch { status: Some(status), ..Default::default() };
                                             let sid3 = sid.clone();
-                                            ctx.mutate_task(
+                                            ctx.mutate(
                                                 tid.clone(),
                                                 move |t| t.subtasks.iter_mut().filter(|x| x.id == sid3).for_each(|x| x.status = status),
                                                 update_subtask(tid.clone(), sid.clone(), patch),
@@ -416,7 +416,7 @@ fn Subtasks(id: String) -> impl IntoView {
                                     aria-label=format!("Delete subtask {}", s.title)
                                     on:click=move |_| {
                                         let sid4 = sid2.clone();
-                                        ctx.mutate_task(
+                                        ctx.mutate(
                                             tid2.clone(),
                                             move |t| t.subtasks.retain(|x| x.id != sid4),
                                             delete_subtask(tid2.clone(), sid2.clone()),

@@ -116,7 +116,7 @@ fn SessionTasks(id: String) -> impl IntoView {
             return;
         }
         let (sid, local_tid) = (sid.clone(), tid.clone());
-        ctx.mutate_session(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
+        ctx.mutate(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
     };
     view! {
         <div class="session-tasks">
@@ -204,7 +204,7 @@ pub fn TerminalPane() -> impl IntoView {
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
         let patch = SessionPatch { status: Some(status), ..Default::default() };
-        ctx.mutate_session(s.id.clone(), move |s| s.status = status, update_session(s.id, patch));
+        ctx.mutate(s.id.clone(), move |s| s.status = status, update_session(s.id, patch));
     };
     view! {
         <section class="pane terminal" aria-label="Terminal">

@@ -4,7 +4,7 @@
 
 use crate::api::functions::*;
 use crate::model::*;
-use crate::sync::cache::{Cache, ListKey};
+use crate::sync::cache::{Cache, Entity, ListKey};
 use crate::sync::ConnState;
 use leptos::prelude::*;
 use leptos::server_fn::ServerFnError;
@@ -75,7 +75,7 @@ impl Tab {
     /// and caches it. The one way the UI creates projects.
     pub async fn create_project(self, name: String) -> Result<Project, ServerFnError> {
         let p = create_project(NewProject { id: Some(client_id("proj")), name, base_path: None }).await?;
-        self.cache.update(|c| c.confirm_project(&p));
+        self.cache.update(|c| c.confirm(&p));
         Ok(p)
     }
 
@@ -162,48 +162,27 @@ impl Tab {
         });
     }
 
-    /// Optimistic task mutation: `local` edits the cached copy at once; `call` asks the
-    /// server. Success keeps the server's copy; refusal restores the old one and says why.
-    pub fn mutate_task<F>(self, id: String, local: impl FnOnce(&mut Task), call: F)
+    /// Optimistic mutation of a task or a session: `local` edits the cached copy at once;
+    /// `call` asks the server. Success keeps the server's copy; refusal restores the old
+    /// one and says why.
+    pub fn mutate<E, F>(self, id: String, local: impl FnOnce(&mut E), call: F)
     where
-        F: Future<Output = Result<Task, ServerFnError>> + 'static,
+        E: Entity + 'static,
+        F: Future<Output = Result<E, ServerFnError>> + 'static,
     {
         let previous = self.cache.try_update(|c| {
-            let mut t = c.task(&id)?.clone();
-            local(&mut t);
-            Some(c.optimistic_task(t))
+            let mut e = E::all(c).get(&id)?.clone();
+            local(&mut e);
+            Some(c.optimistic(e))
         });
         leptos::task::spawn_local(async move {
             match call.await {
-                Ok(t) => self.cache.update(|c| c.confirm_task(&t)),
-                Err(e) => {
+                Ok(e) => self.cache.update(|c| c.confirm(&e)),
+                Err(err) => {
                     if let Some(Some(prev)) = previous {
-                        self.cache.update(|c| c.rollback_task(&id, prev));
+                        self.cache.update(|c| c.rollback(&id, prev));
                     }
-                    self.toast(error_text(&e));
-                }
-            }
-        });
-    }
-
-    /// Optimistic session mutation, like [`Tab::mutate_task`].
-    pub fn mutate_session<F>(self, id: String, local: impl FnOnce(&mut Session), call: F)
-    where
-        F: Future<Output = Result<Session, ServerFnError>> + 'static,
-    {
-        let previous = self.cache.try_update(|c| {
-            let mut s = c.session(&id)?.clone();
-            local(&mut s);
-            Some(c.optimistic_session(s))
-        });
-        leptos::task::spawn_local(async move {
-            match call.await {
-                Ok(s) => self.cache.update(|c| c.confirm_session(&s)),
-                Err(e) => {
-                    if let Some(Some(prev)) = previous {
-                        self.cache.update(|c| c.rollback_session(prev));
-                    }
-                    self.toast(error_text(&e));
+                    self.toast(error_text(&err));
                 }
             }
         });
@@ -230,13 +209,13 @@ impl Tab {
             version: 0, // any server copy is newer
         };
         self.cache.update(|c| {
-            c.optimistic_task(local);
+            c.optimistic(local);
         });
         leptos::task::spawn_local(async move {
             match create_task(task).await {
-                Ok(t) => self.cache.update(|c| c.confirm_task(&t)),
+                Ok(t) => self.cache.update(|c| c.confirm(&t)),
                 Err(e) => {
-                    self.cache.update(|c| c.rollback_task(&id, None));
+                    self.cache.update(|c| c.rollback::<Task>(&id, None));
                     self.toast(error_text(&e));
                 }
             }
@@ -245,10 +224,10 @@ impl Tab {
 
     /// Optimistic delete.
     pub fn delete_task(self, id: String) {
-        let previous = self.cache.try_update(|c| c.optimistic_remove_task(&id)).flatten();
+        let previous = self.cache.try_update(|c| c.optimistic_remove::<Task>(&id)).flatten();
         leptos::task::spawn_local(async move {
             if let Err(e) = delete_task(id.clone()).await {
-                self.cache.update(|c| c.rollback_task(&id, previous));
+                self.cache.update(|c| c.rollback(&id, previous));
                 self.toast(error_text(&e));
             }
         });
@@ -268,7 +247,7 @@ impl Tab {
         self.active_session.set(Some(id.clone()));
         leptos::task::spawn_local(async move {
             match create_session(new).await {
-                Ok(s) => self.cache.update(|c| c.confirm_session(&s)),
+                Ok(s) => self.cache.update(|c| c.confirm(&s)),
                 Err(e) => {
                     self.open_sessions.update(|o| o.retain(|x| *x != id));
                     if self.active_session.get_untracked().as_deref() == Some(&id) {
@@ -306,15 +285,15 @@ impl Tab {
 
     /// Closes a session: completed, then deleted (SPEC §5), optimistically.
     pub fn close_session(self, id: String) {
-        let previous = self.cache.try_update(|c| c.optimistic_remove_session(&id)).flatten();
+        let previous = self.cache.try_update(|c| c.optimistic_remove::<Session>(&id)).flatten();
         let was_open = self.open_sessions.get_untracked();
         self.open_sessions.update(|o| o.retain(|x| *x != id));
         if self.active_session.get_untracked().as_deref() == Some(&id) {
             self.active_session.set(self.open_sessions.get_untracked().last().cloned());
         }
         leptos::task::spawn_local(async move {
-            if let Err(e) = close_session(id).await {
-                self.cache.update(|c| c.rollback_session(previous));
+            if let Err(e) = close_session(id.clone()).await {
+                self.cache.update(|c| c.rollback(&id, previous));
                 self.open_sessions.set(was_open);
                 self.toast(error_text(&e));
             }
@@ -333,17 +312,20 @@ impl Tab {
                 t.session_count = t.session_ids.len();
                 t
             });
-            (s.and_then(|s| c.optimistic_session(s)), t.and_then(|t| c.optimistic_task(t)))
+            // What each side was, for a rollback (`None`: not cached, nothing to restore).
+            (s.map(|s| c.optimistic(s)), t.map(|t| c.optimistic(t)))
         });
         leptos::task::spawn_local(async move {
-            match unlink_task(session_id, task_id.clone()).await {
-                Ok(s) => self.cache.update(|c| c.confirm_session(&s)),
+            match unlink_task(session_id.clone(), task_id.clone()).await {
+                Ok(s) => self.cache.update(|c| c.confirm(&s)),
                 Err(e) => {
                     if let Some((s, t)) = previous {
                         self.cache.update(|c| {
-                            c.rollback_session(s);
-                            if t.is_some() {
-                                c.rollback_task(&task_id, t);
+                            if let Some(s) = s {
+                                c.rollback::<Session>(&session_id, s);
+                            }
+                            if let Some(t) = t {
+                                c.rollback::<Task>(&task_id, t);
                             }
                         });
                     }
