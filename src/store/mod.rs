@@ -6,12 +6,16 @@
 //! the events and answers the callers. Reads come from an in-memory copy of the committed
 //! state and never wait for a disk.
 
-mod db;
+pub mod backend;
+mod sqlite;
 pub mod state;
+mod writer;
+
+pub use sqlite::Sqlite;
 
 use crate::model::*;
 use serde::{Deserialize, Serialize};
-use state::{Inputs, State};
+use state::State;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -212,10 +216,17 @@ impl Drop for Inner {
 }
 
 impl Store {
-    /// Opens the database, loads the committed state and starts the writer thread.
+    /// Opens the SQLite file the config names (or an in-memory one), loads the committed
+    /// state and starts the writer thread.
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
-        let conn = db::open(config.path.as_deref(), config.max_file_bytes)?;
-        let loaded = db::load(&conn)?;
+        let backend = Sqlite::open(config.path.as_deref(), config.max_file_bytes)?;
+        Store::open_on(Box::new(backend), config)
+    }
+
+    /// The same on any backend (`config.path` and `max_file_bytes` are the backend's
+    /// business then).
+    pub fn open_on(mut backend: Box<dyn backend::Backend>, config: StoreConfig) -> Result<Store, StoreError> {
+        let loaded = backend.load()?;
         let state = Arc::new(RwLock::new(Committed { state: loaded.state.clone(), seq: loaded.last_seq }));
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
@@ -228,21 +239,14 @@ impl Store {
             .max()
             .unwrap_or(0);
         let health = Arc::new(Vitals::default());
-        *health.footprint.lock().unwrap_or_else(|e| e.into_inner()) = Footprint {
-            log_bytes: loaded.log_bytes,
-            first_retained: loaded.first_retained,
-            idempotency_keys: loaded.idempotency.0,
-            idempotency_bytes: loaded.idempotency.1,
-        };
-        let writer = Writer {
-            conn,
+        *health.footprint.lock().unwrap_or_else(|e| e.into_inner()) = loaded.footprint;
+        let writer = writer::Writer {
+            backend,
             work: loaded.state,
             shared: state.clone(),
             bus: bus.clone(),
             last_seq: last_seq.clone(),
-            first_retained: loaded.first_retained,
-            log_bytes: loaded.log_bytes,
-            idempotency: loaded.idempotency,
+            footprint: loaded.footprint,
             config,
             last_now,
             health: health.clone(),
@@ -375,240 +379,6 @@ fn check_directories(cmd: &Command) -> Result<(), StoreError> {
         }
         _ => Ok(()),
     }
-}
-
-fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", uuid::Uuid::new_v4().simple())
-}
-
-/// The writer thread's own state.
-struct Writer {
-    conn: rusqlite::Connection,
-    /// The state including the transaction in progress; `shared` catches up on commit.
-    work: State,
-    shared: Arc<RwLock<Committed>>,
-    bus: broadcast::Sender<Arc<LoggedEvent>>,
-    last_seq: Arc<AtomicU64>,
-    first_retained: u64,
-    /// Bytes of event JSON in the log.
-    log_bytes: u64,
-    /// Idempotency keys kept: how many, and the bytes of their outcomes.
-    idempotency: (u64, u64),
-    config: StoreConfig,
-    health: Arc<Vitals>,
-    /// The last time handed to a command: each gets a later one, so "newest first" is a
-    /// strict order even when many commands land in the same millisecond.
-    last_now: Millis,
-}
-
-type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
-
-impl Writer {
-    fn run(mut self, mut rx: mpsc::Receiver<Job>) {
-        let mut commits: u64 = 0;
-        while let Some(first) = rx.blocking_recv() {
-            let mut mutations = Vec::new();
-            let mut reads = Vec::new();
-            let mut next = Some(first);
-            while let Some(job) = next.take() {
-                match job {
-                    Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
-                    Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
-                    #[cfg(test)]
-                    Job::Panic => panic!("injected by a test"),
-                }
-                if mutations.len() < BATCH_MAX {
-                    next = rx.try_recv().ok();
-                }
-            }
-            if !mutations.is_empty() {
-                commits += 1;
-                let over = self.log_bytes > self.config.retain_bytes
-                    || self.idempotency.0 > IDEMPOTENCY_KEYS_MAX
-                    || self.idempotency.1 > IDEMPOTENCY_BYTES_MAX;
-                self.commit_batch(mutations, over || commits.is_multiple_of(1024));
-            }
-            for (since, limit, reply) in reads {
-                let _ = reply.send(self.read_events(since, limit));
-            }
-        }
-        tracing::debug!("store writer stopped");
-    }
-
-    /// Plans, writes and commits a batch; answers every caller after the commit.
-    fn commit_batch(&mut self, batch: Vec<(Command, Option<IdempotencyKey>, Reply)>, housekeeping: bool) {
-        let mut now = now_millis();
-        let mut logged: Vec<Arc<LoggedEvent>> = Vec::new();
-        let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
-        let mut seq = self.last_seq.load(Ordering::Acquire);
-        let (mut log_bytes, mut idempotency) = (self.log_bytes, self.idempotency);
-        let result = (|| -> Result<(), StoreError> {
-            let tx = self.conn.transaction()?;
-            let mut fatal = None;
-            for (cmd, key, reply) in batch {
-                now = now.max(self.last_now + 1);
-                self.last_now = now;
-                let r = match &fatal {
-                    Some(e) => Err(StoreError::clone(e)),
-                    None => {
-                        let sizes = (&mut log_bytes, &mut idempotency);
-                        apply_one(
-                            &tx,
-                            &mut self.work,
-                            &self.config,
-                            &cmd,
-                            key.as_ref(),
-                            now,
-                            &mut seq,
-                            &mut logged,
-                            sizes,
-                        )
-                    }
-                };
-                if let Err(e @ StoreError::Storage(_)) = &r {
-                    fatal = Some(e.clone());
-                }
-                answers.push((reply, r));
-            }
-            if let Some(e) = fatal {
-                return Err(e); // the transaction rolls back on drop
-            }
-            if !logged.is_empty() {
-                db::set_last_seq(&tx, seq)?;
-            }
-            let mut first_retained = self.first_retained;
-            if housekeeping {
-                // Keep the newest `retain_events`, and of those at most three quarters of
-                // the byte budget (so that pruning is not due again at the next commit).
-                let by_count = seq.saturating_sub(self.config.retain_events);
-                let by_bytes = match log_bytes > self.config.retain_bytes {
-                    true => db::events_cut(&tx, self.config.retain_bytes / 4 * 3)?,
-                    false => 0,
-                };
-                let upto = by_count.max(by_bytes);
-                if upto >= first_retained {
-                    db::prune_events(&tx, upto)?;
-                    first_retained = upto + 1;
-                    log_bytes = db::events_bytes(&tx)?;
-                }
-                db::idempotency_prune(
-                    &tx,
-                    now - 24 * 3600 * 1000,
-                    IDEMPOTENCY_KEYS_MAX / 4 * 3,
-                    IDEMPOTENCY_BYTES_MAX / 4 * 3,
-                )?;
-                idempotency = db::idempotency_size(&tx)?;
-            }
-            tx.commit()?;
-            self.first_retained = first_retained;
-            Ok(())
-        })();
-        if let Err(e) = result {
-            // Nothing of this batch is durable: forget it and tell every caller.
-            tracing::error!(error = %e, "store commit failed");
-            *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-            self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
-            for (reply, _) in answers {
-                let _ = reply.send(Err(e.clone()));
-            }
-            return;
-        }
-        (self.log_bytes, self.idempotency) = (log_bytes, idempotency);
-        *self.health.footprint.lock().unwrap_or_else(|p| p.into_inner()) = Footprint {
-            log_bytes,
-            first_retained: self.first_retained,
-            idempotency_keys: idempotency.0,
-            idempotency_bytes: idempotency.1,
-        };
-        self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()).take();
-        {
-            let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
-            for e in &logged {
-                shared.state.apply(&e.event.data);
-            }
-            shared.seq = seq;
-        }
-        self.last_seq.store(seq, Ordering::Release);
-        for e in logged {
-            let _ = self.bus.send(e); // no listener is fine
-        }
-        for (reply, r) in answers {
-            let _ = reply.send(r);
-        }
-    }
-
-    fn read_events(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
-        let last = self.last_seq.load(Ordering::Acquire);
-        // A `since` beyond the last seq comes from another store's lifetime: refetch too.
-        // (`since` is the client's number: no arithmetic on it that can overflow.)
-        if since < self.first_retained.saturating_sub(1) || since > last {
-            return Err(StoreError::Gone { since, oldest: self.first_retained });
-        }
-        db::events_after(&self.conn, since, limit, PAGE_BYTES)?
-            .into_iter()
-            .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
-            .collect()
-    }
-}
-
-/// One command inside the open transaction: idempotency check, plan, write, apply.
-#[allow(clippy::too_many_arguments)]
-fn apply_one(
-    tx: &rusqlite::Transaction<'_>,
-    work: &mut State,
-    config: &StoreConfig,
-    cmd: &Command,
-    key: Option<&IdempotencyKey>,
-    now: Millis,
-    seq: &mut u64,
-    logged: &mut Vec<Arc<LoggedEvent>>,
-    (log_bytes, idempotency): (&mut u64, &mut (u64, u64)),
-) -> Result<Outcome, StoreError> {
-    if let Some(k) = key {
-        if let Some((fingerprint, outcome)) = db::idempotency_get(tx, &k.key)? {
-            if fingerprint != k.fingerprint {
-                return Err(StoreError::KeyReused(format!(
-                    "Idempotency-Key {:?} was already used for a different request",
-                    k.key
-                )));
-            }
-            return Ok(serde_json::from_str(&outcome)?);
-        }
-    }
-    let plan = work.plan(cmd, &mut Inputs { now, api_url: &config.api_url, new_id: &mut new_id })?;
-    // Every event is sized before any is written: a refused command leaves no trace in
-    // the batch's transaction.
-    let mut written = Vec::with_capacity(plan.events.len());
-    for (i, data) in plan.events.into_iter().enumerate() {
-        let event = Event { seq: *seq + 1 + i as u64, data, timestamp: now };
-        let json: Arc<str> = serde_json::to_string(&event)?.into();
-        if json.len() > EVENT_MAX_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "this change would make a {} of {} KiB; the most is {} KiB (shorten its texts or subtasks)",
-                event.data.name().split(':').next().unwrap_or("record"),
-                json.len() / 1024,
-                EVENT_MAX_BYTES / 1024
-            )));
-        }
-        written.push(Arc::new(LoggedEvent { event, json }));
-    }
-    for e in &written {
-        // A failed write is a Storage error: the caller rolls the whole batch back.
-        db::write_event(tx, e.event.seq, &e.event.data, &e.json)?;
-        *seq += 1;
-        *log_bytes += e.json.len() as u64;
-    }
-    if let Some(k) = key {
-        let outcome = serde_json::to_string(&plan.outcome)?;
-        db::idempotency_put(tx, &k.key, &k.fingerprint, &outcome, now)?;
-        idempotency.0 += 1;
-        idempotency.1 += outcome.len() as u64;
-    }
-    for e in &written {
-        work.apply(&e.event.data);
-    }
-    logged.extend(written);
-    Ok(plan.outcome)
 }
 
 #[cfg(test)]

@@ -1,12 +1,85 @@
-//! Persistence: one SQLite file (WAL, `synchronous=FULL`) holding the current entities as
-//! JSON rows, the retained event log and the idempotency keys. Only the store's writer
-//! thread touches it, so there is never a "database is locked" between our own writers.
+//! The embedded backend: one SQLite file (WAL, `synchronous=FULL`) holding the current
+//! entities as JSON rows, the retained event log and the idempotency keys. Only the store's
+//! writer thread touches it, so there is never a "database is locked" between our own
+//! writers.
 
+use super::backend::{Backend, Budgets, Loaded, Staged};
 use super::state::State;
-use super::StoreError;
+use super::{Footprint, StoreError};
 use crate::model::{EventData, Project, Session, Task};
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::path::Path;
+
+/// The SQLite backend and what it has measured of its file.
+pub struct Sqlite {
+    conn: Connection,
+    footprint: Footprint,
+}
+
+impl Sqlite {
+    /// Opens (creating if needed) and migrates the file at `path`; `None` is a private
+    /// in-memory database (tests). `max_bytes` caps the file: past it, writes fail as on a
+    /// full disk.
+    pub fn open(path: Option<&Path>, max_bytes: Option<u64>) -> Result<Sqlite, StoreError> {
+        Ok(Sqlite { conn: open(path, max_bytes)?, footprint: Footprint::default() })
+    }
+}
+
+impl Backend for Sqlite {
+    fn load(&mut self) -> Result<Loaded, StoreError> {
+        let loaded = load(&self.conn)?;
+        self.footprint = loaded.footprint;
+        Ok(loaded)
+    }
+
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT fingerprint, outcome FROM idempotency WHERE key = ?1")?
+            .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?)
+    }
+
+    fn commit(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
+        let mut fp = self.footprint;
+        let tx = self.conn.transaction()?;
+        for e in &staged.events {
+            write_event(&tx, e.event.seq, &e.event.data, &e.json)?;
+            fp.log_bytes += e.json.len() as u64;
+        }
+        if !staged.events.is_empty() {
+            set_last_seq(&tx, last_seq)?;
+        }
+        for k in &staged.keys {
+            tx.prepare_cached(
+                "INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![k.key, k.fingerprint, k.outcome, k.at])?;
+            fp.idempotency_keys += 1;
+            fp.idempotency_bytes += k.outcome.len() as u64;
+        }
+        if let Some(b) = budgets {
+            // Keep the newest `events`, and of those at most `event_bytes`.
+            let by_count = last_seq.saturating_sub(b.events);
+            let by_bytes = if fp.log_bytes > b.event_bytes { events_cut(&tx, b.event_bytes)? } else { 0 };
+            let upto = by_count.max(by_bytes);
+            if upto >= fp.first_retained {
+                tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?.execute([upto])?;
+                fp.first_retained = upto + 1;
+                fp.log_bytes = events_bytes(&tx)?;
+            }
+            idempotency_prune(&tx, b.keys_since, b.keys, b.key_bytes)?;
+            (fp.idempotency_keys, fp.idempotency_bytes) = idempotency_size(&tx)?;
+        }
+        tx.commit()?;
+        self.footprint = fp;
+        Ok(fp)
+    }
+
+    fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        events_after(&self.conn, since, limit, max_bytes)
+    }
+}
 
 /// Versioned schema: entry `i` moves a file from `user_version = i` to `i + 1`. Append
 /// only, so that a later release can open any older file.
@@ -33,22 +106,7 @@ impl From<serde_json::Error> for StoreError {
     }
 }
 
-/// What is durable at start-up.
-pub struct Loaded {
-    pub state: State,
-    /// The last `seq` ever handed out (kept in `meta`, so pruning the log never reuses one).
-    pub last_seq: u64,
-    /// The oldest `seq` still in the log (`last_seq + 1` when the log is empty).
-    pub first_retained: u64,
-    /// Bytes of event JSON in the log.
-    pub log_bytes: u64,
-    /// Idempotency keys kept, and the bytes of their outcomes.
-    pub idempotency: (u64, u64),
-}
-
-/// Opens (creating if needed) and migrates the database. `None` is a private in-memory
-/// database for tests. `max_bytes` caps the file (SQLite then fails as on a full disk).
-pub fn open(path: Option<&Path>, max_bytes: Option<u64>) -> Result<Connection, StoreError> {
+fn open(path: Option<&Path>, max_bytes: Option<u64>) -> Result<Connection, StoreError> {
     let mut conn = match path {
         Some(p) => {
             if let Some(dir) = p.parent() {
@@ -99,7 +157,7 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub fn load(conn: &Connection) -> Result<Loaded, StoreError> {
+fn load(conn: &Connection) -> Result<Loaded, StoreError> {
     let mut state = State::default();
     for row in rows::<Project>(conn, "SELECT data FROM projects")? {
         state.projects.insert(row.id.clone(), row);
@@ -114,14 +172,16 @@ pub fn load(conn: &Connection) -> Result<Loaded, StoreError> {
         conn.query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get(0)).optional()?;
     let (min, max): (Option<u64>, Option<u64>) =
         conn.query_row("SELECT MIN(seq), MAX(seq) FROM events", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    // The last seq is kept in `meta`, so pruning the log never reuses one.
     let last_seq = meta_seq.unwrap_or(0).max(max.unwrap_or(0));
-    Ok(Loaded {
-        state,
-        last_seq,
-        first_retained: min.unwrap_or(last_seq + 1),
+    let (idempotency_keys, idempotency_bytes) = idempotency_size(conn)?;
+    let footprint = Footprint {
         log_bytes: events_bytes(conn)?,
-        idempotency: idempotency_size(conn)?,
-    })
+        first_retained: min.unwrap_or(last_seq + 1),
+        idempotency_keys,
+        idempotency_bytes,
+    };
+    Ok(Loaded { state, last_seq, footprint })
 }
 
 fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
@@ -131,7 +191,7 @@ fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<
 }
 
 /// Writes one event: the log row, and the entity row it creates, replaces or removes.
-pub fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
+fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO events (seq, data) VALUES (?1, ?2)")?.execute(params![seq, json])?;
     let (table, id, data) = match e {
         EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => {
@@ -157,7 +217,7 @@ pub fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) ->
     Ok(())
 }
 
-pub fn set_last_seq(tx: &Transaction<'_>, seq: u64) -> Result<(), StoreError> {
+fn set_last_seq(tx: &Transaction<'_>, seq: u64) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO meta (key, value) VALUES ('last_seq', ?1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     )?
@@ -165,15 +225,9 @@ pub fn set_last_seq(tx: &Transaction<'_>, seq: u64) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Drops log entries up to and including `upto`.
-pub fn prune_events(tx: &Transaction<'_>, upto: u64) -> Result<(), StoreError> {
-    tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?.execute([upto])?;
-    Ok(())
-}
-
 /// Events after `since`, oldest first, as stored JSON: at most `limit` of them, and no
 /// more than `max_bytes` of JSON but for the first.
-pub fn events_after(
+fn events_after(
     conn: &Connection,
     since: u64,
     limit: usize,
@@ -194,13 +248,13 @@ pub fn events_after(
 }
 
 /// Bytes of event JSON in the log.
-pub fn events_bytes(conn: &Connection) -> Result<u64, StoreError> {
+fn events_bytes(conn: &Connection) -> Result<u64, StoreError> {
     Ok(conn.query_row("SELECT COALESCE(SUM(LENGTH(CAST(data AS BLOB))), 0) FROM events", [], |r| r.get(0))?)
 }
 
 /// The newest `seq` that must go for the events after it to fit in `keep_bytes` (0 when
 /// everything fits).
-pub fn events_cut(conn: &Connection, keep_bytes: u64) -> Result<u64, StoreError> {
+fn events_cut(conn: &Connection, keep_bytes: u64) -> Result<u64, StoreError> {
     Ok(conn
         .query_row(
             "SELECT seq FROM (SELECT seq, SUM(LENGTH(CAST(data AS BLOB))) OVER (ORDER BY seq DESC) AS tail FROM events)
@@ -212,29 +266,9 @@ pub fn events_cut(conn: &Connection, keep_bytes: u64) -> Result<u64, StoreError>
         .unwrap_or(0))
 }
 
-/// A previously recorded idempotent request: its fingerprint and outcome JSON.
-pub fn idempotency_get(tx: &Transaction<'_>, key: &str) -> Result<Option<(String, String)>, StoreError> {
-    Ok(tx
-        .prepare_cached("SELECT fingerprint, outcome FROM idempotency WHERE key = ?1")?
-        .query_row([key], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?)
-}
-
-pub fn idempotency_put(
-    tx: &Transaction<'_>,
-    key: &str,
-    fingerprint: &str,
-    outcome: &str,
-    now: i64,
-) -> Result<(), StoreError> {
-    tx.prepare_cached("INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES (?1, ?2, ?3, ?4)")?
-        .execute(params![key, fingerprint, outcome, now])?;
-    Ok(())
-}
-
 /// Forgets idempotency keys recorded before `before` (clients retry within minutes), and
 /// the oldest beyond `keep` keys or `keep_bytes` of outcomes.
-pub fn idempotency_prune(tx: &Transaction<'_>, before: i64, keep: u64, keep_bytes: u64) -> Result<(), StoreError> {
+fn idempotency_prune(tx: &Transaction<'_>, before: i64, keep: u64, keep_bytes: u64) -> Result<(), StoreError> {
     tx.prepare_cached("DELETE FROM idempotency WHERE created_at < ?1")?.execute([before])?;
     tx.prepare_cached(
         "DELETE FROM idempotency WHERE key IN (SELECT key FROM (
@@ -247,7 +281,7 @@ pub fn idempotency_prune(tx: &Transaction<'_>, before: i64, keep: u64, keep_byte
 }
 
 /// How many idempotency keys are kept, and the bytes of their outcomes.
-pub fn idempotency_size(conn: &Connection) -> Result<(u64, u64), StoreError> {
+fn idempotency_size(conn: &Connection) -> Result<(u64, u64), StoreError> {
     Ok(conn.query_row(
         "SELECT COUNT(*), COALESCE(SUM(LENGTH(CAST(outcome AS BLOB))), 0) FROM idempotency",
         [],

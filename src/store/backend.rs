@@ -1,0 +1,61 @@
+//! The storage seam: what the store's writer needs from wherever it keeps what it commits.
+//!
+//! A trait object rather than an enum: the writer thread is its one caller and the backend
+//! is chosen once at start (`Store::open` takes SQLite, `Store::open_on` any backend), so a
+//! second one (PostgreSQL) is a new implementation beside `sqlite.rs`, not a change to the
+//! writer, and the store's tests can run against each.
+
+use super::{Footprint, LoggedEvent, StoreError};
+use crate::model::Millis;
+use crate::store::state::State;
+use std::sync::Arc;
+
+/// What is durable at start-up.
+pub struct Loaded {
+    pub state: State,
+    /// The last `seq` ever handed out (never reused, even after the log is pruned).
+    pub last_seq: u64,
+    pub footprint: Footprint,
+}
+
+/// One batch of commands' changes, made durable together or not at all.
+#[derive(Default)]
+pub struct Staged {
+    /// The events, in `seq` order; each also says which entity row it writes.
+    pub events: Vec<Arc<LoggedEvent>>,
+    /// Idempotent requests to remember.
+    pub keys: Vec<KeyRecord>,
+}
+
+/// A request made with an `Idempotency-Key`: what it looked like and what it got.
+pub struct KeyRecord {
+    pub key: String,
+    pub fingerprint: String,
+    pub outcome: String,
+    pub at: Millis,
+}
+
+/// What housekeeping prunes to.
+pub struct Budgets {
+    /// Events kept, and bytes of them.
+    pub events: u64,
+    pub event_bytes: u64,
+    /// Idempotency keys kept, the bytes of their outcomes, and none recorded before.
+    pub keys: u64,
+    pub key_bytes: u64,
+    pub keys_since: Millis,
+}
+
+/// Where the store keeps its state, event log and idempotency keys.
+pub trait Backend: Send {
+    /// Everything durable.
+    fn load(&mut self) -> Result<Loaded, StoreError>;
+    /// A recorded idempotent request: its fingerprint and outcome JSON.
+    fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError>;
+    /// Makes `staged` durable in one transaction, with `last_seq` as the last seq handed
+    /// out; prunes to `budgets` when given. Returns only once it is durable.
+    fn commit(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError>;
+    /// Events after `since`, oldest first, as stored JSON: at most `limit`, and no more
+    /// than `max_bytes` of JSON but for the first.
+    fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError>;
+}
