@@ -7,6 +7,7 @@
 //! state and never wait for a disk.
 
 pub mod backend;
+mod recent;
 mod sqlite;
 pub mod state;
 mod writer;
@@ -148,7 +149,7 @@ enum Job {
     ReadEvents {
         since: u64,
         limit: usize,
-        reply: oneshot::Sender<Result<Vec<LoggedEvent>, StoreError>>,
+        reply: oneshot::Sender<Result<Vec<Arc<LoggedEvent>>, StoreError>>,
     },
     /// Makes the writer panic, as a bug would (tests of what happens then).
     #[cfg(test)]
@@ -178,6 +179,7 @@ struct Inner {
     last_seq: Arc<AtomicU64>,
     started: Instant,
     health: Arc<Vitals>,
+    recent: Arc<RwLock<recent::Recent>>,
 }
 
 /// What the writer tells health about itself.
@@ -239,6 +241,7 @@ impl Store {
             .max()
             .unwrap_or(0);
         let health = Arc::new(Vitals::default());
+        let recent = Arc::new(RwLock::new(recent::Recent::new()));
         *health.footprint.lock().unwrap_or_else(|e| e.into_inner()) = loaded.footprint;
         let writer = writer::Writer {
             backend,
@@ -247,6 +250,7 @@ impl Store {
             bus: bus.clone(),
             last_seq: last_seq.clone(),
             footprint: loaded.footprint,
+            recent: recent.clone(),
             config,
             last_now,
             health: health.clone(),
@@ -277,6 +281,7 @@ impl Store {
                 last_seq,
                 started: Instant::now(),
                 health,
+                recent,
             }),
         })
     }
@@ -290,8 +295,14 @@ impl Store {
     }
 
     /// Retained events after `since`, oldest first, at most `limit` and about
-    /// [`PAGE_BYTES`]; `Gone` when the log no longer reaches back that far.
-    pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+    /// [`PAGE_BYTES`]; `Gone` when the log no longer reaches back that far. Recent ones
+    /// come from memory, without waiting for the writer.
+    pub async fn events_since(&self, since: u64, limit: usize) -> Result<Vec<Arc<LoggedEvent>>, StoreError> {
+        if let Some(events) =
+            self.inner.recent.read().unwrap_or_else(|e| e.into_inner()).after(since, limit, PAGE_BYTES)
+        {
+            return Ok(events);
+        }
         let (reply, rx) = oneshot::channel();
         self.send(Job::ReadEvents { since, limit, reply }).await?;
         rx.await.map_err(|_| self.gone())?

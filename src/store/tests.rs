@@ -527,6 +527,28 @@ fn a_writer_that_dies_is_reported_not_hidden() {
     });
 }
 
+#[test]
+fn replays_from_memory_and_from_the_log_agree() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
+    rt().block_on(async {
+        let store = Store::open(config.clone()).unwrap();
+        for i in 0..50 {
+            let np = NewProject { name: format!("p{i}"), ..Default::default() };
+            store.execute(Command::CreateProject(np), None).await.unwrap();
+        }
+        let from_memory: Vec<_> = store.events_since(10, 20).await.unwrap().iter().map(|e| e.json.clone()).collect();
+        drop(store);
+        // Reopened, the memory is empty: the same read comes from the log.
+        let store = Store::open(config).unwrap();
+        let from_log: Vec<_> = store.events_since(10, 20).await.unwrap().iter().map(|e| e.json.clone()).collect();
+        assert_eq!(from_memory.len(), 20);
+        assert_eq!(from_memory, from_log);
+        assert!(store.events_since(50, 20).await.unwrap().is_empty());
+        assert!(matches!(store.events_since(51, 20).await, Err(StoreError::Gone { .. })));
+    });
+}
+
 // ----- property test --------------------------------------------------------------------
 
 /// A random operation, naming records by index into what exists (or a missing id).

@@ -18,6 +18,8 @@ pub(super) struct Writer {
     pub(super) last_seq: Arc<AtomicU64>,
     /// As of the last commit.
     pub(super) footprint: Footprint,
+    /// The newest events, for readers that need not wait for us.
+    pub(super) recent: Arc<RwLock<super::recent::Recent>>,
     pub(super) config: StoreConfig,
     pub(super) health: Arc<Vitals>,
     /// The last time handed to a command: each gets a later one, so "newest first" is a
@@ -119,6 +121,13 @@ impl Writer {
             }
             shared.seq = seq;
         }
+        {
+            let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
+            for e in &staged.events {
+                recent.push(e.clone());
+            }
+            recent.forget_before(footprint.first_retained);
+        }
         self.last_seq.store(seq, Ordering::Release);
         for e in staged.events {
             let _ = self.bus.send(e); // no listener is fine
@@ -183,7 +192,7 @@ impl Writer {
         Ok(plan.outcome)
     }
 
-    fn read_events(&mut self, since: u64, limit: usize) -> Result<Vec<LoggedEvent>, StoreError> {
+    fn read_events(&mut self, since: u64, limit: usize) -> Result<Vec<Arc<LoggedEvent>>, StoreError> {
         let last = self.last_seq.load(Ordering::Acquire);
         // A `since` beyond the last seq comes from another store's lifetime: refetch too.
         // (`since` is the client's number: no arithmetic on it that can overflow.)
@@ -194,7 +203,7 @@ impl Writer {
         self.backend
             .events_after(since, limit, PAGE_BYTES)?
             .into_iter()
-            .map(|(_, json)| Ok(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() }))
+            .map(|(_, json)| Ok(Arc::new(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() })))
             .collect()
     }
 }

@@ -73,7 +73,7 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
             });
             let _ = store.execute(cmd, None).await;
         }
-        store.events_since(0, 1 << 30).await.unwrap().into_iter().map(|e| e.event).collect()
+        store.events_since(0, 1 << 30).await.unwrap().into_iter().map(|e| e.event.clone()).collect()
     })
 }
 
