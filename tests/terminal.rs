@@ -2,7 +2,6 @@
 
 use futures::{SinkExt, StreamExt};
 use maestro::model::*;
-use maestro::server::{app, leptos_options, AppState};
 use maestro::store::{Command, Outcome, Store, StoreConfig};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -15,20 +14,10 @@ struct Viewer {
     unread: String,
 }
 
-struct Srv {
-    store: Store,
-    addr: std::net::SocketAddr,
-}
+mod common;
 
-async fn server(max: usize) -> Srv {
-    let store = Store::open(StoreConfig::memory()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let mut state =
-        AppState::new(store.clone(), leptos_options(addr, "target/site"), tokio::sync::watch::channel(false).1);
-    state.terminals = state.terminals.clone().with_max(max);
-    tokio::spawn(async move { axum::serve(listener, app(state)).await.unwrap() });
-    Srv { store, addr }
+async fn server(max: usize) -> common::InProcess {
+    common::in_process(StoreConfig::memory(), |state| state.terminals = state.terminals.clone().with_max(max)).await
 }
 
 async fn session(store: &Store, base_path: Option<String>) -> Session {

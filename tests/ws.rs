@@ -3,37 +3,23 @@
 
 use futures::{SinkExt, StreamExt};
 use maestro::model::*;
-use maestro::server::{app, leptos_options, AppState};
 use maestro::store::{Command, Outcome, Store, StoreConfig};
 use maestro::sync::ServerMessage;
 use tokio::net::TcpStream;
-use tokio::sync::watch;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-struct Server {
-    store: Store,
-    addr: std::net::SocketAddr,
-    stop: watch::Sender<bool>,
-}
+mod common;
 
-async fn server(config: StoreConfig) -> Server {
-    server_pinging(config, maestro::sync::hub::PING_INTERVAL).await
+async fn server(config: StoreConfig) -> common::InProcess {
+    common::in_process(config, |_| {}).await
 }
 
 /// A server whose hub pings (and reads what clients sent) every `interval`.
-async fn server_pinging(config: StoreConfig, interval: std::time::Duration) -> Server {
-    let store = Store::open(config).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = watch::channel(false);
-    let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
-    state.hub = state.hub.clone().with_ping_interval(interval);
-    let limits = maestro::server::Limits::default();
-    tokio::spawn(maestro::server::listener::run(listener, app(state), limits, std::future::pending()));
-    Server { store, addr, stop }
+async fn server_pinging(config: StoreConfig, interval: std::time::Duration) -> common::InProcess {
+    common::in_process(config, |state| state.hub = state.hub.clone().with_ping_interval(interval)).await
 }
 
 async fn connect(addr: std::net::SocketAddr, since: Option<u64>) -> Client {
@@ -293,7 +279,7 @@ async fn websocket_upgrades_from_a_foreign_origin_are_refused() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pings_keep_live_clients_and_drop_silent_ones() {
     use std::time::Duration;
-    let Server { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(100)).await;
+    let common::InProcess { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(100)).await;
 
     // A client that reads answers pings (tungstenite replies to them as it reads).
     let mut live = connect(addr, None).await;
@@ -392,7 +378,7 @@ async fn requests_to_ws_that_are_not_websocket_upgrades_get_a_clear_error() {
 async fn a_client_pinging_while_events_flow_gets_pongs_and_every_event_intact() {
     use std::time::Duration;
     // The hub reads what clients send once per ping interval: keep it short.
-    let Server { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(20)).await;
+    let common::InProcess { store, addr, .. } = server_pinging(StoreConfig::memory(), Duration::from_millis(20)).await;
 
     let mut c = connect(addr, None).await;
     let total = 200u64;

@@ -6,8 +6,13 @@ use super::LoggedEvent;
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// Bytes of event JSON kept.
-pub const RECENT_BYTES: usize = 16 << 20;
+/// Bytes kept: each event counts twice its JSON, since it is held parsed as well.
+pub const RECENT_BYTES: usize = 8 << 20;
+
+/// What one event costs here.
+fn cost(e: &LoggedEvent) -> usize {
+    2 * e.json.len()
+}
 
 pub(super) struct Recent {
     events: VecDeque<Arc<LoggedEvent>>,
@@ -21,11 +26,11 @@ impl Recent {
 
     /// Adds the next committed event, forgetting the oldest beyond the budget.
     pub(super) fn push(&mut self, e: Arc<LoggedEvent>) {
-        self.bytes += e.json.len();
+        self.bytes += cost(&e);
         self.events.push_back(e);
         while self.bytes > RECENT_BYTES && self.events.len() > 1 {
             if let Some(old) = self.events.pop_front() {
-                self.bytes -= old.json.len();
+                self.bytes -= cost(&old);
             }
         }
     }
@@ -34,7 +39,7 @@ impl Recent {
     pub(super) fn forget_before(&mut self, seq: u64) {
         while self.events.front().is_some_and(|e| e.event.seq < seq) {
             if let Some(old) = self.events.pop_front() {
-                self.bytes -= old.json.len();
+                self.bytes -= cost(&old);
             }
         }
     }

@@ -93,3 +93,28 @@ impl Start<'_> {
         server
     }
 }
+
+/// A server in this process, on a loopback port, served as `maestro serve` serves.
+pub struct InProcess {
+    pub store: maestro::store::Store,
+    pub addr: std::net::SocketAddr,
+    /// Flipping it to true closes every event socket ("going away").
+    pub stop: tokio::sync::watch::Sender<bool>,
+}
+
+/// Starts one on `config`'s store; `tune` adjusts the state first (a shorter ping, a
+/// lower terminal cap).
+pub async fn in_process(
+    config: maestro::store::StoreConfig,
+    tune: impl FnOnce(&mut maestro::server::AppState),
+) -> InProcess {
+    use maestro::server::{app, leptos_options, listener, AppState, Limits};
+    let store = maestro::store::Store::open(config).unwrap();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = tcp.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
+    tune(&mut state);
+    tokio::spawn(listener::run(tcp, app(state), Limits::default(), std::future::pending()));
+    InProcess { store, addr, stop }
+}
