@@ -211,11 +211,14 @@ pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session,
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_session(id: String) -> Result<(), ServerFnError> {
     let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
-    match run(Command::UpdateSession(id.clone(), patch)).await {
+    match store()?.execute(Command::UpdateSession(id.clone(), patch), None).await {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.
-        Err(ServerFnError::ServerError(m)) if m.contains("not found") => return Ok(()),
-        Err(e) => return Err(e),
+        Err(crate::store::StoreError::NotFound(_)) => return Ok(()),
+        Err(e) => {
+            let e = crate::http::AppError::from(e);
+            return Err(refused(e.status, e.message));
+        }
     }
     run(Command::DeleteSession(id)).await.map(|_| ())
 }

@@ -38,17 +38,8 @@ impl IntoResponse for AppError {
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        let (status, code) = match &e {
-            StoreError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid"),
-            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            StoreError::KeyReused(_) => (StatusCode::UNPROCESSABLE_ENTITY, "idempotency_key_reused"),
-            StoreError::Gone { .. } => (StatusCode::GONE, "gone"),
-            // The request was fine; the server cannot write just now (disk full, say).
-            StoreError::Storage(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_unavailable"),
-            StoreError::Failed(_) => (StatusCode::SERVICE_UNAVAILABLE, "storage_failed"),
-            StoreError::Closed => (StatusCode::SERVICE_UNAVAILABLE, "shutting_down"),
-        };
+        let (status, code) = e.status();
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         match e {
             // The database's own words are for the log, not for clients.
             StoreError::Storage(_) | StoreError::Failed(_) => {

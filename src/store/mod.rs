@@ -52,6 +52,24 @@ pub enum StoreError {
     Closed,
 }
 
+impl StoreError {
+    /// The HTTP status and machine-readable code that say this error on any way in
+    /// (numbers, not an HTTP type: the store knows nothing of the wire).
+    pub fn status(&self) -> (u16, &'static str) {
+        match self {
+            StoreError::Invalid(_) => (400, "invalid"),
+            StoreError::NotFound(_) => (404, "not_found"),
+            StoreError::Conflict(_) => (409, "conflict"),
+            StoreError::KeyReused(_) => (422, "idempotency_key_reused"),
+            StoreError::Gone { .. } => (410, "gone"),
+            // The request was fine; the server cannot write just now (disk full, say).
+            StoreError::Storage(_) => (503, "storage_unavailable"),
+            StoreError::Failed(_) => (503, "storage_failed"),
+            StoreError::Closed => (503, "shutting_down"),
+        }
+    }
+}
+
 /// Every mutation the store knows. The REST API, the server functions and the terminals
 /// all send these, so each mutation has exactly one code path.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -1,7 +1,9 @@
 //! The web UI (SPEC §4): the HTML shell, the router, the three-pane workspace and its
 //! chrome (connection indicator, toasts, keyboard help).
 
+mod actions;
 mod panel;
+mod projects;
 mod sessions;
 pub mod state;
 #[cfg(feature = "hydrate")]
@@ -103,7 +105,7 @@ fn Workspace() -> impl IntoView {
                         let fetched = projects.get();
                         merge_list(ctx, ListKey::Projects, fetched.clone(), |c, _, v, at| c.load_projects(v, at));
                         let initial = fetched.and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default();
-                        view! { <panel::ProjectBar active=active initial=initial/> }
+                        view! { <projects::ProjectBar active=active initial=initial/> }
                     }}
                 </Transition>
                 <span class="spacer"></span>

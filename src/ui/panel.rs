@@ -1,4 +1,4 @@
-//! The Maestro panel (right) and the project bar: projects, tasks, subtasks and the
+//! The Maestro panel (right): the active project's tasks, their subtasks and the
 //! sessions working on each task.
 
 use super::state::{client_id, use_tab};
@@ -7,101 +7,6 @@ use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
-use leptos_router::hooks::use_navigate;
-
-/// Project picker, "new project" and "rename project".
-#[component]
-pub fn ProjectBar(
-    active: Memo<Option<String>>,
-    /// The fetched list, shown until the cache holds it (server rendering).
-    initial: Vec<Project>,
-) -> impl IntoView {
-    let ctx = use_tab();
-    let navigate = use_navigate();
-    let creating = RwSignal::new(false);
-    let renaming = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
-    let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_else(|| initial.clone());
-    let go = {
-        let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default())
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let n = name.get_untracked();
-        if n.trim().is_empty() {
-            return;
-        }
-        let navigate = navigate.clone();
-        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
-        leptos::task::spawn_local(async move {
-            let r = match rename_id {
-                Some(id) => update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await,
-                None => ctx.create_project(n).await,
-            };
-            match r {
-                Ok(p) => {
-                    ctx.cache.update(|c| c.confirm(&p));
-                    name.set(String::new());
-                    creating.set(false);
-                    renaming.set(false);
-                    navigate(&format!("/projects/{}", p.id), Default::default());
-                }
-                Err(e) => ctx.toast(error_text(&e)),
-            }
-        });
-    };
-    view! {
-        <select id="project-picker" aria-label="Project" on:change=go>
-            <For each=projects key=|p| (p.id.clone(), p.updated_at) let:p>
-                <option value=p.id.clone() selected=move || active.get().as_deref() == Some(p.id.as_str())>
-                    {p.name.clone()}
-                </option>
-            </For>
-        </select>
-        <Show
-            when=move || creating.get() || renaming.get()
-            fallback=move || {
-                view! {
-                    <button on:click=move |_| creating.set(true)>"New project"</button>
-                    <button
-                        class="ghost"
-                        disabled=move || active.get().is_none()
-                        on:click=move |_| {
-                            let current = active
-                                .get_untracked()
-                                .and_then(|id| ctx.cache.with_untracked(|c| c.project(&id).map(|p| p.name.clone())));
-                            name.set(current.unwrap_or_default());
-                            renaming.set(true);
-                        }
-                    >
-                        "Rename project"
-                    </button>
-                }
-            }
-        >
-            <form class="row" on:submit=submit.clone()>
-                <input
-                    aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
-                    placeholder="Project name"
-                    bind:value=name
-                    autofocus
-                />
-                <button type="submit">{move || if renaming.get() { "Save name" } else { "Create project" }}</button>
-                <button
-                    type="button"
-                    class="ghost"
-                    on:click=move |_| {
-                        creating.set(false);
-                        renaming.set(false);
-                    }
-                >
-                    "Cancel"
-                </button>
-            </form>
-        </Show>
-    }
-}
 
 /// The active project's tasks: filter, counts, "new task", and the rows.
 #[component]
