@@ -184,95 +184,13 @@ impl State {
             Command::UpdateProject(id, patch) => self.update_project(id, patch, ctx),
             Command::DeleteProject(id) => self.delete_project(id),
             Command::CreateTask(nt) => self.create_task(nt, ctx),
-            Command::UpdateTask(id, patch) => {
-                let old = self.task(id)?;
-                let mut t = old.clone();
-                if let Some(title) = &patch.title {
-                    t.title = clean("title", title, TITLE_MAX)?;
-                }
-                if let Some(d) = &patch.description {
-                    t.description = bounded("description", d, TEXT_MAX)?;
-                }
-                if let Some(p) = &patch.prompt {
-                    t.prompt = bounded("prompt", p, TEXT_MAX)?;
-                }
-                if let Some(p) = patch.priority {
-                    t.priority = p;
-                }
-                if let Some(s) = patch.status {
-                    set_task_status(&mut t, s, ctx.now);
-                }
-                Ok(task_changed(old, t, ctx.now))
-            }
+            Command::UpdateTask(id, patch) => self.update_task(id, patch, ctx),
             Command::DeleteTask(id) => self.delete_task(id, ctx),
-            Command::AddSubtask(tid, ns) => {
-                let old = self.task(tid)?;
-                let title = clean("title", &ns.title, TITLE_MAX)?;
-                if old.subtasks.len() >= SUBTASKS_MAX {
-                    return Err(StoreError::Invalid(format!("task {tid} already has {SUBTASKS_MAX} subtasks")));
-                }
-                let mut t = old.clone();
-                t.subtasks.push(Subtask {
-                    id: (ctx.new_id)("sub"),
-                    task_id: tid.clone(),
-                    title,
-                    status: SubtaskStatus::Pending,
-                    created_at: ctx.now,
-                    completed_at: None,
-                });
-                Ok(task_changed(old, t, ctx.now))
-            }
-            Command::UpdateSubtask(tid, sid, patch) => {
-                let old = self.task(tid)?;
-                let mut t = old.clone();
-                let sub = t
-                    .subtasks
-                    .iter_mut()
-                    .find(|s| s.id == *sid)
-                    .ok_or_else(|| StoreError::NotFound(format!("subtask {sid} not found in task {tid}")))?;
-                if let Some(title) = &patch.title {
-                    sub.title = clean("title", title, TITLE_MAX)?;
-                }
-                if let Some(st) = patch.status {
-                    if st != sub.status {
-                        sub.status = st;
-                        sub.completed_at = (st == SubtaskStatus::Completed).then_some(ctx.now);
-                    }
-                }
-                Ok(task_changed(old, t, ctx.now))
-            }
-            Command::DeleteSubtask(tid, sid) => {
-                let old = self.task(tid)?;
-                let mut t = old.clone();
-                let before = t.subtasks.len();
-                t.subtasks.retain(|s| s.id != *sid);
-                if t.subtasks.len() == before {
-                    return Err(StoreError::NotFound(format!("subtask {sid} not found in task {tid}")));
-                }
-                Ok(task_changed(old, t, ctx.now))
-            }
+            Command::AddSubtask(tid, ns) => self.add_subtask(tid, ns, ctx),
+            Command::UpdateSubtask(tid, sid, patch) => self.update_subtask(tid, sid, patch, ctx),
+            Command::DeleteSubtask(tid, sid) => self.delete_subtask(tid, sid, ctx),
             Command::CreateSession(ns) => self.create_session(ns, ctx),
-            Command::UpdateSession(id, patch) => {
-                let old = self.session(id)?;
-                let mut s = old.clone();
-                if let Some(name) = &patch.name {
-                    s.name = clean("name", name, NAME_MAX)?;
-                }
-                if let Some(agent) = &patch.agent_id {
-                    s.agent_id = agent_id(agent.as_deref())?;
-                }
-                if let Some(st) = patch.status {
-                    if st != s.status {
-                        s.status = st;
-                        s.completed_at = (st != SessionStatus::Running).then_some(ctx.now);
-                    }
-                }
-                if s == *old {
-                    return Ok(Plan::unchanged(Outcome::Session(s)));
-                }
-                touch_session(&mut s, ctx);
-                Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
-            }
+            Command::UpdateSession(id, patch) => self.update_session(id, patch, ctx),
             Command::DeleteSession(id) => self.delete_session(id, ctx),
             Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
             Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
@@ -370,6 +288,104 @@ impl State {
             version: 1,
         };
         Ok(Plan { events: vec![EventData::TaskCreated(t.clone())], outcome: Outcome::Task(t) })
+    }
+
+    fn update_task(&self, id: &str, patch: &TaskPatch, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.task(id)?;
+        let mut t = old.clone();
+        if let Some(title) = &patch.title {
+            t.title = clean("title", title, TITLE_MAX)?;
+        }
+        if let Some(d) = &patch.description {
+            t.description = bounded("description", d, TEXT_MAX)?;
+        }
+        if let Some(p) = &patch.prompt {
+            t.prompt = bounded("prompt", p, TEXT_MAX)?;
+        }
+        if let Some(p) = patch.priority {
+            t.priority = p;
+        }
+        if let Some(s) = patch.status {
+            set_task_status(&mut t, s, ctx.now);
+        }
+        Ok(task_changed(old, t, ctx.now))
+    }
+
+    fn add_subtask(&self, tid: &str, ns: &NewSubtask, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.task(tid)?;
+        let title = clean("title", &ns.title, TITLE_MAX)?;
+        if old.subtasks.len() >= SUBTASKS_MAX {
+            return Err(StoreError::Invalid(format!("task {tid} already has {SUBTASKS_MAX} subtasks")));
+        }
+        let mut t = old.clone();
+        t.subtasks.push(Subtask {
+            id: (ctx.new_id)("sub"),
+            task_id: tid.to_string(),
+            title,
+            status: SubtaskStatus::Pending,
+            created_at: ctx.now,
+            completed_at: None,
+        });
+        Ok(task_changed(old, t, ctx.now))
+    }
+
+    fn update_subtask(
+        &self,
+        tid: &str,
+        sid: &str,
+        patch: &SubtaskPatch,
+        ctx: &mut Inputs<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.task(tid)?;
+        let mut t = old.clone();
+        let sub = t
+            .subtasks
+            .iter_mut()
+            .find(|s| s.id == sid)
+            .ok_or_else(|| StoreError::NotFound(format!("subtask {sid} not found in task {tid}")))?;
+        if let Some(title) = &patch.title {
+            sub.title = clean("title", title, TITLE_MAX)?;
+        }
+        if let Some(st) = patch.status {
+            if st != sub.status {
+                sub.status = st;
+                sub.completed_at = (st == SubtaskStatus::Completed).then_some(ctx.now);
+            }
+        }
+        Ok(task_changed(old, t, ctx.now))
+    }
+
+    fn delete_subtask(&self, tid: &str, sid: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.task(tid)?;
+        let mut t = old.clone();
+        let before = t.subtasks.len();
+        t.subtasks.retain(|s| s.id != sid);
+        if t.subtasks.len() == before {
+            return Err(StoreError::NotFound(format!("subtask {sid} not found in task {tid}")));
+        }
+        Ok(task_changed(old, t, ctx.now))
+    }
+
+    fn update_session(&self, id: &str, patch: &SessionPatch, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        let mut s = old.clone();
+        if let Some(name) = &patch.name {
+            s.name = clean("name", name, NAME_MAX)?;
+        }
+        if let Some(agent) = &patch.agent_id {
+            s.agent_id = agent_id(agent.as_deref())?;
+        }
+        if let Some(st) = patch.status {
+            if st != s.status {
+                s.status = st;
+                s.completed_at = (st != SessionStatus::Running).then_some(ctx.now);
+            }
+        }
+        if s == *old {
+            return Ok(Plan::unchanged(Outcome::Session(s)));
+        }
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
     }
 
     fn delete_task(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
