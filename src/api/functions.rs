@@ -12,29 +12,68 @@ use leptos::server_fn::codec::Json;
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);
 
+/// Why a server function failed, as the REST API says it: the status, a machine-readable
+/// `code` the UI can match (`not_found`, `conflict`, …) and a message for the person. The
+/// response carries `status` too (see `limits`).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
+#[error("{message}")]
+pub struct FnError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+}
+
+impl FnError {
+    pub fn new(status: u16, code: &str, message: impl Into<String>) -> FnError {
+        FnError { status, code: code.to_string(), message: message.into() }
+    }
+
+    /// A failure that is the server's own (never its internals' words).
+    pub fn internal(what: &str) -> FnError {
+        FnError::new(500, "internal", what)
+    }
+}
+
+impl leptos::server_fn::error::FromServerFnError for FnError {
+    type Encoder = leptos::server_fn::codec::JsonEncoding;
+
+    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
+        use leptos::server_fn::error::ServerFnErrorErr as E;
+        match e {
+            // The arguments the server was sent: the caller's to fix.
+            E::Args(m) | E::MissingArg(m) => FnError::new(400, "invalid", m),
+            // On the server this is the request's body (not JSON, say); in the browser it
+            // would be the server's answer, which is the server's fault.
+            #[cfg(feature = "ssr")]
+            E::Deserialization(m) => FnError::new(400, "invalid", format!("the request body cannot be read: {m}")),
+            // The browser could not reach the server.
+            E::Request(m) => FnError::new(0, "unreachable", format!("cannot reach the server: {m}")),
+            other => FnError::new(500, "internal", other.to_string()),
+        }
+    }
+}
+
 #[cfg(feature = "ssr")]
 mod imp {
     use super::*;
     use crate::store::{Command, Outcome, Store};
 
-    pub fn store() -> Result<Store, ServerFnError> {
-        use_context::<Store>().ok_or_else(|| ServerFnError::new("server state missing"))
+    pub fn store() -> Result<Store, FnError> {
+        use_context::<Store>().ok_or_else(|| FnError::internal("server state missing"))
     }
 
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
-    pub async fn run(cmd: Command) -> Result<Outcome, ServerFnError> {
-        store()?.execute(cmd, None).await.map_err(|e| {
-            let e = crate::http::AppError::from(e);
-            refused(e.status, e.message)
-        })
+    pub async fn run(cmd: Command) -> Result<Outcome, FnError> {
+        store()?.execute(cmd, None).await.map_err(|e| refused(e.into()))
     }
 
-    /// An error answered with `status` (server functions otherwise answer 500).
-    pub fn refused(status: axum::http::StatusCode, e: impl ToString) -> ServerFnError {
+    /// A refusal, answered with the REST API's status (server functions otherwise
+    /// answer 500) and code.
+    pub fn refused(e: crate::http::AppError) -> FnError {
         if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(status);
+            res.set_status(e.status);
         }
-        ServerFnError::ServerError(e.to_string())
+        FnError::new(e.status.as_u16(), e.code, e.message)
     }
 
     /// Server functions get the REST API's limits and status codes: a body over 1 MiB is
@@ -64,33 +103,37 @@ mod imp {
         if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
             return res;
         }
-        // The framework's error body says which kind it is ("Args|…" for bad input).
+        // The error body says its status (a bad argument is a 400, not the framework's 500).
         let (mut parts, body) = res.into_parts();
         let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-        if body.starts_with(b"Args|") || body.starts_with(b"Deserialization|") {
-            parts.status = StatusCode::BAD_REQUEST;
+        if let Ok(e) = serde_json::from_slice::<FnError>(&body) {
+            if let Ok(status) = StatusCode::from_u16(e.status) {
+                if status.is_client_error() || status.is_server_error() {
+                    parts.status = status;
+                }
+            }
         }
         axum::response::Response::from_parts(parts, body.into())
     }
 
-    pub async fn project(cmd: Command) -> Result<Project, ServerFnError> {
+    pub async fn project(cmd: Command) -> Result<Project, FnError> {
         match run(cmd).await? {
             Outcome::Project(p) => Ok(p),
-            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+            other => Err(FnError::internal(&format!("unexpected outcome {other:?}"))),
         }
     }
 
-    pub async fn task(cmd: Command) -> Result<Task, ServerFnError> {
+    pub async fn task(cmd: Command) -> Result<Task, FnError> {
         match run(cmd).await? {
             Outcome::Task(t) => Ok(t),
-            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+            other => Err(FnError::internal(&format!("unexpected outcome {other:?}"))),
         }
     }
 
-    pub async fn session(cmd: Command) -> Result<Session, ServerFnError> {
+    pub async fn session(cmd: Command) -> Result<Session, FnError> {
         match run(cmd).await? {
             Outcome::Session(s) => Ok(s),
-            other => Err(ServerFnError::new(format!("unexpected outcome {other:?}"))),
+            other => Err(FnError::internal(&format!("unexpected outcome {other:?}"))),
         }
     }
 }
@@ -103,122 +146,116 @@ pub use imp::limits;
 use imp::*;
 
 /// The text of a server function error, without the framework's prefix.
-pub fn error_text(e: &ServerFnError) -> String {
-    match e {
-        ServerFnError::ServerError(m) => m.clone(),
-        other => other.to_string(),
-    }
+pub fn error_text(e: &FnError) -> String {
+    e.message.clone()
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_projects() -> Result<AtSeq<Project>, ServerFnError> {
+pub async fn list_projects() -> Result<AtSeq<Project>, FnError> {
     Ok(store()?.read_at(|s| s.list_projects()))
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn create_project(project: NewProject) -> Result<Project, ServerFnError> {
+pub async fn create_project(project: NewProject) -> Result<Project, FnError> {
     imp::project(Command::CreateProject(project)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, ServerFnError> {
+pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, FnError> {
     imp::project(Command::UpdateProject(id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn delete_project(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_project(id: String) -> Result<(), FnError> {
     run(Command::DeleteProject(id)).await.map(|_| ())
 }
 
 /// A project's tasks, newest first.
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, ServerFnError> {
+pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, FnError> {
     Ok(store()?.read_at(|s| s.list_tasks(Some(&project_id), None)))
 }
 
 /// The tasks a session works on, newest first.
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, ServerFnError> {
+pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, FnError> {
     Ok(store()?.read_at(|s| s.list_session_tasks(&session_id)))
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn create_task(task: NewTask) -> Result<Task, ServerFnError> {
+pub async fn create_task(task: NewTask) -> Result<Task, FnError> {
     imp::task(Command::CreateTask(task)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, ServerFnError> {
+pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, FnError> {
     imp::task(Command::UpdateTask(id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn delete_task(id: String) -> Result<(), ServerFnError> {
+pub async fn delete_task(id: String) -> Result<(), FnError> {
     run(Command::DeleteTask(id)).await.map(|_| ())
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn add_subtask(task_id: String, title: String) -> Result<Task, ServerFnError> {
+pub async fn add_subtask(task_id: String, title: String) -> Result<Task, FnError> {
     imp::task(Command::AddSubtask(task_id, NewSubtask { title })).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, ServerFnError> {
+pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, FnError> {
     imp::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, ServerFnError> {
+pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, FnError> {
     imp::task(Command::DeleteSubtask(task_id, subtask_id)).await
 }
 
 /// The sessions working on a task, newest first.
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, ServerFnError> {
+pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, FnError> {
     Ok(store()?.read_at(|s| s.list_sessions(Some(&task_id), None, None)))
 }
 
 /// The sessions with these ids that still exist (the browser's open sessions).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, ServerFnError> {
+pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
     if ids.len() > 1000 {
-        return Err(refused(axum::http::StatusCode::BAD_REQUEST, "at most 1000 sessions at once"));
+        return Err(refused(crate::http::AppError::invalid("at most 1000 sessions at once")));
     }
     Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn create_session(session: NewSession) -> Result<Session, ServerFnError> {
+pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
     imp::session(Command::CreateSession(session)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, ServerFnError> {
+pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, FnError> {
     imp::session(Command::UpdateSession(id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn link_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
+pub async fn link_task(session_id: String, task_id: String) -> Result<Session, FnError> {
     imp::session(Command::LinkTask { session_id, task_id }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, ServerFnError> {
+pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, FnError> {
     imp::session(Command::UnlinkTask { session_id, task_id }).await
 }
 
 /// Closing a session (SPEC §5): mark it completed, then delete it (and its links).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn close_session(id: String) -> Result<(), ServerFnError> {
+pub async fn close_session(id: String) -> Result<(), FnError> {
     let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
     match store()?.execute(Command::UpdateSession(id.clone(), patch), None).await {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.
         Err(crate::store::StoreError::NotFound(_)) => return Ok(()),
-        Err(e) => {
-            let e = crate::http::AppError::from(e);
-            return Err(refused(e.status, e.message));
-        }
+        Err(e) => return Err(refused(e.into())),
     }
     run(Command::DeleteSession(id)).await.map(|_| ())
 }
@@ -227,14 +264,11 @@ pub async fn close_session(id: String) -> Result<(), ServerFnError> {
 /// /terminals/{id}` does; one that already ended is closed already, not an error (the UI
 /// closes what the person sees, whatever the process did meanwhile).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn close_terminal(id: String) -> Result<(), ServerFnError> {
+pub async fn close_terminal(id: String) -> Result<(), FnError> {
     let terminals =
-        use_context::<crate::terminal::Terminals>().ok_or_else(|| ServerFnError::new("server state missing"))?;
+        use_context::<crate::terminal::Terminals>().ok_or_else(|| FnError::internal("server state missing"))?;
     match terminals.close(&id) {
         Ok(_) => Ok(()),
-        Err(e) => {
-            let e = crate::http::AppError::from(e);
-            Err(refused(e.status, e.message))
-        }
+        Err(e) => Err(refused(e.into())),
     }
 }

@@ -11,7 +11,7 @@ use std::future::Future;
 impl Tab {
     /// Creates a project under an id of the browser's own (so a retry cannot make two)
     /// and caches it. The one way the UI creates projects.
-    pub async fn create_project(self, name: String) -> Result<Project, ServerFnError> {
+    pub async fn create_project(self, name: String) -> Result<Project, FnError> {
         let p = create_project(NewProject { id: Some(client_id("proj")), name, base_path: None }).await?;
         self.cache.update(|c| c.confirm(&p));
         Ok(p)
@@ -23,7 +23,7 @@ impl Tab {
     pub fn mutate<E, F>(self, id: String, local: impl FnOnce(&mut E), call: F)
     where
         E: Entity + 'static,
-        F: Future<Output = Result<E, ServerFnError>> + 'static,
+        F: Future<Output = Result<E, FnError>> + 'static,
     {
         let previous = self.cache.try_update(|c| {
             let mut e = E::all(c).get(&id)?.clone();

@@ -301,7 +301,7 @@ pub(crate) fn LoadError(what: &'static str, error: String, retry: Callback<()>) 
 pub(crate) fn merge_list<T: Clone + 'static>(
     ctx: Tab,
     key: ListKey,
-    fetched: Option<Result<(Vec<T>, u64), leptos::server_fn::ServerFnError>>,
+    fetched: Option<Result<(Vec<T>, u64), crate::api::functions::FnError>>,
     load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),
 ) -> Option<String> {
     match fetched {
