@@ -14,6 +14,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+/// The names of this machine's loopback, as a `Host` header says them.
+const LOOPBACK: [&str; 3] = ["127.0.0.1", "localhost", "[::1]"];
+
 /// The cookie a browser keeps the token in.
 pub const COOKIE: &str = "maestro_token";
 
@@ -30,18 +33,15 @@ impl Guard {
     /// The guard of a server bound to `addr` (its real port, not 0).
     pub fn new(addr: SocketAddr, token: Option<String>) -> Guard {
         let port = addr.port();
-        let mut hosts: Vec<String> =
-            ["127.0.0.1", "localhost", "[::1]"].iter().map(|h| format!("{h}:{port}")).collect();
-        let bound = match addr {
-            SocketAddr::V4(a) => format!("{}:{port}", a.ip()),
-            SocketAddr::V6(a) => format!("[{}]:{port}", a.ip()),
-        };
+        let mut hosts: Vec<String> = LOOPBACK.iter().map(|h| format!("{h}:{port}")).collect();
+        // `ip:port`, or `[ip]:port` for IPv6: as a `Host` header names it.
+        let bound = addr.to_string();
         if !hosts.contains(&bound) && addr.ip().is_loopback() {
             hosts.push(bound);
         }
         if port == 80 {
             // Browsers leave the default port out of `Host` and `Origin`.
-            hosts.extend(["127.0.0.1", "localhost", "[::1]"].map(String::from));
+            hosts.extend(LOOPBACK.map(String::from));
         }
         Guard { token: token.filter(|t| !t.is_empty()).map(Into::into), hosts: hosts.into() }
     }

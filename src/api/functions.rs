@@ -34,6 +34,21 @@ impl FnError {
     }
 }
 
+/// A refusal as the REST API words it; the response gets its status from it (`limits`).
+#[cfg(feature = "ssr")]
+impl From<crate::http::AppError> for FnError {
+    fn from(e: crate::http::AppError) -> FnError {
+        FnError::new(e.status.as_u16(), e.code, e.message)
+    }
+}
+
+#[cfg(feature = "ssr")]
+impl From<crate::store::StoreError> for FnError {
+    fn from(e: crate::store::StoreError) -> FnError {
+        crate::http::AppError::from(e).into()
+    }
+}
+
 impl leptos::server_fn::error::FromServerFnError for FnError {
     type Encoder = leptos::server_fn::codec::JsonEncoding;
 
@@ -64,21 +79,13 @@ mod imp {
 
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, FnError> {
-        store()?.execute(cmd, None).await.map_err(|e| refused(e.into()))
-    }
-
-    /// A refusal, answered with the REST API's status (server functions otherwise
-    /// answer 500) and code.
-    pub fn refused(e: crate::http::AppError) -> FnError {
-        if let Some(res) = use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(e.status);
-        }
-        FnError::new(e.status.as_u16(), e.code, e.message)
+        store()?.execute(cmd, None).await.map_err(FnError::from)
     }
 
     /// Server functions get the REST API's limits and status codes: a body over 1 MiB is
-    /// 413, and input the function cannot take (malformed JSON, wrong or unknown fields)
-    /// is 400, not the framework's 500. Other paths pass through untouched.
+    /// 413, and a failure answers with the status its `FnError` carries (input the
+    /// function cannot take is 400, a refusal what the REST API says), not the framework's
+    /// 500 for all. Other paths pass through untouched.
     pub async fn limits(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
         use crate::http::AppError;
         use axum::http::StatusCode;
@@ -222,7 +229,7 @@ pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, FnErr
 #[server(prefix = "/sfn", input = Json)]
 pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
     if ids.len() > 1000 {
-        return Err(refused(crate::http::AppError::invalid("at most 1000 sessions at once")));
+        return Err(crate::http::AppError::invalid("at most 1000 sessions at once").into());
     }
     Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }
@@ -255,7 +262,7 @@ pub async fn close_session(id: String) -> Result<(), FnError> {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.
         Err(crate::store::StoreError::NotFound(_)) => return Ok(()),
-        Err(e) => return Err(refused(e.into())),
+        Err(e) => return Err(e.into()),
     }
     run(Command::DeleteSession(id)).await.map(|_| ())
 }
@@ -269,6 +276,6 @@ pub async fn close_terminal(id: String) -> Result<(), FnError> {
         use_context::<crate::terminal::Terminals>().ok_or_else(|| FnError::internal("server state missing"))?;
     match terminals.close(&id) {
         Ok(_) => Ok(()),
-        Err(e) => Err(refused(e.into())),
+        Err(e) => Err(crate::http::AppError::from(e).into()),
     }
 }

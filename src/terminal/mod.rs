@@ -167,7 +167,7 @@ impl Terminals {
     /// Closes terminal `id` (the REST API and the UI both come here): `Ok(false)` when
     /// it is not running, which each caller words its own way.
     pub fn close(&self, id: &str) -> Result<bool, OpenError> {
-        check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))?;
+        valid(id)?;
         let running = self.get(id).is_some();
         self.kill(id);
         Ok(running)
@@ -201,7 +201,7 @@ impl Terminals {
     /// The running terminal `id`, started if needed. It is registered only once every
     /// step that can fail has succeeded; a failure after the process started ends it.
     fn open(&self, id: &str, size: PtySize) -> Result<Arc<Term>, OpenError> {
-        check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))?;
+        valid(id)?;
         if let Some(t) = self.get(id) {
             return Ok(t);
         }
@@ -241,7 +241,7 @@ impl Terminals {
                 input,
                 master: Mutex::new(pair.master),
                 pid,
-                scrollback: Mutex::new(notice.clone().map(|n| n.into_bytes().into()).unwrap_or_default()),
+                scrollback: Mutex::new(notice.map(|n| n.into_bytes().into()).unwrap_or_default()),
                 output: broadcast::channel(1024).0,
                 exited: watch::channel(None).0,
             });
@@ -290,6 +290,12 @@ impl Terminals {
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
     }
+}
+
+/// A terminal id follows the id rule (a NUL or a path in one must not reach a thread name
+/// or a process).
+fn valid(id: &str) -> Result<(), OpenError> {
+    check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))
 }
 
 mod process;
