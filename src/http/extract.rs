@@ -21,10 +21,9 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, _: &S) -> Result<Self, AppError> {
         let query = parts.uri.query().unwrap_or("");
-        for pair in query.split('&') {
-            if percent_encoding::percent_decode_str(pair).decode_utf8().is_err() {
-                return Err(AppError::invalid("the query string has percent-escapes that are not UTF-8"));
-            }
+        // `&`, `=` and `+` are ASCII: the whole string decodes to UTF-8 iff every part does.
+        if percent_encoding::percent_decode_str(query).decode_utf8().is_err() {
+            return Err(AppError::invalid("the query string has percent-escapes that are not UTF-8"));
         }
         serde_urlencoded::from_str(query).map(Query).map_err(|e| AppError::invalid(format!("bad query string: {e}")))
     }
