@@ -22,6 +22,14 @@ pub fn now_millis() -> Millis {
     }
 }
 
+/// The machine-readable codes of error bodies (`{"error": {"code", "message"}}`) that
+/// callers act on: the UI, the CLI's exit codes and scripts match these, not messages.
+pub mod error_code {
+    pub const INVALID: &str = "invalid";
+    pub const NOT_FOUND: &str = "not_found";
+    pub const CONFLICT: &str = "conflict";
+}
+
 /// A group of tasks with a directory their terminals start in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -56,11 +56,13 @@ impl leptos::server_fn::error::FromServerFnError for FnError {
         use leptos::server_fn::error::ServerFnErrorErr as E;
         match e {
             // The arguments the server was sent: the caller's to fix.
-            E::Args(m) | E::MissingArg(m) => FnError::new(400, "invalid", m),
+            E::Args(m) | E::MissingArg(m) => FnError::new(400, error_code::INVALID, m),
             // On the server this is the request's body (not JSON, say); in the browser it
             // would be the server's answer, which is the server's fault.
             #[cfg(feature = "ssr")]
-            E::Deserialization(m) => FnError::new(400, "invalid", format!("the request body cannot be read: {m}")),
+            E::Deserialization(m) => {
+                FnError::new(400, error_code::INVALID, format!("the request body cannot be read: {m}"))
+            }
             // The browser could not reach the server.
             E::Request(m) => FnError::new(0, "unreachable", format!("cannot reach the server: {m}")),
             other => FnError::new(500, "internal", other.to_string()),

@@ -21,11 +21,11 @@ impl AppError {
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid", message)
+        Self::new(StatusCode::BAD_REQUEST, crate::model::error_code::INVALID, message)
     }
 
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(StatusCode::NOT_FOUND, crate::model::error_code::NOT_FOUND, message)
     }
 }
 

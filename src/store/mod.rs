@@ -57,9 +57,9 @@ impl StoreError {
     /// (numbers, not an HTTP type: the store knows nothing of the wire).
     pub fn status(&self) -> (u16, &'static str) {
         match self {
-            StoreError::Invalid(_) => (400, "invalid"),
-            StoreError::NotFound(_) => (404, "not_found"),
-            StoreError::Conflict(_) => (409, "conflict"),
+            StoreError::Invalid(_) => (400, error_code::INVALID),
+            StoreError::NotFound(_) => (404, error_code::NOT_FOUND),
+            StoreError::Conflict(_) => (409, error_code::CONFLICT),
             StoreError::KeyReused(_) => (422, "idempotency_key_reused"),
             StoreError::Gone { .. } => (410, "gone"),
             // The request was fine; the server cannot write just now (disk full, say).

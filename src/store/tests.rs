@@ -9,17 +9,58 @@ fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
+/// Where one test's store lives, on the backend the suite runs against. The suite is
+/// written against the store, not a backend: `MAESTRO_TEST_BACKEND` picks which one
+/// (`sqlite`, the default: a file in a temporary directory), so each backend passes the
+/// same tests. Tests of one backend's own behaviour (SQLite's file lock and page cap) call
+/// `Store::open` directly.
+struct Place {
+    dir: tempfile::TempDir,
+    config: StoreConfig,
+}
+
+impl Place {
+    fn new() -> Place {
+        Place::with(|_| {})
+    }
+
+    fn with(tune: impl FnOnce(&mut StoreConfig)) -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
+        tune(&mut config);
+        Place { dir, config }
+    }
+
+    /// Opens (or reopens) the store kept here.
+    fn open(&self) -> Result<Store, StoreError> {
+        match std::env::var("MAESTRO_TEST_BACKEND").as_deref() {
+            Ok("sqlite") | Err(_) => Store::open(self.config.clone()),
+            Ok(other) => panic!("MAESTRO_TEST_BACKEND={other}: no such backend (in {:?})", self.dir.path()),
+        }
+    }
+}
+
 /// A store plus a subscription opened before anything happened, so every event is seen.
 struct Fixture {
     store: Store,
     rx: broadcast::Receiver<Arc<LoggedEvent>>,
+    place: Place,
 }
 
 impl Fixture {
     fn new() -> Self {
-        let store = Store::open(StoreConfig::memory()).unwrap();
+        Fixture::at(Place::new())
+    }
+
+    fn at(place: Place) -> Self {
+        let store = place.open().unwrap();
         let rx = store.subscribe();
-        Fixture { store, rx }
+        Fixture { store, rx, place }
+    }
+
+    /// Closes the store, leaving what it kept for a reopen.
+    fn close(self) -> Place {
+        self.place
     }
 
     async fn run(&self, cmd: Command) -> Result<Outcome, StoreError> {
@@ -399,25 +440,22 @@ fn idempotency_key_replays_the_first_outcome() {
 
 #[test]
 fn file_store_survives_reopen_and_keeps_seq() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
-    let before = rt().block_on(async {
-        let mut f = Fixture { store: Store::open(config.clone()).unwrap(), rx: broadcast::channel(1).1 };
-        f.rx = f.store.subscribe();
+    let (before, place) = rt().block_on(async {
+        let mut f = Fixture::new();
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
         f.session(&p.id, &[&t.id]).await;
-        f.state()
+        (f.state(), f.close())
     });
     rt().block_on(async {
-        let store = Store::open(config.clone()).unwrap();
+        let store = place.open().unwrap();
         assert_eq!(store.read(|s| s.clone()), before);
         assert_eq!(store.last_seq(), 6);
         let events = store.events_since(0, 100).await.unwrap();
         assert_eq!(events.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
         assert!(matches!(store.events_since(7, 10).await, Err(StoreError::Gone { .. })));
-        // A second server on the same file is refused while the first runs.
-        assert!(Store::open(config.clone()).is_err());
+        // A second server on the same file is refused while the first runs (SQLite's lock).
+        assert!(Store::open(place.config.clone()).is_err());
         store
             .execute(Command::CreateProject(NewProject { name: "Q".into(), ..Default::default() }), None)
             .await
@@ -428,10 +466,9 @@ fn file_store_survives_reopen_and_keeps_seq() {
 
 #[test]
 fn pruned_log_answers_gone_and_seq_never_goes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig { path: Some(dir.path().join("m.db")), retain_events: 10, ..StoreConfig::memory() };
+    let place = Place::with(|c| c.retain_events = 10);
     rt().block_on(async {
-        let store = Store::open(config.clone()).unwrap();
+        let store = place.open().unwrap();
         for i in 0..1100 {
             let np = NewProject { name: format!("p{i}"), ..Default::default() };
             store.execute(Command::CreateProject(np), None).await.unwrap();
@@ -439,17 +476,16 @@ fn pruned_log_answers_gone_and_seq_never_goes_back() {
         assert!(matches!(store.events_since(0, 10).await, Err(StoreError::Gone { .. })));
         assert_eq!(store.events_since(1095, 10).await.unwrap().len(), 5);
     });
-    let store = Store::open(config).unwrap();
+    let store = place.open().unwrap();
     assert_eq!(store.last_seq(), 1100);
 }
 
 #[test]
 fn the_log_on_disk_keeps_to_its_byte_budget() {
-    let dir = tempfile::tempdir().unwrap();
     let budget = 256 * 1024;
-    let config = StoreConfig { path: Some(dir.path().join("m.db")), retain_bytes: budget, ..StoreConfig::memory() };
+    let place = Place::with(|c| c.retain_bytes = budget);
     rt().block_on(async {
-        let store = Store::open(config.clone()).unwrap();
+        let store = place.open().unwrap();
         let np = NewProject { name: "P".into(), ..Default::default() };
         let Outcome::Project(p) = store.execute(Command::CreateProject(np), None).await.unwrap() else { panic!() };
         let nt = NewTask {
@@ -472,12 +508,13 @@ fn the_log_on_disk_keeps_to_its_byte_budget() {
         assert_eq!(tail.last().unwrap().event.seq, store.last_seq(), "the newest events are kept");
     });
     // The budget holds across a restart (it is measured, not counted in memory only).
-    let store = Store::open(config).unwrap();
+    let store = place.open().unwrap();
     assert!(store.footprint().log_bytes <= budget + EVENT_MAX_BYTES as u64);
 }
 
 #[test]
 fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
+    // SQLite's page cap stands in for a full disk: this one is SQLite's own.
     let dir = tempfile::tempdir().unwrap();
     let config =
         StoreConfig { path: Some(dir.path().join("m.db")), max_file_bytes: Some(512 * 1024), ..StoreConfig::memory() };
@@ -513,7 +550,8 @@ fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
 #[test]
 fn a_writer_that_dies_is_reported_not_hidden() {
     rt().block_on(async {
-        let store = Store::open(StoreConfig::memory()).unwrap();
+        let place = Place::new();
+        let store = place.open().unwrap();
         let mut died = std::pin::pin!(store.failed());
         assert!(futures::poll!(&mut died).is_pending(), "a healthy writer");
         store.send(Job::Panic).await.unwrap();
@@ -529,10 +567,9 @@ fn a_writer_that_dies_is_reported_not_hidden() {
 
 #[test]
 fn replays_from_memory_and_from_the_log_agree() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
+    let place = Place::new();
     rt().block_on(async {
-        let store = Store::open(config.clone()).unwrap();
+        let store = place.open().unwrap();
         for i in 0..50 {
             let np = NewProject { name: format!("p{i}"), ..Default::default() };
             store.execute(Command::CreateProject(np), None).await.unwrap();
@@ -540,7 +577,7 @@ fn replays_from_memory_and_from_the_log_agree() {
         let from_memory: Vec<_> = store.events_since(10, 20).await.unwrap().iter().map(|e| e.json.clone()).collect();
         drop(store);
         // Reopened, the memory is empty: the same read comes from the log.
-        let store = Store::open(config).unwrap();
+        let store = place.open().unwrap();
         let from_log: Vec<_> = store.events_since(10, 20).await.unwrap().iter().map(|e| e.json.clone()).collect();
         assert_eq!(from_memory.len(), 20);
         assert_eq!(from_memory, from_log);
@@ -643,10 +680,9 @@ proptest! {
     /// the log from empty rebuilds exactly the store's state, also after a reopen.
     #[test]
     fn random_operations_keep_invariant_and_log_replays(ops in proptest::collection::vec(op(), 1..120)) {
-        let dir = tempfile::tempdir().unwrap();
-        let config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
+        let place = Place::new();
         let final_state = rt().block_on(async {
-            let store = Store::open(config.clone()).unwrap();
+            let store = place.open().unwrap();
             let mut rx = store.subscribe();
             let mut expect_seq = 1;
             for op in &ops {
@@ -672,7 +708,7 @@ proptest! {
             prop_assert_eq!(&replayed, &state);
             Ok(state)
         })?;
-        let reopened = Store::open(config).unwrap();
+        let reopened = place.open().unwrap();
         prop_assert_eq!(reopened.read(|s| s.clone()), final_state);
     }
 }

@@ -261,7 +261,6 @@ impl Cache {
     }
 
     /// True when an event deleted this entity: nothing may bring it back.
-    /// Whether an event deleted this entity.
     fn deleted<E: Entity>(&self, id: &str) -> bool {
         !E::all(self).contains_key(id) && self.touched.contains_key(&(E::KIND, id.to_string()))
     }
@@ -283,6 +282,13 @@ impl Cache {
     /// Optimistic delete: hides the entity at once; returns it for a rollback.
     pub fn optimistic_remove<E: Entity>(&mut self, id: &str) -> Option<E> {
         E::all_mut(self).remove(id)
+    }
+
+    /// The server says `id` does not exist (deleted elsewhere, its event not here yet):
+    /// it goes, and no rollback or late copy brings it back.
+    pub fn forget<E: Entity>(&mut self, id: &str) {
+        let at = self.seq;
+        self.gone::<E>(id, at);
     }
 
     /// Undoes an optimistic change of `id` (`previous` as the change returned it: `None`

@@ -3,6 +3,7 @@
 
 use super::state::{client_id, is_plain_terminal, Tab};
 use crate::api::functions::*;
+use crate::model::error_code::NOT_FOUND;
 use crate::model::*;
 use crate::sync::cache::Entity;
 use leptos::prelude::*;
@@ -33,6 +34,11 @@ impl Tab {
         leptos::task::spawn_local(async move {
             match call.await {
                 Ok(e) => self.cache.update(|c| c.confirm(&e)),
+                // Deleted elsewhere: nothing to roll back to.
+                Err(err) if err.code == NOT_FOUND => {
+                    self.cache.update(|c| c.forget::<E>(&id));
+                    self.toast(error_text(&err));
+                }
                 Err(err) => {
                     if let Some(Some(prev)) = previous {
                         self.cache.update(|c| c.rollback(&id, prev));
@@ -81,9 +87,14 @@ impl Tab {
     pub fn delete_task(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Task>(&id)).flatten();
         leptos::task::spawn_local(async move {
-            if let Err(e) = delete_task(id.clone()).await {
-                self.cache.update(|c| c.rollback(&id, previous));
-                self.toast(error_text(&e));
+            match delete_task(id.clone()).await {
+                // Deleted already (another tab, the CLI): what the person asked for.
+                Ok(_) => {}
+                Err(e) if e.code == NOT_FOUND => self.cache.update(|c| c.forget::<Task>(&id)),
+                Err(e) => {
+                    self.cache.update(|c| c.rollback(&id, previous));
+                    self.toast(error_text(&e));
+                }
             }
         });
     }

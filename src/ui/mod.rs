@@ -138,20 +138,7 @@ fn FirstProject() -> impl IntoView {
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let n = name.get_untracked();
-        if n.trim().is_empty() {
-            return;
-        }
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match ctx.create_project(n).await {
-                Ok(p) => {
-                    name.set(String::new());
-                    navigate(&format!("/projects/{}", p.id), Default::default());
-                }
-                Err(e) => ctx.toast(error_text(&e)),
-            }
-        });
+        projects::save_project(ctx, None, name.get_untracked(), navigate.clone(), move || name.set(String::new()));
     };
     view! {
         <section class="empty-state">

@@ -1,6 +1,6 @@
 //! The top bar's project controls: the picker, "new project" and "rename project".
 
-use super::state::use_tab;
+use super::state::{use_tab, Tab};
 use crate::api::functions::*;
 use crate::model::*;
 use leptos::prelude::*;
@@ -26,26 +26,11 @@ pub fn ProjectBar(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let n = name.get_untracked();
-        if n.trim().is_empty() {
-            return;
-        }
-        let navigate = navigate.clone();
         let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
-        leptos::task::spawn_local(async move {
-            let r = match rename_id {
-                Some(id) => update_project(id, ProjectPatch { name: Some(n), ..Default::default() }).await,
-                None => ctx.create_project(n).await,
-            };
-            match r {
-                Ok(p) => {
-                    ctx.cache.update(|c| c.confirm(&p));
-                    name.set(String::new());
-                    creating.set(false);
-                    renaming.set(false);
-                    navigate(&format!("/projects/{}", p.id), Default::default());
-                }
-                Err(e) => ctx.toast(error_text(&e)),
-            }
+        save_project(ctx, rename_id, n, navigate.clone(), move || {
+            name.set(String::new());
+            creating.set(false);
+            renaming.set(false);
         });
     };
     view! {
@@ -98,4 +83,32 @@ pub fn ProjectBar(
             </form>
         </Show>
     }
+}
+
+/// Saves a project named `name` (`rename`: that project; otherwise a new one), then shows
+/// it and runs `done`; a refusal is said in a toast. A blank name does nothing.
+pub fn save_project(
+    ctx: Tab,
+    rename: Option<String>,
+    name: String,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+    done: impl FnOnce() + 'static,
+) {
+    if name.trim().is_empty() {
+        return;
+    }
+    leptos::task::spawn_local(async move {
+        let saved = match rename {
+            Some(id) => update_project(id, ProjectPatch { name: Some(name), ..Default::default() }).await,
+            None => ctx.create_project(name).await,
+        };
+        match saved {
+            Ok(p) => {
+                ctx.cache.update(|c| c.confirm(&p));
+                done();
+                navigate(&format!("/projects/{}", p.id), Default::default());
+            }
+            Err(e) => ctx.toast(error_text(&e)),
+        }
+    });
 }

@@ -117,6 +117,24 @@ fn an_older_version_never_replaces_a_newer_one() {
     assert_eq!(cache.project_tasks(&pid).unwrap()[0].version, 3);
 }
 
+#[test]
+fn a_server_that_says_not_found_makes_it_go_for_good() {
+    let events = history(&[(0, 0, 0), (1, 0, 0)]);
+    let st = replay(&events, u64::MAX);
+    let pid = st.projects.keys().next().unwrap().clone();
+    let key = ListKey::ProjectTasks(pid.clone());
+    let mut cache = Cache::default();
+    load(&mut cache, &key, &fetch(&st, &key), events.last().unwrap().seq);
+    let t = cache.project_tasks(&pid).unwrap()[0].clone();
+    let before = cache.optimistic(Task { title: "edited".into(), ..t.clone() });
+    cache.forget::<Task>(&t.id);
+    assert_eq!(cache.project_tasks(&pid), Some(vec![]));
+    // Neither the edit's rollback nor a late copy of the server's brings it back.
+    cache.rollback(&t.id, before);
+    cache.confirm(&t);
+    assert_eq!(cache.project_tasks(&pid), Some(vec![]));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
