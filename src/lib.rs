@@ -11,7 +11,11 @@ pub mod sync;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
+pub mod agents;
+#[cfg(feature = "ssr")]
 pub mod auth;
+#[cfg(feature = "ssr")]
+pub mod cli;
 #[cfg(feature = "ssr")]
 pub mod client;
 #[cfg(feature = "ssr")]

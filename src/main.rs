@@ -8,6 +8,9 @@ async fn main() -> std::process::ExitCode {
     use std::path::PathBuf;
 
     /// Maestro: a real-time command centre for many AI coding agents.
+    ///
+    /// With no subcommand (or `serve`) it runs the server; every other subcommand is the
+    /// command-line client of the server at $MAESTRO_API_URL.
     #[derive(Parser)]
     #[command(name = "maestro", version)]
     struct Cli {
@@ -15,12 +18,18 @@ async fn main() -> std::process::ExitCode {
         command: Option<Command>,
         #[command(flatten)]
         serve: ServeArgs,
+        #[command(flatten)]
+        conn: maestro::cli::Conn,
     }
 
     #[derive(clap::Subcommand)]
     enum Command {
         /// Run the server (the default).
         Serve(ServeArgs),
+        #[command(flatten)]
+        Client(maestro::cli::ClientCommand),
+        /// Print a shell completion script (e.g. `maestro completions bash > /etc/bash_completion.d/maestro`).
+        Completions { shell: clap_complete::Shell },
     }
 
     #[derive(clap::Args, Clone)]
@@ -48,6 +57,48 @@ async fn main() -> std::process::ExitCode {
         /// Seconds a request may take, from its header to its response.
         #[arg(long, env = "MAESTRO_REQUEST_TIMEOUT", default_value_t = Limits::default().request_timeout.as_secs_f64())]
         request_timeout: f64,
+        /// An agent "Work on task" offers, as NAME=COMMAND (repeatable; `{prompt}` and
+        /// `{prompt_file}` in COMMAND are replaced). More in DATA_DIR/agents.toml.
+        #[arg(long = "agent", value_name = "NAME=COMMAND")]
+        agents: Vec<String>,
+    }
+
+    let cli = match parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    let args = match cli.command {
+        Some(Command::Serve(a)) => a,
+        None => cli.serve,
+        Some(Command::Client(c)) => return maestro::cli::run(c, cli.conn).await,
+        Some(Command::Completions { shell }) => {
+            use clap::CommandFactory;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "maestro", &mut script);
+            maestro::cli::output::print_safe(&String::from_utf8_lossy(&script));
+            return std::process::ExitCode::SUCCESS;
+        }
+    };
+    /// The command line, refusing the server's flags on a client command and the client's
+    /// without one (clap would ignore them, and the person would wonder why).
+    fn parse() -> Result<Cli, clap::Error> {
+        use clap::{parser::ValueSource, CommandFactory, FromArgMatches};
+        let mut cmd = Cli::command();
+        let matches = cmd.clone().get_matches();
+        let client = matches.subcommand_name().is_some_and(|n| n != "serve" && n != "completions");
+        for id in matches.ids() {
+            let an_arg = cmd.get_arguments().any(|a| a.get_id() == id);
+            if !an_arg || matches.value_source(id.as_str()) != Some(ValueSource::CommandLine) {
+                continue;
+            }
+            let of_client = ["api_url", "json"].contains(&id.as_str());
+            if client != of_client && (client || matches.subcommand_name().is_none()) {
+                let flag = format!("--{}", id.as_str().replace('_', "-"));
+                let whose = if of_client { "the client commands" } else { "`maestro serve`" };
+                return Err(cmd.error(clap::error::ErrorKind::ArgumentConflict, format!("{flag} is a flag of {whose}")));
+            }
+        }
+        Cli::from_arg_matches(&matches)
     }
 
     tracing_subscriber::fmt()
@@ -55,11 +106,6 @@ async fn main() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    let cli = Cli::parse();
-    let args = match cli.command {
-        Some(Command::Serve(a)) => a,
-        None => cli.serve,
-    };
     let data_dir = if args.in_memory {
         None
     } else {
@@ -81,6 +127,7 @@ async fn main() -> std::process::ExitCode {
             header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
             request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
         },
+        agents: args.agents,
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

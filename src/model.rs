@@ -215,6 +215,15 @@ impl Session {
 // field that may be left out may not be sent as `null` unless null means something.
 // ---------------------------------------------------------------------------------------
 
+/// An agent the person configured (SPEC §5): "Work on task" offers it, a session's
+/// `agentId` names it, and its terminal runs `command`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: String,
+    pub command: String,
+}
+
 /// Deserialises a field that, when present, must hold a real value (not `null`).
 fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)

@@ -79,6 +79,14 @@ mod imp {
         use_context::<Store>().ok_or_else(|| FnError::internal("server state missing"))
     }
 
+    pub fn agents() -> Result<crate::agents::Agents, FnError> {
+        use_context::<crate::agents::Agents>().ok_or_else(|| FnError::internal("server state missing"))
+    }
+
+    pub fn invalid(message: String) -> FnError {
+        FnError::new(400, error_code::INVALID, message)
+    }
+
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, FnError> {
         store()?.execute(cmd, None).await.map_err(FnError::from)
@@ -238,12 +246,20 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
+    imp::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(imp::invalid)?;
     imp::session(Command::CreateSession(session)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, FnError> {
+    imp::agents()?.check_patch(&imp::store()?, &id, &patch).map_err(imp::invalid)?;
     imp::session(Command::UpdateSession(id, patch)).await
+}
+
+/// The agents "Work on task" offers in a project.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_agents(project_id: String) -> Result<Vec<Agent>, FnError> {
+    Ok(imp::agents()?.list(&project_id))
 }
 
 #[server(prefix = "/sfn", input = Json)]

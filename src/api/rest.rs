@@ -1,6 +1,7 @@
 //! The REST API under `/api` (SPEC §2). Each handler parses, runs one store operation and
 //! renders the result; validation lives in the store.
 
+use crate::agents::Agents;
 use crate::http::{AppError, Body, Path, Query, BODY_LIMIT};
 use crate::model::*;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
@@ -22,6 +23,7 @@ pub fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     Store: FromRef<S>,
+    Agents: FromRef<S>,
 {
     Router::new()
         .route("/projects", get(list_projects).post(create_project))
@@ -33,6 +35,7 @@ where
         .route("/sessions", get(list_sessions).post(create_session))
         .route("/sessions/{id}", get(get_session).patch(update_session).delete(delete_session))
         .route("/sessions/{sid}/tasks/{tid}", post(link_task).delete(unlink_task))
+        .route("/agents", get(list_agents))
         .route("/events", get(events))
         .route("/health", get(health))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
@@ -182,17 +185,38 @@ async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiR
     found(store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
 }
 
-async fn create_session(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewSession>) -> ApiResult {
+async fn create_session(
+    State(store): State<Store>,
+    State(agents): State<Agents>,
+    h: HeaderMap,
+    Body(b): Body<NewSession>,
+) -> ApiResult {
+    agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::CreateSession(b), StatusCode::CREATED).await
 }
 
 async fn update_session(
     State(store): State<Store>,
+    State(agents): State<Agents>,
     h: HeaderMap,
     Path(id): Path<String>,
     Body(b): Body<SessionPatch>,
 ) -> ApiResult {
+    agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::UpdateSession(id, b), StatusCode::OK).await
+}
+
+// ----- agents ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct AgentFilter {
+    project_id: Option<String>,
+}
+
+/// The agents "Work on task" offers in a project (without one: those of every project).
+async fn list_agents(State(agents): State<Agents>, Query(q): Query<AgentFilter>) -> Json<Vec<Agent>> {
+    Json(agents.list(q.project_id.as_deref().unwrap_or("")))
 }
 
 async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {

@@ -3,6 +3,7 @@
 
 pub mod listener;
 
+use crate::agents::Agents;
 use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
 use crate::sync::hub::{ws_handler, Hub};
@@ -27,6 +28,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub guard: Guard,
     pub terminals: Terminals,
+    /// The same agents the terminals start (one shared copy).
+    pub agents: Agents,
 }
 
 impl AppState {
@@ -35,12 +38,20 @@ impl AppState {
         let hub = Hub::start(store.clone(), shutdown);
         let terminals = Terminals::new(store.clone());
         let guard = Guard::new(leptos_options.site_addr, None);
-        AppState { store, hub, leptos_options, guard, terminals }
+        AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default() }
     }
 
-    /// Requires `token` on every request (see `auth`).
+    /// Requires `token` on every request (see `auth`); sessions' terminals get it too.
     pub fn with_token(mut self, token: Option<String>) -> Self {
-        self.guard = Guard::new(self.leptos_options.site_addr, token);
+        self.guard = Guard::new(self.leptos_options.site_addr, token.clone());
+        self.terminals = self.terminals.with_token(token);
+        self
+    }
+
+    /// Offers these agents and starts them in sessions' terminals.
+    pub fn with_agents(mut self, agents: Agents) -> Self {
+        self.terminals = self.terminals.with_agents(agents.clone());
+        self.agents = agents;
         self
     }
 }
@@ -57,6 +68,8 @@ pub struct ServeConfig {
     pub token: Option<String>,
     /// Connection cap and header timeout.
     pub limits: Limits,
+    /// `--agent NAME=COMMAND` flags (the data directory's `agents.toml` adds to them).
+    pub agents: Vec<String>,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -85,10 +98,11 @@ pub fn app(state: AppState) -> Router {
             routes,
             {
                 // What server functions reach for: only the parts they need.
-                let (store, terminals) = (state.store.clone(), state.terminals.clone());
+                let (store, terminals, agents) = (state.store.clone(), state.terminals.clone(), state.agents.clone());
                 move || {
                     leptos::prelude::provide_context(store.clone());
                     leptos::prelude::provide_context(terminals.clone());
+                    leptos::prelude::provide_context(agents.clone());
                 }
             },
             {
@@ -122,6 +136,7 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
 /// and the store flush before returning.
 pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>> {
     raise_descriptor_limit();
+    let agents = Agents::load(&config.agents, config.data_dir.as_ref().map(|d| d.join("agents.toml")))?;
     let path = config.data_dir.as_ref().map(|d| d.join("maestro.db"));
     let store = Store::open(StoreConfig {
         path: path.clone(),
@@ -150,7 +165,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped).with_token(token);
+    let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
+        .with_token(token)
+        .with_agents(agents);
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
     let reaper = terminals.clone();

@@ -13,8 +13,9 @@
 //! bounded queue. A socket whose input is not being taken stops being read (backpressure on
 //! that one socket) while its output keeps flowing.
 
+use crate::agents::{self, Agents};
 use crate::http::{AppError, Query};
-use crate::model::{EventData, SessionPatch, SessionStatus};
+use crate::model::{EventData, Session, SessionPatch, SessionStatus, Task};
 use crate::store::{state::check_id, Command, Store};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
@@ -71,6 +72,11 @@ pub struct Terminals {
     max: usize,
     /// The command to run, when not the user's shell (`MAESTRO_TERMINAL_COMMAND`).
     command: Option<String>,
+    agents: Agents,
+    /// Handed to sessions' terminals, so that the `maestro` CLI in them is let in.
+    token: Option<String>,
+    /// Where sessions' prompt files are written (private to this user, removed at exit).
+    prompts: Arc<tempfile::TempDir>,
 }
 
 /// Why a terminal could not be opened.
@@ -112,7 +118,17 @@ impl Terminals {
     pub fn new(store: Store) -> Terminals {
         let max = std::env::var("MAESTRO_MAX_TERMINALS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX);
         let command = std::env::var("MAESTRO_TERMINAL_COMMAND").ok().filter(|c| !c.trim().is_empty());
-        let t = Terminals { terms: Arc::default(), store: store.clone(), max, command };
+        let prompts = tempfile::Builder::new().prefix("maestro-prompts-").tempdir().map(Arc::new);
+        let prompts = prompts.unwrap_or_else(|e| panic!("cannot make a temporary directory: {e}"));
+        let t = Terminals {
+            terms: Arc::default(),
+            store: store.clone(),
+            max,
+            command,
+            agents: Agents::default(),
+            token: None,
+            prompts,
+        };
         let mut events = store.subscribe();
         let me = t.clone();
         tokio::spawn(async move {
@@ -135,6 +151,23 @@ impl Terminals {
     pub fn with_max(mut self, max: usize) -> Terminals {
         self.max = max;
         self
+    }
+
+    /// The same terminals starting these agents.
+    pub fn with_agents(mut self, agents: Agents) -> Terminals {
+        self.agents = agents;
+        self
+    }
+
+    /// The same terminals handing the server's access token to sessions.
+    pub fn with_token(mut self, token: Option<String>) -> Terminals {
+        self.token = token;
+        self
+    }
+
+    /// The configured agents.
+    pub fn agents(&self) -> &Agents {
+        &self.agents
     }
 
     fn get(&self, id: &str) -> Option<Arc<Term>> {
@@ -216,7 +249,9 @@ impl Terminals {
         let base = session
             .as_ref()
             .and_then(|s| self.store.read(|st| st.projects.get(&s.project_id).and_then(|p| p.base_path.clone())));
-        let (cmd, cwd, notice) = command(self.command.as_deref(), base, session.as_ref().map(|s| &s.env));
+        let launch = self.launch(session.as_ref())?;
+        let (cmd, cwd, notice) = command(launch.program.as_deref(), base, &launch.env);
+        let notice = [launch.notice, notice].into_iter().flatten().reduce(|a, b| a + &b);
 
         // Held until the terminal is registered, so that a process exiting at once cannot
         // be unregistered before it is registered.
@@ -267,6 +302,9 @@ impl Terminals {
             let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
             let code = read_output(&t, reader, fd, child);
             me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
+            if let Some(f) = &launch.prompt_file {
+                let _ = std::fs::remove_file(f);
+            }
             t.exited.send_replace(Some(code));
             tracing::info!(terminal = tid, code, "terminal exited");
             if linked {
@@ -289,6 +327,58 @@ impl Terminals {
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
+    }
+}
+
+/// How a terminal starts: what it runs and with which variables.
+struct Launch {
+    /// A command line for `/bin/sh -c`; `None`: the user's shell.
+    program: Option<String>,
+    env: Vec<(String, String)>,
+    prompt_file: Option<std::path::PathBuf>,
+    /// Said in the terminal before anything runs.
+    notice: Option<String>,
+}
+
+impl Terminals {
+    /// A session's terminal gets the session's `MAESTRO_*` variables, the token, the
+    /// prompt of its tasks in `MAESTRO_PROMPT_FILE`, this binary on its `PATH` (so the
+    /// agent can run `maestro`), and runs the session's agent when it has one.
+    fn launch(&self, session: Option<&Session>) -> Result<Launch, OpenError> {
+        let mut env: Vec<(String, String)> = Vec::new();
+        if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let joined = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&path)));
+            if let Ok(p) = joined {
+                env.push(("PATH".into(), p.to_string_lossy().into_owned()));
+            }
+        }
+        let mut launch = Launch { program: self.command.clone(), env, prompt_file: None, notice: None };
+        let Some(s) = session else { return Ok(launch) };
+        launch.env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if let Some(t) = &self.token {
+            launch.env.push(("MAESTRO_TOKEN".into(), t.clone()));
+        }
+        let tasks: Vec<Task> =
+            self.store.read(|st| s.task_ids.iter().filter_map(|t| st.tasks.get(t).cloned()).collect());
+        let text = agents::prompt_text(&tasks);
+        let file = self.prompts.path().join(format!("{}.md", s.id));
+        std::fs::write(&file, &text).map_err(|e| OpenError::System(format!("cannot write the prompt file: {e}")))?;
+        launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
+        launch.prompt_file = Some(file.clone());
+        let Some(agent) = &s.agent_id else { return Ok(launch) };
+        match self.agents.command(&s.project_id, agent) {
+            Some(c) => {
+                launch.program = Some(agents::substitute(&c, &text, &file).map_err(OpenError::Invalid)?);
+                launch.env.push(("MAESTRO_AGENT".into(), agent.clone()));
+            }
+            None => {
+                launch.notice = Some(format!(
+                    "\x1b[33mmaestro: agent {agent:?} is not configured (any more); starting a shell\x1b[0m\r\n"
+                ))
+            }
+        }
+        Ok(launch)
     }
 }
 

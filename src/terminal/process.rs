@@ -9,7 +9,7 @@ use super::*;
 pub(super) fn command(
     configured: Option<&str>,
     base: Option<String>,
-    session_env: Option<&std::collections::BTreeMap<String, String>>,
+    env: &[(String, String)],
 ) -> (CommandBuilder, String, Option<String>) {
     let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
     let mut notice = None;
@@ -40,7 +40,7 @@ pub(super) fn command(
         }
     }
     cmd.env("TERM", "xterm-256color");
-    for (k, v) in session_env.into_iter().flatten() {
+    for (k, v) in env {
         cmd.env(k, v);
     }
     (cmd, cwd, notice)

@@ -99,15 +99,16 @@ impl Tab {
         });
     }
 
-    /// "Work on task": a new Maestro session linked to the task, opened and made active.
-    pub fn work_on(self, task: &Task) {
+    /// "Work on task": a new Maestro session linked to the task, running `agent` (a plain
+    /// shell without one), opened and made active.
+    pub fn work_on(self, task: &Task, agent: Option<String>) {
         let id = client_id("sess");
         let new = NewSession {
             id: Some(id.clone()),
             project_id: task.project_id.clone(),
             task_ids: vec![task.id.clone()],
             name: Some(task.title.chars().take(200).collect()),
-            agent_id: None,
+            agent_id: agent,
         };
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id.clone()));

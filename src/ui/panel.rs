@@ -224,6 +224,10 @@ fn TaskDetails(id: String) -> impl IntoView {
     let id_del = id.clone();
     let id_work = id.clone();
     let priority = move || task.get().map(|t| t.priority).unwrap_or_default();
+    // What "Work on task" can run: a shell, or an agent the project offers.
+    let project_id = current.as_ref().map(|t| t.project_id.clone()).unwrap_or_default();
+    let agents = LocalResource::new(move || list_agents(project_id.clone()));
+    let agent_list = move || agents.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <div class="details">
             <form class="edit" on:submit=save>
@@ -241,12 +245,38 @@ fn TaskDetails(id: String) -> impl IntoView {
                         </select>
                     </label>
                     <button type="submit">"Save"</button>
+                    <Show when=move || !agent_list().is_empty()>
+                        <select
+                            aria-label="Run with"
+                            on:change=move |ev| ctx.last_agent.set(event_target_value(&ev))
+                            prop:value=move || ctx.last_agent.get()
+                        >
+                            <option value="">"Shell"</option>
+                            {move || {
+                                agent_list()
+                                    .into_iter()
+                                    .map(|a| {
+                                        let selected = ctx.last_agent.get_untracked() == a.id;
+                                        view! {
+                                            <option value=a.id.clone() title=a.command.clone() selected=selected>
+                                                {a.id.clone()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </Show>
                     <button
                         type="button"
                         class="primary"
                         on:click=move |_| {
                             if let Some(t) = ctx.cache.with_untracked(|c| c.task(&id_work).cloned()) {
-                                ctx.work_on(&t);
+                                // A choice no longer offered (the list changed) is a shell.
+                                let chosen = ctx.last_agent.get_untracked();
+                                let offered = agents.get_untracked().and_then(Result::ok).unwrap_or_default();
+                                let agent = offered.iter().any(|a| a.id == chosen).then_some(chosen);
+                                ctx.work_on(&t, agent);
                             }
                         }
                     >

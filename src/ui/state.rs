@@ -29,6 +29,8 @@ pub struct Tab {
     pub show_help: RwSignal<bool>,
     /// Expanded task rows: kept here so a row keeps its state through filtering.
     pub expanded: RwSignal<std::collections::HashSet<String>>,
+    /// The agent "Work on task" last started ("" for a plain shell): offered first next time.
+    pub last_agent: RwSignal<String>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -78,6 +80,7 @@ impl Tab {
             restored: RwSignal::new(false),
             show_help: RwSignal::new(false),
             expanded: RwSignal::new(Default::default()),
+            last_agent: RwSignal::new(String::new()),
         }
     }
 
