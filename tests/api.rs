@@ -19,7 +19,9 @@ impl Api {
     fn new() -> Self {
         let store = Store::open(StoreConfig::memory()).unwrap();
         let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
-        let state = AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1);
+        // One agent configured, as `--agent claude=…` does.
+        let agents = maestro::agents::Agents::load(&["claude=claude {prompt}".into()], None).unwrap();
+        let state = AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1).with_agents(agents);
         Api { app: app(state), store }
     }
 
@@ -288,6 +290,8 @@ fn sessions_and_links() {
             (json!({"projectId": p, "taskIds": [tq]}), StatusCode::BAD_REQUEST, "invalid"),
             (json!({"projectId": p, "taskIds": "x"}), StatusCode::BAD_REQUEST, "invalid"),
             (json!({"projectId": p, "status": "running"}), StatusCode::BAD_REQUEST, "invalid"),
+            // An agent that is not configured would start something else than was chosen.
+            (json!({"projectId": p, "agentId": "claud"}), StatusCode::BAD_REQUEST, "invalid"),
         ];
         for (b, st, code) in bad {
             api.err("POST", "/api/sessions", Some(b), st, code).await;

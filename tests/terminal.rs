@@ -158,3 +158,62 @@ async fn a_project_directory_that_disappeared_is_said_in_the_terminal() {
     ws.input("echo cwd=$(pwd)\r").await;
     ws.read_until(&format!("cwd={}", std::env::var("HOME").unwrap())).await;
 }
+
+/// Waits (on the event stream, 10 s at most) until `done` holds for an event.
+async fn until_event(
+    events: &mut (impl futures::Stream<Item = Result<maestro::sync::ServerMessage, maestro::client::ClientError>> + Unpin),
+    done: impl Fn(&EventData) -> bool,
+) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the event within 10 s");
+        if let Some(Ok(maestro::sync::ServerMessage::Event(e))) = m {
+            if done(&e.data) {
+                return;
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_starts_with_its_prompt_and_reports_with_the_cli() {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-agent.sh");
+    let agent = format!("fake=sh {script} {{prompt}}");
+    let srv = common::Start { args: &["--agent", &agent], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let dir = tempfile::tempdir().unwrap();
+    let np =
+        NewProject { name: "A".into(), base_path: Some(dir.path().to_string_lossy().into()), ..Default::default() };
+    let p = c.create_project(&np).await.unwrap();
+    let prompt = "Fix the \"quoted\" bug; don't `run` $(this)";
+    let nt = NewTask { project_id: p.id.clone(), title: "t".into(), prompt: Some(prompt.into()), ..Default::default() };
+    let t = c.create_task(&nt).await.unwrap();
+    let agents: Vec<Agent> =
+        reqwest::get(format!("{}/agents?projectId={}", srv.api, p.id)).await.unwrap().json().await.unwrap();
+    assert_eq!(agents.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["fake"]);
+
+    // An agent the project does not offer is refused before anything is recorded.
+    let mut ns = NewSession { project_id: p.id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
+    ns.agent_id = Some("nope".into());
+    let err = c.create_session(&ns).await.unwrap_err();
+    assert_eq!(err.status(), Some(400));
+    assert!(err.to_string().contains("configured: fake"), "{err}");
+
+    ns.agent_id = Some("fake".into());
+    let s = c.create_session(&ns).await.unwrap();
+    let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let mut ws = attach(addr, &s.id).await;
+    ws.read_until(&format!("prompt file: {prompt}")).await;
+    ws.read_until(&format!("prompt argument: {prompt}")).await;
+    // `maestro` (this build) on its PATH, with the session's variables, reached the server.
+    until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::InProgress)).await;
+    ws.read_until("press Enter to finish").await;
+    ws.input("\r").await;
+    ws.read_until("fake agent: done").await;
+    until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::Completed)).await;
+    ws.read_until(r#"{"type":"exit","code":0}"#).await;
+    until_event(&mut events, |e| matches!(e, EventData::SessionUpdated(x) if x.status == SessionStatus::Completed))
+        .await;
+    assert_eq!(c.session(&s.id).await.unwrap().agent_id.as_deref(), Some("fake"));
+}

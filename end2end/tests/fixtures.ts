@@ -18,7 +18,10 @@ export class Server {
   async start(): Promise<void> {
     const bin = process.env.MAESTRO_BIN;
     if (!bin) throw new Error("MAESTRO_BIN is not set: run the tests with scripts/test.sh");
-    const child = spawn(bin, ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir], {
+    // The fake agent of the tests, offered beside the shell (the runner's cwd is end2end/).
+    const agent = `fake=sh ${path.resolve("../tests/fake-agent.sh")} {prompt}`;
+    const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent];
+    const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
     });

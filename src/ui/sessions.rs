@@ -175,13 +175,17 @@ pub fn TerminalPane() -> impl IntoView {
     });
     let host: NodeRef<leptos::html::Div> = NodeRef::new();
     // What the terminal view attaches to: a plain terminal at once, a session once it
-    // exists and while it runs (an ended session's shell is not started again).
-    let target = Memo::new(move |_| {
+    // exists and while it runs (an ended session's shell is not started again). A view
+    // already showing a session stays when it ends, so that its last output (what the
+    // agent said as it finished) can be read.
+    let target = Memo::new(move |shown: Option<&Option<String>>| {
         let id = ctx.active_session.get()?;
         let ok = is_plain_terminal(&id)
-            || ctx.cache.with(|c| c.session(&id).is_some_and(|s| s.status == SessionStatus::Running));
+            || ctx.cache.with(|c| c.session(&id).is_some_and(|s| s.status == SessionStatus::Running))
+            || shown.is_some_and(|s| s.as_deref() == Some(id.as_str()));
         ok.then_some(id)
     });
+    let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
     #[cfg(feature = "hydrate")]
     {
         use leptos::prelude::{LocalStorage, StoredValue};
@@ -233,8 +237,13 @@ pub fn TerminalPane() -> impl IntoView {
                         .into_any()
                 }
             }}
-            <Show when=move || ctx.active_session.get().is_some() && target.get().is_none()>
-                <p class="muted">"This session has ended; its terminal is closed."</p>
+            <Show when=move || ctx.active_session.get().is_some() && (target.get().is_none() || ended())>
+                <p class="muted">
+                    {move || match target.get() {
+                        None => "This session has ended; its terminal is closed.",
+                        Some(_) => "This session has ended; its last output stays below until you leave it.",
+                    }}
+                </p>
             </Show>
             <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
                 class:hidden=move || target.get().is_none()></div>
