@@ -46,6 +46,18 @@ fi
 if ! cmp -s end2end/package-lock.json end2end/node_modules/.maestro-installed-lock 2>/dev/null; then
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.maestro-installed-lock)
 fi
+# schemathesis (fuzzing the REST API from its OpenAPI document), from PyPI into a venv of
+# its own, every package pinned; again only when the pins changed.
+VENV="$HOME/.cache/maestro/venv"
+if ! cmp -s tests/fuzz/requirements.txt "$VENV/.maestro-installed-requirements" 2>/dev/null; then
+  if ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    sudo_ env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+  fi
+  echo "setup: installing schemathesis into $VENV"
+  python3 -m venv "$VENV"
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r tests/fuzz/requirements.txt
+  cp tests/fuzz/requirements.txt "$VENV/.maestro-installed-requirements"
+fi
 # xterm.js for the terminal pane: from npm, served as a site asset, never committed.
 mkdir -p public/xterm
 cp -u end2end/node_modules/@xterm/xterm/lib/xterm.js end2end/node_modules/@xterm/xterm/css/xterm.css \

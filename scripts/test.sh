@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, property, REST and crash tests, then the Playwright
-# end-to-end tests in Chromium against a debug build. Exits non-zero if any fails.
+# Runs every test: Rust unit, property, REST, CLI and crash tests, the schemathesis fuzz of
+# the REST API, then the Playwright end-to-end tests in Chromium against a debug build.
+# Exits non-zero if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -15,6 +16,8 @@ if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -sk "$CARGO_TARGET_DIR" | cut -f1)" -gt
 fi
 step "cargo test (server, store, API)"
 cargo test --features ssr
+step "fuzz the REST API from its OpenAPI document (schemathesis)"
+bash scripts/fuzz.sh "$CARGO_TARGET_DIR/debug/maestro"
 step "build the site (cargo leptos build)"
 cargo leptos build "${MAESTRO_LIB_ARGS[@]}"
 step "end-to-end tests (Playwright, Chromium)"

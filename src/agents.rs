@@ -86,6 +86,15 @@ impl Agents {
         self.table(project_id).into_iter().map(|(id, command)| Agent { id, command }).collect()
     }
 
+    /// Every agent name configured anywhere (for any project).
+    pub fn names(&self) -> Vec<String> {
+        let config = self.current();
+        let mut all: std::collections::BTreeSet<String> = self.inner.flags.keys().cloned().collect();
+        all.extend(config.agents.into_keys());
+        all.extend(config.projects.into_values().flat_map(|p| p.agents.into_keys()));
+        all.into_iter().collect()
+    }
+
     /// The command line of agent `id` in `project_id`.
     pub fn command(&self, project_id: &str, id: &str) -> Option<String> {
         self.table(project_id).remove(id)

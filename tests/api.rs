@@ -738,3 +738,55 @@ fn a_full_disk_answers_503_and_health_says_so() {
         assert_eq!(status, StatusCode::OK);
     });
 }
+
+#[test]
+fn the_openapi_document_names_every_route_and_the_configured_agents() {
+    rt().block_on(async {
+        let api = Api::new();
+        let doc = api.ok("GET", "/api/openapi.json", None, StatusCode::OK).await;
+        assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")), "{:?}", doc["openapi"]);
+        // Every REST route of docs/SPEC.md §2 (and the later ones): a new route that is not
+        // in the document fails here.
+        let routes = [
+            ("get", "/projects"),
+            ("post", "/projects"),
+            ("get", "/projects/{id}"),
+            ("patch", "/projects/{id}"),
+            ("delete", "/projects/{id}"),
+            ("get", "/tasks"),
+            ("post", "/tasks"),
+            ("get", "/tasks/{id}"),
+            ("patch", "/tasks/{id}"),
+            ("delete", "/tasks/{id}"),
+            ("post", "/tasks/{id}/subtasks"),
+            ("patch", "/tasks/{id}/subtasks/{sid}"),
+            ("delete", "/tasks/{id}/subtasks/{sid}"),
+            ("get", "/sessions"),
+            ("post", "/sessions"),
+            ("get", "/sessions/{id}"),
+            ("patch", "/sessions/{id}"),
+            ("delete", "/sessions/{id}"),
+            ("post", "/sessions/{sid}/tasks/{tid}"),
+            ("delete", "/sessions/{sid}/tasks/{tid}"),
+            ("get", "/agents"),
+            ("get", "/events"),
+            ("get", "/health"),
+        ];
+        let paths = doc["paths"].as_object().unwrap();
+        for (method, path) in routes {
+            let op = &paths.get(path).unwrap_or_else(|| panic!("{path} is not in the document"))[method];
+            assert!(op.is_object(), "{method} {path} is not in the document");
+            assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
+        }
+        let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+        assert_eq!(documented, routes.len(), "the document has routes this test does not know");
+        // Bodies are the model's own types, errors the one error body.
+        let schemas = &doc["components"]["schemas"];
+        for name in ["Project", "Task", "Session", "NewTask", "TaskPatch", "Event", "ErrorBody", "Health"] {
+            assert!(schemas[name].is_object(), "schema {name} missing");
+        }
+        assert_eq!(schemas["TaskPatch"]["additionalProperties"], json!(false), "unknown fields are refused");
+        // An agentId may be a configured agent or null, nothing else.
+        assert_eq!(schemas["NewSession"]["properties"]["agentId"]["enum"], json!(["claude", null]));
+    });
+}

@@ -234,7 +234,10 @@ async fn a_huge_since_is_answered_and_the_store_keeps_writing() {
     let srv = start(&[], &[]);
     let host = format!("127.0.0.1:{}", srv.port);
     let max = u64::MAX;
+    // Past any `seq` a signed 64-bit client can hold: refused; up to it: "refetch".
     let (status, text) = raw(srv.port, &request("GET", &format!("/api/events?since={max}"), &host, None, None));
+    assert_eq!(status, 400, "{text}");
+    let (status, text) = raw(srv.port, &request("GET", &format!("/api/events?since={}", i64::MAX), &host, None, None));
     assert_eq!(status, 410, "{text}");
     let mut w = ws(srv.port, &format!("/ws?since={max}"), None).await;
     let first = tokio::time::timeout(Duration::from_secs(10), w.next()).await.unwrap().unwrap().unwrap();

@@ -2,16 +2,18 @@
 //! renders the result; validation lives in the store.
 
 use crate::agents::Agents;
-use crate::http::{AppError, Body, Path, Query, BODY_LIMIT};
+use crate::http::{AppError, Body, ErrorBody, Path, Query, BODY_LIMIT};
 use crate::model::*;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
 
 /// The most events one `GET /api/events` returns.
 pub const EVENTS_PAGE_MAX: usize = 10_000;
@@ -25,19 +27,23 @@ where
     Store: FromRef<S>,
     Agents: FromRef<S>,
 {
-    Router::new()
-        .route("/projects", get(list_projects).post(create_project))
-        .route("/projects/{id}", get(get_project).patch(update_project).delete(delete_project))
-        .route("/tasks", get(list_tasks).post(create_task))
-        .route("/tasks/{id}", get(get_task).patch(update_task).delete(delete_task))
-        .route("/tasks/{id}/subtasks", post(add_subtask))
-        .route("/tasks/{id}/subtasks/{sid}", axum::routing::patch(update_subtask).delete(delete_subtask))
-        .route("/sessions", get(list_sessions).post(create_session))
-        .route("/sessions/{id}", get(get_session).patch(update_session).delete(delete_session))
-        .route("/sessions/{sid}/tasks/{tid}", post(link_task).delete(unlink_task))
-        .route("/agents", get(list_agents))
-        .route("/events", get(events))
-        .route("/health", get(health))
+    let (router, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(list_projects, create_project))
+        .routes(routes!(get_project, update_project, delete_project))
+        .routes(routes!(list_tasks, create_task))
+        .routes(routes!(get_task, update_task, delete_task))
+        .routes(routes!(add_subtask))
+        .routes(routes!(update_subtask, delete_subtask))
+        .routes(routes!(list_sessions, create_session))
+        .routes(routes!(get_session, update_session, delete_session))
+        .routes(routes!(link_task, unlink_task))
+        .routes(routes!(list_agents))
+        .routes(routes!(events))
+        .routes(routes!(health))
+        .split_for_parts();
+    let doc = std::sync::Arc::new(doc);
+    router
+        .route("/openapi.json", get(move |State(agents): State<Agents>| openapi(doc.clone(), agents)))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
         .method_not_allowed_fallback(|| async {
             AppError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed here")
@@ -72,8 +78,37 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
         Outcome::Project(p) => (status, Json(p)).into_response(),
         Outcome::Task(t) => (status, Json(t)).into_response(),
         Outcome::Session(s) => (status, Json(s)).into_response(),
-        Outcome::Deleted => (status, Json(serde_json::json!({"success": true}))).into_response(),
+        Outcome::Deleted => (status, Json(Success { success: true })).into_response(),
     }
+}
+
+/// What a delete answers.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct Success {
+    success: bool,
+}
+
+/// The document's frame; the routes add their paths and schemas.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A server off loopback also wants `Authorization: Bearer <token>`; live events are on the WebSocket `/ws`."),
+    servers((url = "/api")),
+    components(schemas(ErrorBody))
+)]
+struct ApiDoc;
+
+/// `GET /api/openapi.json`: the document, with the agents this server offers as the only
+/// values an `agentId` may take (they are configuration, not types).
+async fn openapi(doc: std::sync::Arc<utoipa::openapi::OpenApi>, agents: Agents) -> Response {
+    let mut v = serde_json::to_value(&*doc).unwrap_or_default();
+    let mut names: Vec<serde_json::Value> = agents.names().into_iter().map(Into::into).collect();
+    names.push(serde_json::Value::Null);
+    for schema in ["NewSession", "SessionPatch"] {
+        if let Some(p) = v.pointer_mut(&format!("/components/schemas/{schema}/properties/agentId")) {
+            p["enum"] = serde_json::Value::Array(names.clone());
+        }
+    }
+    Json(v).into_response()
 }
 
 fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
@@ -82,18 +117,22 @@ fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
 
 // ----- projects -------------------------------------------------------------------------
 
+#[utoipa::path(get, path = "/projects", tag = "projects", responses((status = 200, body = Vec<Project>)))]
 async fn list_projects(State(store): State<Store>) -> Json<Vec<Project>> {
     Json(store.read(|st| st.list_projects()))
 }
 
+#[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Project), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.projects.get(&id).cloned()), "project", &id)
 }
 
+#[utoipa::path(post, path = "/projects", tag = "projects", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewProject, responses((status = 201, body = Project), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
     mutate(&store, &h, Command::CreateProject(b), StatusCode::CREATED).await
 }
 
+#[utoipa::path(patch, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = ProjectPatch, responses((status = 200, body = Project), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn update_project(
     State(store): State<Store>,
     h: HeaderMap,
@@ -103,31 +142,37 @@ async fn update_project(
     mutate(&store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
 }
 
+#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteProject(id), StatusCode::OK).await
 }
 
 // ----- tasks ----------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct TaskFilter {
     project_id: Option<String>,
     status: Option<TaskStatus>,
 }
 
+#[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, body = Vec<Task>), (status = 400, body = ErrorBody)))]
 async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> Json<Vec<Task>> {
     Json(store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
 }
 
+#[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Task), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.tasks.get(&id).cloned()), "task", &id)
 }
 
+#[utoipa::path(post, path = "/tasks", tag = "tasks", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewTask, responses((status = 201, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
     mutate(&store, &h, Command::CreateTask(b), StatusCode::CREATED).await
 }
 
+#[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = TaskPatch, responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn update_task(
     State(store): State<Store>,
     h: HeaderMap,
@@ -137,10 +182,12 @@ async fn update_task(
     mutate(&store, &h, Command::UpdateTask(id, b), StatusCode::OK).await
 }
 
+#[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteTask(id), StatusCode::OK).await
 }
 
+#[utoipa::path(post, path = "/tasks/{id}/subtasks", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewSubtask, responses((status = 201, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn add_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -150,6 +197,7 @@ async fn add_subtask(
     mutate(&store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
 }
 
+#[utoipa::path(patch, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("sid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = SubtaskPatch, responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn update_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -159,6 +207,7 @@ async fn update_subtask(
     mutate(&store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
 }
 
+#[utoipa::path(delete, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("sid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn delete_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -169,7 +218,8 @@ async fn delete_subtask(
 
 // ----- sessions -------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct SessionFilter {
     task_id: Option<String>,
@@ -177,14 +227,17 @@ struct SessionFilter {
     status: Option<SessionStatus>,
 }
 
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, body = Vec<Session>), (status = 400, body = ErrorBody)))]
 async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> Json<Vec<Session>> {
     Json(store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
 }
 
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Session), (status = 404, description = "Not found", body = ErrorBody)))]
 async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
 }
 
+#[utoipa::path(post, path = "/sessions", tag = "sessions", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewSession, responses((status = 201, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
@@ -195,6 +248,7 @@ async fn create_session(
     mutate(&store, &h, Command::CreateSession(b), StatusCode::CREATED).await
 }
 
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = SessionPatch, responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn update_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
@@ -208,21 +262,25 @@ async fn update_session(
 
 // ----- agents ---------------------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct AgentFilter {
     project_id: Option<String>,
 }
 
 /// The agents "Work on task" offers in a project (without one: those of every project).
+#[utoipa::path(get, path = "/agents", tag = "agents", params(AgentFilter), responses((status = 200, body = Vec<Agent>), (status = 400, body = ErrorBody)))]
 async fn list_agents(State(agents): State<Agents>, Query(q): Query<AgentFilter>) -> Json<Vec<Agent>> {
     Json(agents.list(q.project_id.as_deref().unwrap_or("")))
 }
 
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteSession(id), StatusCode::OK).await
 }
 
+#[utoipa::path(post, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path, description = "An id"), ("tid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn link_task(
     State(store): State<Store>,
     h: HeaderMap,
@@ -231,6 +289,7 @@ async fn link_task(
     mutate(&store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
+#[utoipa::path(delete, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path, description = "An id"), ("tid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
 async fn unlink_task(
     State(store): State<Store>,
     h: HeaderMap,
@@ -241,16 +300,25 @@ async fn unlink_task(
 
 // ----- events and health ----------------------------------------------------------------
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct EventsQuery {
+    /// The last `seq` already seen (0: from the start of the log).
     #[serde(default)]
     since: u64,
+    /// At most this many events (1–10,000; 1,000 by default).
+    #[param(minimum = 1, maximum = 10000)]
     limit: Option<usize>,
 }
 
 /// The retained events after `since`, as the stored JSON (no re-serialisation).
+#[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery), responses((status = 200, description = "Retained events after `since`, oldest first, at most 1 MiB of them but for the first", body = Vec<Event>), (status = 400, body = ErrorBody), (status = 410, description = "`since` is older than the retained log: refetch", body = ErrorBody), (status = 503, body = ErrorBody)))]
 async fn events(State(store): State<Store>, Query(q): Query<EventsQuery>) -> ApiResult {
+    // A `seq` is a signed 64-bit number on every client's side (JSON, JavaScript, SQL).
+    if q.since > i64::MAX as u64 {
+        return Err(AppError::invalid(format!("since must be at most {}", i64::MAX)));
+    }
     let limit = q.limit.unwrap_or(1000);
     if !(1..=EVENTS_PAGE_MAX).contains(&limit) {
         return Err(AppError::invalid(format!("limit must be between 1 and {EVENTS_PAGE_MAX}")));
@@ -270,6 +338,7 @@ async fn events(State(store): State<Store>, Query(q): Query<EventsQuery>) -> Api
 
 /// 200 while the store can write; 503 (same body) when it cannot, so that a load balancer
 /// or supervisor sees it.
+#[utoipa::path(get, path = "/health", tag = "health", responses((status = 200, description = "The store can write", body = Health), (status = 503, description = "Degraded or failed (same body)", body = Health)))]
 async fn health(State(store): State<Store>) -> Response {
     let h = store.health();
     let status = if h.status == "ok" { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };

@@ -7,6 +7,6 @@ mod error;
 mod extract;
 mod socket;
 
-pub use error::AppError;
+pub use error::{AppError, ErrorBody};
 pub use extract::{Body, Path, Query, BODY_LIMIT};
 pub use socket::SocketFd;

@@ -9,16 +9,6 @@ use super::{Command, Outcome, StoreError};
 use crate::model::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-/// Longest project or session name, in chars.
-pub const NAME_MAX: usize = 200;
-/// Longest task or subtask title, in chars.
-pub const TITLE_MAX: usize = 500;
-/// Longest description or prompt, in chars (prompts can be long; bodies are capped at 1 MiB).
-pub const TEXT_MAX: usize = 100_000;
-/// Longest `basePath`, in bytes (Linux `PATH_MAX`).
-pub const PATH_MAX: usize = 4096;
-/// Longest agent id, in chars.
-pub const AGENT_ID_MAX: usize = 100;
 /// Most subtasks one task may hold.
 pub const SUBTASKS_MAX: usize = 1000;
 /// Most tasks one session may be linked to: its `MAESTRO_TASK_IDS` stays a few KiB, far
@@ -572,9 +562,12 @@ pub fn session_env(s: &Session, api_url: &str) -> BTreeMap<String, String> {
     ])
 }
 
+pub use crate::model::limits::*;
+
 /// Client-supplied ids: `[A-Za-z0-9_-]{1,128}`.
 pub fn check_id(id: &str) -> Result<(), StoreError> {
-    let ok = (1..=128).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let ok =
+        (1..=ID_MAX).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if ok {
         Ok(())
     } else {
@@ -588,6 +581,8 @@ pub fn check_id(id: &str) -> Result<(), StoreError> {
 /// A required one-line text: trimmed, then 1..=max chars, no control characters (an
 /// escape sequence in a name would drive the terminal of whoever lists it).
 fn clean(field: &str, s: &str, max: usize) -> Result<String, StoreError> {
+    // The length as sent (not as trimmed): what the API's document can state.
+    length(field, s, max)?;
     let t = s.trim();
     if t.is_empty() {
         return Err(StoreError::Invalid(format!("{field} must not be empty")));

@@ -22,6 +22,26 @@ pub fn now_millis() -> Millis {
     }
 }
 
+#[cfg(feature = "ssr")]
+mod schema;
+
+/// The limits of what a request may hold, as the store enforces them (and the API's
+/// document states them).
+pub mod limits {
+    /// Longest id a client may choose.
+    pub const ID_MAX: usize = 128;
+    /// Longest project or session name, in characters.
+    pub const NAME_MAX: usize = 200;
+    /// Longest task or subtask title, in characters.
+    pub const TITLE_MAX: usize = 500;
+    /// Longest description or prompt, in characters.
+    pub const TEXT_MAX: usize = 100_000;
+    /// Longest `basePath`, in bytes (Linux `PATH_MAX`).
+    pub const PATH_MAX: usize = 4096;
+    /// Longest `agentId`, in characters.
+    pub const AGENT_ID_MAX: usize = 100;
+}
+
 /// The machine-readable codes of error bodies (`{"error": {"code", "message"}}`) that
 /// callers act on: the UI, the CLI's exit codes and scripts match these, not messages.
 pub mod error_code {
@@ -31,6 +51,7 @@ pub mod error_code {
 }
 
 /// A group of tasks with a directory their terminals start in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
@@ -44,6 +65,7 @@ pub struct Project {
 }
 
 /// Where a task stands; `completed` also stamps `completedAt`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
@@ -73,6 +95,7 @@ impl TaskStatus {
 }
 
 /// How urgent a task is; `medium` unless said otherwise.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Priority {
@@ -99,6 +122,7 @@ impl Priority {
 }
 
 /// A subtask is a checklist item: either still to do or done.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SubtaskStatus {
@@ -108,6 +132,7 @@ pub enum SubtaskStatus {
 }
 
 /// A checklist item inside a task; changing one changes (and versions) its task.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Subtask {
@@ -127,6 +152,7 @@ impl Project {
 }
 
 /// A unit of work inside a project, worked on by any number of sessions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
@@ -151,6 +177,7 @@ pub struct Task {
 }
 
 /// Whether the agent in a session is still at work.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum SessionStatus {
@@ -185,6 +212,7 @@ impl Task {
 }
 
 /// A terminal where an agent works, linked to any number of tasks of one project.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Session {
@@ -217,6 +245,7 @@ impl Session {
 
 /// An agent the person configured (SPEC §5): "Work on task" offers it, a session's
 /// `agentId` names it, and its terminal runs `command`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
@@ -236,101 +265,136 @@ fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Opti
 }
 
 /// Body of `POST /api/projects`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewProject {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<String>,
 }
 
 /// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ProjectPatch {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<Option<String>>,
 }
 
 /// Body of `POST /api/tasks`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewTask {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
     pub project_id: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
     pub title: String,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
     pub prompt: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Priority))]
     pub priority: Option<Priority>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = TaskStatus))]
     pub status: Option<TaskStatus>,
 }
 
 /// Body of `PATCH /api/tasks/:id`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct TaskPatch {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
     pub prompt: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = TaskStatus))]
     pub status: Option<TaskStatus>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Priority))]
     pub priority: Option<Priority>,
 }
 
 /// Body of `POST /api/tasks/:id/subtasks`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSubtask {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
     pub title: String,
 }
 
 /// Body of `PATCH /api/tasks/:id/subtasks/:sid`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SubtaskPatch {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
     pub title: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = SubtaskStatus))]
     pub status: Option<SubtaskStatus>,
 }
 
 /// Body of `POST /api/sessions`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSession {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
     pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
     pub project_id: String,
     #[serde(default)]
     pub task_ids: Vec<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
     pub agent_id: Option<String>,
 }
 
 /// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct SessionPatch {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = SessionStatus))]
     pub status: Option<SessionStatus>,
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
     pub agent_id: Option<Option<String>>,
 }
 
@@ -340,12 +404,14 @@ pub struct SessionPatch {
 // ---------------------------------------------------------------------------------------
 
 /// Payload of a `*:deleted` event: only the id survives.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deleted {
     pub id: String,
 }
 
 /// Payload of the four link events: which session and which task.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Link {
@@ -356,6 +422,7 @@ pub struct Link {
 /// What happened. Created/updated events carry the whole entity, so applying the log in
 /// order rebuilds every entity exactly; link events are for listeners that care only
 /// about the link.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "event", content = "data")]
 pub enum EventData {
@@ -409,6 +476,7 @@ impl EventData {
 }
 
 /// One committed event with its place in the global order.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Event {
     /// Global, gap-free, never reused: clients resume from the last one they applied.
@@ -435,6 +503,7 @@ impl Serialize for Event {
 }
 
 /// `GET /api/health`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Health {

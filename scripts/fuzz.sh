@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Fuzzes the REST API from its own OpenAPI document (GET /api/openapi.json) with
+# schemathesis, every check, against a real server (in memory, on a free port). Fails on
+# any 5xx, any response the document does not describe, or any hang (a request over 10 s,
+# or the whole run over 15 minutes). Prints how many cases ran.
+# Usage: scripts/fuzz.sh [BINARY] [extra schemathesis arguments]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+bin="${1:-$CARGO_TARGET_DIR/debug/maestro}"
+shift || true
+st="$HOME/.cache/maestro/venv/bin/schemathesis"
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+api="http://127.0.0.1:$port/api"
+RUST_LOG=warn "$bin" serve --addr "127.0.0.1:$port" --in-memory &
+pid=$!
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
+# `maestro status` exits 0 once the server answers.
+for _ in $(seq 300); do
+  MAESTRO_API_URL="$api" "$bin" status >/dev/null 2>&1 && break
+  kill -0 "$pid" 2>/dev/null || { echo "fuzz: the server exited" >&2; exit 1; }
+  sleep 0.1
+done
+log=$(mktemp)
+PYTHONPATH=tests/fuzz SCHEMATHESIS_HOOKS=hooks timeout 900 "$st" --config-file tests/fuzz/schemathesis.toml --no-color \
+  run "$api/openapi.json" --checks all --request-timeout 10 --workers 2 --max-examples "${FUZZ_EXAMPLES:-50}" \
+  --seed "${FUZZ_SEED:-1}" --generation-database none "$@" | tee "$log"
+kill -0 "$pid" 2>/dev/null || { echo "fuzz: the server died during the run" >&2; exit 1; }
+echo "fuzz: passed: $(grep -A1 '^Test cases:' "$log" | tail -1 | sed 's/^ *//')"
+rm -f "$log"

@@ -1,0 +1,60 @@
+//! What the OpenAPI document says of fields whose rules are more than their Rust type: the
+//! limits the store enforces, as JSON Schema, so that whoever generates valid requests
+//! from the document (a client generator, schemathesis) makes requests the server accepts,
+//! and invalid ones it refuses.
+
+use super::limits::*;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::openapi::RefOr;
+
+/// What `str::trim` removes (Rust's `White_Space`), as the body of a regex class.
+const WS: &str = r"\t\n\u000b\u000c\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+/// `char::is_control`.
+const CONTROL: &str = r"\u0000-\u001f\u007f-\u009f";
+
+fn string(pattern: String, max: usize, about: &str, nullable: bool) -> RefOr<Schema> {
+    let ty = match nullable {
+        true => SchemaType::from_iter([Type::String, Type::Null]),
+        false => SchemaType::Type(Type::String),
+    };
+    let s = ObjectBuilder::new().schema_type(ty).pattern(Some(pattern)).max_length(Some(max));
+    s.description(Some(about)).build().into()
+}
+
+/// A one-line text: more than whitespace, and no control characters once trimmed.
+fn line(max: usize, nullable: bool) -> RefOr<Schema> {
+    let pattern = format!("^[{WS}]*[^{WS}{CONTROL}]([^{CONTROL}]*[^{WS}{CONTROL}])?[{WS}]*$");
+    string(pattern, max, "Trimmed; not blank; no control characters.", nullable)
+}
+
+pub fn name() -> RefOr<Schema> {
+    line(NAME_MAX, false)
+}
+
+pub fn title() -> RefOr<Schema> {
+    line(TITLE_MAX, false)
+}
+
+/// An agent's name, or null for none. The document served lists the configured ones.
+pub fn agent_or_null() -> RefOr<Schema> {
+    line(AGENT_ID_MAX, true)
+}
+
+/// Free text: line breaks and tabs, but no other control characters (escape sequences).
+pub fn text() -> RefOr<Schema> {
+    let pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$".to_string();
+    string(pattern, TEXT_MAX, "Line breaks and tabs allowed; no other control characters.", false)
+}
+
+/// An id a client may choose.
+pub fn id() -> RefOr<Schema> {
+    string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, "1–128 of A–Z, a–z, 0–9, _ and -.", false)
+}
+
+/// An absolute directory on the server (blank or null: none). That it exists is checked
+/// too. At most a quarter of `PATH_MAX` characters, so that it is surely within its bytes.
+pub fn base_path_or_null() -> RefOr<Schema> {
+    let pattern = format!("^[{WS}]*(/([^{CONTROL}]*[^{WS}{CONTROL}])?)?[{WS}]*$");
+    let about = "An absolute path of a directory that exists on the server; blank or null for none.";
+    string(pattern, PATH_MAX / 4, about, true)
+}

@@ -1,0 +1,25 @@
+"""Schemathesis hooks for fuzzing Maestro's REST API (scripts/fuzz.sh loads them).
+
+The document states every rule of a request but two that no schema can: a project's
+`basePath` must be a directory that exists on the server, and an `Idempotency-Key` must not
+have been used before for a different request (the server answers 422 then, as it should).
+Valid (positive) cases get a directory that exists and a fresh key, so that the server
+accepting valid data is tested rather than it refusing made-up paths and reused keys.
+"""
+
+import uuid
+
+import schemathesis
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    body = case.body
+    meta = case.meta
+    if meta is None or not meta.generation.mode.is_positive:
+        return
+    if case.headers and "Idempotency-Key" in case.headers:
+        case.headers["Idempotency-Key"] = str(uuid.uuid4())
+    path = body.get("basePath") if isinstance(body, dict) else None
+    if isinstance(path, str) and path.strip():
+        body["basePath"] = "/tmp"
