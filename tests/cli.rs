@@ -321,3 +321,63 @@ fn completions_for_each_shell() {
     }
     assert_eq!(cli("http://127.0.0.1:9/api", &["completions", "tcsh"]).status.code(), Some(2));
 }
+
+/// A proxy to `upstream` that, on its first connection, passes the request on and then
+/// drops the connection instead of answering: the request was applied, its answer lost.
+fn lossy_proxy(upstream: u16) -> u16 {
+    use std::io::Write;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().enumerate() {
+            let Ok(mut client) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut server = std::net::TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+                // As a reverse proxy does: the upstream's own Host.
+                let request = String::from_utf8(read_message(&mut client)).unwrap();
+                let request = request.replace(&format!("127.0.0.1:{port}"), &format!("127.0.0.1:{upstream}"));
+                server.write_all(request.as_bytes()).unwrap();
+                let answer = read_message(&mut server);
+                if n > 0 {
+                    let _ = client.write_all(&answer);
+                }
+                // The first answer never arrives: the connection just closes.
+            });
+        }
+    });
+    port
+}
+
+/// One HTTP/1.1 message: its header and `Content-Length` bytes of body.
+fn read_message(s: &mut std::net::TcpStream) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut byte = [0u8; 1];
+    while !buf.ends_with(b"\r\n\r\n") {
+        if s.read(&mut byte).unwrap_or(0) == 0 {
+            return buf;
+        }
+        buf.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&buf).to_ascii_lowercase();
+    let len = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).unwrap();
+    buf.extend(body);
+    buf
+}
+
+#[test]
+fn a_retry_after_a_lost_answer_applies_once() {
+    let s = server();
+    let proxy = format!("http://127.0.0.1:{}/api", lossy_proxy(s.port));
+    let o = cli(&proxy, &["project", "create", "Once", "--json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let made: Project = serde_json::from_slice(&o.stdout).unwrap();
+    // Sent twice with one Idempotency-Key: one project, and the retry got the first answer.
+    let all: Vec<Project> = json(&s.api, &["project", "list"]);
+    assert_eq!(all, vec![made]);
+}
