@@ -16,6 +16,14 @@ if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -sk "$CARGO_TARGET_DIR" | cut -f1)" -gt
 fi
 step "cargo test (server, store, API)"
 cargo test --features ssr
+step "the store's tests again, on PostgreSQL"
+. scripts/pg.sh
+pg_start
+trap pg_stop EXIT
+MAESTRO_TEST_BACKEND=postgres cargo test --features ssr --lib store::
+cargo test --features ssr --test postgres -- --ignored
+pg_stop
+trap - EXIT
 step "fuzz the REST API from its OpenAPI document (schemathesis)"
 bash scripts/fuzz.sh "$CARGO_TARGET_DIR/debug/maestro"
 step "build the site (cargo leptos build)"

@@ -61,6 +61,10 @@ async fn main() -> std::process::ExitCode {
         /// `{prompt_file}` in COMMAND are replaced). More in DATA_DIR/agents.toml.
         #[arg(long = "agent", value_name = "NAME=COMMAND")]
         agents: Vec<String>,
+        /// Keep everything in this PostgreSQL database (postgres://user@host:port/db)
+        /// instead of the data directory's file.
+        #[arg(long, env = "MAESTRO_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     }
 
     let cli = match parse() {
@@ -128,6 +132,7 @@ async fn main() -> std::process::ExitCode {
             request_timeout: std::time::Duration::from_secs_f64(args.request_timeout),
         },
         agents: args.agents,
+        database_url: args.database_url.filter(|u| !u.trim().is_empty()),
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

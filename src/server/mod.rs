@@ -70,6 +70,8 @@ pub struct ServeConfig {
     pub limits: Limits,
     /// `--agent NAME=COMMAND` flags (the data directory's `agents.toml` adds to them).
     pub agents: Vec<String>,
+    /// Keep everything in this PostgreSQL database instead of the data directory's file.
+    pub database_url: Option<String>,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -144,10 +146,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         retain_events: 100_000,
         retain_bytes: crate::store::RETAIN_BYTES,
         max_file_bytes: None,
+        database_url: config.database_url.clone(),
     })?;
-    match &path {
-        Some(p) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
-        None => tracing::warn!("store is in memory: nothing survives a restart"),
+    match (&path, &config.database_url) {
+        (_, Some(_)) => tracing::info!(seq = store.last_seq(), "store opened on PostgreSQL"),
+        (Some(p), None) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
+        (None, None) => tracing::warn!("store is in memory: nothing survives a restart"),
     }
     let token = match config.token.clone() {
         Some(t) if !t.is_empty() => Some(t),

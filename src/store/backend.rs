@@ -6,7 +6,7 @@
 //! writer, and the store's tests can run against each.
 
 use super::{Footprint, LoggedEvent, StoreError};
-use crate::model::Millis;
+use crate::model::{EventData, Millis};
 use crate::store::state::State;
 use std::sync::Arc;
 
@@ -44,6 +44,35 @@ pub struct Budgets {
     pub keys: u64,
     pub key_bytes: u64,
     pub keys_since: Millis,
+}
+
+/// The entity row an event writes: `data` is its new JSON, `None` when it goes. Events
+/// that only link (the link is inside both rows' JSON) write none.
+pub struct RowChange<'a> {
+    pub table: &'static str,
+    pub id: &'a str,
+    pub data: Option<String>,
+}
+
+impl<'a> RowChange<'a> {
+    pub fn of(e: &'a EventData) -> Result<Option<RowChange<'a>>, StoreError> {
+        let (table, id, data) = match e {
+            EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => {
+                ("projects", p.id.as_str(), Some(serde_json::to_string(p)?))
+            }
+            EventData::TaskCreated(t) | EventData::TaskUpdated(t) => {
+                ("tasks", t.id.as_str(), Some(serde_json::to_string(t)?))
+            }
+            EventData::SessionCreated(s) | EventData::SessionUpdated(s) => {
+                ("sessions", s.id.as_str(), Some(serde_json::to_string(s)?))
+            }
+            EventData::ProjectDeleted(d) => ("projects", d.id.as_str(), None),
+            EventData::TaskDeleted(d) => ("tasks", d.id.as_str(), None),
+            EventData::SessionDeleted(d) => ("sessions", d.id.as_str(), None),
+            _ => return Ok(None),
+        };
+        Ok(Some(RowChange { table, id, data }))
+    }
 }
 
 /// Where the store keeps its state, event log and idempotency keys.

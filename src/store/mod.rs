@@ -7,6 +7,7 @@
 //! state and never wait for a disk.
 
 pub mod backend;
+mod pg;
 mod recent;
 mod sqlite;
 pub mod state;
@@ -127,6 +128,8 @@ pub struct StoreConfig {
     pub retain_bytes: u64,
     /// A hard cap on the data file's size: past it, writes fail as on a full disk.
     pub max_file_bytes: Option<u64>,
+    /// A PostgreSQL database to keep everything in instead of the file (`--database-url`).
+    pub database_url: Option<String>,
 }
 
 impl StoreConfig {
@@ -138,6 +141,7 @@ impl StoreConfig {
             retain_events: 100_000,
             retain_bytes: RETAIN_BYTES,
             max_file_bytes: None,
+            database_url: None,
         }
     }
 }
@@ -239,6 +243,14 @@ impl Store {
     /// Opens the SQLite file the config names (or an in-memory one), loads the committed
     /// state and starts the writer thread.
     pub fn open(config: StoreConfig) -> Result<Store, StoreError> {
+        if let Some(url) = config.database_url.clone() {
+            // The `postgres` client blocks on a runtime of its own, so it is opened on a
+            // plain thread (never one of the server's), and then used only by the writer.
+            let opened = std::thread::scope(|s| {
+                s.spawn(|| Store::open_on(Box::new(pg::Postgres::connect(&url)?), config)).join()
+            });
+            return opened.unwrap_or_else(|_| Err(StoreError::Failed("opening the database panicked".into())));
+        }
         let backend = Sqlite::open(config.path.as_deref(), config.max_file_bytes)?;
         Store::open_on(Box::new(backend), config)
     }

@@ -3,7 +3,7 @@
 //! writer thread touches it, so there is never a "database is locked" between our own
 //! writers.
 
-use super::backend::{Backend, Budgets, Loaded, Staged};
+use super::backend::{Backend, Budgets, Loaded, RowChange, Staged};
 use super::state::State;
 use super::{Footprint, StoreError};
 use crate::model::{EventData, Project, Session, Task};
@@ -193,19 +193,7 @@ fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<
 /// Writes one event: the log row, and the entity row it creates, replaces or removes.
 fn write_event(tx: &Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
     tx.prepare_cached("INSERT INTO events (seq, data) VALUES (?1, ?2)")?.execute(params![seq, json])?;
-    let (table, id, data) = match e {
-        EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => {
-            ("projects", &p.id, Some(serde_json::to_string(p)?))
-        }
-        EventData::TaskCreated(t) | EventData::TaskUpdated(t) => ("tasks", &t.id, Some(serde_json::to_string(t)?)),
-        EventData::SessionCreated(s) | EventData::SessionUpdated(s) => {
-            ("sessions", &s.id, Some(serde_json::to_string(s)?))
-        }
-        EventData::ProjectDeleted(d) => ("projects", &d.id, None),
-        EventData::TaskDeleted(d) => ("tasks", &d.id, None),
-        EventData::SessionDeleted(d) => ("sessions", &d.id, None),
-        _ => return Ok(()),
-    };
+    let Some(RowChange { table, id, data }) = RowChange::of(e)? else { return Ok(()) };
     match data {
         Some(data) => tx
             .prepare_cached(&format!(

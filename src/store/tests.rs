@@ -10,13 +10,17 @@ fn rt() -> tokio::runtime::Runtime {
 }
 
 /// Where one test's store lives, on the backend the suite runs against. The suite is
-/// written against the store, not a backend: `MAESTRO_TEST_BACKEND` picks which one
-/// (`sqlite`, the default: a file in a temporary directory), so each backend passes the
-/// same tests. Tests of one backend's own behaviour (SQLite's file lock and page cap) call
-/// `Store::open` directly.
+/// written against the store, not a backend: `MAESTRO_TEST_BACKEND` picks which one —
+/// `sqlite` (the default: a file in a temporary directory) or `postgres` (a fresh database
+/// on the server `MAESTRO_TEST_DATABASE_URL` names, dropped afterwards; the test command
+/// starts one) — so each backend passes the same tests. Tests of one backend's own
+/// behaviour (SQLite's file lock and page cap) call `Store::open` directly.
 struct Place {
-    dir: tempfile::TempDir,
+    /// Holds the SQLite file (removed with it).
+    _dir: tempfile::TempDir,
     config: StoreConfig,
+    /// The admin URL and the database made for this place (PostgreSQL).
+    database: Option<(String, String)>,
 }
 
 impl Place {
@@ -28,16 +32,44 @@ impl Place {
         let dir = tempfile::tempdir().unwrap();
         let mut config = StoreConfig { path: Some(dir.path().join("m.db")), ..StoreConfig::memory() };
         tune(&mut config);
-        Place { dir, config }
+        let database = match std::env::var("MAESTRO_TEST_BACKEND").as_deref() {
+            Ok("sqlite") | Err(_) => None,
+            Ok("postgres") => {
+                let admin = std::env::var("MAESTRO_TEST_DATABASE_URL").expect("MAESTRO_TEST_DATABASE_URL");
+                let name = format!("maestro_test_{}", uuid::Uuid::new_v4().simple());
+                admin_sql(&admin, &format!("CREATE DATABASE {name}"));
+                let (base, _) = admin.rsplit_once('/').expect("a database URL ends in /DATABASE");
+                config.database_url = Some(format!("{base}/{name}"));
+                Some((admin, name))
+            }
+            Ok(other) => panic!("MAESTRO_TEST_BACKEND={other}: no such backend"),
+        };
+        Place { _dir: dir, config, database }
     }
 
     /// Opens (or reopens) the store kept here.
     fn open(&self) -> Result<Store, StoreError> {
-        match std::env::var("MAESTRO_TEST_BACKEND").as_deref() {
-            Ok("sqlite") | Err(_) => Store::open(self.config.clone()),
-            Ok(other) => panic!("MAESTRO_TEST_BACKEND={other}: no such backend (in {:?})", self.dir.path()),
+        Store::open(self.config.clone())
+    }
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = &self.database {
+            admin_sql(admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
+}
+
+/// One statement on the PostgreSQL server, from a plain thread (the client blocks).
+fn admin_sql(url: &str, sql: &str) {
+    let (url, sql) = (url.to_string(), sql.to_string());
+    std::thread::spawn(move || {
+        let mut c = ::postgres::Client::connect(&url, ::postgres::NoTls).expect("connect to the test PostgreSQL");
+        c.batch_execute(&sql).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    })
+    .join()
+    .unwrap();
 }
 
 /// A store plus a subscription opened before anything happened, so every event is seen.
