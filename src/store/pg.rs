@@ -7,6 +7,9 @@
 //! node believes it does. Several nodes on one database is the next step (docs/SCALE-OUT
 //! in the issue tracker); nothing here would let two of them interleave `seq`s meanwhile.
 //!
+//! When the connection drops, writes answer 503 (`storage_unavailable`) while reads go on
+//! from memory, and the next write after a second reconnects.
+//!
 //! The `postgres` crate is blocking, as the writer thread that calls it is; it runs its own
 //! small runtime, so it is never called from inside the server's (see `Store::open`).
 
@@ -15,7 +18,7 @@ use super::state::State;
 use super::{Footprint, StoreError};
 use crate::model::{EventData, Project, Session, Task};
 use postgres::{Client, NoTls, Transaction};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Held by the node serving a database (an arbitrary constant: "Maestro").
 const NODE_LOCK: i64 = 0x004d_6165_7374_726f;
@@ -36,10 +39,20 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE INDEX idempotency_created ON idempotency (created_at);
 "#];
 
+/// Reconnecting is tried at most this often while the database is unreachable.
+const RECONNECT_EVERY: Duration = Duration::from_secs(1);
+
 /// A connection to the database, and what it has measured of it.
 pub struct Postgres {
     client: Client,
+    url: String,
     footprint: Footprint,
+    /// The last `seq` this node knows is in the database (loaded or committed by it).
+    known_seq: u64,
+    /// When reconnecting was last tried.
+    last_attempt: Option<Instant>,
+    /// Set when this node can no longer tell what the database holds: every call fails.
+    lost: Option<String>,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -56,22 +69,71 @@ impl Postgres {
     /// Connects (10 s at most), takes the node lock and migrates. Call it outside any
     /// async runtime (a plain thread).
     pub fn connect(url: &str) -> Result<Postgres, StoreError> {
-        let mut config: postgres::Config =
-            url.parse().map_err(|e| StoreError::Storage(format!("bad --database-url: {e}")))?;
-        config.connect_timeout(Duration::from_secs(10));
-        config.application_name("maestro");
-        let mut client = config.connect(NoTls)?;
-        // No statement may hold this node's writer for ever.
-        client.batch_execute("SET statement_timeout = '30s'; SET lock_timeout = '10s'")?;
-        let locked: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK])?.get(0);
-        if !locked {
-            return Err(StoreError::Storage(
-                "another Maestro server is using this database (one node per database for now)".into(),
-            ));
-        }
+        let mut client = session(url)?;
         migrate(&mut client)?;
-        Ok(Postgres { client, footprint: Footprint::default() })
+        let lost = None;
+        Ok(Postgres {
+            client,
+            url: url.to_string(),
+            footprint: Footprint::default(),
+            known_seq: 0,
+            last_attempt: None,
+            lost,
+        })
     }
+
+    /// The connection, made again if it dropped (a database restart, a terminated
+    /// backend): at most once per [`RECONNECT_EVERY`], failing fast in between so that
+    /// writes answer 503 at once while reads go on from memory. If the database's log no
+    /// longer ends where this node left it (a commit whose answer was lost), the node
+    /// stops writing for good: restarting it reloads what is there.
+    fn client(&mut self) -> Result<&mut Client, StoreError> {
+        if let Some(why) = &self.lost {
+            return Err(StoreError::Failed(why.clone()));
+        }
+        if !self.client.is_closed() {
+            return Ok(&mut self.client);
+        }
+        if self.last_attempt.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
+            return Err(StoreError::Storage("the database is unreachable; reconnecting".into()));
+        }
+        self.last_attempt = Some(Instant::now());
+        let mut client = session(&self.url)?;
+        let ends: i64 = client.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
+        if ends as u64 != self.known_seq {
+            let why = format!(
+                "the database's log ends at seq {ends}, this server's at {}: restart it to reload",
+                self.known_seq
+            );
+            tracing::error!(why, "lost track of the database");
+            self.lost = Some(why.clone());
+            return Err(StoreError::Failed(why));
+        }
+        tracing::info!("reconnected to the database");
+        self.client = client;
+        Ok(&mut self.client)
+    }
+}
+
+/// A connection as this node uses it: bounded waits everywhere, and the node lock.
+fn session(url: &str) -> Result<Client, StoreError> {
+    let mut config: postgres::Config =
+        url.parse().map_err(|e| StoreError::Storage(format!("bad --database-url: {e}")))?;
+    config.connect_timeout(Duration::from_secs(10));
+    config.keepalives_idle(Duration::from_secs(30));
+    config.application_name("maestro");
+    let mut client = config.connect(NoTls)?;
+    // No statement, lock wait or open transaction may hold this node (or another) for ever.
+    client.batch_execute(
+        "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '30s'",
+    )?;
+    let locked: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK])?.get(0);
+    if !locked {
+        return Err(StoreError::Storage(
+            "another Maestro server is using this database (one node per database for now)".into(),
+        ));
+    }
+    Ok(client)
 }
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
@@ -101,7 +163,7 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 
 impl Backend for Postgres {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let c = &mut self.client;
+        let c = self.client()?;
         let mut state = State::default();
         for row in c.query("SELECT data FROM projects", &[])? {
             let p: Project = serde_json::from_str(row.get(0))?;
@@ -120,6 +182,7 @@ impl Backend for Postgres {
         let (min, log_bytes): (Option<i64>, i64) = (row.get(0), row.get(1));
         let (idempotency_keys, idempotency_bytes) = idempotency_size(c)?;
         let last_seq = last_seq as u64;
+        self.known_seq = last_seq;
         self.footprint = Footprint {
             log_bytes: log_bytes as u64,
             first_retained: min.map(|m| m as u64).unwrap_or(last_seq + 1),
@@ -130,13 +193,13 @@ impl Backend for Postgres {
     }
 
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
-        let row = self.client.query_opt("SELECT fingerprint, outcome FROM idempotency WHERE key = $1", &[&key])?;
+        let row = self.client()?.query_opt("SELECT fingerprint, outcome FROM idempotency WHERE key = $1", &[&key])?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     fn commit(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
         let mut fp = self.footprint;
-        let mut tx = self.client.transaction()?;
+        let mut tx = self.client()?.transaction()?;
         if let Some(first) = staged.events.first() {
             // The log must end where this node thinks it does (the row lock also orders
             // commits, should a second writer ever get past the node lock).
@@ -186,11 +249,12 @@ impl Backend for Postgres {
         }
         tx.commit()?;
         self.footprint = fp;
+        self.known_seq = last_seq;
         Ok(fp)
     }
 
     fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError> {
-        let rows = self.client.query(
+        let rows = self.client()?.query(
             "SELECT seq, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&(since.min(i64::MAX as u64) as i64), &(limit.min(i64::MAX as usize) as i64)],
         )?;

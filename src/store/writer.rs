@@ -103,6 +103,10 @@ impl Writer {
             Err(e) => {
                 // Nothing of this batch is durable: forget it and tell every caller.
                 tracing::error!(error = %e, "store commit failed");
+                if let StoreError::Failed(why) = &e {
+                    // No later write can succeed either: say so, and let `serve` exit.
+                    self.health.failed.send_replace(Some(why.clone()));
+                }
                 *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                 self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
                 for (reply, _) in answers {
