@@ -82,6 +82,51 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
     }
 }
 
+/// The `Idempotency-Key` header every mutation takes (a description for the document;
+/// `idempotency_key` reads it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+struct Retry {
+    /// Makes a retry safe: the same key with the same request answers the first outcome;
+    /// with another request, 422.
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, min_length = 1, max_length = 255)]
+    key: Option<String>,
+}
+
+/// What any mutation may answer instead of its success, all with the one error body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum Refusals {
+    /// Invalid input.
+    #[response(status = 400)]
+    Invalid(ErrorBody),
+    /// A record named by the request does not exist.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The request contradicts the current state.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is over 1 MiB.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not JSON.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// The `Idempotency-Key` was used before for another request.
+    #[response(status = 422)]
+    KeyReused(ErrorBody),
+    /// The server cannot store changes just now; nothing was changed.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// What a read of one record answers when there is none.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, description = "Not found")]
+#[allow(dead_code)]
+struct Missing(ErrorBody);
+
 /// What a delete answers.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 struct Success {
@@ -122,17 +167,17 @@ async fn list_projects(State(store): State<Store>) -> Json<Vec<Project>> {
     Json(store.read(|st| st.list_projects()))
 }
 
-#[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Project), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = Project), Missing))]
 async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.projects.get(&id).cloned()), "project", &id)
 }
 
-#[utoipa::path(post, path = "/projects", tag = "projects", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewProject, responses((status = 201, body = Project), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(post, path = "/projects", tag = "projects", params(Retry), request_body = NewProject, responses((status = 201, body = Project), Refusals))]
 async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
     mutate(&store, &h, Command::CreateProject(b), StatusCode::CREATED).await
 }
 
-#[utoipa::path(patch, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = ProjectPatch, responses((status = 200, body = Project), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), request_body = ProjectPatch, responses((status = 200, body = Project), Refusals))]
 async fn update_project(
     State(store): State<Store>,
     h: HeaderMap,
@@ -142,7 +187,7 @@ async fn update_project(
     mutate(&store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
 }
 
-#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteProject(id), StatusCode::OK).await
 }
@@ -162,17 +207,17 @@ async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> 
     Json(store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
 }
 
-#[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Task), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path)), responses((status = 200, body = Task), Missing))]
 async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.tasks.get(&id).cloned()), "task", &id)
 }
 
-#[utoipa::path(post, path = "/tasks", tag = "tasks", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewTask, responses((status = 201, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(post, path = "/tasks", tag = "tasks", params(Retry), request_body = NewTask, responses((status = 201, body = Task), Refusals))]
 async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
     mutate(&store, &h, Command::CreateTask(b), StatusCode::CREATED).await
 }
 
-#[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = TaskPatch, responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), request_body = TaskPatch, responses((status = 200, body = Task), Refusals))]
 async fn update_task(
     State(store): State<Store>,
     h: HeaderMap,
@@ -182,12 +227,12 @@ async fn update_task(
     mutate(&store, &h, Command::UpdateTask(id, b), StatusCode::OK).await
 }
 
-#[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteTask(id), StatusCode::OK).await
 }
 
-#[utoipa::path(post, path = "/tasks/{id}/subtasks", tag = "tasks", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewSubtask, responses((status = 201, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(post, path = "/tasks/{id}/subtasks", tag = "tasks", params(("id" = String, Path), Retry), request_body = NewSubtask, responses((status = 201, body = Task), Refusals))]
 async fn add_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -197,7 +242,7 @@ async fn add_subtask(
     mutate(&store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
 }
 
-#[utoipa::path(patch, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("sid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = SubtaskPatch, responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path), ("sid" = String, Path), Retry), request_body = SubtaskPatch, responses((status = 200, body = Task), Refusals))]
 async fn update_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -207,7 +252,7 @@ async fn update_subtask(
     mutate(&store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
 }
 
-#[utoipa::path(delete, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path, description = "An id"), ("sid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Task), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path), ("sid" = String, Path), Retry), responses((status = 200, body = Task), Refusals))]
 async fn delete_subtask(
     State(store): State<Store>,
     h: HeaderMap,
@@ -232,12 +277,12 @@ async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter
     Json(store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
 }
 
-#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id")), responses((status = 200, body = Session), (status = 404, description = "Not found", body = ErrorBody)))]
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Session), Missing))]
 async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
     found(store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
 }
 
-#[utoipa::path(post, path = "/sessions", tag = "sessions", params(("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = NewSession, responses((status = 201, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(post, path = "/sessions", tag = "sessions", params(Retry), request_body = NewSession, responses((status = 201, body = Session), Refusals))]
 async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
@@ -248,7 +293,7 @@ async fn create_session(
     mutate(&store, &h, Command::CreateSession(b), StatusCode::CREATED).await
 }
 
-#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), request_body = SessionPatch, responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 413, description = "Body over 1 MiB", body = ErrorBody), (status = 415, description = "Body is not JSON", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionPatch, responses((status = 200, body = Session), Refusals))]
 async fn update_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
@@ -275,12 +320,12 @@ async fn list_agents(State(agents): State<Agents>, Query(q): Query<AgentFilter>)
     Json(agents.list(q.project_id.as_deref().unwrap_or("")))
 }
 
-#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Success), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteSession(id), StatusCode::OK).await
 }
 
-#[utoipa::path(post, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path, description = "An id"), ("tid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(post, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path), ("tid" = String, Path), Retry), responses((status = 200, body = Session), Refusals))]
 async fn link_task(
     State(store): State<Store>,
     h: HeaderMap,
@@ -289,7 +334,7 @@ async fn link_task(
     mutate(&store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
 }
 
-#[utoipa::path(delete, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path, description = "An id"), ("tid" = String, Path, description = "An id"), ("Idempotency-Key" = Option<String>, Header, max_length = 255, min_length = 1, description = "Makes a retry safe: the same key with the same request answers the first outcome")), responses((status = 200, body = Session), (status = 400, description = "Invalid input", body = ErrorBody), (status = 404, description = "Not found", body = ErrorBody), (status = 409, description = "Conflicts with the current state", body = ErrorBody), (status = 422, description = "Idempotency-Key reused with another request", body = ErrorBody), (status = 503, description = "Cannot store changes just now", body = ErrorBody)))]
+#[utoipa::path(delete, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path), ("tid" = String, Path), Retry), responses((status = 200, body = Session), Refusals))]
 async fn unlink_task(
     State(store): State<Store>,
     h: HeaderMap,
