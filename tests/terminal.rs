@@ -217,3 +217,26 @@ async fn an_agent_starts_with_its_prompt_and_reports_with_the_cli() {
         .await;
     assert_eq!(c.session(&s.id).await.unwrap().agent_id.as_deref(), Some("fake"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_token_server_session_terminals_get_the_token_and_plain_ones_do_not() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let srv = common::in_process(StoreConfig::memory(), |state| {
+        *state = state.clone().with_token(Some("s3cret".into()));
+    })
+    .await;
+    let open = |id: String| async move {
+        let mut req = format!("ws://{}/terminals/{id}/ws?cols=100&rows=40", srv.addr).into_client_request().unwrap();
+        req.headers_mut().insert("authorization", "Bearer s3cret".parse().unwrap());
+        Viewer { ws: connect_async(req).await.unwrap().0, unread: String::new() }
+    };
+    // The `maestro` CLI inside a session must be let in: the session's terminal has the token.
+    let s = session(&srv.store, None).await;
+    let mut ws = open(s.id.clone()).await;
+    ws.input("echo token=[$MAESTRO_TOKEN]\r").await;
+    ws.read_until("token=[s3cret]").await;
+    // A plain terminal is no Maestro session: it gets no token (nor inherits the server's).
+    let mut plain = open("term_tokentest".into()).await;
+    plain.input("echo token=[$MAESTRO_TOKEN]\r").await;
+    plain.read_until("token=[]").await;
+}

@@ -151,7 +151,7 @@ fn TaskRow(
                 >
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
-                <span class="title">{title}</span>
+                <span class="title" title=title>{title}</span>
                 <span class="badge prio" title="priority">{move || task.with(|t| t.priority.as_str())}</span>
                 <span
                     class="badge sessions"

@@ -63,7 +63,8 @@ fn SessionRow(id: String) -> impl IntoView {
                 >
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
-                <button class="linkish" on:click=move |_| ctx.active_session.set(Some(id_act.clone()))>
+                // A narrow pane cuts the name; the whole of it stays a hover away.
+                <button class="linkish" title=name on:click=move |_| ctx.active_session.set(Some(id_act.clone()))>
                     <span class="marker" title="linked to Maestro" aria-hidden="true" class:hidden=plain>"◆"</span>
                     {name}
                 </button>
