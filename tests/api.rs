@@ -790,3 +790,35 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
         assert_eq!(schemas["NewSession"]["properties"]["agentId"]["enum"], json!(["claude", null]));
     });
 }
+
+#[test]
+fn json_is_compressed_for_a_client_that_accepts_it_and_only_then() {
+    rt().block_on(async {
+        let api = Api::new();
+        for i in 0..20 {
+            api.project(&format!("project number {i}")).await;
+        }
+        let get = |encoding: Option<&'static str>| {
+            let mut b = Request::builder().uri("/api/projects");
+            if let Some(e) = encoding {
+                b = b.header("accept-encoding", e);
+            }
+            let app = api.app.clone();
+            async move {
+                let res = app.oneshot(b.body(Body::empty()).unwrap()).await.unwrap();
+                let enc = res.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+                (enc, axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap())
+            }
+        };
+        let (enc, plain) = get(None).await;
+        assert_eq!(enc, None);
+        assert_eq!(serde_json::from_slice::<Value>(&plain).unwrap().as_array().unwrap().len(), 20);
+        let (enc, gz) = get(Some("gzip")).await;
+        assert_eq!(enc.as_deref(), Some("gzip"));
+        assert_eq!(&gz[..2], &[0x1f, 0x8b], "a gzip stream");
+        assert!(gz.len() * 2 < plain.len(), "{} bytes gzipped of {}", gz.len(), plain.len());
+        let (enc, br) = get(Some("br;q=1.0, gzip;q=0.5")).await;
+        assert_eq!(enc.as_deref(), Some("br"));
+        assert!(br.len() * 2 < plain.len());
+    });
+}

@@ -2,7 +2,7 @@ import { test, expect, open } from "./fixtures";
 
 test("the page is served, hydrates and creates a project", async ({ page }) => {
   await open(page, "/");
-  await expect(page.getByRole("heading", { name: "Maestro" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: "Maestro", exact: true })).toBeVisible();
   const name = `Smoke ${Date.now()}`;
   const invitation = page.getByRole("textbox", { name: "New project name" });
   if (!(await invitation.isVisible())) await page.getByRole("button", { name: "New project" }).click();

@@ -18,6 +18,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::sync::watch;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::compression::CompressionLayer;
 use tower_http::trace::TraceLayer;
 
 /// What every handler and server function can reach.
@@ -91,7 +92,9 @@ pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
 pub fn app(state: AppState) -> Router {
     let routes = generate_route_list(App);
     Router::new()
-        .nest("/api", crate::api::rest::router())
+        // The API's JSON goes compressed (brotli or gzip) to a client that accepts it; the
+        // site's files are for precompressing at build time, not on every request.
+        .nest("/api", crate::api::rest::router().layer(CompressionLayer::new()))
         .route("/ws", axum::routing::get(ws_handler))
         .route("/terminals/{id}/ws", axum::routing::get(terminal_ws))
         .route("/terminals/{id}", axum::routing::delete(terminal_delete))
