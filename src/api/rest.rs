@@ -41,7 +41,7 @@ where
         .routes(routes!(events))
         .routes(routes!(health))
         .split_for_parts();
-    let doc = std::sync::Arc::new(doc);
+    let doc = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
     router
         .route("/openapi.json", get(move |State(agents): State<Agents>| openapi(doc.clone(), agents)))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
@@ -144,8 +144,8 @@ struct ApiDoc;
 
 /// `GET /api/openapi.json`: the document, with the agents this server offers as the only
 /// values an `agentId` may take (they are configuration, not types).
-async fn openapi(doc: std::sync::Arc<utoipa::openapi::OpenApi>, agents: Agents) -> Response {
-    let mut v = serde_json::to_value(&*doc).unwrap_or_default();
+async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agents) -> Response {
+    let mut v = (*doc).clone();
     let mut names: Vec<serde_json::Value> = agents.names().into_iter().map(Into::into).collect();
     names.push(serde_json::Value::Null);
     for schema in ["NewSession", "SessionPatch"] {

@@ -585,11 +585,3 @@ async fn status(client: &Client, out: Out, project: Option<String>) -> Done {
     out.fields(&fields);
     Ok(())
 }
-
-impl Out {
-    /// Colour on stderr follows the same rules as on stdout.
-    fn stderr_color() -> bool {
-        use std::io::IsTerminal;
-        std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-    }
-}

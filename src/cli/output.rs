@@ -21,9 +21,12 @@ impl Out {
     /// colour only then and only without `NO_COLOR` (any non-empty value) or `TERM=dumb`.
     pub fn detect(json: bool) -> Out {
         let tty = std::io::stdout().is_terminal();
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-        Out { json, tty, color: tty && !no_color && !dumb }
+        Out { json, tty, color: colour_on(tty) }
+    }
+
+    /// Whether error messages on stderr may be coloured (the same rules).
+    pub fn stderr_color() -> bool {
+        colour_on(std::io::stderr().is_terminal())
     }
 
     /// Prints `value` as the API's JSON, on one line when piped, indented on a terminal.
@@ -105,6 +108,14 @@ impl Out {
         let title = if self.color { format!("\x1b[1m{title}\x1b[0m") } else { title.to_string() };
         print_safe(&format!("{title}\n{}\n", body.trim_end()));
     }
+}
+
+/// Colour on a stream that is a terminal, unless `NO_COLOR` (any non-empty value) or
+/// `TERM=dumb` says no.
+fn colour_on(tty: bool) -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    tty && !no_color && !dumb
 }
 
 /// One cell on one line.

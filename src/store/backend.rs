@@ -75,6 +75,41 @@ impl<'a> RowChange<'a> {
     }
 }
 
+impl Budgets {
+    /// The newest `seq` to prune the log up to, if any must go: it keeps the newest
+    /// `events`, and of those at most `event_bytes` (`cut_for_bytes(keep)` finds the
+    /// newest `seq` that must go for the rest to fit in `keep` bytes).
+    pub fn log_cut(
+        &self,
+        last_seq: u64,
+        fp: &Footprint,
+        cut_for_bytes: impl FnOnce(u64) -> Result<u64, StoreError>,
+    ) -> Result<Option<u64>, StoreError> {
+        let by_count = last_seq.saturating_sub(self.events);
+        let by_bytes = if fp.log_bytes > self.event_bytes { cut_for_bytes(self.event_bytes)? } else { 0 };
+        let upto = by_count.max(by_bytes);
+        Ok((upto >= fp.first_retained).then_some(upto))
+    }
+}
+
+/// One page of events, oldest first, from rows read in `seq` order: no more than
+/// `max_bytes` of JSON but for the first event (a page always makes progress).
+pub fn page(
+    rows: impl Iterator<Item = Result<(u64, String), StoreError>>,
+    max_bytes: usize,
+) -> Result<Vec<(u64, String)>, StoreError> {
+    let (mut out, mut bytes) = (Vec::new(), 0usize);
+    for row in rows {
+        let (seq, data) = row?;
+        bytes += data.len();
+        if bytes > max_bytes && !out.is_empty() {
+            break;
+        }
+        out.push((seq, data));
+    }
+    Ok(out)
+}
+
 /// Where the store keeps its state, event log and idempotency keys.
 pub trait Backend: Send {
     /// Everything durable.

@@ -13,7 +13,7 @@
 //! The `postgres` crate is blocking, as the writer thread that calls it is; it runs its own
 //! small runtime, so it is never called from inside the server's (see `Store::open`).
 
-use super::backend::{Backend, Budgets, Loaded, RowChange, Staged};
+use super::backend::{page, Backend, Budgets, Loaded, RowChange, Staged};
 use super::state::State;
 use super::{Footprint, StoreError};
 use crate::model::{EventData, Project, Session, Task};
@@ -227,10 +227,7 @@ impl Backend for Postgres {
             fp.idempotency_bytes += k.outcome.len() as u64;
         }
         if let Some(b) = budgets {
-            let by_count = last_seq.saturating_sub(b.events);
-            let by_bytes = if fp.log_bytes > b.event_bytes { events_cut(&mut tx, b.event_bytes)? } else { 0 };
-            let upto = by_count.max(by_bytes);
-            if upto >= fp.first_retained {
+            if let Some(upto) = b.log_cut(last_seq, &fp, |keep| events_cut(&mut tx, keep))? {
                 tx.execute("DELETE FROM events WHERE seq <= $1", &[&(upto as i64)])?;
                 fp.first_retained = upto + 1;
                 let bytes: i64 =
@@ -258,16 +255,7 @@ impl Backend for Postgres {
             "SELECT seq, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&(since.min(i64::MAX as u64) as i64), &(limit.min(i64::MAX as usize) as i64)],
         )?;
-        let (mut out, mut bytes) = (Vec::new(), 0usize);
-        for row in rows {
-            let data: String = row.get(1);
-            bytes += data.len();
-            if bytes > max_bytes && !out.is_empty() {
-                break;
-            }
-            out.push((row.get::<_, i64>(0) as u64, data));
-        }
-        Ok(out)
+        page(rows.iter().map(|row| Ok((row.get::<_, i64>(0) as u64, row.get(1)))), max_bytes)
     }
 }
 

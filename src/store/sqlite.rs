@@ -3,7 +3,7 @@
 //! writer thread touches it, so there is never a "database is locked" between our own
 //! writers.
 
-use super::backend::{Backend, Budgets, Loaded, RowChange, Staged};
+use super::backend::{page, Backend, Budgets, Loaded, RowChange, Staged};
 use super::state::State;
 use super::{Footprint, StoreError};
 use crate::model::{EventData, Project, Session, Task};
@@ -59,11 +59,7 @@ impl Backend for Sqlite {
             fp.idempotency_bytes += k.outcome.len() as u64;
         }
         if let Some(b) = budgets {
-            // Keep the newest `events`, and of those at most `event_bytes`.
-            let by_count = last_seq.saturating_sub(b.events);
-            let by_bytes = if fp.log_bytes > b.event_bytes { events_cut(&tx, b.event_bytes)? } else { 0 };
-            let upto = by_count.max(by_bytes);
-            if upto >= fp.first_retained {
+            if let Some(upto) = b.log_cut(last_seq, &fp, |keep| events_cut(&tx, keep))? {
                 tx.prepare_cached("DELETE FROM events WHERE seq <= ?1")?.execute([upto])?;
                 fp.first_retained = upto + 1;
                 fp.log_bytes = events_bytes(&tx)?;
@@ -222,17 +218,8 @@ fn events_after(
     max_bytes: usize,
 ) -> Result<Vec<(u64, String)>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT seq, data FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2")?;
-    let mut rows = stmt.query(params![since, limit as i64])?;
-    let (mut out, mut bytes) = (Vec::new(), 0usize);
-    while let Some(row) = rows.next()? {
-        let data: String = row.get(1)?;
-        bytes += data.len();
-        if bytes > max_bytes && !out.is_empty() {
-            break;
-        }
-        out.push((row.get(0)?, data));
-    }
-    Ok(out)
+    let rows = stmt.query_map(params![since, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    page(rows.map(|r| r.map_err(StoreError::from)), max_bytes)
 }
 
 /// Bytes of event JSON in the log.
