@@ -6,7 +6,7 @@
 //! writer, and the store's tests can run against each.
 
 use super::{Footprint, LoggedEvent, StoreError};
-use crate::model::{EventData, Millis};
+use crate::model::{EventData, Millis, Project, Session, Task};
 use crate::store::state::State;
 use std::sync::Arc;
 
@@ -90,6 +90,25 @@ impl Budgets {
         let upto = by_count.max(by_bytes);
         Ok((upto >= fp.first_retained).then_some(upto))
     }
+}
+
+/// The state from the entity tables' JSON rows, as both backends store them:
+/// `read(table)` returns that table's `data` column.
+pub fn load_state(mut read: impl FnMut(&str) -> Result<Vec<String>, StoreError>) -> Result<State, StoreError> {
+    let mut state = State::default();
+    for json in read("projects")? {
+        let p: Project = serde_json::from_str(&json)?;
+        state.projects.insert(p.id.clone(), p);
+    }
+    for json in read("tasks")? {
+        let t: Task = serde_json::from_str(&json)?;
+        state.tasks.insert(t.id.clone(), t);
+    }
+    for json in read("sessions")? {
+        let s: Session = serde_json::from_str(&json)?;
+        state.sessions.insert(s.id.clone(), s);
+    }
+    Ok(state)
 }
 
 /// One page of events, oldest first, from rows read in `seq` order: no more than

@@ -13,10 +13,9 @@
 //! The `postgres` crate is blocking, as the writer thread that calls it is; it runs its own
 //! small runtime, so it is never called from inside the server's (see `Store::open`).
 
-use super::backend::{page, Backend, Budgets, Loaded, RowChange, Staged};
-use super::state::State;
+use super::backend::{load_state, page, Backend, Budgets, Loaded, RowChange, Staged};
 use super::{Footprint, StoreError};
-use crate::model::{EventData, Project, Session, Task};
+use crate::model::EventData;
 use postgres::{Client, NoTls, Transaction};
 use std::time::{Duration, Instant};
 
@@ -164,19 +163,9 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 impl Backend for Postgres {
     fn load(&mut self) -> Result<Loaded, StoreError> {
         let c = self.client()?;
-        let mut state = State::default();
-        for row in c.query("SELECT data FROM projects", &[])? {
-            let p: Project = serde_json::from_str(row.get(0))?;
-            state.projects.insert(p.id.clone(), p);
-        }
-        for row in c.query("SELECT data FROM tasks", &[])? {
-            let t: Task = serde_json::from_str(row.get(0))?;
-            state.tasks.insert(t.id.clone(), t);
-        }
-        for row in c.query("SELECT data FROM sessions", &[])? {
-            let s: Session = serde_json::from_str(row.get(0))?;
-            state.sessions.insert(s.id.clone(), s);
-        }
+        let state = load_state(|table| {
+            Ok(c.query(&format!("SELECT data FROM {table}"), &[])?.iter().map(|r| r.get(0)).collect())
+        })?;
         let last_seq: i64 = c.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
         let row = c.query_one("SELECT MIN(seq), COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM events", &[])?;
         let (min, log_bytes): (Option<i64>, i64) = (row.get(0), row.get(1));

@@ -3,10 +3,9 @@
 //! writer thread touches it, so there is never a "database is locked" between our own
 //! writers.
 
-use super::backend::{page, Backend, Budgets, Loaded, RowChange, Staged};
-use super::state::State;
+use super::backend::{load_state, page, Backend, Budgets, Loaded, RowChange, Staged};
 use super::{Footprint, StoreError};
-use crate::model::{EventData, Project, Session, Task};
+use crate::model::EventData;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 use std::path::Path;
 
@@ -154,16 +153,11 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
 }
 
 fn load(conn: &Connection) -> Result<Loaded, StoreError> {
-    let mut state = State::default();
-    for row in rows::<Project>(conn, "SELECT data FROM projects")? {
-        state.projects.insert(row.id.clone(), row);
-    }
-    for row in rows::<Task>(conn, "SELECT data FROM tasks")? {
-        state.tasks.insert(row.id.clone(), row);
-    }
-    for row in rows::<Session>(conn, "SELECT data FROM sessions")? {
-        state.sessions.insert(row.id.clone(), row);
-    }
+    let state = load_state(|table| {
+        let mut stmt = conn.prepare(&format!("SELECT data FROM {table}"))?;
+        let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        Ok(texts.collect::<Result<Vec<_>, _>>()?)
+    })?;
     let meta_seq: Option<u64> =
         conn.query_row("SELECT value FROM meta WHERE key = 'last_seq'", [], |r| r.get(0)).optional()?;
     let (min, max): (Option<u64>, Option<u64>) =
@@ -178,12 +172,6 @@ fn load(conn: &Connection) -> Result<Loaded, StoreError> {
         idempotency_bytes,
     };
     Ok(Loaded { state, last_seq, footprint })
-}
-
-fn rows<T: serde::de::DeserializeOwned>(conn: &Connection, sql: &str) -> Result<Vec<T>, StoreError> {
-    let mut stmt = conn.prepare(sql)?;
-    let texts = stmt.query_map([], |r| r.get::<_, String>(0))?;
-    texts.map(|t| Ok(serde_json::from_str(&t?)?)).collect()
 }
 
 /// Writes one event: the log row, and the entity row it creates, replaces or removes.
