@@ -1,6 +1,7 @@
 # Sourced by scripts/test.sh: a throwaway PostgreSQL server from Debian's packages, run as
 # an unprivileged user from a temporary directory on a free loopback port (no system
-# service, nothing left behind). `pg_start` exports MAESTRO_TEST_DATABASE_URL; `pg_stop`
+# service, nothing left behind). `pg_start` exports MAESTRO_TEST_DATABASE_URL (and
+# MAESTRO_TEST_PG_RESTART, the command that restarts it); `pg_stop`
 # stops it and removes its files.
 
 pg_start() {
@@ -18,6 +19,8 @@ pg_start() {
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 30 \
     -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
   export MAESTRO_TEST_DATABASE_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  # How the two-node test restarts the database under the running servers.
+  export MAESTRO_TEST_PG_RESTART="${PG_AS[*]} $PG_BIN/pg_ctl -D $PG_DIR/data -l $PG_DIR/log -w -t 30 -m fast restart"
   echo "pg: PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 }
 
@@ -26,4 +29,5 @@ pg_stop() {
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$PG_DIR"
   PG_DIR=
+  unset MAESTRO_TEST_DATABASE_URL MAESTRO_TEST_PG_RESTART
 }

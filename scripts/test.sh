@@ -21,7 +21,7 @@ step "the store's tests again, on PostgreSQL"
 pg_start
 trap pg_stop EXIT
 MAESTRO_TEST_BACKEND=postgres cargo test --features ssr --lib store::
-cargo test --features ssr --test postgres -- --ignored
+cargo test --features ssr --test postgres -- --ignored --test-threads=1
 pg_stop
 trap - EXIT
 step "fuzz the REST API from its OpenAPI document (schemathesis)"

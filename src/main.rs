@@ -65,6 +65,10 @@ async fn main() -> std::process::ExitCode {
         /// instead of the data directory's file.
         #[arg(long, env = "MAESTRO_DATABASE_URL", hide_env_values = true)]
         database_url: Option<String>,
+        /// Where the other servers on the same database reach this one, to relay its
+        /// terminals (default: the address it listens on).
+        #[arg(long, env = "MAESTRO_NODE_URL", value_name = "URL")]
+        node_url: Option<String>,
     }
 
     let cli = match parse() {
@@ -133,6 +137,7 @@ async fn main() -> std::process::ExitCode {
         },
         agents: args.agents,
         database_url: args.database_url.filter(|u| !u.trim().is_empty()),
+        node_url: args.node_url.filter(|u| !u.trim().is_empty()),
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,12 +1,19 @@
 //! The server on PostgreSQL (`--database-url`), with real processes and a real database:
-//! what it acknowledged survives `kill -9`, and a second server on the same database is
-//! refused. Needs a PostgreSQL server: `scripts/test.sh` starts one and runs these with
-//! `--ignored` and `MAESTRO_TEST_DATABASE_URL` set.
+//! what it acknowledged survives `kill -9`; two nodes on one database give every client of
+//! either the one `seq` order through node kills, a terminated listener and a database
+//! restart; a terminal is reached from either node; a dead node's sessions fail. Needs a
+//! PostgreSQL server: `scripts/test.sh` starts one and runs these with `--ignored`,
+//! `--test-threads=1` (one test restarts the database) and `MAESTRO_TEST_DATABASE_URL` set.
 
 mod common;
 
 use common::Start;
+use futures::{SinkExt, StreamExt};
 use maestro::model::*;
+use maestro::sync::ServerMessage;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite;
 
 /// Statements run on the test server as its superuser, from a plain thread (the client
 /// blocks).
@@ -34,7 +41,7 @@ fn database(tag: &str) -> (String, String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
-async fn a_server_on_postgres_keeps_what_it_acknowledged_and_refuses_a_second_one() {
+async fn a_server_on_postgres_keeps_what_it_acknowledged() {
     let (_, url) = database("serve");
     let args = ["--database-url", url.as_str()];
     let port = common::free_port();
@@ -42,15 +49,6 @@ async fn a_server_on_postgres_keeps_what_it_acknowledged_and_refuses_a_second_on
     let p = srv.client.create_project(&NewProject { name: "On PG".into(), ..Default::default() }).await.unwrap();
     let nt = NewTask { project_id: p.id.clone(), title: "kept".into(), ..Default::default() };
     let t = srv.client.create_task(&nt).await.unwrap();
-
-    // A second node on the same database is refused at start, with the reason.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
-        .args(["--addr", &format!("127.0.0.1:{}", common::free_port()), "--database-url", &url])
-        .env_remove("MAESTRO_TOKEN")
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("another Maestro server"), "{out:?}");
 
     drop(srv); // SIGKILL
     let srv = Start { port: Some(port), args: &args, ..Default::default() }.run().await;
@@ -100,4 +98,269 @@ async fn while_the_database_is_away_writes_answer_503_reads_go_on_then_it_reconn
     assert_eq!(c.health().await.unwrap().status, "ok");
     let seqs: Vec<u64> = c.events(0, 100).await.unwrap().iter().map(|e| e.seq).collect();
     assert_eq!(seqs, [1, 2], "no gap for the refused write");
+}
+
+/// Every `seq` one WebSocket client receives, resuming with `?since=` from whichever node
+/// `target` names (as a load balancer would send it elsewhere once its node is gone).
+struct Watcher {
+    seqs: Arc<Mutex<Vec<u64>>>,
+    target: Arc<Mutex<String>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Watcher {
+    fn start(node: &common::Maestro) -> Watcher {
+        let seqs = Arc::new(Mutex::new(Vec::new()));
+        let target = Arc::new(Mutex::new(ws_of(node)));
+        let (s, t) = (seqs.clone(), target.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                let since = s.lock().unwrap().last().copied().unwrap_or(0);
+                let url = format!("{}?since={since}", t.lock().unwrap().clone());
+                let Ok((mut socket, _)) = tokio_tungstenite::connect_async(url).await else {
+                    tokio::time::sleep(Duration::from_millis(50)).await; // reconnect backoff
+                    continue;
+                };
+                while let Some(Ok(msg)) = socket.next().await {
+                    if let tungstenite::Message::Text(text) = msg {
+                        match ServerMessage::parse(&text).unwrap() {
+                            ServerMessage::Event(e) => s.lock().unwrap().push(e.seq),
+                            ServerMessage::Resync { .. } => panic!("a resync: events were lost"),
+                        }
+                    }
+                }
+            }
+        });
+        Watcher { seqs, target, task }
+    }
+
+    fn move_to(&self, node: &common::Maestro) {
+        *self.target.lock().unwrap() = ws_of(node);
+    }
+
+    fn last(&self) -> u64 {
+        self.seqs.lock().unwrap().last().copied().unwrap_or(0)
+    }
+}
+
+fn ws_of(node: &common::Maestro) -> String {
+    format!("ws://127.0.0.1:{}/ws", node.port)
+}
+
+/// A mutation with its own `Idempotency-Key`, retried with that key on whichever node of
+/// `apis` answers (503 and dropped connections are retried; anything else is a bug).
+async fn post<T: serde::de::DeserializeOwned>(apis: &[String], path: &str, body: serde_json::Value, key: &str) -> T {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for attempt in 0usize.. {
+        let api = &apis[attempt % apis.len()];
+        let sent = http.post(format!("{api}{path}")).header("idempotency-key", key).json(&body).send().await;
+        match sent {
+            Ok(r) if r.status().is_success() => return r.json().await.unwrap(),
+            Ok(r) if r.status() == 503 => {}
+            Ok(r) => panic!("{path}: {} {}", r.status(), r.text().await.unwrap_or_default()),
+            Err(_) => {}
+        }
+        assert!(Instant::now() < deadline, "{path} was never acknowledged");
+        tokio::time::sleep(Duration::from_millis(50)).await; // retry backoff
+    }
+    unreachable!()
+}
+
+/// `writers` concurrent writers, each making `n` tasks (and a session on every third),
+/// first on the node it is given and then on any that answers: what was acknowledged.
+async fn write(apis: &[String], project: &str, tag: &str, writers: usize, n: usize) -> Vec<Task> {
+    let mut all = Vec::new();
+    let mut running = Vec::new();
+    for w in 0..writers {
+        let mut order = apis.to_vec();
+        order.rotate_left(w % apis.len());
+        let (project, tag) = (project.to_string(), tag.to_string());
+        running.push(tokio::spawn(async move {
+            let mut made = Vec::new();
+            for i in 0..n {
+                let key = format!("{tag}-{w}-{i}");
+                let body = serde_json::json!({"projectId": project, "title": key});
+                let t: Task = post(&order, "/tasks", body, &key).await;
+                if i % 3 == 0 {
+                    let body = serde_json::json!({"projectId": project, "taskIds": [t.id], "name": key});
+                    let _: Session = post(&order, "/sessions", body, &format!("{key}-s")).await;
+                }
+                made.push(t);
+            }
+            made
+        }));
+    }
+    for r in running {
+        all.extend(r.await.unwrap());
+    }
+    all
+}
+
+/// Waits until both nodes and every watcher have reached the same last `seq`.
+async fn settle(nodes: &[&common::Maestro], watchers: &[&Watcher]) -> u64 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut seqs = Vec::new();
+        for n in nodes {
+            seqs.push(n.client.health().await.map(|h| h.seq).unwrap_or(0));
+        }
+        seqs.extend(watchers.iter().map(|w| w.last()));
+        if seqs.iter().all(|s| *s == seqs[0]) && seqs[0] > 0 {
+            return seqs[0];
+        }
+        assert!(Instant::now() < deadline, "nodes and clients did not converge: {seqs:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn two_nodes_give_every_client_every_seq_once_in_order_through_kills_and_restarts() {
+    let restart = std::env::var("MAESTRO_TEST_PG_RESTART").expect("MAESTRO_TEST_PG_RESTART (scripts/pg.sh sets it)");
+    let (_, url) = database("two");
+    let args = ["--database-url", url.as_str()];
+    let port_a = common::free_port();
+    let a = Start { port: Some(port_a), args: &args, ..Default::default() }.run().await;
+    let b = Start { args: &args, ..Default::default() }.run().await;
+    let project = a.client.create_project(&NewProject { name: "Shared".into(), ..Default::default() }).await.unwrap();
+    let watchers = [Watcher::start(&a), Watcher::start(&a), Watcher::start(&b), Watcher::start(&b)];
+
+    // Concurrent writers on both nodes; node A is killed while they write.
+    let apis = [a.api.clone(), b.api.clone()];
+    let writing = tokio::spawn({
+        let (apis, p) = (apis.clone(), project.id.clone());
+        async move { write(&apis, &p, "one", 8, 12).await }
+    });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while b.client.health().await.unwrap().seq < 40 {
+        assert!(Instant::now() < deadline, "no progress");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(a); // SIGKILL
+    for w in &watchers[..2] {
+        w.move_to(&b);
+    }
+    let mut acknowledged = writing.await.unwrap();
+
+    // The other node's listener connection is terminated; a restarted A writes, and B
+    // must still hear of it (the listener reconnects and catches up, the poll backs it up).
+    admin(&["SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'maestro-listen%'"
+        .to_string()]);
+    let a = Start { port: Some(port_a), args: &args, ..Default::default() }.run().await;
+    let late = Watcher::start(&a);
+    acknowledged.extend(write(std::slice::from_ref(&a.api), &project.id, "two", 2, 10).await);
+    settle(&[&a, &b], &[&watchers[0], &watchers[1], &watchers[2], &watchers[3], &late]).await;
+
+    // PostgreSQL itself restarts under both nodes, writers on both.
+    let apis = [a.api.clone(), b.api.clone()];
+    let writing = tokio::spawn({
+        let (apis, p) = (apis.clone(), project.id.clone());
+        async move { write(&apis, &p, "three", 4, 10).await }
+    });
+    let out = std::process::Command::new("sh").args(["-c", &restart]).output().unwrap();
+    assert!(out.status.success(), "restarting PostgreSQL: {out:?}");
+    acknowledged.extend(writing.await.unwrap());
+
+    // The same Idempotency-Key sent to both nodes at once applies once.
+    let body = serde_json::json!({"name": "Once"});
+    let (one, two): (Project, Project) = tokio::join!(
+        post(&apis[..1], "/projects", body.clone(), "idem-1"),
+        post(&apis[1..], "/projects", body, "idem-1")
+    );
+    assert_eq!(one, two);
+
+    let last = settle(&[&a, &b], &[&watchers[0], &watchers[1], &watchers[2], &watchers[3], &late]).await;
+    for w in watchers.iter().chain([&late]) {
+        let seqs = w.seqs.lock().unwrap().clone();
+        assert_eq!(seqs, (1..=last).collect::<Vec<_>>(), "every seq exactly once, in order");
+        w.task.abort();
+    }
+
+    // Both nodes hold the same state, equal to what the log says and to what was
+    // acknowledged, and every link is recorded on both sides (SPEC §1).
+    let (tasks_a, tasks_b) =
+        (a.client.tasks(&Default::default()).await.unwrap(), b.client.tasks(&Default::default()).await.unwrap());
+    let (sessions_a, sessions_b) =
+        (a.client.sessions(&Default::default()).await.unwrap(), b.client.sessions(&Default::default()).await.unwrap());
+    assert_eq!(tasks_a, tasks_b);
+    assert_eq!(sessions_a, sessions_b);
+    assert_eq!(a.client.projects().await.unwrap(), b.client.projects().await.unwrap());
+    assert_eq!(a.client.projects().await.unwrap().iter().filter(|p| p.name == "Once").count(), 1);
+    let titles: std::collections::HashSet<&str> = tasks_a.iter().map(|t| t.title.as_str()).collect();
+    for t in &acknowledged {
+        assert!(titles.contains(t.title.as_str()), "acknowledged {} is lost", t.title);
+    }
+    assert_eq!(tasks_a.len(), acknowledged.len(), "each write applied once (idempotency keys across nodes)");
+    let by_id: std::collections::HashMap<&str, &Task> = tasks_a.iter().map(|t| (t.id.as_str(), t)).collect();
+    for s in &sessions_a {
+        for t in &s.task_ids {
+            assert!(by_id[t.as_str()].session_ids.contains(&s.id), "{} ↔ {t}", s.id);
+        }
+    }
+    let linked: usize = tasks_a.iter().map(|t| t.session_ids.len()).sum();
+    assert_eq!(linked, sessions_a.iter().map(|s| s.task_ids.len()).sum::<usize>());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail() {
+    let (_, url) = database("terms");
+    let args = ["--database-url", url.as_str()];
+    let a = Start { args: &args, ..Default::default() }.run().await;
+    let b = Start { args: &args, ..Default::default() }.run().await;
+    let p = b.client.create_project(&NewProject { name: "T".into(), ..Default::default() }).await.unwrap();
+    let s = b.client.create_session(&NewSession { project_id: p.id.clone(), ..Default::default() }).await.unwrap();
+
+    // Opened on A first, the terminal runs there; B relays to it.
+    let mut on_a = terminal(&a, &s.id).await;
+    let mut via_b = terminal(&b, &s.id).await;
+    let owner = b.client.session(&s.id).await.unwrap().node.expect("the owning node is recorded");
+    assert_eq!(a.client.session(&s.id).await.unwrap().node.as_deref(), Some(owner.as_str()));
+    let input = serde_json::json!({"type": "input", "data": "echo relayed-$((6*7))\n"}).to_string();
+    via_b.send(tungstenite::Message::Text(input.into())).await.unwrap();
+    read_until(&mut via_b, "relayed-42").await;
+    read_until(&mut on_a, "relayed-42").await;
+
+    // A dies: B notices its silence and fails the session whose terminal it ran.
+    drop(on_a);
+    drop(a); // SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let now = b.client.session(&s.id).await.unwrap();
+        if now.status == SessionStatus::Failed {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the dead node's session is still {:?}", now.status);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Its terminal is not started again anywhere.
+    let err = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{}/terminals/{}/ws", b.port, s.id)).await;
+    match err {
+        Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 409),
+        other => panic!("expected 409, got {other:?}"),
+    }
+}
+
+type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn terminal(node: &common::Maestro, id: &str) -> Socket {
+    let url = format!("ws://127.0.0.1:{}/terminals/{id}/ws", node.port);
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+async fn read_until(socket: &mut Socket, want: &str) {
+    let mut seen = Vec::new();
+    let read = async {
+        while let Some(Ok(msg)) = socket.next().await {
+            if let tungstenite::Message::Binary(b) = msg {
+                seen.extend_from_slice(&b);
+                if String::from_utf8_lossy(&seen).contains(want) {
+                    return;
+                }
+            }
+        }
+        panic!("the terminal closed before {want:?}");
+    };
+    tokio::time::timeout(Duration::from_secs(20), read).await.unwrap_or_else(|_| panic!("no {want:?}"));
 }

@@ -229,6 +229,10 @@ pub struct Session {
     pub last_activity: Millis,
     pub completed_at: Option<Millis>,
     pub version: u64,
+    /// The server node its terminal runs on, when several share one database (SPEC §6):
+    /// the others relay to it, and fail the session if that node dies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 impl Session {

@@ -73,6 +73,8 @@ pub struct ServeConfig {
     pub agents: Vec<String>,
     /// Keep everything in this PostgreSQL database instead of the data directory's file.
     pub database_url: Option<String>,
+    /// Where the other nodes on that database reach this one (default: `http://ADDR`).
+    pub node_url: Option<String>,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -143,16 +145,25 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
     raise_descriptor_limit();
     let agents = Agents::load(&config.agents, config.data_dir.as_ref().map(|d| d.join("agents.toml")))?;
     let path = config.data_dir.as_ref().map(|d| d.join("maestro.db"));
+    let listener = tokio::net::TcpListener::bind(config.addr)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
+    let addr = listener.local_addr()?;
+    let node = config.database_url.as_ref().map(|_| crate::store::backend::NodeInfo {
+        id: format!("node_{}", uuid::Uuid::new_v4().simple()),
+        url: config.node_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string(),
+    });
     let store = Store::open(StoreConfig {
         path: path.clone(),
-        api_url: format!("http://{}/api", config.addr),
+        api_url: format!("http://{addr}/api"),
         retain_events: 100_000,
         retain_bytes: crate::store::RETAIN_BYTES,
         max_file_bytes: None,
         database_url: config.database_url.clone(),
+        node,
     })?;
     match (&path, &config.database_url) {
-        (_, Some(_)) => tracing::info!(seq = store.last_seq(), "store opened on PostgreSQL"),
+        (_, Some(_)) => tracing::info!(seq = store.last_seq(), node = store.node_id(), "store opened on PostgreSQL"),
         (Some(p), None) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         (None, None) => tracing::warn!("store is in memory: nothing survives a restart"),
     }
@@ -167,10 +178,6 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
             Some(t)
         }
     };
-    let listener = tokio::net::TcpListener::bind(config.addr)
-        .await
-        .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
-    let addr = listener.local_addr()?;
     let (stop, stopped) = watch::channel(false);
     let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
         .with_token(token)

@@ -129,8 +129,54 @@ pub fn page(
     Ok(out)
 }
 
+/// What other nodes sharing the backend committed since this one last looked: their
+/// events (stored JSON, in `seq` order, none missing) and the footprint as it now is.
+pub struct Others {
+    pub events: Vec<(u64, String)>,
+    pub footprint: Footprint,
+}
+
+/// What a backend that other nodes share tells the node about them, from a thread of its
+/// own (see [`Backend::follow`]).
+pub enum News {
+    /// Some node committed (a wake-up, or the poll that backs wake-ups up): catch up.
+    Commits,
+    /// The nodes alive now (id → URL) and those that stopped beating.
+    Nodes { alive: Vec<(String, String)>, dead: Vec<String> },
+}
+
+/// Who this node is to the others.
+#[derive(Clone, Debug)]
+pub struct NodeInfo {
+    pub id: String,
+    /// Where the other nodes reach this one (to relay its terminals).
+    pub url: String,
+}
+
 /// Where the store keeps its state, event log and idempotency keys.
+///
+/// A backend several nodes share (PostgreSQL) also has each write take the one global
+/// lock first (`begin`), hands over what the others committed meanwhile so that commands
+/// are planned against the latest state, and tells the node of others' commits between
+/// its own writes (`follow`, `others`). The defaults describe a backend only this node
+/// writes (SQLite).
 pub trait Backend: Send {
+    /// Opens the write transaction, taking the lock that orders every node's commits,
+    /// and returns what other nodes committed before it. `commit` or `abort` ends it.
+    fn begin(&mut self) -> Result<Option<Others>, StoreError> {
+        Ok(None)
+    }
+    /// Ends the transaction `begin` opened, keeping nothing.
+    fn abort(&mut self) {}
+    /// What other nodes committed since this one last looked (no lock taken).
+    fn others(&mut self) -> Result<Option<Others>, StoreError> {
+        Ok(None)
+    }
+    /// Starts telling this node about the others: `tell` returns `false` once the store
+    /// is gone, and the thread behind it then stops.
+    fn follow(&mut self, _me: &NodeInfo, _tell: Box<dyn FnMut(News) -> bool + Send>) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// Everything durable.
     fn load(&mut self) -> Result<Loaded, StoreError>;
     /// A recorded idempotent request: its fingerprint and outcome JSON.

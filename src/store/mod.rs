@@ -87,8 +87,21 @@ pub enum Command {
     CreateSession(NewSession),
     UpdateSession(String, SessionPatch),
     DeleteSession(String),
-    LinkTask { session_id: String, task_id: String },
-    UnlinkTask { session_id: String, task_id: String },
+    LinkTask {
+        session_id: String,
+        task_id: String,
+    },
+    UnlinkTask {
+        session_id: String,
+        task_id: String,
+    },
+    /// Records which node runs a session's terminal (several nodes on one database).
+    ClaimTerminal {
+        session_id: String,
+        node: String,
+    },
+    /// Fails the running sessions whose terminals ran on a node that died.
+    FailNode(String),
 }
 
 /// What a successful mutation returns.
@@ -130,6 +143,9 @@ pub struct StoreConfig {
     pub max_file_bytes: Option<u64>,
     /// A PostgreSQL database to keep everything in instead of the file (`--database-url`).
     pub database_url: Option<String>,
+    /// Who this server is to the others on a shared database; made up from `api_url`
+    /// when not given.
+    pub node: Option<backend::NodeInfo>,
 }
 
 impl StoreConfig {
@@ -142,6 +158,7 @@ impl StoreConfig {
             retain_bytes: RETAIN_BYTES,
             max_file_bytes: None,
             database_url: None,
+            node: None,
         }
     }
 }
@@ -173,6 +190,10 @@ enum Job {
         limit: usize,
         reply: oneshot::Sender<Result<Vec<Arc<LoggedEvent>>, StoreError>>,
     },
+    /// Other nodes committed: apply what they did.
+    CatchUp,
+    /// These nodes stopped beating: fail the sessions they ran.
+    NodesGone(Vec<String>),
     /// Makes the writer panic, as a bug would (tests of what happens then).
     #[cfg(test)]
     Panic,
@@ -202,6 +223,10 @@ struct Inner {
     started: Instant,
     health: Arc<Vitals>,
     recent: Arc<RwLock<recent::Recent>>,
+    /// This node, when it shares its database with others.
+    node: Option<backend::NodeInfo>,
+    /// The nodes alive now (this one included), id → URL, as the last heartbeat saw them.
+    peers: Arc<RwLock<Vec<(String, String)>>>,
 }
 
 /// What the writer tells health about itself.
@@ -246,6 +271,12 @@ impl Store {
         if let Some(url) = config.database_url.clone() {
             // The `postgres` client blocks on a runtime of its own, so it is opened on a
             // plain thread (never one of the server's), and then used only by the writer.
+            let mut config = config;
+            let api = config.api_url.clone();
+            config.node.get_or_insert_with(|| backend::NodeInfo {
+                id: format!("node_{}", uuid::Uuid::new_v4().simple()),
+                url: api.trim_end_matches("/api").to_string(),
+            });
             let opened = std::thread::scope(|s| {
                 s.spawn(|| Store::open_on(Box::new(pg::Postgres::connect(&url)?), config)).join()
             });
@@ -263,6 +294,11 @@ impl Store {
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
         let (tx, rx) = mpsc::channel(4096);
+        let catching = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let peers = Arc::new(RwLock::new(Vec::new()));
+        if let Some(me) = &config.node {
+            backend.follow(me, tell(tx.downgrade(), catching.clone(), peers.clone()))?;
+        }
         // Times never go back, even if the wall clock does across a restart.
         let st = &loaded.state;
         let last_now = (st.projects.values().map(|p| p.updated_at))
@@ -284,7 +320,9 @@ impl Store {
             config,
             last_now,
             health: health.clone(),
+            catching,
         };
+        let node = writer.config.node.clone();
         let vitals = health.clone();
         let handle = std::thread::Builder::new()
             .name("maestro-store".into())
@@ -312,8 +350,21 @@ impl Store {
                 started: Instant::now(),
                 health,
                 recent,
+                node,
+                peers,
             }),
         })
+    }
+
+    /// This node's id, when several nodes share the database (`None`: this is the only one).
+    pub fn node_id(&self) -> Option<&str> {
+        self.inner.node.as_ref().map(|n| n.id.as_str())
+    }
+
+    /// Where a node alive now is reached (its base URL), by its id.
+    pub fn node_url(&self, id: &str) -> Option<String> {
+        let peers = self.inner.peers.read().unwrap_or_else(|e| e.into_inner());
+        peers.iter().find(|(n, _)| n == id).map(|(_, url)| url.clone())
     }
 
     /// Runs one mutation; returns once it is durable and its events are published.
@@ -404,6 +455,33 @@ impl Store {
             error,
         }
     }
+}
+
+/// What the backend's listener tells the writer and the peer list, for as long as the
+/// store is open: commits become one queued catch-up at a time; dead nodes a job.
+fn tell(
+    jobs: mpsc::WeakSender<Job>,
+    catching: Arc<std::sync::atomic::AtomicBool>,
+    peers: Arc<RwLock<Vec<(String, String)>>>,
+) -> Box<dyn FnMut(backend::News) -> bool + Send> {
+    Box::new(move |news| {
+        let Some(jobs) = jobs.upgrade() else { return false };
+        match news {
+            backend::News::Commits => {
+                if !catching.swap(true, Ordering::AcqRel) && jobs.try_send(Job::CatchUp).is_err() {
+                    // A full queue: the writes in it catch up anyway, under the lock.
+                    catching.store(false, Ordering::Release);
+                }
+            }
+            backend::News::Nodes { alive, dead } => {
+                *peers.write().unwrap_or_else(|e| e.into_inner()) = alive;
+                if !dead.is_empty() {
+                    let _ = jobs.try_send(Job::NodesGone(dead));
+                }
+            }
+        }
+        true
+    })
 }
 
 /// A project's directory must exist where its terminals start (on this server): a

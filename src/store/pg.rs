@@ -1,31 +1,52 @@
 //! The PostgreSQL backend (`--database-url`): the same tables as the SQLite file (entities
-//! as JSON rows, the retained event log, idempotency keys), in one database.
+//! as JSON rows, the retained event log, idempotency keys), in one database that several
+//! Maestro nodes share (SPEC §6).
 //!
-//! One Maestro node per database for now: a node holds a session-level advisory lock for
-//! as long as it runs, so a second one is refused at start (as a second server on a SQLite
-//! file is), and every commit also checks under a row lock that the log ends where this
-//! node believes it does. Several nodes on one database is the next step (docs/SCALE-OUT
-//! in the issue tracker); nothing here would let two of them interleave `seq`s meanwhile.
+//! The one global, gap-free `seq` in commit order: every write transaction first locks the
+//! one `meta.last_seq` row (`FOR UPDATE`), reads what other nodes committed since this one
+//! last looked, and only then do the commands get planned, against the latest state; it
+//! updates the row before it commits. A rollback undoes the number with everything else,
+//! and no reader can see `seq` N+1 without N. Writes serialise on that lock; reads,
+//! connections and fan-out are each node's own.
+//!
+//! Between its own writes a node learns of the others' commits from a listener thread with
+//! a connection of its own: `LISTEN`, then catch up by `seq`, then a catch-up on every
+//! notification (a wake-up only: one `NOTIFY` of the last `seq` per commit, never the
+//! events) and on a poll every [`POLL`] as the backstop for a notification lost to a
+//! reconnect or a database restart. The same thread beats the node's heartbeat and tells
+//! the store which nodes stopped beating.
 //!
 //! When the connection drops, writes answer 503 (`storage_unavailable`) while reads go on
-//! from memory, and the next write after a second reconnects.
+//! from memory, and the next write after a second reconnects. A commit whose answer was
+//! lost is not guessed at: the caller hears 503, and if it did land, the catch-up after
+//! the reconnect reads it back like any other node's events.
 //!
 //! The `postgres` crate is blocking, as the writer thread that calls it is; it runs its own
 //! small runtime, so it is never called from inside the server's (see `Store::open`).
 
-use super::backend::{load_state, page, Backend, Budgets, Loaded, RowChange, Staged};
+use super::backend::{load_state, page, Backend, Budgets, Loaded, News, NodeInfo, Others, RowChange, Staged};
 use super::{Footprint, StoreError};
 use crate::model::EventData;
-use postgres::{Client, NoTls, Transaction};
+use postgres::fallible_iterator::FallibleIterator;
+use postgres::{Client, GenericClient, NoTls};
 use std::time::{Duration, Instant};
 
-/// Held by the node serving a database (an arbitrary constant: "Maestro").
-const NODE_LOCK: i64 = 0x004d_6165_7374_726f;
-/// Serialises migrations between nodes starting at once.
-const MIGRATION_LOCK: i64 = NODE_LOCK + 1;
+/// Serialises migrations between nodes starting at once (an arbitrary constant).
+const MIGRATION_LOCK: i64 = 0x004d_6165_7374_726f;
+
+/// The channel commits are announced on.
+const CHANNEL: &str = "maestro_commits";
+
+/// How often a node looks for others' commits without being woken, and beats its heartbeat.
+pub const POLL: Duration = Duration::from_secs(1);
+/// A node whose heartbeat is older than this is taken for dead.
+pub const NODE_TIMEOUT: Duration = Duration::from_secs(10);
+/// The listener's reconnect backoff: doubling from [`POLL`] up to this.
+const BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// Versioned schema: entry `i` moves a database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE projects (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE tasks    (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -36,22 +57,29 @@ const MIGRATIONS: &[&str] = &[r#"
         key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
         outcome TEXT NOT NULL, created_at BIGINT NOT NULL);
     CREATE INDEX idempotency_created ON idempotency (created_at);
-"#];
+"#,
+    r#"
+    CREATE TABLE nodes (id TEXT PRIMARY KEY, url TEXT NOT NULL, heartbeat_at BIGINT NOT NULL);
+"#,
+];
+
+/// The database's clock in milliseconds: every node's heartbeat is judged by one clock.
+const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::BIGINT";
 
 /// Reconnecting is tried at most this often while the database is unreachable.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
 
-/// A connection to the database, and what it has measured of it.
+/// The writer's connection to the database, and what it has measured of it.
 pub struct Postgres {
     client: Client,
     url: String,
     footprint: Footprint,
-    /// The last `seq` this node knows is in the database (loaded or committed by it).
+    /// The last `seq` this node has (loaded, committed or caught up to).
     known_seq: u64,
     /// When reconnecting was last tried.
     last_attempt: Option<Instant>,
-    /// Set when this node can no longer tell what the database holds: every call fails.
-    lost: Option<String>,
+    /// A write transaction is open (between `begin` and `commit`/`abort`).
+    in_tx: bool,
 }
 
 impl From<postgres::Error> for StoreError {
@@ -65,73 +93,78 @@ impl From<postgres::Error> for StoreError {
 }
 
 impl Postgres {
-    /// Connects (10 s at most), takes the node lock and migrates. Call it outside any
-    /// async runtime (a plain thread).
+    /// Connects (10 s at most) and migrates. Call it outside any async runtime (a plain
+    /// thread).
     pub fn connect(url: &str) -> Result<Postgres, StoreError> {
-        let mut client = session(url)?;
+        let mut client = session(url, "maestro")?;
         migrate(&mut client)?;
-        let lost = None;
         Ok(Postgres {
             client,
             url: url.to_string(),
             footprint: Footprint::default(),
             known_seq: 0,
             last_attempt: None,
-            lost,
+            in_tx: false,
         })
     }
 
     /// The connection, made again if it dropped (a database restart, a terminated
     /// backend): at most once per [`RECONNECT_EVERY`], failing fast in between so that
-    /// writes answer 503 at once while reads go on from memory. If the database's log no
-    /// longer ends where this node left it (a commit whose answer was lost), the node
-    /// stops writing for good: restarting it reloads what is there.
+    /// writes answer 503 at once while reads go on from memory.
     fn client(&mut self) -> Result<&mut Client, StoreError> {
-        if let Some(why) = &self.lost {
-            return Err(StoreError::Failed(why.clone()));
-        }
         if !self.client.is_closed() {
             return Ok(&mut self.client);
         }
+        self.in_tx = false;
         if self.last_attempt.is_some_and(|t| t.elapsed() < RECONNECT_EVERY) {
             return Err(StoreError::Storage("the database is unreachable; reconnecting".into()));
         }
         self.last_attempt = Some(Instant::now());
-        let mut client = session(&self.url)?;
-        let ends: i64 = client.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
-        if ends as u64 != self.known_seq {
-            let why = format!(
-                "the database's log ends at seq {ends}, this server's at {}: restart it to reload",
-                self.known_seq
-            );
-            tracing::error!(why, "lost track of the database");
-            self.lost = Some(why.clone());
-            return Err(StoreError::Failed(why));
-        }
+        self.client = session(&self.url, "maestro")?;
         tracing::info!("reconnected to the database");
-        self.client = client;
         Ok(&mut self.client)
+    }
+
+    /// The events after `known_seq` up to `ends` (the log's end as just read), which
+    /// become known. All of them must still be in the log.
+    fn catch_up(&mut self, ends: u64) -> Result<Others, StoreError> {
+        let known = self.known_seq;
+        let mut events = Vec::new();
+        if ends > known {
+            let rows = self.client()?.query(
+                "SELECT seq, data FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+                &[&(known as i64), &(ends as i64)],
+            )?;
+            events = rows.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1))).collect();
+            if events.first().map(|e| e.0) != Some(known + 1) || events.len() as u64 != ends - known {
+                return Err(StoreError::Failed(format!(
+                    "the log no longer holds seq {} (this server fell too far behind the others): restart it to reload",
+                    known + 1
+                )));
+            }
+            // Others may have pruned: the oldest kept is asked for (an index lookup); the
+            // byte count may then run high until housekeeping measures it again.
+            let min: Option<i64> = self.client()?.query_one("SELECT MIN(seq) FROM events", &[])?.get(0);
+            self.footprint.first_retained = min.map(|m| m as u64).unwrap_or(ends + 1);
+            self.footprint.log_bytes += events.iter().map(|e| e.1.len() as u64).sum::<u64>();
+            self.known_seq = ends;
+        }
+        Ok(Others { events, footprint: self.footprint })
     }
 }
 
-/// A connection as this node uses it: bounded waits everywhere, and the node lock.
-fn session(url: &str) -> Result<Client, StoreError> {
+/// A connection as this node uses it: bounded waits everywhere.
+fn session(url: &str, name: &str) -> Result<Client, StoreError> {
     let mut config: postgres::Config =
         url.parse().map_err(|e| StoreError::Storage(format!("bad --database-url: {e}")))?;
     config.connect_timeout(Duration::from_secs(10));
     config.keepalives_idle(Duration::from_secs(30));
-    config.application_name("maestro");
+    config.application_name(name);
     let mut client = config.connect(NoTls)?;
     // No statement, lock wait or open transaction may hold this node (or another) for ever.
     client.batch_execute(
         "SET statement_timeout = '30s'; SET lock_timeout = '10s'; SET idle_in_transaction_session_timeout = '30s'",
     )?;
-    let locked: bool = client.query_one("SELECT pg_try_advisory_lock($1)", &[&NODE_LOCK])?.get(0);
-    if !locked {
-        return Err(StoreError::Storage(
-            "another Maestro server is using this database (one node per database for now)".into(),
-        ));
-    }
     Ok(client)
 }
 
@@ -160,6 +193,79 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The listener thread: `LISTEN`, catch up, then a catch-up on every wake-up and every
+/// [`POLL`]; the heartbeat and the dead nodes on the same beat. Reconnects with backoff.
+fn listen(url: String, me: NodeInfo, mut tell: Box<dyn FnMut(News) -> bool + Send>) {
+    let mut backoff = POLL;
+    loop {
+        let connected = session(&url, &format!("maestro-listen {}", me.id)).and_then(|mut c| {
+            // LISTEN first, then catch up: nothing committed after this can be missed.
+            c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
+            Ok(c)
+        });
+        let mut c = match connected {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(error = %e, "the database listener cannot connect; retrying");
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(BACKOFF_MAX);
+                continue;
+            }
+        };
+        backoff = POLL;
+        let since = Instant::now();
+        loop {
+            if !tell(News::Commits) {
+                return;
+            }
+            match beat(&mut c, &me, since.elapsed() > NODE_TIMEOUT + POLL) {
+                Ok(news) => {
+                    if !tell(news) {
+                        return;
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
+            }
+            // Wait for a wake-up (or the poll), then take whatever else is pending.
+            let woke = c.notifications().timeout_iter(POLL).next();
+            let drained = woke.and_then(|_| c.notifications().iter().count());
+            if drained.is_err() || c.is_closed() {
+                tracing::warn!("the database listener lost its connection; reconnecting");
+                break;
+            }
+        }
+    }
+}
+
+/// Beats this node's heartbeat and reads the others'. A node judges others dead only once
+/// it has itself been connected longer than [`NODE_TIMEOUT`] (`judge`): after a database
+/// restart every node gets as long to beat again.
+fn beat(c: &mut Client, me: &NodeInfo, judge: bool) -> Result<News, StoreError> {
+    c.execute(
+        &format!(
+            "INSERT INTO nodes (id, url, heartbeat_at) VALUES ($1, $2, {DB_NOW})
+             ON CONFLICT (id) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at"
+        ),
+        &[&me.id, &me.url],
+    )?;
+    // Rows of nodes gone for a day are dropped: their sessions were failed long since.
+    c.execute(&format!("DELETE FROM nodes WHERE heartbeat_at < {DB_NOW} - 86400000"), &[])?;
+    let rows = c.query(
+        &format!("SELECT id, url, heartbeat_at < {DB_NOW} - $1 FROM nodes"),
+        &[&(NODE_TIMEOUT.as_millis() as i64)],
+    )?;
+    let (mut alive, mut dead) = (Vec::new(), Vec::new());
+    for r in rows {
+        let (id, url, stale): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
+        match stale {
+            false => alive.push((id, url)),
+            true if judge => dead.push(id),
+            true => {}
+        }
+    }
+    Ok(News::Nodes { alive, dead })
+}
+
 impl Backend for Postgres {
     fn load(&mut self) -> Result<Loaded, StoreError> {
         let c = self.client()?;
@@ -186,26 +292,82 @@ impl Backend for Postgres {
         Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
+    fn begin(&mut self) -> Result<Option<Others>, StoreError> {
+        self.abort();
+        self.client()?.batch_execute("BEGIN")?;
+        self.in_tx = true;
+        // The lock every node's writes queue on; the log's end as of holding it.
+        let locked = self.client()?.query_one("SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE", &[]);
+        let caught = locked.map_err(StoreError::from).and_then(|row| self.catch_up(row.get::<_, i64>(0) as u64));
+        if caught.is_err() {
+            self.abort();
+        }
+        caught.map(Some)
+    }
+
+    fn abort(&mut self) {
+        if std::mem::take(&mut self.in_tx) && !self.client.is_closed() {
+            let _ = self.client.batch_execute("ROLLBACK");
+        }
+    }
+
+    fn others(&mut self) -> Result<Option<Others>, StoreError> {
+        let ends: i64 = self.client()?.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
+        self.catch_up(ends as u64).map(Some)
+    }
+
+    fn follow(&mut self, me: &NodeInfo, tell: Box<dyn FnMut(News) -> bool + Send>) -> Result<(), StoreError> {
+        let (url, me) = (self.url.clone(), me.clone());
+        std::thread::Builder::new()
+            .name("maestro-pg-listen".into())
+            .spawn(move || listen(url, me, tell))
+            .map_err(|e| StoreError::Storage(format!("cannot start the database listener: {e}")))?;
+        Ok(())
+    }
+
     fn commit(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
-        let mut fp = self.footprint;
-        let mut tx = self.client()?.transaction()?;
-        if let Some(first) = staged.events.first() {
-            // The log must end where this node thinks it does (the row lock also orders
-            // commits, should a second writer ever get past the node lock).
-            let ends: i64 = tx.query_one("SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE", &[])?.get(0);
-            if ends as u64 + 1 != first.event.seq {
-                return Err(StoreError::Storage(format!(
-                    "the database's log ends at seq {ends}, not {}: another writer is using it",
-                    first.event.seq - 1
-                )));
+        if !self.in_tx {
+            return Err(StoreError::Storage("the database connection was lost; nothing was written".into()));
+        }
+        let written = self.write(staged, last_seq, budgets);
+        self.in_tx = false;
+        match written {
+            Ok(fp) => {
+                self.footprint = fp;
+                self.known_seq = last_seq;
+                Ok(fp)
+            }
+            Err(e) => {
+                if !self.client.is_closed() {
+                    let _ = self.client.batch_execute("ROLLBACK");
+                }
+                Err(e)
             }
         }
+    }
+
+    fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows = self.client()?.query(
+            "SELECT seq, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(since.min(i64::MAX as u64) as i64), &(limit.min(i64::MAX as usize) as i64)],
+        )?;
+        page(rows.iter().map(|row| Ok((row.get::<_, i64>(0) as u64, row.get(1)))), max_bytes)
+    }
+}
+
+impl Postgres {
+    /// The writes of one commit, in the transaction `begin` opened, and its `COMMIT`.
+    fn write(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
+        let mut fp = self.footprint;
+        let tx = self.client()?;
         for e in &staged.events {
-            write_event(&mut tx, e.event.seq, &e.event.data, &e.json)?;
+            write_event(tx, e.event.seq, &e.event.data, &e.json)?;
             fp.log_bytes += e.json.len() as u64;
         }
         if !staged.events.is_empty() {
             tx.execute("UPDATE meta SET value = $1 WHERE key = 'last_seq'", &[&(last_seq as i64)])?;
+            // One wake-up per commit, carrying only the seq (delivered at commit).
+            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last_seq.to_string()])?;
         }
         for k in &staged.keys {
             tx.execute(
@@ -216,7 +378,7 @@ impl Backend for Postgres {
             fp.idempotency_bytes += k.outcome.len() as u64;
         }
         if let Some(b) = budgets {
-            if let Some(upto) = b.log_cut(last_seq, &fp, |keep| events_cut(&mut tx, keep))? {
+            if let Some(upto) = b.log_cut(last_seq, &fp, |keep| events_cut(tx, keep))? {
                 tx.execute("DELETE FROM events WHERE seq <= $1", &[&(upto as i64)])?;
                 fp.first_retained = upto + 1;
                 let bytes: i64 =
@@ -231,25 +393,15 @@ impl Backend for Postgres {
                  WHERE n > $1 OR bytes > $2)",
                 &[&(b.keys as i64), &(b.key_bytes as i64)],
             )?;
-            (fp.idempotency_keys, fp.idempotency_bytes) = idempotency_size(&mut tx)?;
+            (fp.idempotency_keys, fp.idempotency_bytes) = idempotency_size(tx)?;
         }
-        tx.commit()?;
-        self.footprint = fp;
-        self.known_seq = last_seq;
+        tx.batch_execute("COMMIT")?;
         Ok(fp)
-    }
-
-    fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError> {
-        let rows = self.client()?.query(
-            "SELECT seq, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-            &[&(since.min(i64::MAX as u64) as i64), &(limit.min(i64::MAX as usize) as i64)],
-        )?;
-        page(rows.iter().map(|row| Ok((row.get::<_, i64>(0) as u64, row.get(1)))), max_bytes)
     }
 }
 
 /// Writes one event: the log row, and the entity row it creates, replaces or removes.
-fn write_event(tx: &mut Transaction<'_>, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
+fn write_event(tx: &mut impl GenericClient, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
     tx.execute("INSERT INTO events (seq, data) VALUES ($1, $2)", &[&(seq as i64), &json])?;
     let Some(RowChange { table, id, data }) = RowChange::of(e)? else { return Ok(()) };
     match data {
@@ -265,7 +417,7 @@ fn write_event(tx: &mut Transaction<'_>, seq: u64, e: &EventData, json: &str) ->
 }
 
 /// The newest `seq` that must go for the events after it to fit in `keep_bytes`.
-fn events_cut(tx: &mut Transaction<'_>, keep_bytes: u64) -> Result<u64, StoreError> {
+fn events_cut(tx: &mut impl GenericClient, keep_bytes: u64) -> Result<u64, StoreError> {
     let row = tx.query_opt(
         "SELECT seq FROM (SELECT seq, SUM(octet_length(data)) OVER (ORDER BY seq DESC) AS tail FROM events) AS t
          WHERE tail > $1 ORDER BY seq DESC LIMIT 1",

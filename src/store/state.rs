@@ -184,7 +184,51 @@ impl State {
             Command::DeleteSession(id) => self.delete_session(id, ctx),
             Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
             Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
+            Command::ClaimTerminal { session_id, node } => self.claim_terminal(session_id, node, ctx),
+            Command::FailNode(node) => Ok(self.fail_node(node, ctx)),
         }
+    }
+
+    /// The node that will run a session's terminal: the first to ask. Asking again is
+    /// fine; another node asking is told which one has it (`Conflict`).
+    fn claim_terminal(&self, id: &str, node: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        match &old.node {
+            Some(n) if n == node => Ok(Plan::unchanged(Outcome::Session(old.clone()))),
+            Some(n) => Err(StoreError::Conflict(format!("session {id}'s terminal runs on node {n}"))),
+            None => {
+                let mut s = old.clone();
+                s.node = Some(node.to_string());
+                touch_session(&mut s, ctx);
+                Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+            }
+        }
+    }
+
+    /// A node has died: the sessions whose terminals it ran, and that had not ended, failed.
+    fn fail_node(&self, node: &str, ctx: &mut Inputs<'_>) -> Plan {
+        let mut gone: Vec<&Session> = self
+            .sessions
+            .values()
+            .filter(|s| s.status == SessionStatus::Running && s.node.as_deref() == Some(node))
+            .collect();
+        gone.sort_by(|a, b| a.id.cmp(&b.id));
+        let events = gone
+            .into_iter()
+            .map(|s| {
+                let mut s = s.clone();
+                s.status = SessionStatus::Failed;
+                s.completed_at = Some(ctx.now);
+                touch_session(&mut s, ctx);
+                EventData::SessionUpdated(s)
+            })
+            .collect();
+        Plan { events, outcome: Outcome::Deleted }
+    }
+
+    /// Whether any session still running has its terminal on `node`.
+    pub fn runs_on(&self, node: &str) -> bool {
+        self.sessions.values().any(|s| s.status == SessionStatus::Running && s.node.as_deref() == Some(node))
     }
 
     fn project(&self, id: &str) -> Result<&Project, StoreError> {
@@ -448,6 +492,7 @@ impl State {
             last_activity: ctx.now,
             completed_at: None,
             version: 1,
+            node: None,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];

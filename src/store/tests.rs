@@ -486,13 +486,24 @@ fn file_store_survives_reopen_and_keeps_seq() {
         let events = store.events_since(0, 100).await.unwrap();
         assert_eq!(events.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
         assert!(matches!(store.events_since(7, 10).await, Err(StoreError::Gone { .. })));
-        // A second server on the same file is refused while the first runs (SQLite's lock).
-        assert!(Store::open(place.config.clone()).is_err());
-        store
-            .execute(Command::CreateProject(NewProject { name: "Q".into(), ..Default::default() }), None)
-            .await
-            .unwrap();
-        assert_eq!(store.last_seq(), 7);
+        let np = |name: &str| Command::CreateProject(NewProject { name: name.into(), ..Default::default() });
+        let mut next = 7;
+        if place.database.is_none() {
+            // A second server on the same file is refused while the first runs (SQLite's lock).
+            assert!(Store::open(place.config.clone()).is_err());
+        } else {
+            // A second node on the same database shares it: it sees the same state, and
+            // the first applies and publishes what the second commits.
+            let second = place.open().unwrap();
+            assert_eq!(second.read(|s| s.clone()), before);
+            let mut bus = store.subscribe();
+            second.execute(np("R"), None).await.unwrap();
+            let heard = tokio::time::timeout(std::time::Duration::from_secs(10), bus.recv()).await;
+            assert_eq!(heard.expect("told of the other node's commit").unwrap().event.seq, 7);
+            next = 8;
+        }
+        store.execute(np("Q"), None).await.unwrap();
+        assert_eq!(store.last_seq(), next);
     });
 }
 

@@ -1,10 +1,12 @@
-//! The writer thread: the only writer of Maestro's state. It takes whatever is queued
-//! (group commit), plans each command against the state as the batch has left it, stages
-//! the events (with the next values of the one gap-free `seq`) and idempotency records,
-//! has the backend make them durable in one transaction, and only then publishes the
-//! events and answers the callers.
+//! The writer thread: the only writer of this node's state. It takes whatever is queued
+//! (group commit), has the backend open the write transaction (on a shared database that
+//! takes the global lock and hands over what other nodes committed, which is applied and
+//! published first), plans each command against the state as the batch has left it,
+//! stages the events (with the next values of the one gap-free `seq`) and idempotency
+//! records, has the backend make them durable, and only then publishes the events and
+//! answers the callers. Between batches it applies other nodes' commits when told of them.
 
-use super::backend::{Backend, Budgets, KeyRecord, Staged};
+use super::backend::{Backend, Budgets, KeyRecord, Others, Staged};
 use super::state::{Inputs, State};
 use super::*;
 
@@ -25,6 +27,8 @@ pub(super) struct Writer {
     /// The last time handed to a command: each gets a later one, so "newest first" is a
     /// strict order even when many commands land in the same millisecond.
     pub(super) last_now: Millis,
+    /// A catch-up is queued (so that wake-ups do not pile up behind a busy writer).
+    pub(super) catching: Arc<std::sync::atomic::AtomicBool>,
 }
 
 type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
@@ -44,6 +48,22 @@ impl Writer {
                 match job {
                     Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
                     Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
+                    Job::CatchUp => {
+                        self.catching.store(false, Ordering::Release);
+                        let caught = self.backend.others().and_then(|o| self.absorb(o));
+                        match caught {
+                            Err(e @ StoreError::Failed(_)) => self.note_failure(&e),
+                            // The database is away: writes say so; this is tried again.
+                            Err(e) => tracing::debug!(error = %e, "catching up failed"),
+                            Ok(()) => {}
+                        }
+                    }
+                    Job::NodesGone(nodes) => {
+                        for node in nodes.into_iter().filter(|n| self.work.runs_on(n)) {
+                            tracing::warn!(node, "a node stopped beating: failing the sessions it ran");
+                            mutations.push((Command::FailNode(node), None, oneshot::channel().0));
+                        }
+                    }
                     #[cfg(test)]
                     Job::Panic => panic!("injected by a test"),
                 }
@@ -68,6 +88,12 @@ impl Writer {
 
     /// Plans, stages and commits a batch; answers every caller after the commit.
     fn commit_batch(&mut self, batch: Vec<(Command, Option<IdempotencyKey>, Reply)>, housekeeping: bool) {
+        // The write lock first, and whatever other nodes committed before we got it.
+        let began = self.backend.begin().and_then(|o| self.absorb(o));
+        if let Err(e) = began {
+            self.backend.abort();
+            return self.fail(e, batch.into_iter().map(|(_, _, reply)| reply));
+        }
         let mut now = now_millis();
         let mut staged = Staged::default();
         let mut answers: Vec<(Reply, Result<Outcome, StoreError>)> = Vec::with_capacity(batch.len());
@@ -95,50 +121,89 @@ impl Writer {
             keys_since: now - 24 * 3600 * 1000,
         });
         let committed = match fatal {
-            Some(e) => Err(e),
+            Some(e) => {
+                self.backend.abort();
+                Err(e)
+            }
             None => self.backend.commit(&staged, seq, budgets.as_ref()),
         };
         let footprint = match committed {
             Ok(f) => f,
-            Err(e) => {
-                // Nothing of this batch is durable: forget it and tell every caller.
-                tracing::error!(error = %e, "store commit failed");
-                if let StoreError::Failed(why) = &e {
-                    // No later write can succeed either: say so, and let `serve` exit.
-                    self.health.failed.send_replace(Some(why.clone()));
-                }
-                *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
-                for (reply, _) in answers {
-                    let _ = reply.send(Err(e.clone()));
-                }
-                return;
-            }
+            // Nothing of this batch is durable: forget it and tell every caller.
+            Err(e) => return self.fail(e, answers.into_iter().map(|(reply, _)| reply)),
         };
+        self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()).take();
+        self.publish(&staged.events, seq, footprint);
+        for (reply, r) in answers {
+            let _ = reply.send(r);
+        }
+    }
+
+    /// A batch that is not durable: the working state goes back to the committed one and
+    /// every caller hears why.
+    fn fail(&mut self, e: StoreError, replies: impl Iterator<Item = Reply>) {
+        self.note_failure(&e);
+        *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+        self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
+        for reply in replies {
+            let _ = reply.send(Err(e.clone()));
+        }
+    }
+
+    /// Logs a storage failure; one after which no write can succeed is also told to
+    /// `serve`, which exits.
+    fn note_failure(&self, e: &StoreError) {
+        tracing::error!(error = %e, "store commit failed");
+        if let StoreError::Failed(why) = e {
+            self.health.failed.send_replace(Some(why.clone()));
+        }
+    }
+
+    /// Committed events (this node's or others') reach readers, the recent log and the
+    /// hub, in `seq` order.
+    fn publish(&mut self, events: &[Arc<LoggedEvent>], seq: u64, footprint: Footprint) {
         self.footprint = footprint;
         *self.health.footprint.lock().unwrap_or_else(|p| p.into_inner()) = footprint;
-        self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()).take();
         {
             let mut shared = self.shared.write().unwrap_or_else(|p| p.into_inner());
-            for e in &staged.events {
+            for e in events {
                 shared.state.apply(&e.event.data);
             }
             shared.seq = seq;
         }
         {
             let mut recent = self.recent.write().unwrap_or_else(|p| p.into_inner());
-            for e in &staged.events {
+            for e in events {
                 recent.push(e.clone());
             }
             recent.forget_before(footprint.first_retained);
         }
         self.last_seq.store(seq, Ordering::Release);
-        for e in staged.events {
-            let _ = self.bus.send(e); // no listener is fine
+        for e in events {
+            let _ = self.bus.send(e.clone()); // no listener is fine
         }
-        for (reply, r) in answers {
-            let _ = reply.send(r);
+    }
+
+    /// Applies and publishes what other nodes committed. They must follow on from our
+    /// last `seq` with none missing; otherwise this node can no longer tell what the
+    /// state is, and stops writing (a restart reloads it).
+    fn absorb(&mut self, others: Option<Others>) -> Result<(), StoreError> {
+        let Some(others) = others else { return Ok(()) };
+        let mut seq = self.last_seq.load(Ordering::Acquire);
+        let mut events = Vec::with_capacity(others.events.len());
+        for (n, json) in others.events {
+            let lost = |why: String| StoreError::Failed(format!("reading other nodes' events: {why}"));
+            if n != seq + 1 {
+                return Err(lost(format!("seq {n} follows {seq}")));
+            }
+            let event: Event = serde_json::from_str(&json).map_err(|e| lost(format!("seq {n}: {e}")))?;
+            self.work.apply(&event.data);
+            self.last_now = self.last_now.max(event.timestamp);
+            seq = n;
+            events.push(Arc::new(LoggedEvent { event, json: json.into() }));
         }
+        self.publish(&events, seq, others.footprint);
+        Ok(())
     }
 
     /// One command: idempotency check, plan, size check, stage, apply to `work`.
@@ -204,9 +269,12 @@ impl Writer {
         if since < first.saturating_sub(1) || since > last {
             return Err(StoreError::Gone { since, oldest: first });
         }
-        self.backend
-            .events_after(since, limit, PAGE_BYTES)?
-            .into_iter()
+        let page = self.backend.events_after(since, limit, PAGE_BYTES)?;
+        // Another node may have pruned what this one still counted as retained.
+        if page.first().is_some_and(|(n, _)| *n != since + 1) {
+            return Err(StoreError::Gone { since, oldest: page[0].0 });
+        }
+        page.into_iter()
             .map(|(_, json)| Ok(Arc::new(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() })))
             .collect()
     }

@@ -91,6 +91,8 @@ pub enum OpenError {
     Full(usize),
     /// The system refused (no PTY, no process, no thread).
     System(String),
+    /// It runs on another node, which is not beating (it died, or cannot reach the database).
+    Away(String),
 }
 
 impl From<OpenError> for AppError {
@@ -109,6 +111,11 @@ impl From<OpenError> for AppError {
                 format!("at most {max} terminals may run at once; close one first"),
             ),
             OpenError::System(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "terminal_failed", m),
+            OpenError::Away(node) => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "terminal_unreachable",
+                format!("this terminal runs on server node {node}, which is not answering"),
+            ),
         }
     }
 }
@@ -389,6 +396,7 @@ fn valid(id: &str) -> Result<(), OpenError> {
 }
 
 mod process;
+mod relay;
 mod socket;
 
 use process::*;

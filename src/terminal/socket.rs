@@ -5,8 +5,8 @@ use super::*;
 
 #[derive(Deserialize)]
 pub struct SizeQuery {
-    cols: Option<u16>,
-    rows: Option<u16>,
+    pub(super) cols: Option<u16>,
+    pub(super) rows: Option<u16>,
 }
 
 /// What a browser sends on a terminal socket.
@@ -28,6 +28,11 @@ pub async fn terminal_ws(
     Path(id): Path<String>,
     Query(q): Query<SizeQuery>,
 ) -> Response {
+    match terminals.place(&id).await {
+        Ok(relay::Place::Here) => {}
+        Ok(relay::Place::There(base)) => return terminals.relay(ws, &base, &id, &q).await,
+        Err(e) => return AppError::from(e).into_response(),
+    }
     let term = match terminals.open(&id, size(q.cols, q.rows)) {
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),

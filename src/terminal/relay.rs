@@ -1,0 +1,132 @@
+//! Terminals across nodes (SPEC §6): a session's terminal runs on the node that first
+//! opened it (recorded in the session, `Command::ClaimTerminal`, under the global write
+//! lock, so two nodes cannot both start it). A browser connected to any other node is
+//! relayed: that node opens the same socket on the owner and copies messages both ways.
+//! Relaying rather than redirecting means nothing in front of the nodes has to be sticky
+//! and the owner need not be reachable from the browser, only from its peers.
+
+use super::*;
+use crate::store::StoreError;
+use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
+
+/// Where a terminal's socket is served.
+pub(super) enum Place {
+    Here,
+    /// On another node, at this base URL.
+    There(String),
+}
+
+impl Terminals {
+    /// Which node runs terminal `id`; a session no node runs yet is claimed for this one.
+    pub(super) async fn place(&self, id: &str) -> Result<Place, OpenError> {
+        let Some(me) = self.store.node_id().map(str::to_string) else { return Ok(Place::Here) };
+        let owner = |store: &Store| {
+            store.read(|s| s.sessions.get(id).filter(|s| s.status == SessionStatus::Running).map(|s| s.node.clone()))
+        };
+        let node = match owner(&self.store) {
+            // A plain terminal, an unknown or ended session: `open` says what it is.
+            None => return Ok(Place::Here),
+            Some(Some(node)) => node,
+            Some(None) => {
+                let claim = Command::ClaimTerminal { session_id: id.to_string(), node: me.clone() };
+                match self.store.execute(claim, None).await {
+                    Ok(_) => return Ok(Place::Here),
+                    // Another node got there first (or the session ended meanwhile).
+                    Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => match owner(&self.store) {
+                        Some(Some(node)) => node,
+                        _ => return Ok(Place::Here),
+                    },
+                    Err(e) => return Err(OpenError::System(e.to_string())),
+                }
+            }
+        };
+        if node == me {
+            return Ok(Place::Here);
+        }
+        match self.store.node_url(&node) {
+            Some(url) => Ok(Place::There(url)),
+            None => Err(OpenError::Away(node)),
+        }
+    }
+
+    /// Opens terminal `id`'s socket on the node at `base` and, once it answers, upgrades
+    /// the browser's request and copies between the two. The owner's refusal (ended, full)
+    /// is passed on as it is.
+    pub(super) async fn relay(&self, ws: WebSocketUpgrade, base: &str, id: &str, q: &SizeQuery) -> Response {
+        let mut url = format!("{}/terminals/{id}/ws", base.replacen("http", "ws", 1));
+        let size: Vec<String> = [("cols", q.cols), ("rows", q.rows)]
+            .into_iter()
+            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
+            .collect();
+        if !size.is_empty() {
+            url = format!("{url}?{}", size.join("&"));
+        }
+        let mut request = match url.as_str().into_client_request() {
+            Ok(r) => r,
+            Err(e) => return AppError::from(OpenError::System(format!("bad node URL {base:?}: {e}"))).into_response(),
+        };
+        if let Some(t) = &self.token {
+            if let Ok(v) = format!("Bearer {t}").parse() {
+                request.headers_mut().insert(axum::http::header::AUTHORIZATION, v);
+            }
+        }
+        let connected = tokio::time::timeout(SEND_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
+        let upstream = match connected {
+            Ok(Ok((upstream, _))) => upstream,
+            Ok(Err(tungstenite::Error::Http(answer))) => {
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let body = answer.into_body().unwrap_or_default();
+                return (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+            }
+            Ok(Err(e)) => {
+                return AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response()
+            }
+            Err(_) => return AppError::from(OpenError::System(format!("node {base} did not answer"))).into_response(),
+        };
+        tracing::info!(terminal = id, node = base, "relaying a terminal");
+        ws.max_message_size(1 << 20).on_upgrade(move |socket| copy(socket, upstream))
+    }
+}
+
+/// Copies messages both ways until either side closes; pings are each side's own.
+async fn copy(
+    socket: WebSocket,
+    upstream: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+) {
+    use tungstenite::Message as Up;
+    let (mut to_browser, mut from_browser) = socket.split();
+    let (mut to_owner, mut from_owner) = upstream.split();
+    let down = async {
+        while let Some(Ok(msg)) = from_owner.next().await {
+            let msg = match msg {
+                Up::Binary(b) => Message::Binary(b),
+                Up::Text(t) => Message::Text(t.as_str().into()),
+                Up::Close(_) => break,
+                _ => continue,
+            };
+            if !socket::send(&mut to_browser, msg).await {
+                break;
+            }
+        }
+        let _ = to_browser.close().await;
+    };
+    let up = async {
+        while let Some(Ok(msg)) = from_browser.next().await {
+            let msg = match msg {
+                Message::Binary(b) => Up::Binary(b),
+                Message::Text(t) => Up::Text(t.as_str().into()),
+                Message::Close(_) => break,
+                _ => continue,
+            };
+            if to_owner.send(msg).await.is_err() {
+                break;
+            }
+        }
+        let _ = to_owner.close().await;
+    };
+    // Either side ending ends the relay.
+    tokio::select! {
+        _ = down => {}
+        _ = up => {}
+    }
+}
