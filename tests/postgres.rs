@@ -224,6 +224,8 @@ async fn two_nodes_give_every_client_every_seq_once_in_order_through_kills_and_r
     let a = Start { port: Some(port_a), args: &args, ..Default::default() }.run().await;
     let b = Start { args: &args, ..Default::default() }.run().await;
     let project = a.client.create_project(&NewProject { name: "Shared".into(), ..Default::default() }).await.unwrap();
+    // Sent to the other node right after the write (nothing sticky), a read finds it.
+    assert_eq!(b.client.project(&project.id).await.unwrap(), project);
     let watchers = [Watcher::start(&a), Watcher::start(&a), Watcher::start(&b), Watcher::start(&b)];
 
     // Concurrent writers on both nodes; node A is killed while they write.
@@ -316,6 +318,7 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
     let mut on_a = terminal(&a, &s.id).await;
     let mut via_b = terminal(&b, &s.id).await;
     let owner = b.client.session(&s.id).await.unwrap().node.expect("the owning node is recorded");
+    assert_eq!(a.client.health().await.unwrap().node, Some(owner.clone()), "the node that opened it first");
     assert_eq!(a.client.session(&s.id).await.unwrap().node.as_deref(), Some(owner.as_str()));
     let input = serde_json::json!({"type": "input", "data": "echo relayed-$((6*7))\n"}).to_string();
     via_b.send(tungstenite::Message::Text(input.into())).await.unwrap();
@@ -346,7 +349,13 @@ type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStre
 
 async fn terminal(node: &common::Maestro, id: &str) -> Socket {
     let url = format!("ws://127.0.0.1:{}/terminals/{id}/ws", node.port);
-    tokio_tungstenite::connect_async(url).await.unwrap().0
+    match tokio_tungstenite::connect_async(url).await {
+        Ok((socket, _)) => socket,
+        Err(tungstenite::Error::Http(r)) => {
+            panic!("{}: {}", r.status(), String::from_utf8_lossy(r.body().as_deref().unwrap_or_default()))
+        }
+        Err(e) => panic!("{e}"),
+    }
 }
 
 async fn read_until(socket: &mut Socket, want: &str) {

@@ -1,5 +1,7 @@
 //! What the benchmarks share: the server process they measure.
 
+#![allow(dead_code)] // each benchmark uses its own part of this
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
@@ -21,11 +23,17 @@ impl Drop for Server {
 
 /// Starts `maestro` on a free loopback port with its database in `dir`.
 pub fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
+    start_server_with(dir, &[])
+}
+
+/// The same with more flags (`--database-url ...`).
+pub fn start_server_with(dir: &std::path::Path, args: &[&str]) -> (Server, std::net::SocketAddr) {
     // MAESTRO_BIN runs another build (to compare two), this crate's by default.
     let bin = std::env::var_os("MAESTRO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_maestro").into());
     let mut child = Command::new(bin)
         .args(["--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
+        .args(args)
         .env("RUST_LOG", "warn,maestro::server=info")
         .env("NO_COLOR", "1")
         .stdout(Stdio::piped())
@@ -47,7 +55,6 @@ pub fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
 }
 
 /// A process's resident memory, in bytes.
-#[allow(dead_code)] // not every benchmark reads it
 pub fn rss_bytes(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status

@@ -169,7 +169,7 @@ async fn list_projects(State(store): State<Store>) -> Json<Vec<Project>> {
 
 #[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = Project), Missing))]
 async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
-    found(store.read(|st| st.projects.get(&id).cloned()), "project", &id)
+    found(store.read_fresh(|st| st.projects.get(&id).cloned()).await, "project", &id)
 }
 
 #[utoipa::path(post, path = "/projects", tag = "projects", params(Retry), request_body = NewProject, responses((status = 201, body = Project), Refusals))]
@@ -209,7 +209,7 @@ async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> 
 
 #[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path)), responses((status = 200, body = Task), Missing))]
 async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
-    found(store.read(|st| st.tasks.get(&id).cloned()), "task", &id)
+    found(store.read_fresh(|st| st.tasks.get(&id).cloned()).await, "task", &id)
 }
 
 #[utoipa::path(post, path = "/tasks", tag = "tasks", params(Retry), request_body = NewTask, responses((status = 201, body = Task), Refusals))]
@@ -279,7 +279,7 @@ async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter
 
 #[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Session), Missing))]
 async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
-    found(store.read(|st| st.sessions.get(&id).cloned()), "session", &id)
+    found(store.read_fresh(|st| st.sessions.get(&id).cloned()).await, "session", &id)
 }
 
 #[utoipa::path(post, path = "/sessions", tag = "sessions", params(Retry), request_body = NewSession, responses((status = 201, body = Session), Refusals))]

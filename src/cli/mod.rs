@@ -548,7 +548,7 @@ async fn status(client: &Client, out: Out, project: Option<String>) -> Done {
         Ok(h) => h,
         // Degraded or failed answers 503 with the same body; say it rather than fail.
         Err(ClientError::Api { status: 503, code, message }) => {
-            Health { status: code, seq: 0, uptime_ms: 0, error: Some(message) }
+            Health { status: code, seq: 0, uptime_ms: 0, error: Some(message), node: None }
         }
         Err(e) => return Err(e.into()),
     };

@@ -192,6 +192,8 @@ enum Job {
     },
     /// Other nodes committed: apply what they did.
     CatchUp,
+    /// Catch up now, and say when done.
+    Sync(oneshot::Sender<()>),
     /// These nodes stopped beating: fail the sessions they ran.
     NodesGone(Vec<String>),
     /// Makes the writer panic, as a bug would (tests of what happens then).
@@ -417,6 +419,22 @@ impl Store {
         f(&self.inner.state.read().unwrap_or_else(|e| e.into_inner()).state)
     }
 
+    /// Reads something that may have just been made on another node: when this node does
+    /// not have it, it first catches up with the database, so that a client sent to
+    /// another node right after a write (no sticky load balancer) finds what it wrote.
+    pub async fn read_fresh<R>(&self, f: impl Fn(&State) -> Option<R>) -> Option<R> {
+        if let Some(r) = self.read(&f) {
+            return Some(r);
+        }
+        if self.inner.node.is_some() {
+            let (reply, done) = oneshot::channel();
+            if self.send(Job::Sync(reply)).await.is_ok() {
+                let _ = done.await;
+            }
+        }
+        self.read(f)
+    }
+
     /// Reads the committed state and the `seq` it is current to.
     pub fn read_at<R>(&self, f: impl FnOnce(&State) -> R) -> (R, u64) {
         let c = self.inner.state.read().unwrap_or_else(|e| e.into_inner());
@@ -453,6 +471,7 @@ impl Store {
             seq: self.last_seq(),
             uptime_ms: self.inner.started.elapsed().as_millis() as u64,
             error,
+            node: self.node_id().map(str::to_string),
         }
     }
 }

@@ -26,7 +26,6 @@
 
 use super::backend::{load_state, page, Backend, Budgets, Loaded, News, NodeInfo, Others, RowChange, Staged};
 use super::{Footprint, StoreError};
-use crate::model::EventData;
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, GenericClient, NoTls};
 use std::time::{Duration, Instant};
@@ -360,10 +359,8 @@ impl Postgres {
     fn write(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
         let mut fp = self.footprint;
         let tx = self.client()?;
-        for e in &staged.events {
-            write_event(tx, e.event.seq, &e.event.data, &e.json)?;
-            fp.log_bytes += e.json.len() as u64;
-        }
+        write_events(tx, staged)?;
+        fp.log_bytes += staged.events.iter().map(|e| e.json.len() as u64).sum::<u64>();
         if !staged.events.is_empty() {
             tx.execute("UPDATE meta SET value = $1 WHERE key = 'last_seq'", &[&(last_seq as i64)])?;
             // One wake-up per commit, carrying only the seq (delivered at commit).
@@ -400,19 +397,47 @@ impl Postgres {
     }
 }
 
-/// Writes one event: the log row, and the entity row it creates, replaces or removes.
-fn write_event(tx: &mut impl GenericClient, seq: u64, e: &EventData, json: &str) -> Result<(), StoreError> {
-    tx.execute("INSERT INTO events (seq, data) VALUES ($1, $2)", &[&(seq as i64), &json])?;
-    let Some(RowChange { table, id, data }) = RowChange::of(e)? else { return Ok(()) };
-    match data {
-        Some(data) => tx.execute(
-            &format!(
-                "INSERT INTO {table} (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data"
-            ),
-            &[&id, &data],
-        )?,
-        None => tx.execute(&format!("DELETE FROM {table} WHERE id = $1"), &[&id])?,
-    };
+/// Writes a batch's events: the log rows, and the entity rows they create, replace or
+/// remove. A handful of statements whatever the batch's size (each is a round trip, and
+/// the global lock is held across them): arrays through `UNNEST`, and of several changes
+/// to one row only the last.
+fn write_events(tx: &mut impl GenericClient, staged: &Staged) -> Result<(), StoreError> {
+    if staged.events.is_empty() {
+        return Ok(());
+    }
+    let seqs: Vec<i64> = staged.events.iter().map(|e| e.event.seq as i64).collect();
+    let jsons: Vec<&str> = staged.events.iter().map(|e| &*e.json).collect();
+    tx.execute("INSERT INTO events (seq, data) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])", &[&seqs, &jsons])?;
+    let mut rows: std::collections::BTreeMap<(&str, &str), Option<String>> = Default::default();
+    for e in &staged.events {
+        if let Some(RowChange { table, id, data }) = RowChange::of(&e.event.data)? {
+            rows.insert((table, id), data);
+        }
+    }
+    for table in ["projects", "tasks", "sessions"] {
+        let (mut ids, mut datas, mut gone) = (Vec::new(), Vec::new(), Vec::new());
+        for ((_, id), data) in rows.range((table, "")..).take_while(|((t, _), _)| *t == table) {
+            match data {
+                Some(d) => {
+                    ids.push(*id);
+                    datas.push(d.as_str());
+                }
+                None => gone.push(*id),
+            }
+        }
+        if !ids.is_empty() {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {table} (id, data) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[])
+                     ON CONFLICT (id) DO UPDATE SET data = excluded.data"
+                ),
+                &[&ids, &datas],
+            )?;
+        }
+        if !gone.is_empty() {
+            tx.execute(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&gone])?;
+        }
+    }
     Ok(())
 }
 

@@ -50,13 +50,11 @@ impl Writer {
                     Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
                     Job::CatchUp => {
                         self.catching.store(false, Ordering::Release);
-                        let caught = self.backend.others().and_then(|o| self.absorb(o));
-                        match caught {
-                            Err(e @ StoreError::Failed(_)) => self.note_failure(&e),
-                            // The database is away: writes say so; this is tried again.
-                            Err(e) => tracing::debug!(error = %e, "catching up failed"),
-                            Ok(()) => {}
-                        }
+                        self.catch_up();
+                    }
+                    Job::Sync(done) => {
+                        self.catch_up();
+                        let _ = done.send(());
                     }
                     Job::NodesGone(nodes) => {
                         for node in nodes.into_iter().filter(|n| self.work.runs_on(n)) {
@@ -84,6 +82,17 @@ impl Writer {
             }
         }
         tracing::debug!("store writer stopped");
+    }
+
+    /// Applies what other nodes committed since we last looked.
+    fn catch_up(&mut self) {
+        let caught = self.backend.others().and_then(|o| self.absorb(o));
+        match caught {
+            Err(e @ StoreError::Failed(_)) => self.note_failure(&e),
+            // The database is away: writes say so; this is tried again.
+            Err(e) => tracing::debug!(error = %e, "catching up failed"),
+            Ok(()) => {}
+        }
     }
 
     /// Plans, stages and commits a batch; answers every caller after the commit.

@@ -23,6 +23,10 @@ impl Terminals {
         let owner = |store: &Store| {
             store.read(|s| s.sessions.get(id).filter(|s| s.status == SessionStatus::Running).map(|s| s.node.clone()))
         };
+        // Made on another node a moment ago? Then catch up before deciding.
+        if !id.starts_with("term_") {
+            self.store.read_fresh(|s| s.sessions.get(id).map(|_| ())).await;
+        }
         let node = match owner(&self.store) {
             // A plain terminal, an unknown or ended session: `open` says what it is.
             None => return Ok(Place::Here),
