@@ -289,6 +289,19 @@ async fn two_nodes_give_every_client_every_seq_once_in_order_through_kills_and_r
     assert_eq!(sessions_a, sessions_b);
     assert_eq!(a.client.projects().await.unwrap(), b.client.projects().await.unwrap());
     assert_eq!(a.client.projects().await.unwrap().iter().filter(|p| p.name == "Once").count(), 1);
+    // ...and to the log replayed from empty.
+    let mut replayed = maestro::store::state::State::default();
+    let mut since = 0;
+    loop {
+        let page = b.client.events(since, 1000).await.unwrap();
+        let Some(last) = page.last() else { break };
+        since = last.seq;
+        page.iter().for_each(|e| replayed.apply(&e.data));
+    }
+    assert_eq!(since, last);
+    let mut from_log: Vec<Task> = replayed.tasks.into_values().collect();
+    from_log.sort_by(Task::newest_first);
+    assert_eq!(from_log, tasks_a);
     let titles: std::collections::HashSet<&str> = tasks_a.iter().map(|t| t.title.as_str()).collect();
     for t in &acknowledged {
         assert!(titles.contains(t.title.as_str()), "acknowledged {} is lost", t.title);
