@@ -330,6 +330,7 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
     // Opened on A first, the terminal runs there; B relays to it.
     let mut on_a = terminal(&a, &s.id).await;
     let mut via_b = terminal(&b, &s.id).await;
+    // (B knows the owner: it relayed there.)
     let owner = b.client.session(&s.id).await.unwrap().node.expect("the owning node is recorded");
     assert_eq!(a.client.health().await.unwrap().node, Some(owner.clone()), "the node that opened it first");
     assert_eq!(a.client.session(&s.id).await.unwrap().node.as_deref(), Some(owner.as_str()));
@@ -338,7 +339,17 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
     read_until(&mut via_b, "relayed-42").await;
     read_until(&mut on_a, "relayed-42").await;
 
-    // A dies: B notices its silence and fails the session whose terminal it ran.
+    // Closed through B, the terminal ends on A.
+    let closed = reqwest::Client::new().delete(format!("http://127.0.0.1:{}/terminals/{}", b.port, s.id)).send().await;
+    assert_eq!(closed.unwrap().status(), 200);
+    let ended = tokio::time::timeout(Duration::from_secs(20), async { while let Some(Ok(_)) = on_a.next().await {} });
+    ended.await.expect("the terminal on A ended");
+    drop(via_b);
+
+    // A dies with a terminal running: B notices its silence and fails that session.
+    let s = b.client.create_session(&NewSession { project_id: p.id.clone(), ..Default::default() }).await.unwrap();
+    let on_a = terminal(&a, &s.id).await;
+    assert_eq!(a.client.session(&s.id).await.unwrap().node, Some(owner));
     drop(on_a);
     drop(a); // SIGKILL
     let deadline = Instant::now() + Duration::from_secs(60);

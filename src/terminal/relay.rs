@@ -19,6 +19,15 @@ pub(super) enum Place {
 impl Terminals {
     /// Which node runs terminal `id`; a session no node runs yet is claimed for this one.
     pub(super) async fn place(&self, id: &str) -> Result<Place, OpenError> {
+        self.locate(id, true).await
+    }
+
+    /// Which node runs terminal `id`, if any claimed it (here otherwise).
+    pub(super) async fn place_of(&self, id: &str) -> Result<Place, OpenError> {
+        self.locate(id, false).await
+    }
+
+    async fn locate(&self, id: &str, claim: bool) -> Result<Place, OpenError> {
         let Some(me) = self.store.node_id().map(str::to_string) else { return Ok(Place::Here) };
         let owner = |store: &Store| {
             store.read(|s| s.sessions.get(id).filter(|s| s.status == SessionStatus::Running).map(|s| s.node.clone()))
@@ -31,6 +40,7 @@ impl Terminals {
             // A plain terminal, an unknown or ended session: `open` says what it is.
             None => return Ok(Place::Here),
             Some(Some(node)) => node,
+            Some(None) if !claim => return Ok(Place::Here),
             Some(None) => {
                 let claim = Command::ClaimTerminal { session_id: id.to_string(), node: me.clone() };
                 match self.store.execute(claim, None).await {
@@ -89,6 +99,25 @@ impl Terminals {
         };
         tracing::info!(terminal = id, node = base, "relaying a terminal");
         ws.max_message_size(1 << 20).on_upgrade(move |socket| copy(socket, upstream))
+    }
+}
+
+impl Terminals {
+    /// `DELETE /terminals/{id}` for a terminal another node runs: passed on to it, and its
+    /// answer passed back.
+    pub(super) async fn close_there(&self, base: &str, id: &str) -> Response {
+        let mut request = reqwest::Client::new().delete(format!("{base}/terminals/{id}")).timeout(SEND_TIMEOUT);
+        if let Some(t) = &self.token {
+            request = request.bearer_auth(t);
+        }
+        match request.send().await {
+            Ok(answer) => {
+                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let body = answer.bytes().await.unwrap_or_default();
+                (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            }
+            Err(e) => AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response(),
+        }
     }
 }
 

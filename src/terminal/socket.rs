@@ -42,6 +42,9 @@ pub async fn terminal_ws(
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
 pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<String>) -> Response {
+    if let Ok(relay::Place::There(base)) = terminals.place_of(&id).await {
+        return terminals.close_there(&base, &id).await;
+    }
     match terminals.close(&id) {
         Ok(true) => axum::Json(serde_json::json!({"success": true})).into_response(),
         Ok(false) => AppError::not_found(format!("terminal {id} is not running")).into_response(),
