@@ -1,8 +1,21 @@
 //! `maestro`: with no arguments (or `serve`) runs the server; see `--help`.
 
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Rendering a page nests deeply (Leptos' views are nested futures); unoptimised builds
+    // need more than tokio's default 2 MiB per worker for a long task list.
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(16 << 20).build();
+    match runtime {
+        Ok(rt) => rt.block_on(run()),
+        Err(e) => {
+            eprintln!("maestro: cannot start the runtime: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+async fn run() -> std::process::ExitCode {
     use clap::Parser;
     use maestro::server::{serve, Limits, ServeConfig};
     use std::path::PathBuf;

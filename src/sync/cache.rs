@@ -8,7 +8,7 @@
 //! `resync` every entity is forgotten and every loaded list is refetched and replaces it.
 
 use crate::model::*;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// A list some view shows (and so keeps loaded).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,6 +51,10 @@ pub trait Entity: Clone {
     fn version(&self) -> i64;
     fn all(c: &Cache) -> &HashMap<String, Self>;
     fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self>;
+    /// Keeps the indexes and the change notes in step with a copy stored or removed.
+    fn noted(c: &mut Cache, _old: Option<&Self>, _new: Option<&Self>) {
+        c.changes.other = true;
+    }
 }
 
 impl Entity for Project {
@@ -83,6 +87,21 @@ impl Entity for Task {
     fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
         &mut c.tasks
     }
+    fn noted(c: &mut Cache, old: Option<&Self>, new: Option<&Self>) {
+        let place = |t: &Task| (t.project_id.clone(), t.status, t.created_at);
+        if old.map(place) != new.map(place) {
+            if let Some(o) = old {
+                c.index.entry(o.project_id.clone()).or_default().remove(o);
+            }
+            if let Some(n) = new {
+                c.index.entry(n.project_id.clone()).or_default().insert(n);
+            }
+            c.changes.lists = true;
+        }
+        if let Some(id) = old.or(new).map(|t| t.id.clone()) {
+            c.changes.tasks.push(id);
+        }
+    }
 }
 
 impl Entity for Session {
@@ -101,6 +120,53 @@ impl Entity for Session {
     }
 }
 
+/// What changed since the UI last asked ([`Cache::take_changes`]), so that it tells only
+/// what shows those: applying an event costs the same however many tasks there are.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Changes {
+    /// Tasks stored, replaced or removed (a row shows each).
+    pub tasks: Vec<String>,
+    /// Every task may have changed (a resync).
+    pub all_tasks: bool,
+    /// A project's task list changed its members, order or counts.
+    pub lists: bool,
+    /// Anything else: projects, sessions, which lists are loaded.
+    pub other: bool,
+}
+
+/// One project's tasks in list order (newest first), overall and per status, so that a
+/// window of the list and the counts come without a pass over every task.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct ProjectIndex {
+    /// `(created_at, id)` ascending: newest first is this reversed ([`Task::newest_first`]).
+    all: BTreeSet<(i64, String)>,
+    by_status: [BTreeSet<(i64, String)>; 4],
+}
+
+fn status_slot(s: TaskStatus) -> usize {
+    TaskStatus::ALL.iter().position(|x| *x == s).unwrap_or(0)
+}
+
+impl ProjectIndex {
+    fn insert(&mut self, t: &Task) {
+        self.all.insert((t.created_at, t.id.clone()));
+        self.by_status[status_slot(t.status)].insert((t.created_at, t.id.clone()));
+    }
+
+    fn remove(&mut self, t: &Task) {
+        let key = (t.created_at, t.id.clone());
+        self.all.remove(&key);
+        self.by_status[status_slot(t.status)].remove(&key);
+    }
+
+    fn list(&self, status: Option<TaskStatus>) -> &BTreeSet<(i64, String)> {
+        match status {
+            Some(s) => &self.by_status[status_slot(s)],
+            None => &self.all,
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cache {
     /// The last event applied; a reconnect resumes after it.
@@ -112,6 +178,9 @@ pub struct Cache {
     /// fetch), so that an older fetch never overrides a newer event.
     touched: HashMap<(Kind, String), u64>,
     loaded: HashSet<ListKey>,
+    /// Tasks by project, in list order.
+    index: HashMap<String, ProjectIndex>,
+    changes: Changes,
 }
 
 impl Cache {
@@ -152,12 +221,33 @@ impl Cache {
             return;
         }
         self.touched.insert((E::KIND, e.id().to_string()), at);
-        E::all_mut(self).insert(e.id().to_string(), e.clone());
+        self.store(e.clone());
+    }
+
+    /// Stores a copy, keeping indexes and change notes; returns the one it replaced.
+    fn store<E: Entity>(&mut self, e: E) -> Option<E> {
+        let old = E::all_mut(self).insert(e.id().to_string(), e.clone());
+        E::noted(self, old.as_ref(), Some(&e));
+        old
+    }
+
+    /// Removes a copy, keeping indexes and change notes.
+    fn unstore<E: Entity>(&mut self, id: &str) -> Option<E> {
+        let old = E::all_mut(self).remove(id);
+        if old.is_some() {
+            E::noted(self, old.as_ref(), None);
+        }
+        old
+    }
+
+    /// What changed since the last call.
+    pub fn take_changes(&mut self) -> Changes {
+        std::mem::take(&mut self.changes)
     }
 
     /// Forgets an entity deleted as of `at`.
     fn gone<E: Entity>(&mut self, id: &str, at: u64) {
-        E::all_mut(self).remove(id);
+        self.unstore::<E>(id);
         self.touched.insert((E::KIND, id.to_string()), at);
     }
 
@@ -166,7 +256,8 @@ impl Cache {
         if self.seq == 0 {
             self.seq = at;
         }
-        self.loaded.insert(key);
+        self.changes.other |= self.loaded.insert(key);
+        self.changes.lists = true;
     }
 
     /// Merges the project list, fetched when the store was at `at`.
@@ -201,6 +292,8 @@ impl Cache {
         self.tasks.clear();
         self.sessions.clear();
         self.touched.clear();
+        self.index.clear();
+        self.changes = Changes { all_tasks: true, lists: true, other: true, ..Default::default() };
         let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();
         keys.sort();
         keys
@@ -233,11 +326,41 @@ impl Cache {
 
     /// A project's tasks, newest first, if loaded.
     pub fn project_tasks(&self, project_id: &str) -> Option<Vec<Task>> {
-        self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())).then(|| {
-            let mut v: Vec<Task> = self.tasks.values().filter(|t| t.project_id == project_id).cloned().collect();
-            v.sort_by(Task::newest_first);
-            v
-        })
+        let ids = self.project_window(project_id, None, 0, usize::MAX)?;
+        Some(ids.iter().filter_map(|id| self.tasks.get(id).cloned()).collect())
+    }
+
+    /// Ids of a window of a project's task list (newest first, of one status or all):
+    /// `len` of them from `start`, if the list is loaded.
+    pub fn project_window(
+        &self,
+        project_id: &str,
+        status: Option<TaskStatus>,
+        start: usize,
+        len: usize,
+    ) -> Option<Vec<String>> {
+        if !self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())) {
+            return None;
+        }
+        let Some(ix) = self.index.get(project_id) else { return Some(Vec::new()) };
+        Some(ix.list(status).iter().rev().skip(start).take(len).map(|(_, id)| id.clone()).collect())
+    }
+
+    /// How many tasks a project has, in all and per status (in [`TaskStatus::ALL`]'s
+    /// order), if its list is loaded.
+    pub fn project_counts(&self, project_id: &str) -> Option<(usize, [usize; 4])> {
+        if !self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())) {
+            return None;
+        }
+        let Some(ix) = self.index.get(project_id) else { return Some((0, [0; 4])) };
+        Some((ix.all.len(), std::array::from_fn(|i| ix.by_status[i].len())))
+    }
+
+    /// Where a task is in its project's list (of one status or all), counting from 0.
+    pub fn position(&self, project_id: &str, status: Option<TaskStatus>, id: &str) -> Option<usize> {
+        let t = self.tasks.get(id)?;
+        let list = self.index.get(project_id)?.list(status);
+        list.contains(&(t.created_at, t.id.clone())).then(|| list.range((t.created_at, t.id.clone())..).count() - 1)
     }
 
     /// The sessions working on a task, newest first, if loaded.
@@ -260,6 +383,16 @@ impl Cache {
         })
     }
 
+    /// The ids of the tasks a session works on, if that list is loaded: the UI tracks each.
+    pub fn session_task_ids(&self, session_id: &str) -> Option<Vec<String>> {
+        self.is_loaded(&ListKey::SessionTasks(session_id.to_string())).then(|| {
+            let mut v: Vec<&Task> =
+                self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).collect();
+            v.sort_by(|a, b| Task::newest_first(a, b));
+            v.into_iter().map(|t| t.id.clone()).collect()
+        })
+    }
+
     /// True when an event deleted this entity: nothing may bring it back.
     fn deleted<E: Entity>(&self, id: &str) -> bool {
         !E::all(self).contains_key(id) && self.touched.contains_key(&(E::KIND, id.to_string()))
@@ -269,19 +402,19 @@ impl Cache {
     /// already brought a later version, or deleted it.
     pub fn confirm<E: Entity>(&mut self, e: &E) {
         if !self.deleted::<E>(e.id()) && E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version()) {
-            E::all_mut(self).insert(e.id().to_string(), e.clone());
+            self.store(e.clone());
         }
     }
 
     /// Optimistic edit or creation: shows `e` at once and returns what to restore if the
     /// server refuses. The server's own copy (same or higher version) replaces it.
     pub fn optimistic<E: Entity>(&mut self, e: E) -> Option<E> {
-        E::all_mut(self).insert(e.id().to_string(), e)
+        self.store(e)
     }
 
     /// Optimistic delete: hides the entity at once; returns it for a rollback.
     pub fn optimistic_remove<E: Entity>(&mut self, id: &str) -> Option<E> {
-        E::all_mut(self).remove(id)
+        self.unstore(id)
     }
 
     /// The server says `id` does not exist (deleted elsewhere, its event not here yet):
@@ -297,11 +430,11 @@ impl Cache {
         match previous {
             Some(p) => {
                 if !self.deleted::<E>(id) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version()) {
-                    E::all_mut(self).insert(id.to_string(), p);
+                    self.store(p);
                 }
             }
             None => {
-                E::all_mut(self).remove(id);
+                self.unstore::<E>(id);
             }
         }
     }

@@ -2,7 +2,8 @@
 //! cache in one batch per animation frame, resumes from the last applied `seq` after any
 //! disconnect (backoff with jitter, capped, forever), and refetches on `resync`.
 
-use super::cache::{Applied, Cache, ListKey};
+use super::cache::{Applied, ListKey};
+use super::live::Live;
 use super::{ConnState, ServerMessage};
 use crate::model::Event;
 use futures::StreamExt;
@@ -21,7 +22,7 @@ const OFFLINE_AFTER: u32 = 4;
 const BATCH_LIMIT: usize = 5000;
 
 /// Starts the listener. `refetch` reloads lists after a resync (or a detected gap).
-pub fn start(cache: RwSignal<Cache>, conn: RwSignal<ConnState>, refetch: impl Fn(Vec<ListKey>) + 'static) {
+pub fn start(cache: Live, conn: RwSignal<ConnState>, refetch: impl Fn(Vec<ListKey>) + 'static) {
     let refetch: Rc<dyn Fn(Vec<ListKey>)> = Rc::new(refetch);
     leptos::task::spawn_local(async move {
         let pending: Rc<RefCell<Vec<Event>>> = Rc::default();
@@ -72,7 +73,7 @@ pub fn start(cache: RwSignal<Cache>, conn: RwSignal<ConnState>, refetch: impl Fn
 }
 
 /// Applies every buffered event in one reactive update.
-fn flush(pending: &Rc<RefCell<Vec<Event>>>, cache: RwSignal<Cache>, refetch: &Rc<dyn Fn(Vec<ListKey>)>) {
+fn flush(pending: &Rc<RefCell<Vec<Event>>>, cache: Live, refetch: &Rc<dyn Fn(Vec<ListKey>)>) {
     let events = std::mem::take(&mut *pending.borrow_mut());
     if events.is_empty() {
         return;

@@ -6,6 +6,7 @@ pub mod cache;
 pub mod client;
 #[cfg(feature = "ssr")]
 pub mod hub;
+pub mod live;
 
 /// The tab's link to the server, for the connection indicator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

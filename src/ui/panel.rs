@@ -8,28 +8,105 @@ use crate::model::*;
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 
-/// The active project's tasks: filter, counts, "new task", and the rows.
+/// Height of a collapsed task row, its margin included (`style/main.css` fixes it): the
+/// window's arithmetic counts in these.
+const ROW_PX: f64 = 42.0;
+/// Rows rendered beyond each edge of what is visible.
+const OVERSCAN: usize = 10;
+/// The visible height assumed before the browser has measured it (the server renders this
+/// much: the first screen).
+const FIRST_SCREEN_PX: f64 = 30.0 * ROW_PX;
+
+/// What a row tells the list about itself: how much taller than [`ROW_PX`] it is while
+/// expanded, by task id.
+#[derive(Clone, Copy)]
+struct Extra(RwSignal<std::collections::HashMap<String, f64>>);
+
+/// The first index in `0..n` for which `pred` is false (`pred` true then false).
+fn first_false(n: usize, pred: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, n);
+    while lo < hi {
+        let mid = (lo + hi) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
+}
+
+/// Which rows of a project's list exist now (id, and the task itself while the cache does
+/// not hold the list), the window (first and end index, spacer heights above and below),
+/// and the counts (all, per status), from the cache once loaded and from `seed` until then.
+#[allow(clippy::type_complexity)]
+fn list_window(
+    ctx: super::state::Tab,
+    pid: String,
+    filter: RwSignal<Option<TaskStatus>>,
+    extra: Extra,
+    (view_top, view_height): (RwSignal<f64>, RwSignal<f64>),
+    seed: std::sync::Arc<Vec<Task>>,
+) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(usize, usize, f64, f64)>, Memo<(usize, [usize; 4])>) {
+    let slot = |s: TaskStatus| TaskStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
+    let (p, list) = (pid.clone(), seed.clone());
+    let counts = Memo::new(move |_| {
+        ctx.cache.track_lists();
+        ctx.cache.with_untracked(|c| c.project_counts(&p)).unwrap_or_else(|| {
+            (list.len(), TaskStatus::ALL.map(|s| list.iter().filter(|t| t.status == s).count()))
+        })
+    });
+    // The list's length and its expanded rows (index, extra height), in order.
+    let p = pid.clone();
+    let layout = Memo::new(move |_| {
+        let f = filter.get();
+        let (all, per) = counts.get();
+        let n = f.map_or(all, |s| per[slot(s)]);
+        let mut tall: Vec<(usize, f64)> = ctx.cache.with_untracked(|c| {
+            extra.0.with(|m| m.iter().filter_map(|(id, h)| c.position(&p, f, id).map(|i| (i, *h))).collect())
+        });
+        tall.sort_by_key(|t| t.0);
+        (n, tall)
+    });
+    let window = Memo::new(move |_| {
+        let (n, tall) = layout.get();
+        let offset = |i: usize| i as f64 * ROW_PX + tall.iter().take_while(|t| t.0 < i).map(|t| t.1).sum::<f64>();
+        let (top, height) = (view_top.get(), view_height.get());
+        let first = first_false(n, |i| offset(i + 1) <= top);
+        let last = first_false(n, |i| offset(i) < top + height);
+        let (start, end) = (first.saturating_sub(OVERSCAN), (last + OVERSCAN).min(n));
+        (start, end, offset(start), offset(n) - offset(end))
+    });
+    let rows = Memo::new(move |_| {
+        let (start, end, ..) = window.get();
+        ctx.cache.track_lists();
+        let f = filter.get();
+        match ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start)) {
+            Some(ids) => ids.into_iter().map(|id| (id, None)).collect(),
+            None => {
+                let shown = seed.iter().filter(|t| f.is_none_or(|s| t.status == s));
+                shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect()
+            }
+        }
+    });
+    (rows, window, counts)
+}
+
+/// The active project's tasks: filter, counts, "new task", and the rows. The list is a
+/// window: only the rows on screen (and a few beyond) exist; spacers above and below keep
+/// the scroll height of the whole list, so 10,000 tasks cost what 60 do.
 #[component]
 pub fn TaskPanel(project_id: String) -> impl IntoView {
     let ctx = use_tab();
     let pid = project_id.clone();
     let key = ListKey::ProjectTasks(project_id.clone());
     let fetched = Resource::new(move || pid.clone(), list_tasks);
-    let filter = RwSignal::new(String::new());
+    let filter = RwSignal::new(None::<TaskStatus>);
     let title = RwSignal::new(String::new());
     let priority = RwSignal::new(Priority::Medium);
-    let pid = project_id.clone();
-    // The cache's list once loaded; until then (server rendering) the fetched one.
-    let all = move || {
-        ctx.cache
-            .with(|c| c.project_tasks(&pid))
-            .unwrap_or_else(|| fetched.get().and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default())
-    };
-    let all2 = all.clone();
-    let shown = move || {
-        let f = filter.get();
-        all2().into_iter().filter(|t| f.is_empty() || t.status.as_str() == f).collect::<Vec<_>>()
-    };
+    let extra = Extra(RwSignal::new(Default::default()));
+    provide_context(extra);
+    let (view_top, view_height) = (RwSignal::new(0.0f64), RwSignal::new(FIRST_SCREEN_PX));
     let pid = project_id.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -46,19 +123,19 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         });
         title.set(String::new());
     };
-    let all_empty = all.clone();
-    let counts = move || {
-        let tasks = all();
-        let n = |s: TaskStatus| tasks.iter().filter(|t| t.status == s).count();
-        format!(
-            "{} tasks · {} pending · {} in progress · {} completed · {} blocked",
-            tasks.len(),
-            n(TaskStatus::Pending),
-            n(TaskStatus::InProgress),
-            n(TaskStatus::Completed),
-            n(TaskStatus::Blocked)
-        )
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let measure = move || {
+        if let Some(el) = scroller.get_untracked() {
+            view_top.set(el.scroll_top() as f64);
+            view_height.set((el.client_height() as f64).max(ROW_PX));
+        }
     };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    let _ = window_event_listener(leptos::ev::resize, move |_| measure());
     view! {
         <form class="new-task" on:submit=submit>
             <input id="new-task-title" aria-label="New task title" placeholder="New task… (n)" bind:value=title/>
@@ -76,7 +153,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         </form>
         <div class="row filters">
             <label for="status-filter">"Show"</label>
-            <select id="status-filter" on:change=move |ev| filter.set(event_target_value(&ev))>
+            <select id="status-filter" on:change=move |ev| filter.set(TaskStatus::parse(&event_target_value(&ev)))>
                 <option value="">"all"</option>
                 {TaskStatus::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str().replace('_', " ")}</option> })}
             </select>
@@ -88,17 +165,25 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                         .into_any();
                 }
-                let shown = shown.clone();
-                let all = all_empty.clone();
-                let counts = counts.clone();
+                // Until the cache holds the list (server rendering), the fetched one.
+                let seed = fetched.get().and_then(Result::ok).map(|(v, _)| std::sync::Arc::new(v)).unwrap_or_default();
+                let (rows, window, count_of) = list_window(ctx, project_id.clone(), filter, extra, (view_top, view_height), seed);
+                let counts = move || {
+                    let (n, per) = count_of.get();
+                    format!("{n} tasks · {} pending · {} in progress · {} completed · {} blocked", per[0], per[1], per[2], per[3])
+                };
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
-                    <ul class="tasks" aria-label="Tasks">
-                        <For each=shown key=|t| t.id.clone() let:t>
-                            <TaskRow initial=t/>
-                        </For>
-                    </ul>
-                    <Show when=move || all().is_empty()>
+                    <div class="task-scroll" node_ref=scroller on:scroll=move |_| measure()>
+                        <div class="spacer-row" style:height=move || format!("{}px", window.get().2)></div>
+                        <ul class="tasks" aria-label="Tasks">
+                            <For each=move || rows.get() key=|(id, _)| id.clone() let:row>
+                                <TaskRow id=row.0 initial=row.1/>
+                            </For>
+                        </ul>
+                        <div class="spacer-row" style:height=move || format!("{}px", window.get().3)></div>
+                    </div>
+                    <Show when=move || count_of.get().0 == 0>
                         <p class="empty">"No tasks yet. Add one above."</p>
                     </Show>
                 }
@@ -111,28 +196,68 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
 /// One task: status and priority at a glance; expands to details, subtasks and sessions.
 #[component]
 fn TaskRow(
-    /// The task as the list had it: shown until the cache holds it (server rendering).
-    initial: Task,
+    id: String,
+    /// The task as the fetched list had it: shown until the cache holds it (server rendering).
+    initial: Option<Task>,
 ) -> impl IntoView {
     let ctx = use_tab();
-    let id = initial.id.clone();
     let eid = id.clone();
     let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
     let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()).unwrap_or_else(|| initial.clone()));
+    let task = Memo::new(move |_| ctx.cache.task(&tid).or_else(|| initial.clone()));
     // Built once; only attributes and text follow the task. Re-rendering the row on every
     // event would throw away what the user is typing in its details.
-    let title = move || task.with(|t| t.title.clone());
-    let status = move || task.with(|t| t.status);
+    let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
+    let status = move || task.with(|t| t.as_ref().map(|t| t.status).unwrap_or_default());
+    let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
     let id2 = id.clone();
     let set_status = move |ev: leptos::ev::Event| {
         let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
         let patch = TaskPatch { status: Some(status), ..Default::default() };
         ctx.mutate(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
     };
+    // An expanded row tells the list how tall it is.
+    let row = NodeRef::<leptos::html::Li>::new();
+    let extra = use_context::<Extra>();
+    let xid = id.clone();
+    Effect::new(move |_| {
+        let (Some(li), Some(Extra(extra))) = (row.get(), extra) else { return };
+        if !expanded.get() {
+            extra.update(|m| {
+                m.remove(&xid);
+            });
+            return;
+        }
+        let id = xid.clone();
+        let observe = move || {
+            let px = li.offset_height() as f64 + (ROW_PX - 36.0);
+            extra.update(|m| {
+                m.insert(id.clone(), (px - ROW_PX).max(0.0));
+            });
+        };
+        observe();
+        // Grows as its details load: measured again on every change of size.
+        if let Some(li) = row.get_untracked() {
+            if let Some(stop) = on_resize(&li, observe) {
+                let stop = StoredValue::new_local(Some(stop));
+                on_cleanup(move || {
+                    if let Some(stop) = stop.try_update_value(Option::take).flatten() {
+                        stop();
+                    }
+                });
+            }
+        }
+    });
+    let xid = id.clone();
+    on_cleanup(move || {
+        if let Some(Extra(extra)) = extra {
+            extra.try_update(|m| m.remove(&xid));
+        }
+    });
     view! {
         <li
-            class=move || task.with(|t| format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
+            node_ref=row
+            class=field(|t| format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
             aria-label=title
         >
             <div class="task-line">
@@ -152,20 +277,20 @@ fn TaskRow(
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 <span class="title" title=title>{title}</span>
-                <span class="badge prio" title="priority">{move || task.with(|t| t.priority.as_str())}</span>
+                <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
                     title="sessions working on it"
-                    aria-label=move || task.with(|t| format!("{} sessions", t.session_count))
+                    aria-label=field(|t| format!("{} sessions", t.session_count))
                 >
-                    {move || task.with(|t| format!("⌁ {}", t.session_count))}
+                    {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
                 <select
                     aria-label=move || format!("Status of {}", title())
                     on:change=set_status
                     prop:value=move || status().as_str()
                     // Not yet stored (version 0): nothing to change on the server yet.
-                    disabled=move || task.with(|t| t.version == 0)
+                    disabled=move || task.with(|t| t.as_ref().is_none_or(|t| t.version == 0))
                 >
                     {TaskStatus::ALL
                         .map(|s| {
@@ -184,12 +309,30 @@ fn TaskRow(
     }
 }
 
+/// Calls `f` whenever `el` changes size (browser only); returns what stops it.
+#[cfg(feature = "hydrate")]
+fn on_resize(el: &web_sys::Element, f: impl Fn() + 'static) -> Option<Box<dyn FnOnce()>> {
+    use wasm_bindgen::JsCast;
+    let callback = wasm_bindgen::closure::Closure::<dyn Fn()>::new(f);
+    let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
+    observer.observe(el);
+    Some(Box::new(move || {
+        observer.disconnect();
+        drop(callback);
+    }))
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn on_resize<E>(_el: &E, _f: impl Fn() + 'static) -> Option<Box<dyn FnOnce()>> {
+    None
+}
+
 /// The expanded part of a task row.
 #[component]
 fn TaskDetails(id: String) -> impl IntoView {
     let ctx = use_tab();
     let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).cloned()));
+    let task = Memo::new(move |_| ctx.cache.task(&tid));
     let current = task.get_untracked();
     let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
     let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
@@ -297,7 +440,7 @@ fn TaskDetails(id: String) -> impl IntoView {
 fn Subtasks(id: String) -> impl IntoView {
     let ctx = use_tab();
     let tid = id.clone();
-    let subtasks = Memo::new(move |_| ctx.cache.with(|c| c.task(&tid).map(|t| t.subtasks.clone())).unwrap_or_default());
+    let subtasks = Memo::new(move |_| ctx.cache.task(&tid).map(|t| t.subtasks).unwrap_or_default());
     let title = RwSignal::new(String::new());
     let id_add = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {

@@ -97,10 +97,16 @@ fn SessionTasks(id: String) -> impl IntoView {
     let sid = id.clone();
     let fetched = Resource::new(move || sid.clone(), list_session_tasks);
     let sid = id.clone();
-    let tasks = move || ctx.cache.with(|c| c.session_tasks(&sid)).unwrap_or_default();
+    // Which tasks: the session's links (woken by session changes); each one's contents:
+    // woken by that task alone.
+    let tasks = move || {
+        let ids = ctx.cache.with(|c| c.session_task_ids(&sid)).unwrap_or_default();
+        ids.iter().filter_map(|id| ctx.cache.task(id)).collect::<Vec<_>>()
+    };
     // Tasks of the session's project not yet linked, to add one.
     let sid = id.clone();
     let candidates = move || {
+        ctx.cache.track_lists();
         ctx.cache.with(|c| {
             let s = c.session(&sid)?;
             let mut v = c.project_tasks(&s.project_id)?;

@@ -3,7 +3,8 @@
 //! open in this browser (kept in localStorage).
 
 use crate::api::functions::*;
-use crate::sync::cache::{Cache, ListKey};
+use crate::sync::cache::ListKey;
+use crate::sync::live::Live;
 use crate::sync::ConnState;
 use leptos::prelude::*;
 
@@ -18,7 +19,7 @@ pub struct Toast {
 /// `Copy`: signals are handles.
 #[derive(Clone, Copy)]
 pub struct Tab {
-    pub cache: RwSignal<Cache>,
+    pub cache: Live,
     pub conn: RwSignal<ConnState>,
     pub toasts: RwSignal<Vec<Toast>>,
     /// Maestro session ids open in this browser, in the order they were opened.
@@ -72,7 +73,7 @@ pub fn storage_set<T: serde::Serialize>(key: &str, value: &T) {
 impl Tab {
     pub fn new() -> Self {
         Tab {
-            cache: RwSignal::new(Cache::default()),
+            cache: Live::new(),
             conn: RwSignal::new(ConnState::Connecting),
             toasts: RwSignal::new(Vec::new()),
             open_sessions: RwSignal::new(Vec::new()),

@@ -135,6 +135,32 @@ fn a_server_that_says_not_found_makes_it_go_for_good() {
     assert_eq!(cache.project_tasks(&pid), Some(vec![]));
 }
 
+#[test]
+fn an_event_notes_only_the_task_it_changes() {
+    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (1, 0, 0)]);
+    let mut cache = Cache::default();
+    let n = events.last().unwrap().seq;
+    let st = replay(&events, n);
+    let p = st.projects.keys().next().unwrap().clone();
+    cache.load_tasks(ListKey::ProjectTasks(p.clone()), &st.list_tasks(Some(&p), None), n);
+    cache.take_changes();
+    let mut t = st.list_tasks(Some(&p), None)[1].clone();
+    t.title = "renamed".into();
+    t.version += 1;
+    let e = Event { seq: n + 1, data: EventData::TaskUpdated(t.clone()), timestamp: 0 };
+    assert_eq!(cache.apply(&e), Applied::Applied);
+    let changes = cache.take_changes();
+    assert_eq!(changes.tasks, vec![t.id.clone()]);
+    assert!(!changes.lists && !changes.other, "same place in the list: no list or other change");
+    // A status change moves it between the per-status lists.
+    t.status = TaskStatus::Blocked;
+    t.version += 1;
+    cache.apply(&Event { seq: n + 2, data: EventData::TaskUpdated(t.clone()), timestamp: 0 });
+    assert!(cache.take_changes().lists);
+    assert_eq!(cache.project_window(&p, Some(TaskStatus::Blocked), 0, 10).unwrap(), vec![t.id.clone()]);
+    assert_eq!(cache.project_counts(&p).unwrap().1[3], 1);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -223,6 +249,24 @@ proptest! {
         for key in &keys {
             if let Some(list) = shown(&cache, key) {
                 prop_assert_eq!(list, fetch(&final_state, key), "list {:?}", key);
+            }
+        }
+        // ...and so must a project's windows (overall and per status) and its counts.
+        for key in &keys {
+            let ListKey::ProjectTasks(p) = key else { continue };
+            let Some((total, per)) = cache.project_counts(p) else { continue };
+            let fresh = final_state.list_tasks(Some(p), None);
+            prop_assert_eq!(total, fresh.len());
+            let ids = |v: &[Task]| v.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
+            let middle: Vec<String> = ids(&fresh).into_iter().skip(2).take(3).collect();
+            prop_assert_eq!(cache.project_window(p, None, 2, 3).unwrap(), middle);
+            for (i, status) in TaskStatus::ALL.into_iter().enumerate() {
+                let of: Vec<Task> = fresh.iter().filter(|t| t.status == status).cloned().collect();
+                prop_assert_eq!(per[i], of.len());
+                prop_assert_eq!(cache.project_window(p, Some(status), 0, usize::MAX).unwrap(), ids(&of));
+                for (at, t) in of.iter().enumerate() {
+                    prop_assert_eq!(cache.position(p, Some(status), &t.id), Some(at));
+                }
             }
         }
     }

@@ -1,0 +1,107 @@
+//! The tab's live copy of server state: the [`Cache`] in a signal, with fine-grained
+//! notification. A change to one task wakes only what shows that task (its row, a session's
+//! list that holds it); a change to a project's list wakes the list's window and counts;
+//! anything else (projects, sessions) wakes readers of the whole cache as before. So an
+//! event costs the same with 10 or 10,000 tasks on the page.
+
+use super::cache::Cache;
+use crate::model::Task;
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+/// `Copy`: all handles.
+#[derive(Clone, Copy)]
+pub struct Live {
+    cache: RwSignal<Cache>,
+    /// One trigger per task something shows (made on first use; a few bytes each).
+    tasks: StoredValue<HashMap<String, ArcTrigger>>,
+    /// Fired when a project's task list changes its members, order or counts.
+    lists: Trigger,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Live {
+    pub fn new() -> Live {
+        Live { cache: RwSignal::new(Cache::default()), tasks: StoredValue::new(HashMap::new()), lists: Trigger::new() }
+    }
+
+    /// Changes the cache and wakes what shows what changed.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
+        let (r, changes) = self
+            .cache
+            .try_update_untracked(|c| {
+                let r = f(c);
+                (r, c.take_changes())
+            })
+            .expect("the cache lives as long as the tab");
+        if changes.other {
+            self.cache.notify();
+        }
+        self.tasks.with_value(|m| {
+            if changes.all_tasks {
+                m.values().for_each(ArcTrigger::notify);
+            } else {
+                changes.tasks.iter().filter_map(|id| m.get(id)).for_each(ArcTrigger::notify);
+            }
+        });
+        if changes.lists {
+            self.lists.notify();
+        }
+        r
+    }
+
+    /// [`Live::update`], as `RwSignal::try_update` says it (`Some`: the tab is alive).
+    pub fn try_update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        Some(self.update(f))
+    }
+
+    /// Changes the cache telling no one (while rendering: what renders reads it anyway).
+    pub fn update_untracked<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
+        self.cache
+            .try_update_untracked(|c| {
+                let r = f(c);
+                c.take_changes();
+                r
+            })
+            .expect("the cache lives as long as the tab")
+    }
+
+    /// Reads the cache, woken by changes to projects, sessions and loaded lists (not by
+    /// task changes: use [`Live::task`] and [`Live::track_lists`] for those).
+    pub fn with<R>(&self, f: impl FnOnce(&Cache) -> R) -> R {
+        self.cache.with(f)
+    }
+
+    pub fn with_untracked<R>(&self, f: impl FnOnce(&Cache) -> R) -> R {
+        self.cache.with_untracked(f)
+    }
+
+    /// Wakes the caller when task `id` changes.
+    pub fn track_task(&self, id: &str) {
+        let known = self.tasks.with_value(|m| m.get(id).cloned());
+        let trigger = known.unwrap_or_else(|| {
+            let t = ArcTrigger::new();
+            self.tasks.update_value(|m| {
+                m.insert(id.to_string(), t.clone());
+            });
+            t
+        });
+        trigger.track();
+    }
+
+    /// Task `id` as cached, waking the caller when it changes.
+    pub fn task(&self, id: &str) -> Option<Task> {
+        self.track_task(id);
+        self.cache.with_untracked(|c| c.task(id).cloned())
+    }
+
+    /// Wakes the caller when any project's task list changes members, order or counts.
+    pub fn track_lists(&self) {
+        self.lists.track();
+    }
+}
