@@ -52,9 +52,9 @@ fn list_window(
     let (p, list) = (pid.clone(), seed.clone());
     let counts = Memo::new(move |_| {
         ctx.cache.track_lists();
-        ctx.cache.with_untracked(|c| c.project_counts(&p)).unwrap_or_else(|| {
-            (list.len(), TaskStatus::ALL.map(|s| list.iter().filter(|t| t.status == s).count()))
-        })
+        ctx.cache
+            .with_untracked(|c| c.project_counts(&p))
+            .unwrap_or_else(|| (list.len(), TaskStatus::ALL.map(|s| list.iter().filter(|t| t.status == s).count())))
     });
     // The list's length and its expanded rows (index, extra height), in order.
     let p = pid.clone();
