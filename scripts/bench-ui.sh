@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The UI benchmark: builds the release site and server (as scripts/run.sh does), then
+# measures the page at 6, 1,000 and 10,000 tasks in Chromium (end2end/bench/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. scripts/env.sh
+cargo leptos build --release "${MAESTRO_LIB_ARGS[@]}"
+cd end2end
+MAESTRO_BIN="$CARGO_TARGET_DIR/release/maestro" LEPTOS_SITE_ROOT="$PWD/../target/site" \
+  npx playwright test --config bench.config.ts
