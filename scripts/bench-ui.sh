@@ -5,7 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
-cargo leptos build --release "${MAESTRO_LIB_ARGS[@]}"
+cargo leptos build --release --precompress "${MAESTRO_LIB_ARGS[@]}"
+QUALITY=best bash scripts/precompress.sh target/site/xterm
 cd end2end
 MAESTRO_BIN="$CARGO_TARGET_DIR/release/maestro" LEPTOS_SITE_ROOT="$PWD/../target/site" \
   npx playwright test --config bench.config.ts

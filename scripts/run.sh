@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
-cargo leptos build --release "${MAESTRO_LIB_ARGS[@]}"
+cargo leptos build --release --precompress "${MAESTRO_LIB_ARGS[@]}"
+QUALITY=best bash scripts/precompress.sh target/site/xterm
 export LEPTOS_SITE_ROOT="$PWD/target/site"
 exec "$CARGO_TARGET_DIR/release/maestro" "$@"

@@ -11,7 +11,7 @@ WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 need=()
-for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver; do
+for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver brotli; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # PostgreSQL for the tests of the PostgreSQL backend (started by the test command itself).

@@ -28,6 +28,7 @@ step "fuzz the REST API from its OpenAPI document (schemathesis)"
 bash scripts/fuzz.sh "$CARGO_TARGET_DIR/debug/maestro"
 step "build the site (cargo leptos build)"
 cargo leptos build "${MAESTRO_LIB_ARGS[@]}"
+bash scripts/precompress.sh target/site/pkg target/site/xterm
 step "end-to-end tests (Playwright, Chromium)"
 cd end2end
 MAESTRO_BIN="$CARGO_TARGET_DIR/debug/maestro" LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site" \

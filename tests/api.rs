@@ -822,3 +822,41 @@ fn json_is_compressed_for_a_client_that_accepts_it_and_only_then() {
         assert!(br.len() * 2 < plain.len());
     });
 }
+
+#[test]
+fn site_files_go_precompressed_and_hashed_names_are_cached_for_ever() {
+    rt().block_on(async {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        std::fs::write(pkg.join("maestro.abc123.js"), "plain").unwrap();
+        std::fs::write(pkg.join("maestro.abc123.js.br"), "brotli bytes").unwrap();
+        std::fs::write(pkg.join("maestro.abc123.js.gz"), "gzip bytes").unwrap();
+        let get = |app: Router, encoding: &'static str| async move {
+            let req = Request::get("/pkg/maestro.abc123.js").header("accept-encoding", encoding);
+            let res = app.oneshot(req.body(Body::empty()).unwrap()).await.unwrap();
+            let header = |h: &str| res.headers().get(h).map(|v| v.to_str().unwrap().to_string());
+            let (enc, cache) = (header("content-encoding"), header("cache-control"));
+            (res.status(), enc, cache, axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap())
+        };
+        let mut options = leptos_options("127.0.0.1:3000".parse().unwrap(), site.path().to_str().unwrap());
+        options.hash_files = true;
+        let app = app_of(Store::open(StoreConfig::memory()).unwrap(), options.clone());
+        let (status, enc, cache, body) = get(app.clone(), "br, gzip").await;
+        assert_eq!((status, enc.as_deref(), &body[..]), (StatusCode::OK, Some("br"), &b"brotli bytes"[..]));
+        assert_eq!(cache.as_deref(), Some("public, max-age=31536000, immutable"));
+        let (_, enc, _, body) = get(app.clone(), "gzip").await;
+        assert_eq!((enc.as_deref(), &body[..]), (Some("gzip"), &b"gzip bytes"[..]));
+        let (_, enc, _, body) = get(app, "identity").await;
+        assert_eq!((enc, &body[..]), (None, &b"plain"[..]));
+        // Without hashed names a browser must revalidate.
+        options.hash_files = false;
+        let app = app_of(Store::open(StoreConfig::memory()).unwrap(), options);
+        let (_, _, cache, _) = get(app, "br").await;
+        assert_eq!(cache.as_deref(), Some("no-cache"));
+    });
+}
+
+fn app_of(store: Store, options: leptos::prelude::LeptosOptions) -> Router {
+    app(AppState::new(store, options, tokio::sync::watch::channel(false).1))
+}

@@ -15,3 +15,36 @@ test("the page is served, hydrates and creates a project", async ({ page }) => {
   await page.reload();
   await expect(picker.locator("option:checked")).toHaveText(name);
 });
+
+test("the site's files arrive compressed, named by their content, and a returning browser fetches none", async ({
+  page,
+}) => {
+  await open(page, "/");
+  const urls: string[] = await page.evaluate(() =>
+    [...document.querySelectorAll("link[href], script[src]")].map((e: any) => e.href || e.src),
+  );
+  const pkg = urls.filter((u) => u.includes("/pkg/"));
+  expect(pkg.some((u) => /\/pkg\/maestro\.[\w-]+\.wasm$/.test(u)), pkg.join(" ")).toBe(true);
+  expect(pkg.some((u) => /\/pkg\/maestro\.[\w-]+\.css$/.test(u)), pkg.join(" ")).toBe(true);
+  for (const u of [...pkg, ...urls.filter((u) => u.includes("/xterm/"))]) {
+    for (const encoding of ["br", "gzip"]) {
+      const r = await fetch(u, { headers: { "accept-encoding": encoding } });
+      expect(r.headers.get("content-encoding"), `${u} (${encoding})`).toBe(encoding);
+    }
+    const cache = (await fetch(u)).headers.get("cache-control") ?? "";
+    expect(cache, u).toContain(/\/pkg\/maestro\./.test(u) ? "immutable" : "no-cache");
+  }
+
+  // Coming back, none of the files named by their content is asked of the network.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send("Network.enable");
+  const cached = new Set<string>();
+  const network: string[] = [];
+  cdp.on("Network.requestServedFromCache", (e: any) => cached.add(e.requestId));
+  cdp.on("Network.responseReceived", (e: any) => {
+    const fromCache = cached.has(e.requestId) || e.response.fromDiskCache || e.response.fromPrefetchCache;
+    if (/\/pkg\/maestro\./.test(e.response.url) && !fromCache) network.push(e.response.url);
+  });
+  await open(page, "/");
+  expect(network).toEqual([]);
+});

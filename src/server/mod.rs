@@ -87,7 +87,36 @@ pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
         .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
         .site_addr(addr)
         .reload_port(var("LEPTOS_RELOAD_PORT", "3001").parse().unwrap_or(3001))
+        // cargo-leptos writes the hashed names beside the binary it built.
+        .hash_files(hash_file().is_some())
         .build()
+}
+
+/// `hash.txt` beside this binary, when cargo-leptos built the site with hashed names.
+fn hash_file() -> Option<std::path::PathBuf> {
+    let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
+    path.is_file().then_some(path)
+}
+
+/// The site's files under `sub` (`pkg`, `xterm`): brotli or gzip as built beside each file
+/// when the client accepts it (never compressed per request). Top-level files of `pkg`
+/// carry their content's hash in their names when `hashed`: those are cached for ever;
+/// everything else (wasm-bindgen's `snippets/`, the terminal's scripts) is revalidated.
+fn site_files(options: &LeptosOptions, sub: &str, hashed: bool) -> Router<AppState> {
+    use axum::http::{header, HeaderValue};
+    let dir = std::path::Path::new(&*options.site_root).join(sub);
+    let files = tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip();
+    Router::new().fallback_service(files).layer(axum::middleware::map_response_with_state(
+        hashed,
+        |axum::extract::State(hashed): axum::extract::State<bool>,
+         uri: axum::http::Uri,
+         mut res: axum::response::Response| async move {
+            let immutable = hashed && uri.path().trim_start_matches('/').split('/').count() == 1;
+            let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            res
+        },
+    ))
 }
 
 /// The whole application: REST API, server functions, pages and static files.
@@ -100,6 +129,11 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", axum::routing::get(ws_handler))
         .route("/terminals/{id}/ws", axum::routing::get(terminal_ws))
         .route("/terminals/{id}", axum::routing::delete(terminal_delete))
+        .nest(&format!("/{}", state.leptos_options.site_pkg_dir), {
+            let o = &state.leptos_options;
+            site_files(o, &o.site_pkg_dir, o.hash_files)
+        })
+        .nest("/xterm", site_files(&state.leptos_options, "xterm", false))
         .leptos_routes_with_context(
             &state,
             routes,

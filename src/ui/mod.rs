@@ -12,7 +12,7 @@ mod xterm;
 use crate::api::functions::{error_text, list_projects};
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::path;
@@ -31,6 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <script src="/xterm/xterm.js"></script>
                 <script src="/xterm/addon-fit.js"></script>
                 <AutoReload options=options.clone()/>
+                <HashedStylesheet options=options.clone() id="leptos"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -49,7 +50,6 @@ pub fn App() -> impl IntoView {
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
     view! {
-        <Stylesheet id="leptos" href="/pkg/maestro.css"/>
         <Title text="Maestro"/>
         <Router>
             <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
