@@ -12,6 +12,18 @@ use leptos::server_fn::codec::Json;
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);
 
+/// The first rows of a project's task list and the counts of all of it: what the page
+/// renders (and embeds for hydration) before the rest of a long list arrives.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TaskPage {
+    /// Newest first, at most the `limit` asked for.
+    pub tasks: Vec<Task>,
+    pub total: usize,
+    /// Per status, in [`TaskStatus::ALL`]'s order.
+    pub per_status: [usize; 4],
+    pub seq: u64,
+}
+
 /// Why a server function failed, as the REST API says it: the status, a machine-readable
 /// `code` the UI can match (`not_found`, `conflict`, …) and a message for the person. The
 /// response carries `status` too (see `limits`).
@@ -191,6 +203,18 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, FnError> {
     Ok(store()?.read_at(|s| s.list_tasks(Some(&project_id), None)))
+}
+
+/// The first `limit` (at most 500) of a project's tasks, newest first, and its counts.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn first_tasks(project_id: String, limit: usize) -> Result<TaskPage, FnError> {
+    let ((tasks, total, per_status), seq) = store()?.read_at(|s| {
+        let all = s.list_tasks(Some(&project_id), None);
+        let per = TaskStatus::ALL.map(|st| all.iter().filter(|t| t.status == st).count());
+        let total = all.len();
+        (all.into_iter().take(limit.min(500)).collect(), total, per)
+    });
+    Ok(TaskPage { tasks, total, per_status, seq })
 }
 
 /// The tasks a session works on, newest first.

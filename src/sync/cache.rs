@@ -439,6 +439,16 @@ impl Cache {
         }
     }
 
+    /// Merges tasks fetched as the first part of a list (not yet the list itself).
+    pub fn load_task_entities(&mut self, list: &[Task], at: u64) {
+        for t in list {
+            self.put(t, at);
+        }
+        if self.seq == 0 {
+            self.seq = at;
+        }
+    }
+
     /// Merges sessions fetched by id (not a list any view keeps).
     pub fn load_session_entities(&mut self, list: &[Session], at: u64) {
         for s in list {

@@ -16,11 +16,19 @@ const OVERSCAN: usize = 10;
 /// The visible height assumed before the browser has measured it (the server renders this
 /// much: the first screen).
 const FIRST_SCREEN_PX: f64 = 30.0 * ROW_PX;
+/// Tasks the page carries (the first screen, and some to scroll into before the rest).
+const FIRST_PAGE: usize = 100;
 
 /// What a row tells the list about itself: how much taller than [`ROW_PX`] it is while
 /// expanded, by task id.
 #[derive(Clone, Copy)]
 struct Extra(RwSignal<std::collections::HashMap<String, f64>>);
+
+/// Where row `i` starts: rows above it at [`ROW_PX`], plus what expanded ones (`tall`:
+/// index and extra height, by index) add.
+fn offset(tall: &[(usize, f64)], i: usize) -> f64 {
+    i as f64 * ROW_PX + tall.iter().take_while(|t| t.0 < i).map(|t| t.1).sum::<f64>()
+}
 
 /// The first index in `0..n` for which `pred` is false (`pred` true then false).
 fn first_false(n: usize, pred: impl Fn(usize) -> bool) -> usize {
@@ -38,7 +46,8 @@ fn first_false(n: usize, pred: impl Fn(usize) -> bool) -> usize {
 
 /// Which rows of a project's list exist now (id, and the task itself while the cache does
 /// not hold the list), the window (first and end index, spacer heights above and below),
-/// and the counts (all, per status), from the cache once loaded and from `seed` until then.
+/// and the counts (all, per status), from the cache once loaded and from `seed` (the first
+/// rows and the counts) until then.
 #[allow(clippy::type_complexity)]
 fn list_window(
     ctx: super::state::Tab,
@@ -46,15 +55,13 @@ fn list_window(
     filter: RwSignal<Option<TaskStatus>>,
     extra: Extra,
     (view_top, view_height): (RwSignal<f64>, RwSignal<f64>),
-    seed: std::sync::Arc<Vec<Task>>,
-) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(usize, usize, f64, f64)>, Memo<(usize, [usize; 4])>) {
+    seed: std::sync::Arc<TaskPage>,
+) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(f64, f64)>, Memo<(usize, [usize; 4])>) {
     let slot = |s: TaskStatus| TaskStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
-    let (p, list) = (pid.clone(), seed.clone());
+    let (p, first) = (pid.clone(), seed.clone());
     let counts = Memo::new(move |_| {
         ctx.cache.track_lists();
-        ctx.cache
-            .with_untracked(|c| c.project_counts(&p))
-            .unwrap_or_else(|| (list.len(), TaskStatus::ALL.map(|s| list.iter().filter(|t| t.status == s).count())))
+        ctx.cache.with_untracked(|c| c.project_counts(&p)).unwrap_or((first.total, first.per_status))
     });
     // The list's length and its expanded rows (index, extra height), in order.
     let p = pid.clone();
@@ -70,26 +77,34 @@ fn list_window(
     });
     let window = Memo::new(move |_| {
         let (n, tall) = layout.get();
-        let offset = |i: usize| i as f64 * ROW_PX + tall.iter().take_while(|t| t.0 < i).map(|t| t.1).sum::<f64>();
         let (top, height) = (view_top.get(), view_height.get());
-        let first = first_false(n, |i| offset(i + 1) <= top);
-        let last = first_false(n, |i| offset(i) < top + height);
-        let (start, end) = (first.saturating_sub(OVERSCAN), (last + OVERSCAN).min(n));
-        (start, end, offset(start), offset(n) - offset(end))
+        let first = first_false(n, |i| offset(&tall, i + 1) <= top);
+        let last = first_false(n, |i| offset(&tall, i) < top + height);
+        let start = first.saturating_sub(OVERSCAN);
+        (start, (last + OVERSCAN).min(n), offset(&tall, start))
     });
     let rows = Memo::new(move |_| {
-        let (start, end, ..) = window.get();
+        let (start, end, _) = window.get();
         ctx.cache.track_lists();
         let f = filter.get();
         match ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start)) {
             Some(ids) => ids.into_iter().map(|id| (id, None)).collect(),
             None => {
-                let shown = seed.iter().filter(|t| f.is_none_or(|s| t.status == s));
+                let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
                 shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect()
             }
         }
     });
-    (rows, window, counts)
+    // The spacers: above the first row, and below the last one rendered (fewer than the
+    // window while the whole list is on its way), so the list keeps its full height and
+    // the scroll position stays where the person put it.
+    let spacers = Memo::new(move |_| {
+        let (n, tall) = layout.get();
+        let (start, _, top) = window.get();
+        let rendered = rows.with(Vec::len);
+        (top, offset(&tall, n) - offset(&tall, start + rendered))
+    });
+    (rows, spacers, counts)
 }
 
 /// The active project's tasks: filter, counts, "new task", and the rows. The list is a
@@ -100,7 +115,17 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let ctx = use_tab();
     let pid = project_id.clone();
     let key = ListKey::ProjectTasks(project_id.clone());
-    let fetched = Resource::new(move || pid.clone(), list_tasks);
+    // The first screen and the counts, rendered by the server; the whole list after that,
+    // fetched by the browser once the page is live (a long list never goes into the page).
+    let fetched = Resource::new(move || pid.clone(), |p| first_tasks(p, FIRST_PAGE));
+    let pid = project_id.clone();
+    let whole = LocalResource::new(move || list_tasks(pid.clone()));
+    let list_key = key.clone();
+    Effect::new(move |_| match whole.get() {
+        Some(Ok((list, at))) => ctx.cache.update(|c| c.load_tasks(list_key.clone(), &list, at)),
+        Some(Err(e)) => ctx.toast(format!("Could not load the whole task list: {}", error_text(&e))),
+        None => {}
+    });
     let filter = RwSignal::new(None::<TaskStatus>);
     let title = RwSignal::new(String::new());
     let priority = RwSignal::new(Priority::Medium);
@@ -160,14 +185,21 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
             {move || {
-                let error = merge_list(ctx, key.clone(), fetched.get(), |c, k, v, at| c.load_tasks(k, v, at));
-                if let Some(e) = error {
-                    return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
-                        .into_any();
-                }
-                // Until the cache holds the list (server rendering), the fetched one.
-                let seed = fetched.get().and_then(Result::ok).map(|(v, _)| std::sync::Arc::new(v)).unwrap_or_default();
-                let (rows, window, count_of) = list_window(ctx, project_id.clone(), filter, extra, (view_top, view_height), seed);
+                let seed = match fetched.get() {
+                    Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => {
+                        let e = error_text(&e);
+                        return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
+                            .into_any();
+                    }
+                    Some(Ok(first)) => first,
+                    _ => TaskPage::default(),
+                };
+                // Its rows are tasks like any other: events keep them current meanwhile.
+                #[cfg(feature = "hydrate")]
+                ctx.cache.update_untracked(|c| c.load_task_entities(&seed.tasks, seed.seq));
+                let seed = std::sync::Arc::new(seed);
+                let loaded_key = key.clone();
+                let (rows, spacers, count_of) = list_window(ctx, project_id.clone(), filter, extra, (view_top, view_height), seed);
                 let counts = move || {
                     let (n, per) = count_of.get();
                     format!("{n} tasks · {} pending · {} in progress · {} completed · {} blocked", per[0], per[1], per[2], per[3])
@@ -175,14 +207,17 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
                     <div class="task-scroll" node_ref=scroller on:scroll=move |_| measure()>
-                        <div class="spacer-row" style:height=move || format!("{}px", window.get().2)></div>
+                        <div class="spacer-row" style:height=move || format!("{}px", spacers.get().0)></div>
                         <ul class="tasks" aria-label="Tasks">
                             <For each=move || rows.get() key=|(id, _)| id.clone() let:row>
                                 <TaskRow id=row.0 initial=row.1/>
                             </For>
                         </ul>
-                        <div class="spacer-row" style:height=move || format!("{}px", window.get().3)></div>
+                        <div class="spacer-row" style:height=move || format!("{}px", spacers.get().1)></div>
                     </div>
+                    <Show when=move || { !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.get().0 > FIRST_PAGE }>
+                        <p class="muted" role="status">{move || format!("Loading the rest of the {} tasks…", count_of.get().0)}</p>
+                    </Show>
                     <Show when=move || count_of.get().0 == 0>
                         <p class="empty">"No tasks yet. Add one above."</p>
                     </Show>

@@ -164,6 +164,41 @@ fn an_event_notes_only_the_task_it_changes() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
+    /// The page's first rows, then events, then the whole list fetched at any point in
+    /// between: the list shown is what a fresh fetch returns at the end.
+    #[test]
+    fn a_first_page_then_events_then_the_whole_list_converge(
+        ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 5..80),
+        first in 1usize..10,
+        split in any::<usize>(),
+    ) {
+        let events = history(&ops);
+        prop_assume!(!events.is_empty());
+        let n = events.last().unwrap().seq;
+        let s0 = split as u64 % n;
+        let st = replay(&events, s0);
+        let Some(p) = events.iter().find_map(|e| match &e.data {
+            EventData::ProjectCreated(p) => Some(p.id.clone()),
+            _ => None,
+        }) else { return Ok(()) };
+        let key = ListKey::ProjectTasks(p.clone());
+        let mut cache = Cache::default();
+        let page: Vec<Task> = st.list_tasks(Some(&p), None).into_iter().take(first).collect();
+        cache.load_task_entities(&page, s0);
+        prop_assert!(cache.project_tasks(&p).is_none(), "a first page is not the list");
+        // The whole list was fetched at `at` (between the page and now) and arrives last.
+        let at = s0 + (split as u64 / 7) % (n - s0 + 1);
+        for e in &events[s0 as usize..] {
+            prop_assert_ne!(cache.apply(e), Applied::Gap);
+        }
+        cache.load_tasks(key.clone(), &replay(&events, at).list_tasks(Some(&p), None), at);
+        prop_assert_eq!(cache.project_tasks(&p).unwrap(), replay(&events, n).list_tasks(Some(&p), None));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
     #[test]
     fn any_delivery_order_converges_to_a_fresh_fetch(
         ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 5..80),
