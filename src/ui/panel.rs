@@ -150,9 +150,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     };
     let scroller = NodeRef::<leptos::html::Div>::new();
     let measure = move || {
-        if let Some(el) = scroller.get_untracked() {
-            view_top.set(el.scroll_top() as f64);
-            view_height.set((el.client_height() as f64).max(ROW_PX));
+        if let Some(el) = scroller.try_get_untracked().flatten() {
+            view_top.try_set(el.scroll_top() as f64);
+            view_height.try_set((el.client_height() as f64).max(ROW_PX));
         }
     };
     Effect::new(move |_| {
@@ -160,7 +160,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
             measure();
         }
     });
-    let _ = window_event_listener(leptos::ev::resize, move |_| measure());
+    // The panel goes when the project changes; its listener with it.
+    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resized.remove());
     view! {
         <form class="new-task" on:submit=submit>
             <input id="new-task-title" aria-label="New task title" placeholder="New task… (n)" bind:value=title/>
