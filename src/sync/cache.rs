@@ -383,14 +383,18 @@ impl Cache {
         })
     }
 
-    /// The ids of the tasks a session works on, if that list is loaded: the UI tracks each.
+    /// The ids of the tasks a session works on, newest first, if that list is loaded, as
+    /// the session's own side says (what an optimistic link changes, and what a
+    /// `SessionUpdated` event carries): the UI is woken by session changes for these and
+    /// tracks each task for its contents.
     pub fn session_task_ids(&self, session_id: &str) -> Option<Vec<String>> {
-        self.is_loaded(&ListKey::SessionTasks(session_id.to_string())).then(|| {
-            let mut v: Vec<&Task> =
-                self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).collect();
-            v.sort_by(|a, b| Task::newest_first(a, b));
-            v.into_iter().map(|t| t.id.clone()).collect()
-        })
+        if !self.is_loaded(&ListKey::SessionTasks(session_id.to_string())) {
+            return None;
+        }
+        let Some(s) = self.sessions.get(session_id) else { return Some(Vec::new()) };
+        let mut v: Vec<&Task> = s.task_ids.iter().filter_map(|t| self.tasks.get(t)).collect();
+        v.sort_by(|a, b| Task::newest_first(a, b));
+        Some(v.into_iter().map(|t| t.id.clone()).collect())
     }
 
     /// True when an event deleted this entity: nothing may bring it back.

@@ -136,6 +136,26 @@ fn a_server_that_says_not_found_makes_it_go_for_good() {
 }
 
 #[test]
+fn a_session_lists_a_task_as_soon_as_its_own_side_links_it() {
+    // Project, two tasks, a session on the first (ops as `history` reads them).
+    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (4, 0, 0)]);
+    let n = events.last().unwrap().seq;
+    let st = replay(&events, n);
+    let s = st.sessions.values().next().cloned().expect("the history makes a session");
+    let other = st.tasks.values().find(|t| !s.task_ids.contains(&t.id)).unwrap().clone();
+    let mut cache = Cache::default();
+    let key = ListKey::SessionTasks(s.id.clone());
+    cache.load_tasks(key.clone(), &st.list_session_tasks(&s.id), n);
+    cache.load_task_entities(std::slice::from_ref(&other), n);
+    cache.load_session_entities(std::slice::from_ref(&s), n);
+    // The optimistic link changes the session only; the task's side comes with a later event.
+    let mut linked = s.clone();
+    linked.task_ids.push(other.id.clone());
+    cache.optimistic(linked);
+    assert!(cache.session_task_ids(&s.id).unwrap().contains(&other.id));
+}
+
+#[test]
 fn an_event_notes_only_the_task_it_changes() {
     let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (1, 0, 0)]);
     let mut cache = Cache::default();
