@@ -209,10 +209,13 @@ pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn first_tasks(project_id: String, limit: usize) -> Result<TaskPage, FnError> {
     let ((tasks, total, per_status), seq) = store()?.read_at(|s| {
-        let all = s.list_tasks(Some(&project_id), None);
-        let per = TaskStatus::ALL.map(|st| all.iter().filter(|t| t.status == st).count());
-        let total = all.len();
-        (all.into_iter().take(limit.min(500)).collect(), total, per)
+        // Sorted by reference; only the rows sent are copied (the page of a long list is
+        // rendered from this on every load).
+        let mut all: Vec<&Task> = s.tasks.values().filter(|t| t.project_id == project_id).collect();
+        let mut per = [0; 4];
+        all.iter().for_each(|t| per[t.status.slot()] += 1);
+        all.sort_by(|a, b| Task::newest_first(a, b));
+        (all.iter().take(limit.min(500)).map(|t| (*t).clone()).collect(), all.len(), per)
     });
     Ok(TaskPage { tasks, total, per_status, seq })
 }

@@ -79,6 +79,11 @@ pub enum TaskStatus {
 impl TaskStatus {
     pub const ALL: [TaskStatus; 4] = [Self::Pending, Self::InProgress, Self::Completed, Self::Blocked];
 
+    /// Its place in [`TaskStatus::ALL`]: per-status counts and lists are arrays in that order.
+    pub fn slot(self) -> usize {
+        Self::ALL.iter().position(|x| *x == self).unwrap_or(0)
+    }
+
     /// The wire name, also used in query strings and the UI.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -143,25 +143,21 @@ struct ProjectIndex {
     by_status: [BTreeSet<(i64, String)>; 4],
 }
 
-fn status_slot(s: TaskStatus) -> usize {
-    TaskStatus::ALL.iter().position(|x| *x == s).unwrap_or(0)
-}
-
 impl ProjectIndex {
     fn insert(&mut self, t: &Task) {
         self.all.insert((t.created_at, t.id.clone()));
-        self.by_status[status_slot(t.status)].insert((t.created_at, t.id.clone()));
+        self.by_status[t.status.slot()].insert((t.created_at, t.id.clone()));
     }
 
     fn remove(&mut self, t: &Task) {
         let key = (t.created_at, t.id.clone());
         self.all.remove(&key);
-        self.by_status[status_slot(t.status)].remove(&key);
+        self.by_status[t.status.slot()].remove(&key);
     }
 
     fn list(&self, status: Option<TaskStatus>) -> &BTreeSet<(i64, String)> {
         match status {
-            Some(s) => &self.by_status[status_slot(s)],
+            Some(s) => &self.by_status[s.slot()],
             None => &self.all,
         }
     }

@@ -57,7 +57,6 @@ fn list_window(
     (view_top, view_height): (RwSignal<f64>, RwSignal<f64>),
     seed: std::sync::Arc<TaskPage>,
 ) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(f64, f64)>, Memo<(usize, [usize; 4])>) {
-    let slot = |s: TaskStatus| TaskStatus::ALL.iter().position(|x| *x == s).unwrap_or(0);
     let (p, first) = (pid.clone(), seed.clone());
     let counts = Memo::new(move |_| {
         ctx.cache.track_lists();
@@ -68,7 +67,7 @@ fn list_window(
     let layout = Memo::new(move |_| {
         let f = filter.get();
         let (all, per) = counts.get();
-        let n = f.map_or(all, |s| per[slot(s)]);
+        let n = f.map_or(all, |s| per[s.slot()]);
         let mut tall: Vec<(usize, f64)> = ctx.cache.with_untracked(|c| {
             extra.0.with(|m| m.iter().filter_map(|(id, h)| c.position(&p, f, id).map(|i| (i, *h))).collect())
         });
