@@ -3,10 +3,8 @@
 # measures the page at 6, 1,000 and 10,000 tasks in Chromium (end2end/bench/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/build-release.sh
 . scripts/env.sh
-cargo leptos build --release --precompress "${MAESTRO_LIB_ARGS[@]}"
-QUALITY=best bash scripts/precompress.sh target/site/xterm
 cd end2end
 MAESTRO_BIN="$CARGO_TARGET_DIR/release/maestro" LEPTOS_SITE_ROOT="$PWD/../target/site" \
   npx playwright test --config bench.config.ts

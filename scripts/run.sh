@@ -3,9 +3,7 @@
 # Arguments go to the server, e.g. scripts/run.sh --addr 127.0.0.1:4000 --data-dir /tmp/m
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/build-release.sh
 . scripts/env.sh
-cargo leptos build --release --precompress "${MAESTRO_LIB_ARGS[@]}"
-QUALITY=best bash scripts/precompress.sh target/site/xterm
 export LEPTOS_SITE_ROOT="$PWD/target/site"
 exec "$CARGO_TARGET_DIR/release/maestro" "$@"
