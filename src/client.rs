@@ -14,6 +14,9 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use std::time::Duration;
 
+/// Rows asked for per page of a list.
+const LIST_PAGE: usize = 500;
+
 /// How many times a mutation is sent when the connection fails.
 const ATTEMPTS: u32 = 3;
 
@@ -101,6 +104,37 @@ impl Client {
         query: Option<&dyn erased::Query>,
         body: Option<&serde_json::Value>,
     ) -> Result<T, ClientError> {
+        let pairs = query.map(|q| q.pairs()).unwrap_or_default();
+        decode(self.request(method, path, &pairs, body).await?).await
+    }
+
+    /// A whole list, fetched a page at a time (SPEC §2) so that no answer is ever the
+    /// whole of a long list; rows made meanwhile may or may not be in it, none twice.
+    async fn list<T: DeserializeOwned>(&self, path: &str, query: &dyn erased::Query) -> Result<Vec<T>, ClientError> {
+        let (mut all, mut cursor) = (Vec::new(), None::<String>);
+        loop {
+            let mut pairs = query.pairs();
+            pairs.push(("limit".into(), LIST_PAGE.to_string()));
+            pairs.extend(cursor.take().map(|c| ("cursor".to_string(), c)));
+            let res = self.request(Method::GET, path, &pairs, None).await?;
+            let next = res.headers().get("next-cursor").and_then(|v| v.to_str().ok()).map(str::to_string);
+            all.extend(decode::<Vec<T>>(res).await?);
+            match next {
+                Some(n) => cursor = Some(n),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Sends a request, retrying (with the same `Idempotency-Key`) while the connection
+    /// fails.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(String, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<reqwest::Response, ClientError> {
         let url = format!("{}{path}", self.api);
         let mutation = method != Method::GET;
         // One key for every attempt: the server answers a retry with the first answer.
@@ -109,8 +143,8 @@ impl Client {
         loop {
             attempt += 1;
             let mut req = self.http.request(method.clone(), &url);
-            if let Some(q) = query {
-                req = req.query(&q.pairs());
+            if !query.is_empty() {
+                req = req.query(query);
             }
             if let Some(t) = &self.token {
                 req = req.bearer_auth(t);
@@ -122,7 +156,7 @@ impl Client {
                 req = req.json(b);
             }
             match req.send().await {
-                Ok(res) => return decode(res).await,
+                Ok(res) => return Ok(res),
                 Err(e) if attempt < ATTEMPTS && (e.is_connect() || e.is_timeout() || e.is_request()) => {
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
                 }
@@ -156,7 +190,7 @@ impl Client {
     // ----- projects ---------------------------------------------------------------------
 
     pub async fn projects(&self) -> Result<Vec<Project>, ClientError> {
-        self.get("/projects").await
+        self.list("/projects", &()).await
     }
 
     pub async fn project(&self, id: &str) -> Result<Project, ClientError> {
@@ -178,7 +212,7 @@ impl Client {
     // ----- tasks ------------------------------------------------------------------------
 
     pub async fn tasks(&self, q: &TaskQuery) -> Result<Vec<Task>, ClientError> {
-        self.call(Method::GET, "/tasks", Some(q), None).await
+        self.list("/tasks", q).await
     }
 
     pub async fn task(&self, id: &str) -> Result<Task, ClientError> {
@@ -212,7 +246,7 @@ impl Client {
     // ----- sessions ---------------------------------------------------------------------
 
     pub async fn sessions(&self, q: &SessionQuery) -> Result<Vec<Session>, ClientError> {
-        self.call(Method::GET, "/sessions", Some(q), None).await
+        self.list("/sessions", q).await
     }
 
     pub async fn session(&self, id: &str) -> Result<Session, ClientError> {

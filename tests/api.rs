@@ -213,6 +213,67 @@ fn tasks_crud_filters_and_order() {
     });
 }
 
+/// One page of a list: its rows' ids and the `Next-Cursor` header.
+async fn page_of(api: &Api, uri: &str) -> (Vec<String>, Option<String>) {
+    let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let res = api.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "{uri}");
+    let next = res.headers().get("next-cursor").map(|v| v.to_str().unwrap().to_string());
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+    let v: Value = serde_json::from_slice(&bytes).unwrap();
+    (v.as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()).collect(), next)
+}
+
+#[test]
+fn lists_page_by_cursor_and_rows_made_or_deleted_meanwhile_shift_nothing() {
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        let mut made = Vec::new();
+        for i in 0..25 {
+            made.push(api.task(&p, &format!("t{i}")).await);
+        }
+        let whole = page_of(&api, &format!("/api/tasks?projectId={p}")).await;
+        assert_eq!(whole.1, None, "no limit: the whole list, no cursor");
+        made.reverse();
+        assert_eq!(whole.0, made, "newest first");
+        // Page by 10 while a task is made (it sorts first: on no later page) and one of the
+        // next page is deleted.
+        let (first, next) = page_of(&api, &format!("/api/tasks?projectId={p}&limit=10")).await;
+        assert_eq!(first, made[..10]);
+        let next = next.expect("rows remain");
+        api.task(&p, "late").await;
+        api.ok("DELETE", &format!("/api/tasks/{}", made[12]), None, StatusCode::OK).await;
+        let (second, next) = page_of(&api, &format!("/api/tasks?projectId={p}&limit=10&cursor={next}")).await;
+        let mut want: Vec<String> = made[10..21].to_vec();
+        want.remove(2);
+        assert_eq!(second, want);
+        let (third, next) = page_of(&api, &format!("/api/tasks?projectId={p}&cursor={}", next.unwrap())).await;
+        assert_eq!((third, next), (made[21..].to_vec(), None), "default limit 100; the last page has no cursor");
+        // Filters page too; the same cursor rules for sessions and projects.
+        let (done, next) = page_of(&api, &format!("/api/tasks?projectId={p}&status=completed&limit=5")).await;
+        assert_eq!((done.len(), next), (0, None));
+        let q = api.project("Q").await;
+        let (projects, next) = page_of(&api, "/api/projects?limit=1").await;
+        assert_eq!(projects, vec![p.clone()], "oldest first");
+        let (projects, next) = page_of(&api, &format!("/api/projects?limit=1&cursor={}", next.unwrap())).await;
+        assert_eq!((projects, next), (vec![q], None));
+        for (i, t) in made.iter().take(3).enumerate() {
+            let body = json!({"projectId": p, "taskIds": [t], "name": format!("s{i}")});
+            api.ok("POST", "/api/sessions", Some(body), StatusCode::CREATED).await;
+        }
+        let (s1, next) = page_of(&api, &format!("/api/sessions?projectId={p}&limit=2")).await;
+        let (s2, last) = page_of(&api, &format!("/api/sessions?projectId={p}&limit=2&cursor={}", next.unwrap())).await;
+        assert_eq!((s1.len(), s2.len(), last), (2, 1, None));
+        assert!(!s1.contains(&s2[0]));
+        // Bad paging is a clear 400.
+        for bad in ["limit=0", "limit=1001", "limit=x", "cursor=nope", "cursor=1.a%20b", "cursor="] {
+            api.err("GET", &format!("/api/tasks?{bad}"), None, StatusCode::BAD_REQUEST, "invalid").await;
+        }
+        api.err("GET", "/api/sessions?cursor=zz", None, StatusCode::BAD_REQUEST, "invalid").await;
+    });
+}
+
 #[test]
 fn subtasks() {
     rt().block_on(async {
@@ -677,6 +738,19 @@ fn no_change_can_make_an_event_bigger_than_the_budget_and_pages_are_bounded_in_b
         assert!(last < seq_before + 12, "the page stopped early, and the rest follows");
         let (_, rest) = api.call("GET", &format!("/api/events?since={last}&limit=10000"), None).await;
         assert_eq!(rest.as_array().unwrap().first().unwrap()["seq"].as_u64(), Some(last + 1));
+        // A page of a list stops at its budget too, and says where the rest starts.
+        for _ in 0..8 {
+            let body = json!({"projectId": p, "title": "t", "description": big});
+            api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await;
+        }
+        let req = Request::get(format!("/api/tasks?projectId={p}&limit=1000")).body(Body::empty()).unwrap();
+        let res = api.app.clone().oneshot(req).await.unwrap();
+        let next = res.headers().get("next-cursor").map(|v| v.to_str().unwrap().to_string());
+        let bytes = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+        assert!(bytes.len() <= maestro::model::page::PAGE_BYTES_MAX, "a page of {} bytes", bytes.len());
+        let rows = serde_json::from_slice::<Vec<Value>>(&bytes).unwrap().len();
+        let (rest, _) = page_of(&api, &format!("/api/tasks?projectId={p}&limit=1000&cursor={}", next.unwrap())).await;
+        assert_eq!(rows + rest.len(), 9);
     });
 }
 

@@ -12,15 +12,17 @@ use leptos::server_fn::codec::Json;
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);
 
-/// The first rows of a project's task list and the counts of all of it: what the page
-/// renders (and embeds for hydration) before the rest of a long list arrives.
+/// A page of a project's task list and the counts of all of it. The first is what the
+/// page renders (and embeds for hydration); the browser fetches the rest a page at a time.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct TaskPage {
-    /// Newest first, at most the `limit` asked for.
+    /// Newest first, at most the `limit` asked for (and at most 1 MiB of them).
     pub tasks: Vec<Task>,
     pub total: usize,
     /// Per status, in [`TaskStatus::ALL`]'s order.
     pub per_status: [usize; 4],
+    /// Where the next page starts, when rows remain.
+    pub next: Option<String>,
     pub seq: u64,
 }
 
@@ -199,25 +201,20 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
     run(Command::DeleteProject(id)).await.map(|_| ())
 }
 
-/// A project's tasks, newest first.
+/// A page of a project's tasks (newest first, `limit` of them, after `cursor` if given)
+/// and its counts.
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_tasks(project_id: String) -> Result<AtSeq<Task>, FnError> {
-    Ok(store()?.read_at(|s| s.list_tasks(Some(&project_id), None)))
-}
-
-/// The first `limit` (at most 500) of a project's tasks, newest first, and its counts.
-#[server(prefix = "/sfn", input = Json)]
-pub async fn first_tasks(project_id: String, limit: usize) -> Result<TaskPage, FnError> {
-    let ((tasks, total, per_status), seq) = store()?.read_at(|s| {
-        // Sorted by reference; only the rows sent are copied (the page of a long list is
-        // rendered from this on every load).
-        let mut all: Vec<&Task> = s.tasks.values().filter(|t| t.project_id == project_id).collect();
+pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: usize) -> Result<TaskPage, FnError> {
+    let after = cursor.as_deref().map(str::parse).transpose().map_err(imp::invalid)?;
+    let ((tasks, total, per_status, next), seq) = store()?.read_at(|s| {
         let mut per = [0; 4];
-        all.iter().for_each(|t| per[t.status.slot()] += 1);
-        all.sort_by(|a, b| Task::newest_first(a, b));
-        (all.iter().take(limit.min(500)).map(|t| (*t).clone()).collect(), all.len(), per)
+        s.tasks_where(Some(&project_id), None).for_each(|t| per[t.status.slot()] += 1);
+        // Sorts and copies only the rows sent (the first page is rendered on every load).
+        let p = page::page(s.tasks_where(Some(&project_id), None), after.as_ref(), limit);
+        let rows = p.rows.into_iter().cloned().collect();
+        (rows, per.iter().sum(), per, p.next.map(|c| c.to_string()))
     });
-    Ok(TaskPage { tasks, total, per_status, seq })
+    Ok(TaskPage { tasks, total, per_status, next, seq })
 }
 
 /// The tasks a session works on, newest first.

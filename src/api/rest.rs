@@ -156,15 +156,60 @@ async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agents) -> Resp
     Json(v).into_response()
 }
 
+/// A list's `limit` and `cursor`: `None` for the whole list (neither given), else where
+/// the page starts and how long it is (100 rows unless `limit` says).
+fn paging(limit: Option<usize>, cursor: Option<&str>) -> Result<Option<(Option<page::Cursor>, usize)>, AppError> {
+    if limit.is_none() && cursor.is_none() {
+        return Ok(None);
+    }
+    let limit = limit.unwrap_or(100);
+    if !(1..=page::PAGE_ROWS_MAX).contains(&limit) {
+        return Err(AppError::invalid(format!("limit must be between 1 and {}", page::PAGE_ROWS_MAX)));
+    }
+    let after = cursor.map(str::parse).transpose().map_err(AppError::invalid)?;
+    Ok(Some((after, limit)))
+}
+
+/// Renders a list in its order: whole, or the page `paging` asks for with the next page's
+/// cursor in a `Next-Cursor` header. Rows are serialized where they lie, never copied.
+fn listed<'a, T: page::Listed + 'a>(
+    rows: impl Iterator<Item = &'a T>,
+    paging: Option<(Option<page::Cursor>, usize)>,
+) -> Response {
+    let Some((after, limit)) = paging else {
+        let mut all: Vec<&T> = rows.collect();
+        all.sort_unstable_by(|a, b| page::list_order(*a, *b));
+        return Json(all).into_response();
+    };
+    let p = page::page(rows, after.as_ref(), limit);
+    let mut res = Json(&p.rows).into_response();
+    if let Some(next) = p.next.and_then(|c| header::HeaderValue::from_str(&c.to_string()).ok()) {
+        res.headers_mut().insert("next-cursor", next);
+    }
+    res
+}
+
 fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
     v.map(|v| Json(v).into_response()).ok_or_else(|| AppError::not_found(format!("{kind} {id} not found")))
 }
 
 // ----- projects -------------------------------------------------------------------------
 
-#[utoipa::path(get, path = "/projects", tag = "projects", responses((status = 200, body = Vec<Project>)))]
-async fn list_projects(State(store): State<Store>) -> Json<Vec<Project>> {
-    Json(store.read(|st| st.list_projects()))
+/// `limit` and `cursor` of `GET /api/projects`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ProjectFilter {
+    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    limit: Option<usize>,
+    /// Where the page starts: the `Next-Cursor` of the page before.
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectFilter), responses((status = 200, description = "Oldest first", body = Vec<Project>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+async fn list_projects(State(store): State<Store>, Query(q): Query<ProjectFilter>) -> ApiResult {
+    let paging = paging(q.limit, q.cursor.as_deref())?;
+    Ok(store.read(|st| listed(st.projects.values(), paging)))
 }
 
 #[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = Project), Missing))]
@@ -200,11 +245,16 @@ async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path
 struct TaskFilter {
     project_id: Option<String>,
     status: Option<TaskStatus>,
+    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    limit: Option<usize>,
+    /// Where the page starts: the `Next-Cursor` of the page before.
+    cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, body = Vec<Task>), (status = 400, body = ErrorBody)))]
-async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> Json<Vec<Task>> {
-    Json(store.read(|st| st.list_tasks(q.project_id.as_deref(), q.status)))
+#[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, description = "Newest first", body = Vec<Task>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> ApiResult {
+    let paging = paging(q.limit, q.cursor.as_deref())?;
+    Ok(store.read(|st| listed(st.tasks_where(q.project_id.as_deref(), q.status), paging)))
 }
 
 #[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path)), responses((status = 200, body = Task), Missing))]
@@ -270,11 +320,16 @@ struct SessionFilter {
     task_id: Option<String>,
     project_id: Option<String>,
     status: Option<SessionStatus>,
+    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    limit: Option<usize>,
+    /// Where the page starts: the `Next-Cursor` of the page before.
+    cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, body = Vec<Session>), (status = 400, body = ErrorBody)))]
-async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> Json<Vec<Session>> {
-    Json(store.read(|st| st.list_sessions(q.task_id.as_deref(), q.project_id.as_deref(), q.status)))
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, description = "Newest first", body = Vec<Session>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> ApiResult {
+    let paging = paging(q.limit, q.cursor.as_deref())?;
+    Ok(store.read(|st| listed(st.sessions_where(q.task_id.as_deref(), q.project_id.as_deref(), q.status), paging)))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Session), Missing))]

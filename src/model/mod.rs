@@ -22,6 +22,7 @@ pub fn now_millis() -> Millis {
     }
 }
 
+pub mod page;
 #[cfg(feature = "ssr")]
 mod schema;
 
@@ -152,13 +153,13 @@ pub struct Subtask {
 impl Project {
     /// List order: oldest first (the order people created them in), ties by id.
     pub fn oldest_first(a: &Project, b: &Project) -> std::cmp::Ordering {
-        (a.created_at, &a.id).cmp(&(b.created_at, &b.id))
+        page::list_order(a, b)
     }
 }
 
 /// A unit of work inside a project, worked on by any number of sessions.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct Task {
     pub id: String,
@@ -212,7 +213,7 @@ impl Task {
     /// List order: newest first, ties by id. The server and the client caches both sort
     /// with it, so that a patched list and a fresh fetch agree.
     pub fn newest_first(a: &Task, b: &Task) -> std::cmp::Ordering {
-        (b.created_at, &b.id).cmp(&(a.created_at, &a.id))
+        page::list_order(a, b)
     }
 }
 
@@ -243,7 +244,7 @@ pub struct Session {
 impl Session {
     /// List order: newest first, ties by id (see [`Task::newest_first`]).
     pub fn newest_first(a: &Session, b: &Session) -> std::cmp::Ordering {
-        (b.started_at, &b.id).cmp(&(a.started_at, &a.id))
+        page::list_order(a, b)
     }
 }
 

@@ -84,15 +84,21 @@ impl State {
 
     /// Tasks matching the filters, newest first.
     pub fn list_tasks(&self, project_id: Option<&str>, status: Option<TaskStatus>) -> Vec<Task> {
-        let mut v: Vec<Task> = self
-            .tasks
-            .values()
-            .filter(|t| project_id.is_none_or(|p| t.project_id == p))
-            .filter(|t| status.is_none_or(|s| t.status == s))
-            .cloned()
-            .collect();
+        let mut v: Vec<Task> = self.tasks_where(project_id, status).cloned().collect();
         v.sort_by(Task::newest_first);
         v
+    }
+
+    /// Tasks matching the filters, in no order (for a page of them, see `model::page`).
+    pub fn tasks_where<'a>(
+        &'a self,
+        project_id: Option<&'a str>,
+        status: Option<TaskStatus>,
+    ) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks
+            .values()
+            .filter(move |t| project_id.is_none_or(|p| t.project_id == p))
+            .filter(move |t| status.is_none_or(|s| t.status == s))
     }
 
     /// The tasks a session works on, newest first.
@@ -110,16 +116,23 @@ impl State {
         project_id: Option<&str>,
         status: Option<SessionStatus>,
     ) -> Vec<Session> {
-        let mut v: Vec<Session> = self
-            .sessions
-            .values()
-            .filter(|s| task_id.is_none_or(|t| s.task_ids.iter().any(|x| x == t)))
-            .filter(|s| project_id.is_none_or(|p| s.project_id == p))
-            .filter(|s| status.is_none_or(|st| s.status == st))
-            .cloned()
-            .collect();
+        let mut v: Vec<Session> = self.sessions_where(task_id, project_id, status).cloned().collect();
         v.sort_by(Session::newest_first);
         v
+    }
+
+    /// Sessions matching the filters, in no order.
+    pub fn sessions_where<'a>(
+        &'a self,
+        task_id: Option<&'a str>,
+        project_id: Option<&'a str>,
+        status: Option<SessionStatus>,
+    ) -> impl Iterator<Item = &'a Session> + 'a {
+        self.sessions
+            .values()
+            .filter(move |s| task_id.is_none_or(|t| s.task_ids.iter().any(|x| x == t)))
+            .filter(move |s| project_id.is_none_or(|p| s.project_id == p))
+            .filter(move |s| status.is_none_or(|st| s.status == st))
     }
 
     /// SPEC §1's invariant: links are symmetric, point at records that exist, stay inside

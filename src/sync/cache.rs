@@ -176,6 +176,9 @@ pub struct Cache {
     loaded: HashSet<ListKey>,
     /// Tasks by project, in list order.
     index: HashMap<String, ProjectIndex>,
+    /// How many resyncs there were: a list fetched a page at a time starts over when this
+    /// changes under it (what came before was forgotten).
+    pub resyncs: u64,
     changes: Changes,
 }
 
@@ -284,6 +287,7 @@ impl Cache {
     /// to refetch; each refetch replaces its list through the `load_*` methods.
     pub fn resync(&mut self, seq: u64) -> Vec<ListKey> {
         self.seq = seq;
+        self.resyncs += 1;
         self.projects.clear();
         self.tasks.clear();
         self.sessions.clear();
@@ -322,24 +326,25 @@ impl Cache {
 
     /// A project's tasks, newest first, if loaded.
     pub fn project_tasks(&self, project_id: &str) -> Option<Vec<Task>> {
-        let ids = self.project_window(project_id, None, 0, usize::MAX)?;
+        if !self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())) {
+            return None;
+        }
+        let ids = self.project_window(project_id, None, 0, usize::MAX);
         Some(ids.iter().filter_map(|id| self.tasks.get(id).cloned()).collect())
     }
 
     /// Ids of a window of a project's task list (newest first, of one status or all):
-    /// `len` of them from `start`, if the list is loaded.
+    /// `len` of them from `start`. Until the list is loaded, of the tasks held so far (the
+    /// pages fetched come in list order, so these are its start).
     pub fn project_window(
         &self,
         project_id: &str,
         status: Option<TaskStatus>,
         start: usize,
         len: usize,
-    ) -> Option<Vec<String>> {
-        if !self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())) {
-            return None;
-        }
-        let Some(ix) = self.index.get(project_id) else { return Some(Vec::new()) };
-        Some(ix.list(status).iter().rev().skip(start).take(len).map(|(_, id)| id.clone()).collect())
+    ) -> Vec<String> {
+        let Some(ix) = self.index.get(project_id) else { return Vec::new() };
+        ix.list(status).iter().rev().skip(start).take(len).map(|(_, id)| id.clone()).collect()
     }
 
     /// How many tasks a project has, in all and per status (in [`TaskStatus::ALL`]'s
@@ -436,6 +441,17 @@ impl Cache {
             None => {
                 self.unstore::<E>(id);
             }
+        }
+    }
+
+    /// Merges one page of a project's task list, fetched when the store was at `at`; the
+    /// last page makes the list loaded. Pages cut by key (`model::page`) may each be at
+    /// their own `at`: what changed between them comes by events, like after any fetch.
+    pub fn load_task_page(&mut self, project_id: &str, tasks: &[Task], last: bool, at: u64) {
+        if last {
+            self.load_tasks(ListKey::ProjectTasks(project_id.to_string()), tasks, at);
+        } else {
+            self.load_task_entities(tasks, at);
         }
     }
 

@@ -86,13 +86,14 @@ fn list_window(
         let (start, end, _) = window.get();
         ctx.cache.track_lists();
         let f = filter.get();
-        match ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start)) {
-            Some(ids) => ids.into_iter().map(|id| (id, None)).collect(),
-            None => {
-                let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
-                shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect()
-            }
+        // What the cache holds (the list's start while pages arrive); the server, which
+        // has no cache, renders the seed.
+        let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start));
+        if ids.is_empty() && !ctx.cache.with_untracked(|c| c.is_loaded(&ListKey::ProjectTasks(pid.clone()))) {
+            let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
+            return shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect();
         }
+        ids.into_iter().map(|id| (id, None)).collect()
     });
     // The spacers: above the first row, and below the last one rendered (fewer than the
     // window while the whole list is on its way), so the list keeps its full height and
@@ -114,16 +115,27 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let ctx = use_tab();
     let pid = project_id.clone();
     let key = ListKey::ProjectTasks(project_id.clone());
-    // The first screen and the counts, rendered by the server; the whole list after that,
-    // fetched by the browser once the page is live (a long list never goes into the page).
-    let fetched = Resource::new(move || pid.clone(), |p| first_tasks(p, FIRST_PAGE));
+    // The first screen and the counts, rendered by the server; the rest fetched by the
+    // browser a page at a time once the page is live (a long list never goes into the page).
+    let fetched = Resource::new(move || pid.clone(), |p| list_task_page(p, None, FIRST_PAGE));
+    let shown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let gone = shown.clone();
+    on_cleanup(move || gone.store(false, std::sync::atomic::Ordering::Relaxed));
     let pid = project_id.clone();
-    let whole = LocalResource::new(move || list_tasks(pid.clone()));
-    let list_key = key.clone();
-    Effect::new(move |_| match whole.get() {
-        Some(Ok((list, at))) => ctx.cache.update(|c| c.load_tasks(list_key.clone(), &list, at)),
-        Some(Err(e)) => ctx.toast(format!("Could not load the whole task list: {}", error_text(&e))),
-        None => {}
+    Effect::new(move |_| {
+        let Some(Ok(first)) = fetched.get() else { return };
+        if first.next.is_none() {
+            ctx.cache.update(|c| c.load_task_page(&pid, &first.tasks, true, first.seq));
+            return;
+        }
+        let (pid, shown) = (pid.clone(), shown.clone());
+        leptos::task::spawn_local(async move {
+            if let Err(e) =
+                ctx.page_tasks(pid, first.next, move || shown.load(std::sync::atomic::Ordering::Relaxed)).await
+            {
+                ctx.toast(format!("Could not load the whole task list: {}", error_text(&e)));
+            }
+        });
     });
     let filter = RwSignal::new(None::<TaskStatus>);
     let title = RwSignal::new(String::new());

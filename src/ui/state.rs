@@ -39,6 +39,8 @@ const OPEN_KEY: &str = "maestro.openSessions";
 #[cfg(feature = "hydrate")]
 const ACTIVE_KEY: &str = "maestro.activeSession";
 pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
+/// Tasks per page when the browser fetches a long list (~400 KB of typical tasks).
+const TASK_PAGE: usize = 1000;
 
 pub fn use_tab() -> Tab {
     expect_context::<Tab>()
@@ -117,9 +119,7 @@ impl Tab {
             let cache = self.cache;
             let r = match key.clone() {
                 ListKey::Projects => list_projects().await.map(|(v, at)| cache.update(|c| c.load_projects(&v, at))),
-                ListKey::ProjectTasks(p) => {
-                    list_tasks(p).await.map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at)))
-                }
+                ListKey::ProjectTasks(p) => self.page_tasks(p, None, || true).await,
                 ListKey::SessionTasks(s) => {
                     list_session_tasks(s).await.map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at)))
                 }
@@ -131,6 +131,33 @@ impl Tab {
                 self.toast(format!("Could not refresh: {}", error_text(&e)));
             }
         });
+    }
+
+    /// Fetches a project's task list a page at a time from after `after` (the start when
+    /// `None`), merging each page into the cache; the last makes the list loaded. A resync
+    /// meanwhile forgets what came, so the fetch starts over. Stops once `wanted` says no.
+    pub async fn page_tasks(
+        self,
+        project_id: String,
+        mut after: Option<String>,
+        wanted: impl Fn() -> bool,
+    ) -> Result<(), FnError> {
+        let mut resyncs = self.cache.with_untracked(|c| c.resyncs);
+        while wanted() {
+            let page = list_task_page(project_id.clone(), after.clone(), TASK_PAGE).await?;
+            let now = self.cache.with_untracked(|c| c.resyncs);
+            if now != resyncs {
+                (resyncs, after) = (now, None);
+                continue;
+            }
+            let last = page.next.is_none();
+            self.cache.update(|c| c.load_task_page(&project_id, &page.tasks, last, page.seq));
+            if last {
+                break;
+            }
+            after = page.next;
+        }
+        Ok(())
     }
 
     /// Fetches the entities of the sessions open in this browser.

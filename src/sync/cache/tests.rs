@@ -177,42 +177,78 @@ fn an_event_notes_only_the_task_it_changes() {
     t.version += 1;
     cache.apply(&Event { seq: n + 2, data: EventData::TaskUpdated(t.clone()), timestamp: 0 });
     assert!(cache.take_changes().lists);
-    assert_eq!(cache.project_window(&p, Some(TaskStatus::Blocked), 0, 10).unwrap(), vec![t.id.clone()]);
+    assert_eq!(cache.project_window(&p, Some(TaskStatus::Blocked), 0, 10), vec![t.id.clone()]);
     assert_eq!(cache.project_counts(&p).unwrap().1[3], 1);
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
-    /// The page's first rows, then events, then the whole list fetched at any point in
-    /// between: the list shown is what a fresh fetch returns at the end.
+    /// A list fetched a page at a time (the server's own pager, pages of `size`), each page
+    /// at its own later `seq` and merged whenever it arrives among the events, while tasks
+    /// are made, changed and deleted: the list and its counts end as a fresh fetch.
     #[test]
-    fn a_first_page_then_events_then_the_whole_list_converge(
+    fn pages_fetched_while_events_arrive_converge(
         ops in proptest::collection::vec((any::<u8>(), any::<usize>(), any::<usize>()), 5..80),
-        first in 1usize..10,
-        split in any::<usize>(),
+        size in 1usize..4,
+        start in any::<u16>(),
+        times in proptest::collection::vec((any::<u16>(), any::<u16>()), 1..40),
     ) {
         let events = history(&ops);
         prop_assume!(!events.is_empty());
         let n = events.last().unwrap().seq;
-        let s0 = split as u64 % n;
-        let st = replay(&events, s0);
         let Some(p) = events.iter().find_map(|e| match &e.data {
             EventData::ProjectCreated(p) => Some(p.id.clone()),
             _ => None,
         }) else { return Ok(()) };
-        let key = ListKey::ProjectTasks(p.clone());
+        // Page k is fetched at `fetched` and merged once events up to `merged` are applied:
+        // both only move forward, and either may lead (a response can overtake the events
+        // that followed its fetch, or come after them).
+        let mut fetched = u64::from(start) % (n + 1);
+        let (mut merged, mut applied, mut pages) = (fetched, 0usize, 0);
         let mut cache = Cache::default();
-        let page: Vec<Task> = st.list_tasks(Some(&p), None).into_iter().take(first).collect();
-        cache.load_task_entities(&page, s0);
-        prop_assert!(cache.project_tasks(&p).is_none(), "a first page is not the list");
-        // The whole list was fetched at `at` (between the page and now) and arrives last.
-        let at = s0 + (split as u64 / 7) % (n - s0 + 1);
-        for e in &events[s0 as usize..] {
+        let mut after: Option<crate::model::page::Cursor> = None;
+        for (k, &(f, m)) in times.iter().enumerate() {
+            if k > 0 {
+                fetched = (fetched + u64::from(f) % 4).min(n);
+                merged = (merged + u64::from(m) % 5).min(n);
+            }
+            let st = replay(&events, fetched);
+            let page = crate::model::page::page(st.tasks_where(Some(&p), None), after.as_ref(), size);
+            let last = page.next.is_none();
+            if k + 1 == times.len() && !last {
+                break; // not all fetched yet: the list is not loaded, nothing to compare
+            }
+            let rows: Vec<Task> = page.rows.into_iter().cloned().collect();
+            if k == 0 {
+                // The first page sets where the stream starts (the server-rendered page).
+                applied = fetched as usize;
+            }
+            while applied < events.len() && events[applied].seq <= merged {
+                prop_assert_ne!(cache.apply(&events[applied]), Applied::Gap);
+                applied += 1;
+            }
+            cache.load_task_page(&p, &rows, last, fetched);
+            pages += 1;
+            prop_assert_eq!(cache.project_tasks(&p).is_some(), last);
+            if last {
+                break;
+            }
+            after = page.next;
+        }
+        for e in &events[applied.min(events.len())..] {
             prop_assert_ne!(cache.apply(e), Applied::Gap);
         }
-        cache.load_tasks(key.clone(), &replay(&events, at).list_tasks(Some(&p), None), at);
-        prop_assert_eq!(cache.project_tasks(&p).unwrap(), replay(&events, n).list_tasks(Some(&p), None));
+        if let Some(shown) = cache.project_tasks(&p) {
+            prop_assert!(pages > 0);
+            let fresh = replay(&events, n).list_tasks(Some(&p), None);
+            prop_assert_eq!(&shown, &fresh);
+            let (total, per) = cache.project_counts(&p).unwrap();
+            prop_assert_eq!(total, fresh.len());
+            for (i, status) in TaskStatus::ALL.into_iter().enumerate() {
+                prop_assert_eq!(per[i], fresh.iter().filter(|t| t.status == status).count());
+            }
+        }
     }
 }
 
@@ -314,11 +350,11 @@ proptest! {
             prop_assert_eq!(total, fresh.len());
             let ids = |v: &[Task]| v.iter().map(|t| t.id.clone()).collect::<Vec<_>>();
             let middle: Vec<String> = ids(&fresh).into_iter().skip(2).take(3).collect();
-            prop_assert_eq!(cache.project_window(p, None, 2, 3).unwrap(), middle);
+            prop_assert_eq!(cache.project_window(p, None, 2, 3), middle);
             for (i, status) in TaskStatus::ALL.into_iter().enumerate() {
                 let of: Vec<Task> = fresh.iter().filter(|t| t.status == status).cloned().collect();
                 prop_assert_eq!(per[i], of.len());
-                prop_assert_eq!(cache.project_window(p, Some(status), 0, usize::MAX).unwrap(), ids(&of));
+                prop_assert_eq!(cache.project_window(p, Some(status), 0, usize::MAX), ids(&of));
                 for (at, t) in of.iter().enumerate() {
                     prop_assert_eq!(cache.position(p, Some(status), &t.id), Some(at));
                 }
