@@ -93,7 +93,13 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
   await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Refactor store")).toBeVisible();
   // Another task of the project can be added to the open session.
   await addTask(page, "Update docs");
-  await sessions.getByRole("combobox", { name: "Task to add" }).selectOption({ label: "Update docs" });
+  await addTask(page, "Write tests");
+  // The menu lists what matches the search (a project may have 10,000 tasks).
+  const menu = sessions.getByRole("combobox", { name: "Task to add" });
+  await expect(menu.getByRole("option")).toHaveText(["Add a task…", "Write tests", "Update docs"]);
+  await sessions.getByRole("searchbox", { name: "Find a task to add" }).fill("DOCS");
+  await expect(menu.getByRole("option")).toHaveText(["Add a task…", "Update docs"]);
+  await menu.selectOption({ label: "Update docs" });
   await sessions.getByRole("button", { name: "Add to session" }).click();
   await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Update docs")).toBeVisible();
   await expect(sessions.getByLabel("2 tasks")).toBeVisible();

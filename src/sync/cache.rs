@@ -333,6 +333,13 @@ impl Cache {
         Some(ids.iter().filter_map(|id| self.tasks.get(id).cloned()).collect())
     }
 
+    /// A project's tasks newest first, as far as the cache holds them, without a copy: for
+    /// a reader that stops early (the first few that match).
+    pub fn project_tasks_iter<'a>(&'a self, project_id: &str) -> impl Iterator<Item = &'a Task> + 'a {
+        let ix = self.index.get(project_id);
+        ix.into_iter().flat_map(|ix| ix.all.iter().rev()).filter_map(|(_, id)| self.tasks.get(id))
+    }
+
     /// Ids of a window of a project's task list (newest first, of one status or all):
     /// `len` of them from `start`. Until the list is loaded, of the tasks held so far (the
     /// pages fetched come in list order, so these are its start).

@@ -53,7 +53,7 @@ struct ResyncWire {
 
 impl ServerMessage {
     pub fn parse(text: &str) -> Result<ServerMessage, serde_json::Error> {
-        match serde_json::from_str::<Event>(text) {
+        match Event::from_json(text) {
             Ok(e) => Ok(ServerMessage::Event(Box::new(e))),
             Err(err) => match serde_json::from_str::<ResyncWire>(text) {
                 Ok(r) if r.event == "resync" => Ok(ServerMessage::Resync { seq: r.seq }),

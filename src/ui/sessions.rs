@@ -8,6 +8,9 @@ use crate::model::*;
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 
+/// Most tasks the "add a task" menu lists (the newest that match what is typed).
+const CANDIDATES: usize = 50;
+
 #[component]
 pub fn SessionsPane() -> impl IntoView {
     let ctx = use_tab();
@@ -103,14 +106,21 @@ fn SessionTasks(id: String) -> impl IntoView {
         let ids = ctx.cache.with(|c| c.session_task_ids(&sid)).unwrap_or_default();
         ids.iter().filter_map(|id| ctx.cache.task(id)).collect::<Vec<_>>()
     };
-    // Tasks of the session's project not yet linked, to add one.
+    // Tasks of the session's project not yet linked, to add one: the newest that match
+    // what is typed, never more than a menu can show (a project may have 10,000).
     let sid = id.clone();
+    let find = RwSignal::new(String::new());
     let candidates = move || {
         ctx.cache.track_lists();
+        let q = find.get().to_lowercase();
         ctx.cache.with(|c| {
             let s = c.session(&sid)?;
-            let mut v = c.project_tasks(&s.project_id)?;
-            v.retain(|t| !s.task_ids.contains(&t.id));
+            let free = c.project_tasks_iter(&s.project_id).filter(|t| !s.task_ids.contains(&t.id));
+            let v: Vec<Task> = free
+                .filter(|t| q.is_empty() || t.title.to_lowercase().contains(&q))
+                .take(CANDIDATES)
+                .cloned()
+                .collect();
             Some(v)
         })
     };
@@ -152,10 +162,20 @@ fn SessionTasks(id: String) -> impl IntoView {
             </Transition>
             {move || {
                 candidates()
-                    .filter(|c| !c.is_empty())
+                    .filter(|c| !c.is_empty() || !find.with(String::is_empty))
                     .map(|list| {
                         view! {
                             <form class="row" on:submit=add.clone()>
+                                <input
+                                    type="search"
+                                    aria-label="Find a task to add"
+                                    placeholder="Find a task…"
+                                    prop:value=move || find.get()
+                                    on:input=move |ev| {
+                                        choice.set(String::new());
+                                        find.set(event_target_value(&ev));
+                                    }
+                                />
                                 <select aria-label="Task to add" on:change=move |ev| choice.set(event_target_value(&ev))>
                                     <option value="">"Add a task…"</option>
                                     {list
