@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/build-release.sh
 . scripts/env.sh
 cd end2end
-MAESTRO_BIN="$CARGO_TARGET_DIR/release/maestro" LEPTOS_SITE_ROOT="$PWD/../target/site" \
+MAESTRO_BIN="$MAESTRO_SERVE_DIR/release/maestro" LEPTOS_SITE_ROOT="$PWD/../target/site-release" \
   npx playwright test --config bench.config.ts

@@ -1,10 +1,9 @@
 #!/usr/bin/env bash
 # The release build that scripts/run.sh serves and scripts/bench-ui.sh measures: set-up,
-# the site and server (content-hashed, precompressed), and the terminal's scripts
-# precompressed beside them.
+# the site (content-hashed, precompressed at the best settings) and the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
-cargo leptos build --release --precompress "${MAESTRO_LIB_ARGS[@]}"
-QUALITY=best bash scripts/precompress.sh target/site/xterm
+bash scripts/build-site.sh --release
+RUSTFLAGS="$MAESTRO_SERVE_FLAGS" cargo build --release --features ssr --bin maestro --target-dir "$MAESTRO_SERVE_DIR"

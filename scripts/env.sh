@@ -15,10 +15,23 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # Where the active toolchain already has the wasm32 standard library (a laptop with
 # `rustup target add wasm32-unknown-unknown`), use it as it is. Otherwise use Debian's
 # rustc-web toolchain and build the wasm std from source (rust-web-src).
+# MAESTRO_WASM_ARGS go to cargo for the wasm, MAESTRO_LIB_ARGS to cargo-leptos.
+# MAESTRO_WASM_RELEASE_FLAGS (RUSTFLAGS of the release wasm): components erased to AnyView
+# (a fifth smaller); with a std built here, also panics that trap without formatting a
+# message, and no Debug or source locations: 6% more. The server that renders for it must
+# erase its components too (or hydration fails): it is built with MAESTRO_SERVE_FLAGS into
+# a target dir of its own, MAESTRO_SERVE_DIR, so that `cargo bench` and the tests keep
+# theirs.
 if [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/wasm32-unknown-unknown" ]; then
+  MAESTRO_WASM_ARGS=()
   MAESTRO_LIB_ARGS=()
+  MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components"
 else
   export RUSTUP_TOOLCHAIN=debian
+  MAESTRO_WASM_ARGS=(-Zbuild-std=std,panic_abort)
   MAESTRO_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
+  MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 fi
+MAESTRO_SERVE_FLAGS="--cfg erase_components"
+MAESTRO_SERVE_DIR="$CARGO_TARGET_DIR/serve"
 unset _root

@@ -5,5 +5,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/build-release.sh
 . scripts/env.sh
-export LEPTOS_SITE_ROOT="$PWD/target/site"
-exec "$CARGO_TARGET_DIR/release/maestro" "$@"
+export LEPTOS_SITE_ROOT="$PWD/target/site-release"
+exec "$MAESTRO_SERVE_DIR/release/maestro" "$@"

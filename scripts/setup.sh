@@ -4,7 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-CARGO_LEPTOS_VERSION=0.3.11
 # Must equal the wasm-bindgen crate in Cargo.lock (Cargo.toml pins it with "=").
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 
@@ -34,11 +33,6 @@ fi
 rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
 
 export PATH="$HOME/.cargo/bin:$PATH"
-if ! cargo-leptos --version 2>/dev/null | grep -q " $CARGO_LEPTOS_VERSION"; then
-  echo "setup: building cargo-leptos $CARGO_LEPTOS_VERSION (about 15 minutes, once)"
-  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo +debian install cargo-leptos --version "$CARGO_LEPTOS_VERSION" --locked --features no_downloads
-fi
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
   echo "setup: building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
   # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.

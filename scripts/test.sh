@@ -1,35 +1,42 @@
 #!/usr/bin/env bash
 # Runs every test: Rust unit, property, REST, CLI and crash tests, the schemathesis fuzz of
-# the REST API, then the Playwright end-to-end tests in Chromium against a debug build.
+# the REST API, then the Playwright end-to-end tests in Chromium against the release build.
 # Exits non-zero if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 . scripts/env.sh
 
-step() { echo; echo "== $* =="; }
+step() { echo; echo "== $* == (at ${SECONDS} s)"; }
 # Every fresh clone (CI) builds its own artifacts into the shared target dir; start the
 # debug builds over before they can fill the disk.
 if [ -d "$CARGO_TARGET_DIR" ] && [ "$(du -sk "$CARGO_TARGET_DIR" | cut -f1)" -gt $((25 * 1024 * 1024)) ]; then
   echo "target dir over 25 GB: removing old debug builds"
-  rm -rf "$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/front/wasm32-unknown-unknown/debug"
+  rm -rf "$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/front/wasm32-unknown-unknown/debug" "$MAESTRO_SERVE_DIR"
 fi
-step "cargo test (server, store, API)"
-cargo test --features ssr
+# One build serves the tests and scripts/run.sh: release, in MAESTRO_SERVE_DIR, with the
+# flags the release site needs (see env.sh). A newcomer's machine compiles the server's
+# dependencies once, not once for the tests and again to run it.
+export RUSTFLAGS="$MAESTRO_SERVE_FLAGS"
+serve=(--release --target-dir "$MAESTRO_SERVE_DIR")
+step "cargo test (server, store, API; release build)"
+cargo test --features ssr "${serve[@]}"
 step "the store's tests again, on PostgreSQL"
 . scripts/pg.sh
 pg_start
 trap pg_stop EXIT
-MAESTRO_TEST_BACKEND=postgres cargo test --features ssr --lib store::
-cargo test --features ssr --test postgres -- --ignored --test-threads=1
+MAESTRO_TEST_BACKEND=postgres cargo test --features ssr "${serve[@]}" --lib store::
+cargo test --features ssr "${serve[@]}" --test postgres -- --ignored --test-threads=1
 pg_stop
 trap - EXIT
 step "fuzz the REST API from its OpenAPI document (schemathesis)"
-bash scripts/fuzz.sh "$CARGO_TARGET_DIR/debug/maestro"
-step "build the site (cargo leptos build)"
-cargo leptos build "${MAESTRO_LIB_ARGS[@]}"
-bash scripts/precompress.sh target/site/pkg target/site/xterm
-step "end-to-end tests (Playwright, Chromium)"
+bash scripts/fuzz.sh "$MAESTRO_SERVE_DIR/release/maestro"
+unset RUSTFLAGS
+# The browser tests run what scripts/run.sh serves (the server is built already).
+step "build the release site (scripts/build-release.sh)"
+bash scripts/build-release.sh
+step "end-to-end tests (Playwright, Chromium, the release build)"
 cd end2end
-MAESTRO_BIN="$CARGO_TARGET_DIR/debug/maestro" LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site" \
+MAESTRO_BIN="$MAESTRO_SERVE_DIR/release/maestro" LEPTOS_SITE_ROOT="$(cd .. && pwd)/target/site-release" \
   npx playwright test
+echo "== every test passed (${SECONDS} s) =="
