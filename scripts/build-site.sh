@@ -24,27 +24,35 @@ front="$CARGO_TARGET_DIR/front"
 RUSTFLAGS="$flags" cargo build --lib --target wasm32-unknown-unknown --no-default-features --features hydrate \
   --target-dir "$front" --profile "$profile" "${MAESTRO_WASM_ARGS[@]}"
 
-new="$site/.pkg.new"
-rm -rf "$new"
-mkdir -p "$new"
-wasm-bindgen --target web --no-typescript --out-name maestro --out-dir "$new" \
-  "$front/wasm32-unknown-unknown/$out/maestro.wasm"
-mv "$new/maestro_bg.wasm" "$new/maestro.wasm"
-if [ "$profile" = wasm-release ]; then
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$new/maestro.wasm" -o "$new/maestro.wasm"
+# The rest only when the compiled wasm or the stylesheet changed (run.sh after test.sh
+# finds the site built): wasm-opt and brotli at the best take a minute and a half.
+input="$front/wasm32-unknown-unknown/$out/maestro.wasm"
+stamp=$(cat "$input" style/main.css | sha256sum | cut -c1-64)
+if [ "$(cat "$site/pkg/.built-from" 2>/dev/null)" = "$stamp" ] && [ -f "$site/pkg/.hash.txt" ]; then
+  hashes=$(cat "$site/pkg/.hash.txt")$'\n'
+else
+  new="$site/.pkg.new"
+  rm -rf "$new"
+  mkdir -p "$new"
+  wasm-bindgen --target web --no-typescript --out-name maestro --out-dir "$new" "$input"
+  mv "$new/maestro_bg.wasm" "$new/maestro.wasm"
+  if [ "$profile" = wasm-release ]; then
+    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$new/maestro.wasm" -o "$new/maestro.wasm"
+  fi
+  cp style/main.css "$new/maestro.css"
+  # maestro.<hash>.<ext>; wasm-bindgen's snippets/ keep their names (the JS imports them).
+  hashes=""
+  for ext in js wasm css; do
+    h=$(sha256sum "$new/maestro.$ext" | cut -c1-22)
+    mv "$new/maestro.$ext" "$new/maestro.$h.$ext"
+    hashes+="$ext: $h"$'\n'
+  done
+  QUALITY=$quality bash scripts/precompress.sh "$new"
+  printf '%s' "$hashes" >"$new/.hash.txt"
+  echo "$stamp" >"$new/.built-from"
+  rm -rf "$site/pkg"
+  mv "$new" "$site/pkg"
 fi
-cp style/main.css "$new/maestro.css"
-
-# maestro.<hash>.<ext>; wasm-bindgen's snippets/ keep their names (the JS imports them).
-hashes=""
-for ext in js wasm css; do
-  h=$(sha256sum "$new/maestro.$ext" | cut -c1-22)
-  mv "$new/maestro.$ext" "$new/maestro.$h.$ext"
-  hashes+="$ext: $h"$'\n'
-done
-QUALITY=$quality bash scripts/precompress.sh "$new"
-rm -rf "$site/pkg"
-mv "$new" "$site/pkg"
 cp -r public/. "$site/"
 QUALITY=$quality bash scripts/precompress.sh "$site/xterm"
 mkdir -p "$server"

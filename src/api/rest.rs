@@ -201,8 +201,10 @@ fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ProjectFilter {
     /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$")]
     cursor: Option<String>,
 }
 
@@ -246,8 +248,10 @@ struct TaskFilter {
     project_id: Option<String>,
     status: Option<TaskStatus>,
     /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$")]
     cursor: Option<String>,
 }
 
@@ -321,8 +325,10 @@ struct SessionFilter {
     project_id: Option<String>,
     status: Option<SessionStatus>,
     /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$")]
     cursor: Option<String>,
 }
 

@@ -33,7 +33,10 @@ impl std::str::FromStr for Cursor {
     fn from_str(s: &str) -> Result<Cursor, String> {
         let bad = || "cursor is not one this server gave (pass the last page's Next-Cursor)".to_string();
         let (at, id) = s.split_once('.').ok_or_else(bad)?;
-        let ok = !id.is_empty() && id.len() <= super::limits::ID_MAX;
+        // Exactly what the API document's pattern allows: `-?[0-9]{1,18}.` and an id.
+        let digits = at.strip_prefix('-').unwrap_or(at);
+        let ok = (1..=18).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        let ok = ok && !id.is_empty() && id.len() <= super::limits::ID_MAX;
         let ok = ok && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         match at.parse() {
             Ok(at) if ok => Ok(Cursor { at, id: id.to_string() }),
@@ -197,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_cursor_not_from_the_server_is_refused() {
-        for bad in ["", "12", ".x", "x.y", "1.", "1.a b", "1.a/b"] {
+        for bad in ["", "12", ".x", "x.y", "1.", "1.a b", "1.a/b", "+1.a", "1234567890123456789.a", "-.a"] {
             assert!(bad.parse::<Cursor>().is_err(), "{bad:?}");
         }
         assert_eq!("-5.t_1".parse::<Cursor>(), Ok(Cursor { at: -5, id: "t_1".into() }));
