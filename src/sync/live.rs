@@ -17,6 +17,8 @@ pub struct Live {
     tasks: StoredValue<HashMap<String, ArcTrigger>>,
     /// Fired when a project's task list changes its members, order or counts.
     lists: Trigger,
+    /// Fired when any task changes (for a reader of every task: the search).
+    any_task: Trigger,
 }
 
 impl Default for Live {
@@ -27,7 +29,12 @@ impl Default for Live {
 
 impl Live {
     pub fn new() -> Live {
-        Live { cache: RwSignal::new(Cache::default()), tasks: StoredValue::new(HashMap::new()), lists: Trigger::new() }
+        Live {
+            cache: RwSignal::new(Cache::default()),
+            tasks: StoredValue::new(HashMap::new()),
+            lists: Trigger::new(),
+            any_task: Trigger::new(),
+        }
     }
 
     /// Changes the cache and wakes what shows what changed.
@@ -51,6 +58,9 @@ impl Live {
         });
         if changes.lists {
             self.lists.notify();
+        }
+        if changes.all_tasks || !changes.tasks.is_empty() {
+            self.any_task.notify();
         }
         r
     }
@@ -103,5 +113,10 @@ impl Live {
     /// Wakes the caller when any project's task list changes members, order or counts.
     pub fn track_lists(&self) {
         self.lists.track();
+    }
+
+    /// Wakes the caller when any task changes: only for what reads every task anyway.
+    pub fn track_any_task(&self) {
+        self.any_task.track();
     }
 }

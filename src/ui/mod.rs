@@ -4,6 +4,7 @@
 mod actions;
 mod panel;
 mod projects;
+mod search;
 mod sessions;
 pub mod state;
 #[cfg(feature = "hydrate")]
@@ -204,6 +205,8 @@ fn Help() -> impl IntoView {
                         <dt><kbd>"p"</kbd></dt>
                         <dd>"Choose project"</dd>
                         <dt><kbd>"/"</kbd></dt>
+                        <dd>"Search tasks"</dd>
+                        <dt><kbd>"f"</kbd></dt>
                         <dd>"Filter tasks by status"</dd>
                         <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
                         <dd>"Next / previous open session"</dd>
@@ -245,7 +248,8 @@ fn keyboard_shortcuts() {
                 "Escape" => ctx.show_help.set(false),
                 "n" => focus("new-task-title"),
                 "p" => focus("project-picker"),
-                "/" => focus("status-filter"),
+                "/" => focus("task-search"),
+                "f" => focus("status-filter"),
                 "j" | "k" => {
                     let open = ctx.open_sessions.get_untracked();
                     if open.is_empty() {

@@ -46,30 +46,59 @@ fn first_false(n: usize, pred: impl Fn(usize) -> bool) -> usize {
 
 /// Which rows of a project's list exist now (id, and the task itself while the cache does
 /// not hold the list), the window (first and end index, spacer heights above and below),
-/// and the counts (all, per status), from the cache once loaded and from `seed` (the first
-/// rows and the counts) until then.
+/// the counts (all, per status), from the cache once loaded and from `seed` (the first
+/// rows and the counts) until then; and, while searching, the tasks that match.
 #[allow(clippy::type_complexity)]
 fn list_window(
     ctx: super::state::Tab,
     pid: String,
-    filter: RwSignal<Option<TaskStatus>>,
+    (filter, needle): (RwSignal<Option<TaskStatus>>, Memo<String>),
     extra: Extra,
     (view_top, view_height): (RwSignal<f64>, RwSignal<f64>),
     seed: std::sync::Arc<TaskPage>,
-) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(f64, f64)>, Memo<(usize, [usize; 4])>) {
+) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(f64, f64)>, Memo<(usize, [usize; 4])>, Memo<Option<Vec<String>>>) {
     let (p, first) = (pid.clone(), seed.clone());
     let counts = Memo::new(move |_| {
         ctx.cache.track_lists();
         ctx.cache.with_untracked(|c| c.project_counts(&p)).unwrap_or((first.total, first.per_status))
+    });
+    // While searching: the matching ids in list order, from every task held (so woken by
+    // any task's change); the server, which holds none, reads the seed.
+    let (p, first) = (pid.clone(), seed.clone());
+    let found = Memo::new(move |_| {
+        let q = needle.get();
+        if q.is_empty() {
+            return None;
+        }
+        let f = filter.get();
+        ctx.cache.track_lists();
+        ctx.cache.track_any_task();
+        let keep = |t: &Task| f.is_none_or(|s| t.status == s) && super::search::matches(t, &q);
+        let (ids, loaded) = ctx.cache.with_untracked(|c| {
+            let ids: Vec<String> = c.project_tasks_iter(&p).filter(|t| keep(t)).map(|t| t.id.clone()).collect();
+            (ids, c.is_loaded(&ListKey::ProjectTasks(p.clone())))
+        });
+        if ids.is_empty() && !loaded {
+            return Some(first.tasks.iter().filter(|t| keep(t)).map(|t| t.id.clone()).collect());
+        }
+        Some(ids)
     });
     // The list's length and its expanded rows (index, extra height), in order.
     let p = pid.clone();
     let layout = Memo::new(move |_| {
         let f = filter.get();
         let (all, per) = counts.get();
-        let n = f.map_or(all, |s| per[s.slot()]);
+        let shown = found.get();
+        let n = shown.as_ref().map_or_else(|| f.map_or(all, |s| per[s.slot()]), Vec::len);
         let mut tall: Vec<(usize, f64)> = ctx.cache.with_untracked(|c| {
-            extra.0.with(|m| m.iter().filter_map(|(id, h)| c.position(&p, f, id).map(|i| (i, *h))).collect())
+            extra.0.with(|m| {
+                m.iter()
+                    .filter_map(|(id, h)| match &shown {
+                        Some(ids) => ids.iter().position(|x| x == id).map(|i| (i, *h)),
+                        None => c.position(&p, f, id).map(|i| (i, *h)),
+                    })
+                    .collect()
+            })
         });
         tall.sort_by_key(|t| t.0);
         (n, tall)
@@ -84,6 +113,10 @@ fn list_window(
     });
     let rows = Memo::new(move |_| {
         let (start, end, _) = window.get();
+        if let Some(ids) = found.get() {
+            let pick = |id: &String| seed.tasks.iter().find(|t| t.id == *id).cloned();
+            return ids[start.min(ids.len())..end.min(ids.len())].iter().map(|id| (id.clone(), pick(id))).collect();
+        }
         ctx.cache.track_lists();
         let f = filter.get();
         // What the cache holds (the list's start while pages arrive); the server, which
@@ -104,7 +137,7 @@ fn list_window(
         let rendered = rows.with(Vec::len);
         (top, offset(&tall, n) - offset(&tall, start + rendered))
     });
-    (rows, spacers, counts)
+    (rows, spacers, counts, found)
 }
 
 /// The active project's tasks: filter, counts, "new task", and the rows. The list is a
@@ -138,6 +171,22 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         });
     });
     let filter = RwSignal::new(None::<TaskStatus>);
+    // The search lives in the URL (`?q=`): a reload or a shared link shows the same view.
+    let query = leptos_router::hooks::use_query_map();
+    let typed = Memo::new(move |_| query.with(|q| q.get("q")).unwrap_or_default());
+    let needle = Memo::new(move |_| typed.with(|q| q.trim().to_lowercase()));
+    provide_context(super::search::Search(needle));
+    let navigate = leptos_router::hooks::use_navigate();
+    let here = project_id.clone();
+    let search = move |ev: leptos::ev::Event| {
+        let q = event_target_value(&ev);
+        let url = if q.is_empty() {
+            format!("/projects/{here}")
+        } else {
+            format!("/projects/{here}?q={}", super::search::encode(&q))
+        };
+        navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
+    };
     let title = RwSignal::new(String::new());
     let priority = RwSignal::new(Priority::Medium);
     let extra = Extra(RwSignal::new(Default::default()));
@@ -195,6 +244,14 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 <option value="">"all"</option>
                 {TaskStatus::ALL.map(|s| view! { <option value=s.as_str()>{s.as_str().replace('_', " ")}</option> })}
             </select>
+            <input
+                type="search"
+                id="task-search"
+                aria-label="Search tasks"
+                placeholder="Search… (/)"
+                prop:value=move || typed.get()
+                on:input=search
+            />
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
             {move || {
@@ -212,7 +269,8 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 ctx.cache.update_untracked(|c| c.load_task_entities(&seed.tasks, seed.seq));
                 let seed = std::sync::Arc::new(seed);
                 let loaded_key = key.clone();
-                let (rows, spacers, count_of) = list_window(ctx, project_id.clone(), filter, extra, (view_top, view_height), seed);
+                let (rows, spacers, count_of, found) =
+                    list_window(ctx, project_id.clone(), (filter, needle), extra, (view_top, view_height), seed);
                 let counts = move || {
                     let (n, per) = count_of.get();
                     format!("{n} tasks · {} pending · {} in progress · {} completed · {} blocked", per[0], per[1], per[2], per[3])
@@ -234,6 +292,15 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     <Show when=move || count_of.get().0 == 0>
                         <p class="empty">"No tasks yet. Add one above."</p>
                     </Show>
+                    {move || {
+                        found.get().map(|ids| {
+                            let text = match ids.len() {
+                                0 => format!("No task matches “{}”.", typed.get().trim()),
+                                n => format!("{n} matching “{}”", typed.get().trim()),
+                            };
+                            view! { <p class="muted" role="status" aria-label="Search results">{text}</p> }
+                        })
+                    }}
                 }
                     .into_any()
             }}
@@ -258,6 +325,16 @@ fn TaskRow(
     let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
     let status = move || task.with(|t| t.as_ref().map(|t| t.status).unwrap_or_default());
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
+    // The title, split around what the search matched in it.
+    let search = use_context::<super::search::Search>();
+    let marked = Memo::new(move |_| {
+        let t = title();
+        let q = search.map(|s| s.0.get()).unwrap_or_default();
+        match super::search::find(&t, &q) {
+            Some((a, b)) => (t[..a].to_string(), Some((t[a..b].to_string(), t[b..].to_string()))),
+            None => (t, None),
+        }
+    });
     let id2 = id.clone();
     let set_status = move |ev: leptos::ev::Event| {
         let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
@@ -324,7 +401,12 @@ fn TaskRow(
                 >
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
-                <span class="title" title=title>{title}</span>
+                <span class="title" title=title>
+                    {move || match marked.get() {
+                        (all, None) => all.into_any(),
+                        (before, Some((hit, after))) => view! { {before} <mark>{hit}</mark> {after} }.into_any(),
+                    }}
+                </span>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
