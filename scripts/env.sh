@@ -20,8 +20,8 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # (a fifth smaller); with a std built here, also panics that trap without formatting a
 # message, and no Debug or source locations: 6% more. The server that renders for it must
 # erase its components too (or hydration fails): it is built with MAESTRO_SERVE_FLAGS into
-# a target dir of its own, MAESTRO_SERVE_DIR, so that `cargo bench` and the tests keep
-# theirs.
+# a target dir of its own, MAESTRO_SERVE_DIR (scripts/test.sh runs its tests there too), so
+# that `cargo bench` and the debug builds keep theirs.
 if [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/wasm32-unknown-unknown" ]; then
   MAESTRO_WASM_ARGS=()
   MAESTRO_LIB_ARGS=()
