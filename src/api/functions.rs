@@ -207,10 +207,11 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
 pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: usize) -> Result<TaskPage, FnError> {
     let after = cursor.as_deref().map(str::parse).transpose().map_err(imp::invalid)?;
     let ((tasks, total, per_status, next), seq) = store()?.read_at(|s| {
+        // One pass counts every task and picks the page; only the rows sent are sorted and
+        // copied (the first page is rendered on every load).
         let mut per = [0; 4];
-        s.tasks_where(Some(&project_id), None).for_each(|t| per[t.status.slot()] += 1);
-        // Sorts and copies only the rows sent (the first page is rendered on every load).
-        let p = page::page(s.tasks_where(Some(&project_id), None), after.as_ref(), limit);
+        let all = s.tasks_where(Some(&project_id), None).inspect(|t| per[t.status.slot()] += 1);
+        let p = page::page(all, after.as_ref(), limit);
         let rows = p.rows.into_iter().cloned().collect();
         (rows, per.iter().sum(), per, p.next.map(|c| c.to_string()))
     });
