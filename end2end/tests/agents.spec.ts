@@ -13,7 +13,7 @@ test("an agent started on a task moves it along, live in the browser", async ({ 
   await row.getByRole("button", { name: "Details of Greet the user" }).click();
   // The configured agent is offered beside the plain shell.
   const runWith = row.getByRole("combobox", { name: "Run with" });
-  await expect(runWith.getByRole("option")).toHaveText(["Shell", "fake"]);
+  await expect(runWith.getByRole("option")).toHaveText(["Shell", "failing", "fake"]);
   await runWith.selectOption("fake");
   await row.getByRole("button", { name: "Work on task" }).click();
 

@@ -19,8 +19,11 @@ export class Server {
     const bin = process.env.MAESTRO_BIN;
     if (!bin) throw new Error("MAESTRO_BIN is not set: run the tests with scripts/test.sh");
     // The fake agent of the tests, offered beside the shell (the runner's cwd is end2end/).
-    const agent = `fake=sh ${path.resolve("../tests/fake-agent.sh")} {prompt}`;
-    const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent];
+    const script = path.resolve("../tests/fake-agent.sh");
+    const agent = `fake=sh ${script} {prompt}`;
+    // The same agent, ending with exit code 1 (its session fails).
+    const failing = `failing=env FAKE_AGENT_EXIT=1 sh ${script} {prompt}`;
+    const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent, "--agent", failing];
     const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "inherit"],
       env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
@@ -78,6 +81,27 @@ export async function open(page: Page, url: string): Promise<void> {
 /** A project made through the REST API, with a unique name. */
 export async function project(server: Server, name: string): Promise<{ id: string; name: string }> {
   return server.api("POST", "/projects", { name: `${name} ${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
+}
+
+/** Records every notification a page raises (the real ones are still raised). */
+export async function spyOnNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Real = window.Notification;
+    const notes: { title: string; body?: string; note: Notification }[] = [];
+    (window as any).__notes = notes;
+    class Recorded extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        notes.push({ title, body: options?.body, note: this });
+      }
+    }
+    (window as any).Notification = Recorded;
+  });
+}
+
+/** The titles of the notifications a page raised. */
+export async function notifications(page: Page): Promise<string[]> {
+  return page.evaluate(() => (window as any).__notes.map((n: any) => n.title));
 }
 
 export const test = base.extend<{}, { server: Server }>({

@@ -26,6 +26,17 @@ pub struct TaskPage {
     pub seq: u64,
 }
 
+/// Blocked tasks and ended sessions of every project, as of `seq` (see [`list_attention`]).
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Attention {
+    pub tasks: Vec<Task>,
+    pub sessions: Vec<Session>,
+    pub seq: u64,
+}
+
+/// The most blocked tasks, and ended sessions, [`list_attention`] sends.
+pub const ATTENTION_MAX: usize = 500;
+
 /// Why a server function failed, as the REST API says it: the status, a machine-readable
 /// `code` the UI can match (`not_found`, `conflict`, …) and a message for the person. The
 /// response carries `status` too (see `limits`).
@@ -258,6 +269,20 @@ pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task,
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, FnError> {
     Ok(store()?.read_at(|s| s.list_sessions(Some(&task_id), None, None)))
+}
+
+/// What may need the person, in every project: the newest blocked tasks and ended
+/// sessions (at most [`ATTENTION_MAX`] of each, and a page's bytes), so the top bar can
+/// count per project and a browser notices what happened while it was away.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_attention() -> Result<Attention, FnError> {
+    let ((tasks, sessions), seq) = store()?.read_at(|s| {
+        let tasks = page::page(s.tasks_where(None, Some(TaskStatus::Blocked)), None, ATTENTION_MAX);
+        let ended = s.sessions.values().filter(|x| x.status != SessionStatus::Running);
+        let sessions = page::page(ended, None, ATTENTION_MAX);
+        (tasks.rows.into_iter().cloned().collect(), sessions.rows.into_iter().cloned().collect())
+    });
+    Ok(Attention { tasks, sessions, seq })
 }
 
 /// The sessions with these ids that still exist (the browser's open sessions).

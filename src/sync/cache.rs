@@ -20,6 +20,8 @@ pub enum ListKey {
     TaskSessions(String),
     /// Tasks a session works on.
     SessionTasks(String),
+    /// What may need the person, in every project: blocked tasks and ended sessions.
+    Attention,
 }
 
 /// What [`Cache::apply`] did with an event.
@@ -101,6 +103,11 @@ impl Entity for Task {
         if let Some(id) = old.or(new).map(|t| t.id.clone()) {
             c.changes.tasks.push(id);
         }
+        c.flag(
+            old.or(new).map(Task::id),
+            new.filter(|t| t.status == TaskStatus::Blocked)
+                .map(|t| Flag { kind: Kind::Task, project_id: t.project_id.clone() }),
+        );
     }
 }
 
@@ -118,6 +125,14 @@ impl Entity for Session {
     fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
         &mut c.sessions
     }
+    fn noted(c: &mut Cache, old: Option<&Self>, new: Option<&Self>) {
+        c.changes.other = true;
+        c.flag(
+            old.or(new).map(Session::id),
+            new.filter(|s| s.status != SessionStatus::Running)
+                .map(|s| Flag { kind: Kind::Session, project_id: s.project_id.clone() }),
+        );
+    }
 }
 
 /// What changed since the UI last asked ([`Cache::take_changes`]), so that it tells only
@@ -130,8 +145,20 @@ pub struct Changes {
     pub all_tasks: bool,
     /// A project's task list changed its members, order or counts.
     pub lists: bool,
-    /// Anything else: projects, sessions, which lists are loaded.
+    /// Anything else: projects, sessions, which lists are loaded, flags.
     pub other: bool,
+    /// Ids flagged by an event (a session that ended, a task that became blocked): what
+    /// a notification tells. Loads and the tab's own edits raise nothing here.
+    pub raised: Vec<String>,
+    /// Ids no longer flagged (unblocked, deleted): looking at them again starts over.
+    pub lowered: Vec<String>,
+}
+
+/// Something that may need the person: a session that ended, a task that is blocked.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Flag {
+    pub kind: Kind,
+    pub project_id: String,
 }
 
 /// One project's tasks in list order (newest first), overall and per status, so that a
@@ -176,6 +203,8 @@ pub struct Cache {
     loaded: HashSet<ListKey>,
     /// Tasks by project, in list order.
     index: HashMap<String, ProjectIndex>,
+    /// Blocked tasks and ended sessions among the entities held, by id.
+    flagged: std::collections::BTreeMap<String, Flag>,
     /// How many resyncs there were: a list fetched a page at a time starts over when this
     /// changes under it (what came before was forgotten).
     pub resyncs: u64,
@@ -193,6 +222,12 @@ impl Cache {
         }
         self.seq = ev.seq;
         let at = ev.seq;
+        let id = match &ev.data {
+            EventData::TaskCreated(t) | EventData::TaskUpdated(t) => Some(&t.id),
+            EventData::SessionCreated(s) | EventData::SessionUpdated(s) => Some(&s.id),
+            _ => None,
+        };
+        let was = id.map(|id| self.flagged.contains_key(id));
         match &ev.data {
             EventData::ProjectCreated(p) | EventData::ProjectUpdated(p) => self.put(p, at),
             EventData::TaskCreated(t) | EventData::TaskUpdated(t) => self.put(t, at),
@@ -206,7 +241,62 @@ impl Cache {
             | EventData::TaskSessionAdded(_)
             | EventData::TaskSessionRemoved(_) => {}
         }
+        if let (Some(id), Some(false)) = (id, was) {
+            if self.flagged.contains_key(id) {
+                self.changes.raised.push(id.clone());
+            }
+        }
         Applied::Applied
+    }
+
+    /// Keeps `flagged` in step with a copy of `id` stored (`flag`: whether and how it is
+    /// flagged now) or removed (`None`).
+    fn flag(&mut self, id: Option<&str>, flag: Option<Flag>) {
+        let Some(id) = id else { return };
+        let changed = match flag {
+            Some(f) => self.flagged.insert(id.to_string(), f.clone()).as_ref() != Some(&f),
+            None => {
+                let gone = self.flagged.remove(id).is_some();
+                if gone {
+                    self.changes.lowered.push(id.to_string());
+                }
+                gone
+            }
+        };
+        self.changes.other |= changed;
+    }
+
+    /// Blocked tasks and ended sessions held, by id (every project's, once the
+    /// `Attention` list is loaded).
+    pub fn flagged(&self) -> impl Iterator<Item = (&String, &Flag)> {
+        self.flagged.iter()
+    }
+
+    pub fn is_flagged(&self, id: &str) -> bool {
+        self.flagged.contains_key(id)
+    }
+
+    /// Merges the `Attention` list: blocked tasks and ended sessions of every project.
+    pub fn load_attention(&mut self, tasks: &[Task], sessions: &[Session], at: u64) {
+        for t in tasks {
+            self.put(t, at);
+        }
+        for s in sessions {
+            self.put(s, at);
+        }
+        self.baseline(ListKey::Attention, at);
+    }
+
+    /// The flagged tasks and sessions, newest first, if the `Attention` list is loaded.
+    pub fn attention(&self) -> Option<(Vec<Task>, Vec<Session>)> {
+        self.is_loaded(&ListKey::Attention).then(|| {
+            let mut tasks: Vec<Task> = self.flagged.keys().filter_map(|id| self.tasks.get(id).cloned()).collect();
+            let mut sessions: Vec<Session> =
+                self.flagged.keys().filter_map(|id| self.sessions.get(id).cloned()).collect();
+            tasks.sort_by(Task::newest_first);
+            sessions.sort_by(Session::newest_first);
+            (tasks, sessions)
+        })
     }
 
     /// True when newer information than `at` exists for this entity.
@@ -293,6 +383,7 @@ impl Cache {
         self.sessions.clear();
         self.touched.clear();
         self.index.clear();
+        self.flagged.clear();
         self.changes = Changes { all_tasks: true, lists: true, other: true, ..Default::default() };
         let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();
         keys.sort();

@@ -19,6 +19,8 @@ pub struct Live {
     lists: Trigger,
     /// Fired when any task changes (for a reader of every task: the search).
     any_task: Trigger,
+    /// Flags raised and lowered since their reader last took them (see [`Live::take_flag_news`]).
+    flag_news: RwSignal<(Vec<String>, Vec<String>)>,
 }
 
 impl Default for Live {
@@ -34,6 +36,7 @@ impl Live {
             tasks: StoredValue::new(HashMap::new()),
             lists: Trigger::new(),
             any_task: Trigger::new(),
+            flag_news: RwSignal::new(Default::default()),
         }
     }
 
@@ -62,7 +65,20 @@ impl Live {
         if changes.all_tasks || !changes.tasks.is_empty() {
             self.any_task.notify();
         }
+        if !changes.raised.is_empty() || !changes.lowered.is_empty() {
+            self.flag_news.update(|(up, down)| {
+                up.extend(changes.raised);
+                down.extend(changes.lowered);
+            });
+        }
         r
+    }
+
+    /// The ids flagged by events and the ids unflagged since the last call, waking the
+    /// caller when there are more (one reader: the tab's attention).
+    pub fn take_flag_news(&self) -> (Vec<String>, Vec<String>) {
+        self.flag_news.track();
+        self.flag_news.try_update_untracked(std::mem::take).unwrap_or_default()
     }
 
     /// [`Live::update`], as `RwSignal::try_update` says it (`Some`: the tab is alive).

@@ -49,6 +49,26 @@ impl Tab {
         });
     }
 
+    /// Moves a task to another status (the list's select, the board's drag and keys). The
+    /// person blocking it has seen it blocked (`mark_seen` keeps only what is flagged).
+    pub fn set_task_status(self, id: String, status: TaskStatus) {
+        let patch = TaskPatch { status: Some(status), ..Default::default() };
+        self.mutate(id.clone(), move |t: &mut Task| t.status = status, update_task(id.clone(), patch));
+        self.mark_seen([id]);
+    }
+
+    /// Opens a session in this browser (if it is not open), makes it active, and counts
+    /// it as seen.
+    pub fn show_session(self, id: String) {
+        self.open_sessions.update(|o| {
+            if !o.contains(&id) {
+                o.push(id.clone())
+            }
+        });
+        self.active_session.set(Some(id.clone()));
+        self.mark_seen([id]);
+    }
+
     /// Optimistic creation of a task the browser names.
     pub fn create_task(self, task: NewTask) {
         let now = crate::model::now_millis();

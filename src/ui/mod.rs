@@ -2,7 +2,10 @@
 //! chrome (connection indicator, toasts, keyboard help).
 
 mod actions;
+mod attention;
+mod board;
 mod panel;
+mod panes;
 mod projects;
 mod search;
 mod sessions;
@@ -48,6 +51,7 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     let ctx = Tab::new();
     provide_context(ctx);
+    provide_context(attention::Needs::new(ctx));
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
     view! {
@@ -110,14 +114,18 @@ fn Workspace() -> impl IntoView {
                     }}
                 </Transition>
                 <span class="spacer"></span>
+                <attention::AttentionBar active=active/>
                 <button class="ghost" aria-label="Keyboard shortcuts" on:click=move |_| ctx.show_help.update(|h| *h = !*h)>
                     "?"
                 </button>
                 <ConnIndicator/>
             </header>
-            <div class="panes">
+            <div class="panes" class:board-mode=move || ctx.board.get()
+                style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
                 <sessions::SessionsPane/>
+                <panes::Splitter side=panes::Side::Left/>
                 <sessions::TerminalPane/>
+                <panes::Splitter side=panes::Side::Right/>
                 <main class="pane maestro" aria-label="Maestro panel">
                     {move || match active.get() {
                         Some(id) => view! { <panel::TaskPanel project_id=id/> }.into_any(),
@@ -208,6 +216,8 @@ fn Help() -> impl IntoView {
                         <dd>"Search tasks"</dd>
                         <dt><kbd>"f"</kbd></dt>
                         <dd>"Filter tasks by status"</dd>
+                        <dt><kbd>"←"</kbd> " / " <kbd>"→"</kbd></dt>
+                        <dd>"Move the focused card to the next column (board), or resize the focused splitter"</dd>
                         <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
                         <dd>"Next / previous open session"</dd>
                         <dt><kbd>"?"</kbd></dt>

@@ -252,6 +252,14 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 prop:value=move || typed.get()
                 on:input=search
             />
+            <span class="toggle" role="group" aria-label="View">
+                <button class="ghost" aria-pressed=move || (!ctx.board.get()).to_string() on:click=move |_| ctx.board.set(false)>
+                    "List"
+                </button>
+                <button class="ghost" aria-pressed=move || ctx.board.get().to_string() on:click=move |_| ctx.board.set(true)>
+                    "Board"
+                </button>
+            </span>
         </div>
         <Transition fallback=|| view! { <p class="muted">"Loading tasks…"</p> }>
             {move || {
@@ -275,9 +283,14 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     let (n, per) = count_of.get();
                     format!("{n} tasks · {} pending · {} in progress · {} completed · {} blocked", per[0], per[1], per[2], per[3])
                 };
+                let pid = project_id.clone();
+                let board = move || {
+                    ctx.board.get().then(|| view! { <super::board::Board project_id=pid.clone() filter=filter found=found counts=count_of/> })
+                };
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
-                    <div class="task-scroll" node_ref=scroller on:scroll=move |_| measure()>
+                    {board}
+                    <div class="task-scroll" class:hidden=move || ctx.board.get() node_ref=scroller on:scroll=move |_| measure()>
                         <div class="spacer-row" style:height=move || format!("{}px", spacers.get().0)></div>
                         <ul class="tasks" aria-label="Tasks">
                             <For each=move || rows.get() key=|(id, _)| id.clone() let:row>
@@ -325,22 +338,12 @@ fn TaskRow(
     let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
     let status = move || task.with(|t| t.as_ref().map(|t| t.status).unwrap_or_default());
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
-    // The title, split around what the search matched in it.
-    let search = use_context::<super::search::Search>();
-    let marked = Memo::new(move |_| {
-        let t = title();
-        let q = search.map(|s| s.0.get()).unwrap_or_default();
-        match super::search::find(&t, &q) {
-            Some((a, b)) => (t[..a].to_string(), Some((t[a..b].to_string(), t[b..].to_string()))),
-            None => (t, None),
-        }
-    });
     let id2 = id.clone();
     let set_status = move |ev: leptos::ev::Event| {
-        let status = TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default();
-        let patch = TaskPatch { status: Some(status), ..Default::default() };
-        ctx.mutate(id2.clone(), move |t| t.status = status, update_task(id2.clone(), patch));
+        ctx.set_task_status(id2.clone(), TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default())
     };
+    let needs = super::attention::use_needs();
+    let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
     // An expanded row tells the list how tall it is.
     let row = NodeRef::<leptos::html::Li>::new();
     let extra = use_context::<Extra>();
@@ -395,18 +398,21 @@ fn TaskRow(
                         move |_| {
                             ctx.expanded.update(|e| if !e.remove(&id) {
                                 e.insert(id.clone());
-                            })
+                            });
+                            if expanded.get_untracked() {
+                                // Looking at a task is looking at it and its sessions' ends.
+                                let sessions = task.with_untracked(|t| t.as_ref().map(|t| t.session_ids.clone()));
+                                ctx.mark_seen(std::iter::once(id.clone()).chain(sessions.unwrap_or_default()));
+                            }
                         }
                     }
                 >
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 <span class="title" title=title>
-                    {move || match marked.get() {
-                        (all, None) => all.into_any(),
-                        (before, Some((hit, after))) => view! { {before} <mark>{hit}</mark> {after} }.into_any(),
-                    }}
+                    <super::search::Marked title=Signal::derive(title)/>
                 </span>
+                <super::attention::Marker when=flagged/>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
@@ -679,10 +685,7 @@ fn TaskSessions(id: String) -> impl IntoView {
                                             <button
                                                 class="ghost"
                                                 aria-label=format!("Jump to session {}", s.name)
-                                                on:click=move |_| {
-                                                    ctx.open_sessions.update(|o| if !o.contains(&sid) { o.push(sid.clone()) });
-                                                    ctx.active_session.set(Some(sid.clone()));
-                                                }
+                                                on:click=move |_| ctx.show_session(sid.clone())
                                             >
                                                 "Jump"
                                             </button>

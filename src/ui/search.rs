@@ -44,6 +44,25 @@ pub fn find(text: &str, needle: &str) -> Option<(usize, usize)> {
     (text.is_char_boundary(i) && text.is_char_boundary(end)).then_some((i, end))
 }
 
+/// A task's title with what the search matched in it marked (`<mark>`).
+#[leptos::component]
+pub fn Marked(#[prop(into)] title: leptos::prelude::Signal<String>) -> impl leptos::IntoView {
+    use leptos::prelude::*;
+    let search = use_context::<Search>();
+    let parts = Memo::new(move |_| {
+        let t = title.get();
+        let q = search.map(|s| s.0.get()).unwrap_or_default();
+        match find(&t, &q) {
+            Some((a, b)) => (t[..a].to_string(), Some((t[a..b].to_string(), t[b..].to_string()))),
+            None => (t, None),
+        }
+    });
+    move || match parts.get() {
+        (all, None) => all.into_any(),
+        (before, Some((hit, after))) => view! { {before} <mark>{hit}</mark> {after} }.into_any(),
+    }
+}
+
 /// `q` as a URL query value.
 pub fn encode(q: &str) -> String {
     #[cfg(feature = "hydrate")]

@@ -54,6 +54,9 @@ fn SessionRow(id: String) -> impl IntoView {
     };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
+    let needs = super::attention::use_needs();
+    let fid = id.clone();
+    let flagged = Signal::derive(move || needs.ids.with(|ids| ids.contains(&fid)));
     view! {
         <li class="session" class:active=active.clone() aria-current=move || active().then_some("true")>
             <div class="session-line">
@@ -67,10 +70,11 @@ fn SessionRow(id: String) -> impl IntoView {
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 // A narrow pane cuts the name; the whole of it stays a hover away.
-                <button class="linkish" title=name on:click=move |_| ctx.active_session.set(Some(id_act.clone()))>
+                <button class="linkish" title=name on:click=move |_| ctx.show_session(id_act.clone())>
                     <span class="marker" title="linked to Maestro" aria-hidden="true" class:hidden=plain>"◆"</span>
                     {name}
                 </button>
+                <super::attention::Marker when=flagged/>
                 <Show when=move || !plain>
                     <span class=move || format!("badge status-{}", status())>{status}</span>
                     <span class="badge" aria-label=move || format!("{} tasks", count())>
@@ -235,7 +239,9 @@ pub fn TerminalPane() -> impl IntoView {
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
         let patch = SessionPatch { status: Some(status), ..Default::default() };
-        ctx.mutate(s.id.clone(), move |s| s.status = status, update_session(s.id, patch));
+        ctx.mutate(s.id.clone(), move |s| s.status = status, update_session(s.id.clone(), patch));
+        // The person ended it here: nothing to draw their attention to.
+        ctx.mark_seen([s.id]);
     };
     view! {
         <section class="pane terminal" aria-label="Terminal">

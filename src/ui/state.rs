@@ -32,6 +32,23 @@ pub struct Tab {
     pub expanded: RwSignal<std::collections::HashSet<String>>,
     /// The agent "Work on task" last started ("" for a plain shell): offered first next time.
     pub last_agent: RwSignal<String>,
+    /// The task panel shows the board (columns by status) instead of the list; kept per
+    /// browser.
+    pub board: RwSignal<bool>,
+    /// Flagged ids (ended sessions, blocked tasks) the person has looked at: kept in
+    /// localStorage, so every tab of the browser agrees (see `ui::attention`).
+    pub seen: RwSignal<std::collections::BTreeSet<String>>,
+    /// The side panes' widths in pixels, as the person dragged them (`None`: the default).
+    pub panes: RwSignal<Panes>,
+}
+
+/// The widths the person gave the resizable panes: the sessions pane, and the task panel
+/// as a list and as a board (which wants more room).
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Panes {
+    pub left: Option<f64>,
+    pub right: Option<f64>,
+    pub board: Option<f64>,
 }
 
 #[cfg(feature = "hydrate")]
@@ -39,6 +56,12 @@ const OPEN_KEY: &str = "maestro.openSessions";
 #[cfg(feature = "hydrate")]
 const ACTIVE_KEY: &str = "maestro.activeSession";
 pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
+#[cfg(feature = "hydrate")]
+const BOARD_KEY: &str = "maestro.board";
+#[cfg(feature = "hydrate")]
+pub const SEEN_KEY: &str = "maestro.seen";
+#[cfg(feature = "hydrate")]
+const PANES_KEY: &str = "maestro.panes";
 /// Tasks per page when the browser fetches a long list (~400 KB of typical tasks).
 const TASK_PAGE: usize = 1000;
 
@@ -84,6 +107,9 @@ impl Tab {
             show_help: RwSignal::new(false),
             expanded: RwSignal::new(Default::default()),
             last_agent: RwSignal::new(String::new()),
+            board: RwSignal::new(false),
+            seen: RwSignal::new(Default::default()),
+            panes: RwSignal::new(Panes::default()),
         }
     }
 
@@ -95,9 +121,22 @@ impl Tab {
         let active: Option<String> = storage_get(ACTIVE_KEY).unwrap_or(None);
         self.open_sessions.set(open);
         self.active_session.set(active);
+        self.board.set(storage_get(BOARD_KEY).unwrap_or(false));
+        self.seen.set(storage_get(SEEN_KEY).unwrap_or_default());
+        self.panes.set(storage_get(PANES_KEY).unwrap_or_default());
         self.restored.set(true);
         Effect::new(move |_| storage_set(OPEN_KEY, &self.open_sessions.get()));
         Effect::new(move |_| storage_set(ACTIVE_KEY, &self.active_session.get()));
+        Effect::new(move |_| storage_set(BOARD_KEY, &self.board.get()));
+        Effect::new(move |_| storage_set(PANES_KEY, &self.panes.get()));
+        // Another tab of this browser looked at something: so has this one.
+        let seen = window_event_listener(leptos::ev::storage, move |ev| {
+            if ev.key().as_deref() == Some(SEEN_KEY) {
+                self.seen.set(storage_get(SEEN_KEY).unwrap_or_default());
+            }
+        });
+        on_cleanup(move || seen.remove());
+        self.reload(ListKey::Attention);
         crate::sync::client::start(self.cache, self.conn, move |keys| {
             for key in keys {
                 self.reload(key);
@@ -126,6 +165,15 @@ impl Tab {
                 ListKey::TaskSessions(t) => {
                     list_task_sessions(t).await.map(|(v, at)| cache.update(|c| c.load_sessions(key, &v, at)))
                 }
+                ListKey::Attention => list_attention().await.map(|a| {
+                    cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
+                    // The whole of it came: looks at what is no longer flagged are history.
+                    if a.tasks.len() < ATTENTION_MAX && a.sessions.len() < ATTENTION_MAX {
+                        let keep: std::collections::HashSet<&String> =
+                            a.tasks.iter().map(|t| &t.id).chain(a.sessions.iter().map(|s| &s.id)).collect();
+                        self.change_seen(|s| s.retain(|id| keep.contains(id)));
+                    }
+                }),
             };
             if let Err(e) = r {
                 self.toast(format!("Could not refresh: {}", error_text(&e)));
@@ -180,6 +228,38 @@ impl Tab {
                 Err(e) => self.toast(format!("Could not load sessions: {}", error_text(&e))),
             }
         });
+    }
+}
+
+impl Tab {
+    /// The person looked at these (sessions, tasks): their flags go, in every tab of the
+    /// browser. Only what is flagged now counts (a look before a flag does not hide it).
+    /// Read, changed and written at once, so two tabs' looks both count.
+    pub fn mark_seen(self, ids: impl IntoIterator<Item = String>) {
+        let flagged: Vec<String> =
+            self.cache.with_untracked(|c| ids.into_iter().filter(|id| c.is_flagged(id)).collect());
+        if !flagged.is_empty() {
+            self.change_seen(|s| s.extend(flagged));
+        }
+    }
+
+    /// Forgets that these were seen (no longer flagged: a later flag raises them again).
+    pub fn unmark_seen(self, ids: &[String]) {
+        self.change_seen(|s| s.retain(|id| !ids.contains(id)));
+    }
+
+    fn change_seen(self, f: impl FnOnce(&mut std::collections::BTreeSet<String>)) {
+        #[cfg(feature = "hydrate")]
+        let mut set: std::collections::BTreeSet<String> = storage_get(SEEN_KEY).unwrap_or_default();
+        #[cfg(not(feature = "hydrate"))]
+        let mut set = self.seen.get_untracked();
+        let before = set.clone();
+        f(&mut set);
+        if set != before || set != self.seen.get_untracked() {
+            #[cfg(feature = "hydrate")]
+            storage_set(SEEN_KEY, &set);
+            self.seen.set(set);
+        }
     }
 }
 

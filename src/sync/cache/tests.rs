@@ -13,6 +13,11 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
         ListKey::ProjectTasks(p) => Fetched::Tasks(st.list_tasks(Some(p), None)),
         ListKey::TaskSessions(t) => Fetched::Sessions(st.list_sessions(Some(t), None, None)),
         ListKey::SessionTasks(s) => Fetched::Tasks(st.list_session_tasks(s)),
+        ListKey::Attention => {
+            let ended = |s: &Session| s.status != SessionStatus::Running;
+            let sessions = st.list_sessions(None, None, None).into_iter().filter(ended).collect();
+            Fetched::Attention(st.list_tasks(None, Some(TaskStatus::Blocked)), sessions)
+        }
     }
 }
 
@@ -21,6 +26,7 @@ enum Fetched {
     Projects(Vec<Project>),
     Tasks(Vec<Task>),
     Sessions(Vec<Session>),
+    Attention(Vec<Task>, Vec<Session>),
 }
 
 fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
@@ -28,6 +34,7 @@ fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
         Fetched::Projects(v) => cache.load_projects(v, at),
         Fetched::Tasks(v) => cache.load_tasks(key.clone(), v, at),
         Fetched::Sessions(v) => cache.load_sessions(key.clone(), v, at),
+        Fetched::Attention(t, s) => cache.load_attention(t, s, at),
     }
 }
 
@@ -37,6 +44,7 @@ fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
         ListKey::ProjectTasks(p) => cache.project_tasks(p).map(Fetched::Tasks),
         ListKey::TaskSessions(t) => cache.task_sessions(t).map(Fetched::Sessions),
         ListKey::SessionTasks(s) => cache.session_tasks(s).map(Fetched::Tasks),
+        ListKey::Attention => cache.attention().map(|(t, s)| Fetched::Attention(t, s)),
     }
 }
 
@@ -55,7 +63,7 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                 let p = pick(st.projects.keys().collect(), a);
                 let t = pick(st.tasks.keys().collect(), b);
                 let s = pick(st.sessions.keys().collect(), a.wrapping_add(b));
-                match op % 8 {
+                match op % 10 {
                     0 => Command::CreateProject(NewProject { name: format!("p{i}"), ..Default::default() }),
                     1 | 2 => {
                         Command::CreateTask(NewTask { project_id: p, title: format!("t{i}"), ..Default::default() })
@@ -68,7 +76,17 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                     }),
                     5 => Command::LinkTask { session_id: s, task_id: t },
                     6 => Command::DeleteTask(t),
-                    _ => Command::DeleteSession(s),
+                    7 => Command::DeleteSession(s),
+                    8 => {
+                        Command::UpdateTask(t, TaskPatch { status: Some(TaskStatus::ALL[b % 4]), ..Default::default() })
+                    }
+                    _ => Command::UpdateSession(
+                        s,
+                        SessionPatch {
+                            status: Some([SessionStatus::Completed, SessionStatus::Failed][b % 2]),
+                            ..Default::default()
+                        },
+                    ),
                 }
             });
             let _ = store.execute(cmd, None).await;
@@ -181,6 +199,54 @@ fn an_event_notes_only_the_task_it_changes() {
     assert_eq!(cache.project_counts(&p).unwrap().1[3], 1);
 }
 
+#[test]
+fn only_events_raise_flags_and_an_unblocked_task_lowers_its_own() {
+    // Project, two tasks, a session on one; then the first task blocked, the session failed.
+    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (4, 0, 0), (8, 0, 3), (9, 0, 1)]);
+    let n = events.len();
+    let mut cache = Cache::default();
+    // What was flagged before this tab looked came by a load: nothing is raised.
+    let st = replay(&events, events[n - 3].seq);
+    let Fetched::Attention(t, s) = fetch(&st, &ListKey::Attention) else { unreachable!() };
+    cache.load_attention(&t, &s, events[n - 3].seq);
+    assert!(cache.take_changes().raised.is_empty());
+    assert_eq!(cache.flagged().count(), 0);
+    // The task blocked, then the session failed: each raised once, by its event.
+    cache.apply(&events[n - 2]);
+    let blocked = match &events[n - 2].data {
+        EventData::TaskUpdated(t) => t.clone(),
+        other => panic!("expected a task update, got {other:?}"),
+    };
+    assert_eq!(cache.take_changes().raised, vec![blocked.id.clone()]);
+    cache.apply(&events[n - 1]);
+    let failed = match &events[n - 1].data {
+        EventData::SessionUpdated(s) => s.clone(),
+        other => panic!("expected a session update, got {other:?}"),
+    };
+    assert_eq!(failed.status, SessionStatus::Failed);
+    assert_eq!(cache.take_changes().raised, vec![failed.id.clone()]);
+    assert!(cache.is_flagged(&blocked.id) && cache.is_flagged(&failed.id));
+    // Another change to the blocked task raises nothing again.
+    let mut t = blocked.clone();
+    t.title = "still blocked".into();
+    t.version += 1;
+    cache.apply(&Event { seq: events[n - 1].seq + 1, data: EventData::TaskUpdated(t.clone()), timestamp: 0 });
+    let changes = cache.take_changes();
+    assert!(changes.raised.is_empty() && changes.lowered.is_empty());
+    // Unblocked: lowered (a later block raises it again).
+    t.status = TaskStatus::InProgress;
+    t.version += 1;
+    cache.apply(&Event { seq: events[n - 1].seq + 2, data: EventData::TaskUpdated(t.clone()), timestamp: 0 });
+    assert_eq!(cache.take_changes().lowered, vec![t.id.clone()]);
+    assert!(!cache.is_flagged(&t.id));
+    // The tab's own edit flags without raising (no notification for what the person did).
+    t.status = TaskStatus::Blocked;
+    cache.optimistic(t.clone());
+    assert!(cache.is_flagged(&t.id) && cache.take_changes().raised.is_empty());
+    let (tasks, sessions) = cache.attention().unwrap();
+    assert_eq!((tasks.len(), sessions.len()), (1, 1));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
@@ -277,7 +343,7 @@ proptest! {
             v.dedup();
             v
         };
-        let mut keys = vec![ListKey::Projects];
+        let mut keys = vec![ListKey::Projects, ListKey::Attention];
         for (kind, i) in [("p", 0), ("t", 1), ("s", 2)] {
             let v = ids(kind);
             if !v.is_empty() {

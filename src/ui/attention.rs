@@ -1,0 +1,295 @@
+//! Telling the person when an agent needs them: a session that ended (completed or
+//! failed) or a task that is blocked is *flagged* until the person looks at it. Flags come
+//! from the server's state (so a tab opened later sees them too); what was looked at is
+//! kept per browser (`Tab::seen`, localStorage), so every tab of it agrees. One tab of the
+//! browser (the holder of a Web Lock) raises a notification per flag an event raises.
+
+use super::state::{use_tab, Tab};
+use crate::model::*;
+use crate::sync::cache::Kind;
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use std::collections::HashSet;
+
+/// One thing that needs the person.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Need {
+    pub id: String,
+    pub kind: Kind,
+    pub project_id: String,
+    /// The session's name or the task's title.
+    pub name: String,
+    /// "failed", "completed" or "blocked".
+    pub why: &'static str,
+}
+
+/// What needs the person now, shared by every component through context.
+#[derive(Clone, Copy)]
+pub struct Needs {
+    /// Flagged and not seen, newest first.
+    pub items: Memo<Vec<Need>>,
+    /// Their ids: what a row or a card asks.
+    pub ids: Memo<HashSet<String>>,
+}
+
+impl Needs {
+    pub fn new(ctx: Tab) -> Needs {
+        let items = Memo::new(move |_: Option<&Vec<Need>>| {
+            let seen = ctx.seen.get();
+            ctx.cache.with(|c| {
+                let mut v: Vec<(i64, Need)> = c
+                    .flagged()
+                    .filter(|(id, _)| !seen.contains(*id))
+                    .filter_map(|(id, f)| {
+                        let (name, why, at) = match f.kind {
+                            Kind::Session => {
+                                let s = c.session(id)?;
+                                (s.name.clone(), s.status.as_str(), s.completed_at.unwrap_or(s.last_activity))
+                            }
+                            _ => {
+                                let t = c.task(id)?;
+                                (t.title.clone(), "blocked", t.updated_at)
+                            }
+                        };
+                        let need = Need { id: id.clone(), kind: f.kind, project_id: f.project_id.clone(), name, why };
+                        Some((at, need))
+                    })
+                    .collect();
+                v.sort_by_key(|n| std::cmp::Reverse(n.0));
+                v.into_iter().map(|(_, n)| n).collect()
+            })
+        });
+        let ids =
+            Memo::new(move |_| items.with(|v: &Vec<Need>| v.iter().map(|n| n.id.clone()).collect::<HashSet<_>>()));
+        Needs { items, ids }
+    }
+
+    /// Whether a task shows the marker: it is blocked, or a session working on it ended,
+    /// and the person has not looked yet.
+    pub fn task(self, t: &Task) -> bool {
+        self.ids.with(|ids| ids.contains(&t.id) || t.session_ids.iter().any(|s| ids.contains(s)))
+    }
+
+    /// How many need the person in a project.
+    pub fn count(self, project_id: &str) -> usize {
+        self.items.with(|v| v.iter().filter(|n| n.project_id == project_id).count())
+    }
+}
+
+pub fn use_needs() -> Needs {
+    expect_context::<Needs>()
+}
+
+/// The marker a row, a card or a session shows while it needs the person.
+#[component]
+pub fn Marker(#[prop(into)] when: Signal<bool>) -> impl IntoView {
+    view! {
+        <Show when=move || when.get()>
+            <span class="needs" role="img" aria-label="needs attention" title="Needs your attention">"●"</span>
+        </Show>
+    }
+}
+
+/// The top bar's count for the active project, the list of everything that needs the
+/// person (every project), the notification switch, and the notifier itself.
+#[component]
+pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
+    let ctx = use_tab();
+    let needs = use_needs();
+    let navigate = use_navigate();
+    let open = RwSignal::new(false);
+    let here = move || active.get().map(|p| needs.count(&p)).unwrap_or(0);
+    let elsewhere = move || needs.items.with(Vec::len) - here();
+    // Opens what needs the person: a session (made active) or a task (expanded, and
+    // the session working on it shown), in its project.
+    let show: Callback<Need> = Callback::new(move |n: Need| {
+        navigate(&format!("/projects/{}", n.project_id), Default::default());
+        match n.kind {
+            Kind::Session => ctx.show_session(n.id),
+            _ => {
+                let sessions = ctx.cache.with_untracked(|c| c.task(&n.id).map(|t| t.session_ids.clone()));
+                ctx.expanded.update(|e| {
+                    e.insert(n.id.clone());
+                });
+                ctx.mark_seen([n.id]);
+                if let Some(s) = sessions.and_then(|s| s.first().cloned()) {
+                    ctx.open_sessions.update(|o| {
+                        if !o.contains(&s) {
+                            o.push(s.clone())
+                        }
+                    });
+                    ctx.active_session.set(Some(s));
+                }
+            }
+        }
+    });
+    let permission = RwSignal::new(String::from("unsupported"));
+    #[cfg(feature = "hydrate")]
+    notifier(ctx, needs, show, permission);
+    let ask = move |_| {
+        #[cfg(feature = "hydrate")]
+        notify::ask(permission);
+    };
+    view! {
+        <button
+            class=move || { if here() > 0 { "attention hot" } else { "attention" } }
+            aria-label=move || format!("{} need attention here, {} elsewhere", here(), elsewhere())
+            aria-expanded=move || open.get().to_string()
+            title="What needs your attention"
+            on:click=move |_| open.update(|o| *o = !*o)
+        >
+            {move || format!("⚑ {}", here())}
+            <Show when=move || { elsewhere() > 0 }>
+                <span class="muted">{move || format!(" +{}", elsewhere())}</span>
+            </Show>
+        </button>
+        <Show when=move || open.get()>
+            <div class="attention-list" role="dialog" aria-label="Needs attention">
+                <div class="row">
+                    <h2>"Needs attention"</h2>
+                    <span class="spacer"></span>
+                    {move || match permission.get().as_str() {
+                        "default" => view! { <button on:click=ask>"Notify me"</button> }.into_any(),
+                        "granted" => view! { <span class="muted">"Notifications on"</span> }.into_any(),
+                        "denied" => view! { <span class="muted">"Notifications blocked by the browser"</span> }.into_any(),
+                        _ => ().into_any(),
+                    }}
+                    <button class="ghost" aria-label="Close" on:click=move |_| open.set(false)>"×"</button>
+                </div>
+                <ul>
+                    <For each=move || needs.items.get() key=|n| n.id.clone() let:n>
+                        {
+                            let (n2, id) = (n.clone(), n.id.clone());
+                            let project = ctx
+                                .cache
+                                .with_untracked(|c| c.project(&n.project_id).map(|p| p.name.clone()))
+                                .unwrap_or_default();
+                            let what = if n.kind == Kind::Session { "session" } else { "task" };
+                            view! {
+                                <li>
+                                    <span class=format!("badge why-{}", n.why)>{n.why}</span>
+                                    <span class="name" title=n.name.clone()>{format!("{what} {}", n.name)}</span>
+                                    <span class="muted">{project}</span>
+                                    <button on:click=move |_| {
+                                        open.set(false);
+                                        show.run(n2.clone());
+                                    }>"Open"</button>
+                                    <button class="ghost" aria-label=format!("Dismiss {}", n.name) on:click=move |_| ctx.mark_seen([id.clone()])>
+                                        "Dismiss"
+                                    </button>
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+                <Show when=move || needs.items.with(Vec::is_empty)>
+                    <p class="empty">"Nothing needs you right now."</p>
+                </Show>
+                <Show when=move || needs.items.with(|v| v.len() > 1)>
+                    <button
+                        class="ghost"
+                        on:click=move |_| ctx.mark_seen(needs.items.get_untracked().into_iter().map(|n| n.id))
+                    >
+                        "Dismiss all"
+                    </button>
+                </Show>
+            </div>
+        </Show>
+    }
+}
+
+/// Follows the flags events raise and lower: a lowered one is forgotten as seen (so it
+/// can be raised again), a raised one is notified by the one tab that holds the lock.
+#[cfg(feature = "hydrate")]
+fn notifier(ctx: Tab, needs: Needs, show: Callback<Need>, permission: RwSignal<String>) {
+    let leader = RwSignal::new(false);
+    notify::lead(leader);
+    permission.set(notify::permission());
+    Effect::new(move |_| {
+        let (raised, lowered) = ctx.cache.take_flag_news();
+        if !lowered.is_empty() {
+            ctx.unmark_seen(&lowered);
+        }
+        if raised.is_empty() || !leader.get_untracked() || notify::permission() != "granted" {
+            return;
+        }
+        let items = needs.items.get_untracked();
+        for n in items.into_iter().filter(|n| raised.contains(&n.id)) {
+            let title = match n.kind {
+                Kind::Session => format!("Session {}: {}", n.why, n.name),
+                _ => format!("Task blocked: {}", n.name),
+            };
+            let project = ctx.cache.with_untracked(|c| c.project(&n.project_id).map(|p| p.name.clone()));
+            let tag = n.id.clone();
+            notify::raise(&title, &project.unwrap_or_default(), &tag, move || show.run(n));
+        }
+    });
+}
+
+/// The browser's Notification and Web Locks APIs.
+#[cfg(feature = "hydrate")]
+mod notify {
+    use leptos::prelude::*;
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// `navigator.locks.request(name, callback)`: absent outside secure contexts.
+        #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
+        fn request_lock(name: &str, callback: &JsValue) -> Result<js_sys::Promise, JsValue>;
+    }
+
+    /// Makes `leader` true once this tab holds the browser's one notifier lock; it holds
+    /// it until the tab closes, and then the next tab in line gets it.
+    pub fn lead(leader: RwSignal<bool>) {
+        let granted = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
+            leader.try_set(true);
+            js_sys::Promise::new(&mut |_, _| {}) // never settles: the lock stays held
+        });
+        if request_lock("maestro-notifier", &granted).is_err() {
+            // No Web Locks here: every tab would notify, so none does.
+            leptos::logging::log!("maestro: no Web Locks in this context; notifications off");
+        }
+    }
+
+    /// "granted", "denied", "default", or "unsupported".
+    pub fn permission() -> String {
+        let has = js_sys::Reflect::has(&window(), &"Notification".into()).unwrap_or(false);
+        if !has {
+            return "unsupported".into();
+        }
+        match web_sys::Notification::permission() {
+            web_sys::NotificationPermission::Granted => "granted",
+            web_sys::NotificationPermission::Denied => "denied",
+            _ => "default",
+        }
+        .into()
+    }
+
+    /// Asks the person once; `permission` follows the answer.
+    pub fn ask(permission: RwSignal<String>) {
+        let Ok(p) = web_sys::Notification::request_permission() else { return };
+        let answered = Closure::<dyn FnMut(JsValue)>::new(move |_answer: JsValue| {
+            permission.try_set(self::permission());
+        });
+        let _ = p.then(&answered);
+        answered.forget(); // asked once per click: a few bytes
+    }
+
+    /// Shows a notification (one per `tag`: the same flag never shows twice); a click
+    /// brings the tab forward and runs `open`.
+    pub fn raise(title: &str, body: &str, tag: &str, open: impl FnOnce() + 'static) {
+        let options = web_sys::NotificationOptions::new();
+        options.set_body(body);
+        options.set_tag(&format!("maestro-{tag}"));
+        let Ok(n) = web_sys::Notification::new_with_options(title, &options) else { return };
+        let shown = n.clone();
+        let click = Closure::once_into_js(move || {
+            let _ = window().focus();
+            shown.close();
+            open();
+        });
+        n.set_onclick(Some(click.unchecked_ref()));
+    }
+}

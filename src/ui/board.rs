@@ -1,0 +1,271 @@
+//! The board: the active project's tasks in one column per status. A card moves to
+//! another column by drag and drop, or from the keyboard (focus it, then ← / →), with the
+//! same optimistic update and rollback as every other change. Each column is a window over
+//! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
+
+use super::state::use_tab;
+use crate::model::*;
+use leptos::prelude::*;
+
+/// Height of a card with its margin (`style/main.css` fixes it): the windows count in it.
+const CARD_PX: f64 = 66.0;
+/// Cards rendered beyond each edge of what is visible.
+const OVERSCAN: usize = 6;
+/// The visible height assumed before the browser has measured a column.
+const FIRST_SCREEN_PX: f64 = 16.0 * CARD_PX;
+
+/// The card being dragged and the column it left: that column holds still until the
+/// drop, so no event can pull the card from under the pointer.
+type Dragging = RwSignal<Option<(String, TaskStatus)>>;
+
+/// The card a keyboard move took to another column: it takes the focus back once it is
+/// rendered there.
+type Refocus = RwSignal<Option<(String, TaskStatus)>>;
+
+/// The board of a project: the columns the status filter lets through, each with its
+/// count; while searching, the matching cards only.
+#[component]
+pub fn Board(
+    project_id: String,
+    filter: RwSignal<Option<TaskStatus>>,
+    /// The matching task ids in list order while searching, `None` otherwise.
+    found: Memo<Option<Vec<String>>>,
+    /// All tasks and per status, exact.
+    counts: Memo<(usize, [usize; 4])>,
+) -> impl IntoView {
+    let dragging: Dragging = RwSignal::new(None);
+    // Each column's scroll position, so a keyboard move can bring the card into view.
+    let tops = TaskStatus::ALL.map(|_| RwSignal::new(0.0f64));
+    let refocus: Refocus = RwSignal::new(None);
+    view! {
+        <div class="board" role="group" aria-label="Board">
+            {TaskStatus::ALL
+                .map(|status| {
+                    let pid = project_id.clone();
+                    view! {
+                        <Show when=move || filter.get().is_none_or(|f| f == status)>
+                            <Column
+                                project_id=pid.clone()
+                                status=status
+                                found=found
+                                counts=counts
+                                dragging=dragging
+                                tops=tops
+                                refocus=refocus
+                            />
+                        </Show>
+                    }
+                })}
+        </div>
+    }
+}
+
+/// One status's column: header with its count, then a window of its cards.
+#[component]
+fn Column(
+    project_id: String,
+    status: TaskStatus,
+    found: Memo<Option<Vec<String>>>,
+    counts: Memo<(usize, [usize; 4])>,
+    dragging: Dragging,
+    tops: [RwSignal<f64>; 4],
+    refocus: Refocus,
+) -> impl IntoView {
+    let ctx = use_tab();
+    let top = tops[status.slot()];
+    let height = RwSignal::new(FIRST_SCREEN_PX);
+    // While searching: this column's matches, in list order.
+    let matching = Memo::new(move |_| {
+        let ids = found.get()?;
+        Some(ctx.cache.with_untracked(|c| {
+            ids.into_iter().filter(|id| c.task(id).is_some_and(|t| t.status == status)).collect::<Vec<_>>()
+        }))
+    });
+    let len = Memo::new(move |_| {
+        matching.with(|m| m.as_ref().map(Vec::len)).unwrap_or_else(|| counts.get().1[status.slot()])
+    });
+    let window = Memo::new(move |_| {
+        let n = len.get();
+        let first = ((top.get() / CARD_PX) as usize).saturating_sub(OVERSCAN).min(n);
+        let end = ((((top.get() + height.get()) / CARD_PX).ceil() as usize) + OVERSCAN).min(n);
+        (first, end.max(first))
+    });
+    // The cards to render; held as they were while one of them is dragged.
+    let pid = project_id.clone();
+    let cards = Memo::new(move |held: Option<&Vec<String>>| {
+        if let (Some(held), true) = (held, dragging.with(|d| d.as_ref().is_some_and(|d| d.1 == status))) {
+            return held.clone();
+        }
+        let (first, end) = window.get();
+        if let Some(ids) = matching.get() {
+            return ids[first.min(ids.len())..end.min(ids.len())].to_vec();
+        }
+        ctx.cache.track_lists();
+        ctx.cache.with_untracked(|c| c.project_window(&pid, Some(status), first, end - first))
+    });
+    let spacers = Memo::new(move |_| {
+        let (first, _) = window.get();
+        let shown = cards.with(Vec::len);
+        (first as f64 * CARD_PX, len.get().saturating_sub(first + shown) as f64 * CARD_PX)
+    });
+    let over = RwSignal::new(false);
+    let scroller = NodeRef::<leptos::html::Div>::new();
+    let measure = move || {
+        if let Some(el) = scroller.try_get_untracked().flatten() {
+            top.try_set(el.scroll_top() as f64);
+            height.try_set((el.client_height() as f64).max(CARD_PX));
+        }
+    };
+    Effect::new(move |_| {
+        if scroller.get().is_some() {
+            measure();
+        }
+    });
+    // A keyboard move sets `top` from outside: the column scrolls there.
+    Effect::new(move |_| {
+        let want = top.get();
+        if let Some(el) = scroller.get_untracked() {
+            if (el.scroll_top() as f64 - want).abs() >= 1.0 {
+                el.set_scroll_top(want as i32);
+            }
+        }
+    });
+    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resized.remove());
+    let name = status.as_str().replace('_', " ");
+    let label = name.clone();
+    view! {
+        <section
+            class=move || format!("column status-{}{}", status.as_str(), if over.get() { " over" } else { "" })
+            aria-label=format!("{name} column")
+            on:dragover=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                over.set(true);
+            }
+            on:dragleave=move |_| over.set(false)
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                over.set(false);
+                let id = dragged(&ev).unwrap_or_default();
+                let from = dragging.get_untracked().map(|d| d.1);
+                // Moved first, then the column it left lets go of it.
+                if !id.is_empty() && ctx.cache.with_untracked(|c| c.task(&id).is_some_and(|t| t.status != status)) {
+                    ctx.set_task_status(id, status);
+                }
+                if from.is_some() {
+                    dragging.set(None);
+                }
+            }
+        >
+            <h3>
+                {label}
+                <span class="badge count" aria-label=move || format!("{} tasks", len.get())>{move || len.get()}</span>
+            </h3>
+            <div class="column-scroll" node_ref=scroller on:scroll=move |_| measure()>
+                <div class="spacer-row" style:height=move || format!("{}px", spacers.get().0)></div>
+                <ul class="cards">
+                    <For each=move || cards.get() key=|id| id.clone() let:id>
+                        <Card id=id column=status dragging=dragging tops=tops refocus=refocus project_id=project_id.clone()/>
+                    </For>
+                </ul>
+                <div class="spacer-row" style:height=move || format!("{}px", spacers.get().1)></div>
+            </div>
+        </section>
+    }
+}
+
+/// One task on the board: title (the search's match marked), priority, sessions, and the
+/// attention marker. Draggable; ← / → move it to the neighbouring column.
+#[component]
+fn Card(
+    id: String,
+    /// The column it is rendered in.
+    column: TaskStatus,
+    dragging: Dragging,
+    tops: [RwSignal<f64>; 4],
+    refocus: Refocus,
+    project_id: String,
+) -> impl IntoView {
+    let ctx = use_tab();
+    let needs = super::attention::use_needs();
+    let tid = id.clone();
+    let task = Memo::new(move |_| ctx.cache.task(&tid));
+    let title = Signal::derive(move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default()));
+    let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
+    let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
+    let drag_id = id.clone();
+    let key_id = id.clone();
+    let keys = move |ev: leptos::ev::KeyboardEvent| {
+        let Some(now) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) else { return };
+        let i = now.slot();
+        let to = match ev.key().as_str() {
+            "ArrowRight" if i + 1 < TaskStatus::ALL.len() => TaskStatus::ALL[i + 1],
+            "ArrowLeft" if i > 0 => TaskStatus::ALL[i - 1],
+            _ => return,
+        };
+        ev.prevent_default();
+        ctx.set_task_status(key_id.clone(), to);
+        // Follow the card: scroll its new column to it and give it the focus back.
+        let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &key_id));
+        if let Some(at) = at {
+            tops[to.slot()].set((at as f64 * CARD_PX - 2.0 * CARD_PX).max(0.0));
+        }
+        refocus.set(Some((key_id.clone(), to)));
+    };
+    let node = NodeRef::<leptos::html::Li>::new();
+    let me = id.clone();
+    Effect::new(move |_| {
+        let mine = refocus.with(|r| r.as_ref().is_some_and(|(id, to)| *id == me && *to == column));
+        if let (true, Some(el)) = (mine, node.get()) {
+            let _ = el.focus();
+            refocus.set(None);
+        }
+    });
+    view! {
+        <li
+            node_ref=node
+            class=field(|t| format!("card status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
+            aria-label=move || title.get()
+            aria-roledescription="card"
+            aria-keyshortcuts="ArrowLeft ArrowRight"
+            tabindex="0"
+            draggable="true"
+            on:dragstart=move |ev: leptos::ev::DragEvent| {
+                carry(&ev, &drag_id);
+                if let Some(s) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) {
+                    dragging.set(Some((drag_id.clone(), s)));
+                }
+            }
+            on:dragend=move |_| dragging.set(None)
+            on:keydown=keys
+        >
+            <span class="title" title=move || title.get()>
+                <super::search::Marked title=title/>
+            </span>
+            <span class="meta">
+                <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
+                <span class="badge sessions" aria-label=field(|t| format!("{} sessions", t.session_count))>
+                    {field(|t| format!("⌁ {}", t.session_count))}
+                </span>
+                <super::attention::Marker when=flagged/>
+            </span>
+        </li>
+    }
+}
+
+/// Puts a task's id on a drag (browser only).
+fn carry(_ev: &leptos::ev::DragEvent, _id: &str) {
+    #[cfg(feature = "hydrate")]
+    if let Some(dt) = _ev.data_transfer() {
+        let _ = dt.set_data("text/plain", _id);
+        dt.set_effect_allowed("move");
+    }
+}
+
+/// The task id a drop carries (browser only).
+fn dragged(_ev: &leptos::ev::DragEvent) -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return _ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
