@@ -26,7 +26,10 @@ export class Server {
     const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent, "--agent", failing];
     const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "inherit"],
-      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      // Terminals run a plain POSIX shell, not the machine's interactive bash: its dotfiles
+      // are not under test, and one here (pyenv's rehash) waits a minute on a lock that a
+      // shell closed mid-start leaves behind.
+      env: { ...process.env, SHELL: "/bin/sh", RUST_LOG: process.env.RUST_LOG ?? "warn" },
     });
     this.child = child;
     const deadline = Date.now() + 30_000;

@@ -216,9 +216,10 @@ fn Card(
     let me = id.clone();
     Effect::new(move |_| {
         let mine = refocus.with(|r| r.as_ref().is_some_and(|(id, to)| *id == me && *to == column));
+        // Made before it is in the document: focused once it is. The wish stays while
+        // the focus does (an older event may move the card back and forth on its way).
         if let (true, Some(el)) = (mine, node.get()) {
-            let _ = el.focus();
-            refocus.set(None);
+            request_animation_frame(move || drop(el.focus()));
         }
     });
     view! {
@@ -238,6 +239,11 @@ fn Card(
             }
             on:dragend=move |_| dragging.set(None)
             on:keydown=keys
+            on:focusout=move |ev: leptos::ev::FocusEvent| {
+                if went_elsewhere(&ev) {
+                    refocus.set(None);
+                }
+            }
         >
             <span class="title" title=move || title.get()>
                 <super::search::Marked title=title/>
@@ -260,6 +266,14 @@ fn carry(_ev: &leptos::ev::DragEvent, _id: &str) {
         let _ = dt.set_data("text/plain", _id);
         dt.set_effect_allowed("move");
     }
+}
+
+/// Whether the focus left for another element (not: its element was re-rendered).
+fn went_elsewhere(_ev: &leptos::ev::FocusEvent) -> bool {
+    #[cfg(feature = "hydrate")]
+    return _ev.related_target().is_some();
+    #[cfg(not(feature = "hydrate"))]
+    false
 }
 
 /// The task id a drop carries (browser only).
