@@ -109,18 +109,7 @@ fn Column(
         (first as f64 * CARD_PX, len.get().saturating_sub(first + shown) as f64 * CARD_PX)
     });
     let over = RwSignal::new(false);
-    let scroller = NodeRef::<leptos::html::Div>::new();
-    let measure = move || {
-        if let Some(el) = scroller.try_get_untracked().flatten() {
-            top.try_set(el.scroll_top() as f64);
-            height.try_set((el.client_height() as f64).max(CARD_PX));
-        }
-    };
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
-            measure();
-        }
-    });
+    let (scroller, measure) = super::panel::scroll_view(top, height, CARD_PX);
     // A keyboard move sets `top` from outside: the column scrolls there.
     Effect::new(move |_| {
         let want = top.get();
@@ -130,8 +119,6 @@ fn Column(
             }
         }
     });
-    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resized.remove());
     let name = status.as_str().replace('_', " ");
     let label = name.clone();
     view! {
