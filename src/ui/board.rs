@@ -109,7 +109,7 @@ fn Column(
         (first as f64 * CARD_PX, len.get().saturating_sub(first + shown) as f64 * CARD_PX)
     });
     let over = RwSignal::new(false);
-    let (scroller, measure) = super::panel::scroll_view(top, height, CARD_PX);
+    let (scroller, measure) = super::scroll::scroll_view(top, height, CARD_PX);
     // A keyboard move sets `top` from outside: the column scrolls there.
     Effect::new(move |_| {
         let want = top.get();

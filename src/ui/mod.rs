@@ -7,6 +7,7 @@ mod board;
 mod panel;
 mod panes;
 mod projects;
+mod scroll;
 mod search;
 mod sessions;
 pub mod state;

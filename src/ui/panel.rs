@@ -140,31 +140,6 @@ fn list_window(
     (rows, spacers, counts, found)
 }
 
-/// A windowed list's scroller: its element, and what measures where its visible part
-/// starts (`top`) and how tall it is (`height`, at least `min`) — on mount, on window
-/// resizes while it lives, and wherever the caller adds (its scroll events).
-pub(super) fn scroll_view(
-    top: RwSignal<f64>,
-    height: RwSignal<f64>,
-    min: f64,
-) -> (NodeRef<leptos::html::Div>, impl Fn() + Copy + 'static) {
-    let scroller = NodeRef::<leptos::html::Div>::new();
-    let measure = move || {
-        if let Some(el) = scroller.try_get_untracked().flatten() {
-            top.try_set(el.scroll_top() as f64);
-            height.try_set((el.client_height() as f64).max(min));
-        }
-    };
-    Effect::new(move |_| {
-        if scroller.get().is_some() {
-            measure();
-        }
-    });
-    let resized = window_event_listener(leptos::ev::resize, move |_| measure());
-    on_cleanup(move || resized.remove());
-    (scroller, measure)
-}
-
 /// The active project's tasks: filter, counts, "new task", and the rows. The list is a
 /// window: only the rows on screen (and a few beyond) exist; spacers above and below keep
 /// the scroll height of the whole list, so 10,000 tasks cost what 60 do.
@@ -233,7 +208,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         });
         title.set(String::new());
     };
-    let (scroller, measure) = scroll_view(view_top, view_height, ROW_PX);
+    let (scroller, measure) = super::scroll::scroll_view(view_top, view_height, ROW_PX);
     view! {
         <form class="new-task" on:submit=submit>
             <input id="new-task-title" aria-label="New task title" placeholder="New task… (n)" bind:value=title/>
