@@ -74,4 +74,19 @@ test("a project of 10,000 tasks loads, scrolls to the end, filters, expands far 
   await page.getByRole("combobox", { name: "Show" }).selectOption("blocked");
   await expect(page.locator(".tasks > li")).toHaveCount(3);
   await expect(page.getByRole("listitem", { name: tasks[9_998].title })).toBeVisible();
+
+  // The board at this size: exact counts, a column scrolls to its last card, a move from
+  // the keyboard lands at once; only what is on screen is rendered.
+  await page.getByRole("combobox", { name: "Show" }).selectOption("");
+  await page.getByRole("button", { name: "Board", exact: true }).click();
+  const column = (name: string) => page.getByRole("group", { name: "Board" }).getByRole("region", { name: `${name} column` });
+  await expect(column("pending").getByLabel("9997 tasks")).toBeVisible();
+  await column("pending").locator(".column-scroll").evaluate((el: HTMLElement) => (el.scrollTop = el.scrollHeight));
+  const last = column("pending").getByRole("listitem", { name: tasks[9_999].title });
+  await expect(last).toBeVisible();
+  expect(await page.locator(".card").count()).toBeLessThan(80);
+  await last.focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(column("in progress").getByRole("listitem", { name: tasks[9_999].title })).toBeFocused();
+  await expect(column("pending").getByLabel("9996 tasks")).toBeVisible();
 });
