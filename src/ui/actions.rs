@@ -57,15 +57,19 @@ impl Tab {
         self.mark_seen([id]);
     }
 
-    /// Opens a session in this browser (if it is not open), makes it active, and counts
-    /// it as seen.
-    pub fn show_session(self, id: String) {
+    /// Opens a session in this browser (if it is not open) and makes it active.
+    pub fn open_session(self, id: String) {
         self.open_sessions.update(|o| {
             if !o.contains(&id) {
                 o.push(id.clone())
             }
         });
-        self.active_session.set(Some(id.clone()));
+        self.active_session.set(Some(id));
+    }
+
+    /// [`Tab::open_session`], counting the session as seen: the person is looking at it.
+    pub fn show_session(self, id: String) {
+        self.open_session(id.clone());
         self.mark_seen([id]);
     }
 

@@ -113,12 +113,7 @@ pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
                 });
                 ctx.mark_seen([n.id]);
                 if let Some(s) = sessions.and_then(|s| s.first().cloned()) {
-                    ctx.open_sessions.update(|o| {
-                        if !o.contains(&s) {
-                            o.push(s.clone())
-                        }
-                    });
-                    ctx.active_session.set(Some(s));
+                    ctx.open_session(s);
                 }
             }
         }
