@@ -55,7 +55,7 @@ impl ServerMessage {
     pub fn parse(text: &str) -> Result<ServerMessage, serde_json::Error> {
         match Event::from_json(text) {
             Ok(e) => Ok(ServerMessage::Event(Box::new(e))),
-            Err(err) => match serde_json::from_str::<ResyncWire>(text) {
+            Err(err) => match crate::model::from_json::<ResyncWire>(text) {
                 Ok(r) if r.event == "resync" => Ok(ServerMessage::Resync { seq: r.seq }),
                 _ => Err(err),
             },

@@ -72,7 +72,7 @@ fn Workspace() -> impl IntoView {
     let ctx = use_tab();
     let params = use_params_map();
     let route_id = Memo::new(move |_| params.read().get("id"));
-    let projects = Resource::new(|| (), |_| list_projects());
+    let projects = state::page_resource(|| (), |_| list_projects());
     // The active project: the route's, else (on `/`) the first one.
     let active = Memo::new(move |_| {
         route_id.get().or_else(|| {

@@ -1,7 +1,7 @@
 //! The Maestro panel (right): the active project's tasks, their subtasks and the
 //! sessions working on each task.
 
-use super::state::{client_id, use_tab};
+use super::state::{client_id, page_resource, use_tab};
 use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
@@ -150,7 +150,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let key = ListKey::ProjectTasks(project_id.clone());
     // The first screen and the counts, rendered by the server; the rest fetched by the
     // browser a page at a time once the page is live (a long list never goes into the page).
-    let fetched = Resource::new(move || pid.clone(), |p| list_task_page(p, None, FIRST_PAGE));
+    let fetched = page_resource(move || pid.clone(), |p| list_task_page(p, None, FIRST_PAGE));
     let shown = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
     let gone = shown.clone();
     on_cleanup(move || gone.store(false, std::sync::atomic::Ordering::Relaxed));
@@ -644,7 +644,7 @@ fn TaskSessions(id: String) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::TaskSessions(id.clone());
     let tid = id.clone();
-    let fetched = Resource::new(move || tid.clone(), list_task_sessions);
+    let fetched = page_resource(move || tid.clone(), list_task_sessions);
     let tid = id.clone();
     let sessions = move || ctx.cache.with(|c| c.task_sessions(&tid)).unwrap_or_default();
     view! {

@@ -102,7 +102,7 @@ fn SessionTasks(id: String) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::SessionTasks(id.clone());
     let sid = id.clone();
-    let fetched = Resource::new(move || sid.clone(), list_session_tasks);
+    let fetched = super::state::page_resource(move || sid.clone(), list_session_tasks);
     let sid = id.clone();
     // Which tasks: the session's links (woken by session changes); each one's contents:
     // woken by that task alone.

@@ -84,15 +84,58 @@ pub fn client_id(prefix: &str) -> String {
 }
 
 #[cfg(feature = "hydrate")]
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
+/// A value kept in this browser's localStorage, as JSON (`None` when absent or unreadable).
+#[cfg(feature = "hydrate")]
 pub fn storage_get<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    use gloo_storage::Storage;
-    gloo_storage::LocalStorage::get(key).ok()
+    let text = local_storage()?.get_item(key).ok()??;
+    crate::model::from_json(&text).ok()
 }
 
 #[cfg(feature = "hydrate")]
 pub fn storage_set<T: serde::Serialize>(key: &str, value: &T) {
-    use gloo_storage::Storage;
-    let _ = gloo_storage::LocalStorage::set(key, value);
+    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(value)) {
+        let _ = storage.set_item(key, &text);
+    }
+}
+
+/// How the page's resources travel from the server render to the hydrating wasm: JSON,
+/// read from bytes like everything else the browser decodes ([`crate::model::from_json`]),
+/// rather than Leptos' default codec, which reads from `&str`: one decoder per type.
+pub struct PageCodec;
+
+impl<T: serde::Serialize> leptos::server::codee::Encoder<T> for PageCodec {
+    type Error = serde_json::Error;
+    type Encoded = String;
+
+    fn encode(value: &T) -> Result<String, serde_json::Error> {
+        serde_json::to_string(value)
+    }
+}
+
+impl<T: serde::de::DeserializeOwned> leptos::server::codee::Decoder<T> for PageCodec {
+    type Error = serde_json::Error;
+    type Encoded = str;
+
+    fn decode(text: &str) -> Result<T, serde_json::Error> {
+        crate::model::from_json(text)
+    }
+}
+
+/// A resource rendered with the page and hydrated from it, in [`PageCodec`].
+pub fn page_resource<S, T, Fut>(
+    source: impl Fn() -> S + Send + Sync + 'static,
+    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
+) -> Resource<T, PageCodec>
+where
+    S: Send + Sync + Clone + PartialEq + 'static,
+    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    Resource::new_with_options(source, fetcher, false)
 }
 
 impl Tab {
