@@ -934,3 +934,30 @@ fn site_files_go_precompressed_and_hashed_names_are_cached_for_ever() {
 fn app_of(store: Store, options: leptos::prelude::LeptosOptions) -> Router {
     app(AppState::new(store, options, tokio::sync::watch::channel(false).1))
 }
+
+#[test]
+fn the_two_pages_render_and_any_other_path_is_a_404_page() {
+    rt().block_on(async {
+        let api = Api::new();
+        let project = api.project("Pages").await;
+        let page = |uri: String| {
+            let app = api.app.clone();
+            async move {
+                let res = app.oneshot(Request::get(&uri).body(Body::empty()).unwrap()).await.unwrap();
+                let status = res.status();
+                let body = axum::body::to_bytes(res.into_body(), usize::MAX).await.unwrap();
+                (status, String::from_utf8(body.to_vec()).unwrap())
+            }
+        };
+        for uri in ["/".to_string(), format!("/projects/{project}"), format!("/projects/{project}?q=x")] {
+            let (status, body) = page(uri.clone()).await;
+            assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(body.contains("Pages") && !body.contains("Page not found"), "{uri}: {body}");
+        }
+        for uri in ["/nope", "/projects", "/projects/a/b", "/projects/a/"] {
+            let (status, body) = page(uri.to_string()).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "{uri}");
+            assert!(body.contains("Page not found."), "{uri}: {body}");
+        }
+    });
+}

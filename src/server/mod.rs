@@ -8,11 +8,11 @@ use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
 use crate::sync::hub::{ws_handler, Hub};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
-use crate::ui::{shell, App};
+use crate::ui::shell;
 use axum::extract::FromRef;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{AxumRouteListing, LeptosRoutes};
 pub use listener::Limits;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -121,7 +121,9 @@ fn site_files(options: &LeptosOptions, sub: &str, hashed: bool) -> Router<AppSta
 
 /// The whole application: REST API, server functions, pages and static files.
 pub fn app(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = crate::ui::route::PAGES
+        .map(|path| AxumRouteListing::new(path.into(), Default::default(), [leptos_router::Method::Get], vec![]))
+        .to_vec();
     Router::new()
         // The API's JSON goes compressed (brotli or gzip) to a client that accepts it; the
         // site's files are for precompressing at build time, not on every request.

@@ -7,6 +7,7 @@ mod board;
 mod panel;
 mod panes;
 mod projects;
+pub mod route;
 mod scroll;
 mod search;
 mod sessions;
@@ -18,9 +19,9 @@ use crate::api::functions::{error_text, list_projects};
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::{use_navigate, use_params_map};
-use leptos_router::path;
+use leptos_router::components::Router;
+use leptos_router::hooks::use_navigate;
+use route::Page;
 use state::{use_tab, Tab};
 
 /// The HTML document the server renders around the app.
@@ -58,20 +59,30 @@ pub fn App() -> impl IntoView {
     view! {
         <Title text="Maestro"/>
         <Router>
-            <Routes fallback=|| view! { <p class="empty">"Page not found."</p> }>
-                <Route path=path!("/") view=Workspace/>
-                <Route path=path!("/projects/:id") view=Workspace/>
-            </Routes>
+            <Pages/>
         </Router>
+    }
+}
+
+/// The workspace for either page, or "Page not found" (the server answers such a path 404).
+#[component]
+fn Pages() -> impl IntoView {
+    let page = route::use_page();
+    let found = Memo::new(move |_| page.with(Option::is_some));
+    move || match found.get() {
+        true => view! { <Workspace page/> }.into_any(),
+        false => view! { <p class="empty">"Page not found."</p> }.into_any(),
     }
 }
 
 /// The page: top bar, then Sessions | Terminal | Maestro panel.
 #[component]
-fn Workspace() -> impl IntoView {
+fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
     let ctx = use_tab();
-    let params = use_params_map();
-    let route_id = Memo::new(move |_| params.read().get("id"));
+    let route_id = Memo::new(move |_| match page.get() {
+        Some(Page::Project(id)) => Some(id),
+        _ => None,
+    });
     let projects = state::page_resource(|| (), |_| list_projects());
     // The active project: the route's, else (on `/`) the first one.
     let active = Memo::new(move |_| {
