@@ -18,7 +18,8 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # MAESTRO_WASM_ARGS go to cargo for the wasm, MAESTRO_LIB_ARGS to cargo-leptos.
 # MAESTRO_WASM_RELEASE_FLAGS (RUSTFLAGS of the release wasm): components erased to AnyView
 # (a fifth smaller); with a std built here, also panics that trap without formatting a
-# message, and no Debug or source locations: 6% more. The server that renders for it must
+# message, no Debug or source locations (6% more), and std's smaller code where it has a
+# choice (`optimize_for_size`: 1.7%). The server that renders for it must
 # erase its components too (or hydration fails): it is built with MAESTRO_SERVE_FLAGS into
 # a target dir of its own, MAESTRO_SERVE_DIR (scripts/test.sh runs its tests there too), so
 # that `cargo bench` and the debug builds keep theirs.
@@ -28,7 +29,7 @@ if [ -d "$(rustc --print sysroot 2>/dev/null)/lib/rustlib/wasm32-unknown-unknown
   MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components"
 else
   export RUSTUP_TOOLCHAIN=debian
-  MAESTRO_WASM_ARGS=(-Zbuild-std=std,panic_abort)
+  MAESTRO_WASM_ARGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
   MAESTRO_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
   MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 fi
