@@ -491,7 +491,7 @@ fn TaskDetails(id: String) -> impl IntoView {
     let priority = move || task.get().map(|t| t.priority).unwrap_or_default();
     // What "Work on task" can run: a shell, or an agent the project offers.
     let project_id = current.as_ref().map(|t| t.project_id.clone()).unwrap_or_default();
-    let agents = LocalResource::new(move || list_agents(project_id.clone()));
+    let agents = page_resource(move || project_id.clone(), list_agents);
     let agent_list = move || agents.get().and_then(Result::ok).unwrap_or_default();
     view! {
         <div class="details">
