@@ -1,13 +1,31 @@
 #!/usr/bin/env bash
 # Installs what building and testing Maestro needs, skipping what is already there.
 # Everything comes from Debian's archive, crates.io or npm: nothing else is downloaded.
+# Usage: setup.sh [--no-wasm-bindgen | --wasm-bindgen]: all but wasm-bindgen-cli, or only it
+# (scripts/test.sh builds it beside the Rust tests, as the site needs it only after them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+part=${1:-all}
 
 # Must equal the wasm-bindgen crate in Cargo.lock (Cargo.toml pins it with "=").
 WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/^version = "\(.*\)"/\1/p')
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+install_wasm_bindgen() {
+  export PATH="$HOME/.cargo/bin:$PATH"
+  if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
+    echo "setup: building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+    # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.
+    # opt-level 1: it compiles in much less time and still handles a release wasm in seconds.
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo +debian install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  fi
+}
+if [ "$part" = --wasm-bindgen ]; then
+  install_wasm_bindgen
+  exit 0
+fi
 
 need=()
 for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver brotli; do
@@ -31,15 +49,8 @@ if ! command -v rustup >/dev/null 2>&1; then
   exit 1
 fi
 rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
+[ "$part" = --no-wasm-bindgen ] || install_wasm_bindgen
 
-export PATH="$HOME/.cargo/bin:$PATH"
-if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
-  echo "setup: building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
-  # Not --locked: its lockfile names a webpki-roots release the registry mirror lacks.
-  # opt-level 1: it compiles in much less time and still handles a release wasm in seconds.
-  CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
-    cargo +debian install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
-fi
 # npm ci again only when the lockfile changed since the last install.
 if ! cmp -s end2end/package-lock.json end2end/node_modules/.maestro-installed-lock 2>/dev/null; then
   (cd end2end && npm ci --no-audit --no-fund --loglevel=error && cp package-lock.json node_modules/.maestro-installed-lock)
