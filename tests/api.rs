@@ -952,6 +952,7 @@ fn the_two_pages_render_and_any_other_path_is_a_404_page() {
         for uri in ["/".to_string(), format!("/projects/{project}"), format!("/projects/{project}?q=x")] {
             let (status, body) = page(uri.clone()).await;
             assert_eq!(status, StatusCode::OK, "{uri}");
+            assert!(body.contains("<title>Maestro</title>"), "{uri}: {body}");
             assert!(body.contains("Pages") && !body.contains("Page not found"), "{uri}: {body}");
         }
         for uri in ["/nope", "/projects", "/projects/a/b", "/projects/a/"] {

@@ -3,6 +3,7 @@
 //! same optimistic update and rollback as every other change. Each column is a window over
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
 
+use super::px;
 use super::state::use_tab;
 use crate::model::*;
 use leptos::prelude::*;
@@ -149,13 +150,13 @@ fn Column(
                 <span class="badge count" aria-label=move || format!("{} tasks", len.get())>{move || len.get()}</span>
             </h3>
             <div class="column-scroll" node_ref=scroller on:scroll=move |_| measure()>
-                <div class="spacer-row" style:height=move || format!("{}px", spacers.get().0)></div>
+                <div class="spacer-row" style:height=move || px(spacers.get().0)></div>
                 <ul class="cards">
                     <For each=move || cards.get() key=|id| id.clone() let:id>
                         <Card id=id column=status dragging=dragging tops=tops refocus=refocus project_id=project_id.clone()/>
                     </For>
                 </ul>
-                <div class="spacer-row" style:height=move || format!("{}px", spacers.get().1)></div>
+                <div class="spacer-row" style:height=move || px(spacers.get().1)></div>
             </div>
         </section>
     }

@@ -18,20 +18,23 @@ mod xterm;
 use crate::api::functions::{error_text, list_projects};
 use crate::sync::cache::ListKey;
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::components::Router;
 use leptos_router::hooks::use_navigate;
 use route::Page;
 use state::{use_tab, Tab};
 
-/// The HTML document the server renders around the app.
+/// The HTML document the server renders around the app. Only the server renders it, so
+/// `leptos_meta` (the hashed stylesheet's link) stays out of the wasm.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    provide_meta_context();
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <title>"Maestro"</title>
                 <link rel="icon" href="/favicon.svg" type="image/svg+xml"/>
                 <link rel="stylesheet" href="/xterm/xterm.css"/>
                 <script src="/xterm/xterm.js"></script>
@@ -50,14 +53,12 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 #[component]
 pub fn App() -> impl IntoView {
-    provide_meta_context();
     let ctx = Tab::new();
     provide_context(ctx);
     provide_context(attention::Needs::new(ctx));
     #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
     view! {
-        <Title text="Maestro"/>
         <Router>
             <Pages/>
         </Router>
@@ -328,4 +329,10 @@ pub(crate) fn merge_list<T: Clone + 'static>(
         Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => Some(error_text(&e)),
         _ => None,
     }
+}
+
+/// A CSS length in whole pixels. Lengths are computed as `f64`; printing them as integers
+/// keeps float formatting (~6 KB) out of the wasm.
+pub(crate) fn px(v: f64) -> String {
+    format!("{}px", v.round() as i64)
 }

@@ -2,7 +2,7 @@
 //! sessions working on each task.
 
 use super::state::{client_id, page_resource, use_tab};
-use super::{merge_list, LoadError};
+use super::{merge_list, px, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
@@ -277,13 +277,13 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
                     {board}
                     <div class="task-scroll" class:hidden=move || ctx.board.get() node_ref=scroller on:scroll=move |_| measure()>
-                        <div class="spacer-row" style:height=move || format!("{}px", spacers.get().0)></div>
+                        <div class="spacer-row" style:height=move || px(spacers.get().0)></div>
                         <ul class="tasks" aria-label="Tasks">
                             <For each=move || rows.get() key=|(id, _)| id.clone() let:row>
                                 <TaskRow id=row.0 initial=row.1/>
                             </For>
                         </ul>
-                        <div class="spacer-row" style:height=move || format!("{}px", spacers.get().1)></div>
+                        <div class="spacer-row" style:height=move || px(spacers.get().1)></div>
                     </div>
                     <Show when=move || { !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.get().0 > FIRST_PAGE }>
                         <p class="muted" role="status">{move || format!("Loading the rest of the {} tasks…", count_of.get().0)}</p>

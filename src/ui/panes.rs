@@ -23,10 +23,10 @@ pub fn grid_style(p: Panes, board: bool) -> String {
     let right = if board { p.board } else { p.right };
     let mut s = String::new();
     if let Some(w) = p.left {
-        s.push_str(&format!("--left: {w}px;"));
+        s.push_str(&format!("--left: {};", super::px(w)));
     }
     if let Some(w) = right {
-        s.push_str(&format!("--right: {w}px;"));
+        s.push_str(&format!("--right: {};", super::px(w)));
     }
     s
 }
