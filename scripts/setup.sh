@@ -28,7 +28,7 @@ if [ "$part" = --wasm-bindgen ]; then
 fi
 
 need=()
-for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver brotli; do
+for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-web lld-22 chromium chromium-driver brotli zopfli; do
   dpkg -s "$p" >/dev/null 2>&1 || need+=("$p")
 done
 # PostgreSQL for the tests of the PostgreSQL backend (started by the test command itself).
