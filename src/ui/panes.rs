@@ -70,7 +70,7 @@ pub fn Splitter(side: Side) -> impl IntoView {
             role="separator"
             aria-orientation="vertical"
             aria-label=label
-            aria-valuenow=move || width().map(|w| w.to_string())
+            aria-valuenow=move || width().map(|w| (w.round() as i64).to_string())
             tabindex="0"
             title="Drag to resize (← / → with the keyboard, Home for the default)"
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
