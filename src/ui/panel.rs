@@ -491,8 +491,18 @@ fn TaskDetails(id: String) -> impl IntoView {
     let priority = move || task.get().map(|t| t.priority).unwrap_or_default();
     // What "Work on task" can run: a shell, or an agent the project offers.
     let project_id = current.as_ref().map(|t| t.project_id.clone()).unwrap_or_default();
-    let agents = page_resource(move || project_id.clone(), list_agents);
-    let agent_list = move || agents.get().and_then(Result::ok).unwrap_or_default();
+    // Loaded in the browser when the task is expanded (the server never renders this), into
+    // a signal: a resource's machinery for one more type cost the wasm ~10 KB.
+    let agents = RwSignal::new(Vec::<Agent>::new());
+    #[cfg(feature = "hydrate")]
+    leptos::task::spawn_local(async move {
+        if let Ok(list) = list_agents(project_id).await {
+            agents.try_set(list);
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = project_id;
+    let agent_list = move || agents.get();
     view! {
         <div class="details">
             <form class="edit" on:submit=save>
@@ -539,7 +549,7 @@ fn TaskDetails(id: String) -> impl IntoView {
                             if let Some(t) = ctx.cache.with_untracked(|c| c.task(&id_work).cloned()) {
                                 // A choice no longer offered (the list changed) is a shell.
                                 let chosen = ctx.last_agent.get_untracked();
-                                let offered = agents.get_untracked().and_then(Result::ok).unwrap_or_default();
+                                let offered = agents.get_untracked();
                                 let agent = offered.iter().any(|a| a.id == chosen).then_some(chosen);
                                 ctx.work_on(&t, agent);
                             }
