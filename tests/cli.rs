@@ -3,7 +3,7 @@
 //! code, a session's defaults, and `watch` across a server restart. Every `MAESTRO_*`
 //! variable of the test's own environment is cleared first.
 
-mod common;
+use crate::common;
 
 use common::{free_port, Maestro, Start};
 use maestro::model::*;

@@ -7,7 +7,7 @@ use maestro::model::*;
 use maestro::sync::ServerMessage;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use common::{free_port, Start};
 

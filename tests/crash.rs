@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 async fn start(dir: &std::path::Path) -> common::Maestro {
     common::Start { dir: Some(dir), ..Default::default() }.run().await

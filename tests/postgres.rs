@@ -5,7 +5,7 @@
 //! PostgreSQL server: `scripts/test.sh` starts one and runs these with `--ignored`,
 //! `--test-threads=1` (one test restarts the database) and `MAESTRO_TEST_DATABASE_URL` set.
 
-mod common;
+use crate::common;
 
 use common::Start;
 use futures::{SinkExt, StreamExt};

@@ -14,7 +14,7 @@ struct Viewer {
     unread: String,
 }
 
-mod common;
+use crate::common;
 
 async fn server(max: usize) -> common::InProcess {
     common::in_process(StoreConfig::memory(), |state| state.terminals = state.terminals.clone().with_max(max)).await

@@ -11,7 +11,7 @@ use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-mod common;
+use crate::common;
 
 async fn server(config: StoreConfig) -> common::InProcess {
     common::in_process(config, |_| {}).await

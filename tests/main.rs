@@ -1,0 +1,15 @@
+//! Every integration test, in one test binary: nine binaries each linked the server and
+//! compiled the same generic code (tokio, reqwest, axum, serde) again, which made their
+//! release build three times as long. Each file stays a module of its own.
+
+mod common;
+
+mod api;
+mod cli;
+mod client;
+mod crash;
+mod hardening;
+mod postgres;
+mod serve;
+mod terminal;
+mod ws;
