@@ -31,6 +31,17 @@ impl Tab {
             local(&mut e);
             Some(c.optimistic(e))
         });
+        self.settle(id, previous.flatten(), Box::pin(call));
+    }
+
+    /// What follows a mutation's answer (`previous`: the copy replaced, if one was). The call is boxed so that this code exists once
+    /// per entity type in the wasm, not once per place that mutates (~2.7 KB each).
+    fn settle<E: Entity + 'static>(
+        self,
+        id: String,
+        previous: Option<Option<E>>,
+        call: std::pin::Pin<Box<dyn Future<Output = Result<E, FnError>>>>,
+    ) {
         leptos::task::spawn_local(async move {
             match call.await {
                 Ok(e) => self.cache.update(|c| c.confirm(&e)),
@@ -40,7 +51,7 @@ impl Tab {
                     self.toast(error_text(&err));
                 }
                 Err(err) => {
-                    if let Some(Some(prev)) = previous {
+                    if let Some(prev) = previous {
                         self.cache.update(|c| c.rollback(&id, prev));
                     }
                     self.toast(error_text(&err));
