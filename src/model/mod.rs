@@ -30,6 +30,7 @@ pub mod page;
 pub fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_slice(text.as_bytes())
 }
+
 #[cfg(feature = "ssr")]
 mod schema;
 

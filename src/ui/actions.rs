@@ -34,8 +34,9 @@ impl Tab {
         self.settle(id, previous.flatten(), Box::pin(call));
     }
 
-    /// What follows a mutation's answer (`previous`: the copy replaced, if one was). The call is boxed so that this code exists once
-    /// per entity type in the wasm, not once per place that mutates (~2.7 KB each).
+    /// What follows a mutation's answer (`previous`: the copy replaced, if one was). The
+    /// call is boxed so that this code exists once per entity type in the wasm, not once
+    /// per place that mutates (~2.7 KB each).
     fn settle<E: Entity + 'static>(
         self,
         id: String,
