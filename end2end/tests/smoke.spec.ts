@@ -1,4 +1,4 @@
-import { test, expect, open } from "./fixtures";
+import { test, expect, open, project } from "./fixtures";
 
 test("the page is served, hydrates and creates a project", async ({ page }) => {
   await open(page, "/");
@@ -47,4 +47,31 @@ test("the site's files arrive compressed, named by their content, and a returnin
   });
   await open(page, "/");
   expect(network).toEqual([]);
+});
+
+test("switching projects changes the URL; back and forward follow it; any other path is a 404 page", async ({
+  page,
+  server,
+}) => {
+  const a = await project(server, "Route A");
+  const b = await project(server, "Route B");
+  await server.api("POST", "/tasks", { projectId: a.id, title: "Only in A" });
+  await server.api("POST", "/tasks", { projectId: b.id, title: "Only in B" });
+  await open(page, `/projects/${a.id}`);
+  const tasks = page.getByRole("list", { name: "Tasks" });
+  await expect(tasks).toContainText("Only in A");
+  await page.getByRole("combobox", { name: "Project" }).selectOption(b.id);
+  await expect(page).toHaveURL(new RegExp(`/projects/${b.id}$`));
+  await expect(tasks).toContainText("Only in B");
+  await page.goBack();
+  await expect(page).toHaveURL(new RegExp(`/projects/${a.id}$`));
+  await expect(tasks).toContainText("Only in A");
+  await page.goForward();
+  await expect(tasks).toContainText("Only in B");
+
+  // The browser logs the 404 of the page it was sent to.
+  test.info().annotations.push({ type: "refused-request" });
+  const response = await page.goto(`/projects/${a.id}/nope`);
+  expect(response?.status()).toBe(404);
+  await expect(page.getByText("Page not found.")).toBeVisible();
 });
