@@ -492,7 +492,7 @@ fn TaskDetails(id: String) -> impl IntoView {
     // What "Work on task" can run: a shell, or an agent the project offers.
     let project_id = current.as_ref().map(|t| t.project_id.clone()).unwrap_or_default();
     // Loaded in the browser when the task is expanded (the server never renders this), into
-    // a signal: a resource's machinery for one more type cost the wasm ~10 KB.
+    // a signal: a LocalResource's machinery for this one type cost the wasm ~10 KB.
     let agents = RwSignal::new(Vec::<Agent>::new());
     #[cfg(feature = "hydrate")]
     leptos::task::spawn_local(async move {
