@@ -1,13 +1,10 @@
 //! The real binary: off loopback it requires an access token, generated and printed when
 //! none is given; Ctrl-C/SIGTERM shut it down cleanly.
 
+use crate::common::free_port;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn off_loopback_a_token_is_generated_printed_and_required() {
