@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the site into target/site (target/site-release with --release, so that a running
-# release server keeps its files while the tests rebuild theirs): the browser's wasm and its JS (wasm-bindgen; wasm-opt in
-# release), the stylesheet and public/, named by content hash, precompressed (brotli, gzip).
+# release server keeps its files while the tests rebuild theirs): the browser's wasm and its
+# JS (wasm-bindgen; in release, the on-demand parts split into chunks and wasm-opt), the
+# stylesheet and public/, named by content hash, precompressed (brotli, gzip).
 # It writes hash.txt (the names, read by Leptos at run time) beside the server binary of
 # the same profile. What cargo-leptos does for a build, without building cargo-leptos (half
 # an hour on a fresh machine); its metadata in Cargo.toml stays for `cargo leptos watch`.
@@ -34,15 +35,41 @@ else
   new="$site/.pkg.new"
   rm -rf "$new"
   mkdir -p "$new"
-  wasm-bindgen --target web --no-typescript --out-name maestro --out-dir "$new" "$input"
+  bindgen=("$input")
+  if [ "$profile" = wasm-release ]; then
+    # The `#[lazy]` parts out into chunks (split_*.wasm, and chunk_*.wasm for what several
+    # share), loaded by __wasm_split.js; wasm-bindgen then keeps the exports they link to.
+    wasm-split-cli "$input" "$new" --out-name maestro --target web
+    bindgen=(--keep-lld-exports --no-demangle "$new/maestro.wasm")
+  fi
+  wasm-bindgen --target web --no-typescript --out-name maestro --out-dir "$new" "${bindgen[@]}"
   mv "$new/maestro_bg.wasm" "$new/maestro.wasm"
   if [ "$profile" = wasm-release ]; then
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$new/maestro.wasm" -o "$new/maestro.wasm"
+    for f in "$new"/*.wasm; do
+      wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int "$f" -o "$f"
+    done
   fi
   cp style/main.css "$new/maestro.css"
-  # maestro.<hash>.<ext>; wasm-bindgen's snippets/ keep their names (the JS imports them).
-  hashes=""
-  for ext in js wasm css; do
+  # Every top-level file is named by its content's hash; wasm-bindgen's snippets/ keep
+  # their names (the JS imports them). The chunks first, as the loader names them.
+  for f in "$new"/split_*.wasm "$new"/chunk_*.wasm; do
+    [ -f "$f" ] || continue
+    base=$(basename "$f" .wasm) h=$(sha256sum "$f" | cut -c1-22)
+    mv "$f" "$new/$base.$h.wasm"
+    sed -i "s|\"./$base.wasm\"|\"./$base.$h.wasm\"|" "$new/__wasm_split.js"
+  done
+  # The app's JS and the chunks' loader import each other: one hash of both names both.
+  linked=("$new/maestro.js")
+  if [ -f "$new/__wasm_split.js" ]; then linked+=("$new/__wasm_split.js"); fi
+  h=$(cat "${linked[@]}" | sha256sum | cut -c1-22)
+  if [ -f "$new/__wasm_split.js" ]; then
+    sed -i "s|from \"./__wasm_split.js\"|from \"./__wasm_split.$h.js\"|" "$new/maestro.js"
+    sed -e "s|from \"./maestro.js\"|from \"./maestro.$h.js\"|" "$new/__wasm_split.js" >"$new/__wasm_split.$h.js"
+    rm "$new/__wasm_split.js"
+  fi
+  mv "$new/maestro.js" "$new/maestro.$h.js"
+  hashes="js: $h"$'\n'
+  for ext in wasm css; do
     h=$(sha256sum "$new/maestro.$ext" | cut -c1-22)
     mv "$new/maestro.$ext" "$new/maestro.$h.$ext"
     hashes+="$ext: $h"$'\n'

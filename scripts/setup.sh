@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs what building and testing Maestro needs, skipping what is already there.
 # Everything comes from Debian's archive, crates.io or npm: nothing else is downloaded.
-# Usage: setup.sh [--no-wasm-bindgen | --wasm-bindgen]: all but wasm-bindgen-cli, or only it
-# (scripts/test.sh builds it beside the Rust tests, as the site needs it only after them).
+# Usage: setup.sh [--no-wasm-tools | --wasm-tools]: all but the wasm tools (wasm-bindgen-cli,
+# wasm-split-cli), or only them (scripts/test.sh builds them beside the Rust tests, as only
+# the site needs them, after them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 part=${1:-all}
@@ -12,7 +13,10 @@ WASM_BINDGEN_VERSION=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's
 
 sudo_() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-install_wasm_bindgen() {
+# Splits the release wasm's on-demand parts into chunks of their own (scripts/build-site.sh).
+WASM_SPLIT_VERSION=0.2.3
+
+install_wasm_tools() {
   export PATH="$HOME/.cargo/bin:$PATH"
   if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION"; then
     echo "setup: building wasm-bindgen-cli $WASM_BINDGEN_VERSION"
@@ -21,9 +25,14 @@ install_wasm_bindgen() {
     CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
       cargo +debian install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
   fi
+  if ! cargo +debian install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+    echo "setup: building wasm-split-cli $WASM_SPLIT_VERSION"
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+      cargo +debian install wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary --locked --force
+  fi
 }
-if [ "$part" = --wasm-bindgen ]; then
-  install_wasm_bindgen
+if [ "$part" = --wasm-tools ]; then
+  install_wasm_tools
   exit 0
 fi
 
@@ -49,7 +58,7 @@ if ! command -v rustup >/dev/null 2>&1; then
   exit 1
 fi
 rustup toolchain list | grep -q '^debian' || rustup toolchain link debian /usr
-[ "$part" = --no-wasm-bindgen ] || install_wasm_bindgen
+[ "$part" = --no-wasm-tools ] || install_wasm_tools
 
 # npm ci again only when the lockfile changed since the last install.
 if ! cmp -s end2end/package-lock.json end2end/node_modules/.maestro-installed-lock 2>/dev/null; then

@@ -4,7 +4,7 @@
 # Exits non-zero if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh --no-wasm-bindgen
+bash scripts/setup.sh --no-wasm-tools
 . scripts/env.sh
 
 step() { echo; echo "== $* == (at ${SECONDS} s)"; }
@@ -23,12 +23,12 @@ fi
 # One build serves the tests and scripts/run.sh: release, in MAESTRO_SERVE_DIR, with the
 # flags the release site needs (see env.sh). A newcomer's machine compiles the server's
 # dependencies once, not once for the tests and again to run it.
-# The release site (wasm-bindgen-cli first, if missing) builds beside the Rust tests: on a
+# The release site (the wasm tools first, if missing) builds beside the Rust tests: on a
 # fresh machine each build alone leaves a core idle at every crate the rest wait for, and
 # the site is needed only by the browser tests at the end.
 site_log=$(mktemp)
 # Its own process group (setsid), so that a failing step stops the whole build.
-setsid bash -c 'bash scripts/setup.sh --wasm-bindgen && bash scripts/build-site.sh --release' >"$site_log" 2>&1 &
+setsid bash -c 'bash scripts/setup.sh --wasm-tools && bash scripts/build-site.sh --release' >"$site_log" 2>&1 &
 site_pid=$!
 cleanup() { kill -- -"$site_pid" 2>/dev/null || true; }
 trap cleanup EXIT

@@ -129,9 +129,14 @@ export const test = base.extend<{}, { server: Server }>({
     // Likewise the browser's own network log of a request the server refuses (4xx) on
     // purpose; a 5xx is never expected.
     const refusalLog = /Failed to load resource: the server responded with a status of 4\d\d/;
+    // And the chunk loader's report of a part whose code it could not fetch.
+    const chunkLog = /WebAssembly.*HTTP status code is not ok/;
     page.on("console", (m) => {
       const t = m.text();
-      const ok = (has("server-downtime") && downtimeLog.test(t)) || (has("refused-request") && refusalLog.test(t));
+      const ok =
+        (has("server-downtime") && downtimeLog.test(t)) ||
+        (has("refused-request") && refusalLog.test(t)) ||
+        (has("chunk-gone") && (refusalLog.test(t) || chunkLog.test(t)));
       if (m.type() === "error" && !ok) errors.push(t);
     });
     page.on("pageerror", (e) => errors.push(e.message));

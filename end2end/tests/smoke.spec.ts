@@ -49,6 +49,79 @@ test("the site's files arrive compressed, named by their content, and a returnin
   expect(network).toEqual([]);
 });
 
+test("the page loads the app's wasm alone; a task's details arrive as a chunk of their own the first time, compressed and cached for ever", async ({
+  page,
+  server,
+}) => {
+  const p = await project(server, "Chunks");
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Look inside" });
+  const wasm: { url: string; encoding?: string; cache?: string }[] = [];
+  page.on("response", (r) => {
+    if (r.url().endsWith(".wasm")) {
+      const h = r.headers();
+      wasm.push({ url: r.url(), encoding: h["content-encoding"], cache: h["cache-control"] });
+    }
+  });
+  await open(page, `/projects/${p.id}`);
+  const row = page.getByRole("listitem", { name: "Look inside" });
+  await expect(row).toBeVisible();
+  expect(wasm.map((w) => new URL(w.url).pathname)).toEqual([expect.stringMatching(/^\/pkg\/maestro\.\w+\.wasm$/)]);
+
+  await row.getByRole("button", { name: "Details of Look inside" }).click();
+  await expect(row.getByRole("textbox", { name: "Title" })).toHaveValue("Look inside");
+  // Its own chunk, and the small ones it shares with other parts.
+  const chunks = wasm.slice(1);
+  const names = chunks.map((w) => new URL(w.url).pathname);
+  expect(names.filter((n) => /^\/pkg\/split_task_details\.\w+\.wasm$/.test(n)), names.join(" ")).toHaveLength(1);
+  for (const c of chunks) {
+    expect(c.encoding, c.url).toBe("br");
+    expect(c.cache, c.url).toContain("immutable");
+  }
+
+  // Loaded once: closing and opening again builds the details without fetching anything.
+  const seen = wasm.length;
+  await row.getByRole("button", { name: "Details of Look inside" }).click();
+  await expect(row.getByRole("textbox", { name: "Title" })).toHaveCount(0);
+  await row.getByRole("button", { name: "Details of Look inside" }).click();
+  await expect(row.getByRole("textbox", { name: "Title" })).toHaveValue("Look inside");
+  expect(wasm).toHaveLength(seen);
+});
+
+test("a part whose code is gone (replaced by a new release) says so and offers a reload; opening it again tries again", async ({
+  page,
+  server,
+}) => {
+  test.info().annotations.push({ type: "chunk-gone" });
+  const p = await project(server, "Gone");
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Look inside" });
+  let gone = true;
+  await page.route(/\/pkg\/split_task_details\./, (route) =>
+    gone ? route.fulfill({ status: 404, body: "" }) : route.fallback(),
+  );
+  await open(page, `/projects/${p.id}`);
+  const row = page.getByRole("listitem", { name: "Look inside" });
+  const details = row.getByRole("button", { name: "Details of Look inside" });
+  await details.click();
+  await expect(row.getByRole("alert")).toHaveText(/This part of Maestro could not be loaded/);
+  // The rest of the page is alive: the list still takes a new task.
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Still live" });
+  await expect(page.getByRole("listitem", { name: "Still live" })).toBeVisible();
+
+  // "Reload the page" reloads it (still gone there, so the same message).
+  await row.getByRole("button", { name: "Reload the page" }).click();
+  await page.waitForEvent("load");
+  await page.locator("body[data-hydrated=true]").waitFor();
+  await details.click();
+  await expect(row.getByRole("alert")).toHaveText(/could not be loaded/);
+
+  // Back (the network, or a reload that got the new release): opened again, it loads.
+  gone = false;
+  await details.click();
+  await expect(row.getByRole("alert")).toHaveCount(0);
+  await details.click();
+  await expect(row.getByRole("textbox", { name: "Title" })).toHaveValue("Look inside");
+});
+
 test("switching projects changes the URL; back and forward follow it; any other path is a 404 page", async ({
   page,
   server,

@@ -4,6 +4,7 @@
 //! kept per browser (`Tab::seen`, localStorage), so every tab of it agrees. One tab of the
 //! browser (the holder of a Web Lock) raises a notification per flag an event raises.
 
+use super::on_demand::{on_demand, Part};
 use super::state::{use_tab, Tab};
 use crate::model::*;
 use crate::sync::cache::Kind;
@@ -121,10 +122,6 @@ pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
     let permission = RwSignal::new(String::from("unsupported"));
     #[cfg(feature = "hydrate")]
     notifier(ctx, needs, show, permission);
-    let ask = move |_| {
-        #[cfg(feature = "hydrate")]
-        notify::ask(permission);
-    };
     view! {
         <button
             class=move || { if here() > 0 { "attention hot" } else { "attention" } }
@@ -139,57 +136,81 @@ pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
             </Show>
         </button>
         <Show when=move || open.get()>
-            <div class="attention-list" role="dialog" aria-label="Needs attention">
-                <div class="row">
-                    <h2>"Needs attention"</h2>
-                    <span class="spacer"></span>
-                    {move || match permission.get().as_str() {
-                        "default" => view! { <button on:click=ask>"Notify me"</button> }.into_any(),
-                        "granted" => view! { <span class="muted">"Notifications on"</span> }.into_any(),
-                        "denied" => view! { <span class="muted">"Notifications blocked by the browser"</span> }.into_any(),
-                        _ => ().into_any(),
-                    }}
-                    <button class="ghost" aria-label="Close" on:click=move |_| open.set(false)>"×"</button>
-                </div>
-                <ul>
-                    <For each=move || needs.items.get() key=|n| n.id.clone() let:n>
-                        {
-                            let (n2, id) = (n.clone(), n.id.clone());
-                            let project = ctx
-                                .cache
-                                .with_untracked(|c| c.project(&n.project_id).map(|p| p.name.clone()))
-                                .unwrap_or_default();
-                            let what = if n.kind == Kind::Session { "session" } else { "task" };
-                            view! {
-                                <li>
-                                    <span class=format!("badge why-{}", n.why)>{n.why}</span>
-                                    <span class="name" title=n.name.clone()>{format!("{what} {}", n.name)}</span>
-                                    <span class="muted">{project}</span>
-                                    <button on:click=move |_| {
-                                        open.set(false);
-                                        show.run(n2.clone());
-                                    }>"Open"</button>
-                                    <button class="ghost" aria-label=format!("Dismiss {}", n.name) on:click=move |_| ctx.mark_seen([id.clone()])>
-                                        "Dismiss"
-                                    </button>
-                                </li>
-                            }
-                        }
-                    </For>
-                </ul>
-                <Show when=move || needs.items.with(Vec::is_empty)>
-                    <p class="empty">"Nothing needs you right now."</p>
-                </Show>
-                <Show when=move || needs.items.with(|v| v.len() > 1)>
-                    <button
-                        class="ghost"
-                        on:click=move |_| ctx.mark_seen(needs.items.get_untracked().into_iter().map(|n| n.id))
-                    >
-                        "Dismiss all"
-                    </button>
-                </Show>
-            </div>
+            {on_demand!(list_view(open, permission, show))}
         </Show>
+    }
+}
+
+/// The list behind the flag, built on demand (see `ui::on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(needs_list, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn list_view(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<Need>) -> Part {
+    Ok(view! { <NeedsList open permission show/> }.into_any())
+}
+
+/// Everything that needs the person, with a way to open or dismiss each, and the
+/// notification switch.
+#[component]
+fn NeedsList(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<Need>) -> impl IntoView {
+    let ctx = use_tab();
+    let needs = use_needs();
+    let ask = move |_| {
+        #[cfg(feature = "hydrate")]
+        notify::ask(permission);
+    };
+    view! {
+        <div class="attention-list" role="dialog" aria-label="Needs attention">
+            <div class="row">
+                <h2>"Needs attention"</h2>
+                <span class="spacer"></span>
+                {move || match permission.get().as_str() {
+                    "default" => view! { <button on:click=ask>"Notify me"</button> }.into_any(),
+                    "granted" => view! { <span class="muted">"Notifications on"</span> }.into_any(),
+                    "denied" => view! { <span class="muted">"Notifications blocked by the browser"</span> }.into_any(),
+                    _ => ().into_any(),
+                }}
+                <button class="ghost" aria-label="Close" on:click=move |_| open.set(false)>"×"</button>
+            </div>
+            <ul>
+                <For each=move || needs.items.get() key=|n| n.id.clone() let:n>
+                    {
+                        let (n2, id) = (n.clone(), n.id.clone());
+                        let project = ctx
+                            .cache
+                            .with_untracked(|c| c.project(&n.project_id).map(|p| p.name.clone()))
+                            .unwrap_or_default();
+                        let what = if n.kind == Kind::Session { "session" } else { "task" };
+                        view! {
+                            <li>
+                                <span class=format!("badge why-{}", n.why)>{n.why}</span>
+                                <span class="name" title=n.name.clone()>{format!("{what} {}", n.name)}</span>
+                                <span class="muted">{project}</span>
+                                <button on:click=move |_| {
+                                    open.set(false);
+                                    show.run(n2.clone());
+                                }>"Open"</button>
+                                <button class="ghost" aria-label=format!("Dismiss {}", n.name) on:click=move |_| ctx.mark_seen([id.clone()])>
+                                    "Dismiss"
+                                </button>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <Show when=move || needs.items.with(Vec::is_empty)>
+                <p class="empty">"Nothing needs you right now."</p>
+            </Show>
+            <Show when=move || needs.items.with(|v| v.len() > 1)>
+                <button
+                    class="ghost"
+                    on:click=move |_| ctx.mark_seen(needs.items.get_untracked().into_iter().map(|n| n.id))
+                >
+                    "Dismiss all"
+                </button>
+            </Show>
+        </div>
     }
 }
 

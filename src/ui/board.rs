@@ -3,6 +3,7 @@
 //! same optimistic update and rollback as every other change. Each column is a window over
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
 
+use super::on_demand::Part;
 use super::px;
 use super::state::use_tab;
 use crate::model::*;
@@ -23,10 +24,24 @@ type Dragging = RwSignal<Option<(String, TaskStatus)>>;
 /// rendered there.
 type Refocus = RwSignal<Option<(String, TaskStatus)>>;
 
+/// The board, built on demand (see `ui::on_demand`): the server renders the list.
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(board, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn board_view(
+    project_id: String,
+    filter: RwSignal<Option<TaskStatus>>,
+    found: Memo<Option<Vec<String>>>,
+    counts: Memo<(usize, [usize; 4])>,
+) -> Part {
+    Ok(view! { <Board project_id filter found counts/> }.into_any())
+}
+
 /// The board of a project: the columns the status filter lets through, each with its
 /// count; while searching, the matching cards only.
 #[component]
-pub fn Board(
+fn Board(
     project_id: String,
     filter: RwSignal<Option<TaskStatus>>,
     /// The matching task ids in list order while searching, `None` otherwise.

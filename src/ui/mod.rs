@@ -4,6 +4,7 @@
 mod actions;
 mod attention;
 mod board;
+mod on_demand;
 mod panel;
 mod panes;
 mod projects;
@@ -21,6 +22,7 @@ use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::components::Router;
 use leptos_router::hooks::use_navigate;
+use on_demand::on_demand;
 use route::Page;
 use state::{use_tab, Tab};
 
@@ -217,6 +219,19 @@ fn Help() -> impl IntoView {
     let ctx = use_tab();
     view! {
         <Show when=move || ctx.show_help.get()>
+            {on_demand!(help_view())}
+        </Show>
+    }
+}
+
+/// The help's contents, built on demand (see `on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(help, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn help_view() -> on_demand::Part {
+    let ctx = use_tab();
+    Ok(view! {
             <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
                 <div class="dialog">
                     <h2>"Keyboard shortcuts"</h2>
@@ -241,8 +256,8 @@ fn Help() -> impl IntoView {
                     <button on:click=move |_| ctx.show_help.set(false)>"Close"</button>
                 </div>
             </div>
-        </Show>
     }
+    .into_any())
 }
 
 /// Global shortcuts, ignored while typing in a field.

@@ -1,6 +1,7 @@
 //! The Maestro panel (right): the active project's tasks, their subtasks and the
 //! sessions working on each task.
 
+use super::on_demand::{on_demand, Part};
 use super::state::{client_id, page_resource, use_tab};
 use super::{merge_list, px, LoadError};
 use crate::api::functions::*;
@@ -271,7 +272,10 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                 };
                 let pid = project_id.clone();
                 let board = move || {
-                    ctx.board.get().then(|| view! { <super::board::Board project_id=pid.clone() filter=filter found=found counts=count_of/> })
+                    ctx.board.get().then(|| {
+                        let pid = pid.clone();
+                        on_demand!(super::board::board_view(pid, filter, found, count_of))
+                    })
                 };
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
@@ -425,7 +429,10 @@ fn TaskRow(
                 </select>
             </div>
             <Show when=move || expanded.get()>
-                <TaskDetails id=id.clone()/>
+                {
+                    let id = id.clone();
+                    on_demand!(details_view(id))
+                }
             </Show>
         </li>
     }
@@ -447,6 +454,15 @@ fn on_resize(el: &web_sys::Element, f: impl Fn() + 'static) -> Option<Box<dyn Fn
 #[cfg(not(feature = "hydrate"))]
 fn on_resize<E>(_el: &E, _f: impl Fn() + 'static) -> Option<Box<dyn FnOnce()>> {
     None
+}
+
+/// A task's details, built on demand (see `ui::on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(task_details, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn details_view(id: String) -> Part {
+    Ok(view! { <TaskDetails id/> }.into_any())
 }
 
 /// The expanded part of a task row.

@@ -1,12 +1,13 @@
 //! The top bar's project controls: the picker, "new project" and "rename project".
 
+use super::on_demand::{on_demand, Part};
 use super::state::{use_tab, Tab};
 use crate::api::functions::*;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-/// Project picker, "new project" and "rename project".
+/// Project picker, "new project" and "rename project" (their form built on demand).
 #[component]
 pub fn ProjectBar(
     active: Memo<Option<String>>,
@@ -19,27 +20,23 @@ pub fn ProjectBar(
     let renaming = RwSignal::new(false);
     let name = RwSignal::new(String::new());
     let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_else(|| initial.clone());
-    let go = {
-        let navigate = navigate.clone();
-        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default())
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        let n = name.get_untracked();
-        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
-        save_project(ctx, rename_id, n, navigate.clone(), move || {
-            name.set(String::new());
-            creating.set(false);
-            renaming.set(false);
-        });
-    };
+    let go =
+        move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default());
     view! {
         <select id="project-picker" aria-label="Project" on:change=go>
-            <For each=projects key=|p| (p.id.clone(), p.updated_at) let:p>
-                <option value=p.id.clone() selected=move || active.get().as_deref() == Some(p.id.as_str())>
-                    {p.name.clone()}
-                </option>
-            </For>
+            // Options are plain: a keyed <For> would cost the wasm 5 KB for nothing to keep.
+            {move || {
+                projects()
+                    .into_iter()
+                    .map(|p| {
+                        view! {
+                            <option value=p.id.clone() selected=move || active.get().as_deref() == Some(p.id.as_str())>
+                                {p.name}
+                            </option>
+                        }
+                    })
+                    .collect_view()
+            }}
         </select>
         <Show
             when=move || creating.get() || renaming.get()
@@ -62,27 +59,57 @@ pub fn ProjectBar(
                 }
             }
         >
-            <form class="row" on:submit=submit.clone()>
-                <input
-                    aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
-                    placeholder="Project name"
-                    bind:value=name
-                    autofocus
-                />
-                <button type="submit">{move || if renaming.get() { "Save name" } else { "Create project" }}</button>
-                <button
-                    type="button"
-                    class="ghost"
-                    on:click=move |_| {
-                        creating.set(false);
-                        renaming.set(false);
-                    }
-                >
-                    "Cancel"
-                </button>
-            </form>
+            {on_demand!(name_form(active, creating, renaming, name))}
         </Show>
     }
+}
+
+/// The form naming a new project (`creating`) or the active one (`renaming`), built on
+/// demand (see `ui::on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(project_name_form, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn name_form(
+    active: Memo<Option<String>>,
+    creating: RwSignal<bool>,
+    renaming: RwSignal<bool>,
+    name: RwSignal<String>,
+) -> Part {
+    let ctx = use_tab();
+    let navigate = use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let n = name.get_untracked();
+        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
+        save_project(ctx, rename_id, n, navigate.clone(), move || {
+            name.set(String::new());
+            creating.set(false);
+            renaming.set(false);
+        });
+    };
+    Ok(view! {
+        <form class="row" on:submit=submit.clone()>
+            <input
+                aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
+                placeholder="Project name"
+                bind:value=name
+                autofocus
+            />
+            <button type="submit">{move || if renaming.get() { "Save name" } else { "Create project" }}</button>
+            <button
+                type="button"
+                class="ghost"
+                on:click=move |_| {
+                    creating.set(false);
+                    renaming.set(false);
+                }
+            >
+                "Cancel"
+            </button>
+        </form>
+    }
+    .into_any())
 }
 
 /// Saves a project named `name` (`rename`: that project; otherwise a new one), then shows

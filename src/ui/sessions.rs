@@ -1,6 +1,7 @@
 //! The Sessions pane (left): the sessions open in this browser, each expandable to the
 //! tasks it works on; and the centre pane for the active session.
 
+use super::on_demand::{on_demand, Part};
 use super::state::{is_plain_terminal, use_tab};
 use super::{merge_list, LoadError};
 use crate::api::functions::*;
@@ -90,10 +91,22 @@ fn SessionRow(id: String) -> impl IntoView {
                 </button>
             </div>
             <Show when=move || expanded.get()>
-                <SessionTasks id=id_tasks.clone()/>
+                {
+                    let id = id_tasks.clone();
+                    on_demand!(session_tasks_view(id))
+                }
             </Show>
         </li>
     }
+}
+
+/// The tasks of an expanded session, built on demand (see `ui::on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(session_tasks, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+fn session_tasks_view(id: String) -> Part {
+    Ok(view! { <SessionTasks id/> }.into_any())
 }
 
 /// The tasks a session works on, loaded when the session is expanded; plus adding one.
