@@ -232,30 +232,30 @@ fn Help() -> impl IntoView {
 fn help_view() -> on_demand::Part {
     let ctx = use_tab();
     Ok(view! {
-            <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
-                <div class="dialog">
-                    <h2>"Keyboard shortcuts"</h2>
-                    <dl class="keys">
-                        <dt><kbd>"n"</kbd></dt>
-                        <dd>"New task"</dd>
-                        <dt><kbd>"p"</kbd></dt>
-                        <dd>"Choose project"</dd>
-                        <dt><kbd>"/"</kbd></dt>
-                        <dd>"Search tasks"</dd>
-                        <dt><kbd>"f"</kbd></dt>
-                        <dd>"Filter tasks by status"</dd>
-                        <dt><kbd>"←"</kbd> " / " <kbd>"→"</kbd></dt>
-                        <dd>"Move the focused card to the next column (board), or resize the focused splitter"</dd>
-                        <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
-                        <dd>"Next / previous open session"</dd>
-                        <dt><kbd>"?"</kbd></dt>
-                        <dd>"Show or hide this help"</dd>
-                        <dt><kbd>"Esc"</kbd></dt>
-                        <dd>"Close this help"</dd>
-                    </dl>
-                    <button on:click=move |_| ctx.show_help.set(false)>"Close"</button>
-                </div>
+        <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
+            <div class="dialog">
+                <h2>"Keyboard shortcuts"</h2>
+                <dl class="keys">
+                    <dt><kbd>"n"</kbd></dt>
+                    <dd>"New task"</dd>
+                    <dt><kbd>"p"</kbd></dt>
+                    <dd>"Choose project"</dd>
+                    <dt><kbd>"/"</kbd></dt>
+                    <dd>"Search tasks"</dd>
+                    <dt><kbd>"f"</kbd></dt>
+                    <dd>"Filter tasks by status"</dd>
+                    <dt><kbd>"←"</kbd> " / " <kbd>"→"</kbd></dt>
+                    <dd>"Move the focused card to the next column (board), or resize the focused splitter"</dd>
+                    <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
+                    <dd>"Next / previous open session"</dd>
+                    <dt><kbd>"?"</kbd></dt>
+                    <dd>"Show or hide this help"</dd>
+                    <dt><kbd>"Esc"</kbd></dt>
+                    <dd>"Close this help"</dd>
+                </dl>
+                <button on:click=move |_| ctx.show_help.set(false)>"Close"</button>
             </div>
+        </div>
     }
     .into_any())
 }

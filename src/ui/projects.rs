@@ -89,7 +89,7 @@ fn name_form(
         });
     };
     Ok(view! {
-        <form class="row" on:submit=submit.clone()>
+        <form class="row" on:submit=submit>
             <input
                 aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
                 placeholder="Project name"
