@@ -27,9 +27,8 @@ fi
 # fresh machine each build alone leaves a core idle at every crate the rest wait for, and
 # the site is needed only by the browser tests at the end.
 site_log=$(mktemp)
-# Its own process group (setsid), so that a failing step stops the whole build; niced, so
-# that it takes the cores the Rust build leaves idle rather than slowing that longer path.
-setsid nice -n 10 bash -c 'bash scripts/setup.sh --wasm-tools && bash scripts/build-site.sh --release' >"$site_log" 2>&1 &
+# Its own process group (setsid), so that a failing step stops the whole build.
+setsid bash -c 'bash scripts/setup.sh --wasm-tools && bash scripts/build-site.sh --release' >"$site_log" 2>&1 &
 site_pid=$!
 cleanup() { kill -- -"$site_pid" 2>/dev/null || true; }
 trap cleanup EXIT
