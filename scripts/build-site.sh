@@ -37,7 +37,7 @@ else
   mkdir -p "$new"
   bindgen=("$input")
   if [ "$profile" = wasm-release ]; then
-    # The `#[lazy]` parts out into chunks (split_*.wasm, and chunk_*.wasm for what several
+    # The on-demand parts out into chunks (split_*.wasm, and chunk_*.wasm for what several
     # share), loaded by __wasm_split.js; wasm-bindgen then keeps the exports they link to.
     wasm-split-cli "$input" "$new" --out-name maestro --target web
     bindgen=(--keep-lld-exports --no-demangle "$new/maestro.wasm")

@@ -20,7 +20,7 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # (a fifth smaller); with a std built here, also panics that trap without formatting a
 # message, no Debug or source locations (6% more), and std's smaller code where it has a
 # choice (`optimize_for_size`: 1.7%). And `maestro_split`, with the linker's relocations:
-# what is built only on demand (`#[lazy]`) becomes wasm chunks of its own, split out by
+# what is built only on demand (src/ui/on_demand.rs) becomes wasm chunks of its own, split by
 # scripts/build-site.sh and fetched when first used. The server that renders for it must
 # erase its components too (or hydration fails): it is built with MAESTRO_SERVE_FLAGS into
 # a target dir of its own, MAESTRO_SERVE_DIR (scripts/test.sh runs its tests there too), so
