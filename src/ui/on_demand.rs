@@ -1,12 +1,9 @@
 //! Parts of the page built only when someone opens them: a task's details, the board, a
-//! session's tasks, the attention list, the keyboard help. None is in the server's page,
-//! so none hydrates; in release builds (`--cfg maestro_split`, see `scripts/env.sh`) each
-//! one's code is a wasm chunk of its own (split out by `scripts/build-site.sh`), fetched
-//! the first time it is opened, which keeps it out of the wasm every page load waits for.
-//!
-//! A part's builder returns a [`Part`] and carries, where it is defined,
-//! `#[cfg_attr(maestro_split, leptos::wasm_split::wasm_split(NAME, wasm_split_path =
-//! ::leptos::wasm_split, fallible))]`; it is shown with [`on_demand!`].
+//! session's tasks, the attention list, the keyboard help, the project name form. None is
+//! in the server's page, so none hydrates; in release builds (`--cfg maestro_split`, see
+//! `scripts/env.sh`) each one's code is a wasm chunk of its own (split out by
+//! `scripts/build-site.sh`), fetched the first time it is opened, which keeps it out of the
+//! wasm every page load waits for.
 
 use leptos::prelude::*;
 use std::future::Future;
