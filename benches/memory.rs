@@ -55,7 +55,7 @@ fn main() {
 
     // One client that never reads, while large events flow.
     let api = format!("http://{addr}/api");
-    let http = reqwest::blocking::Client::new();
+    let http = common::http_blocking();
     let p: serde_json::Value =
         http.post(format!("{api}/projects")).json(&serde_json::json!({"name": "mem"})).send().unwrap().json().unwrap();
     let body = serde_json::json!({"projectId": p["id"], "title": "big", "prompt": "p".repeat(90_000)});

@@ -290,7 +290,7 @@ async fn run() {
     for n in sizes {
         let dir = tempfile::tempdir().unwrap();
         let (server, addr) = start_server(dir.path());
-        let http = reqwest::Client::new();
+        let http = common::http();
         let api = format!("http://{addr}/api");
         let p = json(http.post(format!("{api}/projects")).json(&serde_json::json!({"name": "bench"}))).await;
         let t =

@@ -12,6 +12,9 @@ shift || true
 st="$HOME/.cache/maestro/venv/bin/schemathesis"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 api="http://127.0.0.1:$port/api"
+# A token like any person's (a script sets MAESTRO_TOKEN); every request carries it.
+export MAESTRO_TOKEN
+MAESTRO_TOKEN=$(python3 -c 'import secrets; print(secrets.token_hex(32))')
 RUST_LOG=warn "$bin" serve --addr "127.0.0.1:$port" --in-memory &
 pid=$!
 trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true' EXIT
@@ -22,9 +25,15 @@ for _ in $(seq 300); do
   sleep 0.1
 done
 log=$(mktemp)
+schema=$(mktemp --suffix .json)
+python3 - "$api/openapi.json" "$schema" <<'PY'
+import os, sys, urllib.request
+req = urllib.request.Request(sys.argv[1], headers={"Authorization": "Bearer " + os.environ["MAESTRO_TOKEN"]})
+open(sys.argv[2], "wb").write(urllib.request.urlopen(req, timeout=10).read())
+PY
 PYTHONPATH=tests/fuzz SCHEMATHESIS_HOOKS=hooks timeout 900 "$st" --config-file tests/fuzz/schemathesis.toml --no-color \
-  run "$api/openapi.json" --checks all --request-timeout 10 --workers 2 --max-examples "${FUZZ_EXAMPLES:-50}" \
+  run "$schema" --url "$api" -H "Authorization: Bearer $MAESTRO_TOKEN" --checks all --request-timeout 10 --workers 2 --max-examples "${FUZZ_EXAMPLES:-50}" \
   --seed "${FUZZ_SEED:-1}" --generation-database none "$@" | tee "$log"
 kill -0 "$pid" 2>/dev/null || { echo "fuzz: the server died during the run" >&2; exit 1; }
 echo "fuzz: passed: $(grep -A1 '^Test cases:' "$log" | tail -1 | sed 's/^ *//')"
-rm -f "$log"
+rm -f "$log" "$schema"

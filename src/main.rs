@@ -56,8 +56,9 @@ async fn run() -> std::process::ExitCode {
         /// Keep everything in memory (nothing survives a restart); for tests and demos.
         #[arg(long, env = "MAESTRO_IN_MEMORY")]
         in_memory: bool,
-        /// Access token every request must carry; required (and generated if absent)
-        /// when listening on anything but loopback.
+        /// Access token every request must carry (at least 32 characters). Prefer the
+        /// environment: a command line is visible to every account in `ps`. Without it the
+        /// token is DATA_DIR/token, made at first start.
         #[arg(long, env = "MAESTRO_TOKEN", hide_env_values = true)]
         token: Option<String>,
         /// Most open connections (WebSockets included); more are refused with a 503.
@@ -130,8 +131,11 @@ async fn run() -> std::process::ExitCode {
     let data_dir = if args.in_memory {
         None
     } else {
-        Some(args.data_dir.unwrap_or_else(|| dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("maestro")))
+        Some(args.data_dir.unwrap_or_else(maestro::auth::token::default_data_dir))
     };
+    if std::env::args().any(|a| a == "--token" || a.starts_with("--token=")) {
+        eprintln!("maestro: warning: --token is visible to every account on this machine (`ps`); set MAESTRO_TOKEN or use DATA_DIR/token instead");
+    }
     for (flag, secs) in [("--header-timeout", args.header_timeout), ("--request-timeout", args.request_timeout)] {
         if !(secs > 0.0 && secs < 86_400.0) {
             eprintln!("maestro: {flag} must be between 0 and 86400 seconds");
@@ -142,7 +146,7 @@ async fn run() -> std::process::ExitCode {
         addr: args.addr,
         data_dir,
         site_root: std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| "target/site".into()),
-        token: args.token,
+        token: args.token.filter(|t| !t.is_empty()),
         limits: Limits {
             max_connections: args.max_connections.max(1),
             header_timeout: std::time::Duration::from_secs_f64(args.header_timeout),
@@ -151,6 +155,8 @@ async fn run() -> std::process::ExitCode {
         agents: args.agents,
         database_url: args.database_url.filter(|u| !u.trim().is_empty()),
         node_url: args.node_url.filter(|u| !u.trim().is_empty()),
+        // From the environment only: a command line shows in `ps`.
+        node_secret: std::env::var("MAESTRO_NODE_SECRET").ok().filter(|s| !s.is_empty()),
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

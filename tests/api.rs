@@ -540,28 +540,55 @@ fn with_token(token: &str) -> Api {
 }
 
 #[test]
-fn a_token_guards_every_route() {
+fn a_token_guards_every_route_and_the_browser_gets_a_session_of_its_own() {
     rt().block_on(async {
-        let api = with_token("s3cret");
+        const T: &str = "a-long-enough-token-0123456789abcdef";
+        let api = with_token(T);
         for uri in ["/api/projects", "/api/health", "/", "/ws", "/pkg/maestro.js"] {
             api.err("GET", uri, None, StatusCode::UNAUTHORIZED, "unauthorized").await;
         }
         let (s, _) = api.call_with("GET", "/api/projects", None, &[("authorization", "Bearer wrong")]).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
-        let (s, _) = api.call_with("GET", "/api/projects", None, &[("authorization", "Bearer s3cret")]).await;
+        let bearer = format!("Bearer {T}");
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("authorization", &bearer)]).await;
         assert_eq!(s, StatusCode::OK);
         let body = Some(json!({"name": "P"}));
-        let (s, _) = api.call_with("POST", "/api/projects", body, &[("authorization", "Bearer s3cret")]).await;
+        let (s, _) = api.call_with("POST", "/api/projects", body, &[("authorization", &bearer)]).await;
         assert_eq!(s, StatusCode::CREATED);
-        // A browser opens /?token=… once and keeps a cookie.
-        let res = api.app.clone().oneshot(Request::get("/?token=s3cret").body(Body::empty()).unwrap()).await.unwrap();
+        // A browser opens /?token=… once and keeps a cookie: a signed session value of its
+        // own, never the token (every local port receives this host's cookies).
+        let link = format!("/?token={T}");
+        let res = api.app.clone().oneshot(Request::get(&link).body(Body::empty()).unwrap()).await.unwrap();
         assert!(res.status().is_redirection());
         let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(cookie.starts_with("maestro_token=s3cret;") && cookie.contains("HttpOnly"), "{cookie}");
-        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", "a=b; maestro_token=s3cret")]).await;
+        assert!(!cookie.contains(T), "{cookie}");
+        assert!(cookie.starts_with("maestro_session_3000=") && cookie.contains("HttpOnly"), "{cookie}");
+        assert!(cookie.contains("SameSite=Strict") && cookie.contains("Max-Age="), "{cookie}");
+        let session = cookie.split(';').next().unwrap().to_string();
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", &format!("a=b; {session}"))]).await;
         assert_eq!(s, StatusCode::OK);
-        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", "maestro_token=nope")]).await;
+        // The token itself is no cookie; a forged or altered session is refused.
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", &format!("maestro_session_3000={T}"))]).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
+        let mut altered = session.clone();
+        let last = altered.pop().unwrap();
+        altered.push(if last == '0' { '1' } else { '0' });
+        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", &altered)]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // Rotating the token revokes every session.
+        let rotated = with_token("another-long-enough-token-0123456789ab");
+        let (s, _) = rotated.call_with("GET", "/api/projects", None, &[("cookie", &session)]).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+        // A person's browser without it gets a page saying what to do.
+        let res = api
+            .app
+            .clone()
+            .oneshot(Request::get("/").header("accept", "text/html").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let page = String::from_utf8(axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap().to_vec()).unwrap();
+        assert!(page.contains("needs its access token") && page.contains("?token="), "{page}");
     });
 }
 

@@ -21,6 +21,10 @@ fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
         }
     }
     cmd.env("MAESTRO_API_URL", api);
+    // A person on the same machine: the CLI reads the server's token file.
+    if let Some(dir) = common::data_dir_of(api) {
+        cmd.env("MAESTRO_DATA_DIR", dir);
+    }
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -174,13 +178,16 @@ fn every_exit_code() {
     assert_eq!(c, Some(5));
     assert!(err.contains("cannot reach"), "{err}");
 
-    // 4: a server with a token, asked without it (and with it: fine).
-    let locked = Start { env: &[("MAESTRO_TOKEN", "s3cret")], ..Default::default() }.run_blocking();
-    let (c, err, _) = code(cli(&locked.api, &["project", "list"]));
+    // 4: without the token (no MAESTRO_TOKEN, a data directory without the file), with a
+    // wrong one, and with the right one: fine.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let no_token = [("MAESTRO_DATA_DIR", elsewhere.path().to_str().unwrap())];
+    let (c, err, _) = code(cli_env(api, &["project", "list"], &no_token));
     assert_eq!(c, Some(4));
     assert!(err.contains("MAESTRO_TOKEN"), "{err}");
-    assert_eq!(cli_env(&locked.api, &["project", "list"], &[("MAESTRO_TOKEN", "wrong")]).status.code(), Some(4));
-    let o = cli_env(&locked.api, &["project", "list"], &[("MAESTRO_TOKEN", "s3cret")]);
+    let wrong = "w".repeat(40);
+    assert_eq!(cli_env(api, &["project", "list"], &[("MAESTRO_TOKEN", &wrong)]).status.code(), Some(4));
+    let o = cli_env(api, &["project", "list"], &[("MAESTRO_TOKEN", &s.token)]);
     assert_eq!(o.status.code(), Some(0));
 }
 
@@ -282,6 +289,7 @@ fn watch_prints_events_in_order_and_resumes_after_a_restart() {
     let mut watch = Command::new(env!("CARGO_BIN_EXE_maestro"))
         .args(["watch", "--since", "0", "--count", "4", "--json", "--event", "project"])
         .env("MAESTRO_API_URL", &api)
+        .env("MAESTRO_DATA_DIR", dir.path())
         .env_remove("MAESTRO_TOKEN")
         .stdout(Stdio::piped())
         .spawn()

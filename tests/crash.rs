@@ -26,8 +26,7 @@ struct Acked {
     delete_sent: HashSet<String>,
 }
 
-async fn writer(base: String, project: String, n: usize, acked: Arc<Mutex<Acked>>) {
-    let client = reqwest::Client::new();
+async fn writer(client: reqwest::Client, base: String, project: String, n: usize, acked: Arc<Mutex<Acked>>) {
     for i in 0.. {
         let tid = format!("t{n}-{i}");
         let r = client
@@ -65,15 +64,16 @@ async fn writer(base: String, project: String, n: usize, acked: Arc<Mutex<Acked>
     }
 }
 
-async fn get<T: serde::de::DeserializeOwned>(base: &str, path: &str) -> T {
-    reqwest::get(format!("{base}{path}")).await.unwrap().json().await.unwrap()
+async fn get<T: serde::de::DeserializeOwned>(server: &common::Maestro, path: &str) -> T {
+    server.http().get(format!("{}{path}", server.api)).send().await.unwrap().json().await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigkill_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = start(dir.path()).await;
-    let project: Project = reqwest::Client::new()
+    let project: Project = server
+        .http()
         .post(format!("{}/projects", server.api))
         .json(&json!({"name": "crash"}))
         .send()
@@ -85,7 +85,7 @@ async fn sigkill_loses_no_acknowledged_write() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..3 {
         let writers: Vec<_> = (0..8)
-            .map(|n| tokio::spawn(writer(server.api.clone(), project.id.clone(), round * 100 + n, acked.clone())))
+            .map(|n| tokio::spawn(writer(server.http(), server.api.clone(), project.id.clone(), round * 100 + n, acked.clone())))
             .collect();
         let wait = rand::rng().random_range(150..900);
         tokio::time::sleep(Duration::from_millis(wait)).await;
@@ -95,20 +95,20 @@ async fn sigkill_loses_no_acknowledged_write() {
         }
 
         server = start(dir.path()).await;
-        let tasks: Vec<Task> = get(&server.api, "/tasks").await;
-        let sessions: Vec<Session> = get(&server.api, "/sessions").await;
-        let projects: Vec<Project> = get(&server.api, "/projects").await;
+        let tasks: Vec<Task> = get(&server, "/tasks").await;
+        let sessions: Vec<Session> = get(&server, "/sessions").await;
+        let projects: Vec<Project> = get(&server, "/projects").await;
         let state = State {
             projects: projects.into_iter().map(|p| (p.id.clone(), p)).collect(),
             tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
             sessions: sessions.into_iter().map(|s| (s.id.clone(), s)).collect(),
         };
         state.check_invariant().unwrap();
-        let health: Health = get(&server.api, "/health").await;
+        let health: Health = get(&server, "/health").await;
         let mut events: Vec<Event> = Vec::new();
         loop {
             let since = events.last().map_or(0, |e| e.seq);
-            let page: Vec<Event> = get(&server.api, &format!("/events?since={since}&limit=10000")).await;
+            let page: Vec<Event> = get(&server, &format!("/events?since={since}&limit=10000")).await;
             if page.is_empty() {
                 break;
             }

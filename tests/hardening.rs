@@ -12,9 +12,15 @@ use crate::common;
 
 use common::{Maestro, Start};
 
+/// The access token of the servers here (each request below carries it, as a script's
+/// would: what is tried here is everything else).
+const TOKEN: &str = "hardening-test-token-0123456789abcdef";
+
 /// Starts the binary on loopback with `args` and `env`, and waits until it answers.
 fn start(args: &[&str], env: &[(&str, &str)]) -> Maestro {
-    Start { args, env, ..Default::default() }.run_blocking()
+    let mut env = env.to_vec();
+    env.push(("MAESTRO_TOKEN", TOKEN));
+    Start { args, env: &env, ..Default::default() }.run_blocking()
 }
 
 /// Sends `req` as it is and reads the whole answer (the request asks to close).
@@ -51,8 +57,15 @@ fn raw(port: u16, req: &str) -> (u16, String) {
     try_raw(port, req).unwrap()
 }
 
-/// A request with these `Host` and `Origin` headers, closing the connection after.
+/// A request with these `Host` and `Origin` headers and the token, closing the
+/// connection after.
 fn request(method: &str, path: &str, host: &str, origin: Option<&str>, body: Option<&str>) -> String {
+    let r = request_anon(method, path, host, origin, body);
+    r.replacen("\r\n", &format!("\r\nAuthorization: Bearer {TOKEN}\r\n"), 1)
+}
+
+/// The same without the token: what a page elsewhere can send.
+fn request_anon(method: &str, path: &str, host: &str, origin: Option<&str>, body: Option<&str>) -> String {
     let mut r = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
     if let Some(o) = origin {
         r += &format!("Origin: {o}\r\n");
@@ -87,9 +100,9 @@ fn a_rebinding_host_is_refused_on_every_route_kind() {
     let evil = format!("evil.example:{}", srv.port);
     for (method, path, body) in every_route_kind() {
         for origin in [None, Some(format!("http://{evil}"))] {
-            let (status, text) = raw(srv.port, &request(method, path, &evil, origin.as_deref(), body));
-            assert_eq!(status, 403, "{method} {path} with Host {evil}: {text}");
-            assert!(text.contains("host_not_allowed"), "{text}");
+            // A rebinding page has neither the token nor the cookie (it was set for 127.0.0.1).
+            let (status, text) = raw(srv.port, &request_anon(method, path, &evil, origin.as_deref(), body));
+            assert_eq!(status, 401, "{method} {path} with Host {evil}: {text}");
         }
     }
     // The same names this machine's loopback by: served.
@@ -129,9 +142,9 @@ fn origins_must_be_this_servers_own_scheme_host_and_port() {
 
 #[test]
 fn every_response_refuses_to_be_framed_and_the_token_redirect_stays_here() {
-    let srv = start(&[], &[("MAESTRO_TOKEN", "s3cret")]);
+    let srv = start(&[], &[]);
     let host = format!("127.0.0.1:{}", srv.port);
-    let (status, text) = raw(srv.port, &request("GET", "//evil.example/?token=s3cret", &host, None, None));
+    let (status, text) = raw(srv.port, &request_anon("GET", &format!("//evil.example/?token={TOKEN}"), &host, None, None));
     assert!((300..400).contains(&status), "{text}");
     let location = text.lines().find(|l| l.to_ascii_lowercase().starts_with("location:")).unwrap();
     assert_eq!(location.split_once(':').unwrap().1.trim(), "/evil.example/");
@@ -143,12 +156,11 @@ fn every_response_refuses_to_be_framed_and_the_token_redirect_stays_here() {
     }
 }
 
-async fn ws(port: u16, path: &str, token: Option<&str>) -> Ws {
+/// A WebSocket with the token.
+async fn ws(port: u16, path: &str) -> Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut req = format!("ws://127.0.0.1:{port}{path}").into_client_request().unwrap();
-    if let Some(t) = token {
-        req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
-    }
+    req.headers_mut().insert("authorization", format!("Bearer {TOKEN}").parse().unwrap());
     tokio_tungstenite::connect_async(req).await.expect("connect").0
 }
 
@@ -181,7 +193,7 @@ async fn pasting_into_terminals_that_do_not_read_leaves_the_server_responsive() 
     let srv = start(&[], &[("MAESTRO_TERMINAL_COMMAND", "stty raw -echo; sleep 600")]);
     let mut terms = Vec::new();
     for id in ["term_paste1", "term_paste2"] {
-        let mut t = ws(srv.port, &format!("/terminals/{id}/ws"), None).await;
+        let mut t = ws(srv.port, &format!("/terminals/{id}/ws")).await;
         // 1 MiB each, in 256 KiB messages.
         for _ in 0..4 {
             t.send(Message::Binary(vec![b'x'; 256 * 1024].into())).await.unwrap();
@@ -223,8 +235,8 @@ async fn bad_terminal_ids_are_refused_before_a_process_starts() {
         }
     }
     // No slot was taken by them: both terminals the cap allows still start.
-    let mut a = ws(srv.port, "/terminals/term_ok1/ws", None).await;
-    let _b = ws(srv.port, "/terminals/term_ok2/ws", None).await;
+    let mut a = ws(srv.port, "/terminals/term_ok1/ws").await;
+    let _b = ws(srv.port, "/terminals/term_ok2/ws").await;
     input(&mut a, "echo $((40+2))\n").await;
     read_until(&mut a, "42", Duration::from_secs(10)).await;
 }
@@ -239,7 +251,7 @@ async fn a_huge_since_is_answered_and_the_store_keeps_writing() {
     assert_eq!(status, 400, "{text}");
     let (status, text) = raw(srv.port, &request("GET", &format!("/api/events?since={}", i64::MAX), &host, None, None));
     assert_eq!(status, 410, "{text}");
-    let mut w = ws(srv.port, &format!("/ws?since={max}"), None).await;
+    let mut w = ws(srv.port, &format!("/ws?since={max}")).await;
     let first = tokio::time::timeout(Duration::from_secs(10), w.next()).await.unwrap().unwrap().unwrap();
     assert!(first.to_text().unwrap().contains("resync"), "{first:?}");
     let (status, text) = raw(srv.port, &request("POST", "/api/projects", &host, None, Some(r#"{"name":"after"}"#)));
@@ -251,7 +263,7 @@ async fn a_huge_since_is_answered_and_the_store_keeps_writing() {
 
 #[test]
 fn half_sent_requests_and_idle_connections_are_closed() {
-    let srv = start(&["--header-timeout", "1"], &[("MAESTRO_TOKEN", "s3cret")]);
+    let srv = start(&["--header-timeout", "1"], &[]);
     let mut conns = Vec::new();
     for i in 0..100 {
         let mut s = TcpStream::connect(("127.0.0.1", srv.port)).unwrap();
@@ -324,7 +336,7 @@ fn connections_over_the_cap_get_a_clear_refusal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn closing_a_terminal_ends_a_shell_that_ignores_hangups() {
     let srv = start(&[], &[]);
-    let mut t = ws(srv.port, "/terminals/term_stubborn/ws", None).await;
+    let mut t = ws(srv.port, "/terminals/term_stubborn/ws").await;
     input(&mut t, "trap '' HUP TERM; echo armed$((1+1))\n").await;
     read_until(&mut t, "armed2", Duration::from_secs(10)).await;
     let host = format!("127.0.0.1:{}", srv.port);
@@ -349,7 +361,7 @@ async fn a_session_ends_when_its_process_exits_even_if_a_background_job_keeps_th
     let (_, p) = rest(srv.port, "POST", "/api/projects", json!({"name": "P"})).await;
     let (_, s) = rest(srv.port, "POST", "/api/sessions", json!({"projectId": p["id"], "taskIds": []})).await;
     let sid = s["id"].as_str().unwrap().to_string();
-    let mut t = ws(srv.port, &format!("/terminals/{sid}/ws"), None).await;
+    let mut t = ws(srv.port, &format!("/terminals/{sid}/ws")).await;
     // The job keeps the terminal open (its output goes there) after the shell is gone.
     input(&mut t, "setsid sleep 20 & exit 0\n").await;
     read_until(&mut t, r#""type":"exit""#, Duration::from_secs(10)).await;
@@ -366,8 +378,8 @@ async fn a_session_ends_when_its_process_exits_even_if_a_background_job_keeps_th
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn terminals_do_not_inherit_the_servers_token_or_settings() {
-    let srv = start(&[], &[("MAESTRO_TOKEN", "s3cret"), ("MAESTRO_MAX_TERMINALS", "4")]);
-    let mut t = ws(srv.port, "/terminals/term_env/ws", Some("s3cret")).await;
+    let srv = start(&[], &[("MAESTRO_MAX_TERMINALS", "4")]);
+    let mut t = ws(srv.port, "/terminals/term_env/ws").await;
     input(&mut t, "echo token=[${MAESTRO_TOKEN}] max=[${MAESTRO_MAX_TERMINALS}] home=[${HOME}]\n").await;
     let out = read_until(&mut t, "home=[/", Duration::from_secs(10)).await;
     assert!(out.contains("token=[] max=[]"), "{out}");

@@ -4,9 +4,11 @@
 
 mod common;
 
+mod access;
 mod api;
 mod cli;
 mod client;
+mod cluster;
 mod crash;
 mod hardening;
 mod postgres;

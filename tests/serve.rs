@@ -1,5 +1,5 @@
-//! The real binary: off loopback it requires an access token, generated and printed when
-//! none is given; Ctrl-C/SIGTERM shut it down cleanly.
+//! The real binary: off loopback too it requires an access token, generated and printed
+//! when none is given; Ctrl-C/SIGTERM shut it down cleanly.
 
 use crate::common::free_port;
 use std::io::{BufRead, BufReader};
@@ -25,10 +25,11 @@ async fn off_loopback_a_token_is_generated_printed_and_required() {
             let _ = tx.send(line);
         }
     });
+    // The link to open: reachable from here (not the wildcard address it listens on).
     let token = loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed no token");
-        if let Some(t) = line.split("access token: ").nth(1) {
-            break t.trim().to_string();
+        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed no link");
+        if let Some(t) = line.split(&format!("open http://127.0.0.1:{port}/?token=")).nth(1) {
+            break t.split_whitespace().next().unwrap().to_string();
         }
     };
     assert!(token.len() >= 32);
@@ -62,16 +63,20 @@ async fn sigterm_ends_terminals_and_exits_cleanly() {
     use futures::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     let port = free_port();
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let token = "serve-test-token-0123456789abcdef";
     let mut child = Command::new(env!("CARGO_BIN_EXE_maestro"))
         .args(["--addr", &format!("127.0.0.1:{port}"), "--in-memory"])
         .env("RUST_LOG", "warn")
+        .env("MAESTRO_TOKEN", token)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let url = format!("ws://127.0.0.1:{port}/terminals/term_shutdown/ws");
+    let mut req = format!("ws://127.0.0.1:{port}/terminals/term_shutdown/ws").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut ws = loop {
-        match tokio_tungstenite::connect_async(&url).await {
+        match tokio_tungstenite::connect_async(req.clone()).await {
             Ok((ws, _)) => break ws,
             Err(_) if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(20)).await,
             Err(e) => panic!("{e}"),

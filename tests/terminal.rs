@@ -189,7 +189,7 @@ async fn an_agent_starts_with_its_prompt_and_reports_with_the_cli() {
     let nt = NewTask { project_id: p.id.clone(), title: "t".into(), prompt: Some(prompt.into()), ..Default::default() };
     let t = c.create_task(&nt).await.unwrap();
     let agents: Vec<Agent> =
-        reqwest::get(format!("{}/agents?projectId={}", srv.api, p.id)).await.unwrap().json().await.unwrap();
+        srv.http().get(format!("{}/agents?projectId={}", srv.api, p.id)).send().await.unwrap().json().await.unwrap();
     assert_eq!(agents.iter().map(|a| a.id.as_str()).collect::<Vec<_>>(), ["fake"]);
 
     // An agent the project does not offer is refused before anything is recorded.

@@ -5,6 +5,25 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
+/// The access token of the servers measured (a script sets `MAESTRO_TOKEN`).
+pub const TOKEN: &str = "bench-token-0123456789abcdef0123456789";
+
+/// A blocking HTTP client that sends it.
+pub fn http_blocking() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder().default_headers(auth()).build().unwrap()
+}
+
+/// An async HTTP client that sends it.
+pub fn http() -> reqwest::Client {
+    reqwest::Client::builder().default_headers(auth()).build().unwrap()
+}
+
+fn auth() -> reqwest::header::HeaderMap {
+    let mut h = reqwest::header::HeaderMap::new();
+    h.insert(reqwest::header::AUTHORIZATION, format!("Bearer {TOKEN}").parse().unwrap());
+    h
+}
+
 /// The server; killed when dropped.
 pub struct Server(pub Child);
 
@@ -36,6 +55,7 @@ pub fn start_server_with(dir: &std::path::Path, args: &[&str]) -> (Server, std::
         .args(args)
         .env("RUST_LOG", "warn,maestro::server=info")
         .env("NO_COLOR", "1")
+        .env("MAESTRO_TOKEN", TOKEN)
         .stdout(Stdio::piped())
         .spawn()
         .expect("start maestro");
@@ -73,6 +93,7 @@ pub fn open_ws(addr: std::net::SocketAddr) -> std::net::TcpStream {
     write!(
         stream,
         "GET /ws HTTP/1.1\r\nHost: {addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Authorization: Bearer {TOKEN}\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
     .unwrap();

@@ -33,7 +33,7 @@ test("page size and speed by project size", async ({ page, server }) => {
     let bytes = 0;
     for (let run = 0; run < RUNS; run++) {
       const t0 = performance.now();
-      const r = await fetch(url);
+      const r = await server.fetch(url);
       ttfb.push(performance.now() - t0);
       bytes = (await r.arrayBuffer()).byteLength;
       whole.push(performance.now() - t0);

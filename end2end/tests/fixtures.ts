@@ -1,6 +1,7 @@
 // Shared fixtures: each worker runs its own Maestro server on a free port with a fresh
-// data directory, and every page fails its test if the browser logs an error.
-import { test as base, expect, Page } from "@playwright/test";
+// data directory, every page is let in as a person is (the link the server printed at
+// start, opened once), and every page fails its test if the browser logs an error.
+import { test as base, expect, BrowserContext, Page } from "@playwright/test";
 import { spawn, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
@@ -10,6 +11,9 @@ import * as path from "node:path";
 /** A Maestro server process the tests control. */
 export class Server {
   url: string;
+  /** The link the server printed at start: `http://…/?token=…`. */
+  link = "";
+  private token = "";
   private child: ChildProcess | null = null;
   constructor(private port: number, private dataDir: string) {
     this.url = `http://127.0.0.1:${port}`;
@@ -25,19 +29,27 @@ export class Server {
     const failing = `failing=env FAKE_AGENT_EXIT=1 sh ${script} {prompt}`;
     const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent, "--agent", failing];
     const child = spawn(bin, args, {
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "ignore", "pipe"],
       // Terminals run a plain POSIX shell, not the machine's interactive bash: its dotfiles
       // are not under test, and one here (pyenv's rehash) waits a minute on a lock that a
       // shell closed mid-start leaves behind.
       env: { ...process.env, SHELL: "/bin/sh", RUST_LOG: process.env.RUST_LOG ?? "warn" },
     });
     this.child = child;
+    // The server's log goes on to ours; the link it prints is what a person opens.
+    let log = "";
+    child.stderr!.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      log += chunk.toString();
+      const m = !this.link && log.match(/open (http:\/\/\S+\?token=(\S+))/);
+      if (m) [this.link, this.token] = [m[1], m[2]];
+    });
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (child.exitCode !== null) throw new Error(`maestro exited with ${child.exitCode}`);
       try {
-        const r = await fetch(`${this.url}/api/health`);
-        if (r.ok) return;
+        const r = await this.fetch(`${this.url}/api/health`);
+        if (this.token && r.ok) return;
       } catch {}
       if (Date.now() > deadline) throw new Error(`maestro did not come up at ${this.url}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -53,9 +65,21 @@ export class Server {
     this.child = null;
   }
 
+  /** `fetch` with the server's token, as a script with MAESTRO_TOKEN sends it. */
+  fetch(url: string, init: RequestInit = {}): Promise<Response> {
+    const headers = { ...(init.headers as Record<string, string>), authorization: `Bearer ${this.token}` };
+    return fetch(url, { ...init, headers });
+  }
+
+  /** Lets a browser context in: opens the printed link once, as a person does. */
+  async login(context: BrowserContext): Promise<void> {
+    const r = await context.request.get(this.link, { maxRedirects: 0 });
+    if (r.status() !== 303) throw new Error(`the link answered ${r.status()}`);
+  }
+
   /** A REST call, as a script would make it. */
   async api(method: string, p: string, body?: unknown): Promise<any> {
-    const r = await fetch(`${this.url}/api${p}`, {
+    const r = await this.fetch(`${this.url}/api${p}`, {
       method,
       headers: body === undefined ? {} : { "content-type": "application/json" },
       body: body === undefined ? undefined : JSON.stringify(body),
@@ -120,6 +144,10 @@ export const test = base.extend<{}, { server: Server }>({
     { scope: "worker" },
   ],
   baseURL: async ({ server }, use) => use(server.url),
+  context: async ({ context, server }, use) => {
+    await server.login(context);
+    await use(context);
+  },
   page: async ({ page }, use, testInfo) => {
     const errors: string[] = [];
     // A test that stops the server on purpose expects the browser to log refused

@@ -120,7 +120,9 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
 
 test("two tabs: every change in one, or by REST, shows in the other within a second", async ({ page, server, browser }) => {
   const p = await project(server, "Sync");
-  const other = await (await browser.newContext({ baseURL: server.url })).newPage();
+  const context = await browser.newContext({ baseURL: server.url });
+  await server.login(context);
+  const other = await context.newPage();
   await open(page, `/projects/${p.id}`);
   await open(other, `/projects/${p.id}`);
   const soon = { timeout: 1000 };

@@ -36,7 +36,7 @@ test("a project of 10,000 tasks loads, scrolls to the end, filters, expands far 
   // Only about a screenful of rows exists, the first ones: the page carries no more.
   await expect(page.getByRole("listitem", { name: tasks[0].title })).toBeVisible();
   expect(await page.locator(".tasks > li").count()).toBeLessThan(120);
-  const html = await (await fetch(`${server.url}/projects/${p.id}`)).text();
+  const html = await (await server.fetch(`${server.url}/projects/${p.id}`)).text();
   expect(html.length).toBeLessThan(400_000);
   // The rest arrives after the page is live.
   await expect(page.getByText("Loading the rest of the 10000 tasks…")).toHaveCount(0, { timeout: 60_000 });

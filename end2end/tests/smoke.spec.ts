@@ -18,6 +18,7 @@ test("the page is served, hydrates and creates a project", async ({ page }) => {
 
 test("the site's files arrive compressed, named by their content, and a returning browser fetches none", async ({
   page,
+  server,
 }) => {
   await open(page, "/");
   const urls: string[] = await page.evaluate(() =>
@@ -28,10 +29,10 @@ test("the site's files arrive compressed, named by their content, and a returnin
   expect(pkg.some((u) => /\/pkg\/maestro\.[\w-]+\.css$/.test(u)), pkg.join(" ")).toBe(true);
   for (const u of [...pkg, ...urls.filter((u) => u.includes("/xterm/"))]) {
     for (const encoding of ["br", "gzip"]) {
-      const r = await fetch(u, { headers: { "accept-encoding": encoding } });
+      const r = await server.fetch(u, { headers: { "accept-encoding": encoding } });
       expect(r.headers.get("content-encoding"), `${u} (${encoding})`).toBe(encoding);
     }
-    const cache = (await fetch(u)).headers.get("cache-control") ?? "";
+    const cache = (await server.fetch(u)).headers.get("cache-control") ?? "";
     expect(cache, u).toContain(/\/pkg\/maestro\./.test(u) ? "immutable" : "no-cache");
   }
 

@@ -136,7 +136,7 @@ struct Success {
 /// The document's frame; the routes add their paths and schemas.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A server off loopback also wants `Authorization: Bearer <token>`; live events are on the WebSocket `/ws`."),
+    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`."),
     servers((url = "/api")),
     components(schemas(ErrorBody))
 )]

@@ -229,7 +229,7 @@ impl std::fmt::Display for Failure {
         match self {
             Failure::Usage(m) => write!(f, "{m}"),
             Failure::Client(ClientError::Api { status: 401, .. }) => {
-                write!(f, "not authorised: set MAESTRO_TOKEN to the server's access token")
+                write!(f, "not authorised: set MAESTRO_TOKEN to the server's access token (a server on this machine keeps it in DATA_DIR/token)")
             }
             Failure::Client(e) => write!(f, "{e}"),
         }
@@ -240,7 +240,7 @@ type Done = Result<(), Failure>;
 
 /// Runs one client command; errors go to stderr and become the exit code.
 pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
-    let token = std::env::var("MAESTRO_TOKEN").ok();
+    let token = crate::auth::token::for_client(&conn.api_url);
     let client = Client::new(&conn.api_url, token);
     let out = Out::detect(conn.json);
     let here = Here::from_env();

@@ -132,8 +132,12 @@ async fn serve_one(
 ) {
     {
         let fd = SocketFd::of(&tcp);
+        let peer = tcp.peer_addr().ok().map(crate::auth::Peer);
         let service = router.clone().map_request(move |mut req: axum::extract::Request<hyper::body::Incoming>| {
             req.extensions_mut().insert(ConnectInfo(fd));
+            if let Some(p) = peer {
+                req.extensions_mut().insert(p);
+            }
             req
         });
         let io = TokioIo::new(Counted { tcp, _permit: permit });

@@ -4,6 +4,7 @@
 pub mod listener;
 
 use crate::agents::Agents;
+use crate::auth::node::NodeKey;
 use crate::auth::Guard;
 use crate::store::{Store, StoreConfig};
 use crate::sync::hub::{ws_handler, Hub};
@@ -37,7 +38,7 @@ impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
-        let terminals = Terminals::new(store.clone());
+        let terminals = Terminals::new(store.clone()).with_api_url(format!("http://{}/api", leptos_options.site_addr));
         let guard = Guard::new(leptos_options.site_addr, None);
         AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default() }
     }
@@ -46,6 +47,13 @@ impl AppState {
     pub fn with_token(mut self, token: Option<String>) -> Self {
         self.guard = Guard::new(self.leptos_options.site_addr, token.clone());
         self.terminals = self.terminals.with_token(token);
+        self
+    }
+
+    /// Admits the other nodes of a cluster by their proofs, and relays with this key.
+    pub fn with_node_key(mut self, key: Option<crate::auth::node::NodeKey>) -> Self {
+        self.guard = self.guard.with_node_key(key.clone());
+        self.terminals = self.terminals.with_node_key(key);
         self
     }
 
@@ -65,7 +73,8 @@ pub struct ServeConfig {
     pub data_dir: Option<PathBuf>,
     /// The built site (wasm, js, css), as cargo-leptos lays it out.
     pub site_root: String,
-    /// The access token; required off loopback (generated when not given).
+    /// The access token (`MAESTRO_TOKEN`); else the data directory's token file, made at
+    /// first start (a server in memory makes one for its run).
     pub token: Option<String>,
     /// Connection cap and header timeout.
     pub limits: Limits,
@@ -75,6 +84,8 @@ pub struct ServeConfig {
     pub database_url: Option<String>,
     /// Where the other nodes on that database reach this one (default: `http://ADDR`).
     pub node_url: Option<String>,
+    /// What the nodes on that database prove themselves with (`MAESTRO_NODE_SECRET`).
+    pub node_secret: Option<String>,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -185,6 +196,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.addr))?;
     let addr = listener.local_addr()?;
+    let token = access_token(&config)?;
+    let node_secret = match &config.database_url {
+        Some(_) => Some(node_secret(&config, addr, &token)?),
+        None => None,
+    };
     let node = config.database_url.as_ref().map(|_| crate::store::backend::NodeInfo {
         id: format!("node_{}", uuid::Uuid::new_v4().simple()),
         url: config.node_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string(),
@@ -198,25 +214,30 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         database_url: config.database_url.clone(),
         node,
     })?;
+    if let (Some(url), Some(secret), Some(me)) = (&config.database_url, &node_secret, store.node_id()) {
+        crate::store::agree::access_settings(url, secret, &token, me)?;
+    }
     match (&path, &config.database_url) {
         (_, Some(_)) => tracing::info!(seq = store.last_seq(), node = store.node_id(), "store opened on PostgreSQL"),
         (Some(p), None) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         (None, None) => tracing::warn!("store is in memory: nothing survives a restart"),
     }
-    let token = match config.token.clone() {
-        Some(t) if !t.is_empty() => Some(t),
-        _ if config.addr.ip().is_loopback() => None,
-        _ => {
-            let t = Guard::generate_token();
-            // Printed once, so that the person starting the server can use it.
-            eprintln!("maestro: listening off loopback; access token: {t}");
-            eprintln!("maestro: open http://{}/?token={t} in your browser", config.addr);
-            Some(t)
-        }
+    // The link a person opens once (a wildcard address is reached through loopback here).
+    let shown = match addr.ip() {
+        ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port()),
+        _ => addr,
     };
+    eprintln!("maestro: open http://{shown}/?token={token} once in your browser");
+    match &config.data_dir {
+        Some(d) if config.token.is_none() => {
+            eprintln!("maestro: the token is kept in {}", crate::auth::token::path(d).display())
+        }
+        _ => {}
+    }
     let (stop, stopped) = watch::channel(false);
     let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
-        .with_token(token)
+        .with_token(Some(token))
+        .with_node_key(store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me)))
         .with_agents(agents);
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
@@ -242,6 +263,34 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
     }
     tracing::info!("shut down cleanly");
     Ok(())
+}
+
+/// The secret the nodes on one database prove themselves with: `MAESTRO_NODE_SECRET`;
+/// on loopback, where every node is on this machine, one derived from the token when unset.
+/// A node reachable from elsewhere needs a real one, and an address the others can use.
+fn node_secret(config: &ServeConfig, addr: SocketAddr, token: &str) -> Result<String, String> {
+    if config.node_url.is_none() && addr.ip().is_unspecified() {
+        return Err(format!(
+            "--node-url is needed with --database-url on {addr}: the other nodes cannot reach \"{addr}\" (it means themselves); give the address they reach this node at, e.g. --node-url http://10.0.0.1:{}",
+            addr.port()
+        ));
+    }
+    match &config.node_secret {
+        Some(s) => crate::auth::token::check(s, "MAESTRO_NODE_SECRET").map(|()| s.clone()),
+        None if addr.ip().is_loopback() => Ok(NodeKey::derive_secret(token)),
+        None => Err("MAESTRO_NODE_SECRET is needed with --database-url off loopback: the nodes prove themselves to each other with it (the same on every node, at least 32 characters; not the access token)".into()),
+    }
+}
+
+/// The token every request needs (SPEC §6): the configured one, checked; else the data
+/// directory's; else (in memory) a new one for this run.
+fn access_token(config: &ServeConfig) -> Result<String, String> {
+    use crate::auth::token;
+    match (&config.token, &config.data_dir) {
+        (Some(t), _) => token::check(t, "MAESTRO_TOKEN").map(|()| t.clone()),
+        (None, Some(dir)) => token::load_or_create(dir),
+        (None, None) => Ok(token::generate()),
+    }
 }
 
 /// Every connection and terminal is a descriptor: take the most the system allows.

@@ -6,6 +6,7 @@
 //! the events and answers the callers. Reads come from an in-memory copy of the committed
 //! state and never wait for a disk.
 
+pub mod agree;
 pub mod backend;
 mod pg;
 mod recent;

@@ -75,6 +75,10 @@ pub struct Terminals {
     agents: Agents,
     /// Handed to sessions' terminals, so that the `maestro` CLI in them is let in.
     token: Option<String>,
+    /// On a shared database: this node's proof when it relays to another.
+    node_key: Option<crate::auth::node::NodeKey>,
+    /// Where sessions' `maestro` CLI reaches this server (`MAESTRO_API_URL`).
+    api_url: Option<String>,
     /// Where sessions' prompt files are written (private to this user, removed at exit).
     prompts: Arc<tempfile::TempDir>,
 }
@@ -93,6 +97,8 @@ pub enum OpenError {
     System(String),
     /// It runs on another node, which is not beating (it died, or cannot reach the database).
     Away(String),
+    /// It ran on a node whose address this server now has (restarted under a new id).
+    Replaced(String),
 }
 
 impl From<OpenError> for AppError {
@@ -116,6 +122,11 @@ impl From<OpenError> for AppError {
                 "terminal_unreachable",
                 format!("this terminal runs on server node {node}, which is not answering"),
             ),
+            OpenError::Replaced(node) => AppError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "terminal_unreachable",
+                format!("this terminal ran on server node {node}, whose address is now this server's: it is gone"),
+            ),
         }
     }
 }
@@ -134,6 +145,8 @@ impl Terminals {
             command,
             agents: Agents::default(),
             token: None,
+            node_key: None,
+            api_url: None,
             prompts,
         };
         let mut events = store.subscribe();
@@ -169,6 +182,18 @@ impl Terminals {
     /// The same terminals handing the server's access token to sessions.
     pub fn with_token(mut self, token: Option<String>) -> Terminals {
         self.token = token;
+        self
+    }
+
+    /// The same terminals telling sessions this server's API address.
+    pub fn with_api_url(mut self, url: String) -> Terminals {
+        self.api_url = Some(url);
+        self
+    }
+
+    /// The same terminals relaying to other nodes with this node's key.
+    pub fn with_node_key(mut self, key: Option<crate::auth::node::NodeKey>) -> Terminals {
+        self.node_key = key;
         self
     }
 
@@ -362,7 +387,10 @@ impl Terminals {
         }
         let mut launch = Launch { program: self.command.clone(), env, prompt_file: None, notice: None };
         let Some(s) = session else { return Ok(launch) };
-        launch.env.extend(s.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        // Built here from the server's own rules, never read from the stored session: a row
+        // anyone wrote into a shared database (`HOME`, `PATH`, `LD_PRELOAD`…) is data.
+        let api_url = self.api_url.as_deref().unwrap_or("http://127.0.0.1:3000/api");
+        launch.env.extend(crate::store::state::session_env(s, api_url));
         if let Some(t) = &self.token {
             launch.env.push(("MAESTRO_TOKEN".into(), t.clone()));
         }

@@ -6,14 +6,15 @@
 //! and the owner need not be reachable from the browser, only from its peers.
 
 use super::*;
+use crate::auth::node::{ANSWER as NODE_ANSWER, HEADER as NODE_HEADER};
 use crate::store::StoreError;
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 /// Where a terminal's socket is served.
 pub(super) enum Place {
     Here,
-    /// On another node, at this base URL.
-    There(String),
+    /// On another node (its id), at this base URL.
+    There { node: String, url: String },
 }
 
 impl Terminals {
@@ -32,8 +33,10 @@ impl Terminals {
         let owner = |store: &Store| {
             store.read(|s| s.sessions.get(id).filter(|s| s.status == SessionStatus::Running).map(|s| s.node.clone()))
         };
-        // Made on another node a moment ago? Then catch up before deciding.
-        if !id.starts_with("term_") {
+        // Made on another node a moment ago? Then catch up before deciding. Only to open
+        // one: closing what this node does not know of is answered from memory, so a
+        // flood of closes costs the writer nothing.
+        if claim && !id.starts_with("term_") {
             self.store.read_fresh(|s| s.sessions.get(id).map(|_| ())).await;
         }
         let node = match owner(&self.store) {
@@ -58,16 +61,24 @@ impl Terminals {
             return Ok(Place::Here);
         }
         match self.store.node_url(&node) {
-            Some(url) => Ok(Place::There(url)),
+            // A node that took over this one's address under a new id is this one: relaying
+            // there would only come back here.
+            Some(url) if Some(url.as_str()) == self.store.node_url(&me).as_deref() => Err(OpenError::Replaced(node)),
+            Some(url) => Ok(Place::There { node, url }),
             None => Err(OpenError::Away(node)),
         }
     }
 
-    /// Opens terminal `id`'s socket on the node at `base` and, once it answers, upgrades
-    /// the browser's request and copies between the two. The owner's refusal (ended, full)
-    /// is passed on as it is.
-    pub(super) async fn relay(&self, ws: WebSocketUpgrade, base: &str, id: &str, q: &SizeQuery) -> Response {
-        let mut url = format!("{}/terminals/{id}/ws", base.replacen("http", "ws", 1));
+    /// Opens terminal `id`'s socket on node `node` at `base` and, once that node has
+    /// proved it is the one meant, upgrades the browser's request and copies between the
+    /// two. The owner's refusal (ended, full) is passed on as it is. No client credential
+    /// goes along: only this node's proof (see `auth::node`).
+    pub(super) async fn relay(&self, ws: WebSocketUpgrade, node: &str, base: &str, id: &str, q: &SizeQuery) -> Response {
+        let Some(key) = &self.node_key else {
+            return AppError::from(OpenError::Away(node.to_string())).into_response();
+        };
+        let path = format!("/terminals/{id}/ws");
+        let mut url = format!("{}{path}", base.replacen("http", "ws", 1));
         let size: Vec<String> = [("cols", q.cols), ("rows", q.rows)]
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
@@ -79,19 +90,21 @@ impl Terminals {
             Ok(r) => r,
             Err(e) => return AppError::from(OpenError::System(format!("bad node URL {base:?}: {e}"))).into_response(),
         };
-        if let Some(t) = &self.token {
-            if let Ok(v) = format!("Bearer {t}").parse() {
-                request.headers_mut().insert(axum::http::header::AUTHORIZATION, v);
-            }
+        let sent = key.sign(node, "GET", &path);
+        if let Ok(v) = sent.header.parse() {
+            request.headers_mut().insert(NODE_HEADER, v);
         }
+        let answer = |headers: &axum::http::HeaderMap| headers.get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string);
         let connected = tokio::time::timeout(SEND_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
         let upstream = match connected {
-            Ok(Ok((upstream, _))) => upstream,
-            Ok(Err(tungstenite::Error::Http(answer))) => {
-                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let body = answer.into_body().unwrap_or_default();
+            Ok(Ok((upstream, res))) if key.answered(&sent, answer(res.headers()).as_deref()) => upstream,
+            Ok(Ok(_)) => return impostor(node, base),
+            Ok(Err(tungstenite::Error::Http(res))) if key.answered(&sent, answer(res.headers()).as_deref()) => {
+                let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let body = res.into_body().unwrap_or_default();
                 return (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
             }
+            Ok(Err(tungstenite::Error::Http(_))) => return impostor(node, base),
             Ok(Err(e)) => {
                 return AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response()
             }
@@ -103,22 +116,40 @@ impl Terminals {
 }
 
 impl Terminals {
-    /// `DELETE /terminals/{id}` for a terminal another node runs: passed on to it, and its
-    /// answer passed back.
-    pub(super) async fn close_there(&self, base: &str, id: &str) -> Response {
-        let mut request = reqwest::Client::new().delete(format!("{base}/terminals/{id}")).timeout(SEND_TIMEOUT);
-        if let Some(t) = &self.token {
-            request = request.bearer_auth(t);
-        }
-        match request.send().await {
-            Ok(answer) => {
-                let status = StatusCode::from_u16(answer.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let body = answer.bytes().await.unwrap_or_default();
+    /// `DELETE /terminals/{id}` for a terminal node `node` runs: passed on to it, and its
+    /// answer passed back once it proved it is that node.
+    pub(super) async fn close_there(&self, node: &str, base: &str, id: &str) -> Response {
+        let Some(key) = &self.node_key else {
+            return AppError::from(OpenError::Away(node.to_string())).into_response();
+        };
+        let path = format!("/terminals/{id}");
+        let sent = key.sign(node, "DELETE", &path);
+        let request = reqwest::Client::new().delete(format!("{base}{path}")).timeout(SEND_TIMEOUT);
+        match request.header(NODE_HEADER, &sent.header).send().await {
+            Ok(res) => {
+                let proof = res.headers().get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string);
+                if !key.answered(&sent, proof.as_deref()) {
+                    return impostor(node, base);
+                }
+                let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+                let body = res.bytes().await.unwrap_or_default();
                 (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
             }
             Err(e) => AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response(),
         }
     }
+}
+
+/// What answered at a node's address could not prove it is that node (a process on a dead
+/// node's port, a rewritten address): nothing of its answer is passed on.
+fn impostor(node: &str, base: &str) -> Response {
+    tracing::warn!(node, url = base, "what answered at a node's address is not that node");
+    AppError::new(
+        StatusCode::BAD_GATEWAY,
+        "terminal_unreachable",
+        format!("the server at {base} is not node {node}; its terminal cannot be reached"),
+    )
+    .into_response()
 }
 
 /// Copies messages both ways until either side closes; pings are each side's own.

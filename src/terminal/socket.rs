@@ -27,10 +27,13 @@ pub async fn terminal_ws(
     State(terminals): State<Terminals>,
     Path(id): Path<String>,
     Query(q): Query<SizeQuery>,
+    relayed: Option<axum::Extension<crate::auth::FromNode>>,
 ) -> Response {
     match terminals.place(&id).await {
         Ok(relay::Place::Here) => {}
-        Ok(relay::Place::There(base)) => return terminals.relay(ws, &base, &id, &q).await,
+        // One hop at most: a relayed request is never relayed on.
+        Ok(relay::Place::There { node, .. }) if relayed.is_some() => return relay_loop(&node),
+        Ok(relay::Place::There { node, url }) => return terminals.relay(ws, &node, &url, &id, &q).await,
         Err(e) => return AppError::from(e).into_response(),
     }
     let term = match terminals.open(&id, size(q.cols, q.rows)) {
@@ -41,15 +44,32 @@ pub async fn terminal_ws(
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
-pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<String>) -> Response {
-    if let Ok(relay::Place::There(base)) = terminals.place_of(&id).await {
-        return terminals.close_there(&base, &id).await;
+pub async fn terminal_delete(
+    State(terminals): State<Terminals>,
+    Path(id): Path<String>,
+    relayed: Option<axum::Extension<crate::auth::FromNode>>,
+) -> Response {
+    match terminals.place_of(&id).await {
+        Ok(relay::Place::There { node, .. }) if relayed.is_some() => return relay_loop(&node),
+        Ok(relay::Place::There { node, url }) => return terminals.close_there(&node, &url, &id).await,
+        _ => {}
     }
     match terminals.close(&id) {
         Ok(true) => axum::Json(serde_json::json!({"success": true})).into_response(),
         Ok(false) => AppError::not_found(format!("terminal {id} is not running")).into_response(),
         Err(e) => AppError::from(e).into_response(),
     }
+}
+
+/// A relayed request that this node would relay again: the nodes disagree on who runs the
+/// terminal (one restarted under a new id), and passing it on could only go round.
+fn relay_loop(node: &str) -> Response {
+    AppError::new(
+        StatusCode::LOOP_DETECTED,
+        "terminal_unreachable",
+        format!("this terminal runs on node {node}, which did not answer the relay itself"),
+    )
+    .into_response()
 }
 
 /// Sends one message, giving up on a browser that does not take it in time.

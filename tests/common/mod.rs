@@ -13,10 +13,36 @@ pub struct Maestro {
     pub port: u16,
     /// `http://127.0.0.1:PORT/api`.
     pub api: String,
-    /// A client of it, with the token the server was started with.
+    /// A client of it, with the server's access token.
     pub client: Client,
+    /// That token: `MAESTRO_TOKEN` when the test gave one, else the one the server made in
+    /// its data directory (read from the file, as the CLI on this machine does).
+    pub token: String,
     _dir: Option<tempfile::TempDir>,
 }
+
+impl Maestro {
+    /// An HTTP client sending the server's token, as a script with `MAESTRO_TOKEN` would.
+    pub fn http(&self) -> reqwest::Client {
+        http(&self.token)
+    }
+}
+
+/// An HTTP client sending `token` as a Bearer token on every request.
+pub fn http(token: &str) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::AUTHORIZATION, format!("Bearer {token}").parse().unwrap());
+    reqwest::Client::builder().default_headers(headers).build().unwrap()
+}
+
+/// The data directory of the server at `api` started by this test binary: the CLI on the
+/// same machine finds the token there (`MAESTRO_DATA_DIR`).
+pub fn data_dir_of(api: &str) -> Option<PathBuf> {
+    DATA_DIRS.lock().unwrap().get(api).cloned()
+}
+
+static DATA_DIRS: std::sync::Mutex<std::collections::BTreeMap<String, PathBuf>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
 
 impl Drop for Maestro {
     fn drop(&mut self) {
@@ -42,7 +68,7 @@ pub struct Start<'a> {
 
 impl Start<'_> {
     /// Starts the binary (shell `/bin/sh`, no inherited `MAESTRO_TOKEN`) and waits until
-    /// `/api/health` answers.
+    /// `/api/health` answers to its token.
     pub async fn run(self) -> Maestro {
         let port = self.port.unwrap_or_else(free_port);
         let (dir, owned): (PathBuf, _) = match self.dir {
@@ -63,10 +89,28 @@ impl Start<'_> {
         for (k, v) in self.env {
             cmd.env(k, v);
         }
-        let token = self.env.iter().find(|(k, _)| *k == "MAESTRO_TOKEN").map(|(_, v)| v.to_string());
+        let given = self.env.iter().find(|(k, _)| *k == "MAESTRO_TOKEN").map(|(_, v)| v.to_string());
         let api = format!("http://127.0.0.1:{port}/api");
-        let client = Client::new(&api, token);
-        let server = Maestro { child: cmd.spawn().expect("start maestro"), port, api, client, _dir: owned };
+        let mut child = cmd.spawn().expect("start maestro");
+        let token_file = maestro::auth::token::path(&dir);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let token = match given {
+            Some(t) => t,
+            None => loop {
+                // Written before the server listens; a half-written file is read again.
+                if let Some(t) = std::fs::read_to_string(&token_file).ok().filter(|t| t.ends_with('\n')) {
+                    break t.trim().to_string();
+                }
+                if let Ok(Some(status)) = child.try_wait() {
+                    panic!("maestro exited with {status} before making its token");
+                }
+                assert!(Instant::now() < deadline, "maestro made no token file");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            },
+        };
+        DATA_DIRS.lock().unwrap().insert(api.clone(), dir.clone());
+        let client = Client::new(&api, Some(token.clone()));
+        let server = Maestro { child, port, api, client, token, _dir: owned };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.client.health().await.is_err() {
             assert!(Instant::now() < deadline, "maestro did not start");
@@ -88,8 +132,7 @@ impl Start<'_> {
             .unwrap()
         });
         // Its pooled connections belonged to the runtime that just ended.
-        let token = server.client.token().map(str::to_string);
-        server.client = Client::new(&server.api, token);
+        server.client = Client::new(&server.api, Some(server.token.clone()));
         server
     }
 }
