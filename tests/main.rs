@@ -5,6 +5,7 @@
 mod common;
 
 mod access;
+mod agents;
 mod api;
 mod cli;
 mod client;

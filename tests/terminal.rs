@@ -9,7 +9,7 @@ use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
 
 /// One viewer of a terminal: its socket plus output read but not yet matched, so that
 /// output arriving in one frame can satisfy several successive `read_until`s.
-struct Viewer {
+pub(crate) struct Viewer {
     ws: WebSocketStream<MaybeTlsStream<tokio::net::TcpStream>>,
     unread: String,
 }
@@ -28,20 +28,28 @@ async fn session(store: &Store, base_path: Option<String>) -> Session {
     s
 }
 
-async fn attach(addr: std::net::SocketAddr, id: &str) -> Viewer {
+pub(crate) async fn attach(addr: std::net::SocketAddr, id: &str) -> Viewer {
     let ws = connect_async(format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40")).await.unwrap().0;
     Viewer { ws, unread: String::new() }
 }
 
+/// The same on a server process, with its token.
+pub(crate) async fn attach_as(addr: std::net::SocketAddr, id: &str, token: &str) -> Viewer {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut req = format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    Viewer { ws: connect_async(req).await.unwrap().0, unread: String::new() }
+}
+
 impl Viewer {
-    async fn input(&mut self, text: &str) {
+    pub(crate) async fn input(&mut self, text: &str) {
         let msg = serde_json::json!({"type": "input", "data": text}).to_string();
         self.ws.send(Message::Text(msg.into())).await.unwrap();
     }
 
-    /// Reads output until it contains `want` and consumes it (and what came before it).
-    /// Panics after 10 s.
-    async fn read_until(&mut self, want: &str) {
+    /// Reads output until it contains `want` and consumes it (and what came before it),
+    /// which it returns. Panics after 10 s.
+    pub(crate) async fn read_until(&mut self, want: &str) -> String {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !self.unread.contains(want) {
             let msg = tokio::time::timeout_at(deadline, self.ws.next())
@@ -55,7 +63,7 @@ impl Viewer {
             }
         }
         let end = self.unread.find(want).unwrap() + want.len();
-        self.unread.drain(..end);
+        self.unread.drain(..end).collect()
     }
 }
 

@@ -262,13 +262,12 @@ impl Session {
 // ---------------------------------------------------------------------------------------
 
 /// An agent the person configured (SPEC §5): "Work on task" offers it, a session's
-/// `agentId` names it, and its terminal runs `command`.
+/// `agentId` names it. Its command line stays on the server (it may hold secrets).
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Agent {
     pub id: String,
-    pub command: String,
 }
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).

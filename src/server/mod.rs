@@ -235,10 +235,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         _ => {}
     }
     let (stop, stopped) = watch::channel(false);
-    let state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
+    let mut state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
         .with_token(Some(token))
         .with_node_key(store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me)))
         .with_agents(agents);
+    // Prompt files beside the data; in memory, a temporary directory.
+    if let Some(d) = &config.data_dir {
+        state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
+    }
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
     let reaper = terminals.clone();

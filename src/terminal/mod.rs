@@ -47,6 +47,9 @@ pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// Closing a terminal: SIGHUP, then SIGTERM and SIGKILL after this long each.
 const GRACE: Duration = Duration::from_secs(2);
+/// The most one argument of a process may hold, its final NUL included (Linux's
+/// MAX_ARG_STRLEN): an agent's whole `sh -c` command line must be shorter.
+const ARG_MAX: usize = 128 * 1024;
 /// After the process exits, output still arriving (from what it left behind) is passed on
 /// for this long.
 const DRAIN: Duration = Duration::from_millis(200);
@@ -79,8 +82,8 @@ pub struct Terminals {
     node_key: Option<crate::auth::node::NodeKey>,
     /// Where sessions' `maestro` CLI reaches this server (`MAESTRO_API_URL`).
     api_url: Option<String>,
-    /// Where sessions' prompt files are written (private to this user, removed at exit).
-    prompts: Arc<tempfile::TempDir>,
+    /// Where sessions' prompt files are written (private to this user).
+    prompts: Arc<PromptDir>,
 }
 
 /// Why a terminal could not be opened.
@@ -136,8 +139,6 @@ impl Terminals {
     pub fn new(store: Store) -> Terminals {
         let max = std::env::var("MAESTRO_MAX_TERMINALS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX);
         let command = std::env::var("MAESTRO_TERMINAL_COMMAND").ok().filter(|c| !c.trim().is_empty());
-        let prompts = tempfile::Builder::new().prefix("maestro-prompts-").tempdir().map(Arc::new);
-        let prompts = prompts.unwrap_or_else(|e| panic!("cannot make a temporary directory: {e}"));
         let t = Terminals {
             terms: Arc::default(),
             store: store.clone(),
@@ -147,7 +148,7 @@ impl Terminals {
             token: None,
             node_key: None,
             api_url: None,
-            prompts,
+            prompts: Arc::new(PromptDir::temporary()),
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -195,6 +196,13 @@ impl Terminals {
     pub fn with_node_key(mut self, key: Option<crate::auth::node::NodeKey>) -> Terminals {
         self.node_key = key;
         self
+    }
+
+    /// The same terminals writing prompt files into `dir` (made private, and emptied of
+    /// what an earlier run left), not into a temporary directory.
+    pub fn with_prompt_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
+        self.prompts = Arc::new(PromptDir::at(dir)?);
+        Ok(self)
     }
 
     /// The configured agents.
@@ -397,14 +405,26 @@ impl Terminals {
         let tasks: Vec<Task> =
             self.store.read(|st| s.task_ids.iter().filter_map(|t| st.tasks.get(t).cloned()).collect());
         let text = agents::prompt_text(&tasks);
-        let file = self.prompts.path().join(format!("{}.md", s.id));
-        std::fs::write(&file, &text).map_err(|e| OpenError::System(format!("cannot write the prompt file: {e}")))?;
+        let file = self.prompts.write(&s.id, &text).map_err(OpenError::System)?;
         launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
         launch.prompt_file = Some(file.clone());
         let Some(agent) = &s.agent_id else { return Ok(launch) };
         match self.agents.command(&s.project_id, agent) {
             Some(c) => {
-                launch.program = Some(agents::substitute(&c, &text, &file).map_err(OpenError::Invalid)?);
+                let program = agents::substitute(&c, &text, &file).map_err(OpenError::Invalid)?;
+                if program.len() >= ARG_MAX {
+                    // The system would refuse to start it, with a message that helps nobody.
+                    launch.notice = Some(format!(
+                        "\x1b[31mmaestro: the prompt ({} KiB) is too long to hand to agent {agent} on its command \
+                         line (one argument holds at most {} KiB), so it was not started. Use {{prompt_file}} in its \
+                         command instead of {{prompt}}, or have it read the file named by MAESTRO_PROMPT_FILE.\x1b[0m\r\n",
+                        text.len().div_ceil(1024),
+                        ARG_MAX / 1024,
+                    ));
+                    launch.program = Some("exit 1".into());
+                    return Ok(launch);
+                }
+                launch.program = Some(program);
                 launch.env.push(("MAESTRO_AGENT".into(), agent.clone()));
             }
             None => {
@@ -424,8 +444,10 @@ fn valid(id: &str) -> Result<(), OpenError> {
 }
 
 mod process;
+mod prompts;
 mod relay;
 mod socket;
 
 use process::*;
+use prompts::PromptDir;
 pub use socket::{terminal_delete, terminal_ws, SizeQuery};

@@ -549,7 +549,7 @@ fn TaskDetails(id: String) -> impl IntoView {
                                     .map(|a| {
                                         let selected = ctx.last_agent.get_untracked() == a.id;
                                         view! {
-                                            <option value=a.id.clone() title=a.command.clone() selected=selected>
+                                            <option value=a.id.clone() selected=selected>
                                                 {a.id.clone()}
                                             </option>
                                         }
