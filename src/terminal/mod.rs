@@ -30,6 +30,7 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
+use budget::InputBudget;
 
 /// Bytes of recent output kept per terminal for re-attaching.
 pub const SCROLLBACK: usize = 256 * 1024;
@@ -41,6 +42,8 @@ const INPUT_CHUNK: usize = 16 * 1024;
 const INPUT_QUEUE: usize = 16;
 /// A socket holding this many bytes of input not yet queued is not read further.
 const INPUT_PENDING_MAX: usize = 1 << 20;
+/// ...and all sockets together hold at most this many (see [`InputBudget`]).
+const INPUT_PENDING_TOTAL: usize = 16 << 20;
 /// How often a terminal socket is pinged; silent for three intervals, it is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send to a browser may take before it is considered gone.
@@ -77,6 +80,8 @@ pub struct Terminals {
     token: Option<String>,
     /// Where sessions' prompt files are written (private to this user, removed at exit).
     prompts: Arc<tempfile::TempDir>,
+    /// Input read from every terminal socket and not yet taken by its program.
+    input_budget: InputBudget,
 }
 
 /// Why a terminal could not be opened.
@@ -135,6 +140,7 @@ impl Terminals {
             agents: Agents::default(),
             token: None,
             prompts,
+            input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -395,6 +401,7 @@ fn valid(id: &str) -> Result<(), OpenError> {
     check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))
 }
 
+mod budget;
 mod process;
 mod relay;
 mod socket;

@@ -37,7 +37,8 @@ pub async fn terminal_ws(
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term))
+    let budget = terminals.input_budget.clone();
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
@@ -52,12 +53,21 @@ pub async fn terminal_delete(State(terminals): State<Terminals>, Path(id): Path<
     }
 }
 
+/// Adds input read from the socket to what waits for the program, in pieces it takes.
+fn queue(pending: &mut VecDeque<Bytes>, pending_bytes: &mut usize, mut input: Bytes) {
+    while !input.is_empty() {
+        let piece = input.split_to(input.len().min(INPUT_CHUNK));
+        *pending_bytes += piece.len();
+        pending.push_back(piece);
+    }
+}
+
 /// Sends one message, giving up on a browser that does not take it in time.
 pub(super) async fn send(sink: &mut futures::stream::SplitSink<WebSocket, Message>, msg: Message) -> bool {
     matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await, Ok(Ok(())))
 }
 
-pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
+pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudget) {
     let (mut sink, mut stream) = socket.split();
     // Subscribe before copying the scrollback so nothing falls between them (a few bytes
     // may repeat; a terminal redraws over them).
@@ -70,6 +80,10 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
     // Input read from the socket, waiting for room in the writer's queue.
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     let mut pending_bytes = 0usize;
+    // This socket's part of the budget all sockets share; input read while none was free
+    // waits in `blocked`, and nothing more is read until it gets some.
+    let mut held = budget.share();
+    let mut blocked: Option<Bytes> = None;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let mut heard = Instant::now();
     while exited.borrow().is_none() {
@@ -83,11 +97,19 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
                 Ok(room) => {
                     let chunk = pending.pop_front().unwrap_or_default();
                     pending_bytes -= chunk.len();
+                    held.give_back(chunk.len());
                     room.send(chunk);
                 }
-                Err(_) => { pending.clear(); pending_bytes = 0; } // the program is gone
+                Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
-            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX => {
+            permit = budget.take(blocked.as_ref().map_or(0, Bytes::len)), if blocked.is_some() => {
+                if let Some(permit) = permit {
+                    held.add(permit);
+                }
+                let input = blocked.take().unwrap_or_default();
+                queue(&mut pending, &mut pending_bytes, input);
+            },
+            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX && blocked.is_none() => {
                 heard = Instant::now();
                 let input: Bytes = match msg {
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
@@ -102,11 +124,10 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
                     Some(Ok(_)) => continue, // pongs
                     _ => return, // the browser went away; the terminal keeps running
                 };
-                let mut input = input;
-                while !input.is_empty() {
-                    let piece = input.split_to(input.len().min(INPUT_CHUNK));
-                    pending_bytes += piece.len();
-                    pending.push_back(piece);
+                if held.try_take(&budget, input.len()) {
+                    queue(&mut pending, &mut pending_bytes, input);
+                } else {
+                    blocked = Some(input);
                 }
             },
             Ok(()) = exited.changed() => {}
