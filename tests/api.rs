@@ -281,7 +281,8 @@ fn a_session_id_that_names_a_plain_terminal_is_refused() {
     rt().block_on(async {
         let api = Api::new();
         let p = api.project("P").await;
-        let (status, v) = api.call("POST", "/api/sessions", Some(json!({"id": "term_1", "projectId": p, "taskIds": []}))).await;
+        let (status, v) =
+            api.call("POST", "/api/sessions", Some(json!({"id": "term_1", "projectId": p, "taskIds": []}))).await;
         assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")), "{v}");
         assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("term_")), "{v}");
         let (_, sessions) = api.call("GET", "/api/sessions", None).await;

@@ -406,7 +406,8 @@ async fn read_until(socket: &mut Socket, want: &str) {
 async fn another_nodes_commits_are_applied_past_this_nodes_state_budget() {
     let (_, url) = database("budget");
     let big = Start { args: &["--database-url", &url], ..Default::default() }.run().await;
-    let small = Start { args: &["--database-url", &url, "--max-state-bytes", "65536"], ..Default::default() }.run().await;
+    let small =
+        Start { args: &["--database-url", &url, "--max-state-bytes", "65536"], ..Default::default() }.run().await;
     let p = big.client.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();
     let task = |i: usize| NewTask {
         project_id: p.id.clone(),

@@ -3,6 +3,8 @@
 //! otherwise hold forty times it. A socket that cannot get budget for what it read stops
 //! reading (backpressure) until other sockets' programs take theirs.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -12,6 +14,9 @@ pub(super) struct InputBudget {
     bytes: Arc<Semaphore>,
     total: usize,
 }
+
+/// A socket waiting for budget.
+pub(super) type Waiting = Pin<Box<dyn Future<Output = Option<OwnedSemaphorePermit>> + Send>>;
 
 /// The bytes one socket holds of the budget: given back as its input leaves, and all of
 /// them when it is dropped (the socket closed).
@@ -45,9 +50,11 @@ impl InputBudget {
     }
 
     /// Waits until `n` bytes are free and takes them (add them to a share with
-    /// [`Held::add`]). Cancel-safe: dropped, it takes nothing.
-    pub(super) async fn take(&self, n: usize) -> Option<OwnedSemaphorePermit> {
-        self.bytes.clone().acquire_many_owned(self.cost(n)).await.ok()
+    /// [`Held::add`]). Waiters are served in turn, so keep the one future until it is
+    /// ready; dropped, it takes nothing.
+    pub(super) fn take(&self, n: usize) -> Waiting {
+        let wait = self.bytes.clone().acquire_many_owned(self.cost(n));
+        Box::pin(async move { wait.await.ok() })
     }
 }
 

@@ -21,6 +21,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use budget::InputBudget;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
@@ -30,7 +31,6 @@ use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
-use budget::InputBudget;
 
 /// Bytes of recent output kept per terminal for re-attaching.
 pub const SCROLLBACK: usize = 256 * 1024;

@@ -81,9 +81,9 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     let mut pending_bytes = 0usize;
     // This socket's part of the budget all sockets share; input read while none was free
-    // waits in `blocked`, and nothing more is read until it gets some.
+    // waits in `blocked` for its turn, and nothing more is read until it gets some.
     let mut held = budget.share();
-    let mut blocked: Option<Bytes> = None;
+    let mut blocked: Option<(Bytes, budget::Waiting)> = None;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let mut heard = Instant::now();
     while exited.borrow().is_none() {
@@ -102,12 +102,13 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
-            permit = budget.take(blocked.as_ref().map_or(0, Bytes::len)), if blocked.is_some() => {
+            permit = async { match blocked.as_mut() { Some((_, wait)) => wait.await, None => None } }, if blocked.is_some() => {
                 if let Some(permit) = permit {
                     held.add(permit);
                 }
-                let input = blocked.take().unwrap_or_default();
-                queue(&mut pending, &mut pending_bytes, input);
+                if let Some((input, _)) = blocked.take() {
+                    queue(&mut pending, &mut pending_bytes, input);
+                }
             },
             msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX && blocked.is_none() => {
                 heard = Instant::now();
@@ -127,7 +128,8 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                 if held.try_take(&budget, input.len()) {
                     queue(&mut pending, &mut pending_bytes, input);
                 } else {
-                    blocked = Some(input);
+                    let wait = budget.take(input.len());
+                    blocked = Some((input, wait));
                 }
             },
             Ok(()) = exited.changed() => {}
