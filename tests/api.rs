@@ -659,6 +659,42 @@ fn server_functions_answer_bad_input_with_4xx_like_the_rest_api() {
     });
 }
 
+/// The UI's lists come in pages too, as the REST API's do (SPEC §2): a session's 1.2 MB
+/// of tasks is two answers of at most 1 MiB of rows, the first saying where the second
+/// starts; together they hold every task once, newest first.
+#[test]
+fn the_uis_lists_come_in_pages_of_at_most_a_page_budget() {
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        let mut made = Vec::new();
+        for i in 0..6 {
+            let body = json!({"projectId": p, "title": format!("t{i}"), "description": "d".repeat(100_000), "prompt": "p".repeat(99_000)});
+            made.push(api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await["id"].as_str().unwrap().to_string());
+        }
+        made.reverse();
+        let s = api.ok("POST", "/api/sessions", Some(json!({"projectId": p, "taskIds": made})), StatusCode::CREATED).await;
+        let path = server_fn_path("list_session_tasks_page");
+        let (mut got, mut cursor, mut pages) = (Vec::new(), Value::Null, 0);
+        loop {
+            let body = json!({"session_id": s["id"], "cursor": cursor}).to_string().into_bytes();
+            let (status, text) = send_raw(&api, "POST", &path, body).await;
+            assert_eq!(status, StatusCode::OK, "{}", text.chars().take(300).collect::<String>());
+            assert!(text.len() <= maestro::model::page::PAGE_BYTES_MAX + 1024, "an answer of {} bytes", text.len());
+            let page: Value = serde_json::from_str(&text).unwrap();
+            got.extend(page["rows"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()));
+            pages += 1;
+            cursor = page["next"].clone();
+            if cursor.is_null() {
+                break;
+            }
+        }
+        assert_eq!((got, pages), (made, 2));
+        let (status, _) = send_raw(&api, "POST", &path, json!({"session_id": s["id"], "cursor": "nope"}).to_string().into_bytes()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a cursor the server did not give");
+    });
+}
+
 #[test]
 fn names_with_control_characters_bad_escapes_and_missing_directories_are_refused() {
     rt().block_on(async {

@@ -75,7 +75,7 @@ fn every_route_kind() -> Vec<(&'static str, &'static str, Option<&'static str>)>
         ("GET", "/", None),
         ("GET", "/api/projects", None),
         ("POST", "/api/projects", Some(r#"{"name":"owned"}"#)),
-        ("POST", "/sfn/list_projects", Some("{}")),
+        ("POST", "/sfn/list_projects_page", Some("{}")),
         ("GET", "/ws", None),
         ("GET", "/terminals/term_rebound/ws", None),
     ]
