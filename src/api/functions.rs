@@ -288,7 +288,7 @@ pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, FnErr
 pub async fn list_session_tasks_page(session_id: String, cursor: Option<String>) -> Result<ListPage<Task>, FnError> {
     let after = imp::cursor(cursor)?;
     Ok(imp::list_page(store()?.read_at(|s| {
-        let linked = s.tasks.values().filter(|t| t.session_ids.iter().any(|x| *x == session_id));
+        let linked = s.tasks.values().filter(|t| t.session_ids.contains(&session_id));
         imp::rows_page(linked, after.as_ref())
     })))
 }
