@@ -83,6 +83,11 @@ async fn run() -> std::process::ExitCode {
         /// terminals (default: the address it listens on).
         #[arg(long, env = "MAESTRO_NODE_URL", value_name = "URL")]
         node_url: Option<String>,
+        /// The most bytes of projects, tasks and sessions (as JSON) the server holds;
+        /// past it, creating more is refused (409 `store_full`) until something is deleted.
+        /// The server's memory holds about twice this.
+        #[arg(long, env = "MAESTRO_MAX_STATE_BYTES", value_name = "BYTES", default_value_t = maestro::store::STATE_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+        max_state_bytes: u64,
     }
 
     let cli = match parse() {
@@ -157,6 +162,7 @@ async fn run() -> std::process::ExitCode {
         node_url: args.node_url.filter(|u| !u.trim().is_empty()),
         // From the environment only: a command line shows in `ps`.
         node_secret: std::env::var("MAESTRO_NODE_SECRET").ok().filter(|s| !s.is_empty()),
+        max_state_bytes: args.max_state_bytes,
     };
     match serve(config).await {
         Ok(()) => std::process::ExitCode::SUCCESS,

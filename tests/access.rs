@@ -14,7 +14,7 @@ import socket, sys
 port = int(sys.argv[1])
 upgrade = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
 routes = [("GET", "/", ""), ("GET", "/projects/p1", ""), ("GET", "/api/projects", ""), ("GET", "/api/health", ""),
-          ("POST", "/api/projects", '{"name":"owned"}'), ("POST", "/sfn/list_projects", "{}"),
+          ("POST", "/api/projects", '{"name":"owned"}'), ("POST", "/sfn/list_projects_page", "{}"),
           ("GET", "/ws", upgrade), ("GET", "/terminals/term_owned/ws", upgrade), ("DELETE", "/terminals/term_owned", "")]
 for method, path, extra in routes:
     s = socket.create_connection(("127.0.0.1", port), timeout=10)

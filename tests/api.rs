@@ -234,7 +234,7 @@ fn lists_page_by_cursor_and_rows_made_or_deleted_meanwhile_shift_nothing() {
             made.push(api.task(&p, &format!("t{i}")).await);
         }
         let whole = page_of(&api, &format!("/api/tasks?projectId={p}")).await;
-        assert_eq!(whole.1, None, "no limit: the whole list, no cursor");
+        assert_eq!(whole.1, None, "no limit: a page of up to 1000 rows, and no cursor after the last");
         made.reverse();
         assert_eq!(whole.0, made, "newest first");
         // Page by 10 while a task is made (it sorts first: on no later page) and one of the
@@ -249,7 +249,7 @@ fn lists_page_by_cursor_and_rows_made_or_deleted_meanwhile_shift_nothing() {
         want.remove(2);
         assert_eq!(second, want);
         let (third, next) = page_of(&api, &format!("/api/tasks?projectId={p}&cursor={}", next.unwrap())).await;
-        assert_eq!((third, next), (made[21..].to_vec(), None), "default limit 100; the last page has no cursor");
+        assert_eq!((third, next), (made[21..].to_vec(), None), "default limit 1000; the last page has no cursor");
         // Filters page too; the same cursor rules for sessions and projects.
         let (done, next) = page_of(&api, &format!("/api/tasks?projectId={p}&status=completed&limit=5")).await;
         assert_eq!((done.len(), next), (0, None));
@@ -271,6 +271,24 @@ fn lists_page_by_cursor_and_rows_made_or_deleted_meanwhile_shift_nothing() {
             api.err("GET", &format!("/api/tasks?{bad}"), None, StatusCode::BAD_REQUEST, "invalid").await;
         }
         api.err("GET", "/api/sessions?cursor=zz", None, StatusCode::BAD_REQUEST, "invalid").await;
+    });
+}
+
+/// Sessions and plain terminals (`term_…`) share the terminals' namespace: a client may not
+/// name a session like a plain terminal; any other id of its own is fine.
+#[test]
+fn a_session_id_that_names_a_plain_terminal_is_refused() {
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        let (status, v) =
+            api.call("POST", "/api/sessions", Some(json!({"id": "term_1", "projectId": p, "taskIds": []}))).await;
+        assert_eq!((status, v["error"]["code"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid")), "{v}");
+        assert!(v["error"]["message"].as_str().is_some_and(|m| m.contains("term_")), "{v}");
+        let (_, sessions) = api.call("GET", "/api/sessions", None).await;
+        assert_eq!(sessions, json!([]), "nothing was made");
+        let body = json!({"id": "terminal_1", "projectId": p, "taskIds": []});
+        api.ok("POST", "/api/sessions", Some(body), StatusCode::CREATED).await;
     });
 }
 
@@ -668,6 +686,42 @@ fn server_functions_answer_bad_input_with_4xx_like_the_rest_api() {
     });
 }
 
+/// The UI's lists come in pages too, as the REST API's do (SPEC §2): a session's 1.2 MB
+/// of tasks is two answers of at most 1 MiB of rows, the first saying where the second
+/// starts; together they hold every task once, newest first.
+#[test]
+fn the_uis_lists_come_in_pages_of_at_most_a_page_budget() {
+    rt().block_on(async {
+        let api = Api::new();
+        let p = api.project("P").await;
+        let mut made = Vec::new();
+        for i in 0..6 {
+            let body = json!({"projectId": p, "title": format!("t{i}"), "description": "d".repeat(100_000), "prompt": "p".repeat(99_000)});
+            made.push(api.ok("POST", "/api/tasks", Some(body), StatusCode::CREATED).await["id"].as_str().unwrap().to_string());
+        }
+        made.reverse();
+        let s = api.ok("POST", "/api/sessions", Some(json!({"projectId": p, "taskIds": made})), StatusCode::CREATED).await;
+        let path = server_fn_path("list_session_tasks_page");
+        let (mut got, mut cursor, mut pages) = (Vec::new(), Value::Null, 0);
+        loop {
+            let body = json!({"session_id": s["id"], "cursor": cursor}).to_string().into_bytes();
+            let (status, text) = send_raw(&api, "POST", &path, body).await;
+            assert_eq!(status, StatusCode::OK, "{}", text.chars().take(300).collect::<String>());
+            assert!(text.len() <= maestro::model::page::PAGE_BYTES_MAX + 1024, "an answer of {} bytes", text.len());
+            let page: Value = serde_json::from_str(&text).unwrap();
+            got.extend(page["rows"].as_array().unwrap().iter().map(|t| t["id"].as_str().unwrap().to_string()));
+            pages += 1;
+            cursor = page["next"].clone();
+            if cursor.is_null() {
+                break;
+            }
+        }
+        assert_eq!((got, pages), (made, 2));
+        let (status, _) = send_raw(&api, "POST", &path, json!({"session_id": s["id"], "cursor": "nope"}).to_string().into_bytes()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "a cursor the server did not give");
+    });
+}
+
 #[test]
 fn names_with_control_characters_bad_escapes_and_missing_directories_are_refused() {
     rt().block_on(async {
@@ -943,6 +997,26 @@ fn site_files_go_precompressed_and_hashed_names_are_cached_for_ever() {
         let mut options = leptos_options("127.0.0.1:3000".parse().unwrap(), site.path().to_str().unwrap());
         options.hash_files = true;
         let app = app_of(Store::open(StoreConfig::memory()).unwrap(), options.clone());
+        let xterm = site.path().join("xterm");
+        std::fs::create_dir_all(&xterm).unwrap();
+        std::fs::write(xterm.join("xterm.js"), "plain").unwrap();
+        std::fs::write(xterm.join("xterm.js.gz"), "gzip bytes").unwrap();
+        // One URL, bodies that differ by Accept-Encoding: every answer says so, the plain
+        // one too, or a shared cache could hand brotli to a client that cannot read it.
+        for (uri, encoding) in [
+            ("/pkg/maestro.abc123.js", "br"),
+            ("/pkg/maestro.abc123.js", "gzip"),
+            ("/pkg/maestro.abc123.js", "identity"),
+            ("/xterm/xterm.js", "gzip"),
+            ("/xterm/xterm.js", "identity"),
+        ] {
+            let req = Request::get(uri).header("accept-encoding", encoding).body(Body::empty()).unwrap();
+            let res = app.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK, "{uri}");
+            let vary: Vec<String> =
+                res.headers().get_all("vary").iter().map(|v| v.to_str().unwrap().to_ascii_lowercase()).collect();
+            assert!(vary.iter().any(|v| v.contains("accept-encoding")), "{uri} {encoding}: vary {vary:?}");
+        }
         let (status, enc, cache, body) = get(app.clone(), "br, gzip").await;
         assert_eq!((status, enc.as_deref(), &body[..]), (StatusCode::OK, Some("br"), &b"brotli bytes"[..]));
         assert_eq!(cache.as_deref(), Some("public, max-age=31536000, immutable"));

@@ -95,9 +95,10 @@ async fn sigkill_loses_no_acknowledged_write() {
         }
 
         server = start(dir.path()).await;
-        let tasks: Vec<Task> = get(&server, "/tasks").await;
-        let sessions: Vec<Session> = get(&server, "/sessions").await;
-        let projects: Vec<Project> = get(&server, "/projects").await;
+        // Whole lists: the client follows each list's pages to the end.
+        let tasks: Vec<Task> = server.client.tasks(&Default::default()).await.unwrap();
+        let sessions: Vec<Session> = server.client.sessions(&Default::default()).await.unwrap();
+        let projects: Vec<Project> = server.client.projects().await.unwrap();
         let state = State {
             projects: projects.into_iter().map(|p| (p.id.clone(), p)).collect(),
             tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),

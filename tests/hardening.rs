@@ -88,7 +88,7 @@ fn every_route_kind() -> Vec<(&'static str, &'static str, Option<&'static str>)>
         ("GET", "/", None),
         ("GET", "/api/projects", None),
         ("POST", "/api/projects", Some(r#"{"name":"owned"}"#)),
-        ("POST", "/sfn/list_projects", Some("{}")),
+        ("POST", "/sfn/list_projects_page", Some("{}")),
         ("GET", "/ws", None),
         ("GET", "/terminals/term_rebound/ws", None),
     ]
@@ -383,4 +383,35 @@ async fn terminals_do_not_inherit_the_servers_token_or_settings() {
     input(&mut t, "echo token=[${MAESTRO_TOKEN}] max=[${MAESTRO_MAX_TERMINALS}] home=[${HOME}]\n").await;
     let out = read_until(&mut t, "home=[/", Duration::from_secs(10)).await;
     assert!(out.contains("token=[] max=[]"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_store_answers_409_store_full_and_deleting_makes_room() {
+    use maestro::client::ClientError;
+    use maestro::model::{NewProject, NewTask};
+    let srv = Start { args: &["--max-state-bytes", "65536"], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let p = c.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();
+    let big = |i: usize| NewTask {
+        project_id: p.id.clone(),
+        title: format!("t{i}"),
+        description: Some("d".repeat(10_000)),
+        ..Default::default()
+    };
+    let mut made = Vec::new();
+    let err = loop {
+        match c.create_task(&big(made.len())).await {
+            Ok(t) => made.push(t.id),
+            Err(e) => break e,
+        }
+        assert!(made.len() < 100, "never full");
+    };
+    let ClientError::Api { status, code, message } = &err else { panic!("{err:?}") };
+    assert_eq!((*status, code.as_str()), (409, "store_full"), "{message}");
+    assert!(message.contains("delete") && message.contains("--max-state-bytes"), "{message}");
+    let seq = c.health().await.unwrap().seq;
+    assert_eq!(c.tasks(&Default::default()).await.unwrap().len(), made.len(), "the refused task is not there");
+    c.delete_task(&made[0]).await.unwrap();
+    c.create_task(&big(0)).await.unwrap();
+    assert_eq!(c.health().await.unwrap().seq, seq + 2, "one event each for the delete and the create");
 }

@@ -397,3 +397,37 @@ async fn read_until(socket: &mut Socket, want: &str) {
     };
     tokio::time::timeout(Duration::from_secs(20), read).await.unwrap_or_else(|_| panic!("no {want:?}"));
 }
+
+/// The state's byte budget is each node's check on its own requests: what another node
+/// committed is applied whatever this node's budget says (refusing it would split the
+/// nodes' views), while this node refuses to grow the state further and lets it shrink.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn another_nodes_commits_are_applied_past_this_nodes_state_budget() {
+    let (_, url) = database("budget");
+    let big = Start { args: &["--database-url", &url], ..Default::default() }.run().await;
+    let small =
+        Start { args: &["--database-url", &url, "--max-state-bytes", "65536"], ..Default::default() }.run().await;
+    let p = big.client.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();
+    let task = |i: usize| NewTask {
+        project_id: p.id.clone(),
+        title: format!("t{i}"),
+        description: Some("d".repeat(10_000)),
+        ..Default::default()
+    };
+    let mut made = Vec::new();
+    for i in 0..8 {
+        made.push(big.client.create_task(&task(i)).await.unwrap().id);
+    }
+    // ~80 KB: past the small node's budget, and every task is there.
+    for id in &made {
+        small.client.task(id).await.unwrap();
+    }
+    let err = small.client.create_task(&task(8)).await.unwrap_err();
+    assert_eq!(err.status(), Some(409), "{err}");
+    small.client.delete_task(&made[0]).await.unwrap();
+    let last = big.client.create_task(&task(9)).await.unwrap();
+    assert_eq!(small.client.task(&last.id).await.unwrap(), last);
+    assert_eq!(small.client.health().await.unwrap().status, "ok");
+    assert_eq!(small.client.tasks(&Default::default()).await.unwrap().len(), 8);
+}

@@ -12,6 +12,32 @@ use leptos::server_fn::codec::Json;
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);
 
+/// One page of a list the UI takes whole, as the REST API pages lists without `limit`
+/// (SPEC §2: no answer bigger than a page): at most 1000 rows and 1 MiB, where the next
+/// page starts, and the `seq` it is current to.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ListPage<T> {
+    pub rows: Vec<T>,
+    pub next: Option<String>,
+    pub seq: u64,
+}
+
+/// A whole list, fetched a page at a time with `page`, as of the first page's `seq`: the
+/// events after it patch what later pages already show (versions tell which is newer).
+async fn whole<T, Fut>(page: impl Fn(Option<String>) -> Fut) -> Result<AtSeq<T>, FnError>
+where
+    Fut: std::future::Future<Output = Result<ListPage<T>, FnError>>,
+{
+    let first = page(None).await?;
+    let (mut rows, seq, mut next) = (first.rows, first.seq, first.next);
+    while let Some(cursor) = next {
+        let p = page(Some(cursor)).await?;
+        rows.extend(p.rows);
+        next = p.next;
+    }
+    Ok((rows, seq))
+}
+
 /// A page of a project's task list and the counts of all of it. The first is what the
 /// page renders (and embeds for hydration); the browser fetches the rest a page at a time.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -112,6 +138,24 @@ mod imp {
         FnError::new(400, error_code::INVALID, message)
     }
 
+    /// A cursor from the page before, as the REST API takes it.
+    pub fn cursor(cursor: Option<String>) -> Result<Option<page::Cursor>, FnError> {
+        cursor.as_deref().map(str::parse).transpose().map_err(invalid)
+    }
+
+    /// The page of `rows` after `after`, as big as a page may be, copied.
+    pub fn rows_page<'a, T: page::Listed + Clone + 'a>(
+        rows: impl Iterator<Item = &'a T>,
+        after: Option<&page::Cursor>,
+    ) -> (Vec<T>, Option<String>) {
+        let p = page::page(rows, after, page::PAGE_ROWS_MAX);
+        (p.rows.into_iter().cloned().collect(), p.next.map(|c| c.to_string()))
+    }
+
+    pub fn list_page<T>(((rows, next), seq): ((Vec<T>, Option<String>), u64)) -> ListPage<T> {
+        ListPage { rows, next, seq }
+    }
+
     /// Runs a command; a refusal answers with the same 4xx status the REST API uses.
     pub async fn run(cmd: Command) -> Result<Outcome, FnError> {
         store()?.execute(cmd, None).await.map_err(FnError::from)
@@ -192,9 +236,15 @@ pub fn error_text(e: &FnError) -> String {
     e.message.clone()
 }
 
-#[server(prefix = "/sfn", input = Json)]
+/// Every project, oldest first.
 pub async fn list_projects() -> Result<AtSeq<Project>, FnError> {
-    Ok(store()?.read_at(|s| s.list_projects()))
+    whole(list_projects_page).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_projects_page(cursor: Option<String>) -> Result<ListPage<Project>, FnError> {
+    let after = imp::cursor(cursor)?;
+    Ok(imp::list_page(store()?.read_at(|s| imp::rows_page(s.projects.values(), after.as_ref()))))
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -230,9 +280,17 @@ pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: u
 }
 
 /// The tasks a session works on, newest first.
-#[server(prefix = "/sfn", input = Json)]
 pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, FnError> {
-    Ok(store()?.read_at(|s| s.list_session_tasks(&session_id)))
+    whole(|cursor| list_session_tasks_page(session_id.clone(), cursor)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_session_tasks_page(session_id: String, cursor: Option<String>) -> Result<ListPage<Task>, FnError> {
+    let after = imp::cursor(cursor)?;
+    Ok(imp::list_page(store()?.read_at(|s| {
+        let linked = s.tasks.values().filter(|t| t.session_ids.contains(&session_id));
+        imp::rows_page(linked, after.as_ref())
+    })))
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -266,9 +324,16 @@ pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task,
 }
 
 /// The sessions working on a task, newest first.
-#[server(prefix = "/sfn", input = Json)]
 pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, FnError> {
-    Ok(store()?.read_at(|s| s.list_sessions(Some(&task_id), None, None)))
+    whole(|cursor| list_task_sessions_page(task_id.clone(), cursor)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_task_sessions_page(task_id: String, cursor: Option<String>) -> Result<ListPage<Session>, FnError> {
+    let after = imp::cursor(cursor)?;
+    Ok(imp::list_page(
+        store()?.read_at(|s| imp::rows_page(s.sessions_where(Some(&task_id), None, None), after.as_ref())),
+    ))
 }
 
 /// What may need the person, in every project: the newest blocked tasks and ended

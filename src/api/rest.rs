@@ -104,7 +104,8 @@ enum Refusals {
     /// A record named by the request does not exist.
     #[response(status = 404)]
     NotFound(ErrorBody),
-    /// The request contradicts the current state.
+    /// The request contradicts the current state; `store_full`: the server holds all its
+    /// byte budget allows, so nothing was changed (delete something first).
     #[response(status = 409)]
     Conflict(ErrorBody),
     /// The body is over 1 MiB.
@@ -136,7 +137,7 @@ struct Success {
 /// The document's frame; the routes add their paths and schemas.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`."),
+    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A list asked for without `limit` comes in pages of at most 1 MiB (and 1000 rows): follow the `Next-Cursor` header (pass it as `cursor`) until there is none. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`."),
     servers((url = "/api")),
     components(schemas(ErrorBody))
 )]
@@ -156,31 +157,24 @@ async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agents) -> Resp
     Json(v).into_response()
 }
 
-/// A list's `limit` and `cursor`: `None` for the whole list (neither given), else where
-/// the page starts and how long it is (100 rows unless `limit` says).
-fn paging(limit: Option<usize>, cursor: Option<&str>) -> Result<Option<(Option<page::Cursor>, usize)>, AppError> {
-    if limit.is_none() && cursor.is_none() {
-        return Ok(None);
-    }
-    let limit = limit.unwrap_or(100);
+/// A list's `limit` and `cursor`: where the page starts and how long it is. Without
+/// `limit` a list still comes in pages (SPEC §2: no answer bigger than a page's budget),
+/// of the most rows a page may hold.
+fn paging(limit: Option<usize>, cursor: Option<&str>) -> Result<(Option<page::Cursor>, usize), AppError> {
+    let limit = limit.unwrap_or(page::PAGE_ROWS_MAX);
     if !(1..=page::PAGE_ROWS_MAX).contains(&limit) {
         return Err(AppError::invalid(format!("limit must be between 1 and {}", page::PAGE_ROWS_MAX)));
     }
     let after = cursor.map(str::parse).transpose().map_err(AppError::invalid)?;
-    Ok(Some((after, limit)))
+    Ok((after, limit))
 }
 
-/// Renders a list in its order: whole, or the page `paging` asks for with the next page's
-/// cursor in a `Next-Cursor` header. Rows are serialized where they lie, never copied.
+/// Renders the page `paging` asks for, in list order, with the next page's cursor in a
+/// `Next-Cursor` header. Rows are serialized where they lie, never copied.
 fn listed<'a, T: page::Listed + 'a>(
     rows: impl Iterator<Item = &'a T>,
-    paging: Option<(Option<page::Cursor>, usize)>,
+    (after, limit): (Option<page::Cursor>, usize),
 ) -> Response {
-    let Some((after, limit)) = paging else {
-        let mut all: Vec<&T> = rows.collect();
-        all.sort_unstable_by(|a, b| page::list_order(*a, *b));
-        return Json(all).into_response();
-    };
     let p = page::page(rows, after.as_ref(), limit);
     let mut res = Json(&p.rows).into_response();
     if let Some(next) = p.next.and_then(|c| header::HeaderValue::from_str(&c.to_string()).ok()) {
@@ -200,7 +194,8 @@ fn found<T: serde::Serialize>(v: Option<T>, kind: &str, id: &str) -> ApiResult {
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct ProjectFilter {
-    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    /// Rows per page, 1–1000 (and at most 1 MiB of them). Without it a list comes in pages
+    /// of 1000 rows or 1 MiB: follow `Next-Cursor` for the rest.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
@@ -208,7 +203,7 @@ struct ProjectFilter {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectFilter), responses((status = 200, description = "Oldest first", body = Vec<Project>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectFilter), responses((status = 200, description = "Oldest first", body = Vec<Project>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
 async fn list_projects(State(store): State<Store>, Query(q): Query<ProjectFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.projects.values(), paging)))
@@ -247,7 +242,8 @@ async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path
 struct TaskFilter {
     project_id: Option<String>,
     status: Option<TaskStatus>,
-    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    /// Rows per page, 1–1000 (and at most 1 MiB of them). Without it a list comes in pages
+    /// of 1000 rows or 1 MiB: follow `Next-Cursor` for the rest.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
@@ -255,7 +251,7 @@ struct TaskFilter {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, description = "Newest first", body = Vec<Task>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, description = "Newest first", body = Vec<Task>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
 async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.tasks_where(q.project_id.as_deref(), q.status), paging)))
@@ -324,7 +320,8 @@ struct SessionFilter {
     task_id: Option<String>,
     project_id: Option<String>,
     status: Option<SessionStatus>,
-    /// Rows per page, 1–1000 (and at most 1 MiB of them): pages the list.
+    /// Rows per page, 1–1000 (and at most 1 MiB of them). Without it a list comes in pages
+    /// of 1000 rows or 1 MiB: follow `Next-Cursor` for the rest.
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<usize>,
     /// Where the page starts: the `Next-Cursor` of the page before.
@@ -332,7 +329,7 @@ struct SessionFilter {
     cursor: Option<String>,
 }
 
-#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, description = "Newest first", body = Vec<Session>, headers(("Next-Cursor" = String, description = "Set when paged and rows remain: pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, description = "Newest first", body = Vec<Session>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
 async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.sessions_where(q.task_id.as_deref(), q.project_id.as_deref(), q.status), paging)))

@@ -86,6 +86,8 @@ pub struct ServeConfig {
     pub node_url: Option<String>,
     /// What the nodes on that database prove themselves with (`MAESTRO_NODE_SECRET`).
     pub node_secret: Option<String>,
+    /// The byte budget of what the store holds (see `StoreConfig::max_state_bytes`).
+    pub max_state_bytes: u64,
 }
 
 /// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
@@ -124,7 +126,16 @@ fn site_files(options: &LeptosOptions, sub: &str, hashed: bool) -> Router<AppSta
          mut res: axum::response::Response| async move {
             let immutable = hashed && uri.path().trim_start_matches('/').split('/').count() == 1;
             let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
-            res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            let headers = res.headers_mut();
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+            // The body depends on Accept-Encoding (brotli, gzip or plain): a cache must key
+            // on it, above all with `public, immutable`.
+            let varies = headers.get_all(header::VARY).iter().any(|v| {
+                v.to_str().is_ok_and(|v| v.split(',').any(|h| h.trim().eq_ignore_ascii_case("accept-encoding")))
+            });
+            if !varies {
+                headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+            }
             res
         },
     ))
@@ -211,6 +222,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         retain_events: 100_000,
         retain_bytes: crate::store::RETAIN_BYTES,
         max_file_bytes: None,
+        max_state_bytes: config.max_state_bytes,
         database_url: config.database_url.clone(),
         node,
     })?;

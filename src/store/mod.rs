@@ -37,6 +37,9 @@ pub enum StoreError {
     /// The request contradicts the current state (409).
     #[error("{0}")]
     Conflict(String),
+    /// What the store holds would pass its byte budget (409, `store_full`): nothing changed.
+    #[error("{0}")]
+    Full(String),
     /// An `Idempotency-Key` was reused for a different request (422).
     #[error("{0}")]
     KeyReused(String),
@@ -62,6 +65,8 @@ impl StoreError {
             StoreError::Invalid(_) => (400, error_code::INVALID),
             StoreError::NotFound(_) => (404, error_code::NOT_FOUND),
             StoreError::Conflict(_) => (409, error_code::CONFLICT),
+            // The state conflicts with growing: deleting something makes room.
+            StoreError::Full(_) => (409, "store_full"),
             StoreError::KeyReused(_) => (422, "idempotency_key_reused"),
             StoreError::Gone { .. } => (410, "gone"),
             // The request was fine; the server cannot write just now (disk full, say).
@@ -142,6 +147,9 @@ pub struct StoreConfig {
     pub retain_bytes: u64,
     /// A hard cap on the data file's size: past it, writes fail as on a full disk.
     pub max_file_bytes: Option<u64>,
+    /// The byte budget of the state (its entities' JSON, see `State::bytes`): a change
+    /// that would grow it past this is refused with `StoreError::Full`.
+    pub max_state_bytes: u64,
     /// A PostgreSQL database to keep everything in instead of the file (`--database-url`).
     pub database_url: Option<String>,
     /// Who this server is to the others on a shared database; made up from `api_url`
@@ -158,6 +166,7 @@ impl StoreConfig {
             retain_events: 100_000,
             retain_bytes: RETAIN_BYTES,
             max_file_bytes: None,
+            max_state_bytes: STATE_BYTES,
             database_url: None,
             node: None,
         }
@@ -174,6 +183,9 @@ pub const EVENT_MAX_BYTES: usize = 256 * 1024;
 /// The most bytes of events one read of the log returns (a replay page, a REST page):
 /// always at least one event.
 pub const PAGE_BYTES: usize = 1 << 20;
+/// Default byte budget of the state (`--max-state-bytes`). The server holds about twice
+/// this in memory (the committed state and the writer's own copy).
+pub const STATE_BYTES: u64 = 256 << 20;
 /// Default byte budget of the event log on disk.
 pub const RETAIN_BYTES: u64 = 64 << 20;
 /// Most idempotency keys kept, and the most bytes of recorded outcomes.
@@ -223,6 +235,8 @@ struct Inner {
     state: Arc<RwLock<Committed>>,
     bus: broadcast::Sender<Arc<LoggedEvent>>,
     last_seq: Arc<AtomicU64>,
+    /// `State::bytes` of the committed state.
+    state_bytes: Arc<AtomicU64>,
     started: Instant,
     health: Arc<Vitals>,
     recent: Arc<RwLock<recent::Recent>>,
@@ -296,6 +310,8 @@ impl Store {
         let state = Arc::new(RwLock::new(Committed { state: loaded.state.clone(), seq: loaded.last_seq }));
         let (bus, _) = broadcast::channel(BUS_CAPACITY);
         let last_seq = Arc::new(AtomicU64::new(loaded.last_seq));
+        let bytes = loaded.state.bytes();
+        let state_bytes = Arc::new(AtomicU64::new(bytes));
         let (tx, rx) = mpsc::channel(4096);
         let catching = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let peers = Arc::new(RwLock::new(Vec::new()));
@@ -318,6 +334,8 @@ impl Store {
             shared: state.clone(),
             bus: bus.clone(),
             last_seq: last_seq.clone(),
+            bytes,
+            committed_bytes: state_bytes.clone(),
             footprint: loaded.footprint,
             recent: recent.clone(),
             config,
@@ -350,6 +368,7 @@ impl Store {
                 state,
                 bus,
                 last_seq,
+                state_bytes,
                 started: Instant::now(),
                 health,
                 recent,
@@ -451,6 +470,12 @@ impl Store {
     /// The last committed `seq`.
     pub fn last_seq(&self) -> u64 {
         self.inner.last_seq.load(Ordering::Acquire)
+    }
+
+    /// What the state holds by the measure of its byte budget (`max_state_bytes`), as of
+    /// the last commit.
+    pub fn state_bytes(&self) -> u64 {
+        self.inner.state_bytes.load(Ordering::Acquire)
     }
 
     /// What the log and the idempotency keys take up, as of the last commit.

@@ -9,6 +9,8 @@ use super::{Command, Outcome, StoreError};
 use crate::model::*;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// The ids of plain terminals (no session) start with this; no session's may.
+pub const PLAIN_TERMINAL_PREFIX: &str = "term_";
 /// Most subtasks one task may hold.
 pub const SUBTASKS_MAX: usize = 1000;
 /// Most tasks one session may be linked to: its `MAESTRO_TASK_IDS` stays a few KiB, far
@@ -73,6 +75,47 @@ impl State {
             }
             SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => {}
         }
+    }
+
+    /// What the state holds, by the measure of the store's byte budget: the sum of its
+    /// entities' JSON sizes (see [`json_bytes`]). A full count, for start-up; the writer
+    /// then keeps it current with [`State::growth`].
+    pub fn bytes(&self) -> u64 {
+        let p: u64 = self.projects.values().map(json_bytes).sum();
+        let t: u64 = self.tasks.values().map(json_bytes).sum();
+        let s: u64 = self.sessions.values().map(json_bytes).sum();
+        p + t + s
+    }
+
+    /// How many bytes applying `events` in turn would add to [`State::bytes`] (negative:
+    /// frees), without applying them. Costs the JSON size of each entity they touch.
+    pub fn growth(&self, events: &[EventData]) -> i64 {
+        use EventData::*;
+        // An entity a list of events touches twice counts from its first new size.
+        let mut sizes: HashMap<(u8, &str), u64> = HashMap::new();
+        let mut total = 0i64;
+        for e in events {
+            let (key, new) = match e {
+                ProjectCreated(p) | ProjectUpdated(p) => ((0, p.id.as_str()), json_bytes(p)),
+                ProjectDeleted(d) => ((0, d.id.as_str()), 0),
+                TaskCreated(t) | TaskUpdated(t) => ((1, t.id.as_str()), json_bytes(t)),
+                TaskDeleted(d) => ((1, d.id.as_str()), 0),
+                SessionCreated(s) | SessionUpdated(s) => ((2, s.id.as_str()), json_bytes(s)),
+                SessionDeleted(d) => ((2, d.id.as_str()), 0),
+                SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => continue,
+            };
+            let old = match sizes.get(&key) {
+                Some(n) => *n,
+                None => match key.0 {
+                    0 => self.projects.get(key.1).map_or(0, json_bytes),
+                    1 => self.tasks.get(key.1).map_or(0, json_bytes),
+                    _ => self.sessions.get(key.1).map_or(0, json_bytes),
+                },
+            };
+            total += new as i64 - old as i64;
+            sizes.insert(key, new);
+        }
+        total
     }
 
     /// Projects, oldest first (the order people created them in).
@@ -453,6 +496,13 @@ impl State {
     fn create_session(&self, ns: &NewSession, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         if let Some(id) = &ns.id {
             check_id(id)?;
+            // Sessions and plain terminals share the terminals' namespace: a session named
+            // like a plain terminal would be taken for one (and its terminal for the session's).
+            if id.starts_with(PLAIN_TERMINAL_PREFIX) {
+                return Err(StoreError::Invalid(format!(
+                    "session id {id:?} must not start with {PLAIN_TERMINAL_PREFIX:?}: that prefix names plain terminals"
+                )));
+            }
         }
         let project = self.project(&ns.project_id)?;
         if ns.task_ids.len() > SESSION_TASKS_MAX {
@@ -578,6 +628,24 @@ impl State {
             outcome: Outcome::Session(s),
         })
     }
+}
+
+/// What one entity counts for against the store's byte budget: the length of its JSON,
+/// the same however the state was reached (live, replayed, loaded from either backend).
+pub fn json_bytes<T: serde::Serialize>(v: &T) -> u64 {
+    struct Count(u64);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len() as u64;
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut c = Count(0);
+    let _ = serde_json::to_writer(&mut c, v);
+    c.0
 }
 
 /// The plan for a task edit: nothing when nothing changed, else one `task:updated`.

@@ -18,6 +18,10 @@ pub(super) struct Writer {
     pub(super) shared: Arc<RwLock<Committed>>,
     pub(super) bus: broadcast::Sender<Arc<LoggedEvent>>,
     pub(super) last_seq: Arc<AtomicU64>,
+    /// `work.bytes()`, kept current as events are applied to `work`.
+    pub(super) bytes: u64,
+    /// The same of the committed state, for readers.
+    pub(super) committed_bytes: Arc<AtomicU64>,
     /// As of the last commit.
     pub(super) footprint: Footprint,
     /// The newest events, for readers that need not wait for us.
@@ -154,6 +158,7 @@ impl Writer {
         self.note_failure(&e);
         *self.health.degraded.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
         self.work = self.shared.read().unwrap_or_else(|p| p.into_inner()).state.clone();
+        self.bytes = self.committed_bytes.load(Ordering::Acquire);
         for reply in replies {
             let _ = reply.send(Err(e.clone()));
         }
@@ -187,6 +192,8 @@ impl Writer {
             }
             recent.forget_before(footprint.first_retained);
         }
+        // Whoever publishes has applied these to `work` too: it is the committed state now.
+        self.committed_bytes.store(self.bytes, Ordering::Release);
         self.last_seq.store(seq, Ordering::Release);
         for e in events {
             let _ = self.bus.send(e.clone()); // no listener is fine
@@ -206,6 +213,8 @@ impl Writer {
                 return Err(lost(format!("seq {n} follows {seq}")));
             }
             let event: Event = serde_json::from_str(&json).map_err(|e| lost(format!("seq {n}: {e}")))?;
+            // Never refused: other nodes' commits are facts, whatever this node's budget.
+            self.bytes = self.bytes.saturating_add_signed(self.work.growth(std::slice::from_ref(&event.data)));
             self.work.apply(&event.data);
             self.last_now = self.last_now.max(event.timestamp);
             seq = n;
@@ -243,6 +252,18 @@ impl Writer {
             }
         }
         let plan = self.work.plan(cmd, &mut Inputs { now, api_url: &self.config.api_url, new_id: &mut new_id })?;
+        let growth = self.work.growth(&plan.events);
+        let budget = self.config.max_state_bytes;
+        if growth > 0 && self.bytes.saturating_add_signed(growth) > budget && !always_fits(cmd) {
+            return Err(StoreError::Full(format!(
+                "the server's store is full: it holds {} of its {} budget and this change needs {} more; \
+                 delete tasks, sessions or projects that are no longer needed, or start the server with a \
+                 larger --max-state-bytes (MAESTRO_MAX_STATE_BYTES)",
+                human(self.bytes),
+                human(budget),
+                human(growth as u64)
+            )));
+        }
         // Every event is sized before any is staged: a refused command leaves no trace.
         let mut events = Vec::with_capacity(plan.events.len());
         for (i, data) in plan.events.into_iter().enumerate() {
@@ -259,6 +280,7 @@ impl Writer {
             events.push(Arc::new(LoggedEvent { event, json }));
         }
         *seq += events.len() as u64;
+        self.bytes = self.bytes.saturating_add_signed(growth);
         for e in &events {
             self.work.apply(&e.event.data);
         }
@@ -286,5 +308,25 @@ impl Writer {
         page.into_iter()
             .map(|(_, json)| Ok(Arc::new(LoggedEvent { event: serde_json::from_str(&json)?, json: json.into() })))
             .collect()
+    }
+}
+
+/// Changes that pass whatever the byte budget says: ending a session (its status, as a
+/// terminal that closes or exits sets it before deleting it) and the server's own record
+/// of which node runs a terminal. Each grows a session by a few bytes at most, once.
+fn always_fits(cmd: &Command) -> bool {
+    match cmd {
+        Command::UpdateSession(_, p) => p.name.is_none() && p.agent_id.is_none(),
+        Command::ClaimTerminal { .. } | Command::FailNode(_) => true,
+        _ => false,
+    }
+}
+
+/// Bytes as people read them: `812 bytes`, `3.4 MiB`.
+fn human(n: u64) -> String {
+    match n {
+        0..1024 => format!("{n} bytes"),
+        1024..1_048_576 => format!("{:.1} KiB", n as f64 / 1024.0),
+        _ => format!("{:.1} MiB", n as f64 / 1_048_576.0),
     }
 }

@@ -21,6 +21,7 @@ use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use budget::InputBudget;
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
 use portable_pty::{native_pty_system, Child, CommandBuilder, MasterPty, PtySize};
@@ -41,6 +42,8 @@ const INPUT_CHUNK: usize = 16 * 1024;
 const INPUT_QUEUE: usize = 16;
 /// A socket holding this many bytes of input not yet queued is not read further.
 const INPUT_PENDING_MAX: usize = 1 << 20;
+/// ...and all sockets together hold at most this many (see [`InputBudget`]).
+const INPUT_PENDING_TOTAL: usize = 16 << 20;
 /// How often a terminal socket is pinged; silent for three intervals, it is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send to a browser may take before it is considered gone.
@@ -84,6 +87,8 @@ pub struct Terminals {
     api_url: Option<String>,
     /// Where sessions' prompt files are written (private to this user).
     prompts: Arc<PromptDir>,
+    /// Input read from every terminal socket and not yet taken by its program.
+    input_budget: InputBudget,
 }
 
 /// Why a terminal could not be opened.
@@ -149,6 +154,7 @@ impl Terminals {
             node_key: None,
             api_url: None,
             prompts: Arc::new(PromptDir::temporary()),
+            input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -443,6 +449,7 @@ fn valid(id: &str) -> Result<(), OpenError> {
     check_id(id).map_err(|e| OpenError::Invalid(e.to_string()))
 }
 
+mod budget;
 mod process;
 mod prompts;
 mod relay;

@@ -40,7 +40,8 @@ pub async fn terminal_ws(
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term))
+    let budget = terminals.input_budget.clone();
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
@@ -72,12 +73,21 @@ fn relay_loop(node: &str) -> Response {
     .into_response()
 }
 
+/// Adds input read from the socket to what waits for the program, in pieces it takes.
+fn queue(pending: &mut VecDeque<Bytes>, pending_bytes: &mut usize, mut input: Bytes) {
+    while !input.is_empty() {
+        let piece = input.split_to(input.len().min(INPUT_CHUNK));
+        *pending_bytes += piece.len();
+        pending.push_back(piece);
+    }
+}
+
 /// Sends one message, giving up on a browser that does not take it in time.
 pub(super) async fn send(sink: &mut futures::stream::SplitSink<WebSocket, Message>, msg: Message) -> bool {
     matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await, Ok(Ok(())))
 }
 
-pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
+pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudget) {
     let (mut sink, mut stream) = socket.split();
     // Subscribe before copying the scrollback so nothing falls between them (a few bytes
     // may repeat; a terminal redraws over them).
@@ -90,6 +100,10 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
     // Input read from the socket, waiting for room in the writer's queue.
     let mut pending: VecDeque<Bytes> = VecDeque::new();
     let mut pending_bytes = 0usize;
+    // This socket's part of the budget all sockets share; input read while none was free
+    // waits in `blocked` for its turn, and nothing more is read until it gets some.
+    let mut held = budget.share();
+    let mut blocked: Option<(Bytes, budget::Waiting)> = None;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let mut heard = Instant::now();
     while exited.borrow().is_none() {
@@ -103,11 +117,20 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
                 Ok(room) => {
                     let chunk = pending.pop_front().unwrap_or_default();
                     pending_bytes -= chunk.len();
+                    held.give_back(chunk.len());
                     room.send(chunk);
                 }
-                Err(_) => { pending.clear(); pending_bytes = 0; } // the program is gone
+                Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
-            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX => {
+            permit = async { match blocked.as_mut() { Some((_, wait)) => wait.await, None => None } }, if blocked.is_some() => {
+                if let Some(permit) = permit {
+                    held.add(permit);
+                }
+                if let Some((input, _)) = blocked.take() {
+                    queue(&mut pending, &mut pending_bytes, input);
+                }
+            },
+            msg = stream.next(), if pending_bytes < INPUT_PENDING_MAX && blocked.is_none() => {
                 heard = Instant::now();
                 let input: Bytes = match msg {
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
@@ -122,11 +145,11 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>) {
                     Some(Ok(_)) => continue, // pongs
                     _ => return, // the browser went away; the terminal keeps running
                 };
-                let mut input = input;
-                while !input.is_empty() {
-                    let piece = input.split_to(input.len().min(INPUT_CHUNK));
-                    pending_bytes += piece.len();
-                    pending.push_back(piece);
+                if held.try_take(&budget, input.len()) {
+                    queue(&mut pending, &mut pending_bytes, input);
+                } else {
+                    let wait = budget.take(input.len());
+                    blocked = Some((input, wait));
                 }
             },
             Ok(()) = exited.changed() => {}
