@@ -68,6 +68,9 @@ fn on_terminal(api: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u32) 
         }
     }
     cmd.env("MAESTRO_API_URL", api);
+    if let Some(dir) = common::data_dir_of(api) {
+        cmd.env("MAESTRO_DATA_DIR", dir);
+    }
     cmd.env("TERM", "xterm-256color");
     for (k, v) in env {
         cmd.env(k, v);
@@ -382,7 +385,7 @@ fn read_message(s: &mut std::net::TcpStream) -> Vec<u8> {
 fn a_retry_after_a_lost_answer_applies_once() {
     let s = server();
     let proxy = format!("http://127.0.0.1:{}/api", lossy_proxy(s.port));
-    let o = cli(&proxy, &["project", "create", "Once", "--json"]);
+    let o = cli_env(&proxy, &["project", "create", "Once", "--json"], &[("MAESTRO_TOKEN", &s.token)]);
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     let made: Project = serde_json::from_slice(&o.stdout).unwrap();
     // Sent twice with one Idempotency-Key: one project, and the retry got the first answer.

@@ -211,7 +211,7 @@ async fn an_agent_starts_with_its_prompt_and_reports_with_the_cli() {
     let s = c.create_session(&ns).await.unwrap();
     let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
-    let mut ws = attach(addr, &s.id).await;
+    let mut ws = attach_as(addr, &s.id, &srv.token).await;
     ws.read_until(&format!("prompt file: {prompt}")).await;
     ws.read_until(&format!("prompt argument: {prompt}")).await;
     // `maestro` (this build) on its PATH, with the session's variables, reached the server.

@@ -89,7 +89,13 @@ impl Start<'_> {
         for (k, v) in self.env {
             cmd.env(k, v);
         }
-        let given = self.env.iter().find(|(k, _)| *k == "MAESTRO_TOKEN").map(|(_, v)| v.to_string());
+        let mut given = self.env.iter().find(|(k, _)| *k == "MAESTRO_TOKEN").map(|(_, v)| v.to_string());
+        if given.is_none() && self.args.contains(&"--in-memory") {
+            // Kept nowhere in memory: given, as a script would.
+            let t = maestro::auth::token::generate();
+            cmd.env("MAESTRO_TOKEN", &t);
+            given = Some(t);
+        }
         let api = format!("http://127.0.0.1:{port}/api");
         let mut child = cmd.spawn().expect("start maestro");
         let token_file = maestro::auth::token::path(&dir);
