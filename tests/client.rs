@@ -119,7 +119,7 @@ async fn a_list_without_limit_comes_in_pages_and_the_client_gets_every_row() {
         made.push(c.create_task(&nt).await.unwrap().id);
     }
     made.reverse(); // newest first
-    let http = reqwest::Client::new();
+    let http = srv.http();
     let (mut got, mut pages, mut cursor) = (Vec::new(), 0, None::<String>);
     loop {
         let mut req = http.get(format!("{}/tasks", srv.api));

@@ -117,12 +117,10 @@ impl Guard {
         if !(scheme.eq_ignore_ascii_case("http") || https_ok) {
             return false;
         }
-        match &self.token {
-            // Behind a token the page's host is whatever name the person reached us by
-            // (https when a TLS proxy fronts us): it must be the host the request names.
-            Some(_) => host.is_some_and(|h| h.eq_ignore_ascii_case(rest)),
-            None => self.hosts.iter().any(|a| a.eq_ignore_ascii_case(rest)),
-        }
+        // This server's own loopback names; behind a token also whatever name the person
+        // reached us by (https when a TLS proxy fronts us): the host the request names.
+        let ours = self.hosts.iter().any(|a| a.eq_ignore_ascii_case(rest));
+        ours || (self.token.is_some() && host.is_some_and(|h| h.eq_ignore_ascii_case(rest)))
     }
 
     /// A new session cookie's value: `expiry.nonce.signature`, signed with the token.
