@@ -49,8 +49,19 @@ async fn node(url: &str, port: Option<u16>, token: &str) -> Maestro {
 
 /// Writes `event` (a real one's JSON, altered) into the log as the next `seq`, with its row,
 /// as anyone with write access to the database could; then waits until `node` applied it.
-async fn inject(url: &str, node: &Maestro, mut event: serde_json::Value, session: &serde_json::Value) {
+async fn inject(url: &str, node: &Maestro, event: serde_json::Value, session: &serde_json::Value) {
     let next = node.client.health().await.unwrap().seq + 1;
+    inject_rows(url, next, &event, session);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while node.client.health().await.unwrap().seq < next {
+        assert!(Instant::now() < deadline, "the node never applied the injected event");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The rows of [`inject`], as seq `next`.
+fn inject_rows(url: &str, next: u64, event: &serde_json::Value, session: &serde_json::Value) {
+    let mut event = event.clone();
     event["seq"] = next.into();
     let (id, event, row) = (session["id"].as_str().unwrap().to_string(), event.to_string(), session.to_string());
     let quote = |s: &str| s.replace('\'', "''");
@@ -68,11 +79,6 @@ async fn inject(url: &str, node: &Maestro, mut event: serde_json::Value, session
             format!("NOTIFY maestro_commits, '{next}'"),
         ],
     );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while node.client.health().await.unwrap().seq < next {
-        assert!(Instant::now() < deadline, "the node never applied the injected event");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }
 
 /// The stored `session:created` event of session `id`, and the session's JSON.
@@ -134,33 +140,50 @@ async fn read_until(socket: &mut Socket, want: &str) -> String {
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
 async fn a_crafted_event_in_the_table_changes_no_terminals_environment() {
     let url = database("crafted");
-    let a = node(&url, None, TOKEN).await;
+    let mut a = node(&url, None, TOKEN).await;
     let me = a.client.health().await.unwrap().node.unwrap();
     let p = a.client.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();
     let real = a.client.create_session(&NewSession { project_id: p.id.clone(), ..Default::default() }).await.unwrap();
-    // A session "created" by a row: its env points HOME at a prepared directory, and it
-    // names node A as its terminal's owner.
+    // A session "created" by a row, naming node A as its terminal's owner, with the values
+    // a terminal would take from it pointed elsewhere.
+    let mut event = created_event(&url, &real.id);
+    event["data"]["id"] = "sess_crafted".into();
+    event["data"]["env"]["MAESTRO_API_URL"] = "http://evil.example/api".into();
+    event["data"]["env"]["MAESTRO_SESSION_ID"] = "sess_someone_else".into();
+    event["data"]["node"] = me.clone().into();
+    let session = event["data"].clone();
+    inject(&url, &a, event, &session).await;
+    let stored = a.client.session("sess_crafted").await.unwrap();
+    assert_eq!(stored.env["MAESTRO_API_URL"], "http://evil.example/api");
+
+    let mut t = terminal(&a, "sess_crafted").await.expect("its terminal opens");
+    let input = serde_json::json!({"type": "input", "data": "echo api=[$MAESTRO_API_URL] sid=[$MAESTRO_SESSION_ID]\n"});
+    t.send(tungstenite::Message::Text(input.to_string().into())).await.unwrap();
+    let out = read_until(&mut t, "sid=[sess_crafted]").await;
+    assert!(!out.contains("evil.example"), "the stored env reached the terminal: {out}");
+    assert!(out.contains(&format!("api=[http://127.0.0.1:{}/api]", a.port)), "{out}");
+    drop(t);
+
+    // One whose env sets what no server sets (HOME, with a prepared profile) is not data
+    // this node applies: it stops, saying why, and runs nothing.
     let evil_home = tempfile::tempdir().unwrap();
     std::fs::write(evil_home.path().join(".profile"), "echo OWNED-BY-THE-DATABASE\n").unwrap();
     let mut event = created_event(&url, &real.id);
-    let home = evil_home.path().to_str().unwrap();
-    for v in [&mut event["data"]] {
-        v["id"] = "sess_crafted".into();
-        v["env"]["HOME"] = home.into();
-        v["env"]["ENV"] = format!("{home}/.profile").into();
-        v["node"] = me.clone().into();
-    }
+    event["data"]["id"] = "sess_crafted2".into();
+    event["data"]["env"]["HOME"] = evil_home.path().to_str().unwrap().into();
+    event["data"]["node"] = me.into();
     let session = event["data"].clone();
-    inject(&url, &a, event, &session).await;
-    assert_eq!(a.client.session("sess_crafted").await.unwrap().env.get("HOME").map(String::as_str), Some(home));
-
-    let mut t = terminal(&a, "sess_crafted").await.expect("its terminal opens");
-    let input = serde_json::json!({"type": "input", "data": "echo home=[$HOME] env=[$ENV] sid=[$MAESTRO_SESSION_ID]\n"});
-    t.send(tungstenite::Message::Text(input.to_string().into())).await.unwrap();
-    let out = read_until(&mut t, "sid=[sess_crafted]").await;
-    assert!(!out.contains(home), "the stored env reached the terminal: {out}");
-    assert!(!out.contains("OWNED-BY-THE-DATABASE"), "{out}");
-    assert!(out.contains("env=[]"), "{out}");
+    let next = a.client.health().await.unwrap().seq + 1;
+    inject_rows(&url, next, &event, &session);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = a.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the node applied an event with a foreign env");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(!status.success());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

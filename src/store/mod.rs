@@ -8,6 +8,7 @@
 
 pub mod agree;
 pub mod backend;
+mod foreign;
 mod pg;
 mod recent;
 mod sqlite;

@@ -213,6 +213,8 @@ impl Writer {
                 return Err(lost(format!("seq {n} follows {seq}")));
             }
             let event: Event = serde_json::from_str(&json).map_err(|e| lost(format!("seq {n}: {e}")))?;
+            // Written by anyone who can write to the database: checked before it is applied.
+            super::foreign::check(&event.data).map_err(|why| lost(format!("seq {n}: {why}")))?;
             // Never refused: other nodes' commits are facts, whatever this node's budget.
             self.bytes = self.bytes.saturating_add_signed(self.work.growth(std::slice::from_ref(&event.data)));
             self.work.apply(&event.data);
