@@ -545,7 +545,8 @@ fn listen_and_drop(ports: [u16; 2], n: usize) -> (Arc<Mutex<Heard>>, tokio::task
             let mut got = 0;
             while let Some(Ok(msg)) = socket.next().await {
                 let tungstenite::Message::Text(text) = msg else { continue };
-                let mut h = h.lock().unwrap();
+                let mut guard = h.lock().unwrap();
+                let h = &mut *guard;
                 match ServerMessage::parse(&text) {
                     Ok(ServerMessage::Event(e)) if e.seq == h.last + 1 => {
                         h.state.apply(&e.data);
