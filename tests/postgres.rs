@@ -613,7 +613,7 @@ fn differences(a: &maestro::store::state::State, b: &maestro::store::state::Stat
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
 async fn a_node_restarted_again_and_again_under_writes_agrees_with_the_other_the_log_and_every_client() {
-    const RESTARTS: usize = 6;
+    const RESTARTS: usize = 10;
     let (_, url) = database("restarts");
     let args = ["--database-url", url.as_str()];
     let a = Start { args: &args, ..Default::default() }.run().await;
