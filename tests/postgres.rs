@@ -454,9 +454,9 @@ async fn churn(apis: Vec<String>, w: usize, stop: Arc<std::sync::atomic::AtomicB
     use reqwest::Method;
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
     use serde_json::json;
-    let p: Project = mutate(&http, &apis, Method::POST, "/projects", Some(json!({"name": format!("w{w}")})), &format!("{w}-p")).await?;
-    let spare: Project =
-        mutate(&http, &apis, Method::POST, "/projects", Some(json!({"name": format!("w{w} spare")})), &format!("{w}-q")).await?;
+    let (body, spare_body) = (json!({"name": format!("w{w}")}), json!({"name": format!("w{w} spare")}));
+    let p: Project = mutate(&http, &apis, Method::POST, "/projects", Some(body), &format!("{w}-p")).await?;
+    let spare: Project = mutate(&http, &apis, Method::POST, "/projects", Some(spare_body), &format!("{w}-q")).await?;
     let mut made = Acknowledged { project: p.id.clone(), ..Default::default() };
     for i in 0..5000 {
         if stop.load(std::sync::atomic::Ordering::Relaxed) {
