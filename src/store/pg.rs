@@ -311,6 +311,8 @@ impl Backend for Postgres {
         Ok(Loaded { state, last_seq, footprint: self.footprint })
     }
 
+    // Asked while planning, under the lock `begin` took: no node records or prunes a key
+    // meanwhile, so the answer is of the same moment as the state just caught up to.
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
         let row = self.client()?.query_opt("SELECT fingerprint, outcome FROM idempotency WHERE key = $1", &[&key])?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
