@@ -573,11 +573,11 @@ fn listen_and_drop(ports: [u16; 2], n: usize) -> (Arc<Mutex<Heard>>, tokio::task
 
 /// A node's state as its REST API lists it.
 async fn rest_state(c: &maestro::client::Client) -> maestro::store::state::State {
-    let mut st = maestro::store::state::State::default();
-    st.projects = c.projects().await.unwrap().into_iter().map(|p| (p.id.clone(), p)).collect();
-    st.tasks = c.tasks(&Default::default()).await.unwrap().into_iter().map(|t| (t.id.clone(), t)).collect();
-    st.sessions = c.sessions(&Default::default()).await.unwrap().into_iter().map(|s| (s.id.clone(), s)).collect();
-    st
+    maestro::store::state::State {
+        projects: c.projects().await.unwrap().into_iter().map(|p| (p.id.clone(), p)).collect(),
+        tasks: c.tasks(&Default::default()).await.unwrap().into_iter().map(|t| (t.id.clone(), t)).collect(),
+        sessions: c.sessions(&Default::default()).await.unwrap().into_iter().map(|s| (s.id.clone(), s)).collect(),
+    }
 }
 
 /// Where two states differ, by record (the first few).
