@@ -16,6 +16,11 @@
 //! reconnect or a database restart. The same thread beats the node's heartbeat and tells
 //! the store which nodes stopped beating.
 //!
+//! What is read as one moment is: the load, in one `REPEATABLE READ` snapshot (a node that
+//! starts while another commits must not load half a commit and count it as applied); a
+//! catch-up, whose log end and events come from one statement, or from under the lock; and
+//! a page of the log, which stops at what this node has applied.
+//!
 //! When the connection drops, writes answer 503 (`storage_unavailable`) while reads go on
 //! from memory, and the next write after a second reconnects. A commit whose answer was
 //! lost is not guessed at: the caller hears 503, and if it did land, the catch-up after
@@ -27,7 +32,7 @@
 use super::backend::{load_state, page, Backend, Budgets, Loaded, News, NodeInfo, Others, RowChange, Staged};
 use super::{Footprint, StoreError};
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, GenericClient, NoTls};
+use postgres::{Client, GenericClient, IsolationLevel, NoTls};
 use std::time::{Duration, Instant};
 
 /// Serialises migrations between nodes starting at once (an arbitrary constant).
@@ -124,31 +129,42 @@ impl Postgres {
         Ok(&mut self.client)
     }
 
-    /// The events after `known_seq` up to `ends` (the log's end as just read), which
+    /// Takes in the events after `known_seq` up to `ends` (the log's end in the snapshot
+    /// they were read in, or as of taking the lock), with the oldest `seq` kept: they
     /// become known. All of them must still be in the log.
-    fn catch_up(&mut self, ends: u64) -> Result<Others, StoreError> {
+    fn catch_up(&mut self, ends: u64, events: Vec<(u64, String)>, oldest: Option<u64>) -> Result<Others, StoreError> {
         let known = self.known_seq;
-        let mut events = Vec::new();
         if ends > known {
-            let rows = self.client()?.query(
-                "SELECT seq, data FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
-                &[&(known as i64), &(ends as i64)],
-            )?;
-            events = rows.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1))).collect();
             if events.first().map(|e| e.0) != Some(known + 1) || events.len() as u64 != ends - known {
                 return Err(StoreError::Failed(format!(
                     "the log no longer holds seq {} (this server fell too far behind the others): restart it to reload",
                     known + 1
                 )));
             }
-            // Others may have pruned: the oldest kept is asked for (an index lookup); the
-            // byte count may then run high until housekeeping measures it again.
-            let min: Option<i64> = self.client()?.query_one("SELECT MIN(seq) FROM events", &[])?.get(0);
-            self.footprint.first_retained = min.map(|m| m as u64).unwrap_or(ends + 1);
+            // The byte count may run high after others pruned, until housekeeping measures it.
+            self.footprint.first_retained = oldest.unwrap_or(ends + 1);
             self.footprint.log_bytes += events.iter().map(|e| e.1.len() as u64).sum::<u64>();
             self.known_seq = ends;
         }
         Ok(Others { events, footprint: self.footprint })
+    }
+
+    /// Under the lock `begin` took, at `ends`: the events after `known_seq`. Separate
+    /// statements are one moment here, since no other node can commit meanwhile.
+    fn catch_up_locked(&mut self, ends: u64) -> Result<Others, StoreError> {
+        let known = self.known_seq;
+        if ends <= known {
+            return self.catch_up(ends, Vec::new(), None);
+        }
+        let c = self.client()?;
+        let rows = c.query(
+            "SELECT seq, data FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq",
+            &[&(known as i64), &(ends as i64)],
+        )?;
+        let events = rows.iter().map(|r| (r.get::<_, i64>(0) as u64, r.get::<_, String>(1))).collect();
+        // Others may have pruned: the oldest kept is asked for (an index lookup).
+        let oldest: Option<i64> = c.query_one("SELECT MIN(seq) FROM events", &[])?.get(0);
+        self.catch_up(ends, events, oldest.map(|m| m as u64))
     }
 }
 
@@ -267,14 +283,23 @@ fn beat(c: &mut Client, me: &NodeInfo, judge: bool) -> Result<News, StoreError> 
 
 impl Backend for Postgres {
     fn load(&mut self) -> Result<Loaded, StoreError> {
-        let c = self.client()?;
+        // One snapshot for every table and `last_seq`: read in statements of their own, a
+        // commit of another node's between them would be loaded in part and yet counted
+        // as applied (and never caught up on).
+        let mut tx = self
+            .client()?
+            .build_transaction()
+            .isolation_level(IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
         let state = load_state(|table| {
-            Ok(c.query(&format!("SELECT data FROM {table}"), &[])?.iter().map(|r| r.get(0)).collect())
+            Ok(tx.query(&format!("SELECT data FROM {table}"), &[])?.iter().map(|r| r.get(0)).collect())
         })?;
-        let last_seq: i64 = c.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
-        let row = c.query_one("SELECT MIN(seq), COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM events", &[])?;
+        let last_seq: i64 = tx.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
+        let row = tx.query_one("SELECT MIN(seq), COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM events", &[])?;
         let (min, log_bytes): (Option<i64>, i64) = (row.get(0), row.get(1));
-        let (idempotency_keys, idempotency_bytes) = idempotency_size(c)?;
+        let (idempotency_keys, idempotency_bytes) = idempotency_size(&mut tx)?;
+        tx.commit()?;
         let last_seq = last_seq as u64;
         self.known_seq = last_seq;
         self.footprint = Footprint {
@@ -286,6 +311,8 @@ impl Backend for Postgres {
         Ok(Loaded { state, last_seq, footprint: self.footprint })
     }
 
+    // Asked while planning, under the lock `begin` took: no node records or prunes a key
+    // meanwhile, so the answer is of the same moment as the state just caught up to.
     fn idempotency_get(&mut self, key: &str) -> Result<Option<(String, String)>, StoreError> {
         let row = self.client()?.query_opt("SELECT fingerprint, outcome FROM idempotency WHERE key = $1", &[&key])?;
         Ok(row.map(|r| (r.get(0), r.get(1))))
@@ -296,8 +323,10 @@ impl Backend for Postgres {
         self.client()?.batch_execute("BEGIN")?;
         self.in_tx = true;
         // The lock every node's writes queue on; the log's end as of holding it.
+        // (Its own statement: a row locked by a join would be re-read after the wait with
+        // the events as they were before it, a torn read.)
         let locked = self.client()?.query_one("SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE", &[]);
-        let caught = locked.map_err(StoreError::from).and_then(|row| self.catch_up(row.get::<_, i64>(0) as u64));
+        let caught = locked.map_err(StoreError::from).and_then(|row| self.catch_up_locked(row.get::<_, i64>(0) as u64));
         if caught.is_err() {
             self.abort();
         }
@@ -311,8 +340,26 @@ impl Backend for Postgres {
     }
 
     fn others(&mut self) -> Result<Option<Others>, StoreError> {
-        let ends: i64 = self.client()?.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
-        self.catch_up(ends as u64).map(Some)
+        // The log's end and the events up to it in one statement, so one snapshot (and
+        // one round trip): the meta row comes back even when no event follows.
+        let known = self.known_seq as i64;
+        let rows = self.client()?.query(
+            "SELECT m.value, (SELECT MIN(seq) FROM events), e.seq, e.data
+             FROM meta m LEFT JOIN events e ON e.seq > $1 AND e.seq <= m.value
+             WHERE m.key = 'last_seq' ORDER BY e.seq",
+            &[&known],
+        )?;
+        let Some(first) = rows.first() else {
+            return Err(StoreError::Failed("the database has no last_seq".into()));
+        };
+        let (ends, oldest): (i64, Option<i64>) = (first.get(0), first.get(1));
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &rows {
+            if let (Some(seq), Some(data)) = (r.get::<_, Option<i64>>(2), r.get::<_, Option<String>>(3)) {
+                events.push((seq as u64, data));
+            }
+        }
+        self.catch_up(ends as u64, events, oldest.map(|m| m as u64)).map(Some)
     }
 
     fn follow(&mut self, me: &NodeInfo, tell: Box<dyn FnMut(News) -> bool + Send>) -> Result<(), StoreError> {
@@ -346,9 +393,11 @@ impl Backend for Postgres {
     }
 
     fn events_after(&mut self, since: u64, limit: usize, max_bytes: usize) -> Result<Vec<(u64, String)>, StoreError> {
+        // No further than this node has applied: what it serves is one moment of its own.
+        let known = self.known_seq as i64;
         let rows = self.client()?.query(
-            "SELECT seq, data FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
-            &[&(since.min(i64::MAX as u64) as i64), &(limit.min(i64::MAX as usize) as i64)],
+            "SELECT seq, data FROM events WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+            &[&(since.min(i64::MAX as u64) as i64), &known, &(limit.min(i64::MAX as usize) as i64)],
         )?;
         page(rows.iter().map(|row| Ok((row.get::<_, i64>(0) as u64, row.get(1)))), max_bytes)
     }

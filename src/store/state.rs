@@ -482,7 +482,9 @@ impl State {
         let t = self.task(id)?;
         let mut events = vec![EventData::TaskDeleted(Deleted { id: id.to_string() })];
         for sid in &t.session_ids {
-            let mut s = self.sessions[sid].clone();
+            // A link to a missing session (a database written by an older build) goes with it.
+            let Some(s) = self.sessions.get(sid) else { continue };
+            let mut s = s.clone();
             s.task_ids.retain(|x| x != id);
             touch_session(&mut s, ctx);
             let link = Link { session_id: sid.clone(), task_id: id.to_string() };
@@ -575,7 +577,8 @@ impl State {
         let s = self.session(id)?;
         let mut events = vec![EventData::SessionDeleted(Deleted { id: id.to_string() })];
         for tid in &s.task_ids {
-            let mut t = self.tasks[tid].clone();
+            let Some(t) = self.tasks.get(tid) else { continue };
+            let mut t = t.clone();
             t.session_ids.retain(|x| x != id);
             touch_task(&mut t, ctx.now);
             let link = Link { session_id: id.to_string(), task_id: tid.clone() };

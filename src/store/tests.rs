@@ -440,6 +440,29 @@ fn session_status_stamps_completed_at() {
     });
 }
 
+/// A state whose links name a missing record (a database written while a starting node
+/// could load half of another's commit) still deletes: the dangling link goes with the
+/// record, and the writer does not panic.
+#[test]
+fn deletes_drop_links_to_missing_records() {
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let p = f.project("P").await;
+        let t = f.task(&p.id, "t").await;
+        let s = f.session(&p.id, &[&t.id]).await;
+        let mut new_id = |prefix: &str| format!("{prefix}_new");
+        let mut ctx = state::Inputs { now: now_millis(), api_url: "http://127.0.0.1:3000/api", new_id: &mut new_id };
+        let mut no_task = f.state();
+        no_task.tasks.remove(&t.id);
+        let plan = no_task.plan(&Command::DeleteSession(s.id.clone()), &mut ctx).unwrap();
+        assert_eq!(plan.events, vec![EventData::SessionDeleted(Deleted { id: s.id.clone() })]);
+        let mut no_session = f.state();
+        no_session.sessions.remove(&s.id);
+        let plan = no_session.plan(&Command::DeleteTask(t.id.clone()), &mut ctx).unwrap();
+        assert_eq!(plan.events, vec![EventData::TaskDeleted(Deleted { id: t.id.clone() })]);
+    });
+}
+
 #[test]
 fn project_delete_refused_while_it_has_work() {
     rt().block_on(async {

@@ -295,6 +295,11 @@ impl Writer {
     }
 
     fn read_events(&mut self, since: u64, limit: usize) -> Result<Vec<Arc<LoggedEvent>>, StoreError> {
+        // A client resuming here from what another node sent it: catch up first, rather
+        // than send it to refetch everything.
+        if since > self.last_seq.load(Ordering::Acquire) {
+            self.catch_up();
+        }
         let last = self.last_seq.load(Ordering::Acquire);
         // A `since` beyond the last seq comes from another store's lifetime: refetch too.
         // (`since` is the client's number: no arithmetic on it that can overflow.)
