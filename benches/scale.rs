@@ -43,7 +43,8 @@ struct Row {
 }
 
 async fn measure(label: &str, nodes: &[(Server, std::net::SocketAddr)]) -> Row {
-    let clients: Vec<Client> = nodes.iter().map(|(_, a)| Client::new(&format!("http://{a}/api"), Some(common::TOKEN.into()))).collect();
+    let clients: Vec<Client> =
+        nodes.iter().map(|(_, a)| Client::new(&format!("http://{a}/api"), Some(common::TOKEN.into()))).collect();
     let project = clients[0].create_project(&NewProject { name: "Bench".into(), ..Default::default() }).await.unwrap();
 
     // Throughput: 32 writers, each on one node in turn, until all have written theirs.

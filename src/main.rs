@@ -133,11 +133,8 @@ async fn run() -> std::process::ExitCode {
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .init();
-    let data_dir = if args.in_memory {
-        None
-    } else {
-        Some(args.data_dir.unwrap_or_else(maestro::auth::token::default_data_dir))
-    };
+    let data_dir =
+        if args.in_memory { None } else { Some(args.data_dir.unwrap_or_else(maestro::auth::token::default_data_dir)) };
     if std::env::args().any(|a| a == "--token" || a.starts_with("--token=")) {
         eprintln!("maestro: warning: --token is visible to every account on this machine (`ps`); set MAESTRO_TOKEN or use DATA_DIR/token instead");
     }

@@ -586,7 +586,8 @@ fn a_token_guards_every_route_and_the_browser_gets_a_session_of_its_own() {
         let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", &format!("a=b; {session}"))]).await;
         assert_eq!(s, StatusCode::OK);
         // The token itself is no cookie; a forged or altered session is refused.
-        let (s, _) = api.call_with("GET", "/api/projects", None, &[("cookie", &format!("maestro_session_3000={T}"))]).await;
+        let (s, _) =
+            api.call_with("GET", "/api/projects", None, &[("cookie", &format!("maestro_session_3000={T}"))]).await;
         assert_eq!(s, StatusCode::UNAUTHORIZED);
         let mut altered = session.clone();
         let last = altered.pop().unwrap();

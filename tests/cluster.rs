@@ -210,7 +210,11 @@ async fn a_listener_on_a_dead_nodes_port_gets_no_credential() {
         let _ = tokio_tungstenite::accept_hdr_async(tcp, record).await;
         head
     });
-    assert_eq!(terminal(&a, &s.id).await.err().map(|e| e.0), Some(502), "A must not relay to what cannot prove it is B");
+    assert_eq!(
+        terminal(&a, &s.id).await.err().map(|e| e.0),
+        Some(502),
+        "A must not relay to what cannot prove it is B"
+    );
     let head = heard.await.unwrap();
     assert!(head.contains("x-maestro-node"), "the relay reached the impostor: {head}");
     assert!(!head.contains("authorization") && !head.contains(&TOKEN.to_ascii_lowercase()), "{head}");
@@ -229,12 +233,19 @@ async fn a_stale_node_address_is_refused_by_the_id_check_and_no_relay_loops() {
     sql(
         &url,
         &[
-            format!("INSERT INTO nodes (id, url, heartbeat_at) VALUES ('node_gone', 'http://127.0.0.1:{}', {far})", c.port),
-            format!("INSERT INTO nodes (id, url, heartbeat_at) VALUES ('node_self', 'http://127.0.0.1:{}', {far})", a.port),
+            format!(
+                "INSERT INTO nodes (id, url, heartbeat_at) VALUES ('node_gone', 'http://127.0.0.1:{}', {far})",
+                c.port
+            ),
+            format!(
+                "INSERT INTO nodes (id, url, heartbeat_at) VALUES ('node_self', 'http://127.0.0.1:{}', {far})",
+                a.port
+            ),
         ],
     );
     for (owner, want) in [("node_gone", "is not node node_gone"), ("node_self", "whose address is now this server's")] {
-        let real = a.client.create_session(&NewSession { project_id: p.id.clone(), ..Default::default() }).await.unwrap();
+        let real =
+            a.client.create_session(&NewSession { project_id: p.id.clone(), ..Default::default() }).await.unwrap();
         let mut event = created_event(&url, &real.id);
         event["data"]["id"] = format!("sess_{owner}").into();
         event["data"]["node"] = owner.into();

@@ -85,7 +85,15 @@ async fn sigkill_loses_no_acknowledged_write() {
     let acked = Arc::new(Mutex::new(Acked::default()));
     for round in 0..3 {
         let writers: Vec<_> = (0..8)
-            .map(|n| tokio::spawn(writer(server.http(), server.api.clone(), project.id.clone(), round * 100 + n, acked.clone())))
+            .map(|n| {
+                tokio::spawn(writer(
+                    server.http(),
+                    server.api.clone(),
+                    project.id.clone(),
+                    round * 100 + n,
+                    acked.clone(),
+                ))
+            })
             .collect();
         let wait = rand::rng().random_range(150..900);
         tokio::time::sleep(Duration::from_millis(wait)).await;

@@ -124,11 +124,7 @@ fn origins_must_be_this_servers_own_scheme_host_and_port() {
     let ours = format!("127.0.0.1:{}", srv.port);
     let body = Some(r#"{"name":"P"}"#);
     // (https with this host and port is a TLS proxy in front of this server: allowed.)
-    for bad in [
-        "http://127.0.0.1:1".to_string(),
-        "http://evil.example".to_string(),
-        "null".to_string(),
-    ] {
+    for bad in ["http://127.0.0.1:1".to_string(), "http://evil.example".to_string(), "null".to_string()] {
         for (method, path, body) in [("POST", "/api/projects", body), ("GET", "/ws", None)] {
             let (status, text) = raw(srv.port, &request(method, path, &ours, Some(&bad), body));
             assert_eq!(status, 403, "Origin {bad} on {method} {path}: {text}");
@@ -144,7 +140,8 @@ fn origins_must_be_this_servers_own_scheme_host_and_port() {
 fn every_response_refuses_to_be_framed_and_the_token_redirect_stays_here() {
     let srv = start(&[], &[]);
     let host = format!("127.0.0.1:{}", srv.port);
-    let (status, text) = raw(srv.port, &request_anon("GET", &format!("//evil.example/?token={TOKEN}"), &host, None, None));
+    let (status, text) =
+        raw(srv.port, &request_anon("GET", &format!("//evil.example/?token={TOKEN}"), &host, None, None));
     assert!((300..400).contains(&status), "{text}");
     let location = text.lines().find(|l| l.to_ascii_lowercase().starts_with("location:")).unwrap();
     assert_eq!(location.split_once(':').unwrap().1.trim(), "/evil.example/");

@@ -375,7 +375,8 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     // Its terminal is not started again anywhere.
-    let err = tokio_tungstenite::connect_async(ws_request(format!("ws://127.0.0.1:{}/terminals/{}/ws", b.port, s.id))).await;
+    let err =
+        tokio_tungstenite::connect_async(ws_request(format!("ws://127.0.0.1:{}/terminals/{}/ws", b.port, s.id))).await;
     match err {
         Err(tungstenite::Error::Http(r)) => assert_eq!(r.status(), 409),
         other => panic!("expected 409, got {other:?}"),
@@ -420,7 +421,9 @@ async fn another_nodes_commits_are_applied_past_this_nodes_state_budget() {
     let (_, url) = database("budget");
     let big = Start { args: &["--database-url", &url], env: SHARED, ..Default::default() }.run().await;
     let small =
-        Start { args: &["--database-url", &url, "--max-state-bytes", "65536"], env: SHARED, ..Default::default() }.run().await;
+        Start { args: &["--database-url", &url, "--max-state-bytes", "65536"], env: SHARED, ..Default::default() }
+            .run()
+            .await;
     let p = big.client.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();
     let task = |i: usize| NewTask {
         project_id: p.id.clone(),

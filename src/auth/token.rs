@@ -82,7 +82,8 @@ pub fn for_client(api_url: &str) -> Option<String> {
         }
     }
     let host = api_url.split_once("://")?.1.split(['/', '?']).next()?;
-    let name = host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
+    let name =
+        host.rsplit_once(':').map_or(host, |(h, port)| if port.bytes().all(|b| b.is_ascii_digit()) { h } else { host });
     if !["127.0.0.1", "localhost", "[::1]"].contains(&name.to_ascii_lowercase().as_str()) {
         return None;
     }

@@ -14,7 +14,10 @@ use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 pub(super) enum Place {
     Here,
     /// On another node (its id), at this base URL.
-    There { node: String, url: String },
+    There {
+        node: String,
+        url: String,
+    },
 }
 
 impl Terminals {
@@ -73,7 +76,14 @@ impl Terminals {
     /// proved it is the one meant, upgrades the browser's request and copies between the
     /// two. The owner's refusal (ended, full) is passed on as it is. No client credential
     /// goes along: only this node's proof (see `auth::node`).
-    pub(super) async fn relay(&self, ws: WebSocketUpgrade, node: &str, base: &str, id: &str, q: &SizeQuery) -> Response {
+    pub(super) async fn relay(
+        &self,
+        ws: WebSocketUpgrade,
+        node: &str,
+        base: &str,
+        id: &str,
+        q: &SizeQuery,
+    ) -> Response {
         let Some(key) = &self.node_key else {
             return AppError::from(OpenError::Away(node.to_string())).into_response();
         };
@@ -94,7 +104,9 @@ impl Terminals {
         if let Ok(v) = sent.header.parse() {
             request.headers_mut().insert(NODE_HEADER, v);
         }
-        let answer = |headers: &axum::http::HeaderMap| headers.get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let answer = |headers: &axum::http::HeaderMap| {
+            headers.get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string)
+        };
         let connected = tokio::time::timeout(SEND_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
         let upstream = match connected {
             Ok(Ok((upstream, res))) if key.answered(&sent, answer(res.headers()).as_deref()) => upstream,
