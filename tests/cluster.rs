@@ -203,6 +203,8 @@ async fn a_listener_on_a_dead_nodes_port_gets_no_credential() {
     let heard = tokio::spawn(async move {
         let (tcp, _) = impostor.accept().await.unwrap();
         let mut head = String::new();
+        // tungstenite's callback type returns its whole error response by value.
+        #[allow(clippy::result_large_err)]
         let record = |req: &tungstenite::handshake::server::Request, res| {
             head = format!("{:?}", req.headers()).to_ascii_lowercase();
             Ok(res)
