@@ -3,7 +3,8 @@
 //! embedded SQLite store, one node on PostgreSQL and two nodes sharing one PostgreSQL
 //! database, prints mutations/s with 32 concurrent writers (spread over the nodes) and the
 //! latency from sending a write to node A to its event reaching a WebSocket client of node
-//! B (the last node; of the same node when there is one), p50 and p99.
+//! B (the last node; of the same node when there is one), p50 and p99; then the two nodes
+//! again while 8 clients flood node A with `DELETE /terminals/<unknown id>`.
 //! `BENCH_MUTATIONS` (default 3200) and `BENCH_SAMPLES` (default 300) set the sizes.
 //!
 //! The servers are the real `maestro` binary, one process per node, on this machine's
@@ -129,6 +130,29 @@ fn main() {
                 start_server_with(dirs[3].path(), &["--database-url", &url]),
             ];
             rows.push(rt.block_on(measure("PostgreSQL, 2 nodes (write A, client on B)", &nodes)));
+            // The same while 8 clients close terminals A never had, as fast as A answers:
+            // answered from memory, they must not slow A's writer.
+            let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let flood: Vec<_> = (0..8)
+                .map(|n| {
+                    let (stop, addr) = (stop.clone(), nodes[0].1);
+                    rt.spawn(async move {
+                        let http = common::http();
+                        for i in 0u64.. {
+                            if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                                return i;
+                            }
+                            let url = format!("http://{addr}/terminals/sess_unknown_{n}_{i}");
+                            let _ = http.delete(url).send().await;
+                        }
+                        0
+                    })
+                })
+                .collect();
+            rows.push(rt.block_on(measure("  … A flooded with DELETE /terminals/unknown", &nodes)));
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+            let sent: u64 = flood.into_iter().map(|f| rt.block_on(f).unwrap()).sum();
+            eprintln!("the flood sent {sent} DELETEs");
         }
     }
     println!("{:<44} {:>12} {:>10} {:>10}", "store", "mutations/s", "p50", "p99");
