@@ -40,15 +40,17 @@ impl Live {
         }
     }
 
-    /// Changes the cache and wakes what shows what changed.
-    pub fn update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
-        let (r, changes) = self
-            .cache
-            .try_update_untracked(|c| {
-                let r = f(c);
-                (r, c.take_changes())
-            })
-            .expect("the cache lives as long as the tab");
+    /// Changes the cache and wakes what shows what changed. `None` (and an error in the
+    /// console) when it cannot be written now: a read of it is under way further up the
+    /// stack. Never a panic: in the release wasm one would end the whole app.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        let Some((r, changes)) = self.cache.try_update_untracked(|c| {
+            let r = f(c);
+            (r, c.take_changes())
+        }) else {
+            busy();
+            return None;
+        };
         if changes.other {
             self.cache.notify();
         }
@@ -71,7 +73,7 @@ impl Live {
                 down.extend(changes.lowered);
             });
         }
-        r
+        Some(r)
     }
 
     /// The ids flagged by events and the ids unflagged since the last call, waking the
@@ -81,20 +83,23 @@ impl Live {
         self.flag_news.try_update_untracked(std::mem::take).unwrap_or_default()
     }
 
-    /// [`Live::update`], as `RwSignal::try_update` says it (`Some`: the tab is alive).
+    /// [`Live::update`], as `RwSignal::try_update` says it.
     pub fn try_update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
-        Some(self.update(f))
+        self.update(f)
     }
 
-    /// Changes the cache telling no one (while rendering: what renders reads it anyway).
-    pub fn update_untracked<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
-        self.cache
-            .try_update_untracked(|c| {
-                let r = f(c);
-                c.take_changes();
-                r
-            })
-            .expect("the cache lives as long as the tab")
+    /// Changes the cache telling no one (while rendering: what renders reads it anyway);
+    /// `None` as [`Live::update`].
+    pub fn update_untracked<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        let r = self.cache.try_update_untracked(|c| {
+            let r = f(c);
+            c.take_changes();
+            r
+        });
+        if r.is_none() {
+            busy();
+        }
+        r
     }
 
     /// Reads the cache, woken by changes to projects, sessions and loaded lists (not by
@@ -135,4 +140,9 @@ impl Live {
     pub fn track_any_task(&self) {
         self.any_task.track();
     }
+}
+
+/// A write the cache refused: said in the console (the end-to-end tests fail on it).
+fn busy() {
+    leptos::logging::error!("maestro: the cache was busy; a change to it was not applied");
 }

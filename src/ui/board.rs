@@ -114,10 +114,10 @@ fn Column(
         }
         let (first, end) = window.get();
         if let Some(ids) = matching.get() {
-            return ids[first.min(ids.len())..end.min(ids.len())].to_vec();
+            return ids.iter().skip(first).take(end.saturating_sub(first)).cloned().collect();
         }
         ctx.cache.track_lists();
-        ctx.cache.with_untracked(|c| c.project_window(&pid, Some(status), first, end - first))
+        ctx.cache.with_untracked(|c| c.project_window(&pid, Some(status), first, end.saturating_sub(first)))
     });
     let spacers = Memo::new(move |_| {
         let (first, _) = window.get();

@@ -299,7 +299,9 @@ fn keyboard_shortcuts() {
                         (Some(i), "j") => (i + 1) % open.len(),
                         (Some(i), _) => (i + open.len() - 1) % open.len(),
                     };
-                    ctx.active_session.set(Some(open[next].clone()));
+                    if let Some(id) = open.get(next) {
+                        ctx.active_session.set(Some(id.clone()));
+                    }
                 }
                 _ => return,
             }

@@ -91,15 +91,16 @@ fn list_window(
         let (all, per) = counts.get();
         let shown = found.get();
         let n = shown.as_ref().map_or_else(|| f.map_or(all, |s| per[s.slot()]), Vec::len);
+        // Read before the cache: no other signal is read while its guard is held.
+        let heights = extra.0.try_get().unwrap_or_default();
         let mut tall: Vec<(usize, f64)> = ctx.cache.with_untracked(|c| {
-            extra.0.with(|m| {
-                m.iter()
-                    .filter_map(|(id, h)| match &shown {
-                        Some(ids) => ids.iter().position(|x| x == id).map(|i| (i, *h)),
-                        None => c.position(&p, f, id).map(|i| (i, *h)),
-                    })
-                    .collect()
-            })
+            heights
+                .iter()
+                .filter_map(|(id, h)| match &shown {
+                    Some(ids) => ids.iter().position(|x| x == id).map(|i| (i, *h)),
+                    None => c.position(&p, f, id).map(|i| (i, *h)),
+                })
+                .collect()
         });
         tall.sort_by_key(|t| t.0);
         (n, tall)
@@ -116,16 +117,16 @@ fn list_window(
         let (start, end, _) = window.get();
         if let Some(ids) = found.get() {
             let pick = |id: &String| seed.tasks.iter().find(|t| t.id == *id).cloned();
-            return ids[start.min(ids.len())..end.min(ids.len())].iter().map(|id| (id.clone(), pick(id))).collect();
+            return ids.iter().skip(start).take(end.saturating_sub(start)).map(|id| (id.clone(), pick(id))).collect();
         }
         ctx.cache.track_lists();
         let f = filter.get();
         // What the cache holds (the list's start while pages arrive); the server, which
         // has no cache, renders the seed.
-        let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start));
+        let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end.saturating_sub(start)));
         if ids.is_empty() && !ctx.cache.with_untracked(|c| c.is_loaded(&ListKey::ProjectTasks(pid.clone()))) {
             let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
-            return shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect();
+            return shown.skip(start).take(end.saturating_sub(start)).map(|t| (t.id.clone(), Some(t.clone()))).collect();
         }
         ids.into_iter().map(|id| (id, None)).collect()
     });
