@@ -85,8 +85,10 @@ impl Tab {
         self.mark_seen([id]);
     }
 
-    /// Optimistic creation of a task the browser names.
-    pub fn create_task(self, task: NewTask) {
+    /// Optimistic creation of a task the browser names. If it is not stored (refused, or
+    /// the server cannot be reached), the task goes and `refused` gets the reason, to put
+    /// the person's text back where they typed it.
+    pub fn create_task(self, task: NewTask, refused: impl FnOnce(&FnError) + 'static) {
         let now = crate::model::now_millis();
         let id = task.id.clone().unwrap_or_default();
         let local = Task {
@@ -113,7 +115,7 @@ impl Tab {
                 Ok(t) => { self.cache.update(|c| c.confirm(&t)); },
                 Err(e) => {
                     self.cache.update(|c| c.rollback::<Task>(&id, None));
-                    self.toast(error_text(&e));
+                    refused(&e);
                 }
             }
         });

@@ -190,6 +190,8 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let title = RwSignal::new(String::new());
+    // Why the last task typed here was not added (its text is back in the field).
+    let refusal = RwSignal::new(None::<String>);
     let priority = RwSignal::new(Priority::Medium);
     let extra = Extra(RwSignal::new(Default::default()));
     provide_context(extra);
@@ -201,13 +203,33 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         if t.trim().is_empty() {
             return;
         }
-        ctx.create_task(NewTask {
+        let typed = t.clone();
+        let task = NewTask {
             id: Some(client_id("task")),
             project_id: pid.clone(),
             title: t,
             priority: Some(priority.get_untracked()),
             ..Default::default()
+        };
+        ctx.create_task(task, move |e| {
+            // The text goes back unless the person has typed another meanwhile.
+            let kept = title.try_update(|v| {
+                if v.trim().is_empty() {
+                    *v = typed.clone();
+                    true
+                } else {
+                    false
+                }
+            });
+            let what = if kept == Some(true) { String::from("Not added") } else { format!("“{typed}” was not added") };
+            let why = if e.code == "unreachable" {
+                "the server cannot be reached (offline?). Press Add task again once it is back.".to_string()
+            } else {
+                error_text(e)
+            };
+            refusal.try_set(Some(format!("{what}: {why}")));
         });
+        refusal.set(None);
         title.set(String::new());
     };
     let (scroller, measure) = super::scroll::scroll_view(view_top, view_height, ROW_PX);
@@ -226,6 +248,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
             </select>
             <button type="submit">"Add task"</button>
         </form>
+        <Show when=move || refusal.with(Option::is_some)>
+            <p role="alert" class="error" aria-label="New task not added">{move || refusal.get().unwrap_or_default()}</p>
+        </Show>
         <div class="row filters">
             <label for="status-filter">"Show"</label>
             <select id="status-filter" on:change=move |ev| filter.set(TaskStatus::parse(&event_target_value(&ev)))>
