@@ -117,6 +117,7 @@ test("panes resize by drag and by keyboard and keep their widths; a long session
   await page.keyboard.press("Home");
   await expect.poll(width).toBeCloseTo(before, 0);
   await pane.getByRole("button", { name: `Close session ${title}` }).click();
+  await page.getByRole("alert").filter({ hasText: "closed" }).getByRole("button", { name: "Dismiss" }).click();
 });
 
 test("opening another project's failed session from the ⚑ list shows that project's tasks, and the page keeps working", async ({

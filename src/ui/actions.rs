@@ -121,20 +121,32 @@ impl Tab {
         });
     }
 
-    /// Optimistic delete.
+    /// Optimistic delete, with Undo for a few seconds before the server is asked.
     pub fn delete_task(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Task>(&id)).flatten();
-        leptos::task::spawn_local(async move {
-            match delete_task(id.clone()).await {
-                // Deleted already (another tab, the CLI): what the person asked for.
-                Ok(_) => {}
-                Err(e) if e.code == NOT_FOUND => { self.cache.update(|c| c.forget::<Task>(&id)); },
-                Err(e) => {
-                    self.cache.update(|c| c.rollback(&id, previous));
-                    self.toast(error_text(&e));
+        let title = previous.as_ref().map(|t| t.title.clone()).unwrap_or_default();
+        let (id_undo, kept) = (id.clone(), previous.clone());
+        let commit = move || {
+            leptos::task::spawn_local(async move {
+                match delete_task(id.clone()).await {
+                    // Deleted already (another tab, the CLI): what the person asked for.
+                    Ok(_) => {}
+                    Err(e) if e.code == NOT_FOUND => {
+                        self.cache.update(|c| c.forget::<Task>(&id));
+                    }
+                    Err(e) => {
+                        self.cache.update(|c| c.rollback(&id, previous));
+                        self.toast(error_text(&e));
+                    }
                 }
+            })
+        };
+        let undo = move || {
+            if kept.is_some() {
+                self.cache.update(|c| c.rollback(&id_undo, kept));
             }
-        });
+        };
+        self.with_undo(format!("Task “{title}” deleted"), commit, undo);
     }
 
     /// "Work on task": a new Maestro session linked to the task, running `agent` (a plain
@@ -188,21 +200,35 @@ impl Tab {
         });
     }
 
-    /// Closes a session: completed, then deleted (SPEC §5), optimistically.
+    /// Closes a session: completed, then deleted (SPEC §5), which ends its agent;
+    /// optimistically, with Undo for a few seconds before the server is asked.
     pub fn close_session(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Session>(&id)).flatten();
+        let name = previous.as_ref().map(|s| s.name.clone()).unwrap_or_default();
         let was_open = self.open_sessions.get_untracked();
+        let was_active = self.active_session.get_untracked();
         self.open_sessions.update(|o| o.retain(|x| *x != id));
-        if self.active_session.get_untracked().as_deref() == Some(&id) {
+        if was_active.as_deref() == Some(&id) {
             self.active_session.set(self.open_sessions.get_untracked().last().cloned());
         }
-        leptos::task::spawn_local(async move {
-            if let Err(e) = close_session(id.clone()).await {
-                self.cache.update(|c| c.rollback(&id, previous));
-                self.open_sessions.set(was_open);
-                self.toast(error_text(&e));
+        let (id_undo, kept, open_undo) = (id.clone(), previous.clone(), was_open.clone());
+        let commit = move || {
+            leptos::task::spawn_local(async move {
+                if let Err(e) = close_session(id.clone()).await {
+                    self.cache.update(|c| c.rollback(&id, previous));
+                    self.open_sessions.set(was_open);
+                    self.toast(error_text(&e));
+                }
+            })
+        };
+        let undo = move || {
+            if kept.is_some() {
+                self.cache.update(|c| c.rollback(&id_undo, kept));
             }
-        });
+            self.open_sessions.set(open_undo);
+            self.active_session.set(was_active);
+        };
+        self.with_undo(format!("Session “{name}” closed"), commit, undo);
     }
 
     /// Removes a task from a session, both sides at once, optimistically.

@@ -360,6 +360,7 @@ fn TaskRow(
     };
     let needs = super::attention::use_needs();
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
+    let draft_id = id.clone();
     // An expanded row tells the list how tall it is.
     let row = NodeRef::<leptos::html::Li>::new();
     let extra = use_context::<Extra>();
@@ -429,6 +430,9 @@ fn TaskRow(
                     <super::search::Marked title=Signal::derive(title)/>
                 </span>
                 <super::attention::Marker when=flagged/>
+                <Show when=move || ctx.drafts.with(|d| d.contains_key(&draft_id))>
+                    <span class="badge draft" title="Edited in its details and not saved yet">"unsaved edits"</span>
+                </Show>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
@@ -498,13 +502,32 @@ fn TaskDetails(id: String) -> impl IntoView {
     let tid = id.clone();
     let task = Memo::new(move |_| ctx.cache.task(&tid));
     let current = task.get_untracked();
-    let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
-    let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
-    let prompt = RwSignal::new(current.as_ref().map(|t| t.prompt.clone()).unwrap_or_default());
+    let saved = |t: &Task| (t.title.clone(), t.description.clone(), t.prompt.clone());
+    // Unsaved edits from the last time these details were open come back.
+    let draft = ctx.drafts.with_untracked(|d| d.get(&id).cloned());
+    let (t0, d0, p0) = draft.or_else(|| current.as_ref().map(saved)).unwrap_or_default();
+    let (title, description, prompt) = (RwSignal::new(t0), RwSignal::new(d0), RwSignal::new(p0));
+    // Every edit is kept as a draft until saved (or undone by hand), so collapsing the row
+    // (or scrolling it away) loses nothing.
+    let id_draft = id.clone();
+    Effect::new(move |_| {
+        let now = (title.get(), description.get(), prompt.get());
+        let stored = task.with_untracked(|t| t.as_ref().map(saved));
+        ctx.drafts.update(|d| {
+            if stored.as_ref() == Some(&now) {
+                d.remove(&id_draft);
+            } else {
+                d.insert(id_draft.clone(), now);
+            }
+        });
+    });
     let id_save = id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (t, d, p) = (title.get_untracked(), description.get_untracked(), prompt.get_untracked());
+        ctx.drafts.update(|d| {
+            d.remove(&id_save);
+        });
         let patch = TaskPatch {
             title: Some(t.clone()),
             description: Some(d.clone()),
