@@ -192,6 +192,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let title = RwSignal::new(String::new());
     // Why the last task typed here was not added (its text is back in the field).
     let refusal = RwSignal::new(None::<String>);
+    // A task that may have reached the server before the connection failed: sent again,
+    // the same text goes under the same id, so the server stores it once.
+    let unsent = StoredValue::new(None::<(String, Priority, String)>);
     let priority = RwSignal::new(Priority::Medium);
     let extra = Extra(RwSignal::new(Default::default()));
     provide_context(extra);
@@ -203,15 +206,20 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         if t.trim().is_empty() {
             return;
         }
-        let typed = t.clone();
+        let (typed, prio) = (t.clone(), priority.get_untracked());
+        let again = unsent.try_update_value(|u| u.take()).flatten().filter(|u| u.0 == t && u.1 == prio);
+        let id = again.map(|u| u.2).unwrap_or_else(|| client_id("task"));
         let task = NewTask {
-            id: Some(client_id("task")),
+            id: Some(id.clone()),
             project_id: pid.clone(),
             title: t,
-            priority: Some(priority.get_untracked()),
+            priority: Some(prio),
             ..Default::default()
         };
         ctx.create_task(task, move |e| {
+            if e.code == "unreachable" {
+                unsent.try_set_value(Some((typed.clone(), prio, id)));
+            }
             // The text goes back unless the person has typed another meanwhile.
             let kept = title.try_update(|v| {
                 if v.trim().is_empty() {
