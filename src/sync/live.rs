@@ -21,6 +21,8 @@ pub struct Live {
     any_task: Trigger,
     /// Flags raised and lowered since their reader last took them (see [`Live::take_flag_news`]).
     flag_news: RwSignal<(Vec<String>, Vec<String>)>,
+    /// A change could not be applied: what the page shows may be behind (see [`Live::stale`]).
+    stale: RwSignal<bool>,
 }
 
 impl Default for Live {
@@ -37,6 +39,7 @@ impl Live {
             lists: Trigger::new(),
             any_task: Trigger::new(),
             flag_news: RwSignal::new(Default::default()),
+            stale: RwSignal::new(false),
         }
     }
 
@@ -48,7 +51,7 @@ impl Live {
             let r = f(c);
             (r, c.take_changes())
         }) else {
-            busy();
+            self.busy();
             return None;
         };
         if changes.other {
@@ -97,9 +100,22 @@ impl Live {
             r
         });
         if r.is_none() {
-            busy();
+            self.busy();
         }
         r
+    }
+
+    /// Whether a change to the cache was lost: the page says so where it shows the cache,
+    /// and offers a reload, rather than showing what may be out of date as current.
+    pub fn stale(&self) -> bool {
+        self.stale.get()
+    }
+
+    /// A write the cache refused: said in the console (the end-to-end tests fail on it) and
+    /// on the page.
+    fn busy(&self) {
+        leptos::logging::error!("maestro: the cache was busy; a change to it was not applied");
+        self.stale.try_set(true);
     }
 
     /// Reads the cache, woken by changes to projects, sessions and loaded lists (not by
@@ -140,9 +156,4 @@ impl Live {
     pub fn track_any_task(&self) {
         self.any_task.track();
     }
-}
-
-/// A write the cache refused: said in the console (the end-to-end tests fail on it).
-fn busy() {
-    leptos::logging::error!("maestro: the cache was busy; a change to it was not applied");
 }

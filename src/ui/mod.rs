@@ -148,6 +148,15 @@ fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                     }}
                 </main>
             </div>
+            <Show when=move || ctx.cache.stale()>
+                <p role="alert" class="error stale">
+                    "Part of this page could not be brought up to date, so it may be behind. "
+                    <button on:click=|_| {
+                        #[cfg(feature = "hydrate")]
+                        let _ = window().location().reload();
+                    }>"Reload"</button>
+                </p>
+            </Show>
             <Toasts/>
             <Help/>
         </div>
