@@ -512,7 +512,8 @@ impl Cache {
     /// already brought a later version, or deleted it.
     pub fn confirm<E: Entity>(&mut self, e: &E) {
         let hidden = self.hidden.contains(&(E::KIND, e.id().to_string()));
-        if !hidden && !self.deleted::<E>(e.id()) && E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version()) {
+        let newest = E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version());
+        if !hidden && !self.deleted::<E>(e.id()) && newest {
             self.store(e.clone());
         }
     }

@@ -45,7 +45,9 @@ impl Tab {
     ) {
         leptos::task::spawn_local(async move {
             match call.await {
-                Ok(e) => { self.cache.update(|c| c.confirm(&e)); },
+                Ok(e) => {
+                    self.cache.update(|c| c.confirm(&e));
+                }
                 // Deleted elsewhere: nothing to roll back to.
                 Err(err) if err.code == NOT_FOUND => {
                     self.cache.update(|c| c.forget::<E>(&id));
@@ -112,7 +114,9 @@ impl Tab {
         });
         leptos::task::spawn_local(async move {
             match create_task(task).await {
-                Ok(t) => { self.cache.update(|c| c.confirm(&t)); },
+                Ok(t) => {
+                    self.cache.update(|c| c.confirm(&t));
+                }
                 Err(e) => {
                     self.cache.update(|c| c.rollback::<Task>(&id, None));
                     refused(&e);
@@ -164,7 +168,9 @@ impl Tab {
         self.active_session.set(Some(id.clone()));
         leptos::task::spawn_local(async move {
             match create_session(new).await {
-                Ok(s) => { self.cache.update(|c| c.confirm(&s)); },
+                Ok(s) => {
+                    self.cache.update(|c| c.confirm(&s));
+                }
                 Err(e) => {
                     self.open_sessions.update(|o| o.retain(|x| *x != id));
                     if self.active_session.get_untracked().as_deref() == Some(&id) {
@@ -248,7 +254,9 @@ impl Tab {
         });
         leptos::task::spawn_local(async move {
             match unlink_task(session_id.clone(), task_id.clone()).await {
-                Ok(s) => { self.cache.update(|c| c.confirm(&s)); },
+                Ok(s) => {
+                    self.cache.update(|c| c.confirm(&s));
+                }
                 Err(e) => {
                     if let Some((s, t)) = previous {
                         self.cache.update(|c| {

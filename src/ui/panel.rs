@@ -126,7 +126,11 @@ fn list_window(
         let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end.saturating_sub(start)));
         if ids.is_empty() && !ctx.cache.with_untracked(|c| c.is_loaded(&ListKey::ProjectTasks(pid.clone()))) {
             let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
-            return shown.skip(start).take(end.saturating_sub(start)).map(|t| (t.id.clone(), Some(t.clone()))).collect();
+            return shown
+                .skip(start)
+                .take(end.saturating_sub(start))
+                .map(|t| (t.id.clone(), Some(t.clone())))
+                .collect();
         }
         ids.into_iter().map(|id| (id, None)).collect()
     });
@@ -229,7 +233,8 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     false
                 }
             });
-            let what = if kept == Some(true) { String::from("Not added") } else { format!("“{typed}” was not added") };
+            let what =
+                if kept == Some(true) { String::from("Not added") } else { format!("“{typed}” was not added") };
             let why = if e.code == "unreachable" {
                 "the server cannot be reached (offline?). Press Add task again once it is back.".to_string()
             } else {

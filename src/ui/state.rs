@@ -260,14 +260,16 @@ impl Tab {
         leptos::task::spawn_local(async move {
             let cache = self.cache;
             let r = match key.clone() {
-                ListKey::Projects => list_projects().await.map(|(v, at)| { cache.update(|c| c.load_projects(&v, at)); }),
+                ListKey::Projects => list_projects().await.map(|(v, at)| {
+                    cache.update(|c| c.load_projects(&v, at));
+                }),
                 ListKey::ProjectTasks(p) => self.page_tasks(p, None, || true).await,
-                ListKey::SessionTasks(s) => {
-                    list_session_tasks(s).await.map(|(v, at)| { cache.update(|c| c.load_tasks(key, &v, at)); })
-                }
-                ListKey::TaskSessions(t) => {
-                    list_task_sessions(t).await.map(|(v, at)| { cache.update(|c| c.load_sessions(key, &v, at)); })
-                }
+                ListKey::SessionTasks(s) => list_session_tasks(s).await.map(|(v, at)| {
+                    cache.update(|c| c.load_tasks(key, &v, at));
+                }),
+                ListKey::TaskSessions(t) => list_task_sessions(t).await.map(|(v, at)| {
+                    cache.update(|c| c.load_sessions(key, &v, at));
+                }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     // The whole of it came: looks at what is no longer flagged are history.
