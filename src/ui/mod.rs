@@ -209,9 +209,9 @@ fn Toasts() -> impl IntoView {
             <For each=move || ctx.toasts.get() key=|t| t.id let:t>
                 <div class="toast" role="alert">
                     <span>{t.text.clone()}</span>
-                    {t.undo.then(|| view! { <button on:click=move |_| ctx.settle(t.id, true)>"Undo"</button> })}
+                    {t.undo.then(|| view! { <button on:click=move |_| ctx.end_toast(t.id, true)>"Undo"</button> })}
                     // Dismissing an Undo toast carries its action out now.
-                    <button class="ghost" aria-label="Dismiss" on:click=move |_| ctx.settle(t.id, false)>"×"</button>
+                    <button class="ghost" aria-label="Dismiss" on:click=move |_| ctx.end_toast(t.id, false)>"×"</button>
                 </div>
             </For>
         </div>

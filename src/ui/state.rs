@@ -240,11 +240,11 @@ impl Tab {
             u.pending.insert(id, (Box::new(commit), Box::new(undo)));
         });
         self.toasts.update(|t| t.push(Toast { id, text: text.into(), undo: true }));
-        set_timeout(move || self.settle(id, false), UNDO_WINDOW);
+        set_timeout(move || self.end_toast(id, false), UNDO_WINDOW);
     }
 
     /// Ends toast `id`: an action waiting on it is undone (`undo`) or carried out.
-    pub fn settle(self, id: u64, undo: bool) {
+    pub fn end_toast(self, id: u64, undo: bool) {
         self.toasts.try_update(|t| t.retain(|x| x.id != id));
         if let Some((commit, revert)) = self.undos.try_update_value(|u| u.pending.remove(&id)).flatten() {
             if undo {
