@@ -25,8 +25,10 @@ pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
 #[derive(Default)]
 pub struct Undos {
     next: u64,
-    pending: std::collections::HashMap<u64, (Box<dyn FnOnce()>, Box<dyn FnOnce()>)>,
+    pending: std::collections::HashMap<u64, (Action, Action)>,
 }
+
+type Action = Box<dyn FnOnce()>;
 
 /// This browser tab's state and its optimistic actions, shared by every component.
 /// `Copy`: signals are handles.
