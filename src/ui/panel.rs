@@ -328,10 +328,13 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                         </ul>
                         <div class="spacer-row" style:height=move || px(spacers.get().1)></div>
                     </div>
-                    <Show when=move || { !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.get().0 > FIRST_PAGE }>
+                    // `try_get`: these may be asked once the list has gone (see `attention::Marker`).
+                    <Show when=move || {
+                        !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.try_get().is_some_and(|c| c.0 > FIRST_PAGE)
+                    }>
                         <p class="muted" role="status">{move || format!("Loading the rest of the {} tasks…", count_of.get().0)}</p>
                     </Show>
-                    <Show when=move || count_of.get().0 == 0>
+                    <Show when=move || count_of.try_get().is_some_and(|c| c.0 == 0)>
                         <p class="empty">"No tasks yet. Add one above."</p>
                     </Show>
                     {move || {
@@ -471,7 +474,7 @@ fn TaskRow(
                         })}
                 </select>
             </div>
-            <Show when=move || expanded.get()>
+            <Show when=move || expanded.try_get().unwrap_or(false)>
                 {
                     let id = id.clone();
                     on_demand!(details_view(id))

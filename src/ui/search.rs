@@ -50,8 +50,9 @@ pub fn Marked(#[prop(into)] title: leptos::prelude::Signal<String>) -> impl lept
     use leptos::prelude::*;
     let search = use_context::<Search>();
     let parts = Memo::new(move |_| {
-        let t = title.get();
-        let q = search.map(|s| s.0.get()).unwrap_or_default();
+        // The row's title and the panel's search may go before this: `try_get`, never a panic.
+        let t = title.try_get().unwrap_or_default();
+        let q = search.and_then(|s| s.0.try_get()).unwrap_or_default();
         // `get`: offsets that are not character boundaries show the title unmarked.
         let cut = find(&t, &q).and_then(|(a, b)| Some((t.get(..a)?, t.get(a..b)?, t.get(b..)?)));
         match cut {
