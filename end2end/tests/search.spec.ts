@@ -90,7 +90,7 @@ test("the search's highlight is readable: its text has at least 4.5:1 contrast o
     await expect(mark).toHaveText("login");
     expect(await contrast(mark), `the highlight in “${title}”`).toBeGreaterThanOrEqual(4.5);
   }
-  await page.getByRole("button", { name: "Board" }).click();
+  await page.getByRole("button", { name: "Board", exact: true }).click();
   const card = page
     .getByRole("region", { name: "pending column" })
     .getByRole("listitem", { name: "Fix the login page" })

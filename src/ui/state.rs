@@ -21,14 +21,24 @@ pub struct Toast {
 pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the toasts' Undo buttons hold: per toast, what to do if the person lets it be
-/// (commit) and if they press Undo. Browser-only closures, hence local storage.
+/// (commit) and if they press Undo. Closures of the browser's one thread: a thread-local
+/// (the server, which renders on many threads, never has any).
 #[derive(Default)]
-pub struct Undos {
+struct Undos {
     next: u64,
     pending: std::collections::HashMap<u64, (Action, Action)>,
 }
 
 type Action = Box<dyn FnOnce()>;
+
+thread_local! {
+    static UNDOS: std::cell::RefCell<Undos> = Default::default();
+}
+
+/// Changes [`UNDOS`]; `None` (never a panic) if it is in use.
+fn undos<R>(f: impl FnOnce(&mut Undos) -> R) -> Option<R> {
+    UNDOS.with(|u| u.try_borrow_mut().ok().map(|mut u| f(&mut u)))
+}
 
 /// This browser tab's state and its optimistic actions, shared by every component.
 /// `Copy`: signals are handles.
@@ -58,8 +68,6 @@ pub struct Tab {
     /// Edits typed in a task's details and not saved (title, description, prompt), by
     /// task id: kept when the details close, shown again when they open.
     pub drafts: RwSignal<std::collections::HashMap<String, Draft>>,
-    /// Toast ids, and the actions waiting for an Undo.
-    pub undos: StoredValue<Undos, LocalStorage>,
 }
 
 /// A task's title, description and prompt as the person is editing them.
@@ -177,7 +185,6 @@ impl Tab {
             seen: RwSignal::new(Default::default()),
             panes: RwSignal::new(Panes::default()),
             drafts: RwSignal::new(Default::default()),
-            undos: StoredValue::new_local(Undos::default()),
         }
     }
 
@@ -225,12 +232,11 @@ impl Tab {
 
     /// A fresh toast id (never one a pending timer still knows).
     fn toast_id(self) -> u64 {
-        self.undos
-            .try_update_value(|u| {
-                u.next += 1;
-                u.next
-            })
-            .unwrap_or_default()
+        undos(|u| {
+            u.next += 1;
+            u.next
+        })
+        .unwrap_or_default()
     }
 
     /// A destructive action the person can take back: `text` says what was done, with
@@ -238,9 +244,7 @@ impl Tab {
     /// runs `undo` instead. The caller has already made it look done.
     pub fn with_undo(self, text: impl Into<String>, commit: impl FnOnce() + 'static, undo: impl FnOnce() + 'static) {
         let id = self.toast_id();
-        self.undos.update_value(|u| {
-            u.pending.insert(id, (Box::new(commit), Box::new(undo)));
-        });
+        undos(|u| u.pending.insert(id, (Box::new(commit), Box::new(undo))));
         self.toasts.update(|t| t.push(Toast { id, text: text.into(), undo: true }));
         set_timeout(move || self.end_toast(id, false), UNDO_WINDOW);
     }
@@ -248,7 +252,8 @@ impl Tab {
     /// Ends toast `id`: an action waiting on it is undone (`undo`) or carried out.
     pub fn end_toast(self, id: u64, undo: bool) {
         self.toasts.try_update(|t| t.retain(|x| x.id != id));
-        if let Some((commit, revert)) = self.undos.try_update_value(|u| u.pending.remove(&id)).flatten() {
+        // Taken out before it runs: what it runs may start another.
+        if let Some((commit, revert)) = undos(|u| u.pending.remove(&id)).flatten() {
             if undo {
                 revert()
             } else {
