@@ -117,4 +117,46 @@ test("panes resize by drag and by keyboard and keep their widths; a long session
   await page.keyboard.press("Home");
   await expect.poll(width).toBeCloseTo(before, 0);
   await pane.getByRole("button", { name: `Close session ${title}` }).click();
+  await page.getByRole("alert").filter({ hasText: "closed" }).getByRole("button", { name: "Dismiss" }).click();
+});
+
+test("opening another project's failed session from the ⚑ list shows that project's tasks, and the page keeps working", async ({
+  page,
+  server,
+}) => {
+  const a = await project(server, "Elsewhere A");
+  const b = await project(server, "Here B");
+  const first = await server.api("POST", "/tasks", { projectId: a.id, title: "A's first task" });
+  await server.api("POST", "/tasks", { projectId: a.id, title: "A's second task" });
+  await server.api("POST", "/tasks", { projectId: b.id, title: "B's task" });
+  const s = await server.api("POST", "/sessions", { projectId: a.id, taskIds: [first.id], name: "agent-in-A" });
+  await open(page, `/projects/${b.id}`);
+  await expect(page.getByRole("listitem", { name: "B's task" })).toBeVisible();
+
+  // The agent in A fails while the person looks at B: the top bar says one elsewhere.
+  await server.api("PATCH", `/sessions/${s.id}`, { status: "failed" });
+  const flag = page.getByRole("button", { name: /need attention here/ });
+  await expect(flag).toHaveAccessibleName(/^0 need attention here, [1-9]\d* elsewhere$/);
+  await flag.click();
+  const list = page.getByRole("dialog", { name: "Needs attention" });
+  const item = list.getByRole("listitem").filter({ hasText: "session agent-in-A" });
+  await item.getByRole("button", { name: "Open" }).click();
+
+  // A's page, its tasks, the session open and active; nothing crashed (the fixture fails
+  // the test on any page error).
+  await expect(page).toHaveURL(new RegExp(`/projects/${a.id}$`));
+  await expect(page.getByRole("listitem", { name: "A's first task" })).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "A's second task" })).toBeVisible();
+  await expect(page.getByLabel("Task counts")).toHaveText(/^2 tasks/);
+  const sessions = page.getByRole("navigation", { name: "Sessions" });
+  await expect(sessions.getByRole("listitem").filter({ hasText: "agent-in-A" })).toHaveAttribute("aria-current", "true");
+
+  // And the page still works: a task added here is shown and stored.
+  await page.getByRole("textbox", { name: "New task title" }).fill("Added after opening");
+  await page.getByRole("button", { name: "Add task" }).click();
+  await expect(page.getByRole("listitem", { name: "Added after opening" })).toBeVisible();
+  await expect(page.getByLabel("Task counts")).toHaveText(/^3 tasks/);
+  await expect
+    .poll(async () => (await server.api("GET", `/tasks?projectId=${a.id}`)).map((t: any) => t.title))
+    .toContain("Added after opening");
 });

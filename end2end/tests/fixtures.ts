@@ -148,7 +148,9 @@ export const test = base.extend<{}, { server: Server }>({
     await server.login(context);
     await use(context);
   },
-  page: async ({ page }, use, testInfo) => {
+  // Every page of the test counts (a second tab, a second browser context): with
+  // panic=immediate-abort a panic takes the whole app down, so any page error fails.
+  page: async ({ page, browser }, use, testInfo) => {
     const errors: string[] = [];
     // A test that stops the server on purpose expects the browser to log refused
     // connections; nothing else.
@@ -159,16 +161,30 @@ export const test = base.extend<{}, { server: Server }>({
     const refusalLog = /Failed to load resource: the server responded with a status of 4\d\d/;
     // And the chunk loader's report of a part whose code it could not fetch.
     const chunkLog = /WebAssembly.*HTTP status code is not ok/;
-    page.on("console", (m) => {
-      const t = m.text();
-      const ok =
-        (has("server-downtime") && downtimeLog.test(t)) ||
-        (has("refused-request") && refusalLog.test(t)) ||
-        (has("chunk-gone") && (refusalLog.test(t) || chunkLog.test(t)));
-      if (m.type() === "error" && !ok) errors.push(t);
-    });
-    page.on("pageerror", (e) => errors.push(e.message));
-    await use(page);
+    const watch = (p: Page) => {
+      p.on("console", (m) => {
+        const t = m.text();
+        const ok =
+          (has("server-downtime") && downtimeLog.test(t)) ||
+          (has("refused-request") && refusalLog.test(t)) ||
+          (has("chunk-gone") && (refusalLog.test(t) || chunkLog.test(t)));
+        if (m.type() === "error" && !ok) errors.push(t);
+      });
+      p.on("pageerror", (e) => errors.push(`${e.name}: ${e.message}`));
+    };
+    watch(page);
+    page.context().on("page", watch);
+    const newContext = browser.newContext;
+    browser.newContext = async (...args) => {
+      const context = await newContext.apply(browser, args);
+      context.on("page", watch);
+      return context;
+    };
+    try {
+      await use(page);
+    } finally {
+      browser.newContext = newContext;
+    }
     expect(errors, "the browser logged errors").toEqual([]);
   },
 });

@@ -60,3 +60,41 @@ test("search narrows the list by title, description and prompt, with the status 
   await expect(rows).toHaveCount(4);
   await expect(page.getByRole("status", { name: "Search results" })).toHaveCount(0);
 });
+
+test("the search's highlight is readable: its text has at least 4.5:1 contrast on it, in the list and on the board", async ({
+  page,
+  server,
+}) => {
+  const p = await project(server, "Contrast");
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Fix the login page" });
+  const done = await server.api("POST", "/tasks", { projectId: p.id, title: "Old login bug" });
+  await server.api("PATCH", `/tasks/${done.id}`, { status: "completed" });
+  await open(page, `/projects/${p.id}?q=login`);
+  // WCAG's contrast ratio of a highlight's computed text colour on its computed background.
+  const contrast = (mark: import("@playwright/test").Locator) =>
+    mark.evaluate((el) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).slice(0, 3).map(Number);
+      const lum = (c: string) => {
+        const [r, g, b] = rgb(c).map((v) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+      };
+      const style = getComputedStyle(el);
+      const [a, b] = [lum(style.color), lum(style.backgroundColor)].sort((x, y) => y - x);
+      return (a + 0.05) / (b + 0.05);
+    });
+  for (const title of ["Fix the login page", "Old login bug"]) {
+    const mark = page.getByRole("listitem", { name: title }).locator("mark");
+    await expect(mark).toHaveText("login");
+    expect(await contrast(mark), `the highlight in “${title}”`).toBeGreaterThanOrEqual(4.5);
+  }
+  await page.getByRole("button", { name: "Board", exact: true }).click();
+  const card = page
+    .getByRole("region", { name: "pending column" })
+    .getByRole("listitem", { name: "Fix the login page" })
+    .locator("mark");
+  await expect(card).toHaveText("login");
+  expect(await contrast(card), "the highlight on a card").toBeGreaterThanOrEqual(4.5);
+});

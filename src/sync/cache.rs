@@ -205,6 +205,9 @@ pub struct Cache {
     index: HashMap<String, ProjectIndex>,
     /// Blocked tasks and ended sessions among the entities held, by id.
     flagged: std::collections::BTreeMap<String, Flag>,
+    /// Entities removed optimistically and not yet deleted for sure (a deletion waiting for
+    /// Undo, or for the server's answer): no copy brings them back meanwhile, a rollback does.
+    hidden: HashSet<(Kind, String)>,
     /// How many resyncs there were: a list fetched a page at a time starts over when this
     /// changes under it (what came before was forgotten).
     pub resyncs: u64,
@@ -310,6 +313,9 @@ impl Cache {
             return;
         }
         self.touched.insert((E::KIND, e.id().to_string()), at);
+        if self.hidden.contains(&(E::KIND, e.id().to_string())) {
+            return;
+        }
         self.store(e.clone());
     }
 
@@ -336,6 +342,7 @@ impl Cache {
 
     /// Forgets an entity deleted as of `at`.
     fn gone<E: Entity>(&mut self, id: &str, at: u64) {
+        self.hidden.remove(&(E::KIND, id.to_string()));
         self.unstore::<E>(id);
         self.touched.insert((E::KIND, id.to_string()), at);
     }
@@ -504,7 +511,9 @@ impl Cache {
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
     /// already brought a later version, or deleted it.
     pub fn confirm<E: Entity>(&mut self, e: &E) {
-        if !self.deleted::<E>(e.id()) && E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version()) {
+        let hidden = self.hidden.contains(&(E::KIND, e.id().to_string()));
+        let newest = E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version());
+        if !hidden && !self.deleted::<E>(e.id()) && newest {
             self.store(e.clone());
         }
     }
@@ -515,9 +524,14 @@ impl Cache {
         self.store(e)
     }
 
-    /// Optimistic delete: hides the entity at once; returns it for a rollback.
+    /// Optimistic delete: hides the entity at once (copies that come meanwhile do not show
+    /// it); returns it for a rollback.
     pub fn optimistic_remove<E: Entity>(&mut self, id: &str) -> Option<E> {
-        self.unstore(id)
+        let old = self.unstore(id);
+        if old.is_some() {
+            self.hidden.insert((E::KIND, id.to_string()));
+        }
+        old
     }
 
     /// The server says `id` does not exist (deleted elsewhere, its event not here yet):
@@ -532,7 +546,10 @@ impl Cache {
     pub fn rollback<E: Entity>(&mut self, id: &str, previous: Option<E>) {
         match previous {
             Some(p) => {
-                if !self.deleted::<E>(id) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version()) {
+                // Hidden by an optimistic delete, and not deleted by an event since: it comes back.
+                let hidden = self.hidden.remove(&(E::KIND, id.to_string()));
+                if (hidden || !self.deleted::<E>(id)) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version())
+                {
                     self.store(p);
                 }
             }

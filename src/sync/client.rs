@@ -41,12 +41,12 @@ pub fn start(cache: Live, conn: RwSignal<ConnState>, refetch: impl Fn(Vec<ListKe
                         let Message::Text(text) = msg else { continue };
                         match ServerMessage::parse(&text) {
                             Ok(ServerMessage::Event(e)) => {
-                                let first = {
-                                    let mut p = pending.borrow_mut();
-                                    p.push(*e);
-                                    p.len() == 1
-                                };
-                                if pending.borrow().len() >= BATCH_LIMIT {
+                                // `try_`: a borrow is never a panic (one would stop the app).
+                                let Ok(mut p) = pending.try_borrow_mut() else { continue };
+                                p.push(*e);
+                                let (first, full) = (p.len() == 1, p.len() >= BATCH_LIMIT);
+                                drop(p);
+                                if full {
                                     flush(&pending, cache, &refetch);
                                 } else if first {
                                     let (pending, refetch) = (pending.clone(), refetch.clone());
@@ -74,7 +74,9 @@ pub fn start(cache: Live, conn: RwSignal<ConnState>, refetch: impl Fn(Vec<ListKe
 
 /// Applies every buffered event in one reactive update.
 fn flush(pending: &Rc<RefCell<Vec<Event>>>, cache: Live, refetch: &Rc<dyn Fn(Vec<ListKey>)>) {
-    let events = std::mem::take(&mut *pending.borrow_mut());
+    let Ok(mut p) = pending.try_borrow_mut() else { return };
+    let events = std::mem::take(&mut *p);
+    drop(p);
     if events.is_empty() {
         return;
     }

@@ -21,6 +21,8 @@ pub struct Live {
     any_task: Trigger,
     /// Flags raised and lowered since their reader last took them (see [`Live::take_flag_news`]).
     flag_news: RwSignal<(Vec<String>, Vec<String>)>,
+    /// A change could not be applied: what the page shows may be behind (see [`Live::stale`]).
+    stale: RwSignal<bool>,
 }
 
 impl Default for Live {
@@ -37,18 +39,21 @@ impl Live {
             lists: Trigger::new(),
             any_task: Trigger::new(),
             flag_news: RwSignal::new(Default::default()),
+            stale: RwSignal::new(false),
         }
     }
 
-    /// Changes the cache and wakes what shows what changed.
-    pub fn update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
-        let (r, changes) = self
-            .cache
-            .try_update_untracked(|c| {
-                let r = f(c);
-                (r, c.take_changes())
-            })
-            .expect("the cache lives as long as the tab");
+    /// Changes the cache and wakes what shows what changed. `None` (and an error in the
+    /// console) when it cannot be written now: a read of it is under way further up the
+    /// stack. Never a panic: in the release wasm one would end the whole app.
+    pub fn update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        let Some((r, changes)) = self.cache.try_update_untracked(|c| {
+            let r = f(c);
+            (r, c.take_changes())
+        }) else {
+            self.busy();
+            return None;
+        };
         if changes.other {
             self.cache.notify();
         }
@@ -71,7 +76,7 @@ impl Live {
                 down.extend(changes.lowered);
             });
         }
-        r
+        Some(r)
     }
 
     /// The ids flagged by events and the ids unflagged since the last call, waking the
@@ -81,20 +86,36 @@ impl Live {
         self.flag_news.try_update_untracked(std::mem::take).unwrap_or_default()
     }
 
-    /// [`Live::update`], as `RwSignal::try_update` says it (`Some`: the tab is alive).
+    /// [`Live::update`], as `RwSignal::try_update` says it.
     pub fn try_update<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
-        Some(self.update(f))
+        self.update(f)
     }
 
-    /// Changes the cache telling no one (while rendering: what renders reads it anyway).
-    pub fn update_untracked<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> R {
-        self.cache
-            .try_update_untracked(|c| {
-                let r = f(c);
-                c.take_changes();
-                r
-            })
-            .expect("the cache lives as long as the tab")
+    /// Changes the cache telling no one (while rendering: what renders reads it anyway);
+    /// `None` as [`Live::update`].
+    pub fn update_untracked<R>(&self, f: impl FnOnce(&mut Cache) -> R) -> Option<R> {
+        let r = self.cache.try_update_untracked(|c| {
+            let r = f(c);
+            c.take_changes();
+            r
+        });
+        if r.is_none() {
+            self.busy();
+        }
+        r
+    }
+
+    /// Whether a change to the cache was lost: the page says so where it shows the cache,
+    /// and offers a reload, rather than showing what may be out of date as current.
+    pub fn stale(&self) -> bool {
+        self.stale.get()
+    }
+
+    /// A write the cache refused: said in the console (the end-to-end tests fail on it) and
+    /// on the page.
+    fn busy(&self) {
+        leptos::logging::error!("maestro: the cache was busy; a change to it was not applied");
+        self.stale.try_set(true);
     }
 
     /// Reads the cache, woken by changes to projects, sessions and loaded lists (not by

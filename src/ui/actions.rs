@@ -45,7 +45,9 @@ impl Tab {
     ) {
         leptos::task::spawn_local(async move {
             match call.await {
-                Ok(e) => self.cache.update(|c| c.confirm(&e)),
+                Ok(e) => {
+                    self.cache.update(|c| c.confirm(&e));
+                }
                 // Deleted elsewhere: nothing to roll back to.
                 Err(err) if err.code == NOT_FOUND => {
                     self.cache.update(|c| c.forget::<E>(&id));
@@ -85,8 +87,10 @@ impl Tab {
         self.mark_seen([id]);
     }
 
-    /// Optimistic creation of a task the browser names.
-    pub fn create_task(self, task: NewTask) {
+    /// Optimistic creation of a task the browser names. If it is not stored (refused, or
+    /// the server cannot be reached), the task goes and `refused` gets the reason, to put
+    /// the person's text back where they typed it.
+    pub fn create_task(self, task: NewTask, refused: impl FnOnce(&FnError) + 'static) {
         let now = crate::model::now_millis();
         let id = task.id.clone().unwrap_or_default();
         let local = Task {
@@ -110,29 +114,43 @@ impl Tab {
         });
         leptos::task::spawn_local(async move {
             match create_task(task).await {
-                Ok(t) => self.cache.update(|c| c.confirm(&t)),
+                Ok(t) => {
+                    self.cache.update(|c| c.confirm(&t));
+                }
                 Err(e) => {
                     self.cache.update(|c| c.rollback::<Task>(&id, None));
-                    self.toast(error_text(&e));
+                    refused(&e);
                 }
             }
         });
     }
 
-    /// Optimistic delete.
+    /// Optimistic delete, with Undo for a few seconds before the server is asked.
     pub fn delete_task(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Task>(&id)).flatten();
-        leptos::task::spawn_local(async move {
-            match delete_task(id.clone()).await {
-                // Deleted already (another tab, the CLI): what the person asked for.
-                Ok(_) => {}
-                Err(e) if e.code == NOT_FOUND => self.cache.update(|c| c.forget::<Task>(&id)),
-                Err(e) => {
-                    self.cache.update(|c| c.rollback(&id, previous));
-                    self.toast(error_text(&e));
+        let title = previous.as_ref().map(|t| t.title.clone()).unwrap_or_default();
+        let (id_undo, kept) = (id.clone(), previous.clone());
+        let commit = move || {
+            leptos::task::spawn_local(async move {
+                match delete_task(id.clone()).await {
+                    // Deleted already (another tab, the CLI): what the person asked for.
+                    Ok(_) => {}
+                    Err(e) if e.code == NOT_FOUND => {
+                        self.cache.update(|c| c.forget::<Task>(&id));
+                    }
+                    Err(e) => {
+                        self.cache.update(|c| c.rollback(&id, previous));
+                        self.toast(error_text(&e));
+                    }
                 }
+            })
+        };
+        let undo = move || {
+            if kept.is_some() {
+                self.cache.update(|c| c.rollback(&id_undo, kept));
             }
-        });
+        };
+        self.with_undo(format!("Task “{title}” deleted"), commit, undo);
     }
 
     /// "Work on task": a new Maestro session linked to the task, running `agent` (a plain
@@ -150,7 +168,9 @@ impl Tab {
         self.active_session.set(Some(id.clone()));
         leptos::task::spawn_local(async move {
             match create_session(new).await {
-                Ok(s) => self.cache.update(|c| c.confirm(&s)),
+                Ok(s) => {
+                    self.cache.update(|c| c.confirm(&s));
+                }
                 Err(e) => {
                     self.open_sessions.update(|o| o.retain(|x| *x != id));
                     if self.active_session.get_untracked().as_deref() == Some(&id) {
@@ -186,21 +206,35 @@ impl Tab {
         });
     }
 
-    /// Closes a session: completed, then deleted (SPEC §5), optimistically.
+    /// Closes a session: completed, then deleted (SPEC §5), which ends its agent;
+    /// optimistically, with Undo for a few seconds before the server is asked.
     pub fn close_session(self, id: String) {
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Session>(&id)).flatten();
+        let name = previous.as_ref().map(|s| s.name.clone()).unwrap_or_default();
         let was_open = self.open_sessions.get_untracked();
+        let was_active = self.active_session.get_untracked();
         self.open_sessions.update(|o| o.retain(|x| *x != id));
-        if self.active_session.get_untracked().as_deref() == Some(&id) {
+        if was_active.as_deref() == Some(&id) {
             self.active_session.set(self.open_sessions.get_untracked().last().cloned());
         }
-        leptos::task::spawn_local(async move {
-            if let Err(e) = close_session(id.clone()).await {
-                self.cache.update(|c| c.rollback(&id, previous));
-                self.open_sessions.set(was_open);
-                self.toast(error_text(&e));
+        let (id_undo, kept, open_undo) = (id.clone(), previous.clone(), was_open.clone());
+        let commit = move || {
+            leptos::task::spawn_local(async move {
+                if let Err(e) = close_session(id.clone()).await {
+                    self.cache.update(|c| c.rollback(&id, previous));
+                    self.open_sessions.set(was_open);
+                    self.toast(error_text(&e));
+                }
+            })
+        };
+        let undo = move || {
+            if kept.is_some() {
+                self.cache.update(|c| c.rollback(&id_undo, kept));
             }
-        });
+            self.open_sessions.set(open_undo);
+            self.active_session.set(was_active);
+        };
+        self.with_undo(format!("Session “{name}” closed"), commit, undo);
     }
 
     /// Removes a task from a session, both sides at once, optimistically.
@@ -220,7 +254,9 @@ impl Tab {
         });
         leptos::task::spawn_local(async move {
             match unlink_task(session_id.clone(), task_id.clone()).await {
-                Ok(s) => self.cache.update(|c| c.confirm(&s)),
+                Ok(s) => {
+                    self.cache.update(|c| c.confirm(&s));
+                }
                 Err(e) => {
                     if let Some((s, t)) = previous {
                         self.cache.update(|c| {

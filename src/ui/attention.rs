@@ -83,11 +83,15 @@ pub fn use_needs() -> Needs {
 
 /// The marker a row, a card or a session shows while it needs the person.
 #[component]
+///
+/// `when` is its row's, which may be disposed before this is: read with `try_get` (a
+/// `<Show>` reads it with `get`, and a Transition re-running it after the row went, as
+/// opening another project's session from the ⚑ list did, was a panic that stopped the app).
 pub fn Marker(#[prop(into)] when: Signal<bool>) -> impl IntoView {
-    view! {
-        <Show when=move || when.get()>
-            <span class="needs" role="img" aria-label="needs attention" title="Needs your attention">"●"</span>
-        </Show>
+    move || {
+        when.try_get().unwrap_or(false).then(|| {
+            view! { <span class="needs" role="img" aria-label="needs attention" title="Needs your attention">"●"</span> }
+        })
     }
 }
 

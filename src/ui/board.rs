@@ -59,7 +59,7 @@ fn Board(
                 .map(|status| {
                     let pid = project_id.clone();
                     view! {
-                        <Show when=move || filter.get().is_none_or(|f| f == status)>
+                        <Show when=move || filter.try_get().flatten().is_none_or(|f| f == status)>
                             <Column
                                 project_id=pid.clone()
                                 status=status
@@ -92,13 +92,15 @@ fn Column(
     let height = RwSignal::new(FIRST_SCREEN_PX);
     // While searching: this column's matches, in list order.
     let matching = Memo::new(move |_| {
-        let ids = found.get()?;
+        // The panel's, which may go first: `try_get` (see `attention::Marker`).
+        let ids = found.try_get().flatten()?;
         Some(ctx.cache.with_untracked(|c| {
             ids.into_iter().filter(|id| c.task(id).is_some_and(|t| t.status == status)).collect::<Vec<_>>()
         }))
     });
     let len = Memo::new(move |_| {
-        matching.with(|m| m.as_ref().map(Vec::len)).unwrap_or_else(|| counts.get().1[status.slot()])
+        let all = || counts.try_get().and_then(|c| c.1.get(status.slot()).copied()).unwrap_or(0);
+        matching.with(|m| m.as_ref().map(Vec::len)).unwrap_or_else(all)
     });
     let window = Memo::new(move |_| {
         let n = len.get();
@@ -114,10 +116,10 @@ fn Column(
         }
         let (first, end) = window.get();
         if let Some(ids) = matching.get() {
-            return ids[first.min(ids.len())..end.min(ids.len())].to_vec();
+            return ids.iter().skip(first).take(end.saturating_sub(first)).cloned().collect();
         }
         ctx.cache.track_lists();
-        ctx.cache.with_untracked(|c| c.project_window(&pid, Some(status), first, end - first))
+        ctx.cache.with_untracked(|c| c.project_window(&pid, Some(status), first, end.saturating_sub(first)))
     });
     let spacers = Memo::new(move |_| {
         let (first, _) = window.get();

@@ -148,6 +148,15 @@ fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                     }}
                 </main>
             </div>
+            <Show when=move || ctx.cache.stale()>
+                <p role="alert" class="error stale">
+                    "Part of this page could not be brought up to date, so it may be behind. "
+                    <button on:click=|_| {
+                        #[cfg(feature = "hydrate")]
+                        let _ = window().location().reload();
+                    }>"Reload"</button>
+                </p>
+            </Show>
             <Toasts/>
             <Help/>
         </div>
@@ -200,13 +209,9 @@ fn Toasts() -> impl IntoView {
             <For each=move || ctx.toasts.get() key=|t| t.id let:t>
                 <div class="toast" role="alert">
                     <span>{t.text.clone()}</span>
-                    <button
-                        class="ghost"
-                        aria-label="Dismiss"
-                        on:click=move |_| ctx.toasts.update(|v| v.retain(|x| x.id != t.id))
-                    >
-                        "×"
-                    </button>
+                    {t.undo.then(|| view! { <button on:click=move |_| ctx.end_toast(t.id, true)>"Undo"</button> })}
+                    // Dismissing an Undo toast carries its action out now.
+                    <button class="ghost" aria-label="Dismiss" on:click=move |_| ctx.end_toast(t.id, false)>"×"</button>
                 </div>
             </For>
         </div>
@@ -299,7 +304,9 @@ fn keyboard_shortcuts() {
                         (Some(i), "j") => (i + 1) % open.len(),
                         (Some(i), _) => (i + open.len() - 1) % open.len(),
                     };
-                    ctx.active_session.set(Some(open[next].clone()));
+                    if let Some(id) = open.get(next) {
+                        ctx.active_session.set(Some(id.clone()));
+                    }
                 }
                 _ => return,
             }

@@ -91,15 +91,16 @@ fn list_window(
         let (all, per) = counts.get();
         let shown = found.get();
         let n = shown.as_ref().map_or_else(|| f.map_or(all, |s| per[s.slot()]), Vec::len);
+        // Read before the cache: no other signal is read while its guard is held.
+        let heights = extra.0.try_get().unwrap_or_default();
         let mut tall: Vec<(usize, f64)> = ctx.cache.with_untracked(|c| {
-            extra.0.with(|m| {
-                m.iter()
-                    .filter_map(|(id, h)| match &shown {
-                        Some(ids) => ids.iter().position(|x| x == id).map(|i| (i, *h)),
-                        None => c.position(&p, f, id).map(|i| (i, *h)),
-                    })
-                    .collect()
-            })
+            heights
+                .iter()
+                .filter_map(|(id, h)| match &shown {
+                    Some(ids) => ids.iter().position(|x| x == id).map(|i| (i, *h)),
+                    None => c.position(&p, f, id).map(|i| (i, *h)),
+                })
+                .collect()
         });
         tall.sort_by_key(|t| t.0);
         (n, tall)
@@ -116,16 +117,20 @@ fn list_window(
         let (start, end, _) = window.get();
         if let Some(ids) = found.get() {
             let pick = |id: &String| seed.tasks.iter().find(|t| t.id == *id).cloned();
-            return ids[start.min(ids.len())..end.min(ids.len())].iter().map(|id| (id.clone(), pick(id))).collect();
+            return ids.iter().skip(start).take(end.saturating_sub(start)).map(|id| (id.clone(), pick(id))).collect();
         }
         ctx.cache.track_lists();
         let f = filter.get();
         // What the cache holds (the list's start while pages arrive); the server, which
         // has no cache, renders the seed.
-        let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end - start));
+        let ids = ctx.cache.with_untracked(|c| c.project_window(&pid, f, start, end.saturating_sub(start)));
         if ids.is_empty() && !ctx.cache.with_untracked(|c| c.is_loaded(&ListKey::ProjectTasks(pid.clone()))) {
             let shown = seed.tasks.iter().filter(|t| f.is_none_or(|s| t.status == s));
-            return shown.skip(start).take(end - start).map(|t| (t.id.clone(), Some(t.clone()))).collect();
+            return shown
+                .skip(start)
+                .take(end.saturating_sub(start))
+                .map(|t| (t.id.clone(), Some(t.clone())))
+                .collect();
         }
         ids.into_iter().map(|id| (id, None)).collect()
     });
@@ -189,6 +194,11 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let title = RwSignal::new(String::new());
+    // Why the last task typed here was not added (its text is back in the field).
+    let refusal = RwSignal::new(None::<String>);
+    // A task that may have reached the server before the connection failed: sent again,
+    // the same text goes under the same id, so the server stores it once.
+    let unsent = StoredValue::new(None::<(String, Priority, String)>);
     let priority = RwSignal::new(Priority::Medium);
     let extra = Extra(RwSignal::new(Default::default()));
     provide_context(extra);
@@ -200,13 +210,39 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
         if t.trim().is_empty() {
             return;
         }
-        ctx.create_task(NewTask {
-            id: Some(client_id("task")),
+        let (typed, prio) = (t.clone(), priority.get_untracked());
+        let again = unsent.try_update_value(|u| u.take()).flatten().filter(|u| u.0 == t && u.1 == prio);
+        let id = again.map(|u| u.2).unwrap_or_else(|| client_id("task"));
+        let task = NewTask {
+            id: Some(id.clone()),
             project_id: pid.clone(),
             title: t,
-            priority: Some(priority.get_untracked()),
+            priority: Some(prio),
             ..Default::default()
+        };
+        ctx.create_task(task, move |e| {
+            if e.code == "unreachable" {
+                unsent.try_set_value(Some((typed.clone(), prio, id)));
+            }
+            // The text goes back unless the person has typed another meanwhile.
+            let kept = title.try_update(|v| {
+                if v.trim().is_empty() {
+                    *v = typed.clone();
+                    true
+                } else {
+                    false
+                }
+            });
+            let what =
+                if kept == Some(true) { String::from("Not added") } else { format!("“{typed}” was not added") };
+            let why = if e.code == "unreachable" {
+                "the server cannot be reached (offline?). Press Add task again once it is back.".to_string()
+            } else {
+                error_text(e)
+            };
+            refusal.try_set(Some(format!("{what}: {why}")));
         });
+        refusal.set(None);
         title.set(String::new());
     };
     let (scroller, measure) = super::scroll::scroll_view(view_top, view_height, ROW_PX);
@@ -225,6 +261,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
             </select>
             <button type="submit">"Add task"</button>
         </form>
+        <Show when=move || refusal.with(Option::is_some)>
+            <p role="alert" class="error" aria-label="New task not added">{move || refusal.get().unwrap_or_default()}</p>
+        </Show>
         <div class="row filters">
             <label for="status-filter">"Show"</label>
             <select id="status-filter" on:change=move |ev| filter.set(TaskStatus::parse(&event_target_value(&ev)))>
@@ -289,10 +328,13 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                         </ul>
                         <div class="spacer-row" style:height=move || px(spacers.get().1)></div>
                     </div>
-                    <Show when=move || { !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.get().0 > FIRST_PAGE }>
+                    // `try_get`: these may be asked once the list has gone (see `attention::Marker`).
+                    <Show when=move || {
+                        !ctx.cache.with(|c| c.is_loaded(&loaded_key)) && count_of.try_get().is_some_and(|c| c.0 > FIRST_PAGE)
+                    }>
                         <p class="muted" role="status">{move || format!("Loading the rest of the {} tasks…", count_of.get().0)}</p>
                     </Show>
-                    <Show when=move || count_of.get().0 == 0>
+                    <Show when=move || count_of.try_get().is_some_and(|c| c.0 == 0)>
                         <p class="empty">"No tasks yet. Add one above."</p>
                     </Show>
                     {move || {
@@ -334,6 +376,7 @@ fn TaskRow(
     };
     let needs = super::attention::use_needs();
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
+    let draft_id = id.clone();
     // An expanded row tells the list how tall it is.
     let row = NodeRef::<leptos::html::Li>::new();
     let extra = use_context::<Extra>();
@@ -403,6 +446,9 @@ fn TaskRow(
                     <super::search::Marked title=Signal::derive(title)/>
                 </span>
                 <super::attention::Marker when=flagged/>
+                <Show when=move || ctx.drafts.with(|d| d.contains_key(&draft_id))>
+                    <span class="badge draft" title="Edited in its details and not saved yet">"unsaved edits"</span>
+                </Show>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
@@ -428,7 +474,7 @@ fn TaskRow(
                         })}
                 </select>
             </div>
-            <Show when=move || expanded.get()>
+            <Show when=move || expanded.try_get().unwrap_or(false)>
                 {
                     let id = id.clone();
                     on_demand!(details_view(id))
@@ -472,13 +518,32 @@ fn TaskDetails(id: String) -> impl IntoView {
     let tid = id.clone();
     let task = Memo::new(move |_| ctx.cache.task(&tid));
     let current = task.get_untracked();
-    let title = RwSignal::new(current.as_ref().map(|t| t.title.clone()).unwrap_or_default());
-    let description = RwSignal::new(current.as_ref().map(|t| t.description.clone()).unwrap_or_default());
-    let prompt = RwSignal::new(current.as_ref().map(|t| t.prompt.clone()).unwrap_or_default());
+    let saved = |t: &Task| (t.title.clone(), t.description.clone(), t.prompt.clone());
+    // Unsaved edits from the last time these details were open come back.
+    let draft = ctx.drafts.with_untracked(|d| d.get(&id).cloned());
+    let (t0, d0, p0) = draft.or_else(|| current.as_ref().map(saved)).unwrap_or_default();
+    let (title, description, prompt) = (RwSignal::new(t0), RwSignal::new(d0), RwSignal::new(p0));
+    // Every edit is kept as a draft until saved (or undone by hand), so collapsing the row
+    // (or scrolling it away) loses nothing.
+    let id_draft = id.clone();
+    Effect::new(move |_| {
+        let now = (title.get(), description.get(), prompt.get());
+        let stored = task.with_untracked(|t| t.as_ref().map(saved));
+        ctx.drafts.update(|d| {
+            if stored.as_ref() == Some(&now) {
+                d.remove(&id_draft);
+            } else {
+                d.insert(id_draft.clone(), now);
+            }
+        });
+    });
     let id_save = id.clone();
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (t, d, p) = (title.get_untracked(), description.get_untracked(), prompt.get_untracked());
+        ctx.drafts.update(|d| {
+            d.remove(&id_save);
+        });
         let patch = TaskPatch {
             title: Some(t.clone()),
             description: Some(d.clone()),

@@ -32,7 +32,7 @@ pub fn find(text: &str, needle: &str) -> Option<(usize, usize)> {
     if needle.is_ascii() {
         // ASCII bytes only ever equal ASCII bytes: the offsets are character boundaries.
         let (h, n) = (text.as_bytes(), needle.as_bytes());
-        let i = (0..=h.len().checked_sub(n.len())?).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))?;
+        let i = h.windows(n.len()).position(|w| w.eq_ignore_ascii_case(n))?;
         return Some((i, i + n.len()));
     }
     let lower = text.to_lowercase();
@@ -50,10 +50,13 @@ pub fn Marked(#[prop(into)] title: leptos::prelude::Signal<String>) -> impl lept
     use leptos::prelude::*;
     let search = use_context::<Search>();
     let parts = Memo::new(move |_| {
-        let t = title.get();
-        let q = search.map(|s| s.0.get()).unwrap_or_default();
-        match find(&t, &q) {
-            Some((a, b)) => (t[..a].to_string(), Some((t[a..b].to_string(), t[b..].to_string()))),
+        // The row's title and the panel's search may go before this: `try_get`, never a panic.
+        let t = title.try_get().unwrap_or_default();
+        let q = search.and_then(|s| s.0.try_get()).unwrap_or_default();
+        // `get`: offsets that are not character boundaries show the title unmarked.
+        let cut = find(&t, &q).and_then(|(a, b)| Some((t.get(..a)?, t.get(a..b)?, t.get(b..)?)));
+        match cut {
+            Some((before, hit, after)) => (before.to_string(), Some((hit.to_string(), after.to_string()))),
             None => (t, None),
         }
     });

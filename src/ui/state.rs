@@ -13,6 +13,31 @@ use leptos::prelude::*;
 pub struct Toast {
     pub id: u64,
     pub text: String,
+    /// It offers Undo: what it tells has not been done yet (see [`Tab::with_undo`]).
+    pub undo: bool,
+}
+
+/// How long a destructive action waits for an Undo before it is carried out.
+pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// What the toasts' Undo buttons hold: per toast, what to do if the person lets it be
+/// (commit) and if they press Undo. Closures of the browser's one thread: a thread-local
+/// (the server, which renders on many threads, never has any).
+#[derive(Default)]
+struct Undos {
+    next: u64,
+    pending: std::collections::HashMap<u64, (Action, Action)>,
+}
+
+type Action = Box<dyn FnOnce()>;
+
+thread_local! {
+    static UNDOS: std::cell::RefCell<Undos> = Default::default();
+}
+
+/// Changes [`UNDOS`]; `None` (never a panic) if it is in use.
+fn undos<R>(f: impl FnOnce(&mut Undos) -> R) -> Option<R> {
+    UNDOS.with(|u| u.try_borrow_mut().ok().map(|mut u| f(&mut u)))
 }
 
 /// This browser tab's state and its optimistic actions, shared by every component.
@@ -40,7 +65,13 @@ pub struct Tab {
     pub seen: RwSignal<std::collections::BTreeSet<String>>,
     /// The side panes' widths in pixels, as the person dragged them (`None`: the default).
     pub panes: RwSignal<Panes>,
+    /// Edits typed in a task's details and not saved (title, description, prompt), by
+    /// task id: kept when the details close, shown again when they open.
+    pub drafts: RwSignal<std::collections::HashMap<String, Draft>>,
 }
+
+/// A task's title, description and prompt as the person is editing them.
+pub type Draft = (String, String, String);
 
 /// The widths the person gave the resizable panes: the sessions pane, and the task panel
 /// as a list and as a board (which wants more room).
@@ -153,6 +184,7 @@ impl Tab {
             board: RwSignal::new(false),
             seen: RwSignal::new(Default::default()),
             panes: RwSignal::new(Panes::default()),
+            drafts: RwSignal::new(Default::default()),
         }
     }
 
@@ -190,9 +222,44 @@ impl Tab {
 
     /// Shows an error for a few seconds.
     pub fn toast(self, text: impl Into<String>) {
-        let id = self.toasts.with_untracked(|t| t.last().map_or(1, |t| t.id + 1));
-        self.toasts.update(|t| t.push(Toast { id, text: text.into() }));
-        set_timeout(move || self.toasts.update(|t| t.retain(|x| x.id != id)), std::time::Duration::from_secs(6));
+        let id = self.toast_id();
+        self.toasts.update(|t| t.push(Toast { id, text: text.into(), undo: false }));
+        let gone = move || {
+            self.toasts.try_update(|t| t.retain(|x| x.id != id));
+        };
+        set_timeout(gone, std::time::Duration::from_secs(6));
+    }
+
+    /// A fresh toast id (never one a pending timer still knows).
+    fn toast_id(self) -> u64 {
+        undos(|u| {
+            u.next += 1;
+            u.next
+        })
+        .unwrap_or_default()
+    }
+
+    /// A destructive action the person can take back: `text` says what was done, with
+    /// Undo, for [`UNDO_WINDOW`]; then (or when the toast is dismissed) `commit` runs. Undo
+    /// runs `undo` instead. The caller has already made it look done.
+    pub fn with_undo(self, text: impl Into<String>, commit: impl FnOnce() + 'static, undo: impl FnOnce() + 'static) {
+        let id = self.toast_id();
+        undos(|u| u.pending.insert(id, (Box::new(commit), Box::new(undo))));
+        self.toasts.update(|t| t.push(Toast { id, text: text.into(), undo: true }));
+        set_timeout(move || self.end_toast(id, false), UNDO_WINDOW);
+    }
+
+    /// Ends toast `id`: an action waiting on it is undone (`undo`) or carried out.
+    pub fn end_toast(self, id: u64, undo: bool) {
+        self.toasts.try_update(|t| t.retain(|x| x.id != id));
+        // Taken out before it runs: what it runs may start another.
+        if let Some((commit, revert)) = undos(|u| u.pending.remove(&id)).flatten() {
+            if undo {
+                revert()
+            } else {
+                commit()
+            }
+        }
     }
 
     /// Refetches one list into the cache (after a resync).
@@ -200,14 +267,16 @@ impl Tab {
         leptos::task::spawn_local(async move {
             let cache = self.cache;
             let r = match key.clone() {
-                ListKey::Projects => list_projects().await.map(|(v, at)| cache.update(|c| c.load_projects(&v, at))),
+                ListKey::Projects => list_projects().await.map(|(v, at)| {
+                    cache.update(|c| c.load_projects(&v, at));
+                }),
                 ListKey::ProjectTasks(p) => self.page_tasks(p, None, || true).await,
-                ListKey::SessionTasks(s) => {
-                    list_session_tasks(s).await.map(|(v, at)| cache.update(|c| c.load_tasks(key, &v, at)))
-                }
-                ListKey::TaskSessions(t) => {
-                    list_task_sessions(t).await.map(|(v, at)| cache.update(|c| c.load_sessions(key, &v, at)))
-                }
+                ListKey::SessionTasks(s) => list_session_tasks(s).await.map(|(v, at)| {
+                    cache.update(|c| c.load_tasks(key, &v, at));
+                }),
+                ListKey::TaskSessions(t) => list_task_sessions(t).await.map(|(v, at)| {
+                    cache.update(|c| c.load_sessions(key, &v, at));
+                }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     // The whole of it came: looks at what is no longer flagged are history.

@@ -154,6 +154,33 @@ fn a_server_that_says_not_found_makes_it_go_for_good() {
 }
 
 #[test]
+fn a_deletion_waiting_for_undo_hides_the_task_until_undone_unless_an_event_deletes_it() {
+    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0)]);
+    let n = events.last().unwrap().seq;
+    let st = replay(&events, n);
+    let pid = st.projects.keys().next().unwrap().clone();
+    let key = ListKey::ProjectTasks(pid.clone());
+    let mut cache = Cache::default();
+    load(&mut cache, &key, &fetch(&st, &key), n);
+    let all = cache.project_tasks(&pid).unwrap();
+    let (t, other) = (all[0].clone(), all[1].clone());
+    let removed = cache.optimistic_remove::<Task>(&t.id);
+    // A later copy (an event, a refetch) does not show it while the Undo is offered.
+    let renamed = Task { title: "renamed".into(), version: t.version + 1, ..t.clone() };
+    cache.apply(&Event { seq: n + 1, data: EventData::TaskUpdated(renamed), timestamp: 0 });
+    cache.confirm(&t);
+    assert_eq!(cache.project_tasks(&pid).unwrap().len(), 1);
+    // Undo brings it back.
+    cache.rollback(&t.id, removed);
+    assert!(cache.task(&t.id).is_some());
+    // Deleted by an event while hidden: no Undo brings it back.
+    let removed = cache.optimistic_remove::<Task>(&other.id);
+    cache.apply(&Event { seq: n + 2, data: EventData::TaskDeleted(Deleted { id: other.id.clone() }), timestamp: 0 });
+    cache.rollback(&other.id, removed);
+    assert!(cache.task(&other.id).is_none());
+}
+
+#[test]
 fn a_session_lists_a_task_as_soon_as_its_own_side_links_it() {
     // Project, two tasks, a session on the first (ops as `history` reads them).
     let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (4, 0, 0)]);
