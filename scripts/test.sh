@@ -42,7 +42,7 @@ step "the store's tests again, on PostgreSQL"
 pg_start
 trap 'pg_stop; cleanup' EXIT
 MAESTRO_TEST_BACKEND=postgres cargo test --features ssr "${serve[@]}" --lib store::
-cargo test --features ssr "${serve[@]}" --test tests postgres:: -- --ignored --test-threads=1
+cargo test --features ssr "${serve[@]}" --test tests -- --ignored --test-threads=1 postgres:: cluster::
 pg_stop
 trap cleanup EXIT
 step "fuzz the REST API from its OpenAPI document (schemathesis)"

@@ -77,6 +77,21 @@ export class Server {
     if (r.status() !== 303) throw new Error(`the link answered ${r.status()}`);
   }
 
+  /** A whole list: a list comes in pages of at most 1 MiB; this follows `Next-Cursor`. */
+  async list(p: string): Promise<any[]> {
+    const rows: any[] = [];
+    let cursor: string | null = null;
+    do {
+      const sep = p.includes("?") ? "&" : "?";
+      const url = `${this.url}/api${p}${cursor ? `${sep}cursor=${encodeURIComponent(cursor)}` : ""}`;
+      const r = await this.fetch(url);
+      if (!r.ok) throw new Error(`GET ${p}: ${r.status} ${await r.text()}`);
+      rows.push(...(await r.json()));
+      cursor = r.headers.get("next-cursor");
+    } while (cursor);
+    return rows;
+  }
+
   /** A REST call, as a script would make it. */
   async api(method: string, p: string, body?: unknown): Promise<any> {
     const r = await this.fetch(`${this.url}/api${p}`, {

@@ -10,7 +10,7 @@ async function manyTasks(server: Server, projectId: string, n: number): Promise<
     }
   };
   await Promise.all(Array.from({ length: 32 }, worker));
-  return server.api("GET", `/tasks?projectId=${projectId}`);
+  return server.list(`/tasks?projectId=${projectId}`);
 }
 
 const scrollTo = (page: any, y: number | "end") =>
