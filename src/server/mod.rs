@@ -51,7 +51,7 @@ impl AppState {
     }
 
     /// Admits the other nodes of a cluster by their proofs, and relays with this key.
-    pub fn with_node_key(mut self, key: Option<crate::auth::node::NodeKey>) -> Self {
+    pub fn with_node_key(mut self, key: Option<NodeKey>) -> Self {
         self.guard = self.guard.with_node_key(key.clone());
         self.terminals = self.terminals.with_node_key(key);
         self
