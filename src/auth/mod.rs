@@ -16,11 +16,11 @@
 //!   origins are refused (403), so a page elsewhere cannot drive it through the browser.
 
 use crate::http::AppError;
+use crate::mac::{constant_time_eq, hmac_hex};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use hmac::{Hmac, Mac};
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
@@ -159,12 +159,9 @@ impl Guard {
     }
 }
 
-/// HMAC-SHA256 of `claim` keyed by the token, hex encoded.
+/// The signature of a session cookie's `claim`, keyed by the token.
 fn sign(token: &str, claim: &str) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(token.as_bytes()) else { return String::new() };
-    mac.update(b"maestro session v1\0");
-    mac.update(claim.as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    hmac_hex(token.as_bytes(), &["maestro session v1", claim])
 }
 
 fn refuse(status: StatusCode, code: &'static str, message: &str) -> Response {
@@ -346,10 +343,6 @@ fn credential(g: &Guard, headers: &HeaderMap, token: &str) -> Credential {
 
 fn query_token(query: Option<&str>) -> Option<String> {
     query?.split('&').filter_map(|kv| kv.split_once('=')).find(|(k, _)| *k == "token").map(|(_, v)| v.to_string())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

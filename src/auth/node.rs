@@ -9,7 +9,7 @@
 //! time is within [`SKEW`], and the nonce is new; it answers with an HMAC of its id and the
 //! nonce, which the relaying node checks before it passes anything on.
 
-use hmac::{Hmac, Mac};
+use crate::mac::{constant_time_eq, hmac_hex};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,14 +52,14 @@ impl NodeKey {
     /// The node secret of a cluster on loopback that was given none: derived from the
     /// access token (never the token itself).
     pub fn derive_secret(token: &str) -> String {
-        mac_hex(token.as_bytes(), &["maestro node secret v1"])
+        hmac_hex(token.as_bytes(), &["maestro node secret v1"])
     }
 
     /// A proof for `method path` sent to node `to`.
     pub fn sign(&self, to: &str, method: &str, path: &str) -> Sent {
         let at = crate::model::now_millis().to_string();
         let nonce = uuid::Uuid::new_v4().simple().to_string();
-        let mac = mac_hex(&self.secret, &["request", &self.me, to, &at, &nonce, method, path]);
+        let mac = hmac_hex(&self.secret, &["request", &self.me, to, &at, &nonce, method, path]);
         Sent { header: format!("{}.{to}.{at}.{nonce}.{mac}", self.me), to: to.to_string(), nonce }
     }
 
@@ -74,8 +74,8 @@ impl NodeKey {
         if (crate::model::now_millis() - at).unsigned_abs() > SKEW.as_millis() as u64 {
             return Err("stale node proof");
         }
-        let want = mac_hex(&self.secret, &["request", from, to, &at.to_string(), nonce, method, path]);
-        if !super::constant_time_eq(want.as_bytes(), mac.as_bytes()) {
+        let want = hmac_hex(&self.secret, &["request", from, to, &at.to_string(), nonce, method, path]);
+        if !constant_time_eq(want.as_bytes(), mac.as_bytes()) {
             return Err("wrong node proof");
         }
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
@@ -86,24 +86,14 @@ impl NodeKey {
         if seen.len() >= NONCES_MAX || seen.insert(nonce.to_string(), now).is_some() {
             return Err("replayed node proof");
         }
-        Ok(mac_hex(&self.secret, &["answer", &self.me, nonce]))
+        Ok(hmac_hex(&self.secret, &["answer", &self.me, nonce]))
     }
 
     /// Whether `answer` proves that the node `sent` was meant for answered.
     pub fn answered(&self, sent: &Sent, answer: Option<&str>) -> bool {
-        let want = mac_hex(&self.secret, &["answer", &sent.to, &sent.nonce]);
-        answer.is_some_and(|a| super::constant_time_eq(want.as_bytes(), a.as_bytes()))
+        let want = hmac_hex(&self.secret, &["answer", &sent.to, &sent.nonce]);
+        answer.is_some_and(|a| constant_time_eq(want.as_bytes(), a.as_bytes()))
     }
-}
-
-/// HMAC-SHA256 of `parts` (each ended by a NUL, so no two lists collide), hex.
-fn mac_hex(key: &[u8], parts: &[&str]) -> String {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(key) else { return String::new() };
-    for p in parts {
-        mac.update(p.as_bytes());
-        mac.update(&[0]);
-    }
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -5,7 +5,6 @@
 //! HMAC keyed by the node secret. When no node is running, a new fingerprint replaces the
 //! old one: that is how all nodes move to a new token together.
 
-use hmac::{Hmac, Mac};
 use std::time::Duration;
 
 /// Checks this node's settings against the running nodes' on the database at `url`, from a
@@ -18,11 +17,8 @@ pub fn access_settings(url: &str, node_secret: &str, token: &str, me: &str) -> R
 }
 
 fn fingerprint(node_secret: &str, token: &str) -> i64 {
-    let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(node_secret.as_bytes()) else { return 0 };
-    mac.update(b"maestro access settings v1\0");
-    mac.update(token.as_bytes());
-    let bytes = mac.finalize().into_bytes();
-    i64::from_be_bytes(bytes[..8].try_into().unwrap_or_default())
+    let mac = crate::mac::hmac(node_secret.as_bytes(), &["maestro access settings v1", token]);
+    i64::from_be_bytes(mac[..8].try_into().unwrap_or_default())
 }
 
 fn check(url: &str, fingerprint: i64, me: &str) -> Result<(), String> {
