@@ -133,7 +133,7 @@ pub fn page<'a, T: Listed>(rows: impl Iterator<Item = &'a T>, after: Option<&Cur
 }
 
 /// The length of a value's JSON, without keeping it.
-fn json_len<T: serde::Serialize>(v: &T) -> usize {
+pub fn json_len<T: serde::Serialize>(v: &T) -> usize {
     struct Count(usize);
     impl std::io::Write for Count {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {

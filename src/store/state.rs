@@ -636,19 +636,7 @@ impl State {
 /// What one entity counts for against the store's byte budget: the length of its JSON,
 /// the same however the state was reached (live, replayed, loaded from either backend).
 pub fn json_bytes<T: serde::Serialize>(v: &T) -> u64 {
-    struct Count(u64);
-    impl std::io::Write for Count {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0 += b.len() as u64;
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut c = Count(0);
-    let _ = serde_json::to_writer(&mut c, v);
-    c.0
+    crate::model::page::json_len(v) as u64
 }
 
 /// The plan for a task edit: nothing when nothing changed, else one `task:updated`.
