@@ -168,7 +168,7 @@ async fn wrong_tokens_are_rate_limited_and_the_right_one_still_gets_in() {
 }
 
 /// Reads the server's stderr until it prints the link to open, and returns it.
-fn printed_link(child: &mut std::process::Child) -> String {
+pub(crate) fn printed_link(child: &mut std::process::Child) -> String {
     let stderr = child.stderr.take().unwrap();
     let (tx, rx) = std::sync::mpsc::channel();
     // On a thread, so a server that never prints fails the test, not hangs it.

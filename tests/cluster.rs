@@ -3,7 +3,8 @@
 //! real PostgreSQL (`scripts/test.sh` runs these with `--ignored`, like `postgres.rs`).
 
 use crate::common::{self, Maestro, Start};
-use futures::{SinkExt, StreamExt};
+use crate::postgres::{read_until, Socket};
+use futures::SinkExt;
 use maestro::model::*;
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
@@ -36,10 +37,7 @@ fn sql(url: &str, statements: &[String]) -> Vec<Vec<String>> {
 
 /// A fresh database on the test server: its URL.
 fn database(tag: &str) -> String {
-    let base = std::env::var("MAESTRO_TEST_DATABASE_URL").expect("MAESTRO_TEST_DATABASE_URL (scripts/test.sh sets it)");
-    let name = format!("maestro_{tag}_{}", std::process::id());
-    sql(&base, &[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")]);
-    format!("{}/{name}", base.rsplit_once('/').unwrap().0)
+    crate::postgres::database(tag).1
 }
 
 async fn node(url: &str, port: Option<u16>, token: &str) -> Maestro {
@@ -90,8 +88,6 @@ fn created_event(url: &str, id: &str) -> serde_json::Value {
         .expect("its session:created event")
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 /// A terminal socket on `node`, or the status and body it was refused with.
 async fn terminal(node: &Maestro, id: &str) -> Result<Socket, (u16, String)> {
     let mut req = format!("ws://127.0.0.1:{}/terminals/{id}/ws", node.port).into_client_request().unwrap();
@@ -118,22 +114,6 @@ async fn refusal(node: &Maestro, id: &str) -> (u16, String) {
             Err(refused) => return refused,
         }
     }
-}
-
-async fn read_until(socket: &mut Socket, want: &str) -> String {
-    let mut seen = Vec::new();
-    let read = async {
-        while let Some(Ok(msg)) = socket.next().await {
-            if let tungstenite::Message::Binary(b) = msg {
-                seen.extend_from_slice(&b);
-                if String::from_utf8_lossy(&seen).contains(want) {
-                    return String::from_utf8_lossy(&seen).to_string();
-                }
-            }
-        }
-        panic!("the terminal closed before {want:?}");
-    };
-    tokio::time::timeout(Duration::from_secs(20), read).await.unwrap_or_else(|_| panic!("no {want:?}"))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -44,7 +44,7 @@ fn admin(sql: &[String]) {
 }
 
 /// A fresh database on the test server: its name and URL.
-fn database(tag: &str) -> (String, String) {
+pub(crate) fn database(tag: &str) -> (String, String) {
     let name = format!("maestro_{tag}_{}", std::process::id());
     admin(&[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"), format!("CREATE DATABASE {name}")]);
     let base = std::env::var("MAESTRO_TEST_DATABASE_URL").unwrap();
@@ -383,7 +383,7 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
     }
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn terminal(node: &common::Maestro, id: &str) -> Socket {
     let url = format!("ws://127.0.0.1:{}/terminals/{id}/ws", node.port);
@@ -396,20 +396,21 @@ async fn terminal(node: &common::Maestro, id: &str) -> Socket {
     }
 }
 
-async fn read_until(socket: &mut Socket, want: &str) {
+/// Reads a terminal until its output holds `want`; all it read.
+pub(crate) async fn read_until(socket: &mut Socket, want: &str) -> String {
     let mut seen = Vec::new();
     let read = async {
         while let Some(Ok(msg)) = socket.next().await {
             if let tungstenite::Message::Binary(b) = msg {
                 seen.extend_from_slice(&b);
                 if String::from_utf8_lossy(&seen).contains(want) {
-                    return;
+                    return String::from_utf8_lossy(&seen).to_string();
                 }
             }
         }
         panic!("the terminal closed before {want:?}");
     };
-    tokio::time::timeout(Duration::from_secs(20), read).await.unwrap_or_else(|_| panic!("no {want:?}"));
+    tokio::time::timeout(Duration::from_secs(20), read).await.unwrap_or_else(|_| panic!("no {want:?}"))
 }
 
 /// The state's byte budget is each node's check on its own requests: what another node

@@ -2,7 +2,6 @@
 //! when none is given; Ctrl-C/SIGTERM shut it down cleanly.
 
 use crate::common::free_port;
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,21 +16,9 @@ async fn off_loopback_a_token_is_generated_printed_and_required() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Read stderr on a thread, so a server that never prints fails the test, not hangs it.
-    let stderr = child.stderr.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
     // The link to open: reachable from here (not the wildcard address it listens on).
-    let token = loop {
-        let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed no link");
-        if let Some(t) = line.split(&format!("open http://127.0.0.1:{port}/?token=")).nth(1) {
-            break t.split_whitespace().next().unwrap().to_string();
-        }
-    };
+    let link = crate::access::printed_link(&mut child);
+    let token = link.strip_prefix(&format!("http://127.0.0.1:{port}/?token=")).expect(&link).to_string();
     assert!(token.len() >= 32);
     let base = format!("http://127.0.0.1:{port}/api/health");
     let client = reqwest::Client::new();
