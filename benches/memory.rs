@@ -127,8 +127,8 @@ fn main() {
     println!("data directory after them: {:.1} MiB (database and its WAL)", mib(file));
     println!(
         "budget: one client's queue <= {:.0} MiB ({} frames), one event <= {} KiB, a replay page <= {} KiB",
-        mib(maestro::sync::hub::HUB_QUEUE_BYTES as u64),
-        maestro::sync::hub::HUB_CAPACITY,
+        mib(maestro::hub::HUB_QUEUE_BYTES as u64),
+        maestro::hub::HUB_CAPACITY,
         maestro::store::EVENT_MAX_BYTES / 1024,
         maestro::store::PAGE_BYTES / 1024
     );

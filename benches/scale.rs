@@ -14,9 +14,9 @@ mod common;
 
 use common::{start_server_with, Server};
 use futures::StreamExt;
-use maestro::client::Client;
+use maestro::model::ServerMessage;
 use maestro::model::*;
-use maestro::sync::ServerMessage;
+use maestro::rest_client::Client;
 use std::time::{Duration, Instant};
 
 fn env_or(name: &str, default: usize) -> usize {

@@ -6,8 +6,8 @@
 //! "SPEC §n" in comments is a section of `docs/SPEC.md`, the product contract.
 
 pub mod api;
+pub mod live;
 pub mod model;
-pub mod sync;
 pub mod ui;
 
 #[cfg(feature = "ssr")]
@@ -17,11 +17,13 @@ pub mod auth;
 #[cfg(feature = "ssr")]
 pub mod cli;
 #[cfg(feature = "ssr")]
-pub mod client;
-#[cfg(feature = "ssr")]
 pub mod http;
 #[cfg(feature = "ssr")]
+pub mod hub;
+#[cfg(feature = "ssr")]
 pub mod mac;
+#[cfg(feature = "ssr")]
+pub mod rest_client;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -53,7 +53,7 @@ fn a_quoted_placeholder_is_refused_at_start_with_the_fix() {
 }
 
 /// A project in a fresh directory, and a session of `agent` on tasks with these prompts.
-async fn session(c: &maestro::client::Client, agent: &str, prompts: &[&str]) -> Session {
+async fn session(c: &maestro::rest_client::Client, agent: &str, prompts: &[&str]) -> Session {
     let np = NewProject { name: "A".into(), ..Default::default() };
     let p = c.create_project(&np).await.unwrap();
     let mut ids = Vec::new();
@@ -74,7 +74,7 @@ fn addr(srv: &common::Maestro) -> std::net::SocketAddr {
     format!("127.0.0.1:{}", srv.port).parse().unwrap()
 }
 
-async fn status_becomes(c: &maestro::client::Client, id: &str, want: SessionStatus) {
+async fn status_becomes(c: &maestro::rest_client::Client, id: &str, want: SessionStatus) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while c.session(id).await.unwrap().status != want {
         assert!(Instant::now() < deadline, "session {id} did not become {want:?}");

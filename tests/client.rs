@@ -1,10 +1,10 @@
-//! The typed client (`maestro::client`) against a real server process: every kind of
+//! The typed client (`maestro::rest_client`) against a real server process: every kind of
 //! call, errors as the server words them, and a watch that resumes across a restart.
 
 use futures::StreamExt;
-use maestro::client::{Client, ClientError, SessionQuery, TaskQuery};
+use maestro::model::ServerMessage;
 use maestro::model::*;
-use maestro::sync::ServerMessage;
+use maestro::rest_client::{Client, ClientError, SessionQuery, TaskQuery};
 use std::time::Duration;
 
 use crate::common;

@@ -384,8 +384,8 @@ async fn terminals_do_not_inherit_the_servers_token_or_settings() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_store_answers_409_store_full_and_deleting_makes_room() {
-    use maestro::client::ClientError;
     use maestro::model::{NewProject, NewTask};
+    use maestro::rest_client::ClientError;
     let srv = Start { args: &["--max-state-bytes", "65536"], ..Default::default() }.run().await;
     let c = &srv.client;
     let p = c.create_project(&NewProject { name: "P".into(), ..Default::default() }).await.unwrap();

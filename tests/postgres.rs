@@ -9,8 +9,8 @@ use crate::common;
 
 use common::Start;
 use futures::{SinkExt, StreamExt};
+use maestro::model::ServerMessage;
 use maestro::model::*;
-use maestro::sync::ServerMessage;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio_tungstenite::tungstenite;
@@ -625,7 +625,7 @@ fn listen_and_drop(ports: [u16; 2], n: usize) -> (Arc<Mutex<Heard>>, tokio::task
 }
 
 /// A node's state as its REST API lists it.
-async fn rest_state(c: &maestro::client::Client) -> maestro::store::state::State {
+async fn rest_state(c: &maestro::rest_client::Client) -> maestro::store::state::State {
     maestro::store::state::State {
         projects: c.projects().await.unwrap().into_iter().map(|p| (p.id.clone(), p)).collect(),
         tasks: c.tasks(&Default::default()).await.unwrap().into_iter().map(|t| (t.id.clone(), t)).collect(),

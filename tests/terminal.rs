@@ -169,13 +169,14 @@ async fn a_project_directory_that_disappeared_is_said_in_the_terminal() {
 
 /// Waits (on the event stream, 10 s at most) until `done` holds for an event.
 async fn until_event(
-    events: &mut (impl futures::Stream<Item = Result<maestro::sync::ServerMessage, maestro::client::ClientError>> + Unpin),
+    events: &mut (impl futures::Stream<Item = Result<maestro::model::ServerMessage, maestro::rest_client::ClientError>>
+              + Unpin),
     done: impl Fn(&EventData) -> bool,
 ) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
         let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the event within 10 s");
-        if let Some(Ok(maestro::sync::ServerMessage::Event(e))) = m {
+        if let Some(Ok(maestro::model::ServerMessage::Event(e))) = m {
             if done(&e.data) {
                 return;
             }

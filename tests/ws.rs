@@ -2,9 +2,9 @@
 //! with no gap and no duplicate, resync, a slow client closed with a reason, shutdown.
 
 use futures::{SinkExt, StreamExt};
+use maestro::model::ServerMessage;
 use maestro::model::*;
 use maestro::store::{Command, Outcome, Store, StoreConfig};
-use maestro::sync::ServerMessage;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{connect_async, MaybeTlsStream, WebSocketStream};
@@ -162,7 +162,7 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
     let mut slow = connect(srv.addr, None).await;
     let mut fast = connect(srv.addr, None).await;
     let big = "x".repeat(4000); // ~48 MB in all: more than loopback socket buffers hold
-    let total = maestro::sync::hub::HUB_CAPACITY as u64 + 4000;
+    let total = maestro::hub::HUB_CAPACITY as u64 + 4000;
     let reader = tokio::spawn(async move {
         let mut n = 0u64;
         while n < total {
@@ -208,7 +208,7 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
         }
     };
     assert!(got < total);
-    assert_eq!(u16::from(close.code), maestro::sync::hub::CLOSE_LAGGING);
+    assert_eq!(u16::from(close.code), maestro::hub::CLOSE_LAGGING);
     assert!(close.reason.contains("since="), "{}", close.reason);
 }
 
@@ -224,7 +224,7 @@ async fn a_client_that_never_reads_large_events_is_cut_off_by_bytes_not_count() 
     // the queue's byte budget plus what loopback sockets buffer.
     let big = "x".repeat(90_000);
     let total = 150u64;
-    assert!(total < maestro::sync::hub::HUB_CAPACITY as u64);
+    assert!(total < maestro::hub::HUB_CAPACITY as u64);
     for i in 0..total {
         let patch = TaskPatch { description: Some(format!("{big}{i}")), ..Default::default() };
         srv.store.execute(Command::UpdateTask(t.id.clone(), patch), None).await.unwrap();
@@ -240,7 +240,7 @@ async fn a_client_that_never_reads_large_events_is_cut_off_by_bytes_not_count() 
         }
     };
     assert!(got < total, "got all {got}");
-    assert_eq!(u16::from(close.code), maestro::sync::hub::CLOSE_LAGGING);
+    assert_eq!(u16::from(close.code), maestro::hub::CLOSE_LAGGING);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,11 +3,13 @@
 //! take JSON so that nested and optional fields mean what they mean in the REST API.
 //!
 //! List reads return the `seq` the store was at, so the client cache can merge them with
-//! the event stream (see `sync::cache`).
+//! the event stream (see `live::cache`).
 
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
+// TODO(lead): drop once ui/ names it from model.
+pub use crate::model::FnError;
 
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);
@@ -63,68 +65,12 @@ pub struct Attention {
 /// The most blocked tasks, and ended sessions, [`list_attention`] sends.
 pub const ATTENTION_MAX: usize = 500;
 
-/// Why a server function failed, as the REST API says it: the status, a machine-readable
-/// `code` the UI can match (`not_found`, `conflict`, …) and a message for the person. The
-/// response carries `status` too (see `limits`).
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, thiserror::Error)]
-#[error("{message}")]
-pub struct FnError {
-    pub status: u16,
-    pub code: String,
-    pub message: String,
-}
-
-impl FnError {
-    pub fn new(status: u16, code: &str, message: impl Into<String>) -> FnError {
-        FnError { status, code: code.to_string(), message: message.into() }
-    }
-
-    /// A failure that is the server's own (never its internals' words).
-    pub fn internal(what: &str) -> FnError {
-        FnError::new(500, "internal", what)
-    }
-}
-
-/// A refusal as the REST API words it; the response gets its status from it (`limits`).
 #[cfg(feature = "ssr")]
-impl From<crate::http::AppError> for FnError {
-    fn from(e: crate::http::AppError) -> FnError {
-        FnError::new(e.status.as_u16(), e.code, e.message)
-    }
-}
-
-#[cfg(feature = "ssr")]
-impl From<crate::store::StoreError> for FnError {
-    fn from(e: crate::store::StoreError) -> FnError {
-        crate::http::AppError::from(e).into()
-    }
-}
-
-impl leptos::server_fn::error::FromServerFnError for FnError {
-    type Encoder = leptos::server_fn::codec::JsonEncoding;
-
-    fn from_server_fn_error(e: leptos::server_fn::error::ServerFnErrorErr) -> Self {
-        use leptos::server_fn::error::ServerFnErrorErr as E;
-        match e {
-            // The arguments the server was sent: the caller's to fix.
-            E::Args(m) | E::MissingArg(m) => FnError::new(400, error_code::INVALID, m),
-            // On the server this is the request's body (not JSON, say); in the browser it
-            // would be the server's answer, which is the server's fault.
-            #[cfg(feature = "ssr")]
-            E::Deserialization(m) => {
-                FnError::new(400, error_code::INVALID, format!("the request body cannot be read: {m}"))
-            }
-            // The browser could not reach the server.
-            E::Request(m) => FnError::new(0, "unreachable", format!("cannot reach the server: {m}")),
-            other => FnError::new(500, "internal", other.to_string()),
-        }
-    }
-}
-
-#[cfg(feature = "ssr")]
-mod imp {
-    use super::*;
+mod ssr {
+    use super::{ListPage, Project, Session, Task};
+    use crate::model::{error_code, page, FnError};
     use crate::store::{Command, Outcome, Store};
+    use leptos::prelude::use_context;
 
     pub fn store() -> Result<Store, FnError> {
         use_context::<Store>().ok_or_else(|| FnError::internal("server state missing"))
@@ -161,10 +107,8 @@ mod imp {
         store()?.execute(cmd, None).await.map_err(FnError::from)
     }
 
-    /// Server functions get the REST API's limits and status codes: a body over 1 MiB is
-    /// 413, and a failure answers with the status its `FnError` carries (input the
-    /// function cannot take is 400, a refusal what the REST API says), not the framework's
-    /// 500 for all. Other paths pass through untouched.
+    /// Server functions get the REST API's body limit: over 1 MiB is 413. (A failure's
+    /// status is set where the `FnError` is made.) Other paths pass through untouched.
     pub async fn limits(req: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
         use crate::http::AppError;
         use axum::http::StatusCode;
@@ -185,21 +129,7 @@ mod imp {
         let Ok(bytes) = axum::body::to_bytes(body, crate::http::BODY_LIMIT).await else {
             return too_large();
         };
-        let res = next.run(axum::extract::Request::from_parts(parts, bytes.into())).await;
-        if res.status() != StatusCode::INTERNAL_SERVER_ERROR {
-            return res;
-        }
-        // The error body says its status (a bad argument is a 400, not the framework's 500).
-        let (mut parts, body) = res.into_parts();
-        let body = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
-        if let Ok(e) = serde_json::from_slice::<FnError>(&body) {
-            if let Ok(status) = StatusCode::from_u16(e.status) {
-                if status.is_client_error() || status.is_server_error() {
-                    parts.status = status;
-                }
-            }
-        }
-        axum::response::Response::from_parts(parts, body.into())
+        next.run(axum::extract::Request::from_parts(parts, bytes.into())).await
     }
 
     pub async fn project(cmd: Command) -> Result<Project, FnError> {
@@ -227,9 +157,9 @@ mod imp {
 #[cfg(feature = "ssr")]
 use crate::store::Command;
 #[cfg(feature = "ssr")]
-pub use imp::limits;
+pub use ssr::limits;
 #[cfg(feature = "ssr")]
-use imp::*;
+use ssr::{run, store};
 
 /// The text of a server function error, without the framework's prefix.
 pub fn error_text(e: &FnError) -> String {
@@ -243,18 +173,18 @@ pub async fn list_projects() -> Result<AtSeq<Project>, FnError> {
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_projects_page(cursor: Option<String>) -> Result<ListPage<Project>, FnError> {
-    let after = imp::cursor(cursor)?;
-    Ok(imp::list_page(store()?.read_at(|s| imp::rows_page(s.projects.values(), after.as_ref()))))
+    let after = ssr::cursor(cursor)?;
+    Ok(ssr::list_page(store()?.read_at(|s| ssr::rows_page(s.projects.values(), after.as_ref()))))
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_project(project: NewProject) -> Result<Project, FnError> {
-    imp::project(Command::CreateProject(project)).await
+    ssr::project(Command::CreateProject(project)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, FnError> {
-    imp::project(Command::UpdateProject(id, patch)).await
+    ssr::project(Command::UpdateProject(id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -266,7 +196,7 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
 /// and its counts.
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: usize) -> Result<TaskPage, FnError> {
-    let after = cursor.as_deref().map(str::parse).transpose().map_err(imp::invalid)?;
+    let after = cursor.as_deref().map(str::parse).transpose().map_err(ssr::invalid)?;
     let ((tasks, total, per_status, next), seq) = store()?.read_at(|s| {
         // One pass counts every task and picks the page; only the rows sent are sorted and
         // copied (the first page is rendered on every load).
@@ -286,21 +216,21 @@ pub async fn list_session_tasks(session_id: String) -> Result<AtSeq<Task>, FnErr
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_session_tasks_page(session_id: String, cursor: Option<String>) -> Result<ListPage<Task>, FnError> {
-    let after = imp::cursor(cursor)?;
-    Ok(imp::list_page(store()?.read_at(|s| {
+    let after = ssr::cursor(cursor)?;
+    Ok(ssr::list_page(store()?.read_at(|s| {
         let linked = s.tasks.values().filter(|t| t.session_ids.contains(&session_id));
-        imp::rows_page(linked, after.as_ref())
+        ssr::rows_page(linked, after.as_ref())
     })))
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_task(task: NewTask) -> Result<Task, FnError> {
-    imp::task(Command::CreateTask(task)).await
+    ssr::task(Command::CreateTask(task)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, FnError> {
-    imp::task(Command::UpdateTask(id, patch)).await
+    ssr::task(Command::UpdateTask(id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -310,17 +240,17 @@ pub async fn delete_task(id: String) -> Result<(), FnError> {
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn add_subtask(task_id: String, title: String) -> Result<Task, FnError> {
-    imp::task(Command::AddSubtask(task_id, NewSubtask { title })).await
+    ssr::task(Command::AddSubtask(task_id, NewSubtask { title })).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, FnError> {
-    imp::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
+    ssr::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, FnError> {
-    imp::task(Command::DeleteSubtask(task_id, subtask_id)).await
+    ssr::task(Command::DeleteSubtask(task_id, subtask_id)).await
 }
 
 /// The sessions working on a task, newest first.
@@ -330,9 +260,9 @@ pub async fn list_task_sessions(task_id: String) -> Result<AtSeq<Session>, FnErr
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_task_sessions_page(task_id: String, cursor: Option<String>) -> Result<ListPage<Session>, FnError> {
-    let after = imp::cursor(cursor)?;
-    Ok(imp::list_page(
-        store()?.read_at(|s| imp::rows_page(s.sessions_where(Some(&task_id), None, None), after.as_ref())),
+    let after = ssr::cursor(cursor)?;
+    Ok(ssr::list_page(
+        store()?.read_at(|s| ssr::rows_page(s.sessions_where(Some(&task_id), None, None), after.as_ref())),
     ))
 }
 
@@ -361,30 +291,30 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
-    imp::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(imp::invalid)?;
-    imp::session(Command::CreateSession(session)).await
+    ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
+    ssr::session(Command::CreateSession(session)).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, FnError> {
-    imp::agents()?.check_patch(&imp::store()?, &id, &patch).map_err(imp::invalid)?;
-    imp::session(Command::UpdateSession(id, patch)).await
+    ssr::agents()?.check_patch(&ssr::store()?, &id, &patch).map_err(ssr::invalid)?;
+    ssr::session(Command::UpdateSession(id, patch)).await
 }
 
 /// The agents "Work on task" offers in a project.
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_agents(project_id: String) -> Result<Vec<Agent>, FnError> {
-    Ok(imp::agents()?.list(&project_id))
+    Ok(ssr::agents()?.list(&project_id))
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn link_task(session_id: String, task_id: String) -> Result<Session, FnError> {
-    imp::session(Command::LinkTask { session_id, task_id }).await
+    ssr::session(Command::LinkTask { session_id, task_id }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, FnError> {
-    imp::session(Command::UnlinkTask { session_id, task_id }).await
+    ssr::session(Command::UnlinkTask { session_id, task_id }).await
 }
 
 /// Closing a session (SPEC §5): mark it completed, then delete it (and its links).

@@ -9,8 +9,8 @@
 pub mod output;
 mod watch;
 
-use crate::client::{Client, ClientError, SessionQuery, TaskQuery};
 use crate::model::*;
+use crate::rest_client::{Client, ClientError, SessionQuery, TaskQuery};
 use output::Out;
 use std::process::ExitCode;
 

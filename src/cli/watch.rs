@@ -4,9 +4,9 @@
 
 use super::output::{self, Out};
 use super::Done;
-use crate::client::{Client, ClientError};
+use crate::model::ServerMessage;
 use crate::model::*;
-use crate::sync::ServerMessage;
+use crate::rest_client::{Client, ClientError};
 use futures::StreamExt;
 
 #[derive(clap::Args, Debug)]

@@ -1,6 +1,7 @@
 //! The one error type of the HTTP layer and the JSON body every failure has:
 //! `{"error": {"code": "...", "message": "..."}}` (SPEC §2).
 
+use crate::model::{ErrorBody, ErrorDetail, FnError};
 use crate::store::StoreError;
 use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
@@ -13,11 +14,19 @@ pub struct AppError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
+    /// What went wrong inside, for the log only: never sent.
+    pub cause: Option<String>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, code, message: message.into() }
+        AppError { status, code, message: message.into(), cause: None }
+    }
+
+    /// The same error, with what went wrong inside for [`log_failures`] to log.
+    pub fn because(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
     }
 
     pub fn invalid(message: impl Into<String>) -> Self {
@@ -29,24 +38,40 @@ impl AppError {
     }
 }
 
-/// The body of every failure, `{"error": {"code", "message"}}`.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-/// `code` is for programs to match (see `model::error_code`), `message` for people.
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct ErrorDetail {
-    pub code: String,
-    pub message: String,
+/// What [`log_failures`] finds on a response the server failed: the error's code and cause.
+#[derive(Clone)]
+struct Failure {
+    code: &'static str,
+    cause: Option<String>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
-        (self.status, Json(body)).into_response()
+        let mut res = (self.status, Json(body)).into_response();
+        res.extensions_mut().insert(Failure { code: self.code, cause: self.cause });
+        res
     }
+}
+
+/// Logs every answer that is the server's failure (5xx), once, whichever way in made it
+/// (REST, server functions, terminals, the hub); a client's mistake (4xx) is not the
+/// server's to log.
+pub async fn log_failures(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let (method, path) = (req.method().clone(), req.uri().path().to_owned());
+    let res = next.run(req).await;
+    if res.status().is_server_error() {
+        let failure = res.extensions().get::<Failure>();
+        tracing::error!(
+            %method,
+            path,
+            status = res.status().as_u16(),
+            code = failure.map(|f| f.code),
+            cause = failure.and_then(|f| f.cause.as_deref()),
+            "request failed"
+        );
+    }
+    res
 }
 
 impl From<StoreError> for AppError {
@@ -56,8 +81,7 @@ impl From<StoreError> for AppError {
         match e {
             // The database's own words are for the log, not for clients.
             StoreError::Storage(_) | StoreError::Failed(_) => {
-                tracing::error!(error = %e, "a request could not be written");
-                AppError::new(status, code, "the server cannot store changes just now; nothing was changed")
+                AppError::new(status, code, "the server cannot store changes just now; nothing was changed").because(e)
             }
             _ => AppError::new(status, code, e.to_string()),
         }
@@ -84,5 +108,18 @@ impl From<JsonRejection> for AppError {
 impl From<PathRejection> for AppError {
     fn from(r: PathRejection) -> Self {
         AppError::invalid(r.body_text())
+    }
+}
+
+/// A refusal as the REST API words it, for a server function.
+impl From<AppError> for FnError {
+    fn from(e: AppError) -> FnError {
+        FnError::new(e.status.as_u16(), e.code, e.message)
+    }
+}
+
+impl From<StoreError> for FnError {
+    fn from(e: StoreError) -> FnError {
+        AppError::from(e).into()
     }
 }

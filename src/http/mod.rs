@@ -7,6 +7,7 @@ mod error;
 mod extract;
 mod socket;
 
-pub use error::{AppError, ErrorBody};
+pub use crate::model::ErrorBody;
+pub use error::{log_failures, AppError};
 pub use extract::{Body, Path, Query, BODY_LIMIT};
 pub use socket::SocketFd;

@@ -6,8 +6,8 @@ pub mod listener;
 use crate::agents::Agents;
 use crate::auth::node::NodeKey;
 use crate::auth::Guard;
+use crate::hub::{ws_handler, Hub};
 use crate::store::{Store, StoreConfig};
-use crate::sync::hub::{ws_handler, Hub};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::shell;
 use axum::extract::FromRef;
@@ -179,6 +179,7 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(crate::api::functions::limits))
         .layer(axum::middleware::from_fn_with_state(state.guard.clone(), crate::auth::guard))
         .layer(CatchPanicLayer::custom(panicked))
+        .layer(axum::middleware::from_fn(crate::http::log_failures))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -191,9 +192,9 @@ fn panicked(err: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Res
         .map(String::as_str)
         .or_else(|| err.downcast_ref::<&str>().copied())
         .unwrap_or("a panic");
-    tracing::error!(panic = what, "a request handler panicked");
     use axum::response::IntoResponse;
     crate::http::AppError::new(axum::http::StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error")
+        .because(format_args!("a handler panicked: {what}"))
         .into_response()
 }
 

@@ -3,9 +3,9 @@
 
 use super::state::{client_id, is_plain_terminal, Tab};
 use crate::api::functions::*;
+use crate::live::cache::Entity;
 use crate::model::error_code::NOT_FOUND;
 use crate::model::*;
-use crate::sync::cache::Entity;
 use leptos::prelude::*;
 use std::future::Future;
 

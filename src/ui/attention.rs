@@ -6,8 +6,8 @@
 
 use super::on_demand::{on_demand, Part};
 use super::state::{use_tab, Tab};
+use crate::live::cache::Kind;
 use crate::model::*;
-use crate::sync::cache::Kind;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use std::collections::HashSet;

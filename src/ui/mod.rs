@@ -17,7 +17,7 @@ pub mod state;
 mod xterm;
 
 use crate::api::functions::{error_text, list_projects};
-use crate::sync::cache::ListKey;
+use crate::live::cache::ListKey;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::components::Router;
@@ -338,7 +338,7 @@ pub(crate) fn merge_list<T: Clone + 'static>(
     ctx: Tab,
     key: ListKey,
     fetched: Option<Result<(Vec<T>, u64), crate::api::functions::FnError>>,
-    load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),
+    load: fn(&mut crate::live::cache::Cache, ListKey, &[T], u64),
 ) -> Option<String> {
     match fetched {
         Some(Ok((_list, _at))) => {

@@ -5,8 +5,8 @@ use super::on_demand::{on_demand, Part};
 use super::state::{client_id, page_resource, use_tab};
 use super::{merge_list, px, LoadError};
 use crate::api::functions::*;
+use crate::live::cache::ListKey;
 use crate::model::*;
-use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 
 /// Height of a collapsed task row, its margin included (`style/main.css` fixes it): the

@@ -5,8 +5,8 @@ use super::on_demand::{on_demand, Part};
 use super::state::{is_plain_terminal, use_tab};
 use super::{merge_list, LoadError};
 use crate::api::functions::*;
+use crate::live::cache::ListKey;
 use crate::model::*;
-use crate::sync::cache::ListKey;
 use leptos::prelude::*;
 
 /// Most tasks the "add a task" menu lists (the newest that match what is typed).

@@ -3,9 +3,9 @@
 //! open in this browser (kept in localStorage).
 
 use crate::api::functions::*;
-use crate::sync::cache::ListKey;
-use crate::sync::live::Live;
-use crate::sync::ConnState;
+use crate::live::cache::ListKey;
+use crate::live::ConnState;
+use crate::live::Live;
 use leptos::prelude::*;
 
 /// A non-blocking error message.
@@ -212,7 +212,7 @@ impl Tab {
         });
         on_cleanup(move || seen.remove());
         self.reload(ListKey::Attention);
-        crate::sync::client::start(self.cache, self.conn, move |keys| {
+        crate::live::socket::start(self.cache, self.conn, move |keys| {
             for key in keys {
                 self.reload(key);
             }

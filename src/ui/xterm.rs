@@ -78,5 +78,5 @@ extern "C" {
 
 /// The socket address of terminal `id`, on this page's server.
 pub fn socket_url(id: &str) -> String {
-    format!("{}/terminals/{id}/ws", crate::sync::client::socket_base())
+    format!("{}/terminals/{id}/ws", crate::live::socket::socket_base())
 }

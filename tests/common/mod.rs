@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test binary uses its own part of this
 
-use maestro::client::Client;
+use maestro::rest_client::Client;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

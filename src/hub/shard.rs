@@ -1,6 +1,24 @@
 //! A shard: a thread that writes each event to all of its clients in one pass.
 
-use super::*;
+use super::frame::text_frame;
+use super::frame::wire;
+use super::member::Join;
+use super::member::Member;
+use super::member::Pumped;
+use super::BATCH_MAX;
+use super::CLOSE_GOING_AWAY;
+use crate::store::LoggedEvent;
+use bytes::Bytes;
+use std::sync::Arc;
+use std::task::Context;
+use std::task::Poll;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::sync::mpsc;
+use tokio::sync::watch;
+use tokio::time::timeout;
+use tokio::time::Instant;
+use tungstenite::protocol::frame::Frame;
 
 /// A share of the clients and the task that writes every frame to them.
 pub(super) struct Shard {

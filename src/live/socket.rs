@@ -3,9 +3,8 @@
 //! disconnect (backoff with jitter, capped, forever), and refetches on `resync`.
 
 use super::cache::{Applied, ListKey};
-use super::live::Live;
-use super::{ConnState, ServerMessage};
-use crate::model::Event;
+use super::{ConnState, Live};
+use crate::model::{Event, ServerMessage};
 use futures::StreamExt;
 use gloo_net::websocket::{futures::WebSocket, Message};
 use leptos::prelude::*;

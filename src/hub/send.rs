@@ -1,6 +1,6 @@
 //! Writing frames straight to a socket's descriptor, without waiting.
 
-use super::*;
+use crate::http::SocketFd;
 
 /// Writes to the socket without waiting: `None` when it is full.
 #[cfg(target_os = "linux")]

@@ -1,6 +1,27 @@
 //! A new client: what it missed (`?since=`), then the hand-over to a shard.
 
-use super::*;
+use super::frame::close_frame;
+use super::frame::format_into;
+use super::frame::text;
+use super::frame::text_frame;
+use super::member::Join;
+use super::member::Member;
+use super::upgrade::Socket;
+use super::Hub;
+use super::CLOSE_GOING_AWAY;
+use super::SEND_TIMEOUT;
+use crate::http::SocketFd;
+use crate::model::ServerMessage;
+use crate::store::LoggedEvent;
+use crate::store::StoreError;
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::broadcast;
+use tokio::time::timeout;
+use tokio::time::Instant;
 
 /// Why a client was let go.
 pub(super) enum End {

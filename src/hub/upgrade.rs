@@ -1,6 +1,22 @@
 //! `GET /ws`: the WebSocket upgrade, done by hand so that the hub owns the raw stream.
 
-use super::*;
+use super::replay::serve_client;
+use super::Hub;
+use crate::http::AppError;
+use crate::http::Query;
+use crate::http::SocketFd;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::extract::State;
+use axum::http::header;
+use axum::http::HeaderMap;
+use axum::http::StatusCode;
+use axum::response::Response;
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+use tokio_tungstenite::WebSocketStream;
+use tungstenite::protocol::Role;
+use tungstenite::protocol::WebSocketConfig;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

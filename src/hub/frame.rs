@@ -1,6 +1,11 @@
 //! WebSocket frames as bytes, formatted once and shared by every client.
 
-use super::*;
+use bytes::Bytes;
+use tungstenite::protocol::frame::coding::CloseCode;
+use tungstenite::protocol::frame::coding::Data;
+use tungstenite::protocol::frame::coding::OpCode;
+use tungstenite::protocol::frame::CloseFrame;
+use tungstenite::protocol::frame::Frame;
 
 /// Appends the bytes of one complete frame from the server (never masked) to `out`.
 pub(super) fn format_into(out: &mut Vec<u8>, frame: Frame) {

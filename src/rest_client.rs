@@ -6,8 +6,8 @@
 //! connection fails, so a retry never applies twice. `watch` resumes from the last `seq`
 //! after a drop.
 
+use crate::model::ServerMessage;
 use crate::model::*;
-use crate::sync::ServerMessage;
 use futures::{SinkExt, Stream, StreamExt};
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -377,16 +377,7 @@ async fn decode<T: DeserializeOwned>(res: reqwest::Response) -> Result<T, Client
 
 /// The server's `{"error": {code, message}}`, or what can be said without it.
 fn api_error(status: u16, body: &str) -> ClientError {
-    #[derive(serde::Deserialize)]
-    struct Wire {
-        error: Inner,
-    }
-    #[derive(serde::Deserialize)]
-    struct Inner {
-        code: String,
-        message: String,
-    }
-    match serde_json::from_str::<Wire>(body) {
+    match serde_json::from_str::<crate::model::ErrorBody>(body) {
         Ok(w) => ClientError::Api { status, code: w.error.code, message: w.error.message },
         Err(_) => ClientError::Api {
             status,

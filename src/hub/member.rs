@@ -1,6 +1,23 @@
 //! One client as its shard sees it: the queue of frames it has not taken, bounded.
 
-use super::*;
+use super::frame::close_frame;
+use super::send::send_now;
+use super::upgrade::Socket;
+use super::{CLOSE_LAGGING, HUB_CAPACITY, HUB_QUEUE_BYTES, SEND_TIMEOUT, WRITE_SLICES};
+use crate::http::SocketFd;
+use crate::store::LoggedEvent;
+use bytes::Bytes;
+use futures::sink::Sink;
+use futures::Stream;
+use std::collections::VecDeque;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::AsyncWrite;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+use tungstenite::Message;
 
 /// A client that has replayed up to `member.last`, with the bus receiver it subscribed
 /// before its replay (to fill the gap up to where the shard is).

@@ -6,7 +6,7 @@
 //! listeners cheap. A shard turns each event into the bytes of a WebSocket text frame
 //! once; its clients share them (a refcount, not a copy) and the shard writes them
 //! straight to each socket, with one `send` on the descriptor recorded when the
-//! connection was accepted ([`SocketFd`]). A client's own task only replays what it
+//! connection was accepted ([`SocketFd`](crate::http::SocketFd)). A client's own task only replays what it
 //! missed, then hands its socket to a shard. Clients send nothing but pongs and closes, so
 //! the shard reads their sockets (with tungstenite, which also answers their pings) once
 //! per ping interval instead of waking for them.
@@ -15,32 +15,25 @@
 //! [`HUB_QUEUE_BYTES`] are queued it is closed with a reason and resumes with `?since=`,
 //! so its memory is bounded.
 
-use crate::http::{AppError, Query, SocketFd};
-use crate::store::{LoggedEvent, Store, StoreError};
-use crate::sync::ServerMessage;
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::Response;
-use bytes::Bytes;
-use futures::sink::Sink;
-use futures::Stream;
-use hyper_util::rt::TokioIo;
-use serde::Deserialize;
-use std::collections::VecDeque;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod cpu;
+mod frame;
+mod member;
+mod replay;
+mod send;
+mod shard;
+mod upgrade;
+
+pub use upgrade::{ws_handler, WsQuery};
+
+use cpu::{allowed_cpus, pin_to};
+use member::Join;
+use shard::Shard;
+
+use crate::store::Store;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncWrite, AsyncWriteExt};
-use tokio::sync::{broadcast, mpsc, watch};
-use tokio::time::{timeout, Instant};
-use tokio_tungstenite::WebSocketStream;
-use tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
-use tungstenite::protocol::frame::{CloseFrame, Frame};
-use tungstenite::protocol::{Role, WebSocketConfig};
-use tungstenite::Message;
+use tokio::sync::{mpsc, watch};
 
 /// The most frames a slow client may have queued before it is closed...
 pub const HUB_CAPACITY: usize = 8192;
@@ -128,20 +121,3 @@ impl Hub {
         self
     }
 }
-
-mod cpu;
-mod frame;
-mod member;
-mod replay;
-mod send;
-mod shard;
-mod upgrade;
-
-use cpu::*;
-use frame::*;
-use member::*;
-use replay::*;
-use send::*;
-use shard::*;
-use upgrade::*;
-pub use upgrade::{ws_handler, WsQuery};

@@ -1,0 +1,212 @@
+//! The entities of SPEC §1: projects, tasks with their subtasks, sessions, agents.
+
+use super::page;
+use super::Millis;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A group of tasks with a directory their terminals start in.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Project {
+    pub id: String,
+    /// 1–200 chars after trimming.
+    pub name: String,
+    /// Absolute directory the project's terminals start in; `None` means the user's home.
+    pub base_path: Option<String>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+}
+
+/// Where a task stands; `completed` also stamps `completedAt`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    #[default]
+    Pending,
+    InProgress,
+    Completed,
+    Blocked,
+}
+
+impl TaskStatus {
+    pub const ALL: [TaskStatus; 4] = [Self::Pending, Self::InProgress, Self::Completed, Self::Blocked];
+
+    /// Its place in [`TaskStatus::ALL`]: per-status counts and lists are arrays in that order.
+    pub fn slot(self) -> usize {
+        Self::ALL.iter().position(|x| *x == self).unwrap_or(0)
+    }
+
+    /// The wire name, also used in query strings and the UI.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::InProgress => "in_progress",
+            Self::Completed => "completed",
+            Self::Blocked => "blocked",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// How urgent a task is; `medium` unless said otherwise.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Priority {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Self::Low, Self::Medium, Self::High];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Low => "low",
+            Self::Medium => "medium",
+            Self::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// A subtask is a checklist item: either still to do or done.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SubtaskStatus {
+    #[default]
+    Pending,
+    Completed,
+}
+
+/// A checklist item inside a task; changing one changes (and versions) its task.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Subtask {
+    pub id: String,
+    pub task_id: String,
+    pub title: String,
+    pub status: SubtaskStatus,
+    pub created_at: Millis,
+    pub completed_at: Option<Millis>,
+}
+
+impl Project {
+    /// List order: oldest first (the order people created them in), ties by id.
+    pub fn oldest_first(a: &Project, b: &Project) -> std::cmp::Ordering {
+        page::list_order(a, b)
+    }
+}
+
+/// A unit of work inside a project, worked on by any number of sessions.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Task {
+    pub id: String,
+    pub project_id: String,
+    pub title: String,
+    pub description: String,
+    /// The text handed to an agent that works on the task.
+    pub prompt: String,
+    pub status: TaskStatus,
+    pub priority: Priority,
+    /// Maintained by the server only: the other half of the session↔task link.
+    pub session_ids: Vec<String>,
+    /// Always `session_ids.len()`; kept on the wire because clients render it directly.
+    pub session_count: usize,
+    pub subtasks: Vec<Subtask>,
+    pub created_at: Millis,
+    pub updated_at: Millis,
+    pub completed_at: Option<Millis>,
+    /// +1 on every change, so caches can drop stale copies.
+    pub version: u64,
+}
+
+/// Whether the agent in a session is still at work.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionStatus {
+    #[default]
+    Running,
+    Completed,
+    Failed,
+}
+
+impl SessionStatus {
+    pub const ALL: [SessionStatus; 3] = [Self::Running, Self::Completed, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+impl Task {
+    /// List order: newest first, ties by id. The server and the client caches both sort
+    /// with it, so that a patched list and a fresh fetch agree.
+    pub fn newest_first(a: &Task, b: &Task) -> std::cmp::Ordering {
+        page::list_order(a, b)
+    }
+}
+
+/// A terminal where an agent works, linked to any number of tasks of one project.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct Session {
+    pub id: String,
+    pub project_id: String,
+    /// Maintained by the server only: the other half of the session↔task link.
+    pub task_ids: Vec<String>,
+    pub name: String,
+    pub agent_id: Option<String>,
+    /// `MAESTRO_*` variables the session's terminal starts with; recomputed on every change.
+    pub env: BTreeMap<String, String>,
+    pub status: SessionStatus,
+    pub started_at: Millis,
+    pub last_activity: Millis,
+    pub completed_at: Option<Millis>,
+    pub version: u64,
+    /// The server node its terminal runs on, when several share one database (SPEC §6):
+    /// the others relay to it, and fail the session if that node dies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+impl Session {
+    /// List order: newest first, ties by id (see [`Task::newest_first`]).
+    pub fn newest_first(a: &Session, b: &Session) -> std::cmp::Ordering {
+        page::list_order(a, b)
+    }
+}
+
+/// An agent the person configured (SPEC §5): "Work on task" offers it, a session's
+/// `agentId` names it. Its command line stays on the server (it may hold secrets).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agent {
+    pub id: String,
+}

@@ -1,0 +1,15 @@
+//! The limits of what a request may hold, as the store enforces them (and the API's
+//! document states them).
+
+/// Longest id a client may choose.
+pub const ID_MAX: usize = 128;
+/// Longest project or session name, in characters.
+pub const NAME_MAX: usize = 200;
+/// Longest task or subtask title, in characters.
+pub const TITLE_MAX: usize = 500;
+/// Longest description or prompt, in characters.
+pub const TEXT_MAX: usize = 100_000;
+/// Longest `basePath`, in bytes (Linux `PATH_MAX`).
+pub const PATH_MAX: usize = 4096;
+/// Longest `agentId`, in characters.
+pub const AGENT_ID_MAX: usize = 100;

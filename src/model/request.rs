@@ -1,0 +1,167 @@
+//! Request bodies (SPEC §2). Unknown fields are refused ("never silently dropped"), and a
+//! field that may be left out may not be sent as `null` unless null means something.
+
+#[cfg(feature = "ssr")]
+use super::schema;
+use super::{Priority, SessionStatus, SubtaskStatus, TaskStatus};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Deserialises a field that, when present, must hold a real value (not `null`).
+fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Deserialises a field where `null` is meaningful ("clear it"): absent → `None`,
+/// `null` → `Some(None)`, a value → `Some(Some(v))`.
+fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Body of `POST /api/projects`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewProject {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
+    pub base_path: Option<String>,
+}
+
+/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProjectPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
+    pub base_path: Option<Option<String>>,
+}
+
+/// Body of `POST /api/tasks`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewTask {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub project_id: String,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
+    pub title: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
+    pub prompt: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Priority))]
+    pub priority: Option<Priority>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = TaskStatus))]
+    pub status: Option<TaskStatus>,
+}
+
+/// Body of `PATCH /api/tasks/:id`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TaskPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::text))]
+    pub prompt: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = TaskStatus))]
+    pub status: Option<TaskStatus>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = Priority))]
+    pub priority: Option<Priority>,
+}
+
+/// Body of `POST /api/tasks/:id/subtasks`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSubtask {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
+    pub title: String,
+}
+
+/// Body of `PATCH /api/tasks/:id/subtasks/:sid`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SubtaskPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
+    pub title: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = SubtaskStatus))]
+    pub status: Option<SubtaskStatus>,
+}
+
+/// Body of `POST /api/sessions`.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSession {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub id: Option<String>,
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub project_id: String,
+    #[serde(default)]
+    pub task_ids: Vec<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
+    pub agent_id: Option<String>,
+}
+
+/// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionPatch {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::name))]
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = SessionStatus))]
+    pub status: Option<SessionStatus>,
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
+    pub agent_id: Option<Option<String>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patches_refuse_unknown_fields_and_meaningless_nulls() {
+        assert!(serde_json::from_str::<TaskPatch>(r#"{"titel":"x"}"#).is_err());
+        assert!(serde_json::from_str::<TaskPatch>(r#"{"title":null}"#).is_err());
+        let p: ProjectPatch = serde_json::from_str(r#"{"basePath":null}"#).unwrap();
+        assert_eq!(p.base_path, Some(None));
+        let p: ProjectPatch = serde_json::from_str(r#"{}"#).unwrap();
+        assert_eq!(p.base_path, None);
+    }
+}
