@@ -676,14 +676,15 @@ fn server_functions_answer_bad_input_with_4xx_like_the_rest_api() {
         assert_eq!(api.store.last_seq(), 0, "nothing was written");
         let (status, _) = send_raw(&api, "POST", &create, br#"{"project": {"name": "fine"}}"#.to_vec()).await;
         assert_eq!(status, StatusCode::OK);
-        // A refusal says its status and code, as the REST API does, for the UI to match.
+        // A refusal says its status and code in the REST API's one error body, for the UI to match.
         let (status, _) = send_raw(&api, "POST", &create, br#"{"project": {"id": "p1", "name": "a"}}"#.to_vec()).await;
         assert_eq!(status, StatusCode::OK);
         let (status, text) =
             send_raw(&api, "POST", &create, br#"{"project": {"id": "p1", "name": "b"}}"#.to_vec()).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let e: Value = serde_json::from_str(&text).unwrap();
-        assert_eq!((e["status"].as_u64(), e["code"].as_str()), (Some(409), Some("conflict")), "{text}");
+        assert_eq!(e["error"]["code"], "conflict", "{text}");
+        assert!(e["error"]["message"].as_str().is_some_and(|m| m.contains("p1")), "{text}");
     });
 }
 
