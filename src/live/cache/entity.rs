@@ -1,0 +1,97 @@
+//! What the cache does the same way for every kind of entity.
+
+use super::{Cache, Flag, Kind};
+use crate::model::{Project, Session, SessionStatus, Task, TaskStatus};
+use std::collections::HashMap;
+
+/// What the cache does the same way for every kind of entity: where its copies live and
+/// which of two copies is newer.
+pub trait Entity: Clone {
+    const KIND: Kind;
+    fn id(&self) -> &str;
+    /// Grows with every change: `version`, or for projects `updatedAt` (the store's clock
+    /// is strictly increasing, so it orders a project's copies just as well).
+    fn version(&self) -> i64;
+    fn all(c: &Cache) -> &HashMap<String, Self>;
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self>;
+    /// Keeps the indexes and the change notes in step with a copy stored or removed.
+    fn noted(c: &mut Cache, _old: Option<&Self>, _new: Option<&Self>) {
+        c.changes.other = true;
+    }
+}
+
+impl Entity for Project {
+    const KIND: Kind = Kind::Project;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.updated_at
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.projects
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.projects
+    }
+}
+
+impl Entity for Task {
+    const KIND: Kind = Kind::Task;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.tasks
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.tasks
+    }
+    fn noted(c: &mut Cache, old: Option<&Self>, new: Option<&Self>) {
+        let place = |t: &Task| (t.project_id.clone(), t.status, t.created_at);
+        if old.map(place) != new.map(place) {
+            if let Some(o) = old {
+                c.index.entry(o.project_id.clone()).or_default().remove(o);
+            }
+            if let Some(n) = new {
+                c.index.entry(n.project_id.clone()).or_default().insert(n);
+            }
+            c.changes.lists = true;
+        }
+        if let Some(id) = old.or(new).map(|t| t.id.clone()) {
+            c.changes.tasks.push(id);
+        }
+        c.flag(
+            old.or(new).map(Task::id),
+            new.filter(|t| t.status == TaskStatus::Blocked)
+                .map(|t| Flag { kind: Kind::Task, project_id: t.project_id.clone() }),
+        );
+    }
+}
+
+impl Entity for Session {
+    const KIND: Kind = Kind::Session;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.sessions
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.sessions
+    }
+    fn noted(c: &mut Cache, old: Option<&Self>, new: Option<&Self>) {
+        c.changes.other = true;
+        c.flag(
+            old.or(new).map(Session::id),
+            new.filter(|s| s.status != SessionStatus::Running)
+                .map(|s| Flag { kind: Kind::Session, project_id: s.project_id.clone() }),
+        );
+    }
+}

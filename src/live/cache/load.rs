@@ -1,0 +1,61 @@
+//! Fetched lists merged with what events said since.
+
+use super::{Cache, ListKey};
+use crate::model::{Project, Session, Task};
+
+impl Cache {
+    /// Merges the project list, fetched when the store was at `at`.
+    pub fn load_projects(&mut self, list: &[Project], at: u64) {
+        for p in list {
+            self.put(p, at);
+        }
+        self.baseline(ListKey::Projects, at);
+    }
+
+    /// Merges a fetched task list (`ProjectTasks` or `SessionTasks`).
+    pub fn load_tasks(&mut self, key: ListKey, list: &[Task], at: u64) {
+        for t in list {
+            self.put(t, at);
+        }
+        self.baseline(key, at);
+    }
+
+    /// Merges a fetched `TaskSessions` list.
+    pub fn load_sessions(&mut self, key: ListKey, list: &[Session], at: u64) {
+        for s in list {
+            self.put(s, at);
+        }
+        self.baseline(key, at);
+    }
+
+    /// Merges one page of a project's task list, fetched when the store was at `at`; the
+    /// last page makes the list loaded. Pages cut by key (`model::page`) may each be at
+    /// their own `at`: what changed between them comes by events, like after any fetch.
+    pub fn load_task_page(&mut self, project_id: &str, tasks: &[Task], last: bool, at: u64) {
+        if last {
+            self.load_tasks(ListKey::ProjectTasks(project_id.to_string()), tasks, at);
+        } else {
+            self.load_task_entities(tasks, at);
+        }
+    }
+
+    /// Merges tasks fetched as the first part of a list (not yet the list itself).
+    pub fn load_task_entities(&mut self, list: &[Task], at: u64) {
+        for t in list {
+            self.put(t, at);
+        }
+        if self.seq == 0 {
+            self.seq = at;
+        }
+    }
+
+    /// Merges sessions fetched by id (not a list any view keeps).
+    pub fn load_session_entities(&mut self, list: &[Session], at: u64) {
+        for s in list {
+            self.put(s, at);
+        }
+        if self.seq == 0 {
+            self.seq = at;
+        }
+    }
+}
