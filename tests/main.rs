@@ -14,5 +14,6 @@ mod crash;
 mod hardening;
 mod postgres;
 mod serve;
+mod site;
 mod terminal;
 mod ws;

@@ -25,15 +25,16 @@ test("the site's files arrive compressed, named by their content, and a returnin
     [...document.querySelectorAll("link[href], script[src]")].map((e: any) => e.href || e.src),
   );
   const pkg = urls.filter((u) => u.includes("/pkg/"));
-  expect(pkg.some((u) => /\/pkg\/maestro\.[\w-]+\.wasm$/.test(u)), pkg.join(" ")).toBe(true);
-  expect(pkg.some((u) => /\/pkg\/maestro\.[\w-]+\.css$/.test(u)), pkg.join(" ")).toBe(true);
+  // One directory named by the content of the whole package (scripts/build-site.sh).
+  expect(pkg.some((u) => /\/pkg\/\w+\/maestro_bg\.wasm$/.test(u)), pkg.join(" ")).toBe(true);
+  expect(pkg.some((u) => /\/pkg\/\w+\/maestro\.css$/.test(u)), pkg.join(" ")).toBe(true);
   for (const u of [...pkg, ...urls.filter((u) => u.includes("/xterm/"))]) {
     for (const encoding of ["br", "gzip"]) {
       const r = await server.fetch(u, { headers: { "accept-encoding": encoding } });
       expect(r.headers.get("content-encoding"), `${u} (${encoding})`).toBe(encoding);
     }
     const cache = (await server.fetch(u)).headers.get("cache-control") ?? "";
-    expect(cache, u).toContain(/\/pkg\/maestro\./.test(u) ? "immutable" : "no-cache");
+    expect(cache, u).toContain(/\/pkg\/\w+\//.test(u) ? "immutable" : "no-cache");
   }
 
   // Coming back, none of the files named by their content is asked of the network.
@@ -44,7 +45,7 @@ test("the site's files arrive compressed, named by their content, and a returnin
   cdp.on("Network.requestServedFromCache", (e: any) => cached.add(e.requestId));
   cdp.on("Network.responseReceived", (e: any) => {
     const fromCache = cached.has(e.requestId) || e.response.fromDiskCache || e.response.fromPrefetchCache;
-    if (/\/pkg\/maestro\./.test(e.response.url) && !fromCache) network.push(e.response.url);
+    if (/\/pkg\/\w+\//.test(e.response.url) && !fromCache) network.push(e.response.url);
   });
   await open(page, "/");
   expect(network).toEqual([]);
@@ -66,14 +67,14 @@ test("the page loads the app's wasm alone; a task's details arrive as a chunk of
   await open(page, `/projects/${p.id}`);
   const row = page.getByRole("listitem", { name: "Look inside" });
   await expect(row).toBeVisible();
-  expect(wasm.map((w) => new URL(w.url).pathname)).toEqual([expect.stringMatching(/^\/pkg\/maestro\.\w+\.wasm$/)]);
+  expect(wasm.map((w) => new URL(w.url).pathname)).toEqual([expect.stringMatching(/^\/pkg\/\w+\/maestro_bg\.wasm$/)]);
 
   await row.getByRole("button", { name: "Details of Look inside" }).click();
   await expect(row.getByRole("textbox", { name: "Title" })).toHaveValue("Look inside");
   // Its own chunk, and the small ones it shares with other parts.
   const chunks = wasm.slice(1);
   const names = chunks.map((w) => new URL(w.url).pathname);
-  expect(names.filter((n) => /^\/pkg\/split_task_details\.\w+\.wasm$/.test(n)), names.join(" ")).toHaveLength(1);
+  expect(names.filter((n) => /^\/pkg\/\w+\/split_task_details\.wasm$/.test(n)), names.join(" ")).toHaveLength(1);
   for (const c of chunks) {
     expect(c.encoding, c.url).toBe("br");
     expect(c.cache, c.url).toContain("immutable");
@@ -96,7 +97,7 @@ test("a part whose code is gone (replaced by a new release) says so and offers a
   const p = await project(server, "Gone");
   await server.api("POST", "/tasks", { projectId: p.id, title: "Look inside" });
   let gone = true;
-  await page.route(/\/pkg\/split_task_details\./, (route) =>
+  await page.route(/\/pkg\/\w+\/split_task_details\.wasm/, (route) =>
     gone ? route.fulfill({ status: 404, body: "" }) : route.fallback(),
   );
   await open(page, `/projects/${p.id}`);

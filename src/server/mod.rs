@@ -1,7 +1,9 @@
 //! The HTTP server: one [`app`] that builds the whole router, and [`serve`] that runs it
-//! until Ctrl-C or SIGTERM (or until the store can no longer write).
+//! until Ctrl-C or SIGTERM (or until the store can no longer write); accepting connections
+//! (`listener`) and the built site's files (`site`) beside them.
 
 pub mod listener;
+pub mod site;
 
 use crate::agents::Agents;
 use crate::auth::node::NodeKey;
@@ -15,6 +17,7 @@ use axum::Router;
 use leptos::prelude::LeptosOptions;
 use leptos_axum::{AxumRouteListing, LeptosRoutes};
 pub use listener::Limits;
+pub use site::leptos_options;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use tokio::sync::watch;
@@ -71,7 +74,7 @@ pub struct ServeConfig {
     pub addr: SocketAddr,
     /// Where the database file lives; `None` keeps everything in memory.
     pub data_dir: Option<PathBuf>,
-    /// The built site (wasm, js, css), as cargo-leptos lays it out.
+    /// The built site (wasm, js, css), as `scripts/build-site.sh` or cargo-leptos lays it out.
     pub site_root: String,
     /// The access token (`MAESTRO_TOKEN`); else the data directory's token file, made at
     /// first start (a server in memory makes one for its run).
@@ -90,57 +93,6 @@ pub struct ServeConfig {
     pub max_state_bytes: u64,
 }
 
-/// Leptos' options, from cargo-leptos' `LEPTOS_*` variables when it runs us, otherwise
-/// from what our `Cargo.toml` metadata says (so plain `cargo run`/`cargo test` work too).
-pub fn leptos_options(addr: SocketAddr, site_root: &str) -> LeptosOptions {
-    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_string());
-    LeptosOptions::builder()
-        .output_name(var("LEPTOS_OUTPUT_NAME", "maestro"))
-        .site_root(site_root.to_string())
-        .site_pkg_dir(var("LEPTOS_SITE_PKG_DIR", "pkg"))
-        .site_addr(addr)
-        .reload_port(var("LEPTOS_RELOAD_PORT", "3001").parse().unwrap_or(3001))
-        // cargo-leptos writes the hashed names beside the binary it built.
-        .hash_files(hash_file().is_some())
-        .build()
-}
-
-/// `hash.txt` beside this binary, when cargo-leptos built the site with hashed names.
-fn hash_file() -> Option<std::path::PathBuf> {
-    let path = std::env::current_exe().ok()?.parent()?.join("hash.txt");
-    path.is_file().then_some(path)
-}
-
-/// The site's files under `sub` (`pkg`, `xterm`): brotli or gzip as built beside each file
-/// when the client accepts it (never compressed per request). Top-level files of `pkg`
-/// carry their content's hash in their names when `hashed`: those are cached for ever;
-/// everything else (wasm-bindgen's `snippets/`, the terminal's scripts) is revalidated.
-fn site_files(options: &LeptosOptions, sub: &str, hashed: bool) -> Router<AppState> {
-    use axum::http::{header, HeaderValue};
-    let dir = std::path::Path::new(&*options.site_root).join(sub);
-    let files = tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip();
-    Router::new().fallback_service(files).layer(axum::middleware::map_response_with_state(
-        hashed,
-        |axum::extract::State(hashed): axum::extract::State<bool>,
-         uri: axum::http::Uri,
-         mut res: axum::response::Response| async move {
-            let immutable = hashed && uri.path().trim_start_matches('/').split('/').count() == 1;
-            let cache = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
-            let headers = res.headers_mut();
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
-            // The body depends on Accept-Encoding (brotli, gzip or plain): a cache must key
-            // on it, above all with `public, immutable`.
-            let varies = headers.get_all(header::VARY).iter().any(|v| {
-                v.to_str().is_ok_and(|v| v.split(',').any(|h| h.trim().eq_ignore_ascii_case("accept-encoding")))
-            });
-            if !varies {
-                headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
-            }
-            res
-        },
-    ))
-}
-
 /// The whole application: REST API, server functions, pages and static files.
 pub fn app(state: AppState) -> Router {
     let routes = crate::ui::route::PAGES
@@ -153,11 +105,7 @@ pub fn app(state: AppState) -> Router {
         .route("/ws", axum::routing::get(ws_handler))
         .route("/terminals/{id}/ws", axum::routing::get(terminal_ws))
         .route("/terminals/{id}", axum::routing::delete(terminal_delete))
-        .nest(&format!("/{}", state.leptos_options.site_pkg_dir), {
-            let o = &state.leptos_options;
-            site_files(o, &o.site_pkg_dir, o.hash_files)
-        })
-        .nest("/xterm", site_files(&state.leptos_options, "xterm", false))
+        .merge(site::files(&state.leptos_options))
         .leptos_routes_with_context(
             &state,
             routes,
