@@ -70,12 +70,9 @@ impl Hub {
     /// listening to the store's events; they stop when the store closes or at shutdown.
     ///
     /// Own threads, not tasks of the server's runtime: its scheduler ran the shards
-    /// woken by one event one after the other on the same worker (the second sat in the
-    /// first's queue), which halved the fan-out's speed. Pinned, because the kernel did the
-    /// same with threads: woken together by the store while the other core was busy, both
-    /// often queued on one core and stayed there, and the last clients got the event a
-    /// millisecond later. The price: a shard cannot leave a core that something else keeps
-    /// busy (with a busy loop on one core, p99 was ~0.5 ms worse than unpinned). Their
+    /// woken by one event one after the other on the same worker. Pinned, because the
+    /// kernel queued threads woken together on one core. The price: a shard cannot leave a
+    /// core that something else keeps busy (measured in docs/PERF.md). Their
     /// sockets stay registered with the server's runtime, whose I/O driver wakes a shard
     /// when a full socket drains.
     pub fn start(store: Store, shutdown: watch::Receiver<bool>) -> Hub {
@@ -99,8 +96,8 @@ impl Hub {
                             if let Some(cpu) = cpu {
                                 pin_to(cpu);
                             }
-                            // No cooperative budget: it made every 128th write return
-                            // Pending, so an event reached a shard's clients in several passes.
+                            // No cooperative budget: it would cut a shard's pass over its
+                            // clients into several.
                             rt.block_on(tokio::task::coop::unconstrained(run))
                         })
                         .map_err(|e| e.to_string())

@@ -109,7 +109,7 @@ pub struct Event {
 impl Event {
     /// Reads an event as the `Deserialize` impl does, but the name first and then `data`
     /// straight as that entity: serde's `flatten` buffers every event, which in the
-    /// browser's wasm costs a second decoder of every entity (42 KB). For the event stream.
+    /// browser's wasm costs a second decoder of every entity (docs/PERF.md). For the event stream.
     pub fn from_json(text: &str) -> Result<Event, serde_json::Error> {
         #[derive(Deserialize)]
         struct Wire<'a> {
