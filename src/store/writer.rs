@@ -8,7 +8,14 @@
 
 use super::backend::{Backend, Budgets, KeyRecord, Others, Staged};
 use super::state::{Inputs, State};
-use super::*;
+use super::{
+    Command, Committed, Footprint, IdempotencyKey, Job, LoggedEvent, Outcome, StoreConfig, StoreError, Vitals,
+    EVENT_MAX_BYTES, IDEMPOTENCY_BYTES_MAX, IDEMPOTENCY_KEYS_MAX, PAGE_BYTES,
+};
+use crate::model::{now_millis, Event, Millis};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The writer thread's own state.
 pub(super) struct Writer {
@@ -34,6 +41,9 @@ pub(super) struct Writer {
     /// A catch-up is queued (so that wake-ups do not pile up behind a busy writer).
     pub(super) catching: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// The most commands committed in one transaction.
+const BATCH_MAX: usize = 512;
 
 type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
 
