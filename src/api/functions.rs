@@ -249,17 +249,17 @@ pub async fn list_projects_page(cursor: Option<String>) -> Result<ListPage<Proje
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_project(project: NewProject) -> Result<Project, FnError> {
-    imp::project(Command::CreateProject(project)).await
+    imp::project(Command::CreateProject { project }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, FnError> {
-    imp::project(Command::UpdateProject(id, patch)).await
+    imp::project(Command::UpdateProject { id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_project(id: String) -> Result<(), FnError> {
-    run(Command::DeleteProject(id)).await.map(|_| ())
+    run(Command::DeleteProject { id }).await.map(|_| ())
 }
 
 /// A page of a project's tasks (newest first, `limit` of them, after `cursor` if given)
@@ -295,32 +295,32 @@ pub async fn list_session_tasks_page(session_id: String, cursor: Option<String>)
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_task(task: NewTask) -> Result<Task, FnError> {
-    imp::task(Command::CreateTask(task)).await
+    imp::task(Command::CreateTask { task }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, FnError> {
-    imp::task(Command::UpdateTask(id, patch)).await
+    imp::task(Command::UpdateTask { id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_task(id: String) -> Result<(), FnError> {
-    run(Command::DeleteTask(id)).await.map(|_| ())
+    run(Command::DeleteTask { id }).await.map(|_| ())
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn add_subtask(task_id: String, title: String) -> Result<Task, FnError> {
-    imp::task(Command::AddSubtask(task_id, NewSubtask { title })).await
+    imp::task(Command::AddSubtask { task_id, subtask: NewSubtask { title } }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, FnError> {
-    imp::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
+    imp::task(Command::UpdateSubtask { task_id, subtask_id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, FnError> {
-    imp::task(Command::DeleteSubtask(task_id, subtask_id)).await
+    imp::task(Command::DeleteSubtask { task_id, subtask_id }).await
 }
 
 /// The sessions working on a task, newest first.
@@ -362,13 +362,13 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
     imp::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(imp::invalid)?;
-    imp::session(Command::CreateSession(session)).await
+    imp::session(Command::CreateSession { session }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, FnError> {
     imp::agents()?.check_patch(&imp::store()?, &id, &patch).map_err(imp::invalid)?;
-    imp::session(Command::UpdateSession(id, patch)).await
+    imp::session(Command::UpdateSession { id, patch }).await
 }
 
 /// The agents "Work on task" offers in a project.
@@ -391,13 +391,13 @@ pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session,
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_session(id: String) -> Result<(), FnError> {
     let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
-    match store()?.execute(Command::UpdateSession(id.clone(), patch), None).await {
+    match store()?.execute(Command::UpdateSession { id: id.clone(), patch }, None).await {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.
         Err(crate::store::StoreError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     }
-    run(Command::DeleteSession(id)).await.map(|_| ())
+    run(Command::DeleteSession { id }).await.map(|_| ())
 }
 
 /// Ends a plain terminal (one not linked to a Maestro session), as `DELETE

@@ -216,7 +216,7 @@ async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiR
 
 #[utoipa::path(post, path = "/projects", tag = "projects", params(Retry), request_body = NewProject, responses((status = 201, body = Project), Refusals))]
 async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
-    mutate(&store, &h, Command::CreateProject(b), StatusCode::CREATED).await
+    mutate(&store, &h, Command::CreateProject { project: b }, StatusCode::CREATED).await
 }
 
 #[utoipa::path(patch, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), request_body = ProjectPatch, responses((status = 200, body = Project), Refusals))]
@@ -226,12 +226,12 @@ async fn update_project(
     Path(id): Path<String>,
     Body(b): Body<ProjectPatch>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::UpdateProject(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateProject { id, patch: b }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&store, &h, Command::DeleteProject(id), StatusCode::OK).await
+    mutate(&store, &h, Command::DeleteProject { id }, StatusCode::OK).await
 }
 
 // ----- tasks ----------------------------------------------------------------------------
@@ -264,7 +264,7 @@ async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResu
 
 #[utoipa::path(post, path = "/tasks", tag = "tasks", params(Retry), request_body = NewTask, responses((status = 201, body = Task), Refusals))]
 async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
-    mutate(&store, &h, Command::CreateTask(b), StatusCode::CREATED).await
+    mutate(&store, &h, Command::CreateTask { task: b }, StatusCode::CREATED).await
 }
 
 #[utoipa::path(patch, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), request_body = TaskPatch, responses((status = 200, body = Task), Refusals))]
@@ -274,12 +274,12 @@ async fn update_task(
     Path(id): Path<String>,
     Body(b): Body<TaskPatch>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::UpdateTask(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateTask { id, patch: b }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&store, &h, Command::DeleteTask(id), StatusCode::OK).await
+    mutate(&store, &h, Command::DeleteTask { id }, StatusCode::OK).await
 }
 
 #[utoipa::path(post, path = "/tasks/{id}/subtasks", tag = "tasks", params(("id" = String, Path), Retry), request_body = NewSubtask, responses((status = 201, body = Task), Refusals))]
@@ -289,7 +289,7 @@ async fn add_subtask(
     Path(id): Path<String>,
     Body(b): Body<NewSubtask>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::AddSubtask(id, b), StatusCode::CREATED).await
+    mutate(&store, &h, Command::AddSubtask { task_id: id, subtask: b }, StatusCode::CREATED).await
 }
 
 #[utoipa::path(patch, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path), ("sid" = String, Path), Retry), request_body = SubtaskPatch, responses((status = 200, body = Task), Refusals))]
@@ -299,7 +299,7 @@ async fn update_subtask(
     Path((id, sid)): Path<(String, String)>,
     Body(b): Body<SubtaskPatch>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::UpdateSubtask(id, sid, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateSubtask { task_id: id, subtask_id: sid, patch: b }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/tasks/{id}/subtasks/{sid}", tag = "tasks", params(("id" = String, Path), ("sid" = String, Path), Retry), responses((status = 200, body = Task), Refusals))]
@@ -308,7 +308,7 @@ async fn delete_subtask(
     h: HeaderMap,
     Path((id, sid)): Path<(String, String)>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::DeleteSubtask(id, sid), StatusCode::OK).await
+    mutate(&store, &h, Command::DeleteSubtask { task_id: id, subtask_id: sid }, StatusCode::OK).await
 }
 
 // ----- sessions -------------------------------------------------------------------------
@@ -348,7 +348,7 @@ async fn create_session(
     Body(b): Body<NewSession>,
 ) -> ApiResult {
     agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
-    mutate(&store, &h, Command::CreateSession(b), StatusCode::CREATED).await
+    mutate(&store, &h, Command::CreateSession { session: b }, StatusCode::CREATED).await
 }
 
 #[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionPatch, responses((status = 200, body = Session), Refusals))]
@@ -360,7 +360,7 @@ async fn update_session(
     Body(b): Body<SessionPatch>,
 ) -> ApiResult {
     agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
-    mutate(&store, &h, Command::UpdateSession(id, b), StatusCode::OK).await
+    mutate(&store, &h, Command::UpdateSession { id, patch: b }, StatusCode::OK).await
 }
 
 // ----- agents ---------------------------------------------------------------------------
@@ -380,7 +380,7 @@ async fn list_agents(State(agents): State<Agents>, Query(q): Query<AgentFilter>)
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
-    mutate(&store, &h, Command::DeleteSession(id), StatusCode::OK).await
+    mutate(&store, &h, Command::DeleteSession { id }, StatusCode::OK).await
 }
 
 #[utoipa::path(post, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path), ("tid" = String, Path), Retry), responses((status = 200, body = Session), Refusals))]

@@ -73,7 +73,7 @@ impl Writer {
                     Job::NodesGone(nodes) => {
                         for node in nodes.into_iter().filter(|n| self.work.runs_on(n)) {
                             tracing::warn!(node, "a node stopped beating: failing the sessions it ran");
-                            mutations.push((Command::FailNode(node), None, oneshot::channel().0));
+                            mutations.push((Command::FailNode { node }, None, oneshot::channel().0));
                         }
                     }
                     #[cfg(test)]
@@ -333,8 +333,8 @@ impl Writer {
 /// of which node runs a terminal. Each grows a session by a few bytes at most, once.
 fn always_fits(cmd: &Command) -> bool {
     match cmd {
-        Command::UpdateSession(_, p) => p.name.is_none() && p.agent_id.is_none(),
-        Command::ClaimTerminal { .. } | Command::FailNode(_) => true,
+        Command::UpdateSession { patch: p, .. } => p.name.is_none() && p.agent_id.is_none(),
+        Command::ClaimTerminal { .. } | Command::FailNode { .. } => true,
         _ => false,
     }
 }

@@ -359,7 +359,7 @@ impl Terminals {
                 let store = me.store.clone();
                 rt.spawn(async move {
                     let patch = SessionPatch { status: Some(status), ..Default::default() };
-                    let _ = store.execute(Command::UpdateSession(tid, patch), None).await;
+                    let _ = store.execute(Command::UpdateSession { id: tid, patch }, None).await;
                 });
             }
         });

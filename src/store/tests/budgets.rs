@@ -9,18 +9,20 @@ fn the_log_on_disk_keeps_to_its_byte_budget() {
     rt().block_on(async {
         let store = place.open().unwrap();
         let np = NewProject { name: "P".into(), ..Default::default() };
-        let Outcome::Project(p) = store.execute(Command::CreateProject(np), None).await.unwrap() else { panic!() };
+        let Outcome::Project(p) = store.execute(Command::CreateProject { project: np }, None).await.unwrap() else {
+            panic!()
+        };
         let nt = NewTask {
             project_id: p.id,
             title: "t".into(),
             description: Some("d".repeat(20_000)),
             ..Default::default()
         };
-        let Outcome::Task(t) = store.execute(Command::CreateTask(nt), None).await.unwrap() else { panic!() };
+        let Outcome::Task(t) = store.execute(Command::CreateTask { task: nt }, None).await.unwrap() else { panic!() };
         // ~2 MB of events: each edit carries the whole 20 KB task.
         for i in 0..100 {
             let patch = TaskPatch { title: Some(format!("t{i}")), ..Default::default() };
-            store.execute(Command::UpdateTask(t.id.clone(), patch), None).await.unwrap();
+            store.execute(Command::UpdateTask { id: t.id.clone(), patch }, None).await.unwrap();
             let kept = store.footprint().log_bytes;
             assert!(kept <= budget + EVENT_MAX_BYTES as u64, "{kept} bytes of log after {i} edits");
         }
@@ -45,13 +47,13 @@ fn the_state_keeps_to_its_byte_budget() {
     let made = rt().block_on(async {
         let p = f.project("P").await;
         let s = f.session(&p.id, &[]).await;
-        let big = |i: usize| {
-            Command::CreateTask(NewTask {
+        let big = |i: usize| Command::CreateTask {
+            task: NewTask {
                 project_id: p.id.clone(),
                 title: format!("t{i}"),
                 description: Some("d".repeat(10_000)),
                 ..Default::default()
-            })
+            },
         };
         let mut made = Vec::new();
         let err = loop {
@@ -70,16 +72,16 @@ fn the_state_keeps_to_its_byte_budget() {
         assert!(bytes <= budget && bytes == f.state().bytes(), "{bytes}");
         // Growing an existing task is refused too; nothing of either happened.
         let longer = TaskPatch { description: Some("d".repeat(20_000)), ..Default::default() };
-        let err = f.run(Command::UpdateTask(made[0].clone(), longer)).await.unwrap_err();
+        let err = f.run(Command::UpdateTask { id: made[0].clone(), patch: longer }).await.unwrap_err();
         assert!(matches!(err, StoreError::Full(_)), "{err:?}");
         assert!(f.events().is_empty(), "a refused change emits nothing");
         assert_eq!((f.store.last_seq(), f.store.state_bytes()), (seq, bytes));
         assert_eq!(f.state().tasks.len(), 6);
         // A shorter edit passes, and a delete makes room for the create refused before.
         let shorter = TaskPatch { description: Some("d".repeat(5_000)), ..Default::default() };
-        f.run(Command::UpdateTask(made[0].clone(), shorter)).await.unwrap();
+        f.run(Command::UpdateTask { id: made[0].clone(), patch: shorter }).await.unwrap();
         assert!(f.store.state_bytes() < bytes);
-        f.run(Command::DeleteTask(made[1].clone())).await.unwrap();
+        f.run(Command::DeleteTask { id: made[1].clone() }).await.unwrap();
         f.run(big(6)).await.unwrap();
         assert_eq!(f.store.state_bytes(), f.state().bytes());
         (s.id, f.store.state_bytes())
@@ -93,11 +95,11 @@ fn the_state_keeps_to_its_byte_budget() {
     rt().block_on(async {
         let p = f.state().projects.into_keys().next().unwrap();
         let np = NewTask { project_id: p, title: "more".into(), ..Default::default() };
-        assert!(matches!(f.run(Command::CreateTask(np)).await, Err(StoreError::Full(_))));
+        assert!(matches!(f.run(Command::CreateTask { task: np }).await, Err(StoreError::Full(_))));
         // Ending a session grows it by a timestamp, and must work on a full store.
         let done = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
-        f.run(Command::UpdateSession(session.clone(), done)).await.unwrap();
-        f.run(Command::DeleteSession(session)).await.unwrap();
+        f.run(Command::UpdateSession { id: session.clone(), patch: done }).await.unwrap();
+        f.run(Command::DeleteSession { id: session }).await.unwrap();
         assert!(f.store.state_bytes() < bytes);
     });
 }

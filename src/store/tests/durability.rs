@@ -7,7 +7,7 @@ fn idempotency_key_replays_the_first_outcome() {
     rt().block_on(async {
         let mut f = Fixture::new();
         let key = |fp: &str| Some(IdempotencyKey { key: "k1".into(), fingerprint: fp.into() });
-        let cmd = Command::CreateProject(NewProject { name: "A".into(), ..Default::default() });
+        let cmd = Command::CreateProject { project: NewProject { name: "A".into(), ..Default::default() } };
         let a = f.store.execute(cmd.clone(), key("x")).await.unwrap();
         let b = f.store.execute(cmd.clone(), key("x")).await.unwrap();
         assert_eq!(a, b);
@@ -33,7 +33,8 @@ fn file_store_survives_reopen_and_keeps_seq() {
         let events = store.events_since(0, 100).await.unwrap();
         assert_eq!(events.iter().map(|e| e.event.seq).collect::<Vec<_>>(), vec![1, 2, 3, 4, 5, 6]);
         assert!(matches!(store.events_since(7, 10).await, Err(StoreError::Gone { .. })));
-        let np = |name: &str| Command::CreateProject(NewProject { name: name.into(), ..Default::default() });
+        let np =
+            |name: &str| Command::CreateProject { project: NewProject { name: name.into(), ..Default::default() } };
         let mut next = 7;
         if place.database.is_none() {
             // A second server on the same file is refused while the first runs (SQLite's lock).
@@ -61,7 +62,7 @@ fn pruned_log_answers_gone_and_seq_never_goes_back() {
         let store = place.open().unwrap();
         for i in 0..1100 {
             let np = NewProject { name: format!("p{i}"), ..Default::default() };
-            store.execute(Command::CreateProject(np), None).await.unwrap();
+            store.execute(Command::CreateProject { project: np }, None).await.unwrap();
         }
         assert!(matches!(store.events_since(0, 10).await, Err(StoreError::Gone { .. })));
         assert_eq!(store.events_since(1095, 10).await.unwrap().len(), 5);
@@ -81,7 +82,7 @@ fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
         let mut made = Vec::new();
         let err = loop {
             let np = NewProject { name: "x".repeat(200), ..Default::default() };
-            match store.execute(Command::CreateProject(np), None).await {
+            match store.execute(Command::CreateProject { project: np }, None).await {
                 Ok(Outcome::Project(p)) => made.push(p.id),
                 Ok(other) => panic!("{other:?}"),
                 Err(e) => break e,
@@ -95,12 +96,12 @@ fn a_full_disk_refuses_writes_reports_degraded_and_recovers() {
         // Nothing half-written: what was acknowledged is there, the refused write is not.
         assert_eq!(store.read(|s| s.projects.len()), made.len());
         let next = NewProject { name: "after".into(), ..Default::default() };
-        assert!(store.execute(Command::CreateProject(next.clone()), None).await.is_err(), "still full");
+        assert!(store.execute(Command::CreateProject { project: next.clone() }, None).await.is_err(), "still full");
         drop(store);
         // Room again (the operator freed some): writes succeed and health is ok.
         let store = Store::open(StoreConfig { max_file_bytes: Some(64 << 20), ..config }).unwrap();
         assert_eq!(store.read(|s| s.projects.len()), made.len());
-        store.execute(Command::CreateProject(next), None).await.unwrap();
+        store.execute(Command::CreateProject { project: next }, None).await.unwrap();
         assert_eq!(store.health().status, "ok");
     });
 }
@@ -118,7 +119,7 @@ fn a_writer_that_dies_is_reported_not_hidden() {
         let h = store.health();
         assert_eq!(h.status, "failed");
         let np = NewProject { name: "after".into(), ..Default::default() };
-        let err = store.execute(Command::CreateProject(np), None).await.unwrap_err();
+        let err = store.execute(Command::CreateProject { project: np }, None).await.unwrap_err();
         assert!(matches!(err, StoreError::Failed(_)), "{err:?}");
     });
 }
@@ -130,7 +131,7 @@ fn replays_from_memory_and_from_the_log_agree() {
         let store = place.open().unwrap();
         for i in 0..50 {
             let np = NewProject { name: format!("p{i}"), ..Default::default() };
-            store.execute(Command::CreateProject(np), None).await.unwrap();
+            store.execute(Command::CreateProject { project: np }, None).await.unwrap();
         }
         let from_memory: Vec<_> = store.events_since(10, 20).await.unwrap().iter().map(|e| e.json.clone()).collect();
         drop(store);

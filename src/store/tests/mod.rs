@@ -122,7 +122,10 @@ impl Fixture {
     }
 
     async fn project(&mut self, name: &str) -> Project {
-        let p = match self.run(Command::CreateProject(NewProject { name: name.into(), ..Default::default() })).await {
+        let p = match self
+            .run(Command::CreateProject { project: NewProject { name: name.into(), ..Default::default() } })
+            .await
+        {
             Ok(Outcome::Project(p)) => p,
             other => panic!("{other:?}"),
         };
@@ -132,7 +135,9 @@ impl Fixture {
 
     async fn task(&mut self, project: &str, title: &str) -> Task {
         let t = match self
-            .run(Command::CreateTask(NewTask { project_id: project.into(), title: title.into(), ..Default::default() }))
+            .run(Command::CreateTask {
+                task: NewTask { project_id: project.into(), title: title.into(), ..Default::default() },
+            })
             .await
         {
             Ok(Outcome::Task(t)) => t,
@@ -144,11 +149,13 @@ impl Fixture {
 
     async fn session(&mut self, project: &str, tasks: &[&str]) -> Session {
         let s = match self
-            .run(Command::CreateSession(NewSession {
-                project_id: project.into(),
-                task_ids: tasks.iter().map(|s| s.to_string()).collect(),
-                ..Default::default()
-            }))
+            .run(Command::CreateSession {
+                session: NewSession {
+                    project_id: project.into(),
+                    task_ids: tasks.iter().map(|s| s.to_string()).collect(),
+                    ..Default::default()
+                },
+            })
             .await
         {
             Ok(Outcome::Session(s)) => s,

@@ -51,20 +51,22 @@ fn to_command(op: &Op, st: &State) -> Command {
     let t = |i| pick(st.tasks.keys(), i);
     let s = |i| pick(st.sessions.keys(), i);
     match op {
-        Op::Project => Command::CreateProject(NewProject { name: "p".into(), ..Default::default() }),
-        Op::DeleteProject(i) => Command::DeleteProject(p(*i)),
-        Op::Task(i, st) => Command::CreateTask(NewTask {
-            project_id: p(*i),
-            title: format!("t{st}"),
-            status: Some(TaskStatus::ALL[*st as usize % 4]),
-            ..Default::default()
-        }),
-        Op::UpdateTask(i, st) => Command::UpdateTask(
-            t(*i),
-            TaskPatch { status: Some(TaskStatus::ALL[*st as usize % 4]), ..Default::default() },
-        ),
-        Op::DeleteTask(i) => Command::DeleteTask(t(*i)),
-        Op::Subtask(i) => Command::AddSubtask(t(*i), NewSubtask { title: "s".into() }),
+        Op::Project => Command::CreateProject { project: NewProject { name: "p".into(), ..Default::default() } },
+        Op::DeleteProject(i) => Command::DeleteProject { id: p(*i) },
+        Op::Task(i, st) => Command::CreateTask {
+            task: NewTask {
+                project_id: p(*i),
+                title: format!("t{st}"),
+                status: Some(TaskStatus::ALL[*st as usize % 4]),
+                ..Default::default()
+            },
+        },
+        Op::UpdateTask(i, st) => Command::UpdateTask {
+            id: t(*i),
+            patch: TaskPatch { status: Some(TaskStatus::ALL[*st as usize % 4]), ..Default::default() },
+        },
+        Op::DeleteTask(i) => Command::DeleteTask { id: t(*i) },
+        Op::Subtask(i) => Command::AddSubtask { task_id: t(*i), subtask: NewSubtask { title: "s".into() } },
         Op::Session(i, ts) => {
             let project = p(*i);
             // Prefer tasks of the session's project so most creations succeed.
@@ -77,15 +79,15 @@ fn to_command(op: &Op, st: &State) -> Command {
                     ids.push(id);
                 }
             }
-            Command::CreateSession(NewSession { project_id: project, task_ids: ids, ..Default::default() })
+            Command::CreateSession { session: NewSession { project_id: project, task_ids: ids, ..Default::default() } }
         }
-        Op::DeleteSession(i) => Command::DeleteSession(s(*i)),
+        Op::DeleteSession(i) => Command::DeleteSession { id: s(*i) },
         Op::Link(a, b) => Command::LinkTask { session_id: s(*a), task_id: t(*b) },
         Op::Unlink(a, b) => Command::UnlinkTask { session_id: s(*a), task_id: t(*b) },
-        Op::SessionStatus(i, st) => Command::UpdateSession(
-            s(*i),
-            SessionPatch { status: Some(SessionStatus::ALL[*st as usize % 3]), ..Default::default() },
-        ),
+        Op::SessionStatus(i, st) => Command::UpdateSession {
+            id: s(*i),
+            patch: SessionPatch { status: Some(SessionStatus::ALL[*st as usize % 3]), ..Default::default() },
+        },
     }
 }
 

@@ -12,13 +12,15 @@ fn create_session_links_tasks_with_events_in_order() {
         let s = f.session(&p.id, &[&t1.id, &t2.id]).await;
         // f.session drained the events; redo the check on a fresh session for exact order.
         let Outcome::Session(s2) = f
-            .run(Command::CreateSession(NewSession {
-                project_id: p.id.clone(),
-                task_ids: vec![t1.id.clone()],
-                name: Some("agent".into()),
-                agent_id: Some("claude".into()),
-                ..Default::default()
-            }))
+            .run(Command::CreateSession {
+                session: NewSession {
+                    project_id: p.id.clone(),
+                    task_ids: vec![t1.id.clone()],
+                    name: Some("agent".into()),
+                    agent_id: Some("claude".into()),
+                    ..Default::default()
+                },
+            })
             .await
             .unwrap()
         else {
@@ -54,8 +56,8 @@ fn session_creation_refuses_bad_task_lists() {
         let q = f.project("Q").await;
         let t = f.task(&p.id, "t").await;
         let u = f.task(&q.id, "u").await;
-        let ns = |ids: Vec<String>| {
-            Command::CreateSession(NewSession { project_id: p.id.clone(), task_ids: ids, ..Default::default() })
+        let ns = |ids: Vec<String>| Command::CreateSession {
+            session: NewSession { project_id: p.id.clone(), task_ids: ids, ..Default::default() },
         };
         assert!(matches!(f.run(ns(vec!["task_missing".into()])).await, Err(StoreError::NotFound(_))));
         assert!(matches!(f.run(ns(vec![u.id.clone()])).await, Err(StoreError::Invalid(_))));
@@ -121,7 +123,7 @@ fn deleting_a_task_unlinks_its_sessions() {
         let keep = f.task(&p.id, "keep").await;
         let s1 = f.session(&p.id, &[&t.id, &keep.id]).await;
         let s2 = f.session(&p.id, &[&t.id]).await;
-        f.run(Command::DeleteTask(t.id.clone())).await.unwrap();
+        f.run(Command::DeleteTask { id: t.id.clone() }).await.unwrap();
         let st = f.state();
         let (n1, n2) = (st.sessions[&s1.id].clone(), st.sessions[&s2.id].clone());
         assert_eq!(n1.task_ids, vec![keep.id.clone()]);
@@ -139,7 +141,7 @@ fn deleting_a_task_unlinks_its_sessions() {
             ]
         );
         st.check_invariant().unwrap();
-        assert!(matches!(f.run(Command::DeleteTask(t.id)).await, Err(StoreError::NotFound(_))));
+        assert!(matches!(f.run(Command::DeleteTask { id: t.id }).await, Err(StoreError::NotFound(_))));
     });
 }
 
@@ -150,7 +152,7 @@ fn deleting_a_session_unlinks_its_tasks() {
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
         let s = f.session(&p.id, &[&t.id]).await;
-        f.run(Command::DeleteSession(s.id.clone())).await.unwrap();
+        f.run(Command::DeleteSession { id: s.id.clone() }).await.unwrap();
         let st = f.state();
         let t1 = st.tasks[&t.id].clone();
         assert_eq!((t1.session_count, t1.version), (0, 3));
@@ -174,7 +176,9 @@ fn session_status_stamps_completed_at() {
         let p = f.project("P").await;
         let s = f.session(&p.id, &[]).await;
         let patch = SessionPatch { status: Some(SessionStatus::Failed), ..Default::default() };
-        let Outcome::Session(s1) = f.run(Command::UpdateSession(s.id.clone(), patch)).await.unwrap() else { panic!() };
+        let Outcome::Session(s1) = f.run(Command::UpdateSession { id: s.id.clone(), patch }).await.unwrap() else {
+            panic!()
+        };
         assert!(s1.completed_at.is_some());
         assert_eq!(f.events(), vec![EventData::SessionUpdated(s1)]);
     });
@@ -194,11 +198,11 @@ fn deletes_drop_links_to_missing_records() {
         let mut ctx = state::Inputs { now: now_millis(), api_url: "http://127.0.0.1:3000/api", new_id: &mut new_id };
         let mut no_task = f.state();
         no_task.tasks.remove(&t.id);
-        let plan = no_task.plan(&Command::DeleteSession(s.id.clone()), &mut ctx).unwrap();
+        let plan = no_task.plan(&Command::DeleteSession { id: s.id.clone() }, &mut ctx).unwrap();
         assert_eq!(plan.events, vec![EventData::SessionDeleted(Deleted { id: s.id.clone() })]);
         let mut no_session = f.state();
         no_session.sessions.remove(&s.id);
-        let plan = no_session.plan(&Command::DeleteTask(t.id.clone()), &mut ctx).unwrap();
+        let plan = no_session.plan(&Command::DeleteTask { id: t.id.clone() }, &mut ctx).unwrap();
         assert_eq!(plan.events, vec![EventData::TaskDeleted(Deleted { id: t.id.clone() })]);
     });
 }

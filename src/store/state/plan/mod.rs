@@ -40,22 +40,24 @@ impl State {
     /// (with no effect) anything invalid, missing or conflicting.
     pub fn plan(&self, cmd: &Command, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         match cmd {
-            Command::CreateProject(np) => self.create_project(np, ctx),
-            Command::UpdateProject(id, patch) => self.update_project(id, patch, ctx),
-            Command::DeleteProject(id) => self.delete_project(id),
-            Command::CreateTask(nt) => self.create_task(nt, ctx),
-            Command::UpdateTask(id, patch) => self.update_task(id, patch, ctx),
-            Command::DeleteTask(id) => self.delete_task(id, ctx),
-            Command::AddSubtask(tid, ns) => self.add_subtask(tid, ns, ctx),
-            Command::UpdateSubtask(tid, sid, patch) => self.update_subtask(tid, sid, patch, ctx),
-            Command::DeleteSubtask(tid, sid) => self.delete_subtask(tid, sid, ctx),
-            Command::CreateSession(ns) => self.create_session(ns, ctx),
-            Command::UpdateSession(id, patch) => self.update_session(id, patch, ctx),
-            Command::DeleteSession(id) => self.delete_session(id, ctx),
+            Command::CreateProject { project } => self.create_project(project, ctx),
+            Command::UpdateProject { id, patch } => self.update_project(id, patch, ctx),
+            Command::DeleteProject { id } => self.delete_project(id),
+            Command::CreateTask { task } => self.create_task(task, ctx),
+            Command::UpdateTask { id, patch } => self.update_task(id, patch, ctx),
+            Command::DeleteTask { id } => self.delete_task(id, ctx),
+            Command::AddSubtask { task_id, subtask } => self.add_subtask(task_id, subtask, ctx),
+            Command::UpdateSubtask { task_id, subtask_id, patch } => {
+                self.update_subtask(task_id, subtask_id, patch, ctx)
+            }
+            Command::DeleteSubtask { task_id, subtask_id } => self.delete_subtask(task_id, subtask_id, ctx),
+            Command::CreateSession { session } => self.create_session(session, ctx),
+            Command::UpdateSession { id, patch } => self.update_session(id, patch, ctx),
+            Command::DeleteSession { id } => self.delete_session(id, ctx),
             Command::LinkTask { session_id, task_id } => self.link(session_id, task_id, true, ctx),
             Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
             Command::ClaimTerminal { session_id, node } => self.claim_terminal(session_id, node, ctx),
-            Command::FailNode(node) => Ok(self.fail_node(node, ctx)),
+            Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
         }
     }
 }
