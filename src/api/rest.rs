@@ -2,7 +2,7 @@
 //! renders the result; validation lives in the store.
 
 use crate::agents::Agents;
-use crate::http::{AppError, Body, ErrorBody, Path, Query, BODY_LIMIT};
+use crate::http::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, BODY_LIMIT};
 use crate::model::*;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
 use axum::extract::{DefaultBodyLimit, FromRef, State};
@@ -204,18 +204,18 @@ struct ProjectFilter {
 }
 
 #[utoipa::path(get, path = "/projects", tag = "projects", params(ProjectFilter), responses((status = 200, description = "Oldest first", body = Vec<Project>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
-async fn list_projects(State(store): State<Store>, Query(q): Query<ProjectFilter>) -> ApiResult {
+async fn list_projects(State(store): State<Store>, ApiQuery(q): ApiQuery<ProjectFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.projects.values(), paging)))
 }
 
 #[utoipa::path(get, path = "/projects/{id}", tag = "projects", params(("id" = String, Path)), responses((status = 200, body = Project), Missing))]
-async fn get_project(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+async fn get_project(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> ApiResult {
     found(store.read_fresh(|st| st.projects.get(&id).cloned()).await, "project", &id)
 }
 
 #[utoipa::path(post, path = "/projects", tag = "projects", params(Retry), request_body = NewProject, responses((status = 201, body = Project), Refusals))]
-async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewProject>) -> ApiResult {
+async fn create_project(State(store): State<Store>, h: HeaderMap, ApiJson(b): ApiJson<NewProject>) -> ApiResult {
     mutate(&store, &h, Command::CreateProject { project: b }, StatusCode::CREATED).await
 }
 
@@ -223,14 +223,14 @@ async fn create_project(State(store): State<Store>, h: HeaderMap, Body(b): Body<
 async fn update_project(
     State(store): State<Store>,
     h: HeaderMap,
-    Path(id): Path<String>,
-    Body(b): Body<ProjectPatch>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ProjectPatch>,
 ) -> ApiResult {
     mutate(&store, &h, Command::UpdateProject { id, patch: b }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
-async fn delete_project(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn delete_project(State(store): State<Store>, h: HeaderMap, ApiPath(id): ApiPath<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteProject { id }, StatusCode::OK).await
 }
 
@@ -252,18 +252,18 @@ struct TaskFilter {
 }
 
 #[utoipa::path(get, path = "/tasks", tag = "tasks", params(TaskFilter), responses((status = 200, description = "Newest first", body = Vec<Task>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
-async fn list_tasks(State(store): State<Store>, Query(q): Query<TaskFilter>) -> ApiResult {
+async fn list_tasks(State(store): State<Store>, ApiQuery(q): ApiQuery<TaskFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.tasks_where(q.project_id.as_deref(), q.status), paging)))
 }
 
 #[utoipa::path(get, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path)), responses((status = 200, body = Task), Missing))]
-async fn get_task(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+async fn get_task(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> ApiResult {
     found(store.read_fresh(|st| st.tasks.get(&id).cloned()).await, "task", &id)
 }
 
 #[utoipa::path(post, path = "/tasks", tag = "tasks", params(Retry), request_body = NewTask, responses((status = 201, body = Task), Refusals))]
-async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<NewTask>) -> ApiResult {
+async fn create_task(State(store): State<Store>, h: HeaderMap, ApiJson(b): ApiJson<NewTask>) -> ApiResult {
     mutate(&store, &h, Command::CreateTask { task: b }, StatusCode::CREATED).await
 }
 
@@ -271,14 +271,14 @@ async fn create_task(State(store): State<Store>, h: HeaderMap, Body(b): Body<New
 async fn update_task(
     State(store): State<Store>,
     h: HeaderMap,
-    Path(id): Path<String>,
-    Body(b): Body<TaskPatch>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<TaskPatch>,
 ) -> ApiResult {
     mutate(&store, &h, Command::UpdateTask { id, patch: b }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
-async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn delete_task(State(store): State<Store>, h: HeaderMap, ApiPath(id): ApiPath<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteTask { id }, StatusCode::OK).await
 }
 
@@ -286,8 +286,8 @@ async fn delete_task(State(store): State<Store>, h: HeaderMap, Path(id): Path<St
 async fn add_subtask(
     State(store): State<Store>,
     h: HeaderMap,
-    Path(id): Path<String>,
-    Body(b): Body<NewSubtask>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<NewSubtask>,
 ) -> ApiResult {
     mutate(&store, &h, Command::AddSubtask { task_id: id, subtask: b }, StatusCode::CREATED).await
 }
@@ -296,8 +296,8 @@ async fn add_subtask(
 async fn update_subtask(
     State(store): State<Store>,
     h: HeaderMap,
-    Path((id, sid)): Path<(String, String)>,
-    Body(b): Body<SubtaskPatch>,
+    ApiPath((id, sid)): ApiPath<(String, String)>,
+    ApiJson(b): ApiJson<SubtaskPatch>,
 ) -> ApiResult {
     mutate(&store, &h, Command::UpdateSubtask { task_id: id, subtask_id: sid, patch: b }, StatusCode::OK).await
 }
@@ -306,7 +306,7 @@ async fn update_subtask(
 async fn delete_subtask(
     State(store): State<Store>,
     h: HeaderMap,
-    Path((id, sid)): Path<(String, String)>,
+    ApiPath((id, sid)): ApiPath<(String, String)>,
 ) -> ApiResult {
     mutate(&store, &h, Command::DeleteSubtask { task_id: id, subtask_id: sid }, StatusCode::OK).await
 }
@@ -330,13 +330,13 @@ struct SessionFilter {
 }
 
 #[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, description = "Newest first", body = Vec<Session>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
-async fn list_sessions(State(store): State<Store>, Query(q): Query<SessionFilter>) -> ApiResult {
+async fn list_sessions(State(store): State<Store>, ApiQuery(q): ApiQuery<SessionFilter>) -> ApiResult {
     let paging = paging(q.limit, q.cursor.as_deref())?;
     Ok(store.read(|st| listed(st.sessions_where(q.task_id.as_deref(), q.project_id.as_deref(), q.status), paging)))
 }
 
 #[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Session), Missing))]
-async fn get_session(State(store): State<Store>, Path(id): Path<String>) -> ApiResult {
+async fn get_session(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> ApiResult {
     found(store.read_fresh(|st| st.sessions.get(&id).cloned()).await, "session", &id)
 }
 
@@ -345,7 +345,7 @@ async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
     h: HeaderMap,
-    Body(b): Body<NewSession>,
+    ApiJson(b): ApiJson<NewSession>,
 ) -> ApiResult {
     agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::CreateSession { session: b }, StatusCode::CREATED).await
@@ -356,8 +356,8 @@ async fn update_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
     h: HeaderMap,
-    Path(id): Path<String>,
-    Body(b): Body<SessionPatch>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<SessionPatch>,
 ) -> ApiResult {
     agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::UpdateSession { id, patch: b }, StatusCode::OK).await
@@ -374,12 +374,12 @@ struct AgentFilter {
 
 /// The agents "Work on task" offers in a project (without one: those of every project).
 #[utoipa::path(get, path = "/agents", tag = "agents", params(AgentFilter), responses((status = 200, body = Vec<Agent>), (status = 400, body = ErrorBody)))]
-async fn list_agents(State(agents): State<Agents>, Query(q): Query<AgentFilter>) -> Json<Vec<Agent>> {
+async fn list_agents(State(agents): State<Agents>, ApiQuery(q): ApiQuery<AgentFilter>) -> Json<Vec<Agent>> {
     Json(agents.list(q.project_id.as_deref().unwrap_or("")))
 }
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
-async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path<String>) -> ApiResult {
+async fn delete_session(State(store): State<Store>, h: HeaderMap, ApiPath(id): ApiPath<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteSession { id }, StatusCode::OK).await
 }
 
@@ -387,7 +387,7 @@ async fn delete_session(State(store): State<Store>, h: HeaderMap, Path(id): Path
 async fn link_task(
     State(store): State<Store>,
     h: HeaderMap,
-    Path((session_id, task_id)): Path<(String, String)>,
+    ApiPath((session_id, task_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     mutate(&store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
 }
@@ -396,7 +396,7 @@ async fn link_task(
 async fn unlink_task(
     State(store): State<Store>,
     h: HeaderMap,
-    Path((session_id, task_id)): Path<(String, String)>,
+    ApiPath((session_id, task_id)): ApiPath<(String, String)>,
 ) -> ApiResult {
     mutate(&store, &h, Command::UnlinkTask { session_id, task_id }, StatusCode::OK).await
 }
@@ -417,7 +417,7 @@ struct EventsQuery {
 
 /// The retained events after `since`, as the stored JSON (no re-serialisation).
 #[utoipa::path(get, path = "/events", tag = "events", params(EventsQuery), responses((status = 200, description = "Retained events after `since`, oldest first, at most 1 MiB of them but for the first", body = Vec<Event>), (status = 400, body = ErrorBody), (status = 410, description = "`since` is older than the retained log: refetch", body = ErrorBody), (status = 503, body = ErrorBody)))]
-async fn events(State(store): State<Store>, Query(q): Query<EventsQuery>) -> ApiResult {
+async fn events(State(store): State<Store>, ApiQuery(q): ApiQuery<EventsQuery>) -> ApiResult {
     // A `seq` is a signed 64-bit number on every client's side (JSON, JavaScript, SQL).
     if q.since > i64::MAX as u64 {
         return Err(AppError::invalid(format!("since must be at most {}", i64::MAX)));

@@ -8,5 +8,5 @@ mod extract;
 mod socket;
 
 pub use error::{AppError, ErrorBody};
-pub use extract::{Body, Path, Query, BODY_LIMIT};
+pub use extract::{ApiJson, ApiPath, ApiQuery, BODY_LIMIT};
 pub use socket::SocketFd;

@@ -14,7 +14,7 @@
 //! that one socket) while its output keeps flowing.
 
 use crate::agents::{self, Agents};
-use crate::http::{AppError, Query};
+use crate::http::{ApiQuery, AppError};
 use crate::model::{EventData, Session, SessionPatch, SessionStatus, Task};
 use crate::store::{state::check_id, Command, Store};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};

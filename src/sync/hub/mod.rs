@@ -15,7 +15,7 @@
 //! [`HUB_QUEUE_BYTES`] are queued it is closed with a reason and resumes with `?since=`,
 //! so its memory is bounded.
 
-use crate::http::{AppError, Query, SocketFd};
+use crate::http::{ApiQuery, AppError, SocketFd};
 use crate::store::{LoggedEvent, Store, StoreError};
 use crate::sync::ServerMessage;
 use axum::body::Body;
