@@ -15,7 +15,10 @@ fn main() {
             Store::open(StoreConfig { path: Some(dir.path().join("bench.db")), ..StoreConfig::memory() }).unwrap();
         let rate = rt.block_on(async {
             let Ok(Outcome::Project(p)) = store
-                .execute(Command::CreateProject(NewProject { name: "bench".into(), ..Default::default() }), None)
+                .execute(
+                    Command::CreateProject { project: NewProject { name: "bench".into(), ..Default::default() } },
+                    None,
+                )
                 .await
             else {
                 panic!("project")
@@ -28,7 +31,7 @@ fn main() {
                         for i in 0..n / writers {
                             let t =
                                 NewTask { project_id: pid.clone(), title: format!("t{w}-{i}"), ..Default::default() };
-                            store.execute(Command::CreateTask(t), None).await.unwrap();
+                            store.execute(Command::CreateTask { task: t }, None).await.unwrap();
                         }
                     })
                 })

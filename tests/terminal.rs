@@ -22,9 +22,9 @@ async fn server(max: usize) -> common::InProcess {
 
 async fn session(store: &Store, base_path: Option<String>) -> Session {
     let np = NewProject { name: "T".into(), base_path, ..Default::default() };
-    let Ok(Outcome::Project(p)) = store.execute(Command::CreateProject(np), None).await else { panic!() };
+    let Ok(Outcome::Project(p)) = store.execute(Command::CreateProject { project: np }, None).await else { panic!() };
     let ns = NewSession { project_id: p.id, ..Default::default() };
-    let Ok(Outcome::Session(s)) = store.execute(Command::CreateSession(ns), None).await else { panic!() };
+    let Ok(Outcome::Session(s)) = store.execute(Command::CreateSession { session: ns }, None).await else { panic!() };
     s
 }
 
@@ -124,7 +124,7 @@ async fn a_clean_exit_completes_the_session_and_deleting_the_session_kills_its_t
     let mut ws = attach(srv.addr, &s2.id).await;
     ws.input("echo ready-$((2*3))\r").await;
     ws.read_until("ready-6").await;
-    srv.store.execute(Command::DeleteSession(s2.id.clone()), None).await.unwrap();
+    srv.store.execute(Command::DeleteSession { id: s2.id.clone() }, None).await.unwrap();
     ws.read_until(r#"{"type":"exit""#).await;
 }
 

@@ -58,34 +58,40 @@ async fn run(store: &Store, cmd: Command) -> Outcome {
 }
 
 fn project(name: &str) -> Command {
-    Command::CreateProject(NewProject { name: name.into(), ..Default::default() })
+    Command::CreateProject { project: NewProject { name: name.into(), ..Default::default() } }
 }
 
 /// A script that produces every event kind; returns how many events it committed.
 async fn every_kind(store: &Store) -> u64 {
     let before = store.last_seq();
     let Outcome::Project(p) = run(store, project("P")).await else { panic!() };
-    run(store, Command::UpdateProject(p.id.clone(), ProjectPatch { name: Some("P2".into()), ..Default::default() }))
-        .await;
+    run(
+        store,
+        Command::UpdateProject {
+            id: p.id.clone(),
+            patch: ProjectPatch { name: Some("P2".into()), ..Default::default() },
+        },
+    )
+    .await;
     let nt = NewTask { project_id: p.id.clone(), title: "t".into(), ..Default::default() };
-    let Outcome::Task(t) = run(store, Command::CreateTask(nt.clone())).await else { panic!() };
-    let Outcome::Task(u) = run(store, Command::CreateTask(nt)).await else { panic!() };
+    let Outcome::Task(t) = run(store, Command::CreateTask { task: nt.clone() }).await else { panic!() };
+    let Outcome::Task(u) = run(store, Command::CreateTask { task: nt }).await else { panic!() };
     let ns = NewSession { project_id: p.id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
-    let Outcome::Session(s) = run(store, Command::CreateSession(ns)).await else { panic!() };
+    let Outcome::Session(s) = run(store, Command::CreateSession { session: ns }).await else { panic!() };
     run(store, Command::LinkTask { session_id: s.id.clone(), task_id: u.id.clone() }).await;
     run(store, Command::UnlinkTask { session_id: s.id.clone(), task_id: u.id.clone() }).await;
     run(
         store,
-        Command::UpdateSession(
-            s.id.clone(),
-            SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() },
-        ),
+        Command::UpdateSession {
+            id: s.id.clone(),
+            patch: SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() },
+        },
     )
     .await;
-    run(store, Command::DeleteTask(u.id.clone())).await;
-    run(store, Command::DeleteTask(t.id.clone())).await;
-    run(store, Command::DeleteSession(s.id.clone())).await;
-    run(store, Command::DeleteProject(p.id.clone())).await;
+    run(store, Command::DeleteTask { id: u.id.clone() }).await;
+    run(store, Command::DeleteTask { id: t.id.clone() }).await;
+    run(store, Command::DeleteSession { id: s.id.clone() }).await;
+    run(store, Command::DeleteProject { id: p.id.clone() }).await;
     store.last_seq() - before
 }
 
@@ -172,9 +178,11 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
         n
     });
     let Outcome::Project(p) = run(&srv.store, project("P")).await else { panic!() };
-    let Outcome::Task(t) =
-        run(&srv.store, Command::CreateTask(NewTask { project_id: p.id, title: "t".into(), ..Default::default() }))
-            .await
+    let Outcome::Task(t) = run(
+        &srv.store,
+        Command::CreateTask { task: NewTask { project_id: p.id, title: "t".into(), ..Default::default() } },
+    )
+    .await
     else {
         panic!()
     };
@@ -185,7 +193,7 @@ async fn a_client_too_slow_to_read_is_closed_with_a_reason() {
         writers.push(tokio::spawn(async move {
             for i in 0..(total - 2) / 8 + 1 {
                 let patch = TaskPatch { description: Some(format!("{big}{w}-{i}")), ..Default::default() };
-                store.execute(Command::UpdateTask(id.clone(), patch), None).await.unwrap();
+                store.execute(Command::UpdateTask { id: id.clone(), patch }, None).await.unwrap();
             }
         }));
     }
@@ -219,7 +227,7 @@ async fn a_client_that_never_reads_large_events_is_cut_off_by_bytes_not_count() 
     let Outcome::Project(p) = run(&srv.store, project("P")).await else { panic!() };
     let prompt = Some("p".repeat(90_000));
     let nt = NewTask { project_id: p.id, title: "t".into(), prompt, ..Default::default() };
-    let Outcome::Task(t) = run(&srv.store, Command::CreateTask(nt)).await else { panic!() };
+    let Outcome::Task(t) = run(&srv.store, Command::CreateTask { task: nt }).await else { panic!() };
     // 150 events of ~180 KB (27 MB): far fewer than HUB_CAPACITY frames, far more than
     // the queue's byte budget plus what loopback sockets buffer.
     let big = "x".repeat(90_000);
@@ -227,7 +235,7 @@ async fn a_client_that_never_reads_large_events_is_cut_off_by_bytes_not_count() 
     assert!(total < maestro::hub::HUB_CAPACITY as u64);
     for i in 0..total {
         let patch = TaskPatch { description: Some(format!("{big}{i}")), ..Default::default() };
-        srv.store.execute(Command::UpdateTask(t.id.clone(), patch), None).await.unwrap();
+        srv.store.execute(Command::UpdateTask { id: t.id.clone(), patch }, None).await.unwrap();
     }
     let mut got = 0u64;
     let close = loop {

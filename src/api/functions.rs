@@ -179,17 +179,17 @@ pub async fn list_projects_page(cursor: Option<String>) -> Result<ListPage<Proje
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_project(project: NewProject) -> Result<Project, FnError> {
-    ssr::project(Command::CreateProject(project)).await
+    ssr::project(Command::CreateProject { project }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, FnError> {
-    ssr::project(Command::UpdateProject(id, patch)).await
+    ssr::project(Command::UpdateProject { id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_project(id: String) -> Result<(), FnError> {
-    run(Command::DeleteProject(id)).await.map(|_| ())
+    run(Command::DeleteProject { id }).await.map(|_| ())
 }
 
 /// A page of a project's tasks (newest first, `limit` of them, after `cursor` if given)
@@ -225,32 +225,32 @@ pub async fn list_session_tasks_page(session_id: String, cursor: Option<String>)
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_task(task: NewTask) -> Result<Task, FnError> {
-    ssr::task(Command::CreateTask(task)).await
+    ssr::task(Command::CreateTask { task }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_task(id: String, patch: TaskPatch) -> Result<Task, FnError> {
-    ssr::task(Command::UpdateTask(id, patch)).await
+    ssr::task(Command::UpdateTask { id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_task(id: String) -> Result<(), FnError> {
-    run(Command::DeleteTask(id)).await.map(|_| ())
+    run(Command::DeleteTask { id }).await.map(|_| ())
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn add_subtask(task_id: String, title: String) -> Result<Task, FnError> {
-    ssr::task(Command::AddSubtask(task_id, NewSubtask { title })).await
+    ssr::task(Command::AddSubtask { task_id, subtask: NewSubtask { title } }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_subtask(task_id: String, subtask_id: String, patch: SubtaskPatch) -> Result<Task, FnError> {
-    ssr::task(Command::UpdateSubtask(task_id, subtask_id, patch)).await
+    ssr::task(Command::UpdateSubtask { task_id, subtask_id, patch }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_subtask(task_id: String, subtask_id: String) -> Result<Task, FnError> {
-    ssr::task(Command::DeleteSubtask(task_id, subtask_id)).await
+    ssr::task(Command::DeleteSubtask { task_id, subtask_id }).await
 }
 
 /// The sessions working on a task, newest first.
@@ -292,13 +292,13 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
     ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
-    ssr::session(Command::CreateSession(session)).await
+    ssr::session(Command::CreateSession { session }).await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn update_session(id: String, patch: SessionPatch) -> Result<Session, FnError> {
     ssr::agents()?.check_patch(&ssr::store()?, &id, &patch).map_err(ssr::invalid)?;
-    ssr::session(Command::UpdateSession(id, patch)).await
+    ssr::session(Command::UpdateSession { id, patch }).await
 }
 
 /// The agents "Work on task" offers in a project.
@@ -321,13 +321,13 @@ pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session,
 #[server(prefix = "/sfn", input = Json)]
 pub async fn close_session(id: String) -> Result<(), FnError> {
     let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
-    match store()?.execute(Command::UpdateSession(id.clone(), patch), None).await {
+    match store()?.execute(Command::UpdateSession { id: id.clone(), patch }, None).await {
         Ok(_) => {}
         // Already gone (closed in another tab): closing again is not an error.
         Err(crate::store::StoreError::NotFound(_)) => return Ok(()),
         Err(e) => return Err(e.into()),
     }
-    run(Command::DeleteSession(id)).await.map(|_| ())
+    run(Command::DeleteSession { id }).await.map(|_| ())
 }
 
 /// Ends a plain terminal (one not linked to a Maestro session), as `DELETE

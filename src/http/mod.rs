@@ -9,5 +9,5 @@ mod socket;
 
 pub use crate::model::ErrorBody;
 pub use error::{log_failures, AppError};
-pub use extract::{Body, Path, Query, BODY_LIMIT};
+pub use extract::{ApiJson, ApiPath, ApiQuery, BODY_LIMIT};
 pub use socket::SocketFd;

@@ -2,8 +2,8 @@
 
 use super::replay::serve_client;
 use super::Hub;
+use crate::http::ApiQuery;
 use crate::http::AppError;
-use crate::http::Query;
 use crate::http::SocketFd;
 use axum::body::Body;
 use axum::extract::Request;
@@ -32,7 +32,7 @@ pub(super) type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 /// extractor so that the hub owns the raw stream its shared frames are written to.
 pub async fn ws_handler(
     State(hub): State<Hub>,
-    Query(q): Query<WsQuery>,
+    ApiQuery(q): ApiQuery<WsQuery>,
     mut req: Request,
 ) -> Result<Response, AppError> {
     let accept = accept_key(req.headers())?;

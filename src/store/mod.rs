@@ -5,9 +5,18 @@
 //! state and events in one transaction, waits for it to be durable, and only then publishes
 //! the events and answers the callers. Reads come from an in-memory copy of the committed
 //! state and never wait for a disk.
+//!
+//! Layout: `command` (what callers ask and get back), `error` (`StoreError`), `config`
+//! (how to open it, its budgets), `state` (the domain: queries and planners, no I/O),
+//! `writer` (the thread), `backend` (the storage seam) with `sqlite` and `pg` beside it,
+//! `recent` (the newest events in memory), `foreign` (checks on other nodes' events),
+//! `agree` (nodes agreeing on access settings). This file: the [`Store`] handle.
 
 pub mod agree;
 pub mod backend;
+mod command;
+mod config;
+mod error;
 mod foreign;
 mod pg;
 mod recent;
@@ -15,118 +24,21 @@ mod sqlite;
 pub mod state;
 mod writer;
 
+pub use command::{Command, IdempotencyKey, Outcome};
+pub use config::{
+    Footprint, StoreConfig, EVENT_MAX_BYTES, IDEMPOTENCY_BYTES_MAX, IDEMPOTENCY_KEYS_MAX, PAGE_BYTES, RETAIN_BYTES,
+    STATE_BYTES,
+};
+pub use error::StoreError;
 pub use sqlite::Sqlite;
 
-use crate::model::*;
-use serde::{Deserialize, Serialize};
+use crate::model::{Event, Health};
+use command::check_directories;
 use state::State;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
-
-/// Why the store refused or failed. The API maps each to a status code.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum StoreError {
-    /// Bad input (400).
-    #[error("{0}")]
-    Invalid(String),
-    /// A record named by the request does not exist (404).
-    #[error("{0}")]
-    NotFound(String),
-    /// The request contradicts the current state (409).
-    #[error("{0}")]
-    Conflict(String),
-    /// What the store holds would pass its byte budget (409, `store_full`): nothing changed.
-    #[error("{0}")]
-    Full(String),
-    /// An `Idempotency-Key` was reused for a different request (422).
-    #[error("{0}")]
-    KeyReused(String),
-    /// `since` is older than the retained log (410): the client must refetch.
-    #[error("events after seq {since} are no longer retained (oldest kept is {oldest})")]
-    Gone { since: u64, oldest: u64 },
-    /// The disk failed us (full, say); nothing was acknowledged (503).
-    #[error("storage error: {0}")]
-    Storage(String),
-    /// The writer is gone: nothing can be written until the server restarts (503).
-    #[error("the store cannot write any more: {0}")]
-    Failed(String),
-    /// The store is shutting down.
-    #[error("the store is shutting down")]
-    Closed,
-}
-
-impl StoreError {
-    /// The HTTP status and machine-readable code that say this error on any way in
-    /// (numbers, not an HTTP type: the store knows nothing of the wire).
-    pub fn status(&self) -> (u16, &'static str) {
-        match self {
-            StoreError::Invalid(_) => (400, error_code::INVALID),
-            StoreError::NotFound(_) => (404, error_code::NOT_FOUND),
-            StoreError::Conflict(_) => (409, error_code::CONFLICT),
-            // The state conflicts with growing: deleting something makes room.
-            StoreError::Full(_) => (409, "store_full"),
-            StoreError::KeyReused(_) => (422, "idempotency_key_reused"),
-            StoreError::Gone { .. } => (410, "gone"),
-            // The request was fine; the server cannot write just now (disk full, say).
-            StoreError::Storage(_) => (503, "storage_unavailable"),
-            StoreError::Failed(_) => (503, "storage_failed"),
-            StoreError::Closed => (503, "shutting_down"),
-        }
-    }
-}
-
-/// Every mutation the store knows. The REST API, the server functions and the terminals
-/// all send these, so each mutation has exactly one code path.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Command {
-    CreateProject(NewProject),
-    UpdateProject(String, ProjectPatch),
-    DeleteProject(String),
-    CreateTask(NewTask),
-    UpdateTask(String, TaskPatch),
-    DeleteTask(String),
-    AddSubtask(String, NewSubtask),
-    UpdateSubtask(String, String, SubtaskPatch),
-    DeleteSubtask(String, String),
-    CreateSession(NewSession),
-    UpdateSession(String, SessionPatch),
-    DeleteSession(String),
-    LinkTask {
-        session_id: String,
-        task_id: String,
-    },
-    UnlinkTask {
-        session_id: String,
-        task_id: String,
-    },
-    /// Records which node runs a session's terminal (several nodes on one database).
-    ClaimTerminal {
-        session_id: String,
-        node: String,
-    },
-    /// Fails the running sessions whose terminals ran on a node that died.
-    FailNode(String),
-}
-
-/// What a successful mutation returns.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub enum Outcome {
-    Project(Project),
-    Task(Task),
-    Session(Session),
-    Deleted,
-}
-
-/// An `Idempotency-Key` and what the request it came with looked like, so that the same
-/// key with a different request is told apart from a retry.
-#[derive(Clone, Debug)]
-pub struct IdempotencyKey {
-    pub key: String,
-    pub fingerprint: String,
-}
 
 /// A committed event and its JSON, serialised once and shared by every listener.
 #[derive(Clone, Debug)]
@@ -135,63 +47,8 @@ pub struct LoggedEvent {
     pub json: Arc<str>,
 }
 
-/// How to open the store.
-#[derive(Clone, Debug)]
-pub struct StoreConfig {
-    /// The database file; `None` keeps everything in memory (tests).
-    pub path: Option<PathBuf>,
-    /// Handed to sessions as `MAESTRO_API_URL`.
-    pub api_url: String,
-    /// How many events the log keeps for clients that resume.
-    pub retain_events: u64,
-    /// How many bytes of event JSON the log keeps, whatever their count.
-    pub retain_bytes: u64,
-    /// A hard cap on the data file's size: past it, writes fail as on a full disk.
-    pub max_file_bytes: Option<u64>,
-    /// The byte budget of the state (its entities' JSON, see `State::bytes`): a change
-    /// that would grow it past this is refused with `StoreError::Full`.
-    pub max_state_bytes: u64,
-    /// A PostgreSQL database to keep everything in instead of the file (`--database-url`).
-    pub database_url: Option<String>,
-    /// Who this server is to the others on a shared database; made up from `api_url`
-    /// when not given.
-    pub node: Option<backend::NodeInfo>,
-}
-
-impl StoreConfig {
-    /// An in-memory store, for tests.
-    pub fn memory() -> Self {
-        StoreConfig {
-            path: None,
-            api_url: "http://127.0.0.1:3000/api".into(),
-            retain_events: 100_000,
-            retain_bytes: RETAIN_BYTES,
-            max_file_bytes: None,
-            max_state_bytes: STATE_BYTES,
-            database_url: None,
-            node: None,
-        }
-    }
-}
-
 /// How many events the bus buffers for a slow listener before it counts as lagging.
 pub const BUS_CAPACITY: usize = 16_384;
-/// The most commands committed in one transaction.
-const BATCH_MAX: usize = 512;
-/// The largest one event may be, in JSON bytes: every client gets each event, so a change
-/// that would make a bigger one (a task grown past this) is refused.
-pub const EVENT_MAX_BYTES: usize = 256 * 1024;
-/// The most bytes of events one read of the log returns (a replay page, a REST page):
-/// always at least one event.
-pub const PAGE_BYTES: usize = 1 << 20;
-/// Default byte budget of the state (`--max-state-bytes`). The server holds about twice
-/// this in memory (the committed state and the writer's own copy).
-pub const STATE_BYTES: u64 = 256 << 20;
-/// Default byte budget of the event log on disk.
-pub const RETAIN_BYTES: u64 = 64 << 20;
-/// Most idempotency keys kept, and the most bytes of recorded outcomes.
-pub const IDEMPOTENCY_KEYS_MAX: u64 = 10_000;
-pub const IDEMPOTENCY_BYTES_MAX: u64 = 32 << 20;
 
 enum Job {
     Mutate {
@@ -256,20 +113,6 @@ struct Vitals {
     failed: watch::Sender<Option<String>>,
     /// What the store holds on disk besides the entities, as of the last commit.
     footprint: Mutex<Footprint>,
-}
-
-/// The parts of the data file that grow with use rather than with the data: each has a
-/// byte budget (SPEC §6).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Footprint {
-    /// Bytes of event JSON in the retained log (budget: `StoreConfig::retain_bytes`).
-    pub log_bytes: u64,
-    /// The oldest `seq` still retained.
-    pub first_retained: u64,
-    /// Idempotency keys kept (budget: [`IDEMPOTENCY_KEYS_MAX`]) and the bytes of their
-    /// outcomes ([`IDEMPOTENCY_BYTES_MAX`]).
-    pub idempotency_keys: u64,
-    pub idempotency_bytes: u64,
 }
 
 impl Drop for Inner {
@@ -528,22 +371,6 @@ fn tell(
         }
         true
     })
-}
-
-/// A project's directory must exist where its terminals start (on this server): a
-/// mistyped path is refused rather than silently replaced by the home directory.
-fn check_directories(cmd: &Command) -> Result<(), StoreError> {
-    let path = match cmd {
-        Command::CreateProject(p) => p.base_path.as_deref(),
-        Command::UpdateProject(_, p) => p.base_path.as_ref().and_then(|p| p.as_deref()),
-        _ => None,
-    };
-    match path.map(str::trim).filter(|p| !p.is_empty()) {
-        Some(p) if p.starts_with('/') && !std::path::Path::new(p).is_dir() => {
-            Err(StoreError::Invalid(format!("basePath {p:?} is not a directory on the server")))
-        }
-        _ => Ok(()),
-    }
 }
 
 #[cfg(test)]

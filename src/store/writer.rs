@@ -8,7 +8,14 @@
 
 use super::backend::{Backend, Budgets, KeyRecord, Others, Staged};
 use super::state::{Inputs, State};
-use super::*;
+use super::{
+    Command, Committed, Footprint, IdempotencyKey, Job, LoggedEvent, Outcome, StoreConfig, StoreError, Vitals,
+    EVENT_MAX_BYTES, IDEMPOTENCY_BYTES_MAX, IDEMPOTENCY_KEYS_MAX, PAGE_BYTES,
+};
+use crate::model::{now_millis, Event, Millis};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+use tokio::sync::{broadcast, mpsc, oneshot};
 
 /// The writer thread's own state.
 pub(super) struct Writer {
@@ -34,6 +41,9 @@ pub(super) struct Writer {
     /// A catch-up is queued (so that wake-ups do not pile up behind a busy writer).
     pub(super) catching: Arc<std::sync::atomic::AtomicBool>,
 }
+
+/// The most commands committed in one transaction.
+const BATCH_MAX: usize = 512;
 
 type Reply = oneshot::Sender<Result<Outcome, StoreError>>;
 
@@ -63,7 +73,7 @@ impl Writer {
                     Job::NodesGone(nodes) => {
                         for node in nodes.into_iter().filter(|n| self.work.runs_on(n)) {
                             tracing::warn!(node, "a node stopped beating: failing the sessions it ran");
-                            mutations.push((Command::FailNode(node), None, oneshot::channel().0));
+                            mutations.push((Command::FailNode { node }, None, oneshot::channel().0));
                         }
                     }
                     #[cfg(test)]
@@ -323,8 +333,8 @@ impl Writer {
 /// of which node runs a terminal. Each grows a session by a few bytes at most, once.
 fn always_fits(cmd: &Command) -> bool {
     match cmd {
-        Command::UpdateSession(_, p) => p.name.is_none() && p.agent_id.is_none(),
-        Command::ClaimTerminal { .. } | Command::FailNode(_) => true,
+        Command::UpdateSession { patch: p, .. } => p.name.is_none() && p.agent_id.is_none(),
+        Command::ClaimTerminal { .. } | Command::FailNode { .. } => true,
         _ => false,
     }
 }

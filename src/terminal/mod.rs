@@ -14,7 +14,7 @@
 //! that one socket) while its output keeps flowing.
 
 use crate::agents::{self, Agents};
-use crate::http::{AppError, Query};
+use crate::http::{ApiQuery, AppError};
 use crate::model::{EventData, Session, SessionPatch, SessionStatus, Task};
 use crate::store::{state::check_id, Command, Store};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -359,7 +359,7 @@ impl Terminals {
                 let store = me.store.clone();
                 rt.spawn(async move {
                     let patch = SessionPatch { status: Some(status), ..Default::default() };
-                    let _ = store.execute(Command::UpdateSession(tid, patch), None).await;
+                    let _ = store.execute(Command::UpdateSession { id: tid, patch }, None).await;
                 });
             }
         });

@@ -26,7 +26,7 @@ pub async fn terminal_ws(
     ws: WebSocketUpgrade,
     State(terminals): State<Terminals>,
     Path(id): Path<String>,
-    Query(q): Query<SizeQuery>,
+    ApiQuery(q): ApiQuery<SizeQuery>,
     relayed: Option<axum::Extension<crate::auth::FromNode>>,
 ) -> Response {
     match terminals.place(&id).await {

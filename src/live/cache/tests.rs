@@ -64,29 +64,35 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                 let t = pick(st.tasks.keys().collect(), b);
                 let s = pick(st.sessions.keys().collect(), a.wrapping_add(b));
                 match op % 10 {
-                    0 => Command::CreateProject(NewProject { name: format!("p{i}"), ..Default::default() }),
-                    1 | 2 => {
-                        Command::CreateTask(NewTask { project_id: p, title: format!("t{i}"), ..Default::default() })
-                    }
-                    3 => Command::UpdateTask(t, TaskPatch { title: Some(format!("u{i}")), ..Default::default() }),
-                    4 => Command::CreateSession(NewSession {
-                        project_id: st.tasks.get(&t).map(|x| x.project_id.clone()).unwrap_or(p),
-                        task_ids: st.tasks.contains_key(&t).then_some(t).into_iter().collect(),
-                        ..Default::default()
-                    }),
+                    0 => Command::CreateProject { project: NewProject { name: format!("p{i}"), ..Default::default() } },
+                    1 | 2 => Command::CreateTask {
+                        task: NewTask { project_id: p, title: format!("t{i}"), ..Default::default() },
+                    },
+                    3 => Command::UpdateTask {
+                        id: t,
+                        patch: TaskPatch { title: Some(format!("u{i}")), ..Default::default() },
+                    },
+                    4 => Command::CreateSession {
+                        session: NewSession {
+                            project_id: st.tasks.get(&t).map(|x| x.project_id.clone()).unwrap_or(p),
+                            task_ids: st.tasks.contains_key(&t).then_some(t).into_iter().collect(),
+                            ..Default::default()
+                        },
+                    },
                     5 => Command::LinkTask { session_id: s, task_id: t },
-                    6 => Command::DeleteTask(t),
-                    7 => Command::DeleteSession(s),
-                    8 => {
-                        Command::UpdateTask(t, TaskPatch { status: Some(TaskStatus::ALL[b % 4]), ..Default::default() })
-                    }
-                    _ => Command::UpdateSession(
-                        s,
-                        SessionPatch {
+                    6 => Command::DeleteTask { id: t },
+                    7 => Command::DeleteSession { id: s },
+                    8 => Command::UpdateTask {
+                        id: t,
+                        patch: TaskPatch { status: Some(TaskStatus::ALL[b % 4]), ..Default::default() },
+                    },
+                    _ => Command::UpdateSession {
+                        id: s,
+                        patch: SessionPatch {
                             status: Some([SessionStatus::Completed, SessionStatus::Failed][b % 2]),
                             ..Default::default()
                         },
-                    ),
+                    },
                 }
             });
             let _ = store.execute(cmd, None).await;

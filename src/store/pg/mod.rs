@@ -12,7 +12,7 @@
 //! Between its own writes a node learns of the others' commits from a listener thread with
 //! a connection of its own: `LISTEN`, then catch up by `seq`, then a catch-up on every
 //! notification (a wake-up only: one `NOTIFY` of the last `seq` per commit, never the
-//! events) and on a poll every [`POLL`] as the backstop for a notification lost to a
+//! events) and on a poll every [`POLL`](listen::POLL) as the backstop for a notification lost to a
 //! reconnect or a database restart. The same thread beats the node's heartbeat and tells
 //! the store which nodes stopped beating.
 //!
@@ -28,47 +28,24 @@
 //!
 //! The `postgres` crate is blocking, as the writer thread that calls it is; it runs its own
 //! small runtime, so it is never called from inside the server's (see `Store::open`).
+//!
+//! Layout: this file holds the writer's connection and the [`Backend`] it implements;
+//! `schema` the migrations, `listen` the listener thread and heartbeat, `write` one
+//! commit's statements.
 
-use super::backend::{load_state, page, Backend, Budgets, Loaded, News, NodeInfo, Others, RowChange, Staged};
+mod listen;
+mod schema;
+mod write;
+
+pub use listen::NODE_TIMEOUT;
+
+use super::backend::{load_state, page, Backend, Budgets, Loaded, News, NodeInfo, Others, Staged};
 use super::{Footprint, StoreError};
-use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, GenericClient, IsolationLevel, NoTls};
+use postgres::{Client, IsolationLevel, NoTls};
 use std::time::{Duration, Instant};
-
-/// Serialises migrations between nodes starting at once (an arbitrary constant).
-const MIGRATION_LOCK: i64 = 0x004d_6165_7374_726f;
 
 /// The channel commits are announced on.
 const CHANNEL: &str = "maestro_commits";
-
-/// How often a node looks for others' commits without being woken, and beats its heartbeat.
-pub const POLL: Duration = Duration::from_secs(1);
-/// A node whose heartbeat is older than this is taken for dead.
-pub const NODE_TIMEOUT: Duration = Duration::from_secs(10);
-/// The listener's reconnect backoff: doubling from [`POLL`] up to this.
-const BACKOFF_MAX: Duration = Duration::from_secs(2);
-
-/// Versioned schema: entry `i` moves a database from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &[
-    r#"
-    CREATE TABLE projects (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE tasks    (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE events   (seq BIGINT PRIMARY KEY, data TEXT NOT NULL);
-    CREATE TABLE meta     (key TEXT PRIMARY KEY, value BIGINT NOT NULL);
-    INSERT INTO meta (key, value) VALUES ('last_seq', 0);
-    CREATE TABLE idempotency (
-        key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
-        outcome TEXT NOT NULL, created_at BIGINT NOT NULL);
-    CREATE INDEX idempotency_created ON idempotency (created_at);
-"#,
-    r#"
-    CREATE TABLE nodes (id TEXT PRIMARY KEY, url TEXT NOT NULL, heartbeat_at BIGINT NOT NULL);
-"#,
-];
-
-/// The database's clock in milliseconds: every node's heartbeat is judged by one clock.
-const DB_NOW: &str = "(extract(epoch from clock_timestamp()) * 1000)::BIGINT";
 
 /// Reconnecting is tried at most this often while the database is unreachable.
 const RECONNECT_EVERY: Duration = Duration::from_secs(1);
@@ -101,7 +78,7 @@ impl Postgres {
     /// thread).
     pub fn connect(url: &str) -> Result<Postgres, StoreError> {
         let mut client = session(url, "maestro")?;
-        migrate(&mut client)?;
+        schema::migrate(&mut client)?;
         Ok(Postgres {
             client,
             url: url.to_string(),
@@ -183,104 +160,6 @@ fn session(url: &str, name: &str) -> Result<Client, StoreError> {
     Ok(client)
 }
 
-fn migrate(client: &mut Client) -> Result<(), StoreError> {
-    let mut tx = client.transaction()?;
-    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
-    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
-    let version: i32 = match tx.query_opt("SELECT version FROM schema_version", &[])? {
-        Some(row) => row.get(0),
-        None => {
-            tx.execute("INSERT INTO schema_version (version) VALUES (0)", &[])?;
-            0
-        }
-    };
-    let known = MIGRATIONS.len() as i32;
-    if version > known {
-        return Err(StoreError::Storage(format!(
-            "the database has schema version {version}, newer than this Maestro knows ({known}); upgrade Maestro"
-        )));
-    }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
-        tx.batch_execute(sql)?;
-        tx.execute("UPDATE schema_version SET version = $1", &[&(i as i32 + 1)])?;
-    }
-    tx.commit()?;
-    Ok(())
-}
-
-/// The listener thread: `LISTEN`, catch up, then a catch-up on every wake-up and every
-/// [`POLL`]; the heartbeat and the dead nodes on the same beat. Reconnects with backoff.
-fn listen(url: String, me: NodeInfo, mut tell: Box<dyn FnMut(News) -> bool + Send>) {
-    let mut backoff = POLL;
-    loop {
-        let connected = session(&url, &format!("maestro-listen {}", me.id)).and_then(|mut c| {
-            // LISTEN first, then catch up: nothing committed after this can be missed.
-            c.batch_execute(&format!("LISTEN {CHANNEL}"))?;
-            Ok(c)
-        });
-        let mut c = match connected {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(error = %e, "the database listener cannot connect; retrying");
-                std::thread::sleep(backoff);
-                backoff = (backoff * 2).min(BACKOFF_MAX);
-                continue;
-            }
-        };
-        backoff = POLL;
-        let since = Instant::now();
-        loop {
-            if !tell(News::Commits) {
-                return;
-            }
-            match beat(&mut c, &me, since.elapsed() > NODE_TIMEOUT + POLL) {
-                Ok(news) => {
-                    if !tell(news) {
-                        return;
-                    }
-                }
-                Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
-            }
-            // Wait for a wake-up (or the poll), then take whatever else is pending.
-            let woke = c.notifications().timeout_iter(POLL).next();
-            let drained = woke.and_then(|_| c.notifications().iter().count());
-            if drained.is_err() || c.is_closed() {
-                tracing::warn!("the database listener lost its connection; reconnecting");
-                break;
-            }
-        }
-    }
-}
-
-/// Beats this node's heartbeat and reads the others'. A node judges others dead only once
-/// it has itself been connected longer than [`NODE_TIMEOUT`] (`judge`): after a database
-/// restart every node gets as long to beat again.
-fn beat(c: &mut Client, me: &NodeInfo, judge: bool) -> Result<News, StoreError> {
-    c.execute(
-        &format!(
-            "INSERT INTO nodes (id, url, heartbeat_at) VALUES ($1, $2, {DB_NOW})
-             ON CONFLICT (id) DO UPDATE SET url = excluded.url, heartbeat_at = excluded.heartbeat_at"
-        ),
-        &[&me.id, &me.url],
-    )?;
-    // Rows of nodes gone for a day are dropped: their sessions were failed long since.
-    c.execute(&format!("DELETE FROM nodes WHERE heartbeat_at < {DB_NOW} - 86400000"), &[])?;
-    let rows = c.query(
-        &format!("SELECT id, url, heartbeat_at < {DB_NOW} - $1 FROM nodes"),
-        &[&(NODE_TIMEOUT.as_millis() as i64)],
-    )?;
-    let (mut alive, mut dead) = (Vec::new(), Vec::new());
-    for r in rows {
-        let (id, url, stale): (String, String, bool) = (r.get(0), r.get(1), r.get(2));
-        match stale {
-            false => alive.push((id, url)),
-            true if judge => dead.push(id),
-            true => {}
-        }
-    }
-    Ok(News::Nodes { alive, dead })
-}
-
 impl Backend for Postgres {
     fn load(&mut self) -> Result<Loaded, StoreError> {
         // One snapshot for every table and `last_seq`: read in statements of their own, a
@@ -298,7 +177,7 @@ impl Backend for Postgres {
         let last_seq: i64 = tx.query_one("SELECT value FROM meta WHERE key = 'last_seq'", &[])?.get(0);
         let row = tx.query_one("SELECT MIN(seq), COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM events", &[])?;
         let (min, log_bytes): (Option<i64>, i64) = (row.get(0), row.get(1));
-        let (idempotency_keys, idempotency_bytes) = idempotency_size(&mut tx)?;
+        let (idempotency_keys, idempotency_bytes) = write::idempotency_size(&mut tx)?;
         tx.commit()?;
         let last_seq = last_seq as u64;
         self.known_seq = last_seq;
@@ -366,7 +245,7 @@ impl Backend for Postgres {
         let (url, me) = (self.url.clone(), me.clone());
         std::thread::Builder::new()
             .name("maestro-pg-listen".into())
-            .spawn(move || listen(url, me, tell))
+            .spawn(move || listen::listen(url, me, tell))
             .map_err(|e| StoreError::Storage(format!("cannot start the database listener: {e}")))?;
         Ok(())
     }
@@ -401,107 +280,4 @@ impl Backend for Postgres {
         )?;
         page(rows.iter().map(|row| Ok((row.get::<_, i64>(0) as u64, row.get(1)))), max_bytes)
     }
-}
-
-impl Postgres {
-    /// The writes of one commit, in the transaction `begin` opened, and its `COMMIT`.
-    fn write(&mut self, staged: &Staged, last_seq: u64, budgets: Option<&Budgets>) -> Result<Footprint, StoreError> {
-        let mut fp = self.footprint;
-        let tx = self.client()?;
-        write_events(tx, staged)?;
-        fp.log_bytes += staged.events.iter().map(|e| e.json.len() as u64).sum::<u64>();
-        if !staged.events.is_empty() {
-            tx.execute("UPDATE meta SET value = $1 WHERE key = 'last_seq'", &[&(last_seq as i64)])?;
-            // One wake-up per commit, carrying only the seq (delivered at commit).
-            tx.execute("SELECT pg_notify($1, $2)", &[&CHANNEL, &last_seq.to_string()])?;
-        }
-        for k in &staged.keys {
-            tx.execute(
-                "INSERT INTO idempotency (key, fingerprint, outcome, created_at) VALUES ($1, $2, $3, $4)",
-                &[&k.key, &k.fingerprint, &k.outcome, &k.at],
-            )?;
-            fp.idempotency_keys += 1;
-            fp.idempotency_bytes += k.outcome.len() as u64;
-        }
-        if let Some(b) = budgets {
-            if let Some(upto) = b.log_cut(last_seq, &fp, |keep| events_cut(tx, keep))? {
-                tx.execute("DELETE FROM events WHERE seq <= $1", &[&(upto as i64)])?;
-                fp.first_retained = upto + 1;
-                let bytes: i64 =
-                    tx.query_one("SELECT COALESCE(SUM(octet_length(data)), 0)::BIGINT FROM events", &[])?.get(0);
-                fp.log_bytes = bytes as u64;
-            }
-            tx.execute("DELETE FROM idempotency WHERE created_at < $1", &[&b.keys_since])?;
-            tx.execute(
-                "DELETE FROM idempotency WHERE key IN (SELECT key FROM (
-                     SELECT key, ROW_NUMBER() OVER w AS n, SUM(octet_length(outcome)) OVER w AS bytes
-                     FROM idempotency WINDOW w AS (ORDER BY created_at DESC, key)) AS ranked
-                 WHERE n > $1 OR bytes > $2)",
-                &[&(b.keys as i64), &(b.key_bytes as i64)],
-            )?;
-            (fp.idempotency_keys, fp.idempotency_bytes) = idempotency_size(tx)?;
-        }
-        tx.batch_execute("COMMIT")?;
-        Ok(fp)
-    }
-}
-
-/// Writes a batch's events: the log rows, and the entity rows they create, replace or
-/// remove. A handful of statements whatever the batch's size (each is a round trip, and
-/// the global lock is held across them): arrays through `UNNEST`, and of several changes
-/// to one row only the last.
-fn write_events(tx: &mut impl GenericClient, staged: &Staged) -> Result<(), StoreError> {
-    if staged.events.is_empty() {
-        return Ok(());
-    }
-    let seqs: Vec<i64> = staged.events.iter().map(|e| e.event.seq as i64).collect();
-    let jsons: Vec<&str> = staged.events.iter().map(|e| &*e.json).collect();
-    tx.execute("INSERT INTO events (seq, data) SELECT * FROM UNNEST($1::BIGINT[], $2::TEXT[])", &[&seqs, &jsons])?;
-    let mut rows: std::collections::BTreeMap<(&str, &str), Option<String>> = Default::default();
-    for e in &staged.events {
-        if let Some(RowChange { table, id, data }) = RowChange::of(&e.event.data)? {
-            rows.insert((table, id), data);
-        }
-    }
-    for table in ["projects", "tasks", "sessions"] {
-        let (mut ids, mut datas, mut gone) = (Vec::new(), Vec::new(), Vec::new());
-        for ((_, id), data) in rows.range((table, "")..).take_while(|((t, _), _)| *t == table) {
-            match data {
-                Some(d) => {
-                    ids.push(*id);
-                    datas.push(d.as_str());
-                }
-                None => gone.push(*id),
-            }
-        }
-        if !ids.is_empty() {
-            tx.execute(
-                &format!(
-                    "INSERT INTO {table} (id, data) SELECT * FROM UNNEST($1::TEXT[], $2::TEXT[])
-                     ON CONFLICT (id) DO UPDATE SET data = excluded.data"
-                ),
-                &[&ids, &datas],
-            )?;
-        }
-        if !gone.is_empty() {
-            tx.execute(&format!("DELETE FROM {table} WHERE id = ANY($1)"), &[&gone])?;
-        }
-    }
-    Ok(())
-}
-
-/// The newest `seq` that must go for the events after it to fit in `keep_bytes`.
-fn events_cut(tx: &mut impl GenericClient, keep_bytes: u64) -> Result<u64, StoreError> {
-    let row = tx.query_opt(
-        "SELECT seq FROM (SELECT seq, SUM(octet_length(data)) OVER (ORDER BY seq DESC) AS tail FROM events) AS t
-         WHERE tail > $1 ORDER BY seq DESC LIMIT 1",
-        &[&(keep_bytes as i64)],
-    )?;
-    Ok(row.map(|r| r.get::<_, i64>(0) as u64).unwrap_or(0))
-}
-
-/// How many idempotency keys are kept, and the bytes of their outcomes.
-fn idempotency_size(c: &mut impl postgres::GenericClient) -> Result<(u64, u64), StoreError> {
-    let row = c.query_one("SELECT COUNT(*), COALESCE(SUM(octet_length(outcome)), 0)::BIGINT FROM idempotency", &[])?;
-    Ok((row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
 }

@@ -1,0 +1,76 @@
+//! The OpenAPI document: its frame, the responses and header every route shares, and the
+//! handler that serves it.
+
+use crate::agents::Agents;
+use crate::http::ErrorBody;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+
+/// The `Idempotency-Key` header every mutation takes (a description for the document;
+/// `idempotency_key` reads it).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+#[allow(dead_code)]
+pub(super) struct Retry {
+    /// Makes a retry safe: the same key with the same request answers the first outcome;
+    /// with another request, 422.
+    #[param(rename = "Idempotency-Key", value_type = String, required = false, min_length = 1, max_length = 255)]
+    key: Option<String>,
+}
+
+/// What any mutation may answer instead of its success, all with the one error body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(super) enum Refusals {
+    /// Invalid input.
+    #[response(status = 400)]
+    Invalid(ErrorBody),
+    /// A record named by the request does not exist.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// The request contradicts the current state; `store_full`: the server holds all its
+    /// byte budget allows, so nothing was changed (delete something first).
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// The body is over 1 MiB.
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+    /// The body is not JSON.
+    #[response(status = 415)]
+    NotJson(ErrorBody),
+    /// The `Idempotency-Key` was used before for another request.
+    #[response(status = 422)]
+    KeyReused(ErrorBody),
+    /// The server cannot store changes just now; nothing was changed.
+    #[response(status = 503)]
+    Unavailable(ErrorBody),
+}
+
+/// What a read of one record answers when there is none.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, description = "Not found")]
+#[allow(dead_code)]
+pub(super) struct Missing(ErrorBody);
+
+/// The document's frame; the routes add their paths and schemas.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A list asked for without `limit` comes in pages of at most 1 MiB (and 1000 rows): follow the `Next-Cursor` header (pass it as `cursor`) until there is none. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`."),
+    servers((url = "/api")),
+    components(schemas(ErrorBody))
+)]
+pub(super) struct ApiDoc;
+
+/// `GET /api/openapi.json`: the document, with the agents this server offers as the only
+/// values an `agentId` may take (they are configuration, not types).
+pub(super) async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agents) -> Response {
+    let mut v = (*doc).clone();
+    let mut names: Vec<serde_json::Value> = agents.names().into_iter().map(Into::into).collect();
+    names.push(serde_json::Value::Null);
+    for schema in ["NewSession", "SessionPatch"] {
+        if let Some(p) = v.pointer_mut(&format!("/components/schemas/{schema}/properties/agentId")) {
+            p["enum"] = serde_json::Value::Array(names.clone());
+        }
+    }
+    Json(v).into_response()
+}

@@ -1,0 +1,89 @@
+//! `/sessions`, and the links between a session and its tasks.
+
+use super::doc::{Missing, Refusals, Retry};
+use super::{found, listed, mutate, paging, ApiResult, Success};
+use crate::agents::Agents;
+use crate::http::AppError;
+use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::model::{NewSession, Session, SessionPatch, SessionStatus};
+use crate::store::{Command, Store};
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct SessionFilter {
+    task_id: Option<String>,
+    project_id: Option<String>,
+    status: Option<SessionStatus>,
+    /// Rows per page, 1–1000 (and at most 1 MiB of them). Without it a list comes in pages
+    /// of 1000 rows or 1 MiB: follow `Next-Cursor` for the rest.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Where the page starts: the `Next-Cursor` of the page before.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$")]
+    cursor: Option<String>,
+}
+
+#[utoipa::path(get, path = "/sessions", tag = "sessions", params(SessionFilter), responses((status = 200, description = "Newest first", body = Vec<Session>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+pub(super) async fn list_sessions(State(store): State<Store>, ApiQuery(q): ApiQuery<SessionFilter>) -> ApiResult {
+    let paging = paging(q.limit, q.cursor.as_deref())?;
+    Ok(store.read(|st| listed(st.sessions_where(q.task_id.as_deref(), q.project_id.as_deref(), q.status), paging)))
+}
+
+#[utoipa::path(get, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path)), responses((status = 200, body = Session), Missing))]
+pub(super) async fn get_session(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    found(store.read_fresh(|st| st.sessions.get(&id).cloned()).await, "session", &id)
+}
+
+#[utoipa::path(post, path = "/sessions", tag = "sessions", params(Retry), request_body = NewSession, responses((status = 201, body = Session), Refusals))]
+pub(super) async fn create_session(
+    State(store): State<Store>,
+    State(agents): State<Agents>,
+    h: HeaderMap,
+    ApiJson(b): ApiJson<NewSession>,
+) -> ApiResult {
+    agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
+    mutate(&store, &h, Command::CreateSession { session: b }, StatusCode::CREATED).await
+}
+
+#[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionPatch, responses((status = 200, body = Session), Refusals))]
+pub(super) async fn update_session(
+    State(store): State<Store>,
+    State(agents): State<Agents>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<SessionPatch>,
+) -> ApiResult {
+    agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
+    mutate(&store, &h, Command::UpdateSession { id, patch: b }, StatusCode::OK).await
+}
+
+#[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
+pub(super) async fn delete_session(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    mutate(&store, &h, Command::DeleteSession { id }, StatusCode::OK).await
+}
+
+#[utoipa::path(post, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path), ("tid" = String, Path), Retry), responses((status = 200, body = Session), Refusals))]
+pub(super) async fn link_task(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath((session_id, task_id)): ApiPath<(String, String)>,
+) -> ApiResult {
+    mutate(&store, &h, Command::LinkTask { session_id, task_id }, StatusCode::OK).await
+}
+
+#[utoipa::path(delete, path = "/sessions/{sid}/tasks/{tid}", tag = "sessions", params(("sid" = String, Path), ("tid" = String, Path), Retry), responses((status = 200, body = Session), Refusals))]
+pub(super) async fn unlink_task(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath((session_id, task_id)): ApiPath<(String, String)>,
+) -> ApiResult {
+    mutate(&store, &h, Command::UnlinkTask { session_id, task_id }, StatusCode::OK).await
+}

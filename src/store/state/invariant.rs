@@ -1,0 +1,50 @@
+//! SPEC §1's invariant, which every plan keeps (the tests check it after each step).
+
+use super::State;
+use std::collections::HashSet;
+
+impl State {
+    /// SPEC §1's invariant: links are symmetric, point at records that exist, stay inside
+    /// one project, and counts match. Returns the first violation found.
+    pub fn check_invariant(&self) -> Result<(), String> {
+        for t in self.tasks.values() {
+            if !self.projects.contains_key(&t.project_id) {
+                return Err(format!("task {} in missing project {}", t.id, t.project_id));
+            }
+            if t.session_count != t.session_ids.len() {
+                return Err(format!("task {} sessionCount mismatch", t.id));
+            }
+            if t.session_ids.iter().collect::<HashSet<_>>().len() != t.session_ids.len() {
+                return Err(format!("task {} lists a session twice", t.id));
+            }
+            for sid in &t.session_ids {
+                let Some(s) = self.sessions.get(sid) else {
+                    return Err(format!("task {} links missing session {sid}", t.id));
+                };
+                if !s.task_ids.contains(&t.id) {
+                    return Err(format!("task {} ↔ session {sid} is one-sided", t.id));
+                }
+            }
+        }
+        for s in self.sessions.values() {
+            if !self.projects.contains_key(&s.project_id) {
+                return Err(format!("session {} in missing project {}", s.id, s.project_id));
+            }
+            if s.task_ids.iter().collect::<HashSet<_>>().len() != s.task_ids.len() {
+                return Err(format!("session {} lists a task twice", s.id));
+            }
+            for tid in &s.task_ids {
+                let Some(t) = self.tasks.get(tid) else {
+                    return Err(format!("session {} links missing task {tid}", s.id));
+                };
+                if !t.session_ids.contains(&s.id) {
+                    return Err(format!("session {} ↔ task {tid} is one-sided", s.id));
+                }
+                if t.project_id != s.project_id {
+                    return Err(format!("session {} linked to task {tid} of another project", s.id));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,55 @@
+//! Projects: create, update, delete (refused while it has tasks or sessions).
+
+use super::{new_id, Inputs, NewId, Plan};
+use crate::model::limits::NAME_MAX;
+use crate::model::{Deleted, EventData, NewProject, Project, ProjectPatch};
+use crate::store::state::validate::{base_path, clean};
+use crate::store::state::State;
+use crate::store::{Outcome, StoreError};
+
+impl State {
+    pub(super) fn create_project(&self, np: &NewProject, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let name = clean("name", &np.name, NAME_MAX)?;
+        let base_path = base_path(np.base_path.as_deref())?;
+        let same = |old: &Project| old.name == name && old.base_path == base_path;
+        let id = match new_id(np.id.as_deref(), &self.projects, ("project", "proj"), ctx, same)? {
+            NewId::Fresh(id) => id,
+            NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Project(old.clone()))),
+        };
+        let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
+        Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
+    }
+
+    pub(super) fn update_project(
+        &self,
+        id: &str,
+        patch: &ProjectPatch,
+        ctx: &mut Inputs<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.project(id)?;
+        let mut p = old.clone();
+        if let Some(name) = &patch.name {
+            p.name = clean("name", name, NAME_MAX)?;
+        }
+        if let Some(bp) = &patch.base_path {
+            p.base_path = base_path(bp.as_deref())?;
+        }
+        if p == *old {
+            return Ok(Plan::unchanged(Outcome::Project(p)));
+        }
+        p.updated_at = ctx.now;
+        Ok(Plan { events: vec![EventData::ProjectUpdated(p.clone())], outcome: Outcome::Project(p) })
+    }
+
+    pub(super) fn delete_project(&self, id: &str) -> Result<Plan, StoreError> {
+        self.project(id)?;
+        let tasks = self.tasks.values().filter(|t| t.project_id == id).count();
+        let sessions = self.sessions.values().filter(|s| s.project_id == id).count();
+        if tasks + sessions > 0 {
+            return Err(StoreError::Conflict(format!(
+                "project {id} still has {tasks} task(s) and {sessions} session(s); delete them first"
+            )));
+        }
+        Ok(Plan { events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })], outcome: Outcome::Deleted })
+    }
+}

@@ -1,0 +1,183 @@
+//! Sessions, and the links between sessions and tasks (both sides change at once).
+
+use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
+use crate::model::limits::NAME_MAX;
+use crate::model::{Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStatus};
+use crate::store::state::validate::{agent_id, check_id, clean};
+use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
+use crate::store::{Outcome, StoreError};
+use std::collections::{BTreeMap, HashSet};
+
+impl State {
+    pub(super) fn update_session(
+        &self,
+        id: &str,
+        patch: &SessionPatch,
+        ctx: &mut Inputs<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        let mut s = old.clone();
+        if let Some(name) = &patch.name {
+            s.name = clean("name", name, NAME_MAX)?;
+        }
+        if let Some(agent) = &patch.agent_id {
+            s.agent_id = agent_id(agent.as_deref())?;
+        }
+        if let Some(st) = patch.status {
+            if st != s.status {
+                s.status = st;
+                s.completed_at = (st != SessionStatus::Running).then_some(ctx.now);
+            }
+        }
+        if s == *old {
+            return Ok(Plan::unchanged(Outcome::Session(s)));
+        }
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+    }
+
+    pub(super) fn create_session(&self, ns: &NewSession, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        if let Some(id) = &ns.id {
+            check_id(id)?;
+            // Sessions and plain terminals share the terminals' namespace: a session named
+            // like a plain terminal would be taken for one (and its terminal for the session's).
+            if id.starts_with(PLAIN_TERMINAL_PREFIX) {
+                return Err(StoreError::Invalid(format!(
+                    "session id {id:?} must not start with {PLAIN_TERMINAL_PREFIX:?}: that prefix names plain terminals"
+                )));
+            }
+        }
+        let project = self.project(&ns.project_id)?;
+        if ns.task_ids.len() > SESSION_TASKS_MAX {
+            return Err(StoreError::Invalid(format!("a session can start with at most {SESSION_TASKS_MAX} tasks")));
+        }
+        let mut seen = HashSet::new();
+        let mut tasks = Vec::with_capacity(ns.task_ids.len());
+        for tid in &ns.task_ids {
+            if !seen.insert(tid.as_str()) {
+                return Err(StoreError::Invalid(format!("taskIds lists {tid} twice")));
+            }
+            let t = self.task(tid)?;
+            if t.project_id != project.id {
+                return Err(other_project(tid, &t.project_id, &project.id));
+            }
+            if t.session_ids.len() >= TASK_SESSIONS_MAX
+                && !ns.id.as_ref().is_some_and(|id| self.sessions.contains_key(id))
+            {
+                return Err(task_full(tid));
+            }
+            tasks.push(t);
+        }
+        let name = match &ns.name {
+            Some(n) => clean("name", n, NAME_MAX)?,
+            None => {
+                tasks.first().map(|t| t.title.chars().take(NAME_MAX).collect()).unwrap_or_else(|| "Session".to_string())
+            }
+        };
+        let agent = agent_id(ns.agent_id.as_deref())?;
+        let same = |old: &Session| {
+            let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
+            old.project_id == ns.project_id
+                && old_tasks == seen
+                && (ns.name.is_none() || old.name == name)
+                && old.agent_id == agent
+        };
+        let id = match new_id(ns.id.as_deref(), &self.sessions, ("session", "sess"), ctx, same)? {
+            NewId::Fresh(id) => id,
+            NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Session(old.clone()))),
+        };
+        let mut s = Session {
+            id: id.clone(),
+            project_id: ns.project_id.clone(),
+            task_ids: ns.task_ids.clone(),
+            name,
+            agent_id: agent,
+            env: BTreeMap::new(),
+            status: SessionStatus::Running,
+            started_at: ctx.now,
+            last_activity: ctx.now,
+            completed_at: None,
+            version: 1,
+            node: None,
+        };
+        s.env = session_env(&s, ctx.api_url);
+        let mut events = vec![EventData::SessionCreated(s.clone())];
+        for t in tasks {
+            let mut t = t.clone();
+            t.session_ids.push(id.clone());
+            touch_task(&mut t, ctx.now);
+            let link = Link { session_id: id.clone(), task_id: t.id.clone() };
+            events.push(EventData::TaskUpdated(t));
+            events.push(EventData::SessionTaskAdded(link.clone()));
+            events.push(EventData::TaskSessionAdded(link));
+        }
+        Ok(Plan { events, outcome: Outcome::Session(s) })
+    }
+
+    pub(super) fn delete_session(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let s = self.session(id)?;
+        let mut events = vec![EventData::SessionDeleted(Deleted { id: id.to_string() })];
+        for tid in &s.task_ids {
+            let Some(t) = self.tasks.get(tid) else { continue };
+            let mut t = t.clone();
+            t.session_ids.retain(|x| x != id);
+            touch_task(&mut t, ctx.now);
+            let link = Link { session_id: id.to_string(), task_id: tid.clone() };
+            events.push(EventData::TaskUpdated(t));
+            events.push(EventData::SessionTaskRemoved(link.clone()));
+            events.push(EventData::TaskSessionRemoved(link));
+        }
+        Ok(Plan { events, outcome: Outcome::Deleted })
+    }
+
+    /// Links (`add`) or unlinks a task and a session, changing both sides at once.
+    pub(super) fn link(&self, sid: &str, tid: &str, add: bool, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let mut s = self.session(sid)?.clone();
+        let mut t = self.task(tid)?.clone();
+        let linked = s.task_ids.iter().any(|x| x == tid);
+        if add {
+            if linked {
+                return Err(StoreError::Conflict(format!("task {tid} is already linked to session {sid}")));
+            }
+            if t.project_id != s.project_id {
+                return Err(other_project(tid, &t.project_id, &s.project_id));
+            }
+            if s.task_ids.len() >= SESSION_TASKS_MAX {
+                return Err(StoreError::Conflict(format!(
+                    "session {sid} already works on {SESSION_TASKS_MAX} tasks, the most one session may have"
+                )));
+            }
+            if t.session_ids.len() >= TASK_SESSIONS_MAX {
+                return Err(task_full(tid));
+            }
+            s.task_ids.push(tid.to_string());
+            t.session_ids.push(sid.to_string());
+        } else {
+            if !linked {
+                return Err(StoreError::NotFound(format!("task {tid} is not linked to session {sid}")));
+            }
+            s.task_ids.retain(|x| x != tid);
+            t.session_ids.retain(|x| x != sid);
+        }
+        touch_session(&mut s, ctx);
+        touch_task(&mut t, ctx.now);
+        let link = Link { session_id: sid.to_string(), task_id: tid.to_string() };
+        let (a, b) = if add {
+            (EventData::SessionTaskAdded(link.clone()), EventData::TaskSessionAdded(link))
+        } else {
+            (EventData::SessionTaskRemoved(link.clone()), EventData::TaskSessionRemoved(link))
+        };
+        Ok(Plan {
+            events: vec![EventData::SessionUpdated(s.clone()), EventData::TaskUpdated(t), a, b],
+            outcome: Outcome::Session(s),
+        })
+    }
+}
+
+fn task_full(tid: &str) -> StoreError {
+    StoreError::Conflict(format!("task {tid} already has {TASK_SESSIONS_MAX} sessions, the most one task may have"))
+}
+
+fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {
+    StoreError::Invalid(format!("task {tid} belongs to project {task_project}, not to the session's project {project}"))
+}

@@ -1,0 +1,79 @@
+//! The reads: lists in their order, filters for a page, and one record or `NotFound`.
+
+use super::State;
+use crate::model::{Project, Session, SessionStatus, Task, TaskStatus};
+use crate::store::StoreError;
+
+impl State {
+    /// Projects, oldest first (the order people created them in).
+    pub fn list_projects(&self) -> Vec<Project> {
+        let mut v: Vec<Project> = self.projects.values().cloned().collect();
+        v.sort_by(Project::oldest_first);
+        v
+    }
+
+    /// Tasks matching the filters, newest first.
+    pub fn list_tasks(&self, project_id: Option<&str>, status: Option<TaskStatus>) -> Vec<Task> {
+        let mut v: Vec<Task> = self.tasks_where(project_id, status).cloned().collect();
+        v.sort_by(Task::newest_first);
+        v
+    }
+
+    /// Tasks matching the filters, in no order (for a page of them, see `model::page`).
+    pub fn tasks_where<'a>(
+        &'a self,
+        project_id: Option<&'a str>,
+        status: Option<TaskStatus>,
+    ) -> impl Iterator<Item = &'a Task> + 'a {
+        self.tasks
+            .values()
+            .filter(move |t| project_id.is_none_or(|p| t.project_id == p))
+            .filter(move |t| status.is_none_or(|s| t.status == s))
+    }
+
+    /// The tasks a session works on, newest first.
+    pub fn list_session_tasks(&self, session_id: &str) -> Vec<Task> {
+        let mut v: Vec<Task> =
+            self.tasks.values().filter(|t| t.session_ids.iter().any(|s| s == session_id)).cloned().collect();
+        v.sort_by(Task::newest_first);
+        v
+    }
+
+    /// Sessions matching the filters, newest first.
+    pub fn list_sessions(
+        &self,
+        task_id: Option<&str>,
+        project_id: Option<&str>,
+        status: Option<SessionStatus>,
+    ) -> Vec<Session> {
+        let mut v: Vec<Session> = self.sessions_where(task_id, project_id, status).cloned().collect();
+        v.sort_by(Session::newest_first);
+        v
+    }
+
+    /// Sessions matching the filters, in no order.
+    pub fn sessions_where<'a>(
+        &'a self,
+        task_id: Option<&'a str>,
+        project_id: Option<&'a str>,
+        status: Option<SessionStatus>,
+    ) -> impl Iterator<Item = &'a Session> + 'a {
+        self.sessions
+            .values()
+            .filter(move |s| task_id.is_none_or(|t| s.task_ids.iter().any(|x| x == t)))
+            .filter(move |s| project_id.is_none_or(|p| s.project_id == p))
+            .filter(move |s| status.is_none_or(|st| s.status == st))
+    }
+
+    pub(super) fn project(&self, id: &str) -> Result<&Project, StoreError> {
+        self.projects.get(id).ok_or_else(|| StoreError::NotFound(format!("project {id} not found")))
+    }
+
+    pub(super) fn task(&self, id: &str) -> Result<&Task, StoreError> {
+        self.tasks.get(id).ok_or_else(|| StoreError::NotFound(format!("task {id} not found")))
+    }
+
+    pub(super) fn session(&self, id: &str) -> Result<&Session, StoreError> {
+        self.sessions.get(id).ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
+    }
+}
