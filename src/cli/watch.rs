@@ -2,8 +2,8 @@
 //! after a drop (the client's `watch` does that); `resync` is printed when the server says
 //! events were missed.
 
+use super::exit::Done;
 use super::output::{self, Out};
-use super::Done;
 use crate::client::{Client, ClientError};
 use crate::model::*;
 use crate::sync::ServerMessage;
