@@ -108,6 +108,16 @@ impl Out {
         let title = if self.color { format!("\x1b[1m{title}\x1b[0m") } else { title.to_string() };
         print_safe(&format!("{title}\n{}\n", body.trim_end()));
     }
+
+    /// What a delete answers: the API's `{"success": true}` with `--json`, a line on a
+    /// terminal, nothing when piped.
+    pub fn deleted(&self, what: &str, id: &str) {
+        if self.json {
+            self.json(&serde_json::json!({"success": true}));
+        } else if self.tty {
+            println_safe(&format!("Deleted {what} {id}"));
+        }
+    }
 }
 
 /// Colour on a stream that is a terminal, unless `NO_COLOR` (any non-empty value) or

@@ -2,9 +2,8 @@
 //! after a drop (the client's `watch` does that); `resync` is printed when the server says
 //! events were missed.
 
+use super::exit::Done;
 use super::output::{self, Out};
-use super::Done;
-use crate::model::ServerMessage;
 use crate::model::*;
 use crate::rest_client::{Client, ClientError};
 use futures::StreamExt;

@@ -1,50 +1,17 @@
-//! A terminal's process: its output read, its input written (each on a thread of its own,
-//! so nothing blocks the server's async workers), and ending it with its whole session.
+//! A terminal's running process: its output read, its input written (each on a thread of
+//! its own, so nothing blocks the server's async workers), and ending it with its whole
+//! session. Starting it is `launch`'s.
 
-use super::*;
+use super::{Term, SCROLLBACK};
+use bytes::Bytes;
+use portable_pty::Child;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
-/// What a terminal runs: the configured command or the user's shell, in the project's
-/// directory (the home directory, with a `notice` to show, when that is gone), with the
-/// session's variables and none of the server's own settings (its token above all).
-pub(super) fn command(
-    configured: Option<&str>,
-    base: Option<String>,
-    env: &[(String, String)],
-) -> (CommandBuilder, String, Option<String>) {
-    let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
-    let mut notice = None;
-    let cwd = match base {
-        Some(dir) if std::path::Path::new(&dir).is_dir() => dir,
-        Some(dir) => {
-            // Said in the terminal itself, where the person looks.
-            notice = Some(format!(
-                "\x1b[33mmaestro: the project's directory {dir} does not exist; starting in {home}\x1b[0m\r\n"
-            ));
-            home
-        }
-        None => home,
-    };
-    let mut cmd = match configured {
-        Some(c) => {
-            let mut b = CommandBuilder::new("/bin/sh");
-            b.args(["-c", c]);
-            b
-        }
-        None => CommandBuilder::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into())),
-    };
-    cmd.cwd(&cwd);
-    for (k, _) in std::env::vars_os() {
-        let k = k.to_string_lossy();
-        if k.starts_with("MAESTRO_") || k.starts_with("LEPTOS_") {
-            cmd.env_remove(&*k);
-        }
-    }
-    cmd.env("TERM", "xterm-256color");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    (cmd, cwd, notice)
-}
+/// After the process exits, output still arriving (from what it left behind) is passed on
+/// for this long.
+const DRAIN: Duration = Duration::from_millis(200);
 
 /// Kills a process that was started but will not be served, and reaps it.
 pub(super) fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {

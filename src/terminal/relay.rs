@@ -5,9 +5,16 @@
 //! Relaying rather than redirecting means nothing in front of the nodes has to be sticky
 //! and the owner need not be reachable from the browser, only from its peers.
 
-use super::*;
+use super::socket::{self, SizeQuery};
+use super::{OpenError, Terminals, SEND_TIMEOUT};
 use crate::auth::node::{ANSWER as NODE_ANSWER, HEADER as NODE_HEADER};
-use crate::store::StoreError;
+use crate::http::AppError;
+use crate::model::SessionStatus;
+use crate::store::{Command, Store, StoreError};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
 
 /// Where a terminal's socket is served.

@@ -1,7 +1,21 @@
 //! The terminal WebSocket: attach (starting the process if needed), input with
 //! backpressure, output, pings; and `DELETE /terminals/{id}`.
 
-use super::*;
+use super::budget::{self, InputBudget};
+use super::{relay, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL, SEND_TIMEOUT};
+use crate::http::{ApiQuery, AppError};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use portable_pty::PtySize;
+use serde::Deserialize;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::broadcast;
 
 #[derive(Deserialize)]
 pub struct SizeQuery {

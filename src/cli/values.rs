@@ -1,0 +1,20 @@
+//! The words the command line takes for a status or a priority, refused with the list of
+//! the ones it knows.
+
+use crate::model::{Priority, SessionStatus, TaskStatus};
+
+pub(super) fn task_status(s: &str) -> Result<TaskStatus, String> {
+    TaskStatus::parse(s).ok_or_else(|| one_of(TaskStatus::ALL.map(|v| v.as_str())))
+}
+
+pub(super) fn session_status(s: &str) -> Result<SessionStatus, String> {
+    SessionStatus::parse(s).ok_or_else(|| one_of(SessionStatus::ALL.map(|v| v.as_str())))
+}
+
+pub(super) fn priority(s: &str) -> Result<Priority, String> {
+    Priority::parse(s).ok_or_else(|| one_of(Priority::ALL.map(|v| v.as_str())))
+}
+
+fn one_of<const N: usize>(words: [&str; N]) -> String {
+    format!("expected one of: {}", words.join(", "))
+}

@@ -1,0 +1,223 @@
+//! How a terminal starts: the command it runs and the variables it gets (a session's
+//! agent, prompt and `MAESTRO_*` environment), then its PTY, process and threads.
+
+use super::process::{end_now, read_output, write_input};
+use super::{valid, OpenError, Term, Terminals, INPUT_QUEUE};
+use crate::agents;
+use crate::model::{Session, SessionPatch, SessionStatus, Task};
+use crate::store::Command;
+use portable_pty::{native_pty_system, CommandBuilder, PtySize};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{broadcast, mpsc, watch};
+
+/// The most one argument of a process may hold, its final NUL included (Linux's
+/// MAX_ARG_STRLEN): an agent's whole `sh -c` command line must be shorter.
+const ARG_MAX: usize = 128 * 1024;
+
+/// How a terminal starts: what it runs and with which variables.
+struct Launch {
+    /// A command line for `/bin/sh -c`; `None`: the user's shell.
+    program: Option<String>,
+    env: Vec<(String, String)>,
+    prompt_file: Option<std::path::PathBuf>,
+    /// Said in the terminal before anything runs.
+    notice: Option<String>,
+}
+
+impl Terminals {
+    /// The running terminal `id`, started if needed. It is registered only once every
+    /// step that can fail has succeeded; a failure after the process started ends it.
+    pub(super) fn open(&self, id: &str, size: PtySize) -> Result<Arc<Term>, OpenError> {
+        valid(id)?;
+        if let Some(t) = self.get(id) {
+            return Ok(t);
+        }
+        let session = self.store.read(|s| s.sessions.get(id).cloned());
+        let linked = session.is_some();
+        if !linked && !id.starts_with("term_") {
+            return Err(OpenError::NotFound(format!("session {id} not found")));
+        }
+        if session.as_ref().is_some_and(|s| s.status != SessionStatus::Running) {
+            return Err(OpenError::Ended(id.to_string()));
+        }
+        let base = session
+            .as_ref()
+            .and_then(|s| self.store.read(|st| st.projects.get(&s.project_id).and_then(|p| p.base_path.clone())));
+        let launch = self.launch(session.as_ref())?;
+        let (cmd, cwd, notice) = command(launch.program.as_deref(), base, &launch.env);
+        let notice = [launch.notice, notice].into_iter().flatten().reduce(|a, b| a + &b);
+
+        // Held until the terminal is registered, so that a process exiting at once cannot
+        // be unregistered before it is registered.
+        let mut terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(t) = terms.get(id) {
+            return Ok(t.clone()); // another socket started it meanwhile
+        }
+        if terms.len() >= self.max {
+            return Err(OpenError::Full(self.max));
+        }
+        let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
+        let pair = native_pty_system().openpty(size).map_err(|e| sys("cannot open a terminal", &e))?;
+        let mut child = pair.slave.spawn_command(cmd).map_err(|e| sys("cannot start the shell", &e))?;
+        drop(pair.slave);
+        let pid = child.process_id().map(|p| p as i32);
+        let started = (|| {
+            let reader = pair.master.try_clone_reader().map_err(|e| sys("cannot read the terminal", &e))?;
+            let writer = pair.master.take_writer().map_err(|e| sys("cannot write to the terminal", &e))?;
+            let fd = pair.master.as_raw_fd();
+            let (input, queued) = mpsc::channel(INPUT_QUEUE);
+            let term = Arc::new(Term {
+                input,
+                master: Mutex::new(pair.master),
+                pid,
+                scrollback: Mutex::new(notice.map(|n| n.into_bytes().into()).unwrap_or_default()),
+                output: broadcast::channel(1024).0,
+                exited: watch::channel(None).0,
+            });
+            std::thread::Builder::new()
+                .name(format!("pty-in-{id}"))
+                .spawn(move || write_input(writer, queued))
+                .map_err(|e| sys("cannot start a thread", &e))?;
+            Ok::<_, OpenError>((term, reader, fd))
+        })();
+        let (term, reader, fd) = match started {
+            Ok(t) => t,
+            Err(e) => {
+                end_now(&mut child, pid);
+                return Err(e);
+            }
+        };
+        let rt = tokio::runtime::Handle::current();
+        let (me, t, tid) = (self.clone(), term.clone(), id.to_string());
+        // Where a thread that cannot start leaves the child, to be ended here.
+        let child_slot = Arc::new(Mutex::new(Some(child)));
+        let slot = child_slot.clone();
+        let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
+            let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
+            let code = read_output(&t, reader, fd, child);
+            me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
+            if let Some(f) = &launch.prompt_file {
+                let _ = std::fs::remove_file(f);
+            }
+            t.exited.send_replace(Some(code));
+            tracing::info!(terminal = tid, code, "terminal exited");
+            if linked {
+                // Exiting on its own ends the session's work; a deleted session is gone.
+                let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
+                let store = me.store.clone();
+                rt.spawn(async move {
+                    let patch = SessionPatch { status: Some(status), ..Default::default() };
+                    let _ = store.execute(Command::UpdateSession { id: tid, patch }, None).await;
+                });
+            }
+        });
+        if let Err(e) = spawned {
+            if let Some(mut child) = child_slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
+                end_now(&mut child, pid);
+            }
+            return Err(sys("cannot start a thread", &e));
+        }
+        terms.insert(id.to_string(), term.clone());
+        drop(terms);
+        tracing::info!(terminal = id, cwd, "terminal started");
+        Ok(term)
+    }
+
+    /// A session's terminal gets the session's `MAESTRO_*` variables, the token, the
+    /// prompt of its tasks in `MAESTRO_PROMPT_FILE`, this binary on its `PATH` (so the
+    /// agent can run `maestro`), and runs the session's agent when it has one.
+    fn launch(&self, session: Option<&Session>) -> Result<Launch, OpenError> {
+        let mut env: Vec<(String, String)> = Vec::new();
+        if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_path_buf())) {
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let joined = std::env::join_paths(std::iter::once(dir).chain(std::env::split_paths(&path)));
+            if let Ok(p) = joined {
+                env.push(("PATH".into(), p.to_string_lossy().into_owned()));
+            }
+        }
+        let mut launch = Launch { program: self.command.clone(), env, prompt_file: None, notice: None };
+        let Some(s) = session else { return Ok(launch) };
+        // Built here from the server's own rules, never read from the stored session: a row
+        // anyone wrote into a shared database (`HOME`, `PATH`, `LD_PRELOAD`…) is data.
+        let api_url = self.api_url.as_deref().unwrap_or("http://127.0.0.1:3000/api");
+        launch.env.extend(crate::store::state::session_env(s, api_url));
+        if let Some(t) = &self.token {
+            launch.env.push(("MAESTRO_TOKEN".into(), t.clone()));
+        }
+        let tasks: Vec<Task> =
+            self.store.read(|st| s.task_ids.iter().filter_map(|t| st.tasks.get(t).cloned()).collect());
+        let text = agents::prompt_text(&tasks);
+        let file = self.prompts.write(&s.id, &text).map_err(OpenError::System)?;
+        launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
+        launch.prompt_file = Some(file.clone());
+        let Some(agent) = &s.agent_id else { return Ok(launch) };
+        match self.agents.command(&s.project_id, agent) {
+            Some(c) => {
+                let program = agents::substitute(&c, &text, &file).map_err(OpenError::Invalid)?;
+                if program.len() >= ARG_MAX {
+                    // The system would refuse to start it, with a message that helps nobody.
+                    launch.notice = Some(format!(
+                        "\x1b[31mmaestro: the prompt ({} KiB) is too long to hand to agent {agent} on its command \
+                         line (one argument holds at most {} KiB), so it was not started. Use {{prompt_file}} in its \
+                         command instead of {{prompt}}, or have it read the file named by MAESTRO_PROMPT_FILE.\x1b[0m\r\n",
+                        text.len().div_ceil(1024),
+                        ARG_MAX / 1024,
+                    ));
+                    launch.program = Some("exit 1".into());
+                    return Ok(launch);
+                }
+                launch.program = Some(program);
+                launch.env.push(("MAESTRO_AGENT".into(), agent.clone()));
+            }
+            None => {
+                launch.notice = Some(format!(
+                    "\x1b[33mmaestro: agent {agent:?} is not configured (any more); starting a shell\x1b[0m\r\n"
+                ))
+            }
+        }
+        Ok(launch)
+    }
+}
+
+/// What a terminal runs: the configured command or the user's shell, in the project's
+/// directory (the home directory, with a `notice` to show, when that is gone), with the
+/// session's variables and none of the server's own settings (its token above all).
+fn command(
+    configured: Option<&str>,
+    base: Option<String>,
+    env: &[(String, String)],
+) -> (CommandBuilder, String, Option<String>) {
+    let home = std::env::var("HOME").unwrap_or_else(|_| "/".into());
+    let mut notice = None;
+    let cwd = match base {
+        Some(dir) if std::path::Path::new(&dir).is_dir() => dir,
+        Some(dir) => {
+            // Said in the terminal itself, where the person looks.
+            notice = Some(format!(
+                "\x1b[33mmaestro: the project's directory {dir} does not exist; starting in {home}\x1b[0m\r\n"
+            ));
+            home
+        }
+        None => home,
+    };
+    let mut cmd = match configured {
+        Some(c) => {
+            let mut b = CommandBuilder::new("/bin/sh");
+            b.args(["-c", c]);
+            b
+        }
+        None => CommandBuilder::new(std::env::var("SHELL").unwrap_or_else(|_| "/bin/sh".into())),
+    };
+    cmd.cwd(&cwd);
+    for (k, _) in std::env::vars_os() {
+        let k = k.to_string_lossy();
+        if k.starts_with("MAESTRO_") || k.starts_with("LEPTOS_") {
+            cmd.env_remove(&*k);
+        }
+    }
+    cmd.env("TERM", "xterm-256color");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    (cmd, cwd, notice)
+}
