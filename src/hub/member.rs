@@ -2,13 +2,13 @@
 
 use super::frame::close_frame;
 use super::send::send_now;
-use super::upgrade::Socket;
 use super::{CLOSE_LAGGING, HUB_CAPACITY, HUB_QUEUE_BYTES, SEND_TIMEOUT, WRITE_SLICES};
 use crate::http::SocketFd;
 use crate::store::LoggedEvent;
 use bytes::Bytes;
 use futures::sink::Sink;
 use futures::Stream;
+use hyper_util::rt::TokioIo;
 use std::collections::VecDeque;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,7 +17,12 @@ use std::time::Duration;
 use tokio::io::AsyncWrite;
 use tokio::sync::broadcast;
 use tokio::time::Instant;
+use tokio_tungstenite::WebSocketStream;
 use tungstenite::Message;
+
+/// A client's connection after the upgrade. The hub writes whole frames to the stream
+/// underneath; the WebSocket layer reads (pongs, closes) and answers pings.
+pub(super) type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
 
 /// A client that has replayed up to `member.last`, with the bus receiver it subscribed
 /// before its replay (to fill the gap up to where the shard is).

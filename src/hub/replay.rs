@@ -6,7 +6,7 @@ use super::frame::text;
 use super::frame::text_frame;
 use super::member::Join;
 use super::member::Member;
-use super::upgrade::Socket;
+use super::member::Socket;
 use super::Hub;
 use super::CLOSE_GOING_AWAY;
 use super::SEND_TIMEOUT;

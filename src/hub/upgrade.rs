@@ -24,10 +24,6 @@ pub struct WsQuery {
     since: Option<u64>,
 }
 
-/// A client's connection after the upgrade. The hub writes whole frames to the stream
-/// underneath; the WebSocket layer reads (pongs, closes) and answers pings.
-pub(super) type Socket = WebSocketStream<TokioIo<hyper::upgrade::Upgraded>>;
-
 /// `GET /ws?since=SEQ`: a WebSocket upgrade (RFC 6455), done here rather than by axum's
 /// extractor so that the hub owns the raw stream its shared frames are written to.
 pub async fn ws_handler(

@@ -24,8 +24,10 @@ mod process;
 mod prompts;
 mod relay;
 mod socket;
+mod wire;
 
-pub use socket::{terminal_delete, terminal_ws, SizeQuery};
+pub use socket::{terminal_delete, terminal_ws};
+pub use wire::SizeQuery;
 
 use crate::agents::Agents;
 use crate::http::AppError;

@@ -5,7 +5,7 @@
 //! Relaying rather than redirecting means nothing in front of the nodes has to be sticky
 //! and the owner need not be reachable from the browser, only from its peers.
 
-use super::socket::{self, SizeQuery};
+use super::wire::{self, SizeQuery};
 use super::{OpenError, Terminals, SEND_TIMEOUT};
 use crate::auth::node::{ANSWER as NODE_ANSWER, HEADER as NODE_HEADER};
 use crate::http::AppError;
@@ -187,7 +187,7 @@ async fn copy(
                 Up::Close(_) => break,
                 _ => continue,
             };
-            if !socket::send(&mut to_browser, msg).await {
+            if !wire::send(&mut to_browser, msg).await {
                 break;
             }
         }

@@ -2,38 +2,19 @@
 //! backpressure, output, pings; and `DELETE /terminals/{id}`.
 
 use super::budget::{self, InputBudget};
-use super::{relay, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL, SEND_TIMEOUT};
+use super::wire::{send, size, ClientMsg, SizeQuery};
+use super::{relay, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL};
 use crate::http::{ApiQuery, AppError};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use portable_pty::PtySize;
-use serde::Deserialize;
+use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::broadcast;
-
-#[derive(Deserialize)]
-pub struct SizeQuery {
-    pub(super) cols: Option<u16>,
-    pub(super) rows: Option<u16>,
-}
-
-/// What a browser sends on a terminal socket.
-#[derive(Deserialize)]
-#[serde(tag = "type", rename_all = "lowercase")]
-pub(super) enum ClientMsg {
-    Input { data: String },
-    Resize { cols: u16, rows: u16 },
-}
-
-pub(super) fn size(cols: Option<u16>, rows: Option<u16>) -> PtySize {
-    PtySize { cols: cols.unwrap_or(80).clamp(2, 1000), rows: rows.unwrap_or(24).clamp(2, 1000), ..Default::default() }
-}
 
 /// `GET /terminals/{id}/ws?cols=&rows=`: attach (starting the process if needed).
 pub async fn terminal_ws(
@@ -94,11 +75,6 @@ fn queue(pending: &mut VecDeque<Bytes>, pending_bytes: &mut usize, mut input: By
         *pending_bytes += piece.len();
         pending.push_back(piece);
     }
-}
-
-/// Sends one message, giving up on a browser that does not take it in time.
-pub(super) async fn send(sink: &mut futures::stream::SplitSink<WebSocket, Message>, msg: Message) -> bool {
-    matches!(tokio::time::timeout(SEND_TIMEOUT, sink.send(msg)).await, Ok(Ok(())))
 }
 
 pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudget) {
