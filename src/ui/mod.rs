@@ -5,7 +5,6 @@ mod actions;
 mod attention;
 mod board;
 mod on_demand;
-mod panel;
 mod panes;
 mod projects;
 pub mod route;
@@ -13,8 +12,8 @@ mod scroll;
 mod search;
 mod sessions;
 pub mod state;
-#[cfg(feature = "hydrate")]
-mod xterm;
+mod tasks;
+mod terminal;
 
 use crate::api::functions::{error_text, list_projects};
 use crate::sync::cache::ListKey;
@@ -139,11 +138,11 @@ fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                 style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
                 <sessions::SessionsPane/>
                 <panes::Splitter side=panes::Side::Left/>
-                <sessions::TerminalPane/>
+                <terminal::TerminalPane/>
                 <panes::Splitter side=panes::Side::Right/>
                 <main class="pane maestro" aria-label="Maestro panel">
                     {move || match active.get() {
-                        Some(id) => view! { <panel::TaskPanel project_id=id/> }.into_any(),
+                        Some(id) => view! { <tasks::TaskPanel project_id=id/> }.into_any(),
                         None => view! { <FirstProject/> }.into_any(),
                     }}
                 </main>

@@ -1,0 +1,16 @@
+//! The Maestro panel (right): the active project's tasks, their subtasks and the
+//! sessions working on each task.
+//!
+//! - `panel.rs`: the panel — "new task", the filters, and the list.
+//! - `window.rs`: which rows of a long list exist (only those on screen).
+//! - `row.rs`: one task's row; `details.rs`: what it expands to, built on demand, with its
+//!   `subtasks.rs` and the sessions working on it (`sessions.rs`).
+
+mod details;
+mod panel;
+mod row;
+mod sessions;
+mod subtasks;
+mod window;
+
+pub use panel::TaskPanel;
