@@ -1,7 +1,8 @@
 //! What the tab does when the person acts: every optimistic mutation (shown at once,
 //! rolled back with a message if the server refuses), and opening and closing sessions.
 
-use super::state::{client_id, is_plain_terminal, Tab};
+use super::browser::client_id;
+use super::state::{is_plain_terminal, Tab};
 use crate::api::functions::*;
 use crate::model::error_code::NOT_FOUND;
 use crate::model::*;

@@ -3,6 +3,7 @@
 //! same optimistic update and rollback as every other change. Each column is a window over
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
 
+use super::browser::{carry, dragged, went_elsewhere};
 use super::on_demand::Part;
 use super::px;
 use super::state::use_tab;
@@ -262,29 +263,4 @@ fn Card(
             </span>
         </li>
     }
-}
-
-/// Puts a task's id on a drag (browser only).
-fn carry(_ev: &leptos::ev::DragEvent, _id: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(dt) = _ev.data_transfer() {
-        let _ = dt.set_data("text/plain", _id);
-        dt.set_effect_allowed("move");
-    }
-}
-
-/// Whether the focus left for another element (not: its element was re-rendered).
-fn went_elsewhere(_ev: &leptos::ev::FocusEvent) -> bool {
-    #[cfg(feature = "hydrate")]
-    return _ev.related_target().is_some();
-    #[cfg(not(feature = "hydrate"))]
-    false
-}
-
-/// The task id a drop carries (browser only).
-fn dragged(_ev: &leptos::ev::DragEvent) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    return _ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
-    #[cfg(not(feature = "hydrate"))]
-    None
 }

@@ -4,6 +4,7 @@
 mod actions;
 mod attention;
 mod board;
+mod browser;
 mod on_demand;
 mod panes;
 mod projects;
@@ -57,7 +58,6 @@ pub fn App() -> impl IntoView {
     let ctx = Tab::new();
     provide_context(ctx);
     provide_context(attention::Needs::new(ctx));
-    #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
     view! {
         <Router>
@@ -94,26 +94,23 @@ fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                 .or_else(|| projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone())))
         })
     });
-    #[cfg(feature = "hydrate")]
-    {
-        // `/` opens the last used project; every project opened becomes the last used.
-        Effect::new(move |_| {
-            if let Some(id) = active.get() {
-                state::storage_set(state::LAST_PROJECT_KEY, &id);
-            }
-        });
-        let navigate = use_navigate();
-        Effect::new(move |_| {
-            if route_id.get_untracked().is_none() {
-                if let Some(last) = state::storage_get::<String>(state::LAST_PROJECT_KEY) {
-                    let exists = ctx.cache.with(|c| c.project(&last).is_some());
-                    if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
-                        navigate(&format!("/projects/{last}"), Default::default());
-                    }
+    // `/` opens the last used project; every project opened becomes the last used.
+    Effect::new(move |_| {
+        if let Some(id) = active.get() {
+            browser::storage_set(state::LAST_PROJECT_KEY, &id);
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if route_id.get_untracked().is_none() {
+            if let Some(last) = browser::storage_get::<String>(state::LAST_PROJECT_KEY) {
+                let exists = ctx.cache.with(|c| c.project(&last).is_some());
+                if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
+                    navigate(&format!("/projects/{last}"), Default::default());
                 }
             }
-        });
-    }
+        }
+    });
     keyboard_shortcuts();
     view! {
         <div class="app">
@@ -150,10 +147,7 @@ fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
             <Show when=move || ctx.cache.stale()>
                 <p role="alert" class="error stale">
                     "Part of this page could not be brought up to date, so it may be behind. "
-                    <button on:click=|_| {
-                        #[cfg(feature = "hydrate")]
-                        let _ = window().location().reload();
-                    }>"Reload"</button>
+                    <button on:click=|_| browser::reload_page()>"Reload"</button>
                 </p>
             </Show>
             <Toasts/>
@@ -266,25 +260,13 @@ fn help_view() -> on_demand::Part {
 
 /// Global shortcuts, ignored while typing in a field.
 fn keyboard_shortcuts() {
-    #[cfg(feature = "hydrate")]
     {
-        use wasm_bindgen::JsCast;
         let ctx = use_tab();
         let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-            if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            if browser::typing(&ev) || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
                 return;
             }
-            let focus = |id: &str| {
-                if let Some(el) =
-                    document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
-                    let _ = el.focus();
-                }
-            };
+            let focus = browser::focus_id;
             match ev.key().as_str() {
                 "?" => ctx.show_help.update(|h| *h = !*h),
                 "Escape" => ctx.show_help.set(false),
@@ -328,11 +310,8 @@ pub(crate) fn LoadError(what: &'static str, error: String, retry: Callback<()>) 
 
 /// Keeps a lazily loaded list in the cache: fetched when the component showing it is
 /// created, merged into the browser's cache as it renders (so the hydrating client
-/// renders what the server did), and kept current by events afterwards. Returns the
-/// error to show, if the list could not be loaded.
-///
-/// The server never writes the cache: its Suspense boundaries resolve on several threads,
-/// so its views read the fetched data directly instead (see `initial` props).
+/// renders what the server did; see [`browser::write_cache`]), and kept current by events
+/// afterwards. Returns the error to show, if the list could not be loaded.
 pub(crate) fn merge_list<T: Clone + 'static>(
     ctx: Tab,
     key: ListKey,
@@ -340,11 +319,8 @@ pub(crate) fn merge_list<T: Clone + 'static>(
     load: fn(&mut crate::sync::cache::Cache, ListKey, &[T], u64),
 ) -> Option<String> {
     match fetched {
-        Some(Ok((_list, _at))) => {
-            #[cfg(feature = "hydrate")]
-            ctx.cache.update_untracked(|c| load(c, key, &_list, _at));
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (load, key);
+        Some(Ok((list, at))) => {
+            browser::write_cache(ctx.cache, |c| load(c, key, &list, at));
             None
         }
         Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => Some(error_text(&e)),

@@ -15,7 +15,6 @@ const CANDIDATES: usize = 50;
 #[component]
 pub fn SessionsPane() -> impl IntoView {
     let ctx = use_tab();
-    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if ctx.restored.get() {
             ctx.load_open_sessions();

@@ -2,6 +2,7 @@
 //! (patched by the event stream), the connection state, error toasts, and the sessions
 //! open in this browser (kept in localStorage).
 
+use super::browser::{listen, storage_get, storage_set};
 use crate::api::functions::*;
 use crate::sync::cache::ListKey;
 use crate::sync::live::Live;
@@ -82,55 +83,17 @@ pub struct Panes {
     pub board: Option<f64>,
 }
 
-#[cfg(feature = "hydrate")]
 const OPEN_KEY: &str = "maestro.openSessions";
-#[cfg(feature = "hydrate")]
 const ACTIVE_KEY: &str = "maestro.activeSession";
 pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
-#[cfg(feature = "hydrate")]
 const BOARD_KEY: &str = "maestro.board";
-#[cfg(feature = "hydrate")]
-pub const SEEN_KEY: &str = "maestro.seen";
-#[cfg(feature = "hydrate")]
+const SEEN_KEY: &str = "maestro.seen";
 const PANES_KEY: &str = "maestro.panes";
 /// Tasks per page when the browser fetches a long list (~400 KB of typical tasks).
 const TASK_PAGE: usize = 1000;
 
 pub fn use_tab() -> Tab {
     expect_context::<Tab>()
-}
-
-/// A fresh id for a record the browser creates (SPEC §1 lets clients choose ids, which
-/// makes optimistic creation and safe retries simple).
-pub fn client_id(prefix: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        let r = || (js_sys::Math::random() * (1u64 << 52) as f64) as u64;
-        format!("{prefix}_{:013x}{:013x}", r(), r())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        format!("{prefix}_server")
-    }
-}
-
-#[cfg(feature = "hydrate")]
-fn local_storage() -> Option<web_sys::Storage> {
-    web_sys::window()?.local_storage().ok()?
-}
-
-/// A value kept in this browser's localStorage, as JSON (`None` when absent or unreadable).
-#[cfg(feature = "hydrate")]
-pub fn storage_get<T: serde::de::DeserializeOwned>(key: &str) -> Option<T> {
-    let text = local_storage()?.get_item(key).ok()??;
-    crate::model::from_json(&text).ok()
-}
-
-#[cfg(feature = "hydrate")]
-pub fn storage_set<T: serde::Serialize>(key: &str, value: &T) {
-    if let (Some(storage), Ok(text)) = (local_storage(), serde_json::to_string(value)) {
-        let _ = storage.set_item(key, &text);
-    }
 }
 
 /// How the page's resources travel from the server render to the hydrating wasm: JSON,
@@ -188,9 +151,8 @@ impl Tab {
         }
     }
 
-    /// Client only: restores the open sessions, persists their changes, and starts the
-    /// event stream.
-    #[cfg(feature = "hydrate")]
+    /// Client only (an effect): restores the open sessions, persists their changes, and
+    /// starts the event stream.
     pub fn start(self) {
         let open: Vec<String> = storage_get(OPEN_KEY).unwrap_or_default();
         let active: Option<String> = storage_get(ACTIVE_KEY).unwrap_or(None);
@@ -212,7 +174,7 @@ impl Tab {
         });
         on_cleanup(move || seen.remove());
         self.reload(ListKey::Attention);
-        crate::sync::client::start(self.cache, self.conn, move |keys| {
+        listen(self.cache, self.conn, move |keys| {
             for key in keys {
                 self.reload(key);
             }
@@ -361,14 +323,10 @@ impl Tab {
     }
 
     fn change_seen(self, f: impl FnOnce(&mut std::collections::BTreeSet<String>)) {
-        #[cfg(feature = "hydrate")]
         let mut set: std::collections::BTreeSet<String> = storage_get(SEEN_KEY).unwrap_or_default();
-        #[cfg(not(feature = "hydrate"))]
-        let mut set = self.seen.get_untracked();
         let before = set.clone();
         f(&mut set);
         if set != before || set != self.seen.get_untracked() {
-            #[cfg(feature = "hydrate")]
             storage_set(SEEN_KEY, &set);
             self.seen.set(set);
         }

@@ -5,6 +5,7 @@ use super::sessions::TaskSessions;
 use super::subtasks::Subtasks;
 use crate::api::functions::*;
 use crate::model::*;
+use crate::ui::browser::spawn;
 use crate::ui::on_demand::Part;
 use crate::ui::state::use_tab;
 use leptos::prelude::*;
@@ -82,14 +83,11 @@ fn TaskDetails(id: String) -> impl IntoView {
     // Loaded in the browser when the task is expanded (the server never renders this), into
     // a signal: a LocalResource's machinery for this one type cost the wasm ~10 KB.
     let agents = RwSignal::new(Vec::<Agent>::new());
-    #[cfg(feature = "hydrate")]
-    leptos::task::spawn_local(async move {
+    spawn(async move {
         if let Ok(list) = list_agents(project_id).await {
             agents.try_set(list);
         }
     });
-    #[cfg(not(feature = "hydrate"))]
-    let _ = project_id;
     let agent_list = move || agents.get();
     view! {
         <div class="details">

@@ -5,8 +5,9 @@ use super::window::{list_window, Extra, FIRST_SCREEN_PX, ROW_PX};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
+use crate::ui::browser::{client_id, url_encode, write_cache};
 use crate::ui::on_demand::on_demand;
-use crate::ui::state::{client_id, page_resource, use_tab};
+use crate::ui::state::{page_resource, use_tab};
 use crate::ui::{px, LoadError};
 use leptos::prelude::*;
 
@@ -53,11 +54,8 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let here = project_id.clone();
     let search = move |ev: leptos::ev::Event| {
         let q = event_target_value(&ev);
-        let url = if q.is_empty() {
-            format!("/projects/{here}")
-        } else {
-            format!("/projects/{here}?q={}", crate::ui::search::encode(&q))
-        };
+        let url =
+            if q.is_empty() { format!("/projects/{here}") } else { format!("/projects/{here}?q={}", url_encode(&q)) };
         navigate(&url, leptos_router::NavigateOptions { replace: true, scroll: false, ..Default::default() });
     };
     let title = RwSignal::new(String::new());
@@ -166,8 +164,7 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
                     _ => TaskPage::default(),
                 };
                 // Its rows are tasks like any other: events keep them current meanwhile.
-                #[cfg(feature = "hydrate")]
-                ctx.cache.update_untracked(|c| c.load_task_entities(&seed.tasks, seed.seq));
+                write_cache(ctx.cache, |c| c.load_task_entities(&seed.tasks, seed.seq));
                 let seed = std::sync::Arc::new(seed);
                 let loaded_key = key.clone();
                 let (rows, spacers, count_of, found) =

@@ -3,6 +3,7 @@
 use super::details::details_view;
 use super::window::{Extra, ROW_PX};
 use crate::model::*;
+use crate::ui::browser::on_resize;
 use crate::ui::on_demand::on_demand;
 use crate::ui::state::use_tab;
 use leptos::prelude::*;
@@ -136,22 +137,4 @@ pub fn TaskRow(
             </Show>
         </li>
     }
-}
-
-/// Calls `f` whenever `el` changes size (browser only); returns what stops it.
-#[cfg(feature = "hydrate")]
-fn on_resize(el: &web_sys::Element, f: impl Fn() + 'static) -> Option<Box<dyn FnOnce()>> {
-    use wasm_bindgen::JsCast;
-    let callback = wasm_bindgen::closure::Closure::<dyn Fn()>::new(f);
-    let observer = web_sys::ResizeObserver::new(callback.as_ref().unchecked_ref()).ok()?;
-    observer.observe(el);
-    Some(Box::new(move || {
-        observer.disconnect();
-        drop(callback);
-    }))
-}
-
-#[cfg(not(feature = "hydrate"))]
-fn on_resize<E>(_el: &E, _f: impl Fn() + 'static) -> Option<Box<dyn FnOnce()>> {
-    None
 }

@@ -2,7 +2,8 @@
 
 use crate::api::functions::*;
 use crate::model::*;
-use crate::ui::state::{client_id, use_tab};
+use crate::ui::browser::client_id;
+use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
 #[component]

@@ -1,7 +1,6 @@
 //! The centre pane: the active session's terminal, drawn by xterm.js (`xterm.rs`, the
 //! bridge to it) and attached to the session's shell on the server.
 
-#[cfg(feature = "hydrate")]
 mod xterm;
 
 use crate::api::functions::*;
@@ -30,25 +29,7 @@ pub fn TerminalPane() -> impl IntoView {
         ok.then_some(id)
     });
     let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::prelude::{LocalStorage, StoredValue};
-        let view: StoredValue<Option<wasm_bindgen::JsValue>, LocalStorage> = StoredValue::new_local(None);
-        let close = move || {
-            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
-                xterm::term_close(&h);
-            }
-        };
-        Effect::new(move |_| {
-            let id = target.get();
-            let el = host.get();
-            close();
-            if let (Some(id), Some(el)) = (id, el) {
-                view.set_value(Some(xterm::term_open(&el, &xterm::socket_url(&id))));
-            }
-        });
-        on_cleanup(close);
-    }
+    xterm::attach(target, host);
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
         let patch = SessionPatch { status: Some(status), ..Default::default() };
