@@ -1,9 +1,9 @@
 //! The Sessions pane (left): the sessions open in this browser, each expandable to the
 //! tasks it works on.
 
+use super::lists::{merge_list, page_resource, LoadError};
 use super::on_demand::{on_demand, Part};
 use super::state::{is_plain_terminal, use_tab};
-use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
@@ -114,7 +114,7 @@ fn SessionTasks(id: String) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::SessionTasks(id.clone());
     let sid = id.clone();
-    let fetched = super::state::page_resource(move || sid.clone(), list_session_tasks);
+    let fetched = page_resource(move || sid.clone(), list_session_tasks);
     let sid = id.clone();
     // Which tasks: the session's links (woken by session changes); each one's contents:
     // woken by that task alone.

@@ -6,9 +6,10 @@ use crate::api::functions::*;
 use crate::model::*;
 use crate::sync::cache::ListKey;
 use crate::ui::browser::{client_id, url_encode, write_cache};
+use crate::ui::lists::{page_resource, LoadError};
 use crate::ui::on_demand::on_demand;
-use crate::ui::state::{page_resource, use_tab};
-use crate::ui::{px, LoadError};
+use crate::ui::px;
+use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
 /// Tasks the page carries (the first screen, and some to scroll into before the rest).

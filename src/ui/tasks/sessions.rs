@@ -2,8 +2,8 @@
 
 use crate::api::functions::*;
 use crate::sync::cache::ListKey;
-use crate::ui::state::{page_resource, use_tab};
-use crate::ui::{merge_list, LoadError};
+use crate::ui::lists::{merge_list, page_resource, LoadError};
+use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
 /// The sessions working on a task, loaded when the task is expanded.
