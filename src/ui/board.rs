@@ -194,13 +194,11 @@ fn Card(
 ) -> impl IntoView {
     let ctx = use_tab();
     let needs = super::attention::use_needs();
-    let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.task(&tid));
+    let id = StoredValue::new(id);
+    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)));
     let title = Signal::derive(move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default()));
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
-    let drag_id = id.clone();
-    let key_id = id.clone();
     let keys = move |ev: leptos::ev::KeyboardEvent| {
         let Some(now) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) else { return };
         let i = now.slot();
@@ -210,18 +208,18 @@ fn Card(
             _ => return,
         };
         ev.prevent_default();
-        ctx.set_task_status(key_id.clone(), to);
+        let id = id.get_value();
+        ctx.set_task_status(id.clone(), to);
         // Follow the card: scroll its new column to it and give it the focus back.
-        let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &key_id));
+        let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &id));
         if let Some(at) = at {
             tops[to.slot()].set((at as f64 * CARD_PX - 2.0 * CARD_PX).max(0.0));
         }
-        refocus.set(Some((key_id.clone(), to)));
+        refocus.set(Some((id, to)));
     };
     let node = NodeRef::<leptos::html::Li>::new();
-    let me = id.clone();
     Effect::new(move |_| {
-        let mine = refocus.with(|r| r.as_ref().is_some_and(|(id, to)| *id == me && *to == column));
+        let mine = refocus.with(|r| r.as_ref().is_some_and(|(r, to)| id.with_value(|id| r == id) && *to == column));
         // Made before it is in the document: focused once it is. The wish stays while
         // the focus does (an older event may move the card back and forth on its way).
         if let (true, Some(el)) = (mine, node.get()) {
@@ -238,9 +236,9 @@ fn Card(
             tabindex="0"
             draggable="true"
             on:dragstart=move |ev: leptos::ev::DragEvent| {
-                carry(&ev, &drag_id);
+                id.with_value(|id| carry(&ev, id));
                 if let Some(s) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) {
-                    dragging.set(Some((drag_id.clone(), s)));
+                    dragging.set(Some((id.get_value(), s)));
                 }
             }
             on:dragend=move |_| dragging.set(None)

@@ -43,22 +43,19 @@ pub fn SessionsPane() -> impl IntoView {
 fn SessionRow(id: String) -> impl IntoView {
     let ctx = use_tab();
     let expanded = RwSignal::new(false);
-    let sid = id.clone();
-    let session = Memo::new(move |_| ctx.cache.with(|c| c.session(&sid).cloned()));
-    let sid = id.clone();
-    let active = move || ctx.active_session.get().as_deref() == Some(sid.as_str());
-    let (id_act, id_close, id_tasks) = (id.clone(), id.clone(), id.clone());
     let plain = is_plain_terminal(&id);
+    let id = StoredValue::new(id);
+    let session = Memo::new(move |_| ctx.cache.with(|c| id.with_value(|id| c.session(id).cloned())));
+    let active = move || ctx.active_session.with(|a| id.with_value(|id| a.as_ref() == Some(id)));
     let name = move || {
         session.get().map(|s| s.name).unwrap_or_else(|| if plain { "Terminal".into() } else { "Opening…".into() })
     };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
     let needs = super::attention::use_needs();
-    let fid = id.clone();
-    let flagged = Signal::derive(move || needs.ids.with(|ids| ids.contains(&fid)));
+    let flagged = Signal::derive(move || needs.ids.with(|ids| id.with_value(|id| ids.contains(id))));
     view! {
-        <li class="session" class:active=active.clone() aria-current=move || active().then_some("true")>
+        <li class="session" class:active=active aria-current=move || active().then_some("true")>
             <div class="session-line">
                 <button
                     class="ghost expander"
@@ -70,7 +67,7 @@ fn SessionRow(id: String) -> impl IntoView {
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 // A narrow pane cuts the name; the whole of it stays a hover away.
-                <button class="linkish" title=name on:click=move |_| ctx.show_session(id_act.clone())>
+                <button class="linkish" title=name on:click=move |_| ctx.show_session(id.get_value())>
                     <span class="marker" title="linked to Maestro" aria-hidden="true" class:hidden=plain>"◆"</span>
                     {name}
                 </button>
@@ -84,14 +81,14 @@ fn SessionRow(id: String) -> impl IntoView {
                 <button
                     class="ghost"
                     aria-label=move || format!("Close session {}", name())
-                    on:click=move |_| ctx.close_entry(id_close.clone())
+                    on:click=move |_| ctx.close_entry(id.get_value())
                 >
                     "×"
                 </button>
             </div>
             <Show when=move || expanded.get()>
                 {
-                    let id = id_tasks.clone();
+                    let id = id.get_value();
                     on_demand!(session_tasks_view(id))
                 }
             </Show>
@@ -113,24 +110,22 @@ fn session_tasks_view(id: String) -> Part {
 fn SessionTasks(id: String) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::SessionTasks(id.clone());
-    let sid = id.clone();
-    let fetched = page_resource(move || sid.clone(), list_session_tasks);
-    let sid = id.clone();
+    let id = StoredValue::new(id);
+    let fetched = page_resource(move || id.get_value(), list_session_tasks);
     // Which tasks: the session's links (woken by session changes); each one's contents:
     // woken by that task alone.
     let tasks = move || {
-        let ids = ctx.cache.with(|c| c.session_task_ids(&sid)).unwrap_or_default();
+        let ids = ctx.cache.with(|c| id.with_value(|id| c.session_task_ids(id))).unwrap_or_default();
         ids.iter().filter_map(|id| ctx.cache.task(id)).collect::<Vec<_>>()
     };
     // Tasks of the session's project not yet linked, to add one: the newest that match
     // what is typed, never more than a menu can show (a project may have 10,000).
-    let sid = id.clone();
     let find = RwSignal::new(String::new());
     let candidates = move || {
         ctx.cache.track_lists();
         let q = find.get().to_lowercase();
         ctx.cache.with(|c| {
-            let s = c.session(&sid)?;
+            let s = id.with_value(|id| c.session(id))?;
             let free = c.project_tasks_iter(&s.project_id).filter(|t| !s.task_ids.contains(&t.id));
             let v: Vec<Task> = free
                 .filter(|t| q.is_empty() || t.title.to_lowercase().contains(&q))
@@ -141,14 +136,13 @@ fn SessionTasks(id: String) -> impl IntoView {
         })
     };
     let choice = RwSignal::new(String::new());
-    let sid = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let tid = choice.get_untracked();
         if tid.is_empty() {
             return;
         }
-        let (sid, local_tid) = (sid.clone(), tid.clone());
+        let (sid, local_tid) = (id.get_value(), tid.clone());
         ctx.mutate(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
     };
     view! {
@@ -159,7 +153,6 @@ fn SessionTasks(id: String) -> impl IntoView {
                         return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                             .into_any();
                     }
-                    let (tasks, empty) = (tasks.clone(), tasks.clone());
                     view! {
                         <ul aria-label="Tasks of this session">
                             <For each=tasks key=|t| (t.id.clone(), t.version) let:t>
@@ -169,7 +162,7 @@ fn SessionTasks(id: String) -> impl IntoView {
                                 </li>
                             </For>
                         </ul>
-                        <Show when=move || empty().is_empty()>
+                        <Show when=move || tasks().is_empty()>
                             <p class="empty">"No tasks linked."</p>
                         </Show>
                     }
@@ -181,7 +174,7 @@ fn SessionTasks(id: String) -> impl IntoView {
                     .filter(|c| !c.is_empty() || !find.with(String::is_empty))
                     .map(|list| {
                         view! {
-                            <form class="row" on:submit=add.clone()>
+                            <form class="row" on:submit=add>
                                 <input
                                     type="search"
                                     aria-label="Find a task to add"

@@ -1,10 +1,11 @@
 //! One task's row: status and priority at a glance, expanding to its details.
 
 use super::details::details_view;
-use super::window::{Extra, ROW_PX};
+use super::window::report_height;
 use crate::model::*;
-use crate::ui::browser::on_resize;
+use crate::ui::attention::{use_needs, Marker};
 use crate::ui::on_demand::on_demand;
+use crate::ui::search::Marked;
 use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
@@ -16,60 +17,34 @@ pub fn TaskRow(
     initial: Option<Task>,
 ) -> impl IntoView {
     let ctx = use_tab();
-    let eid = id.clone();
-    let expanded = Memo::new(move |_| ctx.expanded.with(|e| e.contains(&eid)));
-    let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.task(&tid).or_else(|| initial.clone()));
+    let id = StoredValue::new(id);
+    let expanded = Memo::new(move |_| ctx.expanded.with(|e| id.with_value(|id| e.contains(id))));
+    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)).or_else(|| initial.clone()));
     // Built once; only attributes and text follow the task. Re-rendering the row on every
     // event would throw away what the user is typing in its details.
     let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
     let status = move || task.with(|t| t.as_ref().map(|t| t.status).unwrap_or_default());
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
-    let id2 = id.clone();
     let set_status = move |ev: leptos::ev::Event| {
-        ctx.set_task_status(id2.clone(), TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default())
+        ctx.set_task_status(id.get_value(), TaskStatus::parse(&event_target_value(&ev)).unwrap_or_default())
     };
-    let needs = crate::ui::attention::use_needs();
-    let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
-    let draft_id = id.clone();
-    // An expanded row tells the list how tall it is.
-    let row = NodeRef::<leptos::html::Li>::new();
-    let extra = use_context::<Extra>();
-    let xid = id.clone();
-    Effect::new(move |_| {
-        let (Some(li), Some(Extra(extra))) = (row.get(), extra) else { return };
-        if !expanded.get() {
-            extra.update(|m| {
-                m.remove(&xid);
-            });
-            return;
-        }
-        let id = xid.clone();
-        let observe = move || {
-            let px = li.offset_height() as f64 + (ROW_PX - 36.0);
-            extra.update(|m| {
-                m.insert(id.clone(), (px - ROW_PX).max(0.0));
-            });
-        };
-        observe();
-        // Grows as its details load: measured again on every change of size.
-        if let Some(li) = row.get_untracked() {
-            if let Some(stop) = on_resize(&li, observe) {
-                let stop = StoredValue::new_local(Some(stop));
-                on_cleanup(move || {
-                    if let Some(stop) = stop.try_update_value(Option::take).flatten() {
-                        stop();
-                    }
-                });
+    let toggle = move |_| {
+        let id = id.get_value();
+        ctx.expanded.update(|e| {
+            if !e.remove(&id) {
+                e.insert(id.clone());
             }
+        });
+        if expanded.get_untracked() {
+            // Looking at a task is looking at it and its sessions' ends.
+            let sessions = task.with_untracked(|t| t.as_ref().map(|t| t.session_ids.clone()));
+            ctx.mark_seen(std::iter::once(id).chain(sessions.unwrap_or_default()));
         }
-    });
-    let xid = id.clone();
-    on_cleanup(move || {
-        if let Some(Extra(extra)) = extra {
-            extra.try_update(|m| m.remove(&xid));
-        }
-    });
+    };
+    let needs = use_needs();
+    let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
+    let row = NodeRef::<leptos::html::Li>::new();
+    report_height(row, id, expanded);
     view! {
         <li
             node_ref=row
@@ -81,27 +56,15 @@ pub fn TaskRow(
                     class="ghost expander"
                     aria-expanded=move || expanded.get().to_string()
                     aria-label=move || format!("Details of {}", title())
-                    on:click={
-                        let id = id.clone();
-                        move |_| {
-                            ctx.expanded.update(|e| if !e.remove(&id) {
-                                e.insert(id.clone());
-                            });
-                            if expanded.get_untracked() {
-                                // Looking at a task is looking at it and its sessions' ends.
-                                let sessions = task.with_untracked(|t| t.as_ref().map(|t| t.session_ids.clone()));
-                                ctx.mark_seen(std::iter::once(id.clone()).chain(sessions.unwrap_or_default()));
-                            }
-                        }
-                    }
+                    on:click=toggle
                 >
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 <span class="title" title=title>
-                    <crate::ui::search::Marked title=Signal::derive(title)/>
+                    <Marked title=Signal::derive(title)/>
                 </span>
-                <crate::ui::attention::Marker when=flagged/>
-                <Show when=move || ctx.drafts.with(|d| d.contains_key(&draft_id))>
+                <Marker when=flagged/>
+                <Show when=move || ctx.drafts.with(|d| id.with_value(|id| d.contains_key(id)))>
                     <span class="badge draft" title="Edited in its details and not saved yet">"unsaved edits"</span>
                 </Show>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
@@ -131,7 +94,7 @@ pub fn TaskRow(
             </div>
             <Show when=move || expanded.try_get().unwrap_or(false)>
                 {
-                    let id = id.clone();
+                    let id = id.get_value();
                     on_demand!(details_view(id))
                 }
             </Show>

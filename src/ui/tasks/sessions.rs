@@ -6,15 +6,13 @@ use crate::ui::lists::{merge_list, page_resource, LoadError};
 use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
-/// The sessions working on a task, loaded when the task is expanded.
+/// The sessions working on task `id`, loaded when the task is expanded.
 #[component]
-pub fn TaskSessions(id: String) -> impl IntoView {
+pub fn TaskSessions(id: StoredValue<String>) -> impl IntoView {
     let ctx = use_tab();
-    let key = ListKey::TaskSessions(id.clone());
-    let tid = id.clone();
-    let fetched = page_resource(move || tid.clone(), list_task_sessions);
-    let tid = id.clone();
-    let sessions = move || ctx.cache.with(|c| c.task_sessions(&tid)).unwrap_or_default();
+    let key = ListKey::TaskSessions(id.get_value());
+    let fetched = page_resource(move || id.get_value(), list_task_sessions);
+    let sessions = move || ctx.cache.with(|c| id.with_value(|id| c.task_sessions(id))).unwrap_or_default();
     view! {
         <section class="task-sessions" aria-label="Sessions working on this task">
             <h4>"Sessions"</h4>
@@ -24,14 +22,11 @@ pub fn TaskSessions(id: String) -> impl IntoView {
                         return view! { <LoadError what="sessions" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                             .into_any();
                     }
-                    let id = id.clone();
-                    let sessions = sessions.clone();
-                    let empty = sessions.clone();
                     view! {
                         <ul>
                             <For each=sessions key=|s| (s.id.clone(), s.version) let:s>
                                 {
-                                    let (sid, sid2, tid) = (s.id.clone(), s.id.clone(), id.clone());
+                                    let sid = StoredValue::new(s.id.clone());
                                     view! {
                                         <li class=format!("session status-{}", s.status.as_str())>
                                             <span>{s.name.clone()}</span>
@@ -39,14 +34,14 @@ pub fn TaskSessions(id: String) -> impl IntoView {
                                             <button
                                                 class="ghost"
                                                 aria-label=format!("Jump to session {}", s.name)
-                                                on:click=move |_| ctx.show_session(sid.clone())
+                                                on:click=move |_| ctx.show_session(sid.get_value())
                                             >
                                                 "Jump"
                                             </button>
                                             <button
                                                 class="ghost"
                                                 aria-label=format!("Remove task from session {}", s.name)
-                                                on:click=move |_| ctx.unlink(sid2.clone(), tid.clone())
+                                                on:click=move |_| ctx.unlink(sid.get_value(), id.get_value())
                                             >
                                                 "Remove"
                                             </button>
@@ -55,7 +50,7 @@ pub fn TaskSessions(id: String) -> impl IntoView {
                                 }
                             </For>
                         </ul>
-                        <Show when=move || empty().is_empty()>
+                        <Show when=move || sessions().is_empty()>
                             <p class="empty">"No session is working on this task."</p>
                         </Show>
                     }

@@ -6,13 +6,12 @@ use crate::ui::browser::client_id;
 use crate::ui::state::use_tab;
 use leptos::prelude::*;
 
+/// Task `id`'s subtasks, and a form to add one.
 #[component]
-pub fn Subtasks(id: String) -> impl IntoView {
+pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
     let ctx = use_tab();
-    let tid = id.clone();
-    let subtasks = Memo::new(move |_| ctx.cache.task(&tid).map(|t| t.subtasks).unwrap_or_default());
+    let subtasks = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)).map(|t| t.subtasks).unwrap_or_default());
     let title = RwSignal::new(String::new());
-    let id_add = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let t = title.get_untracked();
@@ -20,7 +19,7 @@ pub fn Subtasks(id: String) -> impl IntoView {
             return;
         }
         title.set(String::new());
-        let tid = id_add.clone();
+        let tid = id.get_value();
         let local = Subtask {
             id: client_id("sub-pending"),
             task_id: tid.clone(),
@@ -36,46 +35,7 @@ pub fn Subtasks(id: String) -> impl IntoView {
             <h4>"Subtasks"</h4>
             <ul>
                 <For each=move || subtasks.get() key=|s| (s.id.clone(), s.status) let:s>
-                    {
-                        let (tid, sid, done) = (id.clone(), s.id.clone(), s.status == SubtaskStatus::Completed);
-                        let (tid2, sid2) = (tid.clone(), sid.clone());
-                        view! {
-                            <li class:done=done>
-                                <label>
-                                    <input
-                                        type="checkbox"
-                                        checked=done
-                                        aria-label=format!("Done: {}", s.title)
-                                        on:change=move |ev| {
-                                            let status = if event_target_checked(&ev) { SubtaskStatus::Completed } else { SubtaskStatus::Pending };
-                                            let patch = SubtaskPatch { status: Some(status), ..Default::default() };
-                                            let sid3 = sid.clone();
-                                            ctx.mutate(
-                                                tid.clone(),
-                                                move |t| t.subtasks.iter_mut().filter(|x| x.id == sid3).for_each(|x| x.status = status),
-                                                update_subtask(tid.clone(), sid.clone(), patch),
-                                            );
-                                        }
-                                    />
-                                    {s.title.clone()}
-                                </label>
-                                <button
-                                    class="ghost"
-                                    aria-label=format!("Delete subtask {}", s.title)
-                                    on:click=move |_| {
-                                        let sid4 = sid2.clone();
-                                        ctx.mutate(
-                                            tid2.clone(),
-                                            move |t| t.subtasks.retain(|x| x.id != sid4),
-                                            delete_subtask(tid2.clone(), sid2.clone()),
-                                        );
-                                    }
-                                >
-                                    "×"
-                                </button>
-                            </li>
-                        }
-                    }
+                    <SubtaskItem task=id subtask=s/>
                 </For>
             </ul>
             <form class="row" on:submit=add>
@@ -83,5 +43,40 @@ pub fn Subtasks(id: String) -> impl IntoView {
                 <button type="submit">"Add subtask"</button>
             </form>
         </section>
+    }
+}
+
+/// One subtask of task `task`: its box to tick, and a button to delete it.
+#[component]
+fn SubtaskItem(task: StoredValue<String>, subtask: Subtask) -> impl IntoView {
+    let ctx = use_tab();
+    let done = subtask.status == SubtaskStatus::Completed;
+    let sid = StoredValue::new(subtask.id);
+    let tick = move |ev: leptos::ev::Event| {
+        let status = if event_target_checked(&ev) { SubtaskStatus::Completed } else { SubtaskStatus::Pending };
+        let patch = SubtaskPatch { status: Some(status), ..Default::default() };
+        let (tid, sid) = (task.get_value(), sid.get_value());
+        let mine = sid.clone();
+        ctx.mutate(
+            tid.clone(),
+            move |t| t.subtasks.iter_mut().filter(|x| x.id == mine).for_each(|x| x.status = status),
+            update_subtask(tid, sid, patch),
+        );
+    };
+    let delete = move |_| {
+        let (tid, sid) = (task.get_value(), sid.get_value());
+        let mine = sid.clone();
+        ctx.mutate(tid.clone(), move |t| t.subtasks.retain(|x| x.id != mine), delete_subtask(tid, sid));
+    };
+    view! {
+        <li class:done=done>
+            <label>
+                <input type="checkbox" checked=done aria-label=format!("Done: {}", subtask.title) on:change=tick/>
+                {subtask.title.clone()}
+            </label>
+            <button class="ghost" aria-label=format!("Delete subtask {}", subtask.title) on:click=delete>
+                "×"
+            </button>
+        </li>
     }
 }

@@ -4,7 +4,9 @@
 use crate::api::functions::TaskPage;
 use crate::model::*;
 use crate::sync::cache::ListKey;
+use crate::ui::browser::on_resize;
 use crate::ui::state::Tab;
+use leptos::html::Li;
 use leptos::prelude::*;
 
 /// Height of a collapsed task row, its margin included (`style/main.css` fixes it): the
@@ -14,7 +16,7 @@ pub const ROW_PX: f64 = 42.0;
 const OVERSCAN: usize = 10;
 /// The visible height assumed before the browser has measured it (the server renders this
 /// much: the first screen).
-pub const FIRST_SCREEN_PX: f64 = 30.0 * ROW_PX;
+const FIRST_SCREEN_PX: f64 = 30.0 * ROW_PX;
 
 /// What a row tells the list about itself: how much taller than [`ROW_PX`] it is while
 /// expanded, by task id.
@@ -41,19 +43,45 @@ fn first_false(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
-/// Which rows of a project's list exist now (id, and the task itself while the cache does
-/// not hold the list), the window (first and end index, spacer heights above and below),
-/// the counts (all, per status), from the cache once loaded and from `seed` (the first
-/// rows and the counts) until then; and, while searching, the tasks that match.
-#[allow(clippy::type_complexity)]
+/// The part of the list's scroller on screen: where it starts and how tall it is.
+#[derive(Clone, Copy)]
+pub struct Viewport {
+    pub top: RwSignal<f64>,
+    pub height: RwSignal<f64>,
+}
+
+impl Default for Viewport {
+    /// At the top, one first screen tall (until the browser measures it).
+    fn default() -> Viewport {
+        Viewport { top: RwSignal::new(0.0f64), height: RwSignal::new(FIRST_SCREEN_PX) }
+    }
+}
+
+/// What a project's list shows now: from the cache once it holds the list, and from the
+/// first page (`seed`: its first rows and the counts) until then.
+#[derive(Clone, Copy)]
+pub struct ListWindow {
+    /// The rows that exist: id, and the task itself while the cache does not hold the list.
+    pub rows: Memo<Vec<(String, Option<Task>)>>,
+    /// The spacers' heights, above the first row rendered and below the last.
+    pub spacers: Memo<(f64, f64)>,
+    /// The counts: all, and per status.
+    pub counts: Memo<(usize, [usize; 4])>,
+    /// While searching, the matching ids in list order (`None` otherwise).
+    pub found: Memo<Option<Vec<String>>>,
+}
+
+/// The [`ListWindow`] of project `pid`'s tasks with status `filter` matching `needle`,
+/// for the rows `view` shows (expanded ones as tall as `extra` says).
 pub fn list_window(
     ctx: Tab,
     pid: String,
-    (filter, needle): (RwSignal<Option<TaskStatus>>, Memo<String>),
+    filter: RwSignal<Option<TaskStatus>>,
+    needle: Memo<String>,
     extra: Extra,
-    (view_top, view_height): (RwSignal<f64>, RwSignal<f64>),
+    view: Viewport,
     seed: std::sync::Arc<TaskPage>,
-) -> (Memo<Vec<(String, Option<Task>)>>, Memo<(f64, f64)>, Memo<(usize, [usize; 4])>, Memo<Option<Vec<String>>>) {
+) -> ListWindow {
     let (p, first) = (pid.clone(), seed.clone());
     let counts = Memo::new(move |_| {
         ctx.cache.track_lists();
@@ -103,7 +131,7 @@ pub fn list_window(
     });
     let window = Memo::new(move |_| {
         let (n, tall) = layout.get();
-        let (top, height) = (view_top.get(), view_height.get());
+        let (top, height) = (view.top.get(), view.height.get());
         let first = first_false(n, |i| offset(&tall, i + 1) <= top);
         let last = first_false(n, |i| offset(&tall, i) < top + height);
         let start = first.saturating_sub(OVERSCAN);
@@ -139,5 +167,45 @@ pub fn list_window(
         let rendered = rows.with(Vec::len);
         (top, offset(&tall, n) - offset(&tall, start + rendered))
     });
-    (rows, spacers, counts, found)
+    ListWindow { rows, spacers, counts, found }
+}
+
+/// Keeps the list told how much taller than [`ROW_PX`] the row `row` (task `id`) is while
+/// it is expanded: measured as it expands and again on every change of its size (its
+/// details load); forgotten when it collapses or goes.
+pub fn report_height(row: NodeRef<Li>, id: StoredValue<String>, expanded: Memo<bool>) {
+    let extra = use_context::<Extra>();
+    Effect::new(move |_| {
+        let (Some(li), Some(Extra(extra))) = (row.get(), extra) else { return };
+        if !expanded.get() {
+            extra.update(|m| {
+                id.with_value(|id| m.remove(id));
+            });
+            return;
+        }
+        let id = id.get_value();
+        let observe = move || {
+            let px = li.offset_height() as f64 + (ROW_PX - 36.0);
+            extra.update(|m| {
+                m.insert(id.clone(), (px - ROW_PX).max(0.0));
+            });
+        };
+        observe();
+        // Grows as its details load: measured again on every change of size.
+        if let Some(li) = row.get_untracked() {
+            if let Some(stop) = on_resize(&li, observe) {
+                let stop = StoredValue::new_local(Some(stop));
+                on_cleanup(move || {
+                    if let Some(stop) = stop.try_update_value(Option::take).flatten() {
+                        stop();
+                    }
+                });
+            }
+        }
+    });
+    on_cleanup(move || {
+        if let Some(Extra(extra)) = extra {
+            extra.try_update(|m| id.with_value(|id| m.remove(id)));
+        }
+    });
 }
