@@ -6,7 +6,7 @@ use super::browser::{reload_page, storage_get, storage_set};
 use super::keys::{keyboard_shortcuts, Help};
 use super::lists::{merge_list, page_resource};
 use super::route::Page;
-use super::state::{use_tab, LAST_PROJECT_KEY};
+use super::state::{use_tab, Tab, LAST_PROJECT_KEY};
 use super::toasts::Toasts;
 use super::{attention, panes, projects, sessions, tasks, terminal};
 use crate::api::functions::list_projects;
@@ -31,23 +31,7 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                 .or_else(|| projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone())))
         })
     });
-    // `/` opens the last used project; every project opened becomes the last used.
-    Effect::new(move |_| {
-        if let Some(id) = active.get() {
-            storage_set(LAST_PROJECT_KEY, &id);
-        }
-    });
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if route_id.get_untracked().is_none() {
-            if let Some(last) = storage_get::<String>(LAST_PROJECT_KEY) {
-                let exists = ctx.cache.with(|c| c.project(&last).is_some());
-                if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
-                    navigate(&format!("/projects/{last}"), Default::default());
-                }
-            }
-        }
-    });
+    remember_last_project(ctx, route_id, active);
     keyboard_shortcuts();
     view! {
         <div class="app">
@@ -129,4 +113,25 @@ fn ConnIndicator() -> impl IntoView {
             {move || ctx.conn.get().label()}
         </span>
     }
+}
+
+/// `/` opens the last used project (`route_id`: the one the path names, if it names one);
+/// every project opened (`active`) becomes the last used.
+fn remember_last_project(ctx: Tab, route_id: Memo<Option<String>>, active: Memo<Option<String>>) {
+    Effect::new(move |_| {
+        if let Some(id) = active.get() {
+            storage_set(LAST_PROJECT_KEY, &id);
+        }
+    });
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if route_id.get_untracked().is_none() {
+            if let Some(last) = storage_get::<String>(LAST_PROJECT_KEY) {
+                let exists = ctx.cache.with(|c| c.project(&last).is_some());
+                if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
+                    navigate(&format!("/projects/{last}"), Default::default());
+                }
+            }
+        }
+    });
 }
