@@ -8,8 +8,6 @@
 use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
-// TODO(lead): drop once ui/ names it from model.
-pub use crate::model::FnError;
 
 /// A fetched list and the `seq` it is current to.
 pub type AtSeq<T> = (Vec<T>, u64);

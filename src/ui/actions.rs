@@ -1,7 +1,8 @@
 //! What the tab does when the person acts: every optimistic mutation (shown at once,
 //! rolled back with a message if the server refuses), and opening and closing sessions.
 
-use super::state::{client_id, is_plain_terminal, Tab};
+use super::browser::client_id;
+use super::state::{is_plain_terminal, Tab};
 use crate::api::functions::*;
 use crate::live::cache::Entity;
 use crate::model::error_code::NOT_FOUND;
@@ -36,7 +37,7 @@ impl Tab {
 
     /// What follows a mutation's answer (`previous`: the copy replaced, if one was). The
     /// call is boxed so that this code exists once per entity type in the wasm, not once
-    /// per place that mutates (~2.7 KB each).
+    /// per place that mutates (docs/PERF.md).
     fn settle<E: Entity + 'static>(
         self,
         id: String,

@@ -4,6 +4,7 @@
 //! kept per browser (`Tab::seen`, localStorage), so every tab of it agrees. One tab of the
 //! browser (the holder of a Web Lock) raises a notification per flag an event raises.
 
+use super::browser::notify;
 use super::on_demand::{on_demand, Part};
 use super::state::{use_tab, Tab};
 use crate::live::cache::Kind;
@@ -124,7 +125,6 @@ pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
         }
     });
     let permission = RwSignal::new(String::from("unsupported"));
-    #[cfg(feature = "hydrate")]
     notifier(ctx, needs, show, permission);
     view! {
         <button
@@ -160,10 +160,7 @@ fn list_view(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<
 fn NeedsList(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<Need>) -> impl IntoView {
     let ctx = use_tab();
     let needs = use_needs();
-    let ask = move |_| {
-        #[cfg(feature = "hydrate")]
-        notify::ask(permission);
-    };
+    let ask = move |_| notify::ask(permission);
     view! {
         <div class="attention-list" role="dialog" aria-label="Needs attention">
             <div class="row">
@@ -220,7 +217,6 @@ fn NeedsList(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<
 
 /// Follows the flags events raise and lower: a lowered one is forgotten as seen (so it
 /// can be raised again), a raised one is notified by the one tab that holds the lock.
-#[cfg(feature = "hydrate")]
 fn notifier(ctx: Tab, needs: Needs, show: Callback<Need>, permission: RwSignal<String>) {
     let leader = RwSignal::new(false);
     notify::lead(leader);
@@ -244,72 +240,4 @@ fn notifier(ctx: Tab, needs: Needs, show: Callback<Need>, permission: RwSignal<S
             notify::raise(&title, &project.unwrap_or_default(), &tag, move || show.run(n));
         }
     });
-}
-
-/// The browser's Notification and Web Locks APIs.
-#[cfg(feature = "hydrate")]
-mod notify {
-    use leptos::prelude::*;
-    use wasm_bindgen::prelude::*;
-    use wasm_bindgen::JsCast;
-
-    #[wasm_bindgen]
-    extern "C" {
-        /// `navigator.locks.request(name, callback)`: absent outside secure contexts.
-        #[wasm_bindgen(js_namespace = ["navigator", "locks"], js_name = request, catch)]
-        fn request_lock(name: &str, callback: &JsValue) -> Result<js_sys::Promise, JsValue>;
-    }
-
-    /// Makes `leader` true once this tab holds the browser's one notifier lock; it holds
-    /// it until the tab closes, and then the next tab in line gets it.
-    pub fn lead(leader: RwSignal<bool>) {
-        let granted = Closure::once_into_js(move |_lock: JsValue| -> js_sys::Promise {
-            leader.try_set(true);
-            js_sys::Promise::new(&mut |_, _| {}) // never settles: the lock stays held
-        });
-        if request_lock("maestro-notifier", &granted).is_err() {
-            // No Web Locks here: every tab would notify, so none does.
-            leptos::logging::log!("maestro: no Web Locks in this context; notifications off");
-        }
-    }
-
-    /// "granted", "denied", "default", or "unsupported".
-    pub fn permission() -> String {
-        let has = js_sys::Reflect::has(&window(), &"Notification".into()).unwrap_or(false);
-        if !has {
-            return "unsupported".into();
-        }
-        match web_sys::Notification::permission() {
-            web_sys::NotificationPermission::Granted => "granted",
-            web_sys::NotificationPermission::Denied => "denied",
-            _ => "default",
-        }
-        .into()
-    }
-
-    /// Asks the person once; `permission` follows the answer.
-    pub fn ask(permission: RwSignal<String>) {
-        let Ok(p) = web_sys::Notification::request_permission() else { return };
-        let answered = Closure::<dyn FnMut(JsValue)>::new(move |_answer: JsValue| {
-            permission.try_set(self::permission());
-        });
-        let _ = p.then(&answered);
-        answered.forget(); // asked once per click: a few bytes
-    }
-
-    /// Shows a notification (one per `tag`: the same flag never shows twice); a click
-    /// brings the tab forward and runs `open`.
-    pub fn raise(title: &str, body: &str, tag: &str, open: impl FnOnce() + 'static) {
-        let options = web_sys::NotificationOptions::new();
-        options.set_body(body);
-        options.set_tag(&format!("maestro-{tag}"));
-        let Ok(n) = web_sys::Notification::new_with_options(title, &options) else { return };
-        let shown = n.clone();
-        let click = Closure::once_into_js(move || {
-            let _ = window().focus();
-            shown.close();
-            open();
-        });
-        n.set_onclick(Some(click.unchecked_ref()));
-    }
 }

@@ -3,6 +3,7 @@
 //! same optimistic update and rollback as every other change. Each column is a window over
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
 
+use super::browser::{carry, dragged, went_elsewhere};
 use super::on_demand::Part;
 use super::px;
 use super::state::use_tab;
@@ -193,13 +194,11 @@ fn Card(
 ) -> impl IntoView {
     let ctx = use_tab();
     let needs = super::attention::use_needs();
-    let tid = id.clone();
-    let task = Memo::new(move |_| ctx.cache.task(&tid));
+    let id = StoredValue::new(id);
+    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)));
     let title = Signal::derive(move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default()));
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
-    let drag_id = id.clone();
-    let key_id = id.clone();
     let keys = move |ev: leptos::ev::KeyboardEvent| {
         let Some(now) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) else { return };
         let i = now.slot();
@@ -209,18 +208,18 @@ fn Card(
             _ => return,
         };
         ev.prevent_default();
-        ctx.set_task_status(key_id.clone(), to);
+        let id = id.get_value();
+        ctx.set_task_status(id.clone(), to);
         // Follow the card: scroll its new column to it and give it the focus back.
-        let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &key_id));
+        let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &id));
         if let Some(at) = at {
             tops[to.slot()].set((at as f64 * CARD_PX - 2.0 * CARD_PX).max(0.0));
         }
-        refocus.set(Some((key_id.clone(), to)));
+        refocus.set(Some((id, to)));
     };
     let node = NodeRef::<leptos::html::Li>::new();
-    let me = id.clone();
     Effect::new(move |_| {
-        let mine = refocus.with(|r| r.as_ref().is_some_and(|(id, to)| *id == me && *to == column));
+        let mine = refocus.with(|r| r.as_ref().is_some_and(|(r, to)| id.with_value(|id| r == id) && *to == column));
         // Made before it is in the document: focused once it is. The wish stays while
         // the focus does (an older event may move the card back and forth on its way).
         if let (true, Some(el)) = (mine, node.get()) {
@@ -237,9 +236,9 @@ fn Card(
             tabindex="0"
             draggable="true"
             on:dragstart=move |ev: leptos::ev::DragEvent| {
-                carry(&ev, &drag_id);
+                id.with_value(|id| carry(&ev, id));
                 if let Some(s) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) {
-                    dragging.set(Some((drag_id.clone(), s)));
+                    dragging.set(Some((id.get_value(), s)));
                 }
             }
             on:dragend=move |_| dragging.set(None)
@@ -262,29 +261,4 @@ fn Card(
             </span>
         </li>
     }
-}
-
-/// Puts a task's id on a drag (browser only).
-fn carry(_ev: &leptos::ev::DragEvent, _id: &str) {
-    #[cfg(feature = "hydrate")]
-    if let Some(dt) = _ev.data_transfer() {
-        let _ = dt.set_data("text/plain", _id);
-        dt.set_effect_allowed("move");
-    }
-}
-
-/// Whether the focus left for another element (not: its element was re-rendered).
-fn went_elsewhere(_ev: &leptos::ev::FocusEvent) -> bool {
-    #[cfg(feature = "hydrate")]
-    return _ev.related_target().is_some();
-    #[cfg(not(feature = "hydrate"))]
-    false
-}
-
-/// The task id a drop carries (browser only).
-fn dragged(_ev: &leptos::ev::DragEvent) -> Option<String> {
-    #[cfg(feature = "hydrate")]
-    return _ev.data_transfer().and_then(|d| d.get_data("text/plain").ok());
-    #[cfg(not(feature = "hydrate"))]
-    None
 }

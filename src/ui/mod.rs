@@ -1,11 +1,23 @@
-//! The web UI (SPEC §4): the HTML shell, the router, the three-pane workspace and its
-//! chrome (connection indicator, toasts, keyboard help).
+//! The web UI (SPEC §4): the HTML shell and the app (here), and what they hold.
+//!
+//! - The page: `workspace.rs` (top bar, the three panes, the first-project invitation, the
+//!   connection indicator), `route.rs` (which page a path is), `keys.rs` (shortcuts and
+//!   their help), `toasts.rs`, `panes.rs` (the splitters).
+//! - The panes: `sessions.rs` (left), `terminal/` (centre), `tasks/` (right: the list) and
+//!   `board.rs` (its columns), with `projects.rs` (the project bar), `search.rs`,
+//!   `attention.rs` (what needs the person) and `scroll.rs` (what the windowed lists share).
+//! - The tab: `state.rs` (its signals and what the browser keeps), `lists.rs` (loading
+//!   lists into its cache), `actions.rs` (its optimistic actions).
+//! - `on_demand.rs`: the parts built (and, in release, fetched) when first opened;
+//!   `browser/`: what only a browser can do, with the server's no-op beside it.
 
 mod actions;
 mod attention;
 mod board;
+mod browser;
+mod keys;
+mod lists;
 mod on_demand;
-mod panel;
 mod panes;
 mod projects;
 pub mod route;
@@ -13,18 +25,16 @@ mod scroll;
 mod search;
 mod sessions;
 pub mod state;
-#[cfg(feature = "hydrate")]
-mod xterm;
+mod tasks;
+mod terminal;
+mod toasts;
+mod workspace;
 
-use crate::api::functions::{error_text, list_projects};
-use crate::live::cache::ListKey;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags};
 use leptos_router::components::Router;
-use leptos_router::hooks::use_navigate;
-use on_demand::on_demand;
-use route::Page;
-use state::{use_tab, Tab};
+use state::Tab;
+use workspace::Workspace;
 
 /// The HTML document the server renders around the app. Only the server renders it, so
 /// `leptos_meta` (the hashed stylesheet's link) stays out of the wasm.
@@ -58,7 +68,6 @@ pub fn App() -> impl IntoView {
     let ctx = Tab::new();
     provide_context(ctx);
     provide_context(attention::Needs::new(ctx));
-    #[cfg(feature = "hydrate")]
     Effect::new(move |_| ctx.start());
     view! {
         <Router>
@@ -78,283 +87,8 @@ fn Pages() -> impl IntoView {
     }
 }
 
-/// The page: top bar, then Sessions | Terminal | Maestro panel.
-#[component]
-fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
-    let ctx = use_tab();
-    let route_id = Memo::new(move |_| match page.get() {
-        Some(Page::Project(id)) => Some(id),
-        _ => None,
-    });
-    let projects = state::page_resource(|| (), |_| list_projects());
-    // The active project: the route's, else (on `/`) the first one.
-    let active = Memo::new(move |_| {
-        route_id.get().or_else(|| {
-            let from_cache = ctx.cache.with(|c| c.projects().and_then(|v| v.first().map(|p| p.id.clone())));
-            from_cache
-                .or_else(|| projects.get().and_then(|r| r.ok()).and_then(|(v, _)| v.first().map(|p| p.id.clone())))
-        })
-    });
-    #[cfg(feature = "hydrate")]
-    {
-        // `/` opens the last used project; every project opened becomes the last used.
-        Effect::new(move |_| {
-            if let Some(id) = active.get() {
-                state::storage_set(state::LAST_PROJECT_KEY, &id);
-            }
-        });
-        let navigate = use_navigate();
-        Effect::new(move |_| {
-            if route_id.get_untracked().is_none() {
-                if let Some(last) = state::storage_get::<String>(state::LAST_PROJECT_KEY) {
-                    let exists = ctx.cache.with(|c| c.project(&last).is_some());
-                    if exists && active.get_untracked().as_deref() != Some(last.as_str()) {
-                        navigate(&format!("/projects/{last}"), Default::default());
-                    }
-                }
-            }
-        });
-    }
-    keyboard_shortcuts();
-    view! {
-        <div class="app">
-            <header class="topbar">
-                <h1>"Maestro"</h1>
-                <Transition fallback=|| view! { <span class="muted">"…"</span> }>
-                    {move || {
-                        let fetched = projects.get();
-                        merge_list(ctx, ListKey::Projects, fetched.clone(), |c, _, v, at| c.load_projects(v, at));
-                        let initial = fetched.and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default();
-                        view! { <projects::ProjectBar active=active initial=initial/> }
-                    }}
-                </Transition>
-                <span class="spacer"></span>
-                <attention::AttentionBar active=active/>
-                <button class="ghost" aria-label="Keyboard shortcuts" on:click=move |_| ctx.show_help.update(|h| *h = !*h)>
-                    "?"
-                </button>
-                <ConnIndicator/>
-            </header>
-            <div class="panes" class:board-mode=move || ctx.board.get()
-                style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
-                <sessions::SessionsPane/>
-                <panes::Splitter side=panes::Side::Left/>
-                <sessions::TerminalPane/>
-                <panes::Splitter side=panes::Side::Right/>
-                <main class="pane maestro" aria-label="Maestro panel">
-                    {move || match active.get() {
-                        Some(id) => view! { <panel::TaskPanel project_id=id/> }.into_any(),
-                        None => view! { <FirstProject/> }.into_any(),
-                    }}
-                </main>
-            </div>
-            <Show when=move || ctx.cache.stale()>
-                <p role="alert" class="error stale">
-                    "Part of this page could not be brought up to date, so it may be behind. "
-                    <button on:click=|_| {
-                        #[cfg(feature = "hydrate")]
-                        let _ = window().location().reload();
-                    }>"Reload"</button>
-                </p>
-            </Show>
-            <Toasts/>
-            <Help/>
-        </div>
-    }
-}
-
-/// The invitation shown when there is no project yet.
-#[component]
-fn FirstProject() -> impl IntoView {
-    let ctx = use_tab();
-    let name = RwSignal::new(String::new());
-    let navigate = use_navigate();
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        projects::save_project(ctx, None, name.get_untracked(), navigate.clone(), move || name.set(String::new()));
-    };
-    view! {
-        <section class="empty-state">
-            <h2>"Welcome to Maestro"</h2>
-            <p class="muted">"Create a project to start organising tasks for your agents."</p>
-            <form class="row" on:submit=submit>
-                <input aria-label="New project name" placeholder="Project name" bind:value=name/>
-                <button type="submit">"Create project"</button>
-            </form>
-        </section>
-    }
-}
-
-#[component]
-fn ConnIndicator() -> impl IntoView {
-    let ctx = use_tab();
-    view! {
-        <span
-            class=move || format!("conn {}", ctx.conn.get().label())
-            role="status"
-            aria-label=move || format!("Connection: {}", ctx.conn.get().label())
-            title="Live updates"
-        >
-            <span class="dot"></span>
-            {move || ctx.conn.get().label()}
-        </span>
-    }
-}
-
-#[component]
-fn Toasts() -> impl IntoView {
-    let ctx = use_tab();
-    view! {
-        <div class="toasts" aria-live="polite">
-            <For each=move || ctx.toasts.get() key=|t| t.id let:t>
-                <div class="toast" role="alert">
-                    <span>{t.text.clone()}</span>
-                    {t.undo.then(|| view! { <button on:click=move |_| ctx.end_toast(t.id, true)>"Undo"</button> })}
-                    // Dismissing an Undo toast carries its action out now.
-                    <button class="ghost" aria-label="Dismiss" on:click=move |_| ctx.end_toast(t.id, false)>"×"</button>
-                </div>
-            </For>
-        </div>
-    }
-}
-
-/// The keyboard help overlay (`?`).
-#[component]
-fn Help() -> impl IntoView {
-    let ctx = use_tab();
-    view! {
-        <Show when=move || ctx.show_help.get()>
-            {on_demand!(help_view())}
-        </Show>
-    }
-}
-
-/// The help's contents, built on demand (see `on_demand`).
-#[cfg_attr(
-    maestro_split,
-    leptos::wasm_split::wasm_split(help, wasm_split_path = ::leptos::wasm_split, fallible)
-)]
-fn help_view() -> on_demand::Part {
-    let ctx = use_tab();
-    Ok(view! {
-        <div class="overlay" role="dialog" aria-label="Keyboard shortcuts" aria-modal="true">
-            <div class="dialog">
-                <h2>"Keyboard shortcuts"</h2>
-                <dl class="keys">
-                    <dt><kbd>"n"</kbd></dt>
-                    <dd>"New task"</dd>
-                    <dt><kbd>"p"</kbd></dt>
-                    <dd>"Choose project"</dd>
-                    <dt><kbd>"/"</kbd></dt>
-                    <dd>"Search tasks"</dd>
-                    <dt><kbd>"f"</kbd></dt>
-                    <dd>"Filter tasks by status"</dd>
-                    <dt><kbd>"←"</kbd> " / " <kbd>"→"</kbd></dt>
-                    <dd>"Move the focused card to the next column (board), or resize the focused splitter"</dd>
-                    <dt><kbd>"j"</kbd> " / " <kbd>"k"</kbd></dt>
-                    <dd>"Next / previous open session"</dd>
-                    <dt><kbd>"?"</kbd></dt>
-                    <dd>"Show or hide this help"</dd>
-                    <dt><kbd>"Esc"</kbd></dt>
-                    <dd>"Close this help"</dd>
-                </dl>
-                <button on:click=move |_| ctx.show_help.set(false)>"Close"</button>
-            </div>
-        </div>
-    }
-    .into_any())
-}
-
-/// Global shortcuts, ignored while typing in a field.
-fn keyboard_shortcuts() {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        let ctx = use_tab();
-        let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-            let typing = ev
-                .target()
-                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
-                .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT"));
-            if typing || ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-                return;
-            }
-            let focus = |id: &str| {
-                if let Some(el) =
-                    document().get_element_by_id(id).and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-                {
-                    let _ = el.focus();
-                }
-            };
-            match ev.key().as_str() {
-                "?" => ctx.show_help.update(|h| *h = !*h),
-                "Escape" => ctx.show_help.set(false),
-                "n" => focus("new-task-title"),
-                "p" => focus("project-picker"),
-                "/" => focus("task-search"),
-                "f" => focus("status-filter"),
-                "j" | "k" => {
-                    let open = ctx.open_sessions.get_untracked();
-                    if open.is_empty() {
-                        return;
-                    }
-                    let cur = ctx.active_session.get_untracked().and_then(|a| open.iter().position(|x| *x == a));
-                    let next = match (cur, ev.key().as_str()) {
-                        (None, _) => 0,
-                        (Some(i), "j") => (i + 1) % open.len(),
-                        (Some(i), _) => (i + open.len() - 1) % open.len(),
-                    };
-                    if let Some(id) = open.get(next) {
-                        ctx.active_session.set(Some(id.clone()));
-                    }
-                }
-                _ => return,
-            }
-            ev.prevent_default();
-        });
-        on_cleanup(move || handle.remove());
-    }
-}
-
-/// A list that could not be loaded: what went wrong, and a way to try again.
-#[component]
-pub(crate) fn LoadError(what: &'static str, error: String, retry: Callback<()>) -> impl IntoView {
-    view! {
-        <p role="alert" class="error">
-            {format!("Could not load {what}: {error} ")}
-            <button on:click=move |_| retry.run(())>"Retry"</button>
-        </p>
-    }
-}
-
-/// Keeps a lazily loaded list in the cache: fetched when the component showing it is
-/// created, merged into the browser's cache as it renders (so the hydrating client
-/// renders what the server did), and kept current by events afterwards. Returns the
-/// error to show, if the list could not be loaded.
-///
-/// The server never writes the cache: its Suspense boundaries resolve on several threads,
-/// so its views read the fetched data directly instead (see `initial` props).
-pub(crate) fn merge_list<T: Clone + 'static>(
-    ctx: Tab,
-    key: ListKey,
-    fetched: Option<Result<(Vec<T>, u64), crate::api::functions::FnError>>,
-    load: fn(&mut crate::live::cache::Cache, ListKey, &[T], u64),
-) -> Option<String> {
-    match fetched {
-        Some(Ok((_list, _at))) => {
-            #[cfg(feature = "hydrate")]
-            ctx.cache.update_untracked(|c| load(c, key, &_list, _at));
-            #[cfg(not(feature = "hydrate"))]
-            let _ = (load, key);
-            None
-        }
-        Some(Err(e)) if !ctx.cache.with_untracked(|c| c.is_loaded(&key)) => Some(error_text(&e)),
-        _ => None,
-    }
-}
-
 /// A CSS length in whole pixels. Lengths are computed as `f64`; printing them as integers
-/// keeps float formatting (~6 KB) out of the wasm.
+/// keeps float formatting out of the wasm.
 pub(crate) fn px(v: f64) -> String {
     format!("{}px", v.round() as i64)
 }

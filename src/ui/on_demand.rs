@@ -30,10 +30,7 @@ pub fn show(part: impl Future<Output = Part> + Send + 'static) -> impl IntoView 
             view! {
                 <p role="alert" class="error">
                     "This part of Maestro could not be loaded. "
-                    <button on:click=|_| {
-                        #[cfg(feature = "hydrate")]
-                        let _ = window().location().reload();
-                    }>"Reload the page"</button>
+                    <button on:click=|_| super::browser::reload_page()>"Reload the page"</button>
                 </p>
             }
             .into_any()

@@ -3,6 +3,7 @@
 //! puts the default back); the widths are kept per browser (`Tab::panes`), the task
 //! panel's separately for the list and the board.
 
+use super::browser::{capture_pointer, width_of, window_width};
 use super::state::{use_tab, Panes};
 use leptos::prelude::*;
 
@@ -76,7 +77,7 @@ pub fn Splitter(side: Side) -> impl IntoView {
             on:pointerdown=move |ev: leptos::ev::PointerEvent| {
                 if let Some(w) = current_width(side) {
                     start.set_value(Some((ev.client_x() as f64, w)));
-                    capture(&ev);
+                    capture_pointer(&ev);
                     ev.prevent_default();
                 }
             }
@@ -102,35 +103,7 @@ pub fn Splitter(side: Side) -> impl IntoView {
     }
 }
 
-fn window_width() -> f64 {
-    #[cfg(feature = "hydrate")]
-    return window().inner_width().ok().and_then(|w| w.as_f64()).unwrap_or(1440.0);
-    #[cfg(not(feature = "hydrate"))]
-    1440.0
-}
-
 /// The width on screen of the pane a splitter resizes.
 fn current_width(side: Side) -> Option<f64> {
-    #[cfg(feature = "hydrate")]
-    {
-        let class = if side == Side::Left { ".pane.sessions" } else { ".pane.maestro" };
-        let el = document().query_selector(class).ok()??;
-        Some(el.get_bounding_client_rect().width())
-    }
-    #[cfg(not(feature = "hydrate"))]
-    {
-        let _ = side;
-        None
-    }
-}
-
-/// Keeps the pointer's moves coming to the splitter while it drags, wherever it goes.
-fn capture(_ev: &leptos::ev::PointerEvent) {
-    #[cfg(feature = "hydrate")]
-    {
-        use wasm_bindgen::JsCast;
-        if let Some(el) = _ev.target().and_then(|t| t.dyn_into::<web_sys::Element>().ok()) {
-            let _ = el.set_pointer_capture(_ev.pointer_id());
-        }
-    }
+    width_of(if side == Side::Left { ".pane.sessions" } else { ".pane.maestro" })
 }

@@ -24,7 +24,7 @@ pub fn ProjectBar(
         move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default());
     view! {
         <select id="project-picker" aria-label="Project" on:change=go>
-            // Options are plain: a keyed <For> would cost the wasm 5 KB for nothing to keep.
+            // Options are plain: a keyed <For> would cost the wasm bytes for nothing to keep.
             {move || {
                 projects()
                     .into_iter()

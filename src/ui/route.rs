@@ -1,7 +1,7 @@
 //! The app's pages: `/` (the last project used, else the first) and `/projects/:id`, each
 //! with `?q=` (the task search). leptos_router keeps the URL (history, links, `?q=`); which
-//! page a path is, is decided here rather than by its `<Routes>`, whose matching code cost
-//! the browser's wasm ~84 KB for these two paths.
+//! page a path is, is decided here rather than by its `<Routes>`, whose matching code
+//! costs the browser's wasm more than these two paths are worth (docs/PERF.md).
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_location;

@@ -66,19 +66,6 @@ pub fn Marked(#[prop(into)] title: leptos::prelude::Signal<String>) -> impl lept
     }
 }
 
-/// `q` as a URL query value.
-pub fn encode(q: &str) -> String {
-    #[cfg(feature = "hydrate")]
-    {
-        js_sys::encode_uri_component(q).into()
-    }
-    // Only the browser navigates.
-    #[cfg(not(feature = "hydrate"))]
-    {
-        q.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

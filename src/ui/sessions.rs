@@ -1,9 +1,9 @@
 //! The Sessions pane (left): the sessions open in this browser, each expandable to the
-//! tasks it works on; and the centre pane for the active session.
+//! tasks it works on.
 
+use super::lists::{merge_list, page_resource, LoadError};
 use super::on_demand::{on_demand, Part};
 use super::state::{is_plain_terminal, use_tab};
-use super::{merge_list, LoadError};
 use crate::api::functions::*;
 use crate::live::cache::ListKey;
 use crate::model::*;
@@ -15,7 +15,6 @@ const CANDIDATES: usize = 50;
 #[component]
 pub fn SessionsPane() -> impl IntoView {
     let ctx = use_tab();
-    #[cfg(feature = "hydrate")]
     Effect::new(move |_| {
         if ctx.restored.get() {
             ctx.load_open_sessions();
@@ -44,22 +43,19 @@ pub fn SessionsPane() -> impl IntoView {
 fn SessionRow(id: String) -> impl IntoView {
     let ctx = use_tab();
     let expanded = RwSignal::new(false);
-    let sid = id.clone();
-    let session = Memo::new(move |_| ctx.cache.with(|c| c.session(&sid).cloned()));
-    let sid = id.clone();
-    let active = move || ctx.active_session.get().as_deref() == Some(sid.as_str());
-    let (id_act, id_close, id_tasks) = (id.clone(), id.clone(), id.clone());
     let plain = is_plain_terminal(&id);
+    let id = StoredValue::new(id);
+    let session = Memo::new(move |_| ctx.cache.with(|c| id.with_value(|id| c.session(id).cloned())));
+    let active = move || ctx.active_session.with(|a| id.with_value(|id| a.as_ref() == Some(id)));
     let name = move || {
         session.get().map(|s| s.name).unwrap_or_else(|| if plain { "Terminal".into() } else { "Opening…".into() })
     };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
     let needs = super::attention::use_needs();
-    let fid = id.clone();
-    let flagged = Signal::derive(move || needs.ids.with(|ids| ids.contains(&fid)));
+    let flagged = Signal::derive(move || needs.ids.with(|ids| id.with_value(|id| ids.contains(id))));
     view! {
-        <li class="session" class:active=active.clone() aria-current=move || active().then_some("true")>
+        <li class="session" class:active=active aria-current=move || active().then_some("true")>
             <div class="session-line">
                 <button
                     class="ghost expander"
@@ -71,7 +67,7 @@ fn SessionRow(id: String) -> impl IntoView {
                     {move || if expanded.get() { "▾" } else { "▸" }}
                 </button>
                 // A narrow pane cuts the name; the whole of it stays a hover away.
-                <button class="linkish" title=name on:click=move |_| ctx.show_session(id_act.clone())>
+                <button class="linkish" title=name on:click=move |_| ctx.show_session(id.get_value())>
                     <span class="marker" title="linked to Maestro" aria-hidden="true" class:hidden=plain>"◆"</span>
                     {name}
                 </button>
@@ -85,14 +81,14 @@ fn SessionRow(id: String) -> impl IntoView {
                 <button
                     class="ghost"
                     aria-label=move || format!("Close session {}", name())
-                    on:click=move |_| ctx.close_entry(id_close.clone())
+                    on:click=move |_| ctx.close_entry(id.get_value())
                 >
                     "×"
                 </button>
             </div>
             <Show when=move || expanded.get()>
                 {
-                    let id = id_tasks.clone();
+                    let id = id.get_value();
                     on_demand!(session_tasks_view(id))
                 }
             </Show>
@@ -114,24 +110,22 @@ fn session_tasks_view(id: String) -> Part {
 fn SessionTasks(id: String) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::SessionTasks(id.clone());
-    let sid = id.clone();
-    let fetched = super::state::page_resource(move || sid.clone(), list_session_tasks);
-    let sid = id.clone();
+    let id = StoredValue::new(id);
+    let fetched = page_resource(move || id.get_value(), list_session_tasks);
     // Which tasks: the session's links (woken by session changes); each one's contents:
     // woken by that task alone.
     let tasks = move || {
-        let ids = ctx.cache.with(|c| c.session_task_ids(&sid)).unwrap_or_default();
+        let ids = ctx.cache.with(|c| id.with_value(|id| c.session_task_ids(id))).unwrap_or_default();
         ids.iter().filter_map(|id| ctx.cache.task(id)).collect::<Vec<_>>()
     };
     // Tasks of the session's project not yet linked, to add one: the newest that match
     // what is typed, never more than a menu can show (a project may have 10,000).
-    let sid = id.clone();
     let find = RwSignal::new(String::new());
     let candidates = move || {
         ctx.cache.track_lists();
         let q = find.get().to_lowercase();
         ctx.cache.with(|c| {
-            let s = c.session(&sid)?;
+            let s = id.with_value(|id| c.session(id))?;
             let free = c.project_tasks_iter(&s.project_id).filter(|t| !s.task_ids.contains(&t.id));
             let v: Vec<Task> = free
                 .filter(|t| q.is_empty() || t.title.to_lowercase().contains(&q))
@@ -142,14 +136,13 @@ fn SessionTasks(id: String) -> impl IntoView {
         })
     };
     let choice = RwSignal::new(String::new());
-    let sid = id.clone();
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let tid = choice.get_untracked();
         if tid.is_empty() {
             return;
         }
-        let (sid, local_tid) = (sid.clone(), tid.clone());
+        let (sid, local_tid) = (id.get_value(), tid.clone());
         ctx.mutate(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
     };
     view! {
@@ -160,7 +153,6 @@ fn SessionTasks(id: String) -> impl IntoView {
                         return view! { <LoadError what="tasks" error=e retry=Callback::new(move |_| fetched.refetch())/> }
                             .into_any();
                     }
-                    let (tasks, empty) = (tasks.clone(), tasks.clone());
                     view! {
                         <ul aria-label="Tasks of this session">
                             <For each=tasks key=|t| (t.id.clone(), t.version) let:t>
@@ -170,7 +162,7 @@ fn SessionTasks(id: String) -> impl IntoView {
                                 </li>
                             </For>
                         </ul>
-                        <Show when=move || empty().is_empty()>
+                        <Show when=move || tasks().is_empty()>
                             <p class="empty">"No tasks linked."</p>
                         </Show>
                     }
@@ -182,7 +174,7 @@ fn SessionTasks(id: String) -> impl IntoView {
                     .filter(|c| !c.is_empty() || !find.with(String::is_empty))
                     .map(|list| {
                         view! {
-                            <form class="row" on:submit=add.clone()>
+                            <form class="row" on:submit=add>
                                 <input
                                     type="search"
                                     aria-label="Find a task to add"
@@ -206,93 +198,5 @@ fn SessionTasks(id: String) -> impl IntoView {
                     })
             }}
         </div>
-    }
-}
-
-/// The centre pane: the active session's terminal (a real shell on the server).
-#[component]
-pub fn TerminalPane() -> impl IntoView {
-    let ctx = use_tab();
-    let session = Memo::new(move |_| {
-        let id = ctx.active_session.get()?;
-        ctx.cache.with(|c| c.session(&id).cloned())
-    });
-    let host: NodeRef<leptos::html::Div> = NodeRef::new();
-    // What the terminal view attaches to: a plain terminal at once, a session once it
-    // exists and while it runs (an ended session's shell is not started again). A view
-    // already showing a session stays when it ends, so that its last output (what the
-    // agent said as it finished) can be read.
-    let target = Memo::new(move |shown: Option<&Option<String>>| {
-        let id = ctx.active_session.get()?;
-        let ok = is_plain_terminal(&id)
-            || ctx.cache.with(|c| c.session(&id).is_some_and(|s| s.status == SessionStatus::Running))
-            || shown.is_some_and(|s| s.as_deref() == Some(id.as_str()));
-        ok.then_some(id)
-    });
-    let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
-    #[cfg(feature = "hydrate")]
-    {
-        use leptos::prelude::{LocalStorage, StoredValue};
-        let view: StoredValue<Option<wasm_bindgen::JsValue>, LocalStorage> = StoredValue::new_local(None);
-        let close = move || {
-            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
-                super::xterm::term_close(&h);
-            }
-        };
-        Effect::new(move |_| {
-            let id = target.get();
-            let el = host.get();
-            close();
-            if let (Some(id), Some(el)) = (id, el) {
-                view.set_value(Some(super::xterm::term_open(&el, &super::xterm::socket_url(&id))));
-            }
-        });
-        on_cleanup(close);
-    }
-    let set_status = move |status: SessionStatus| {
-        let Some(s) = session.get_untracked() else { return };
-        let patch = SessionPatch { status: Some(status), ..Default::default() };
-        ctx.mutate(s.id.clone(), move |s| s.status = status, update_session(s.id.clone(), patch));
-        // The person ended it here: nothing to draw their attention to.
-        ctx.mark_seen([s.id]);
-    };
-    view! {
-        <section class="pane terminal" aria-label="Terminal">
-            {move || match (ctx.active_session.get(), session.get()) {
-                (None, _) => view! { <p class="empty">"Open a session, or a new terminal, to see it here."</p> }.into_any(),
-                (Some(_), None) => view! { <header class="row"><h2>"Terminal"</h2></header> }.into_any(),
-                (Some(_), Some(s)) => {
-                    view! {
-                        <header class="row">
-                            <h2>{s.name.clone()}</h2>
-                            <span class=format!("badge status-{}", s.status.as_str())>{s.status.as_str()}</span>
-                            <span class="spacer"></span>
-                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
-                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
-                        </header>
-                        <details class="env">
-                            <summary>"Environment"</summary>
-                            <dl aria-label="Session environment">
-                                {s.env
-                                    .iter()
-                                    .map(|(k, v)| view! { <dt>{k.clone()}</dt> <dd><code>{v.clone()}</code></dd> })
-                                    .collect_view()}
-                            </dl>
-                        </details>
-                    }
-                        .into_any()
-                }
-            }}
-            <Show when=move || ctx.active_session.get().is_some() && (target.get().is_none() || ended())>
-                <p class="muted">
-                    {move || match target.get() {
-                        None => "This session has ended; its terminal is closed.",
-                        Some(_) => "This session has ended; its last output stays below until you leave it.",
-                    }}
-                </p>
-            </Show>
-            <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
-                class:hidden=move || target.get().is_none()></div>
-        </section>
     }
 }

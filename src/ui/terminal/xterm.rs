@@ -1,9 +1,38 @@
 //! The bridge to xterm.js (loaded by the page from `/xterm/`): one terminal view bound to
 //! one terminal socket, with fit-to-size, resize messages, and reconnects until the
-//! process exits or the view closes.
+//! process exits or the view closes. Browser only: the server renders the empty host.
 
+use leptos::html::Div;
+use leptos::prelude::*;
+#[cfg(feature = "hydrate")]
 use wasm_bindgen::prelude::*;
 
+/// Keeps a terminal view in `host` attached to the terminal `target` names: a new view
+/// whenever it changes, none while it is `None`, and none once the pane goes.
+pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
+        let close = move || {
+            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
+                term_close(&h);
+            }
+        };
+        Effect::new(move |_| {
+            let id = target.get();
+            let el = host.get();
+            close();
+            if let (Some(id), Some(el)) = (id, el) {
+                view.set_value(Some(term_open(&el, &socket_url(&id))));
+            }
+        });
+        on_cleanup(close);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (target, host);
+}
+
+#[cfg(feature = "hydrate")]
 #[wasm_bindgen(inline_js = r##"
 export function term_open(el, url) {
   const term = new Terminal({
@@ -71,12 +100,13 @@ export function term_close(handle) {
 "##)]
 extern "C" {
     /// Opens a terminal view in `el`, attached to the socket at `url`.
-    pub fn term_open(el: &web_sys::HtmlElement, url: &str) -> JsValue;
+    fn term_open(el: &web_sys::HtmlElement, url: &str) -> JsValue;
     /// Closes the view (the process keeps running on the server).
-    pub fn term_close(handle: &JsValue);
+    fn term_close(handle: &JsValue);
 }
 
 /// The socket address of terminal `id`, on this page's server.
-pub fn socket_url(id: &str) -> String {
+#[cfg(feature = "hydrate")]
+fn socket_url(id: &str) -> String {
     format!("{}/terminals/{id}/ws", crate::live::socket::socket_base())
 }

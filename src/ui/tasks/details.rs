@@ -1,0 +1,179 @@
+//! A task's details: its text and priority to edit, "Work on task", "Delete task", its
+//! subtasks and the sessions working on it. Built on demand, when the row expands.
+
+use super::sessions::TaskSessions;
+use super::subtasks::Subtasks;
+use crate::api::functions::*;
+use crate::model::*;
+use crate::ui::browser::spawn;
+use crate::ui::on_demand::Part;
+use crate::ui::state::{use_tab, Tab};
+use leptos::prelude::*;
+
+/// A task's details, built on demand (see `ui::on_demand`).
+#[cfg_attr(
+    maestro_split,
+    leptos::wasm_split::wasm_split(task_details, wasm_split_path = ::leptos::wasm_split, fallible)
+)]
+pub fn details_view(id: String) -> Part {
+    Ok(view! { <TaskDetails id/> }.into_any())
+}
+
+/// A task's title, description and prompt as the person edits them.
+#[derive(Clone, Copy)]
+struct Edits {
+    title: RwSignal<String>,
+    description: RwSignal<String>,
+    prompt: RwSignal<String>,
+}
+
+/// The text of a task as saved.
+fn saved(t: &Task) -> (String, String, String) {
+    (t.title.clone(), t.description.clone(), t.prompt.clone())
+}
+
+impl Edits {
+    /// Task `id`'s text: the unsaved edits from the last time its details were open, else
+    /// the task's own. Every edit is kept as a draft until saved (or undone by hand), so
+    /// collapsing the row (or scrolling it away) loses nothing.
+    fn new(ctx: Tab, id: StoredValue<String>, task: Memo<Option<Task>>) -> Edits {
+        let draft = ctx.drafts.with_untracked(|d| id.with_value(|id| d.get(id).cloned()));
+        let (t0, d0, p0) = draft.or_else(|| task.with_untracked(|t| t.as_ref().map(saved))).unwrap_or_default();
+        let edits = Edits { title: RwSignal::new(t0), description: RwSignal::new(d0), prompt: RwSignal::new(p0) };
+        Effect::new(move |_| {
+            let now = (edits.title.get(), edits.description.get(), edits.prompt.get());
+            let stored = task.with_untracked(|t| t.as_ref().map(saved));
+            ctx.drafts.update(|d| {
+                if stored.as_ref() == Some(&now) {
+                    id.with_value(|id| d.remove(id));
+                } else {
+                    d.insert(id.get_value(), now);
+                }
+            });
+        });
+        edits
+    }
+
+    /// Saves the edits to task `id` (its draft goes): at once here, then on the server.
+    fn save(self, ctx: Tab, id: String) {
+        let (t, d, p) = (self.title.get_untracked(), self.description.get_untracked(), self.prompt.get_untracked());
+        ctx.drafts.update(|d| {
+            d.remove(&id);
+        });
+        let patch = TaskPatch {
+            title: Some(t.clone()),
+            description: Some(d.clone()),
+            prompt: Some(p.clone()),
+            ..Default::default()
+        };
+        ctx.mutate(
+            id.clone(),
+            move |x| {
+                x.title = t.trim().to_string();
+                x.description = d;
+                x.prompt = p;
+            },
+            update_task(id, patch),
+        );
+    }
+}
+
+/// The expanded part of a task row.
+#[component]
+fn TaskDetails(id: String) -> impl IntoView {
+    let ctx = use_tab();
+    let id = StoredValue::new(id);
+    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)));
+    let edits = Edits::new(ctx, id, task);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        edits.save(ctx, id.get_value());
+    };
+    let set_priority = move |ev: leptos::ev::Event| {
+        let p = Priority::parse(&event_target_value(&ev)).unwrap_or_default();
+        let patch = TaskPatch { priority: Some(p), ..Default::default() };
+        let id = id.get_value();
+        ctx.mutate(id.clone(), move |t| t.priority = p, update_task(id, patch));
+    };
+    let priority = move || task.get().map(|t| t.priority).unwrap_or_default();
+    let project_id = task.with_untracked(|t| t.as_ref().map(|t| t.project_id.clone())).unwrap_or_default();
+    view! {
+        <div class="details">
+            <form class="edit" on:submit=save>
+                <label>"Title" <input aria-label="Title" bind:value=edits.title/></label>
+                <label>"Description" <textarea aria-label="Description" bind:value=edits.description rows="2"></textarea></label>
+                <label>"Prompt" <textarea aria-label="Prompt" bind:value=edits.prompt rows="3"></textarea></label>
+                <div class="row">
+                    <label>
+                        "Priority "
+                        <select aria-label="Priority" on:change=set_priority prop:value=move || priority().as_str()>
+                            {Priority::ALL
+                                .map(|p| {
+                                    view! { <option value=p.as_str() selected=move || priority() == p>{p.as_str()}</option> }
+                                })}
+                        </select>
+                    </label>
+                    <button type="submit">"Save"</button>
+                    <WorkOnTask id project_id/>
+                    <button type="button" class="danger" on:click=move |_| ctx.delete_task(id.get_value())>
+                        "Delete task"
+                    </button>
+                </div>
+            </form>
+            <Subtasks id/>
+            <TaskSessions id/>
+        </div>
+    }
+}
+
+/// "Work on task", and what it runs: a shell, or an agent the project offers (the menu
+/// shows once there is one).
+#[component]
+fn WorkOnTask(id: StoredValue<String>, project_id: String) -> impl IntoView {
+    let ctx = use_tab();
+    // Loaded in the browser when the task is expanded (the server never renders this), into
+    // a signal: a LocalResource's machinery for this one type would cost the wasm more (docs/PERF.md).
+    let agents = RwSignal::new(Vec::<Agent>::new());
+    spawn(async move {
+        if let Ok(list) = list_agents(project_id).await {
+            agents.try_set(list);
+        }
+    });
+    let agent_list = move || agents.get();
+    let work = move |_| {
+        if let Some(t) = ctx.cache.with_untracked(|c| id.with_value(|id| c.task(id).cloned())) {
+            // A choice no longer offered (the list changed) is a shell.
+            let chosen = ctx.last_agent.get_untracked();
+            let offered = agents.get_untracked();
+            let agent = offered.iter().any(|a| a.id == chosen).then_some(chosen);
+            ctx.work_on(&t, agent);
+        }
+    };
+    view! {
+        <Show when=move || !agent_list().is_empty()>
+            <select
+                aria-label="Run with"
+                on:change=move |ev| ctx.last_agent.set(event_target_value(&ev))
+                prop:value=move || ctx.last_agent.get()
+            >
+                <option value="">"Shell"</option>
+                {move || {
+                    agent_list()
+                        .into_iter()
+                        .map(|a| {
+                            let selected = ctx.last_agent.get_untracked() == a.id;
+                            view! {
+                                <option value=a.id.clone() selected=selected>
+                                    {a.id.clone()}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </Show>
+        <button type="button" class="primary" on:click=work>
+            "Work on task"
+        </button>
+    }
+}

@@ -1,0 +1,18 @@
+//! The Maestro panel (right): the active project's tasks, their subtasks and the
+//! sessions working on each task.
+//!
+//! - `panel.rs`: the panel — "new task", the filters, and the list.
+//! - `feed.rs`: where the list's tasks come from (the first page, then the rest).
+//! - `window.rs`: which rows of a long list exist (only those on screen).
+//! - `row.rs`: one task's row; `details.rs`: what it expands to, built on demand, with its
+//!   `subtasks.rs` and the sessions working on it (`sessions.rs`).
+
+mod details;
+mod feed;
+mod panel;
+mod row;
+mod sessions;
+mod subtasks;
+mod window;
+
+pub use panel::TaskPanel;

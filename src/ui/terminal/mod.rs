@@ -1,0 +1,79 @@
+//! The centre pane: the active session's terminal, drawn by xterm.js (`xterm.rs`, the
+//! bridge to it) and attached to the session's shell on the server.
+
+mod xterm;
+
+use crate::api::functions::*;
+use crate::model::*;
+use crate::ui::state::{is_plain_terminal, use_tab};
+use leptos::prelude::*;
+
+/// The centre pane: the active session's terminal (a real shell on the server).
+#[component]
+pub fn TerminalPane() -> impl IntoView {
+    let ctx = use_tab();
+    let session = Memo::new(move |_| {
+        let id = ctx.active_session.get()?;
+        ctx.cache.with(|c| c.session(&id).cloned())
+    });
+    let host: NodeRef<leptos::html::Div> = NodeRef::new();
+    // What the terminal view attaches to: a plain terminal at once, a session once it
+    // exists and while it runs (an ended session's shell is not started again). A view
+    // already showing a session stays when it ends, so that its last output (what the
+    // agent said as it finished) can be read.
+    let target = Memo::new(move |shown: Option<&Option<String>>| {
+        let id = ctx.active_session.get()?;
+        let ok = is_plain_terminal(&id)
+            || ctx.cache.with(|c| c.session(&id).is_some_and(|s| s.status == SessionStatus::Running))
+            || shown.is_some_and(|s| s.as_deref() == Some(id.as_str()));
+        ok.then_some(id)
+    });
+    let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
+    xterm::attach(target, host);
+    let set_status = move |status: SessionStatus| {
+        let Some(s) = session.get_untracked() else { return };
+        let patch = SessionPatch { status: Some(status), ..Default::default() };
+        ctx.mutate(s.id.clone(), move |s| s.status = status, update_session(s.id.clone(), patch));
+        // The person ended it here: nothing to draw their attention to.
+        ctx.mark_seen([s.id]);
+    };
+    view! {
+        <section class="pane terminal" aria-label="Terminal">
+            {move || match (ctx.active_session.get(), session.get()) {
+                (None, _) => view! { <p class="empty">"Open a session, or a new terminal, to see it here."</p> }.into_any(),
+                (Some(_), None) => view! { <header class="row"><h2>"Terminal"</h2></header> }.into_any(),
+                (Some(_), Some(s)) => {
+                    view! {
+                        <header class="row">
+                            <h2>{s.name.clone()}</h2>
+                            <span class=format!("badge status-{}", s.status.as_str())>{s.status.as_str()}</span>
+                            <span class="spacer"></span>
+                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
+                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
+                        </header>
+                        <details class="env">
+                            <summary>"Environment"</summary>
+                            <dl aria-label="Session environment">
+                                {s.env
+                                    .iter()
+                                    .map(|(k, v)| view! { <dt>{k.clone()}</dt> <dd><code>{v.clone()}</code></dd> })
+                                    .collect_view()}
+                            </dl>
+                        </details>
+                    }
+                        .into_any()
+                }
+            }}
+            <Show when=move || ctx.active_session.get().is_some() && (target.get().is_none() || ended())>
+                <p class="muted">
+                    {move || match target.get() {
+                        None => "This session has ended; its terminal is closed.",
+                        Some(_) => "This session has ended; its last output stays below until you leave it.",
+                    }}
+                </p>
+            </Show>
+            <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
+                class:hidden=move || target.get().is_none()></div>
+        </section>
+    }
+}
