@@ -4,11 +4,19 @@
 //! toasts are in `toasts.rs`, its lists' loading in `lists.rs`, its actions in `actions.rs`.
 
 use super::browser::{listen, storage_get, storage_set};
-use super::toasts::Toast;
 use crate::live::cache::ListKey;
 use crate::live::ConnState;
 use crate::live::Live;
 use leptos::prelude::*;
+
+/// A non-blocking error message.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Toast {
+    pub id: u64,
+    pub text: String,
+    /// It offers Undo: what it tells has not been done yet (see `Tab::with_undo`).
+    pub undo: bool,
+}
 
 /// This browser tab's state and its optimistic actions, shared by every component.
 /// `Copy`: signals are handles.

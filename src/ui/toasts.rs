@@ -1,17 +1,8 @@
 //! Toasts: short messages at the bottom of the page (errors, and what a destructive action
 //! did, with Undo for a few seconds before it is carried out).
 
-use super::state::{use_tab, Tab};
+use super::state::{use_tab, Tab, Toast};
 use leptos::prelude::*;
-
-/// A non-blocking error message.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Toast {
-    pub id: u64,
-    pub text: String,
-    /// It offers Undo: what it tells has not been done yet (see [`Tab::with_undo`]).
-    pub undo: bool,
-}
 
 /// How long a destructive action waits for an Undo before it is carried out.
 pub const UNDO_WINDOW: std::time::Duration = std::time::Duration::from_secs(5);
