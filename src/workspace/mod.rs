@@ -15,8 +15,12 @@
 //! never from the async workers or the store's writer.
 
 pub mod git;
+pub mod include;
+pub mod make;
 
 pub use git::GitError;
+pub use include::{copy_included, Included};
+pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
 
 /// Why a workspace operation was refused or failed. The API maps each to a status code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
