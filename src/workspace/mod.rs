@@ -14,10 +14,14 @@
 //! Everything here blocks its thread: call it from `spawn_blocking` or a thread of its own,
 //! never from the async workers or the store's writer.
 
+pub mod changes;
+pub mod diff;
 pub mod git;
 pub mod include;
 pub mod make;
 
+pub use changes::{changes, Changes, FileChange, FileStatus, Summary};
+pub use diff::{file_diff, inside, FileDiff};
 pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
