@@ -14,17 +14,21 @@
 //! Everything here blocks its thread: call it from `spawn_blocking` or a thread of its own,
 //! never from the async workers or the store's writer.
 
+pub mod archive;
 pub mod changes;
 pub mod diff;
 pub mod git;
 pub mod include;
 pub mod make;
+pub mod watch;
 
+pub use archive::{archive, disk_usage, restore};
 pub use changes::{changes, Changes, FileChange, FileStatus, Summary};
 pub use diff::{file_diff, inside, FileDiff};
 pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
+pub use watch::{watch, Watcher};
 
 /// Why a workspace operation was refused or failed. The API maps each to a status code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
