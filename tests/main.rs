@@ -15,4 +15,5 @@ mod hardening;
 mod postgres;
 mod serve;
 mod terminal;
+mod workspace;
 mod ws;
