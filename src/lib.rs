@@ -30,6 +30,8 @@ pub mod server;
 pub mod store;
 #[cfg(feature = "ssr")]
 pub mod terminal;
+#[cfg(feature = "ssr")]
+pub mod workspace;
 
 /// Browser entry point: hydrate the server-rendered page.
 #[cfg(feature = "hydrate")]

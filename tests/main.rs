@@ -16,4 +16,5 @@ mod postgres;
 mod serve;
 mod site;
 mod terminal;
+mod workspace;
 mod ws;

@@ -1,0 +1,87 @@
+//! Archiving a workspace removes its worktree directory and keeps its branch; restoring
+//! checks the branch out again in a new worktree. Nothing uncommitted is lost unless the
+//! caller forces it; nothing committed is lost at all (the branch stays).
+
+use super::git::{fields, path_text, Git};
+use super::make::check_branch;
+use super::Error;
+use std::path::Path;
+
+/// Removes the worktree at `worktree` (of the repository `repo` is in); its branch stays.
+/// Refused while files are uncommitted (staged, unstaged or untracked) unless `force`. A
+/// worktree whose directory is already gone is forgotten by git and counts as archived.
+pub fn archive(repo: &Path, worktree: &Path, force: bool) -> Result<(), Error> {
+    if !worktree.exists() {
+        Git::new(repo).args(["worktree", "prune"]).run()?;
+        return Ok(());
+    }
+    if !force {
+        let status = Git::new(worktree)
+            .args(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames"])
+            .run()?;
+        let dirty: Vec<String> = fields(&status.stdout).map(status_path).collect();
+        if !dirty.is_empty() {
+            let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
+            let more = if dirty.len() > 5 { format!(" and {} more", dirty.len() - 5) } else { String::new() };
+            return Err(Error::Conflict(format!(
+                "{} uncommitted file(s) would be lost ({}{more}): commit them, or archive with force",
+                dirty.len(),
+                shown.join(", ")
+            )));
+        }
+    }
+    let mut remove = Git::new(repo).args(["worktree", "remove"]);
+    if force {
+        remove = remove.arg("--force");
+    }
+    remove.arg("--").arg(worktree).run()?;
+    Ok(())
+}
+
+/// The path in a `status --porcelain=v2 --no-renames` record (after 8 fields for a change,
+/// 10 for a conflict, 1 for an untracked or ignored file).
+fn status_path(record: &[u8]) -> String {
+    let fields = match record.first() {
+        Some(b'1') => 9,
+        Some(b'u') => 11,
+        _ => 2,
+    };
+    path_text(record.splitn(fields, |b| *b == b' ').last().unwrap_or(record))
+}
+
+/// Checks `branch` out again in a new worktree at `path`.
+pub fn restore(repo: &Path, path: &Path, branch: &str) -> Result<(), Error> {
+    check_branch(repo, branch)?;
+    if path.exists() {
+        return Err(Error::Conflict(format!("{} already exists", path.display())));
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent.display(), e))?;
+    }
+    // A worktree removed by hand is still registered until pruned, and blocks `add`.
+    Git::new(repo).args(["worktree", "prune"]).run()?;
+    Git::new(repo)
+        .args(["worktree", "add", "--"])
+        .arg(path)
+        .arg(branch)
+        .timeout(super::make::CHECKOUT_TIMEOUT)
+        .run()?;
+    Ok(())
+}
+
+/// Bytes on disk under `path` (allocated blocks), walking without following links. Files
+/// that vanish during the walk are skipped.
+pub fn disk_usage(path: &Path) -> u64 {
+    use std::os::unix::fs::MetadataExt;
+    let (mut total, mut stack) = (0u64, vec![path.to_path_buf()]);
+    while let Some(at) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&at) else { continue };
+        total += meta.blocks() * 512;
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&at) {
+                stack.extend(entries.flatten().map(|e| e.path()));
+            }
+        }
+    }
+    total
+}

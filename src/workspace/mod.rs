@@ -1,0 +1,54 @@
+//! Workspaces (SPEC §8): a git worktree per task on a branch of its own, its changes against
+//! the base branch, one file's diff, archive and restore, and a watcher that says when to
+//! look again. A library over the `git` command; the store, REST and UI build on it.
+//!
+//! - `git`: running git (argument vectors, time limits, no `GIT_*` from the server).
+//! - `make`: the repository a directory is in, branch names, making and reusing a worktree,
+//!   the setup script.
+//! - `include`: copying the files `.worktreeinclude` lists into a new worktree.
+//! - `changes`: what a workspace changed against the merge-base with its base branch.
+//! - `diff`: one file's unified diff, with a byte cap; paths kept inside the workspace.
+//! - `archive`: removing a worktree (keeping its branch), restoring it, its disk use.
+//! - `watch`: file-system notifications, debounced into "may have changed" callbacks.
+//!
+//! Everything here blocks its thread: call it from `spawn_blocking` or a thread of its own,
+//! never from the async workers or the store's writer.
+
+pub mod archive;
+pub mod changes;
+pub mod diff;
+pub mod git;
+pub mod include;
+pub mod make;
+pub mod watch;
+
+pub use archive::{archive, disk_usage, restore};
+pub use changes::{changes, Changes, FileChange, FileStatus, Summary};
+pub use diff::{file_diff, inside, FileDiff};
+pub use git::GitError;
+pub use include::{copy_included, Included};
+pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
+pub use watch::{watch, Watcher};
+
+/// Why a workspace operation was refused or failed. The API maps each to a status code.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Bad input: a branch name git refuses, a path outside the workspace (400).
+    #[error("{0}")]
+    Invalid(String),
+    /// The state forbids it: not a git repository, uncommitted work, a missing worktree (409).
+    #[error("{0}")]
+    Conflict(String),
+    /// git refused, in its own words (409), or could not run (500).
+    #[error(transparent)]
+    Git(#[from] GitError),
+    /// The file system failed (500).
+    #[error("{0}")]
+    Io(String),
+}
+
+impl Error {
+    fn io(what: impl std::fmt::Display, e: std::io::Error) -> Error {
+        Error::Io(format!("{what}: {e}"))
+    }
+}
