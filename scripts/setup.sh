@@ -43,6 +43,8 @@ for p in rustc-web cargo-web rust-web-src rust-web-llvm rust-web-clippy rustfmt-
 done
 # PostgreSQL for the tests of the PostgreSQL backend (started by the test command itself).
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# git for workspaces (each agent on its own worktree and branch); any git on the PATH will do.
+command -v git >/dev/null 2>&1 || need+=(git)
 # Node.js may come from elsewhere (with its own npm): only install Debian's when absent.
 command -v node >/dev/null 2>&1 || need+=(nodejs)
 command -v npm >/dev/null 2>&1 || need+=(npm)
