@@ -183,6 +183,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         (Some(p), None) => tracing::info!(file = %p.display(), seq = store.last_seq(), "store opened"),
         (None, None) => tracing::warn!("store is in memory: nothing survives a restart"),
     }
+    // Before anything says the server is up (see `shutdown_signal`).
+    let shutdown = shutdown_signal();
     // The link a person opens once (a wildcard address is reached through loopback here).
     let shown = match addr.ip() {
         ip if ip.is_unspecified() => SocketAddr::new(std::net::Ipv4Addr::LOCALHOST.into(), addr.port()),
@@ -211,7 +213,7 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
     let (why_tx, mut why) = watch::channel(None::<String>);
     let signal = async move {
         let reason = tokio::select! {
-            () = shutdown_signal() => None,
+            () = shutdown => None,
             e = failed.failed() => Some(e),
         };
         let _ = why_tx.send(reason);
@@ -271,22 +273,30 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a SIGTERM that comes as soon as the server answers must
+/// stop it cleanly, not kill it.
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
+    let (mut int, mut term) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-    tracing::info!("shutdown signal received");
+    async move {
+        #[cfg(unix)]
+        {
+            let one = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! { _ = one(int.take()) => {}, _ = one(term.take()) => {} }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received");
+    }
 }
