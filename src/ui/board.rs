@@ -195,7 +195,10 @@ fn Card(
     let ctx = use_tab();
     let needs = super::attention::use_needs();
     let id = StoredValue::new(id);
-    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)));
+    let task = Memo::new(move |_| {
+        let id = &id.get_value();
+        ctx.cache.task(id)
+    });
     let title = Signal::derive(move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default()));
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
@@ -219,7 +222,9 @@ fn Card(
     };
     let node = NodeRef::<leptos::html::Li>::new();
     Effect::new(move |_| {
-        let mine = refocus.with(|r| r.as_ref().is_some_and(|(r, to)| id.with_value(|id| r == id) && *to == column));
+        let mine = refocus.with(|r| {
+            r.as_ref().is_some_and(|(r, to)| { let id = &id.get_value(); r == id } && *to == column)
+        });
         // Made before it is in the document: focused once it is. The wish stays while
         // the focus does (an older event may move the card back and forth on its way).
         if let (true, Some(el)) = (mine, node.get()) {
@@ -236,7 +241,7 @@ fn Card(
             tabindex="0"
             draggable="true"
             on:dragstart=move |ev: leptos::ev::DragEvent| {
-                id.with_value(|id| carry(&ev, id));
+                { let id = &id.get_value(); carry(&ev, id) };
                 if let Some(s) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) {
                     dragging.set(Some((id.get_value(), s)));
                 }

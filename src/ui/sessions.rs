@@ -45,15 +45,30 @@ fn SessionRow(id: String) -> impl IntoView {
     let expanded = RwSignal::new(false);
     let plain = is_plain_terminal(&id);
     let id = StoredValue::new(id);
-    let session = Memo::new(move |_| ctx.cache.with(|c| id.with_value(|id| c.session(id).cloned())));
-    let active = move || ctx.active_session.with(|a| id.with_value(|id| a.as_ref() == Some(id)));
+    let session = Memo::new(move |_| {
+        ctx.cache.with(|c| {
+            let id = &id.get_value();
+            c.session(id).cloned()
+        })
+    });
+    let active = move || {
+        ctx.active_session.with(|a| {
+            let id = &id.get_value();
+            a.as_ref() == Some(id)
+        })
+    };
     let name = move || {
         session.get().map(|s| s.name).unwrap_or_else(|| if plain { "Terminal".into() } else { "Opening…".into() })
     };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
     let needs = super::attention::use_needs();
-    let flagged = Signal::derive(move || needs.ids.with(|ids| id.with_value(|id| ids.contains(id))));
+    let flagged = Signal::derive(move || {
+        needs.ids.with(|ids| {
+            let id = &id.get_value();
+            ids.contains(id)
+        })
+    });
     view! {
         <li class="session" class:active=active aria-current=move || active().then_some("true")>
             <div class="session-line">
@@ -115,7 +130,13 @@ fn SessionTasks(id: String) -> impl IntoView {
     // Which tasks: the session's links (woken by session changes); each one's contents:
     // woken by that task alone.
     let tasks = move || {
-        let ids = ctx.cache.with(|c| id.with_value(|id| c.session_task_ids(id))).unwrap_or_default();
+        let ids = ctx
+            .cache
+            .with(|c| {
+                let id = &id.get_value();
+                c.session_task_ids(id)
+            })
+            .unwrap_or_default();
         ids.iter().filter_map(|id| ctx.cache.task(id)).collect::<Vec<_>>()
     };
     // Tasks of the session's project not yet linked, to add one: the newest that match
@@ -125,7 +146,10 @@ fn SessionTasks(id: String) -> impl IntoView {
         ctx.cache.track_lists();
         let q = find.get().to_lowercase();
         ctx.cache.with(|c| {
-            let s = id.with_value(|id| c.session(id))?;
+            let s = {
+                let id = &id.get_value();
+                c.session(id)
+            }?;
             let free = c.project_tasks_iter(&s.project_id).filter(|t| !s.task_ids.contains(&t.id));
             let v: Vec<Task> = free
                 .filter(|t| q.is_empty() || t.title.to_lowercase().contains(&q))

@@ -37,7 +37,10 @@ impl Edits {
     /// the task's own. Every edit is kept as a draft until saved (or undone by hand), so
     /// collapsing the row (or scrolling it away) loses nothing.
     fn new(ctx: Tab, id: StoredValue<String>, task: Memo<Option<Task>>) -> Edits {
-        let draft = ctx.drafts.with_untracked(|d| id.with_value(|id| d.get(id).cloned()));
+        let draft = ctx.drafts.with_untracked(|d| {
+            let id = &id.get_value();
+            d.get(id).cloned()
+        });
         let (t0, d0, p0) = draft.or_else(|| task.with_untracked(|t| t.as_ref().map(saved))).unwrap_or_default();
         let edits = Edits { title: RwSignal::new(t0), description: RwSignal::new(d0), prompt: RwSignal::new(p0) };
         Effect::new(move |_| {
@@ -45,7 +48,10 @@ impl Edits {
             let stored = task.with_untracked(|t| t.as_ref().map(saved));
             ctx.drafts.update(|d| {
                 if stored.as_ref() == Some(&now) {
-                    id.with_value(|id| d.remove(id));
+                    {
+                        let id = &id.get_value();
+                        d.remove(id)
+                    };
                 } else {
                     d.insert(id.get_value(), now);
                 }
@@ -83,7 +89,10 @@ impl Edits {
 fn TaskDetails(id: String) -> impl IntoView {
     let ctx = use_tab();
     let id = StoredValue::new(id);
-    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)));
+    let task = Memo::new(move |_| {
+        let id = &id.get_value();
+        ctx.cache.task(id)
+    });
     let edits = Edits::new(ctx, id, task);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -114,7 +123,7 @@ fn TaskDetails(id: String) -> impl IntoView {
                         </select>
                     </label>
                     <button type="submit">"Save"</button>
-                    <WorkOnTask id project_id/>
+                    {work_on_task(id, project_id)}
                     <button type="button" class="danger" on:click=move |_| ctx.delete_task(id.get_value())>
                         "Delete task"
                     </button>
@@ -128,8 +137,7 @@ fn TaskDetails(id: String) -> impl IntoView {
 
 /// "Work on task", and what it runs: a shell, or an agent the project offers (the menu
 /// shows once there is one).
-#[component]
-fn WorkOnTask(id: StoredValue<String>, project_id: String) -> impl IntoView {
+fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
     let ctx = use_tab();
     // Loaded in the browser when the task is expanded (the server never renders this), into
     // a signal: a LocalResource's machinery for this one type would cost the wasm more (docs/PERF.md).
@@ -141,7 +149,10 @@ fn WorkOnTask(id: StoredValue<String>, project_id: String) -> impl IntoView {
     });
     let agent_list = move || agents.get();
     let work = move |_| {
-        if let Some(t) = ctx.cache.with_untracked(|c| id.with_value(|id| c.task(id).cloned())) {
+        if let Some(t) = ctx.cache.with_untracked(|c| {
+            let id = &id.get_value();
+            c.task(id).cloned()
+        }) {
             // A choice no longer offered (the list changed) is a shell.
             let chosen = ctx.last_agent.get_untracked();
             let offered = agents.get_untracked();

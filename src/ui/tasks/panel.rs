@@ -30,9 +30,9 @@ pub fn TaskPanel(project_id: String) -> impl IntoView {
     let needle = Memo::new(move |_| typed.with(|q| q.trim().to_lowercase()));
     provide_context(Search(needle));
     view! {
-        <NewTaskForm project_id=project_id.clone()/>
-        <Filters project_id=project_id.clone() filter typed/>
-        <TaskList project_id fetched filter needle typed/>
+        {new_task_form(project_id.clone())}
+        {filters(project_id.clone(), filter, typed)}
+        {task_list(project_id, fetched, filter, needle, typed)}
     }
 }
 
@@ -98,8 +98,7 @@ impl Entry {
 }
 
 /// "New task": a title and a priority; why the last one was not added, if it was not.
-#[component]
-fn NewTaskForm(project_id: String) -> impl IntoView {
+fn new_task_form(project_id: String) -> impl IntoView {
     let ctx = use_tab();
     let entry = Entry::new();
     let submit = move |ev: leptos::ev::SubmitEvent| {
@@ -128,8 +127,7 @@ fn NewTaskForm(project_id: String) -> impl IntoView {
 }
 
 /// The status filter, the search box (its text kept in the URL) and the list/board switch.
-#[component]
-fn Filters(project_id: String, filter: RwSignal<Option<TaskStatus>>, typed: Memo<String>) -> impl IntoView {
+fn filters(project_id: String, filter: RwSignal<Option<TaskStatus>>, typed: Memo<String>) -> impl IntoView {
     let ctx = use_tab();
     let navigate = use_navigate();
     let search = move |ev: leptos::ev::Event| {
@@ -169,8 +167,7 @@ fn Filters(project_id: String, filter: RwSignal<Option<TaskStatus>>, typed: Memo
 /// The counts, then the board or the rows. The rows are a window: only those on screen
 /// (and a few beyond) exist; spacers above and below keep the scroll height of the whole
 /// list, so 10,000 tasks cost what 60 do.
-#[component]
-fn TaskList(
+fn task_list(
     project_id: String,
     fetched: FirstPage,
     filter: RwSignal<Option<TaskStatus>>,
@@ -217,7 +214,7 @@ fn TaskList(
                         </ul>
                         <div class="spacer-row" style:height=move || px(list.spacers.get().1)></div>
                     </div>
-                    <ListNotes key=key.clone() counts=list.counts found=list.found typed/>
+                    {list_notes(key.clone(), list.counts, list.found, typed)}
                 }
                     .into_any()
             }}
@@ -227,8 +224,7 @@ fn TaskList(
 
 /// Under the list: that the rest of it is on its way, that there is none, or (while
 /// searching) how many tasks match.
-#[component]
-fn ListNotes(
+fn list_notes(
     key: ListKey,
     counts: Memo<(usize, [usize; 4])>,
     found: Memo<Option<Vec<String>>>,

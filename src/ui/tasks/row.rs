@@ -18,8 +18,19 @@ pub fn TaskRow(
 ) -> impl IntoView {
     let ctx = use_tab();
     let id = StoredValue::new(id);
-    let expanded = Memo::new(move |_| ctx.expanded.with(|e| id.with_value(|id| e.contains(id))));
-    let task = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)).or_else(|| initial.clone()));
+    let expanded = Memo::new(move |_| {
+        ctx.expanded.with(|e| {
+            let id = &id.get_value();
+            e.contains(id)
+        })
+    });
+    let task = Memo::new(move |_| {
+        {
+            let id = &id.get_value();
+            ctx.cache.task(id)
+        }
+        .or_else(|| initial.clone())
+    });
     // Built once; only attributes and text follow the task. Re-rendering the row on every
     // event would throw away what the user is typing in its details.
     let title = move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default());
@@ -64,7 +75,7 @@ pub fn TaskRow(
                     <Marked title=Signal::derive(title)/>
                 </span>
                 <Marker when=flagged/>
-                <Show when=move || ctx.drafts.with(|d| id.with_value(|id| d.contains_key(id)))>
+                <Show when=move || ctx.drafts.with(|d| { let id = &id.get_value(); d.contains_key(id) })>
                     <span class="badge draft" title="Edited in its details and not saved yet">"unsaved edits"</span>
                 </Show>
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>

@@ -12,7 +12,14 @@ pub fn TaskSessions(id: StoredValue<String>) -> impl IntoView {
     let ctx = use_tab();
     let key = ListKey::TaskSessions(id.get_value());
     let fetched = page_resource(move || id.get_value(), list_task_sessions);
-    let sessions = move || ctx.cache.with(|c| id.with_value(|id| c.task_sessions(id))).unwrap_or_default();
+    let sessions = move || {
+        ctx.cache
+            .with(|c| {
+                let id = &id.get_value();
+                c.task_sessions(id)
+            })
+            .unwrap_or_default()
+    };
     view! {
         <section class="task-sessions" aria-label="Sessions working on this task">
             <h4>"Sessions"</h4>

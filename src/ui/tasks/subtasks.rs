@@ -10,7 +10,14 @@ use leptos::prelude::*;
 #[component]
 pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
     let ctx = use_tab();
-    let subtasks = Memo::new(move |_| id.with_value(|id| ctx.cache.task(id)).map(|t| t.subtasks).unwrap_or_default());
+    let subtasks = Memo::new(move |_| {
+        {
+            let id = &id.get_value();
+            ctx.cache.task(id)
+        }
+        .map(|t| t.subtasks)
+        .unwrap_or_default()
+    });
     let title = RwSignal::new(String::new());
     let add = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -35,7 +42,7 @@ pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
             <h4>"Subtasks"</h4>
             <ul>
                 <For each=move || subtasks.get() key=|s| (s.id.clone(), s.status) let:s>
-                    <SubtaskItem task=id subtask=s/>
+                    {subtask_item(id, s)}
                 </For>
             </ul>
             <form class="row" on:submit=add>
@@ -47,8 +54,7 @@ pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
 }
 
 /// One subtask of task `task`: its box to tick, and a button to delete it.
-#[component]
-fn SubtaskItem(task: StoredValue<String>, subtask: Subtask) -> impl IntoView {
+fn subtask_item(task: StoredValue<String>, subtask: Subtask) -> impl IntoView {
     let ctx = use_tab();
     let done = subtask.status == SubtaskStatus::Completed;
     let sid = StoredValue::new(subtask.id);

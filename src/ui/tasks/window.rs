@@ -179,7 +179,10 @@ pub fn report_height(row: NodeRef<Li>, id: StoredValue<String>, expanded: Memo<b
         let (Some(li), Some(Extra(extra))) = (row.get(), extra) else { return };
         if !expanded.get() {
             extra.update(|m| {
-                id.with_value(|id| m.remove(id));
+                {
+                    let id = &id.get_value();
+                    m.remove(id)
+                };
             });
             return;
         }
@@ -205,7 +208,10 @@ pub fn report_height(row: NodeRef<Li>, id: StoredValue<String>, expanded: Memo<b
     });
     on_cleanup(move || {
         if let Some(Extra(extra)) = extra {
-            extra.try_update(|m| id.with_value(|id| m.remove(id)));
+            extra.try_update(|m| {
+                let id = &id.get_value();
+                m.remove(id)
+            });
         }
     });
 }
