@@ -167,6 +167,7 @@ impl Store {
         let last_now = (st.projects.values().map(|p| p.updated_at))
             .chain(st.tasks.values().map(|t| t.updated_at))
             .chain(st.sessions.values().map(|s| s.last_activity))
+            .chain(st.workspaces.values().map(|w| w.updated_at))
             .max()
             .unwrap_or(0);
         let health = Arc::new(Vitals::default());

@@ -22,9 +22,10 @@ pub mod include;
 pub mod make;
 pub mod watch;
 
+pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};
 pub use archive::{archive, disk_usage, restore};
-pub use changes::{changes, Changes, FileChange, FileStatus, Summary};
-pub use diff::{file_diff, inside, FileDiff};
+pub use changes::changes;
+pub use diff::{file_diff, inside};
 pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};

@@ -25,7 +25,7 @@ pub use validate::check_id;
 
 pub use crate::model::limits::*;
 
-use crate::model::{EventData, Project, Session, Task};
+use crate::model::{EventData, Project, Session, Task, Workspace};
 use std::collections::HashMap;
 
 /// The ids of plain terminals (no session) start with this; no session's may.
@@ -44,6 +44,7 @@ pub struct State {
     pub projects: HashMap<String, Project>,
     pub tasks: HashMap<String, Task>,
     pub sessions: HashMap<String, Session>,
+    pub workspaces: HashMap<String, Workspace>,
 }
 
 impl State {
@@ -68,6 +69,12 @@ impl State {
             }
             SessionDeleted(d) => {
                 self.sessions.remove(&d.id);
+            }
+            WorkspaceCreated(w) | WorkspaceUpdated(w) => {
+                self.workspaces.insert(w.id.clone(), w.clone());
+            }
+            WorkspaceDeleted(d) => {
+                self.workspaces.remove(&d.id);
             }
             SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => {}
         }
