@@ -93,4 +93,14 @@ mod tests {
         s.task_ids.push("../etc".into());
         assert!(check(&EventData::SessionUpdated(s)).is_err());
     }
+
+    #[test]
+    fn a_workspace_with_a_bad_id_or_an_unbounded_path_is_refused() {
+        let w = Workspace { id: "ws_1".into(), project_id: "p".into(), task_id: "t".into(), ..Default::default() };
+        assert!(check(&EventData::WorkspaceCreated(w.clone())).is_ok());
+        let long = Workspace { path: "/".repeat(PATH_MAX + 1), ..w.clone() };
+        assert!(check(&EventData::WorkspaceUpdated(long)).is_err());
+        let bad = Workspace { task_id: "../x".into(), ..w };
+        assert!(check(&EventData::WorkspaceCreated(bad)).is_err());
+    }
 }

@@ -24,7 +24,7 @@ mod sqlite;
 pub mod state;
 mod writer;
 
-pub use command::{Command, IdempotencyKey, Outcome};
+pub use command::{Command, IdempotencyKey, Outcome, WorkspaceMade, WorkspacePatch};
 pub use config::{
     Footprint, StoreConfig, EVENT_MAX_BYTES, IDEMPOTENCY_BYTES_MAX, IDEMPOTENCY_KEYS_MAX, PAGE_BYTES, RETAIN_BYTES,
     STATE_BYTES,

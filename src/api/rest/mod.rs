@@ -88,6 +88,7 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
         Outcome::Project(p) => (status, Json(p)).into_response(),
         Outcome::Task(t) => (status, Json(t)).into_response(),
         Outcome::Session(s) => (status, Json(s)).into_response(),
+        Outcome::Workspace(w) => (status, Json(w)).into_response(),
         Outcome::Deleted => (status, Json(Success { success: true })).into_response(),
     }
 }

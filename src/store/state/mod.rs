@@ -37,6 +37,8 @@ pub const SUBTASKS_MAX: usize = 1000;
 pub const SESSION_TASKS_MAX: usize = 256;
 /// Most sessions one task may be linked to.
 pub const TASK_SESSIONS_MAX: usize = 256;
+/// Most active workspaces one task may have: each is a whole checkout on disk.
+pub const TASK_WORKSPACES_MAX: usize = 32;
 
 /// Everything the store holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
