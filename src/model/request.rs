@@ -171,6 +171,7 @@ pub struct NewWorkspace {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ArchiveWorkspace {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
     pub force: Option<bool>,
 }
 

@@ -303,7 +303,6 @@ impl Workspaces {
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
     async fn get(&self, id: &str) -> Result<Workspace, AppError> {
-        check_id(id)?;
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
