@@ -280,7 +280,12 @@ impl Workspaces {
     pub async fn files(&self, id: &str) -> Result<WorkspaceFiles, AppError> {
         let w = self.on_disk(id).await?;
         let (path, base) = (PathBuf::from(&w.path), w.base.clone());
-        let files = self.blocking(move || changes(&path, &base)).await?;
+        let files = self
+            .blocking(move || {
+                present(&path)?;
+                changes(&path, &base)
+            })
+            .await?;
         if w.status == WorkspaceStatus::Active && files.summary != w.changes {
             let patch = WorkspacePatch { changes: Some(files.summary), ..Default::default() };
             if let Err(e) = self.update(&w.id, patch, None).await {
@@ -298,7 +303,11 @@ impl Workspaces {
         let w = self.on_disk(id).await?;
         let (path, base) = (PathBuf::from(&w.path), w.base);
         let (file, old) = (file.to_string(), old_path.map(str::to_string));
-        self.blocking(move || file_diff(&path, &base, &file, old.as_deref(), DIFF_MAX_BYTES)).await
+        self.blocking(move || {
+            present(&path)?;
+            file_diff(&path, &base, &file, old.as_deref(), DIFF_MAX_BYTES)
+        })
+        .await
     }
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
@@ -383,6 +392,17 @@ impl Workspaces {
             Err(e) => Err(internal("a workspace job failed", e)),
         }
     }
+}
+
+/// A worktree removed by hand is the workspace's state, not git's failure.
+fn present(worktree: &Path) -> Result<(), Error> {
+    if worktree.is_dir() {
+        return Ok(());
+    }
+    Err(Error::Conflict(format!(
+        "the workspace's directory {} is missing: archive the workspace, then restore it",
+        worktree.display()
+    )))
 }
 
 /// Runs a mutation to its end in a task of its own, whether or not its caller still waits.

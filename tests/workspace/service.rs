@@ -103,6 +103,15 @@ async fn a_workspace_is_made_followed_archived_and_restored() {
     // Followed again after the restore.
     write(path.join("again.txt"), "x\n");
     updated(&mut rx, &w.id, |c| c.files == 1 && c.additions == 1).await;
+
+    // A worktree removed by hand: reading it is refused (not a server failure); it archives
+    // and restores as usual.
+    std::fs::remove_dir_all(&path).unwrap();
+    assert_eq!(ws.files(&w.id).await.unwrap_err().status.as_u16(), 409);
+    assert_eq!(ws.diff(&w.id, "again.txt", None).await.unwrap_err().status.as_u16(), 409);
+    assert_eq!(ws.archive(&w.id, false, None).await.unwrap().status, WorkspaceStatus::Archived);
+    ws.restore(&w.id, None).await.unwrap();
+    assert!(path.join("README.md").is_file());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

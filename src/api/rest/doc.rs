@@ -46,37 +46,11 @@ pub(super) enum Refusals {
     Unavailable(ErrorBody),
 }
 
-/// What a workspace change may answer instead of its success: git's refusals (409, in
-/// git's words) and a git call past its time limit (504) besides the usual refusals.
+/// What a git call past its time limit answers (workspaces).
 #[derive(utoipa::IntoResponses)]
+#[response(status = 504, description = "git did not finish within its time limit and was stopped")]
 #[allow(dead_code)]
-pub(super) enum GitRefusals {
-    /// Invalid input: a bad id or branch name.
-    #[response(status = 400)]
-    Invalid(ErrorBody),
-    /// The task or workspace does not exist.
-    #[response(status = 404)]
-    NotFound(ErrorBody),
-    /// The state forbids it (no git repository, uncommitted work, a session running in it,
-    /// already archived), or git refused, in its own words.
-    #[response(status = 409)]
-    Conflict(ErrorBody),
-    /// The body is over 1 MiB.
-    #[response(status = 413)]
-    TooLarge(ErrorBody),
-    /// The body is not JSON.
-    #[response(status = 415)]
-    NotJson(ErrorBody),
-    /// The `Idempotency-Key` was used before for another request.
-    #[response(status = 422)]
-    KeyReused(ErrorBody),
-    /// The server cannot store changes just now.
-    #[response(status = 503)]
-    Unavailable(ErrorBody),
-    /// git did not finish within its time limit and was stopped.
-    #[response(status = 504)]
-    Timeout(ErrorBody),
-}
+pub(super) struct GitTimeout(ErrorBody);
 
 /// What reading a workspace's files may answer instead.
 #[derive(utoipa::IntoResponses)]

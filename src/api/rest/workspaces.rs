@@ -2,7 +2,7 @@
 //! one file's diff, archive and restore. The git work is the workspace service's; a git
 //! refusal answers 409 with git's reason, a git call past its time limit 504.
 
-use super::doc::{GitReads, GitRefusals, Missing, Retry};
+use super::doc::{GitReads, GitTimeout, Missing, Refusals, Retry};
 use super::{found, idempotency_key, listed, paging, ApiResult};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{ArchiveWorkspace, FileDiff, NewWorkspace, Workspace, WorkspaceFiles, WorkspaceStatus};
@@ -59,7 +59,7 @@ pub(super) async fn get_workspace(State(store): State<Store>, ApiPath(id): ApiPa
 /// `base` (the branch checked out in the project's directory when left out), under the
 /// server's data directory, with the files `.worktreeinclude` lists copied in. The project's
 /// `basePath` must be inside a git repository (409 otherwise).
-#[utoipa::path(post, path = "/workspaces", tag = "workspaces", params(Retry), request_body = NewWorkspace, responses((status = 201, body = Workspace), GitRefusals))]
+#[utoipa::path(post, path = "/workspaces", tag = "workspaces", params(Retry), request_body = NewWorkspace, responses((status = 201, body = Workspace), Refusals, GitTimeout))]
 pub(super) async fn create_workspace(
     State(ws): State<Workspaces>,
     h: HeaderMap,
@@ -89,7 +89,7 @@ pub(super) async fn workspace_diff(
 
 /// Removes the worktree and keeps the branch. Refused (409) while a session runs in it or
 /// while files are uncommitted, unless `force`.
-#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), GitRefusals))]
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout))]
 pub(super) async fn archive_workspace(
     State(ws): State<Workspaces>,
     h: HeaderMap,
@@ -101,7 +101,7 @@ pub(super) async fn archive_workspace(
 }
 
 /// Checks an archived workspace's branch out again, where it was.
-#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), GitRefusals))]
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout))]
 pub(super) async fn restore_workspace(
     State(ws): State<Workspaces>,
     h: HeaderMap,
