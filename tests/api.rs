@@ -925,6 +925,13 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("delete", "/sessions/{id}"),
             ("post", "/sessions/{sid}/tasks/{tid}"),
             ("delete", "/sessions/{sid}/tasks/{tid}"),
+            ("get", "/workspaces"),
+            ("post", "/workspaces"),
+            ("get", "/workspaces/{id}"),
+            ("get", "/workspaces/{id}/files"),
+            ("get", "/workspaces/{id}/diff"),
+            ("post", "/workspaces/{id}/archive"),
+            ("post", "/workspaces/{id}/restore"),
             ("get", "/agents"),
             ("get", "/events"),
             ("get", "/health"),
@@ -939,7 +946,18 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
         assert_eq!(documented, routes.len(), "the document has routes this test does not know");
         // Bodies are the model's own types, errors the one error body.
         let schemas = &doc["components"]["schemas"];
-        for name in ["Project", "Task", "Session", "NewTask", "TaskPatch", "Event", "ErrorBody", "Health"] {
+        for name in [
+            "Project",
+            "Task",
+            "Session",
+            "NewTask",
+            "TaskPatch",
+            "Event",
+            "ErrorBody",
+            "Health",
+            "Workspace",
+            "FileDiff",
+        ] {
             assert!(schemas[name].is_object(), "schema {name} missing");
         }
         assert_eq!(schemas["TaskPatch"]["additionalProperties"], json!(false), "unknown fields are refused");

@@ -111,6 +111,7 @@ async fn sigkill_loses_no_acknowledged_write() {
             projects: projects.into_iter().map(|p| (p.id.clone(), p)).collect(),
             tasks: tasks.into_iter().map(|t| (t.id.clone(), t)).collect(),
             sessions: sessions.into_iter().map(|s| (s.id.clone(), s)).collect(),
+            ..Default::default()
         };
         state.check_invariant().unwrap();
         let health: Health = get(&server, "/health").await;

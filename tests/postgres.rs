@@ -630,6 +630,7 @@ async fn rest_state(c: &maestro::rest_client::Client) -> maestro::store::state::
         projects: c.projects().await.unwrap().into_iter().map(|p| (p.id.clone(), p)).collect(),
         tasks: c.tasks(&Default::default()).await.unwrap().into_iter().map(|t| (t.id.clone(), t)).collect(),
         sessions: c.sessions(&Default::default()).await.unwrap().into_iter().map(|s| (s.id.clone(), s)).collect(),
+        ..Default::default()
     }
 }
 

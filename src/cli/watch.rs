@@ -97,7 +97,11 @@ fn describe(out: Out, d: &EventData) -> (String, String) {
         SessionCreated(s) | SessionUpdated(s) => {
             (s.id.clone(), format!("{} {}", out.status(s.status.as_str()), s.name))
         }
-        ProjectDeleted(x) | TaskDeleted(x) | SessionDeleted(x) => (x.id.clone(), String::new()),
+        WorkspaceCreated(w) | WorkspaceUpdated(w) => {
+            let c = &w.changes;
+            (w.id.clone(), format!("{} {} +{} -{}", out.status(w.status.as_str()), w.branch, c.additions, c.deletions))
+        }
+        ProjectDeleted(x) | TaskDeleted(x) | SessionDeleted(x) | WorkspaceDeleted(x) => (x.id.clone(), String::new()),
         SessionTaskAdded(l) | SessionTaskRemoved(l) => (l.session_id.clone(), l.task_id.clone()),
         TaskSessionAdded(l) | TaskSessionRemoved(l) => (l.task_id.clone(), l.session_id.clone()),
     }

@@ -193,6 +193,10 @@ pub struct Session {
     /// the others relay to it, and fail the session if that node dies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// The workspace (SPEC §8) its terminal works in; `null` for none. Rows written before
+    /// workspaces existed load as `null`.
+    #[serde(default)]
+    pub workspace_id: Option<String>,
 }
 
 impl Session {

@@ -2,7 +2,7 @@
 //! applied by the browser's caches.
 
 use super::json::from_json;
-use super::{Millis, Project, Session, Task};
+use super::{Millis, Project, Session, Task, Workspace};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Payload of a `*:deleted` event: only the id survives.
@@ -54,6 +54,12 @@ pub enum EventData {
     TaskSessionAdded(Link),
     #[serde(rename = "task:session_removed")]
     TaskSessionRemoved(Link),
+    #[serde(rename = "workspace:created")]
+    WorkspaceCreated(Workspace),
+    #[serde(rename = "workspace:updated")]
+    WorkspaceUpdated(Workspace),
+    #[serde(rename = "workspace:deleted")]
+    WorkspaceDeleted(Deleted),
 }
 
 /// The one list of event names: `name` and the browser's decoder (`Event::from_json`)
@@ -93,6 +99,9 @@ event_names! {
     SessionTaskRemoved = "session:task_removed",
     TaskSessionAdded = "task:session_added",
     TaskSessionRemoved = "task:session_removed",
+    WorkspaceCreated = "workspace:created",
+    WorkspaceUpdated = "workspace:updated",
+    WorkspaceDeleted = "workspace:deleted",
 }
 
 /// One committed event with its place in the global order.
@@ -166,7 +175,7 @@ mod tests {
     /// the macro's names are serde's.
     #[test]
     fn the_light_event_decoder_agrees_with_serde_on_every_variant() {
-        let (p, t, s) = (Project::default(), Task::default(), Session::default());
+        let (p, t, s, w) = (Project::default(), Task::default(), Session::default(), Workspace::default());
         let (d, l) = (Deleted { id: "x".into() }, Link { session_id: "s".into(), task_id: "t".into() });
         use EventData::*;
         let all = [
@@ -178,11 +187,14 @@ mod tests {
             TaskDeleted(d.clone()),
             SessionCreated(s.clone()),
             SessionUpdated(s),
-            SessionDeleted(d),
+            SessionDeleted(d.clone()),
             SessionTaskAdded(l.clone()),
             SessionTaskRemoved(l.clone()),
             TaskSessionAdded(l.clone()),
             TaskSessionRemoved(l),
+            WorkspaceCreated(w.clone()),
+            WorkspaceUpdated(w),
+            WorkspaceDeleted(d),
         ];
         for (i, data) in all.into_iter().enumerate() {
             let e = Event { seq: i as u64 + 1, data, timestamp: 7 };

@@ -13,3 +13,5 @@ pub const TEXT_MAX: usize = 100_000;
 pub const PATH_MAX: usize = 4096;
 /// Longest `agentId`, in characters.
 pub const AGENT_ID_MAX: usize = 100;
+/// Longest branch name accepted (git has no limit; file systems and people do).
+pub const BRANCH_MAX: usize = 200;

@@ -1,6 +1,7 @@
 //! Types shared by the server, the browser client and the CLI. Everything here compiles
 //! for both sides, so the wire format is defined exactly once:
 //! - [`entity`]: the entities of SPEC §1 (projects, tasks, subtasks, sessions, agents);
+//! - [`workspace`]: SPEC §8's workspaces, their changes and diffs;
 //! - [`request`]: the request bodies of SPEC §2, and [`limits`] on what they may hold;
 //! - [`event`]: the one event type of SPEC §3;
 //! - [`wire`]: the error body and its codes, a server function's error, `/ws`'s messages,
@@ -17,6 +18,7 @@ pub mod request;
 #[cfg(feature = "ssr")]
 mod schema;
 pub mod wire;
+pub mod workspace;
 
 pub use clock::{now_millis, Millis};
 pub use entity::*;
@@ -24,3 +26,4 @@ pub use event::*;
 pub use json::from_json;
 pub use request::*;
 pub use wire::*;
+pub use workspace::*;

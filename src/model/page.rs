@@ -5,7 +5,7 @@
 //! rows created or deleted while a client pages never shift the rest (a new task sorts
 //! first, before any cursor; a deleted one is simply absent), and each row is sent once.
 
-use super::{Millis, Project, Session, Task};
+use super::{Millis, Project, Session, Task, Workspace};
 use std::fmt;
 
 /// Most rows one page may hold.
@@ -70,6 +70,13 @@ impl Listed for Session {
     const NEWEST_FIRST: bool = true;
     fn key(&self) -> (Millis, &str) {
         (self.started_at, &self.id)
+    }
+}
+
+impl Listed for Workspace {
+    const NEWEST_FIRST: bool = true;
+    fn key(&self) -> (Millis, &str) {
+        (self.created_at, &self.id)
     }
 }
 

@@ -151,6 +151,30 @@ pub struct SessionPatch {
     pub agent_id: Option<Option<String>>,
 }
 
+/// Body of `POST /api/workspaces`: a worktree for the task, on a new branch from `base`
+/// (the branch checked out in the project's directory when left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewWorkspace {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::id))]
+    pub task_id: String,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::branch))]
+    pub base: Option<String>,
+}
+
+/// Body of `POST /api/workspaces/:id/archive`; `force` loses uncommitted work and ignores
+/// a session running in it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ArchiveWorkspace {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
+    pub force: Option<bool>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

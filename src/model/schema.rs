@@ -58,3 +58,10 @@ pub fn base_path_or_null() -> RefOr<Schema> {
     let about = "An absolute path of a directory that exists on the server; blank or null for none.";
     string(pattern, PATH_MAX / 4, about, true)
 }
+
+/// A branch (or commit) to start from: what git would not read as an option, no spaces
+/// or control characters. That it names a commit is checked by git.
+pub fn branch() -> RefOr<Schema> {
+    let pattern = format!("^[^-{CONTROL} ][^{CONTROL} ]*$");
+    string(pattern, BRANCH_MAX, "A branch or commit of the project's repository.", false)
+}

@@ -12,6 +12,7 @@ use crate::hub::{ws_handler, Hub};
 use crate::store::{Store, StoreConfig};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::shell;
+use crate::workspace::Workspaces;
 use axum::extract::FromRef;
 use axum::Router;
 use leptos::prelude::LeptosOptions;
@@ -35,6 +36,8 @@ pub struct AppState {
     pub terminals: Terminals,
     /// The same agents the terminals start (one shared copy).
     pub agents: Agents,
+    /// Tasks' git worktrees (SPEC §8).
+    pub workspaces: Workspaces,
 }
 
 impl AppState {
@@ -43,7 +46,8 @@ impl AppState {
         let hub = Hub::start(store.clone(), shutdown);
         let terminals = Terminals::new(store.clone()).with_api_url(format!("http://{}/api", leptos_options.site_addr));
         let guard = Guard::new(leptos_options.site_addr, None);
-        AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default() }
+        let workspaces = Workspaces::new(store.clone(), None);
+        AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default(), workspaces }
     }
 
     /// Requires `token` on every request (see `auth`); sessions' terminals get it too.
@@ -112,10 +116,12 @@ pub fn app(state: AppState) -> Router {
             {
                 // What server functions reach for: only the parts they need.
                 let (store, terminals, agents) = (state.store.clone(), state.terminals.clone(), state.agents.clone());
+                let workspaces = state.workspaces.clone();
                 move || {
                     leptos::prelude::provide_context(store.clone());
                     leptos::prelude::provide_context(terminals.clone());
                     leptos::prelude::provide_context(agents.clone());
+                    leptos::prelude::provide_context(workspaces.clone());
                 }
             },
             {
@@ -202,10 +208,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .with_token(Some(token))
         .with_node_key(store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me)))
         .with_agents(agents);
-    // Prompt files beside the data; in memory, a temporary directory.
+    // Prompt files and worktrees beside the data; in memory, temporary directories.
     if let Some(d) = &config.data_dir {
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
     }
+    state.workspaces = Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees")));
+    state.workspaces.start();
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
     let reaper = terminals.clone();

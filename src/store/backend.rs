@@ -6,7 +6,7 @@
 //! writer, and the store's tests can run against each.
 
 use super::{Footprint, LoggedEvent, StoreError};
-use crate::model::{EventData, Millis, Project, Session, Task};
+use crate::model::{EventData, Millis, Project, Session, Task, Workspace};
 use crate::store::state::State;
 use std::sync::Arc;
 
@@ -66,9 +66,13 @@ impl<'a> RowChange<'a> {
             EventData::SessionCreated(s) | EventData::SessionUpdated(s) => {
                 ("sessions", s.id.as_str(), Some(serde_json::to_string(s)?))
             }
+            EventData::WorkspaceCreated(w) | EventData::WorkspaceUpdated(w) => {
+                ("workspaces", w.id.as_str(), Some(serde_json::to_string(w)?))
+            }
             EventData::ProjectDeleted(d) => ("projects", d.id.as_str(), None),
             EventData::TaskDeleted(d) => ("tasks", d.id.as_str(), None),
             EventData::SessionDeleted(d) => ("sessions", d.id.as_str(), None),
+            EventData::WorkspaceDeleted(d) => ("workspaces", d.id.as_str(), None),
             _ => return Ok(None),
         };
         Ok(Some(RowChange { table, id, data }))
@@ -107,6 +111,10 @@ pub fn load_state(mut read: impl FnMut(&str) -> Result<Vec<String>, StoreError>)
     for json in read("sessions")? {
         let s: Session = serde_json::from_str(&json)?;
         state.sessions.insert(s.id.clone(), s);
+    }
+    for json in read("workspaces")? {
+        let w: Workspace = serde_json::from_str(&json)?;
+        state.workspaces.insert(w.id.clone(), w);
     }
     Ok(state)
 }

@@ -3,8 +3,8 @@
 
 use super::StoreError;
 use crate::model::{
-    NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionPatch, SubtaskPatch, Task,
-    TaskPatch,
+    ChangeSummary, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionPatch,
+    SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -89,6 +89,45 @@ pub enum Command {
     FailNode {
         node: String,
     },
+    /// Records a worktree the workspace service made on disk (the store never runs git).
+    /// Boxed: the largest command, it would make every queued command as large.
+    CreateWorkspace {
+        workspace: Box<WorkspaceMade>,
+    },
+    /// A workspace's changes, status or disk use, as the workspace service found them.
+    UpdateWorkspace {
+        id: String,
+        patch: WorkspacePatch,
+    },
+    /// Forgets a workspace that is no longer active (its branch stays in git).
+    DeleteWorkspace {
+        id: String,
+    },
+}
+
+/// A worktree made on disk, for [`Command::CreateWorkspace`]: the store adds the id, the
+/// project (the task's) and the stamps.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkspaceMade {
+    pub task_id: String,
+    pub branch: String,
+    pub base: String,
+    pub base_commit: String,
+    pub path: String,
+    pub node: Option<String>,
+    pub changes: ChangeSummary,
+    pub disk_bytes: Option<u64>,
+}
+
+/// What [`Command::UpdateWorkspace`] changes; `None` leaves a field as it is.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct WorkspacePatch {
+    /// Refused on a workspace that is not active, unless `status` comes with it: an archived
+    /// workspace's changes are no longer followed (a late recompute must not bring them back).
+    pub changes: Option<ChangeSummary>,
+    pub status: Option<WorkspaceStatus>,
+    /// `Some(None)` forgets the measure (an archived worktree takes no disk).
+    pub disk_bytes: Option<Option<u64>>,
 }
 
 /// A variant's one field as the variant's value (a newtype variant's JSON).
@@ -116,6 +155,7 @@ pub enum Outcome {
     Project(Project),
     Task(Task),
     Session(Session),
+    Workspace(Workspace),
     Deleted,
 }
 

@@ -2,10 +2,11 @@
 //! write to the shared database can put a row in its log. Before a node applies an event
 //! it did not write, the ids in it follow the id rule and its texts keep to the limits a
 //! request must keep to; a session's `env` holds only the `MAESTRO_*` values the server
-//! makes (terminals rebuild them anyway, see `terminal::launch`).
+//! makes (terminals rebuild them anyway, see `terminal::launch`). A workspace's path is
+//! checked again by the node that acts on it (it must be under that node's worktrees).
 
 use crate::model::limits::*;
-use crate::model::{EventData, Session, Task};
+use crate::model::{EventData, Session, Task, Workspace};
 
 /// Why `event` cannot be applied, if it cannot.
 pub fn check(event: &EventData) -> Result<(), String> {
@@ -18,7 +19,8 @@ pub fn check(event: &EventData) -> Result<(), String> {
         }
         TaskCreated(t) | TaskUpdated(t) => task(t),
         SessionCreated(s) | SessionUpdated(s) => session(s),
-        ProjectDeleted(d) | TaskDeleted(d) | SessionDeleted(d) => id(&d.id),
+        WorkspaceCreated(w) | WorkspaceUpdated(w) => workspace(w),
+        ProjectDeleted(d) | TaskDeleted(d) | SessionDeleted(d) | WorkspaceDeleted(d) => id(&d.id),
         SessionTaskAdded(l) | SessionTaskRemoved(l) | TaskSessionAdded(l) | TaskSessionRemoved(l) => {
             id(&l.session_id).and_then(|()| id(&l.task_id))
         }
@@ -44,6 +46,7 @@ fn session(s: &Session) -> Result<(), String> {
     id(&s.project_id)?;
     s.task_ids.iter().try_for_each(|t| id(t))?;
     s.node.as_deref().map_or(Ok(()), id)?;
+    s.workspace_id.as_deref().map_or(Ok(()), id)?;
     text("a session's name", &s.name, NAME_MAX.max(TITLE_MAX) + 64)?;
     s.agent_id.as_deref().map_or(Ok(()), |a| text("a session's agentId", a, AGENT_ID_MAX))?;
     const MADE: [&str; 4] = ["MAESTRO_API_URL", "MAESTRO_PROJECT_ID", "MAESTRO_SESSION_ID", "MAESTRO_TASK_IDS"];
@@ -51,6 +54,17 @@ fn session(s: &Session) -> Result<(), String> {
         Some(k) => Err(format!("session {} has an env variable {k:?} no server makes", s.id)),
         None => Ok(()),
     }
+}
+
+fn workspace(w: &Workspace) -> Result<(), String> {
+    id(&w.id)?;
+    id(&w.project_id)?;
+    id(&w.task_id)?;
+    w.node.as_deref().map_or(Ok(()), id)?;
+    text("a workspace's branch", &w.branch, BRANCH_MAX)?;
+    text("a workspace's base", &w.base, BRANCH_MAX)?;
+    text("a workspace's base commit", &w.base_commit, BRANCH_MAX)?;
+    text("a workspace's path", &w.path, PATH_MAX)
 }
 
 fn id(id: &str) -> Result<(), String> {
@@ -78,5 +92,15 @@ mod tests {
         s.env.remove("HOME");
         s.task_ids.push("../etc".into());
         assert!(check(&EventData::SessionUpdated(s)).is_err());
+    }
+
+    #[test]
+    fn a_workspace_with_a_bad_id_or_an_unbounded_path_is_refused() {
+        let w = Workspace { id: "ws_1".into(), project_id: "p".into(), task_id: "t".into(), ..Default::default() };
+        assert!(check(&EventData::WorkspaceCreated(w.clone())).is_ok());
+        let long = Workspace { path: "/".repeat(PATH_MAX + 1), ..w.clone() };
+        assert!(check(&EventData::WorkspaceUpdated(long)).is_err());
+        let bad = Workspace { task_id: "../x".into(), ..w };
+        assert!(check(&EventData::WorkspaceCreated(bad)).is_err());
     }
 }

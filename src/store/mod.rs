@@ -24,7 +24,7 @@ mod sqlite;
 pub mod state;
 mod writer;
 
-pub use command::{Command, IdempotencyKey, Outcome};
+pub use command::{Command, IdempotencyKey, Outcome, WorkspaceMade, WorkspacePatch};
 pub use config::{
     Footprint, StoreConfig, EVENT_MAX_BYTES, IDEMPOTENCY_BYTES_MAX, IDEMPOTENCY_KEYS_MAX, PAGE_BYTES, RETAIN_BYTES,
     STATE_BYTES,
@@ -60,6 +60,11 @@ enum Job {
         since: u64,
         limit: usize,
         reply: oneshot::Sender<Result<Vec<Arc<LoggedEvent>>, StoreError>>,
+    },
+    /// What an `Idempotency-Key` was recorded with: its fingerprint and outcome JSON.
+    ReadKey {
+        key: String,
+        reply: oneshot::Sender<Result<Option<(String, String)>, StoreError>>,
     },
     /// Other nodes committed: apply what they did.
     CatchUp,
@@ -167,6 +172,7 @@ impl Store {
         let last_now = (st.projects.values().map(|p| p.updated_at))
             .chain(st.tasks.values().map(|t| t.updated_at))
             .chain(st.sessions.values().map(|s| s.last_activity))
+            .chain(st.workspaces.values().map(|w| w.updated_at))
             .max()
             .unwrap_or(0);
         let health = Arc::new(Vitals::default());
@@ -253,6 +259,22 @@ impl Store {
         let (reply, rx) = oneshot::channel();
         self.send(Job::ReadEvents { since, limit, reply }).await?;
         rx.await.map_err(|_| self.gone())?
+    }
+
+    /// What an earlier request with this `Idempotency-Key` got, when it was the same request
+    /// (`KeyReused` when it was another): for a mutation whose work comes before its command
+    /// (a workspace's git work), so that a retry does not do that work again.
+    pub async fn recorded(&self, key: &IdempotencyKey) -> Result<Option<Outcome>, StoreError> {
+        let (reply, rx) = oneshot::channel();
+        self.send(Job::ReadKey { key: key.key.clone(), reply }).await?;
+        let Some((fingerprint, outcome)) = rx.await.map_err(|_| self.gone())?? else { return Ok(None) };
+        if fingerprint != key.fingerprint {
+            return Err(StoreError::KeyReused(format!(
+                "Idempotency-Key {:?} was already used for a different request",
+                key.key
+            )));
+        }
+        Ok(Some(serde_json::from_str(&outcome)?))
     }
 
     async fn send(&self, job: Job) -> Result<(), StoreError> {

@@ -78,7 +78,8 @@ impl Backend for Sqlite {
 
 /// Versioned schema: entry `i` moves a file from `user_version = i` to `i + 1`. Append
 /// only, so that a later release can open any older file.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE projects (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE tasks    (id TEXT PRIMARY KEY, data TEXT NOT NULL);
     CREATE TABLE sessions (id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -87,7 +88,10 @@ const MIGRATIONS: &[&str] = &[r#"
     CREATE TABLE idempotency (
         key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL,
         outcome TEXT NOT NULL, created_at INTEGER NOT NULL);
-"#];
+"#,
+    // Workspaces (SPEC §8), as JSON rows like the other entities.
+    "CREATE TABLE workspaces (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
+];
 
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {

@@ -57,11 +57,13 @@ impl Writer {
         while let Some(first) = rx.blocking_recv() {
             let mut mutations = Vec::new();
             let mut reads = Vec::new();
+            let mut keys = Vec::new();
             let mut next = Some(first);
             while let Some(job) = next.take() {
                 match job {
                     Job::Mutate { cmd, key, reply } => mutations.push((cmd, key, reply)),
                     Job::ReadEvents { since, limit, reply } => reads.push((since, limit, reply)),
+                    Job::ReadKey { key, reply } => keys.push((key, reply)),
                     Job::CatchUp => {
                         self.catching.store(false, Ordering::Release);
                         self.catch_up();
@@ -93,6 +95,10 @@ impl Writer {
             }
             for (since, limit, reply) in reads {
                 let _ = reply.send(self.read_events(since, limit));
+            }
+            // After the batch: a key it recorded is found.
+            for (key, reply) in keys {
+                let _ = reply.send(self.backend.idempotency_get(&key));
             }
         }
         tracing::debug!("store writer stopped");
@@ -329,12 +335,16 @@ impl Writer {
 }
 
 /// Changes that pass whatever the byte budget says: ending a session (its status, as a
-/// terminal that closes or exits sets it before deleting it) and the server's own record
-/// of which node runs a terminal. Each grows a session by a few bytes at most, once.
+/// terminal that closes or exits sets it before deleting it), the server's own record
+/// of which node runs a terminal, and what a workspace's worktree on disk now is (else a
+/// full store would show stale changes, or a worktree removed as still there). Each grows
+/// a record by a few bytes at most.
 fn always_fits(cmd: &Command) -> bool {
     match cmd {
         Command::UpdateSession { patch: p, .. } => p.name.is_none() && p.agent_id.is_none(),
         Command::ClaimTerminal { .. } | Command::FailNode { .. } => true,
+        // A workspace's changes, status and disk use are numbers and a word.
+        Command::UpdateWorkspace { .. } => true,
         _ => false,
     }
 }

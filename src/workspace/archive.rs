@@ -38,6 +38,15 @@ pub fn archive(repo: &Path, worktree: &Path, force: bool) -> Result<(), Error> {
     Ok(())
 }
 
+/// Undoes a worktree just made whose record could not be kept: removes it and deletes its
+/// branch. Only for a branch made a moment ago, with nothing on it that base has not.
+pub fn discard(repo: &Path, worktree: &Path, branch: &str) -> Result<(), Error> {
+    check_branch(repo, branch)?;
+    archive(repo, worktree, true)?;
+    Git::new(repo).args(["branch", "-D", "--", branch]).run()?;
+    Ok(())
+}
+
 /// The path in a `status --porcelain=v2 --no-renames` record (after 8 fields for a change,
 /// 10 for a conflict, 1 for an untracked or ignored file).
 fn status_path(record: &[u8]) -> String {

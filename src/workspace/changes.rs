@@ -11,7 +11,7 @@
 use super::git::{fields, path_text, Git};
 use super::make::check_rev;
 use super::Error;
-use serde::{Deserialize, Serialize};
+use crate::model::{ChangeSummary, FileChange, FileStatus, WorkspaceFiles};
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::Path;
@@ -23,57 +23,8 @@ const UNTRACKED_TOTAL_CAP: u64 = 64 << 20;
 /// git's own test for a binary file: a NUL in its first 8000 bytes.
 const BINARY_PROBE: usize = 8000;
 
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum FileStatus {
-    Added,
-    Modified,
-    Deleted,
-    Renamed,
-    /// Changed in any way, with no line counts.
-    Binary,
-}
-
-/// One changed file.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct FileChange {
-    /// Relative to the workspace's top, `/`-separated.
-    pub path: String,
-    /// Where a renamed file was.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub old_path: Option<String>,
-    pub status: FileStatus,
-    pub additions: u64,
-    pub deletions: u64,
-}
-
-/// The totals a workspace shows on its session row, task row and card.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub files: u64,
-    pub additions: u64,
-    pub deletions: u64,
-    /// Commits on the branch that base does not have.
-    pub ahead: u64,
-    /// Commits on base since the branch left it.
-    pub behind: u64,
-    /// Anything uncommitted: staged, unstaged or untracked.
-    pub dirty: bool,
-}
-
-/// A workspace's changes against the merge-base with its base.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(rename_all = "camelCase")]
-pub struct Changes {
-    pub merge_base: String,
-    /// Sorted by path.
-    pub files: Vec<FileChange>,
-    pub summary: Summary,
-}
-
 /// The changes of the worktree at `worktree` against `base` (a branch or commit).
-pub fn changes(worktree: &Path, base: &str) -> Result<Changes, Error> {
+pub fn changes(worktree: &Path, base: &str) -> Result<WorkspaceFiles, Error> {
     let merge_base = merge_base(worktree, base)?;
     let diff = Git::new(worktree)
         .args(["diff", "--raw", "--numstat", "-z", "-M", "--no-relative", "--no-ext-diff", "--no-textconv"])
@@ -111,7 +62,7 @@ pub fn changes(worktree: &Path, base: &str) -> Result<Changes, Error> {
         .text()?;
     let mut counts = counts.split_whitespace().map(|n| n.parse::<u64>().unwrap_or(0));
     let (behind, ahead) = (counts.next().unwrap_or(0), counts.next().unwrap_or(0));
-    let summary = Summary {
+    let summary = ChangeSummary {
         files: files.len() as u64,
         additions: files.iter().map(|f| f.additions).sum(),
         deletions: files.iter().map(|f| f.deletions).sum(),
@@ -119,7 +70,7 @@ pub fn changes(worktree: &Path, base: &str) -> Result<Changes, Error> {
         behind,
         dirty,
     };
-    Ok(Changes { merge_base, files, summary })
+    Ok(WorkspaceFiles { merge_base, files, summary })
 }
 
 /// The merge-base of `base` and HEAD; a clean refusal when base is gone or unrelated.

@@ -5,25 +5,8 @@
 use super::changes::merge_base;
 use super::git::{fields, Git};
 use super::Error;
-use serde::{Deserialize, Serialize};
+use crate::model::FileDiff;
 use std::path::{Component, Path, PathBuf};
-
-/// What a client gets for one file.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-#[serde(tag = "kind", rename_all = "camelCase")]
-pub enum FileDiff {
-    /// The unified diff (`a/` and `b/` prefixes, three lines of context).
-    Text {
-        diff: String,
-    },
-    Binary,
-    /// The diff is longer than `limit` bytes.
-    TooLarge {
-        limit: usize,
-    },
-    /// Nothing differs (or the file is ignored).
-    Unchanged,
-}
 
 /// `path` (relative, `/`-separated, from a client) as a path inside the worktree: no `..`,
 /// not absolute, not in `.git`, and no directory on the way that is a symbolic link.

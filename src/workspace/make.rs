@@ -5,6 +5,7 @@
 use super::git::Git;
 use super::include::{copy_included, Included};
 use super::Error;
+use crate::model::limits::BRANCH_MAX;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,8 +13,6 @@ use std::time::Duration;
 pub(crate) const CHECKOUT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Longest slug taken from a task's title.
 const SLUG_MAX: usize = 40;
-/// Longest branch name accepted (git has no limit; file systems and people do).
-const BRANCH_MAX: usize = 200;
 
 /// The git repository a directory is in.
 #[derive(Debug, Clone, PartialEq, Eq)]

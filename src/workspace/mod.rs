@@ -10,24 +10,31 @@
 //! - `diff`: one file's unified diff, with a byte cap; paths kept inside the workspace.
 //! - `archive`: removing a worktree (keeping its branch), restoring it, its disk use.
 //! - `watch`: file-system notifications, debounced into "may have changed" callbacks.
+//! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
+//!   restore, each git step on a blocking thread, then one store command.
+//! - `follow`: a watcher per active workspace, recording its changes when they change.
 //!
-//! Everything here blocks its thread: call it from `spawn_blocking` or a thread of its own,
-//! never from the async workers or the store's writer.
+//! The library functions block their thread: call them from `spawn_blocking` or a thread of
+//! their own, never from the async workers or the store's writer (the service does so).
 
 pub mod archive;
 pub mod changes;
 pub mod diff;
+mod follow;
 pub mod git;
 pub mod include;
 pub mod make;
+pub mod service;
 pub mod watch;
 
-pub use archive::{archive, disk_usage, restore};
-pub use changes::{changes, Changes, FileChange, FileStatus, Summary};
-pub use diff::{file_diff, inside, FileDiff};
+pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};
+pub use archive::{archive, discard, disk_usage, restore};
+pub use changes::changes;
+pub use diff::{file_diff, inside};
 pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
+pub use service::{Workspaces, DIFF_MAX_BYTES};
 pub use watch::{watch, Watcher};
 
 /// Why a workspace operation was refused or failed. The API maps each to a status code.

@@ -46,6 +46,30 @@ pub(super) enum Refusals {
     Unavailable(ErrorBody),
 }
 
+/// What a git call past its time limit answers (workspaces).
+#[derive(utoipa::IntoResponses)]
+#[response(status = 504, description = "git did not finish within its time limit and was stopped")]
+#[allow(dead_code)]
+pub(super) struct GitTimeout(ErrorBody);
+
+/// What reading a workspace's files may answer instead.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(super) enum GitReads {
+    /// A path outside the workspace, or not a file path.
+    #[response(status = 400)]
+    Invalid(ErrorBody),
+    /// No such workspace.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+    /// Archived (restore it first), on another node's disk, or git refused.
+    #[response(status = 409)]
+    Conflict(ErrorBody),
+    /// git did not finish within its time limit and was stopped.
+    #[response(status = 504)]
+    Timeout(ErrorBody),
+}
+
 /// What a read of one record answers when there is none.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 404, description = "Not found")]

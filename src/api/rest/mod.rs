@@ -12,6 +12,7 @@ mod health;
 mod projects;
 mod sessions;
 mod tasks;
+mod workspaces;
 
 pub use events::EVENTS_PAGE_MAX;
 
@@ -19,6 +20,7 @@ use crate::agents::Agents;
 use crate::http::{AppError, BODY_LIMIT};
 use crate::model::page;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
+use crate::workspace::Workspaces;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,6 +38,7 @@ where
     S: Clone + Send + Sync + 'static,
     Store: FromRef<S>,
     Agents: FromRef<S>,
+    Workspaces: FromRef<S>,
 {
     let (router, doc) = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .routes(routes!(projects::list_projects, projects::create_project))
@@ -47,6 +50,12 @@ where
         .routes(routes!(sessions::list_sessions, sessions::create_session))
         .routes(routes!(sessions::get_session, sessions::update_session, sessions::delete_session))
         .routes(routes!(sessions::link_task, sessions::unlink_task))
+        .routes(routes!(workspaces::list_workspaces, workspaces::create_workspace))
+        .routes(routes!(workspaces::get_workspace))
+        .routes(routes!(workspaces::workspace_files))
+        .routes(routes!(workspaces::workspace_diff))
+        .routes(routes!(workspaces::archive_workspace))
+        .routes(routes!(workspaces::restore_workspace))
         .routes(routes!(agents::list_agents))
         .routes(routes!(events::events))
         .routes(routes!(health::health))
@@ -68,8 +77,9 @@ async fn mutate(store: &Store, headers: &HeaderMap, cmd: Command, status: Status
     Ok(render(status, outcome))
 }
 
-/// The header, if sent, with a fingerprint of the command it came with.
-fn idempotency_key(headers: &HeaderMap, cmd: &Command) -> Result<Option<IdempotencyKey>, AppError> {
+/// The header, if sent, with a fingerprint of the request it came with: the command, or
+/// (for a mutation whose work comes before its command) the request itself.
+fn idempotency_key(headers: &HeaderMap, request: &impl serde::Serialize) -> Result<Option<IdempotencyKey>, AppError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
@@ -78,7 +88,7 @@ fn idempotency_key(headers: &HeaderMap, cmd: &Command) -> Result<Option<Idempote
         .ok()
         .filter(|k| (1..=255).contains(&k.len()))
         .ok_or_else(|| AppError::invalid("Idempotency-Key must be 1–255 visible ASCII characters"))?;
-    let body = serde_json::to_vec(cmd).map_err(|e| AppError::invalid(e.to_string()))?;
+    let body = serde_json::to_vec(request).map_err(|e| AppError::invalid(e.to_string()))?;
     let fingerprint = format!("{:x}", Sha256::digest(&body));
     Ok(Some(IdempotencyKey { key: key.to_string(), fingerprint }))
 }
@@ -88,6 +98,7 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
         Outcome::Project(p) => (status, Json(p)).into_response(),
         Outcome::Task(t) => (status, Json(t)).into_response(),
         Outcome::Session(s) => (status, Json(s)).into_response(),
+        Outcome::Workspace(w) => (status, Json(w)).into_response(),
         Outcome::Deleted => (status, Json(Success { success: true })).into_response(),
     }
 }

@@ -50,6 +50,9 @@ pub(super) async fn update_task(
     mutate(&store, &h, Command::UpdateTask { id, patch: b }, StatusCode::OK).await
 }
 
+/// Deletes a task and unlinks its sessions. Refused (409) while one of its workspaces is
+/// active (archive it first); its archived and merged workspaces go with it, their branches
+/// kept in git.
 #[utoipa::path(delete, path = "/tasks/{id}", tag = "tasks", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
 pub(super) async fn delete_task(State(store): State<Store>, h: HeaderMap, ApiPath(id): ApiPath<String>) -> ApiResult {
     mutate(&store, &h, Command::DeleteTask { id }, StatusCode::OK).await

@@ -1,7 +1,7 @@
 //! What the cache does the same way for every kind of entity.
 
 use super::{Cache, Flag, Kind};
-use crate::model::{Project, Session, SessionStatus, Task, TaskStatus};
+use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace};
 use std::collections::HashMap;
 
 /// What the cache does the same way for every kind of entity: where its copies live and
@@ -93,5 +93,21 @@ impl Entity for Session {
             new.filter(|s| s.status != SessionStatus::Running)
                 .map(|s| Flag { kind: Kind::Session, project_id: s.project_id.clone() }),
         );
+    }
+}
+
+impl Entity for Workspace {
+    const KIND: Kind = Kind::Workspace;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.workspaces
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.workspaces
     }
 }

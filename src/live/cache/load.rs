@@ -1,7 +1,7 @@
 //! Fetched lists merged with what events said since.
 
-use super::{Cache, ListKey};
-use crate::model::{Project, Session, Task};
+use super::{Cache, Entity, ListKey};
+use crate::model::{Project, Session, Task, Workspace};
 
 impl Cache {
     /// Merges the project list, fetched when the store was at `at`.
@@ -41,18 +41,23 @@ impl Cache {
 
     /// Merges tasks fetched as the first part of a list (not yet the list itself).
     pub fn load_task_entities(&mut self, list: &[Task], at: u64) {
-        for t in list {
-            self.put(t, at);
-        }
-        if self.seq == 0 {
-            self.seq = at;
-        }
+        self.load_entities(list, at);
     }
 
     /// Merges sessions fetched by id (not a list any view keeps).
     pub fn load_session_entities(&mut self, list: &[Session], at: u64) {
-        for s in list {
-            self.put(s, at);
+        self.load_entities(list, at);
+    }
+
+    /// Merges workspaces fetched (a task's, or one by id): not a list any view keeps yet.
+    pub fn load_workspace_entities(&mut self, list: &[Workspace], at: u64) {
+        self.load_entities(list, at);
+    }
+
+    /// Merges entities fetched as of `at`; the first fetch sets where the stream resumes.
+    fn load_entities<E: Entity>(&mut self, list: &[E], at: u64) {
+        for e in list {
+            self.put(e, at);
         }
         if self.seq == 0 {
             self.seq = at;

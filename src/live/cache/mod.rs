@@ -56,6 +56,7 @@ pub enum Kind {
     Project,
     Task,
     Session,
+    Workspace,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -65,6 +66,7 @@ pub struct Cache {
     projects: HashMap<String, Project>,
     tasks: HashMap<String, Task>,
     sessions: HashMap<String, Session>,
+    workspaces: HashMap<String, Workspace>,
     /// The seq of the newest information about each entity (an event, a deletion, or a
     /// fetch), so that an older fetch never overrides a newer event.
     touched: HashMap<(Kind, String), u64>,
@@ -106,6 +108,8 @@ impl Cache {
             EventData::ProjectDeleted(d) => self.gone::<Project>(&d.id, at),
             EventData::TaskDeleted(d) => self.gone::<Task>(&d.id, at),
             EventData::SessionDeleted(d) => self.gone::<Session>(&d.id, at),
+            EventData::WorkspaceCreated(w) | EventData::WorkspaceUpdated(w) => self.put(w, at),
+            EventData::WorkspaceDeleted(d) => self.gone::<Workspace>(&d.id, at),
             // The full entity updates around a link event already carry it.
             EventData::SessionTaskAdded(_)
             | EventData::SessionTaskRemoved(_)
@@ -182,6 +186,7 @@ impl Cache {
         self.projects.clear();
         self.tasks.clear();
         self.sessions.clear();
+        self.workspaces.clear();
         self.touched.clear();
         self.index.clear();
         self.flagged.clear();

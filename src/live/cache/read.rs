@@ -1,7 +1,7 @@
 //! What views read: entities by id and the lists they show, as far as they are loaded.
 
 use super::{Cache, ListKey};
-use crate::model::{Project, Session, Task, TaskStatus};
+use crate::model::{Project, Session, Task, TaskStatus, Workspace};
 
 impl Cache {
     pub fn is_loaded(&self, key: &ListKey) -> bool {
@@ -18,6 +18,17 @@ impl Cache {
 
     pub fn session(&self, id: &str) -> Option<&Session> {
         self.sessions.get(id)
+    }
+
+    pub fn workspace(&self, id: &str) -> Option<&Workspace> {
+        self.workspaces.get(id)
+    }
+
+    /// The workspaces of a task the cache holds, newest first.
+    pub fn task_workspaces(&self, task_id: &str) -> Vec<Workspace> {
+        let mut v: Vec<Workspace> = self.workspaces.values().filter(|w| w.task_id == task_id).cloned().collect();
+        v.sort_by(Workspace::newest_first);
+        v
     }
 
     /// Every project, oldest first, if the list is loaded.

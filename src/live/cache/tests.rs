@@ -280,6 +280,27 @@ fn only_events_raise_flags_and_an_unblocked_task_lowers_its_own() {
     assert_eq!((tasks.len(), sessions.len()), (1, 1));
 }
 
+#[test]
+fn workspace_events_apply_by_version_and_a_deletion_is_final() {
+    let w = Workspace { id: "ws_1".into(), task_id: "task_1".into(), version: 1, ..Default::default() };
+    let ev = |seq, data| Event { seq, data, timestamp: 0 };
+    let mut cache = Cache::default();
+    assert_eq!(cache.apply(&ev(1, EventData::WorkspaceCreated(w.clone()))), Applied::Applied);
+    let newer = Workspace {
+        version: 3,
+        changes: ChangeSummary { files: 2, additions: 5, dirty: true, ..Default::default() },
+        ..w.clone()
+    };
+    cache.apply(&ev(2, EventData::WorkspaceUpdated(newer.clone())));
+    // A copy older than the cached one (a late fetch) changes nothing.
+    cache.load_workspace_entities(&[Workspace { version: 2, ..w.clone() }], 1);
+    assert_eq!(cache.workspace("ws_1"), Some(&newer));
+    assert_eq!(cache.task_workspaces("task_1"), vec![newer.clone()]);
+    cache.apply(&ev(3, EventData::WorkspaceDeleted(Deleted { id: "ws_1".into() })));
+    cache.load_workspace_entities(&[newer], 2);
+    assert_eq!(cache.workspace("ws_1"), None, "a fetch older than the deletion does not bring it back");
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 

@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
     r#"
     CREATE TABLE nodes (id TEXT PRIMARY KEY, url TEXT NOT NULL, heartbeat_at BIGINT NOT NULL);
 "#,
+    // Workspaces (SPEC §8), as JSON rows like the other entities.
+    "CREATE TABLE workspaces (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {

@@ -12,7 +12,8 @@ impl State {
         let p: u64 = self.projects.values().map(json_bytes).sum();
         let t: u64 = self.tasks.values().map(json_bytes).sum();
         let s: u64 = self.sessions.values().map(json_bytes).sum();
-        p + t + s
+        let w: u64 = self.workspaces.values().map(json_bytes).sum();
+        p + t + s + w
     }
 
     /// How many bytes applying `events` in turn would add to [`State::bytes`] (negative:
@@ -30,6 +31,8 @@ impl State {
                 TaskDeleted(d) => ((1, d.id.as_str()), 0),
                 SessionCreated(s) | SessionUpdated(s) => ((2, s.id.as_str()), json_bytes(s)),
                 SessionDeleted(d) => ((2, d.id.as_str()), 0),
+                WorkspaceCreated(w) | WorkspaceUpdated(w) => ((3, w.id.as_str()), json_bytes(w)),
+                WorkspaceDeleted(d) => ((3, d.id.as_str()), 0),
                 SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => continue,
             };
             let old = match sizes.get(&key) {
@@ -37,7 +40,8 @@ impl State {
                 None => match key.0 {
                     0 => self.projects.get(key.1).map_or(0, json_bytes),
                     1 => self.tasks.get(key.1).map_or(0, json_bytes),
-                    _ => self.sessions.get(key.1).map_or(0, json_bytes),
+                    2 => self.sessions.get(key.1).map_or(0, json_bytes),
+                    _ => self.workspaces.get(key.1).map_or(0, json_bytes),
                 },
             };
             total += new as i64 - old as i64;

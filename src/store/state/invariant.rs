@@ -5,7 +5,9 @@ use std::collections::HashSet;
 
 impl State {
     /// SPEC §1's invariant: links are symmetric, point at records that exist, stay inside
-    /// one project, and counts match. Returns the first violation found.
+    /// one project, and counts match; and SPEC §8's: a workspace's task exists, in the
+    /// workspace's project, and a session's workspace exists, in the session's project.
+    /// Returns the first violation found.
     pub fn check_invariant(&self) -> Result<(), String> {
         for t in self.tasks.values() {
             if !self.projects.contains_key(&t.project_id) {
@@ -43,6 +45,24 @@ impl State {
                 if t.project_id != s.project_id {
                     return Err(format!("session {} linked to task {tid} of another project", s.id));
                 }
+            }
+            if let Some(wid) = &s.workspace_id {
+                match self.workspaces.get(wid) {
+                    None => return Err(format!("session {} in missing workspace {wid}", s.id)),
+                    Some(w) if w.project_id != s.project_id => {
+                        return Err(format!("session {} in workspace {wid} of another project", s.id))
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for w in self.workspaces.values() {
+            match self.tasks.get(&w.task_id) {
+                None => return Err(format!("workspace {} of missing task {}", w.id, w.task_id)),
+                Some(t) if t.project_id != w.project_id => {
+                    return Err(format!("workspace {} and its task {} are in different projects", w.id, t.id))
+                }
+                Some(_) => {}
             }
         }
         Ok(())

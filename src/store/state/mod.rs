@@ -25,7 +25,7 @@ pub use validate::check_id;
 
 pub use crate::model::limits::*;
 
-use crate::model::{EventData, Project, Session, Task};
+use crate::model::{EventData, Project, Session, Task, Workspace};
 use std::collections::HashMap;
 
 /// The ids of plain terminals (no session) start with this; no session's may.
@@ -37,6 +37,8 @@ pub const SUBTASKS_MAX: usize = 1000;
 pub const SESSION_TASKS_MAX: usize = 256;
 /// Most sessions one task may be linked to.
 pub const TASK_SESSIONS_MAX: usize = 256;
+/// Most active workspaces one task may have: each is a whole checkout on disk.
+pub const TASK_WORKSPACES_MAX: usize = 32;
 
 /// Everything the store holds.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -44,6 +46,7 @@ pub struct State {
     pub projects: HashMap<String, Project>,
     pub tasks: HashMap<String, Task>,
     pub sessions: HashMap<String, Session>,
+    pub workspaces: HashMap<String, Workspace>,
 }
 
 impl State {
@@ -68,6 +71,12 @@ impl State {
             }
             SessionDeleted(d) => {
                 self.sessions.remove(&d.id);
+            }
+            WorkspaceCreated(w) | WorkspaceUpdated(w) => {
+                self.workspaces.insert(w.id.clone(), w.clone());
+            }
+            WorkspaceDeleted(d) => {
+                self.workspaces.remove(&d.id);
             }
             SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => {}
         }

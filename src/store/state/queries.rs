@@ -1,7 +1,7 @@
 //! The reads: lists in their order, filters for a page, and one record or `NotFound`.
 
 use super::State;
-use crate::model::{Project, Session, SessionStatus, Task, TaskStatus};
+use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
 use crate::store::StoreError;
 
 impl State {
@@ -65,6 +65,32 @@ impl State {
             .filter(move |s| status.is_none_or(|st| s.status == st))
     }
 
+    /// Workspaces matching the filters, in no order.
+    pub fn workspaces_where<'a>(
+        &'a self,
+        project_id: Option<&'a str>,
+        task_id: Option<&'a str>,
+        status: Option<WorkspaceStatus>,
+    ) -> impl Iterator<Item = &'a Workspace> + 'a {
+        self.workspaces
+            .values()
+            .filter(move |w| project_id.is_none_or(|p| w.project_id == p))
+            .filter(move |w| task_id.is_none_or(|t| w.task_id == t))
+            .filter(move |w| status.is_none_or(|s| w.status == s))
+    }
+
+    /// Workspaces matching the filters, newest first.
+    pub fn list_workspaces(
+        &self,
+        project_id: Option<&str>,
+        task_id: Option<&str>,
+        status: Option<WorkspaceStatus>,
+    ) -> Vec<Workspace> {
+        let mut v: Vec<Workspace> = self.workspaces_where(project_id, task_id, status).cloned().collect();
+        v.sort_by(Workspace::newest_first);
+        v
+    }
+
     pub(super) fn project(&self, id: &str) -> Result<&Project, StoreError> {
         self.projects.get(id).ok_or_else(|| StoreError::NotFound(format!("project {id} not found")))
     }
@@ -75,5 +101,9 @@ impl State {
 
     pub(super) fn session(&self, id: &str) -> Result<&Session, StoreError> {
         self.sessions.get(id).ok_or_else(|| StoreError::NotFound(format!("session {id} not found")))
+    }
+
+    pub fn workspace(&self, id: &str) -> Result<&Workspace, StoreError> {
+        self.workspaces.get(id).ok_or_else(|| StoreError::NotFound(format!("workspace {id} not found")))
     }
 }

@@ -14,6 +14,11 @@ fn idempotency_key_replays_the_first_outcome() {
         assert_eq!(f.names(), vec!["project:created"]);
         assert_eq!(f.state().projects.len(), 1);
         assert!(matches!(f.store.execute(cmd, key("y")).await, Err(StoreError::KeyReused(_))));
+        // What a key got can be asked before doing work that comes ahead of the command.
+        let k = |name: &str, fp: &str| IdempotencyKey { key: name.into(), fingerprint: fp.into() };
+        assert_eq!(f.store.recorded(&k("k1", "x")).await.unwrap(), Some(a));
+        assert!(matches!(f.store.recorded(&k("k1", "y")).await, Err(StoreError::KeyReused(_))));
+        assert_eq!(f.store.recorded(&k("k2", "x")).await.unwrap(), None);
     });
 }
 

@@ -7,6 +7,7 @@ mod projects;
 mod property;
 mod sessions;
 mod tasks;
+mod workspaces;
 
 use super::state::{self, State};
 use super::*;

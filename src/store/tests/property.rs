@@ -18,6 +18,9 @@ enum Op {
     Link(usize, usize),
     Unlink(usize, usize),
     SessionStatus(usize, u8),
+    Workspace(usize),
+    WorkspaceStatus(usize, u8),
+    DeleteWorkspace(usize),
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -33,6 +36,9 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (any::<usize>(), any::<usize>()).prop_map(|(s, t)| Op::Link(s, t)),
         2 => (any::<usize>(), any::<usize>()).prop_map(|(s, t)| Op::Unlink(s, t)),
         1 => (any::<usize>(), any::<u8>()).prop_map(|(s, st)| Op::SessionStatus(s, st)),
+        2 => any::<usize>().prop_map(Op::Workspace),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(w, st)| Op::WorkspaceStatus(w, st)),
+        1 => any::<usize>().prop_map(Op::DeleteWorkspace),
     ]
 }
 
@@ -50,6 +56,7 @@ fn to_command(op: &Op, st: &State) -> Command {
     let p = |i| pick(st.projects.keys(), i);
     let t = |i| pick(st.tasks.keys(), i);
     let s = |i| pick(st.sessions.keys(), i);
+    let w = |i| pick(st.workspaces.keys(), i);
     match op {
         Op::Project => Command::CreateProject { project: NewProject { name: "p".into(), ..Default::default() } },
         Op::DeleteProject(i) => Command::DeleteProject { id: p(*i) },
@@ -88,6 +95,21 @@ fn to_command(op: &Op, st: &State) -> Command {
             id: s(*i),
             patch: SessionPatch { status: Some(SessionStatus::ALL[*st as usize % 3]), ..Default::default() },
         },
+        Op::Workspace(i) => Command::CreateWorkspace {
+            workspace: Box::new(WorkspaceMade {
+                task_id: t(*i),
+                branch: format!("maestro/w{}", st.workspaces.len()),
+                base: "main".into(),
+                base_commit: "abcd".into(),
+                path: format!("/w/{}", st.workspaces.len()),
+                ..Default::default()
+            }),
+        },
+        Op::WorkspaceStatus(i, to) => Command::UpdateWorkspace {
+            id: w(*i),
+            patch: WorkspacePatch { status: Some(WorkspaceStatus::ALL[*to as usize % 3]), ..Default::default() },
+        },
+        Op::DeleteWorkspace(i) => Command::DeleteWorkspace { id: w(*i) },
     }
 }
 

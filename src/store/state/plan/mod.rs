@@ -5,6 +5,7 @@
 mod project;
 mod session;
 mod task;
+mod workspace;
 
 use super::validate::check_id;
 use super::State;
@@ -58,6 +59,9 @@ impl State {
             Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
             Command::ClaimTerminal { session_id, node } => self.claim_terminal(session_id, node, ctx),
             Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
+            Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
+            Command::UpdateWorkspace { id, patch } => self.update_workspace(id, patch, ctx),
+            Command::DeleteWorkspace { id } => self.delete_workspace(id, ctx),
         }
     }
 }

@@ -99,6 +99,7 @@ impl State {
             completed_at: None,
             version: 1,
             node: None,
+            workspace_id: None,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];

@@ -1,4 +1,5 @@
-//! Tasks and their subtasks; deleting a task unlinks its sessions.
+//! Tasks and their subtasks; deleting a task unlinks its sessions and forgets its
+//! workspaces (refused while one is active).
 
 use super::{new_id, set_task_status, task_changed, touch_session, Inputs, NewId, Plan};
 use crate::model::limits::{TEXT_MAX, TITLE_MAX};
@@ -8,6 +9,7 @@ use crate::model::{
 use crate::store::state::validate::{bounded, check_id, clean};
 use crate::store::state::{State, SUBTASKS_MAX};
 use crate::store::{Outcome, StoreError};
+use std::collections::BTreeSet;
 
 impl State {
     pub(super) fn create_task(&self, nt: &NewTask, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
@@ -129,18 +131,25 @@ impl State {
 
     pub(super) fn delete_task(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let t = self.task(id)?;
+        let going = self.task_workspaces_going(id)?;
         let mut events = vec![EventData::TaskDeleted(Deleted { id: id.to_string() })];
+        let mut updated = BTreeSet::new();
         for sid in &t.session_ids {
             // A link to a missing session (a database written by an older build) goes with it.
             let Some(s) = self.sessions.get(sid) else { continue };
             let mut s = s.clone();
             s.task_ids.retain(|x| x != id);
+            if s.workspace_id.as_deref().is_some_and(|w| going.contains(w)) {
+                s.workspace_id = None;
+            }
             touch_session(&mut s, ctx);
+            updated.insert(sid.as_str());
             let link = Link { session_id: sid.clone(), task_id: id.to_string() };
             events.push(EventData::SessionUpdated(s));
             events.push(EventData::SessionTaskRemoved(link.clone()));
             events.push(EventData::TaskSessionRemoved(link));
         }
+        self.forget_workspaces(&going, &updated, &mut events, ctx);
         Ok(Plan { events, outcome: Outcome::Deleted })
     }
 }

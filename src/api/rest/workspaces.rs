@@ -1,0 +1,112 @@
+//! `/workspaces` (SPEC §8): list and read them, make one for a task, its changed files and
+//! one file's diff, archive and restore. The git work is the workspace service's; a git
+//! refusal answers 409 with git's reason, a git call past its time limit 504.
+
+use super::doc::{GitReads, GitTimeout, Missing, Refusals, Retry};
+use super::{found, idempotency_key, listed, paging, ApiResult};
+use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
+use crate::model::{ArchiveWorkspace, FileDiff, NewWorkspace, Workspace, WorkspaceFiles, WorkspaceStatus};
+use crate::store::Store;
+use crate::workspace::Workspaces;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::Json;
+use serde::Deserialize;
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct WorkspaceFilter {
+    project_id: Option<String>,
+    task_id: Option<String>,
+    status: Option<WorkspaceStatus>,
+    /// Rows per page, 1–1000 (and at most 1 MiB of them). Without it a list comes in pages
+    /// of 1000 rows or 1 MiB: follow `Next-Cursor` for the rest.
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<usize>,
+    /// Where the page starts: the `Next-Cursor` of the page before.
+    #[param(pattern = r"^-?[0-9]{1,18}\.[A-Za-z0-9_-]{1,128}$")]
+    cursor: Option<String>,
+}
+
+/// Which file's diff.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub(super) struct DiffQuery {
+    /// The file, relative to the workspace's top (`/`-separated), as `files` lists it.
+    #[param(min_length = 1, max_length = 4096)]
+    path: String,
+    /// Where a renamed file was (its `oldPath` in `files`).
+    #[param(min_length = 1, max_length = 4096)]
+    old_path: Option<String>,
+}
+
+#[utoipa::path(get, path = "/workspaces", tag = "workspaces", params(WorkspaceFilter), responses((status = 200, description = "Newest first", body = Vec<Workspace>, headers(("Next-Cursor" = String, description = "Set when rows remain (with or without `limit`: a list comes in pages of at most 1 MiB): pass it as `cursor`"))), (status = 400, body = ErrorBody)))]
+pub(super) async fn list_workspaces(State(store): State<Store>, ApiQuery(q): ApiQuery<WorkspaceFilter>) -> ApiResult {
+    let paging = paging(q.limit, q.cursor.as_deref())?;
+    let (project, task) = (q.project_id.as_deref(), q.task_id.as_deref());
+    Ok(store.read(|st| listed(st.workspaces_where(project, task, q.status), paging)))
+}
+
+#[utoipa::path(get, path = "/workspaces/{id}", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = Workspace), Missing))]
+pub(super) async fn get_workspace(State(store): State<Store>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    found(store.read_fresh(|st| st.workspaces.get(&id).cloned()).await, "workspace", &id)
+}
+
+/// Makes a git worktree for the task on a new branch (`maestro/<task-slug>-<4 chars>`) from
+/// `base` (the branch checked out in the project's directory when left out), under the
+/// server's data directory, with the files `.worktreeinclude` lists copied in. The project's
+/// `basePath` must be inside a git repository (409 otherwise).
+#[utoipa::path(post, path = "/workspaces", tag = "workspaces", params(Retry), request_body = NewWorkspace, responses((status = 201, body = Workspace), Refusals, GitTimeout))]
+pub(super) async fn create_workspace(
+    State(ws): State<Workspaces>,
+    h: HeaderMap,
+    ApiJson(b): ApiJson<NewWorkspace>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("CreateWorkspace", &b))?;
+    Ok((StatusCode::CREATED, Json(ws.create(b, key).await?)).into_response())
+}
+
+/// The changed files against the merge-base with base (committed, staged, unstaged and
+/// untracked), with line counts, computed now.
+#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads))]
+pub(super) async fn workspace_files(State(ws): State<Workspaces>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    Ok(Json(ws.files(&id).await?).into_response())
+}
+
+/// One file's unified diff against the merge-base with base; a binary file, or a diff over
+/// 8 MiB, says so instead.
+#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads))]
+pub(super) async fn workspace_diff(
+    State(ws): State<Workspaces>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DiffQuery>,
+) -> ApiResult {
+    Ok(Json(ws.diff(&id, &q.path, q.old_path.as_deref()).await?).into_response())
+}
+
+/// Removes the worktree and keeps the branch. Refused (409) while a session runs in it or
+/// while files are uncommitted, unless `force`.
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+pub(super) async fn archive_workspace(
+    State(ws): State<Workspaces>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<ArchiveWorkspace>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("ArchiveWorkspace", &id, &b))?;
+    Ok(Json(ws.archive(&id, b.force.unwrap_or(false), key).await?).into_response())
+}
+
+/// Checks an archived workspace's branch out again, where it was.
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+pub(super) async fn restore_workspace(
+    State(ws): State<Workspaces>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("RestoreWorkspace", &id))?;
+    Ok(Json(ws.restore(&id, key).await?).into_response())
+}
