@@ -35,7 +35,7 @@ pub struct ErrorDetail {
 
 /// Why a server function failed, as the REST API says it. On the wire it is the
 /// [`ErrorBody`]; `status` is the HTTP status the server answers with (set when the error
-/// is made, see `api::functions`), not part of the body: the browser matches `code`, and
+/// is made, see `answer_with`), not part of the body: the browser matches `code`, and
 /// reads 0 there.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(into = "ErrorBody", from = "ErrorBody")]
