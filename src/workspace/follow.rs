@@ -14,12 +14,8 @@ use crate::model::{EventData, Workspace, WorkspaceStatus};
 use crate::store::{Command, Store, WorkspacePatch};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use tokio::sync::broadcast::error::RecvError;
-
-/// The workspaces followed, by id: `None` while its watcher starts (or when it could not).
-pub(super) type Followed = Mutex<HashMap<String, Option<Watcher>>>;
 
 /// How often, at most, a followed workspace's disk use is measured again.
 const DISK_EVERY: Duration = Duration::from_secs(60);

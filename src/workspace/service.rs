@@ -10,7 +10,7 @@
 //! A workspace is acted on only by the node whose disk holds it, and only under this
 //! server's worktrees directory (a path in the database is not trusted to be one we made).
 
-use super::follow::Followed;
+use super::watch::Watcher;
 use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, GitError, NewWorktree};
 use crate::http::AppError;
 use crate::model::limits::{BRANCH_MAX, PATH_MAX};
@@ -18,10 +18,13 @@ use crate::model::{error_code, FileDiff, NewWorkspace, SessionStatus, Workspace,
 use crate::store::state::check_id;
 use crate::store::{Command, IdempotencyKey, Outcome, Store, StoreError, WorkspaceMade, WorkspacePatch};
 use axum::http::StatusCode;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::Semaphore;
+
+/// The workspaces followed, by id: `None` while its watcher starts (or when it could not).
+pub(super) type Followed = Mutex<HashMap<String, Option<Watcher>>>;
 
 /// The most bytes of one file's diff sent; past it the answer says `tooLarge`.
 pub const DIFF_MAX_BYTES: usize = 8 << 20;
