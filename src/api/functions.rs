@@ -194,7 +194,7 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
 /// and its counts.
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: usize) -> Result<TaskPage, FnError> {
-    let after = cursor.as_deref().map(str::parse).transpose().map_err(ssr::invalid)?;
+    let after = ssr::cursor(cursor)?;
     let ((tasks, total, per_status, next), seq) = store()?.read_at(|s| {
         // One pass counts every task and picks the page; only the rows sent are sorted and
         // copied (the first page is rendered on every load).
