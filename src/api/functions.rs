@@ -78,6 +78,10 @@ mod ssr {
         use_context::<crate::agents::Agents>().ok_or_else(|| FnError::internal("server state missing"))
     }
 
+    pub fn workspaces() -> Result<crate::workspace::Workspaces, FnError> {
+        use_context::<crate::workspace::Workspaces>().ok_or_else(|| FnError::internal("server state missing"))
+    }
+
     pub fn invalid(message: String) -> FnError {
         FnError::new(400, error_code::INVALID, message)
     }
@@ -339,4 +343,32 @@ pub async fn close_terminal(id: String) -> Result<(), FnError> {
         Ok(_) => Ok(()),
         Err(e) => Err(crate::http::AppError::from(e).into()),
     }
+}
+
+/// The most workspaces of one task [`list_task_workspaces`] sends (newest first; a task has
+/// at most 32 active ones, the rest are archived or merged).
+pub const TASK_WORKSPACES_LISTED: usize = 200;
+
+/// A task's workspaces, newest first.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_task_workspaces(task_id: String) -> Result<AtSeq<Workspace>, FnError> {
+    Ok(store()?.read_at(|s| {
+        let mut v: Vec<Workspace> = s.workspaces_where(None, Some(&task_id), None).cloned().collect();
+        v.sort_by(Workspace::newest_first);
+        v.truncate(TASK_WORKSPACES_LISTED);
+        v
+    }))
+}
+
+/// Removes a workspace's worktree and keeps its branch (SPEC §8); refused while a session
+/// runs in it or while files are uncommitted, unless `force`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn archive_workspace(id: String, force: bool) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.archive(&id, force, None).await?)
+}
+
+/// Checks an archived workspace's branch out again.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn restore_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.restore(&id, None).await?)
 }

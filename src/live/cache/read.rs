@@ -1,7 +1,7 @@
 //! What views read: entities by id and the lists they show, as far as they are loaded.
 
 use super::{Cache, ListKey};
-use crate::model::{Project, Session, Task, TaskStatus, Workspace};
+use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace};
 
 impl Cache {
     pub fn is_loaded(&self, key: &ListKey) -> bool {
@@ -29,6 +29,11 @@ impl Cache {
         let mut v: Vec<Workspace> = self.workspaces.values().filter(|w| w.task_id == task_id).cloned().collect();
         v.sort_by(Workspace::newest_first);
         v
+    }
+
+    /// Whether a session the cache holds runs in workspace `id` (its terminal works there).
+    pub fn workspace_in_use(&self, id: &str) -> bool {
+        self.sessions.values().any(|s| s.status == SessionStatus::Running && s.workspace_id.as_deref() == Some(id))
     }
 
     /// Every project, oldest first, if the list is loaded.

@@ -1,8 +1,9 @@
 //! A task's details: its text and priority to edit, "Work on task", "Delete task", its
-//! subtasks and the sessions working on it. Built on demand, when the row expands.
+//! subtasks, the sessions working on it and its workspaces. Built on demand, when the row expands.
 
 use super::sessions::TaskSessions;
 use super::subtasks::Subtasks;
+use super::workspaces::TaskWorkspaces;
 use crate::api::functions::*;
 use crate::model::*;
 use crate::ui::browser::spawn;
@@ -131,6 +132,7 @@ fn TaskDetails(id: String) -> impl IntoView {
             </form>
             <Subtasks id/>
             <TaskSessions id/>
+            <TaskWorkspaces id/>
         </div>
     }
 }
