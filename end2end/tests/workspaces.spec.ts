@@ -19,6 +19,7 @@ function gitRepo(): string {
 }
 
 test("a task's workspace shows its changes live, archives after a question and restores", async ({ page, server }) => {
+  test.info().annotations.push({ type: "refused-request" });
   const repo = gitRepo();
   try {
     const p = await server.api("POST", "/projects", { name: "Repo", basePath: repo });

@@ -3,7 +3,7 @@
 //! current by `workspace:*` events like everything in the cache.
 
 use crate::api::functions::{archive_workspace, error_text, list_task_workspaces, restore_workspace};
-use crate::model::{FnError, Workspace, WorkspaceStatus};
+use crate::model::{error_code, FnError, Workspace, WorkspaceStatus};
 use crate::ui::browser::spawn;
 use crate::ui::state::{use_tab, Tab};
 use leptos::prelude::*;
@@ -72,7 +72,8 @@ fn WorkspaceRow(w: Workspace) -> impl IntoView {
     let refused = RwSignal::new(None::<Refusal>);
     let pending = RwSignal::new(false);
     let c = w.changes;
-    let changes = format!("{} {} +{} −{}", c.files, if c.files == 1 { "file" } else { "files" }, c.additions, c.deletions);
+    let changes =
+        format!("{} {} +{} −{}", c.files, if c.files == 1 { "file" } else { "files" }, c.additions, c.deletions);
     let against = format!(
         "against {}: {} commit(s) ahead, {} behind{}",
         w.base,
@@ -177,7 +178,8 @@ fn act(ctx: Tab, id: StoredValue<String>, pending: RwSignal<bool>, refused: RwSi
             Err(e) => {
                 // A running session is never forced out of its directory from here.
                 let running = ctx.cache.with_untracked(|c| c.workspace_in_use(&wid));
-                let forcible = matches!(what, Act::Archive { force: false }) && e.status == 409 && !running;
+                let forcible =
+                    matches!(what, Act::Archive { force: false }) && e.code == error_code::CONFLICT && !running;
                 refused.try_set(Some(Refusal { message: error_text(&e), forcible }));
             }
         }
