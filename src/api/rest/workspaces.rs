@@ -4,7 +4,7 @@
 //! another node's disk the service asks that node for (a request a node relayed here is
 //! not passed on again: `FromNode`).
 
-use super::doc::{GitReads, GitTimeout, Missing, Refusals, Retry};
+use super::doc::{GitReads, GitTimeout, Missing, Refusals, Relayed, Retry};
 use super::{found, idempotency_key, listed, paging, ApiResult};
 use crate::auth::FromNode;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
@@ -75,7 +75,7 @@ pub(super) async fn create_workspace(
 
 /// The changed files against the merge-base with base (committed, staged, unstaged and
 /// untracked), with line counts, computed now.
-#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads))]
+#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads, Relayed))]
 pub(super) async fn workspace_files(
     State(ws): State<Workspaces>,
     relayed: Option<Extension<FromNode>>,
@@ -86,7 +86,7 @@ pub(super) async fn workspace_files(
 
 /// One file's unified diff against the merge-base with base; a binary file, or a diff over
 /// 8 MiB, says so instead.
-#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads))]
+#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads, Relayed))]
 pub(super) async fn workspace_diff(
     State(ws): State<Workspaces>,
     relayed: Option<Extension<FromNode>>,
@@ -99,7 +99,7 @@ pub(super) async fn workspace_diff(
 
 /// Removes the worktree and keeps the branch. Refused (409) while a session runs in it or
 /// while files are uncommitted, unless `force`.
-#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn archive_workspace(
     State(ws): State<Workspaces>,
     relayed: Option<Extension<FromNode>>,
@@ -114,7 +114,7 @@ pub(super) async fn archive_workspace(
 }
 
 /// Checks an archived workspace's branch out again, where it was.
-#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn restore_workspace(
     State(ws): State<Workspaces>,
     relayed: Option<Extension<FromNode>>,
