@@ -30,15 +30,14 @@ pub enum WorkspaceCmd {
     },
     /// Show a workspace [default: this session's].
     Get { id: Option<String> },
-    /// Print what a workspace changed against its base, as `git diff` does [default: this
-    /// session's workspace].
+    /// What a workspace changed against its base, as `git diff` [default: this session's].
     Diff {
         /// The workspace (inside a session it may be left out: `diff src/app.rs`).
         id: Option<String>,
         /// Only this file.
         path: Option<String>,
-        /// The files with their added and deleted lines, and the totals (piped: one
-        /// `added<TAB>deleted<TAB>path` line per file, as `git diff --numstat`).
+        /// Files with their added and deleted lines, and the totals (piped: as `git diff
+        /// --numstat`).
         #[arg(long)]
         stat: bool,
     },
@@ -173,8 +172,6 @@ async fn diff(client: &Client, out: Out, id: &str, path: Option<&str>, stat: boo
     }
     if let Some(p) = path {
         // Asked even when unchanged: the server says what is wrong with a path it refuses.
-        let old = files.files.first().and_then(|f| f.old_path.as_deref());
-        let d = client.workspace_diff(id, p, old).await?;
         let file = files.files.first().cloned().unwrap_or(FileChange {
             path: p.to_string(),
             old_path: None,
@@ -182,6 +179,7 @@ async fn diff(client: &Client, out: Out, id: &str, path: Option<&str>, stat: boo
             additions: 0,
             deletions: 0,
         });
+        let d = client.workspace_diff(id, &file.path, file.old_path.as_deref()).await?;
         match out.json {
             true => out.json(&d),
             false => print_diff(out, &file, &d),
