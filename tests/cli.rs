@@ -12,7 +12,7 @@ use std::io::Read;
 use std::process::{Command, Output, Stdio};
 
 /// `maestro ARGS` as a script runs it (stdout a pipe), against `api`, with `env` added.
-fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
     cmd.args(args).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
@@ -31,17 +31,17 @@ fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run maestro")
 }
 
-fn cli(api: &str, args: &[&str]) -> Output {
+pub(crate) fn cli(api: &str, args: &[&str]) -> Output {
     cli_env(api, args, &[])
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
 /// Runs it and expects success, returning stdout.
 #[track_caller]
-fn ok(api: &str, args: &[&str]) -> String {
+pub(crate) fn ok(api: &str, args: &[&str]) -> String {
     let o = cli(api, args);
     assert_eq!(o.status.code(), Some(0), "maestro {args:?}: {}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -49,7 +49,7 @@ fn ok(api: &str, args: &[&str]) -> String {
 }
 
 #[track_caller]
-fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
     let mut a = args.to_vec();
     a.push("--json");
     serde_json::from_str(&ok(api, &a)).unwrap()
@@ -57,7 +57,7 @@ fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
 
 /// `maestro ARGS` on a real terminal (a PTY), as a person types it; returns what it
 /// printed and its exit code.
-fn on_terminal(api: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u32) {
+pub(crate) fn on_terminal(api: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u32) {
     use portable_pty::{native_pty_system, CommandBuilder, PtySize};
     let pair = native_pty_system().openpty(PtySize { rows: 50, cols: 200, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_maestro"));

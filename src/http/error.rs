@@ -7,12 +7,14 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::borrow::Cow;
 
 /// A refused or failed request: status, machine-readable code, human message.
 #[derive(Debug, Clone)]
 pub struct AppError {
     pub status: StatusCode,
-    pub code: &'static str,
+    /// One of ours, or (relayed) the code another node answered with.
+    pub code: Cow<'static, str>,
     pub message: String,
     /// What went wrong inside, for the log only: never sent.
     pub cause: Option<String>,
@@ -20,7 +22,7 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, code, message: message.into(), cause: None }
+        AppError { status, code: Cow::Borrowed(code), message: message.into(), cause: None }
     }
 
     /// The same error, with what went wrong inside for [`log_failures`] to log.
@@ -41,7 +43,7 @@ impl AppError {
 /// What [`log_failures`] finds on a response the server failed: the error's code and cause.
 #[derive(Clone)]
 struct Failure {
-    code: &'static str,
+    code: Cow<'static, str>,
     cause: Option<String>,
 }
 
@@ -66,7 +68,7 @@ pub async fn log_failures(req: axum::extract::Request, next: axum::middleware::N
             %method,
             path,
             status = res.status().as_u16(),
-            code = failure.map(|f| f.code),
+            code = failure.map(|f| f.code.as_ref()),
             cause = failure.and_then(|f| f.cause.as_deref()),
             "request failed"
         );
@@ -114,7 +116,7 @@ impl From<PathRejection> for AppError {
 /// A refusal as the REST API words it, for a server function.
 impl From<AppError> for FnError {
     fn from(e: AppError) -> FnError {
-        FnError::new(e.status.as_u16(), e.code, e.message)
+        FnError::new(e.status.as_u16(), &e.code, e.message)
     }
 }
 

@@ -60,7 +60,8 @@ impl AppState {
     /// Admits the other nodes of a cluster by their proofs, and relays with this key.
     pub fn with_node_key(mut self, key: Option<NodeKey>) -> Self {
         self.guard = self.guard.with_node_key(key.clone());
-        self.terminals = self.terminals.with_node_key(key);
+        self.terminals = self.terminals.with_node_key(key.clone());
+        self.workspaces = self.workspaces.with_node_key(key);
         self
     }
 
@@ -204,15 +205,17 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         _ => {}
     }
     let (stop, stopped) = watch::channel(false);
+    let node_key = store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me));
     let mut state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
         .with_token(Some(token))
-        .with_node_key(store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me)))
+        .with_node_key(node_key.clone())
         .with_agents(agents);
     // Prompt files and worktrees beside the data; in memory, temporary directories.
     if let Some(d) = &config.data_dir {
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
     }
-    state.workspaces = Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees")));
+    state.workspaces =
+        Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key);
     state.workspaces.start();
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();

@@ -109,10 +109,8 @@ pub enum OpenError {
     Full(usize),
     /// The system refused (no PTY, no process, no thread).
     System(String),
-    /// It runs on another node, which is not beating (it died, or cannot reach the database).
-    Away(String),
-    /// It ran on a node whose address this server now has (restarted under a new id).
-    Replaced(String),
+    /// It runs on another node, which cannot be reached (see `auth::relay`).
+    Relay(crate::auth::relay::RelayError),
 }
 
 impl From<OpenError> for AppError {
@@ -131,16 +129,7 @@ impl From<OpenError> for AppError {
                 format!("at most {max} terminals may run at once; close one first"),
             ),
             OpenError::System(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "terminal_failed", m),
-            OpenError::Away(node) => AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "terminal_unreachable",
-                format!("this terminal runs on server node {node}, which is not answering"),
-            ),
-            OpenError::Replaced(node) => AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "terminal_unreachable",
-                format!("this terminal ran on server node {node}, whose address is now this server's: it is gone"),
-            ),
+            OpenError::Relay(e) => e.refusal("this terminal", "terminal_unreachable"),
         }
     }
 }

@@ -13,6 +13,8 @@
 //! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
 //!   restore, each git step on a blocking thread, then one store command.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
+//! - `relay`: passing a request for a workspace on another node's disk to that node.
+//! - `refusal`: how the service's and git's refusals are answered (409 with git's reason).
 //!
 //! The library functions block their thread: call them from `spawn_blocking` or a thread of
 //! their own, never from the async workers or the store's writer (the service does so).
@@ -24,6 +26,8 @@ mod follow;
 pub mod git;
 pub mod include;
 pub mod make;
+mod refusal;
+mod relay;
 pub mod service;
 pub mod watch;
 

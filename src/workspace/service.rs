@@ -7,11 +7,14 @@
 //! one whose record is refused is removed again). `follow` keeps the active workspaces'
 //! changes current.
 //!
-//! A workspace is acted on only by the node whose disk holds it, and only under this
-//! server's worktrees directory (a path in the database is not trusted to be one we made).
+//! A workspace is acted on only by the node whose disk holds it (a request for one on
+//! another's is passed there: `relay`), and only under this server's worktrees directory
+//! (a path in the database is not trusted to be one we made).
 
+use super::refusal::{conflict, internal};
+use super::relay::Passed;
 use super::watch::Watcher;
-use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, GitError, NewWorktree};
+use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, NewWorktree};
 use crate::http::AppError;
 use crate::model::limits::{BRANCH_MAX, PATH_MAX};
 use crate::model::{error_code, FileDiff, NewWorkspace, SessionStatus, Workspace, WorkspaceFiles, WorkspaceStatus};
@@ -35,6 +38,10 @@ const JOBS: usize = 4;
 #[derive(Clone)]
 pub struct Workspaces {
     pub(super) inner: Arc<Inner>,
+    /// This node's proof when it passes a request to the node holding a workspace.
+    pub(super) node_key: Option<crate::auth::node::NodeKey>,
+    /// Serving a request another node relayed: it is not passed on again.
+    pub(super) relayed: bool,
 }
 
 pub(super) struct Inner {
@@ -95,6 +102,8 @@ impl Workspaces {
                 busy: Mutex::default(),
                 jobs: Semaphore::new(JOBS),
             }),
+            node_key: None,
+            relayed: false,
         }
     }
 
@@ -184,6 +193,11 @@ impl Workspaces {
             return Ok(w);
         }
         let w = self.get(id).await?;
+        if let Some(there) =
+            self.elsewhere(&w, Passed::post("/archive", serde_json::json!({ "force": force }), key.as_ref())).await
+        {
+            return there;
+        }
         self.here(&w)?;
         if !matches!(w.status, WorkspaceStatus::Active | WorkspaceStatus::Merged) {
             return Err(conflict(format!("workspace {id} is archived already")));
@@ -236,6 +250,9 @@ impl Workspaces {
             return Ok(w);
         }
         let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::post("/restore", serde_json::Value::Null, key.as_ref())).await {
+            return there;
+        }
         self.here(&w)?;
         if w.status != WorkspaceStatus::Archived {
             return Err(conflict(format!("workspace {id} is {}: only an archived one is restored", w.status.as_str())));
@@ -281,7 +298,11 @@ impl Workspaces {
     /// The workspace's changed files against the merge-base with its base, computed now
     /// (and recorded, when the summary differs from the one the store has).
     pub async fn files(&self, id: &str) -> Result<WorkspaceFiles, AppError> {
-        let w = self.on_disk(id).await?;
+        let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::get("/files", &[])).await {
+            return there;
+        }
+        let w = self.on_disk(w)?;
         let (path, base) = (PathBuf::from(&w.path), w.base.clone());
         let files = self
             .blocking(move || {
@@ -303,7 +324,13 @@ impl Workspaces {
         if file.len() > PATH_MAX || old_path.is_some_and(|p| p.len() > PATH_MAX) {
             return Err(AppError::invalid(format!("a path is at most {PATH_MAX} bytes")));
         }
-        let w = self.on_disk(id).await?;
+        let w = self.get(id).await?;
+        let query: Vec<_> =
+            [("path", Some(file)), ("oldPath", old_path)].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        if let Some(there) = self.elsewhere(&w, Passed::get("/diff", &query)).await {
+            return there;
+        }
+        let w = self.on_disk(w)?;
         let (path, base) = (PathBuf::from(&w.path), w.base);
         let (file, old) = (file.to_string(), old_path.map(str::to_string));
         self.blocking(move || {
@@ -319,12 +346,11 @@ impl Workspaces {
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
 
-    /// A workspace whose worktree is on this node's disk (active or merged).
-    async fn on_disk(&self, id: &str) -> Result<Workspace, AppError> {
-        let w = self.get(id).await?;
+    /// `w`, when its worktree is on this node's disk (active or merged).
+    fn on_disk(&self, w: Workspace) -> Result<Workspace, AppError> {
         self.here(&w)?;
         if w.status == WorkspaceStatus::Archived {
-            return Err(conflict(format!("workspace {id} is archived: restore it to read its files")));
+            return Err(conflict(format!("workspace {} is archived: restore it to read its files", w.id)));
         }
         Ok(w)
     }
@@ -421,29 +447,5 @@ fn workspace(outcome: Outcome) -> Result<Workspace, AppError> {
         other => Err(AppError::from(StoreError::KeyReused(format!(
             "the Idempotency-Key was used for another kind of request ({other:?})"
         )))),
-    }
-}
-
-fn conflict(message: String) -> AppError {
-    AppError::new(StatusCode::CONFLICT, error_code::CONFLICT, message)
-}
-
-fn internal(what: &str, cause: impl std::fmt::Display) -> AppError {
-    AppError::new(StatusCode::INTERNAL_SERVER_ERROR, error_code::INTERNAL, what).because(cause)
-}
-
-/// git's refusals are 409 with git's reason; a call past its time limit 504.
-impl From<Error> for AppError {
-    fn from(e: Error) -> AppError {
-        match e {
-            Error::Invalid(m) => AppError::invalid(m),
-            Error::Conflict(m) => conflict(m),
-            Error::Git(GitError::Failed { reason, .. }) => conflict(reason),
-            Error::Git(e @ GitError::Timeout { .. }) => {
-                AppError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", e.to_string())
-            }
-            Error::Git(e @ GitError::Spawn(_)) => internal("git could not be run on the server", e),
-            Error::Io(e) => internal("the workspace's files could not be read or written", e),
-        }
     }
 }

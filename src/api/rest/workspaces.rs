@@ -1,9 +1,12 @@
 //! `/workspaces` (SPEC §8): list and read them, make one for a task, its changed files and
 //! one file's diff, archive and restore. The git work is the workspace service's; a git
-//! refusal answers 409 with git's reason, a git call past its time limit 504.
+//! refusal answers 409 with git's reason, a git call past its time limit 504. What is on
+//! another node's disk the service asks that node for (a request a node relayed here is
+//! not passed on again: `FromNode`).
 
-use super::doc::{GitReads, GitTimeout, Missing, Refusals, Retry};
+use super::doc::{GitReads, GitTimeout, Missing, Refusals, Relayed, Retry};
 use super::{found, idempotency_key, listed, paging, ApiResult};
+use crate::auth::FromNode;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{ArchiveWorkspace, FileDiff, NewWorkspace, Workspace, WorkspaceFiles, WorkspaceStatus};
 use crate::store::Store;
@@ -11,6 +14,7 @@ use crate::workspace::Workspaces;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
@@ -71,42 +75,52 @@ pub(super) async fn create_workspace(
 
 /// The changed files against the merge-base with base (committed, staged, unstaged and
 /// untracked), with line counts, computed now.
-#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads))]
-pub(super) async fn workspace_files(State(ws): State<Workspaces>, ApiPath(id): ApiPath<String>) -> ApiResult {
-    Ok(Json(ws.files(&id).await?).into_response())
+#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads, Relayed))]
+pub(super) async fn workspace_files(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    Ok(Json(ws.relayed(relayed.is_some()).files(&id).await?).into_response())
 }
 
 /// One file's unified diff against the merge-base with base; a binary file, or a diff over
 /// 8 MiB, says so instead.
-#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads))]
+#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads, Relayed))]
 pub(super) async fn workspace_diff(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult {
+    let ws = ws.relayed(relayed.is_some());
     Ok(Json(ws.diff(&id, &q.path, q.old_path.as_deref()).await?).into_response())
 }
 
 /// Removes the worktree and keeps the branch. Refused (409) while a session runs in it or
 /// while files are uncommitted, unless `force`.
-#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn archive_workspace(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     h: HeaderMap,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<ArchiveWorkspace>,
 ) -> ApiResult {
-    let key = idempotency_key(&h, &("ArchiveWorkspace", &id, &b))?;
-    Ok(Json(ws.archive(&id, b.force.unwrap_or(false), key).await?).into_response())
+    // The request as it means, so that a node it is passed to fingerprints it the same.
+    let force = b.force.unwrap_or(false);
+    let key = idempotency_key(&h, &("ArchiveWorkspace", &id, force))?;
+    Ok(Json(ws.relayed(relayed.is_some()).archive(&id, force, key).await?).into_response())
 }
 
 /// Checks an archived workspace's branch out again, where it was.
-#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn restore_workspace(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     h: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let key = idempotency_key(&h, &("RestoreWorkspace", &id))?;
-    Ok(Json(ws.restore(&id, key).await?).into_response())
+    Ok(Json(ws.relayed(relayed.is_some()).restore(&id, key).await?).into_response())
 }
