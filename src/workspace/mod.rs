@@ -13,6 +13,7 @@
 //! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
 //!   restore, each git step on a blocking thread, then one store command.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
+//! - `session`: where a new session runs — the task's workspace, a new one, or none.
 //!
 //! The library functions block their thread: call them from `spawn_blocking` or a thread of
 //! their own, never from the async workers or the store's writer (the service does so).
@@ -25,6 +26,7 @@ pub mod git;
 pub mod include;
 pub mod make;
 pub mod service;
+mod session;
 pub mod watch;
 
 pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};

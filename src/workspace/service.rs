@@ -45,6 +45,8 @@ pub(super) struct Inner {
     /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
+    /// Held while a session's workspace is found or made (see `session`).
+    pub(super) making: tokio::sync::Mutex<()>,
 }
 
 /// Where worktrees are made: `DATA_DIR/worktrees`, or a temporary directory for a server
@@ -94,6 +96,7 @@ impl Workspaces {
                 followed: Followed::default(),
                 busy: Mutex::default(),
                 jobs: Semaphore::new(JOBS),
+                making: tokio::sync::Mutex::new(()),
             }),
         }
     }
@@ -314,7 +317,7 @@ impl Workspaces {
     }
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
-    async fn get(&self, id: &str) -> Result<Workspace, AppError> {
+    pub(super) async fn get(&self, id: &str) -> Result<Workspace, AppError> {
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
@@ -339,6 +342,19 @@ impl Workspaces {
             return Err(conflict(format!("workspace {}'s directory is not under this server's worktrees", w.id)));
         }
         Ok(())
+    }
+
+    /// Where a session in `w` starts: its worktree, when it is active, on this node's disk
+    /// under this server's worktrees directory (a path from the database alone is not
+    /// trusted), and there.
+    pub fn session_dir(&self, w: &Workspace) -> Result<PathBuf, AppError> {
+        self.here(w)?;
+        if w.status != WorkspaceStatus::Active {
+            return Err(conflict(format!("workspace {} is {}", w.id, w.status.as_str())));
+        }
+        let dir = PathBuf::from(&w.path);
+        present(&dir)?;
+        Ok(dir)
     }
 
     /// The repository a workspace belongs to: its project's directory.
@@ -385,7 +401,7 @@ impl Workspaces {
     }
 
     /// Runs git work on a blocking thread, when one of the [`JOBS`] is free.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -424,7 +440,7 @@ fn workspace(outcome: Outcome) -> Result<Workspace, AppError> {
     }
 }
 
-fn conflict(message: String) -> AppError {
+pub(super) fn conflict(message: String) -> AppError {
     AppError::new(StatusCode::CONFLICT, error_code::CONFLICT, message)
 }
 
