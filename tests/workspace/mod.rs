@@ -1,11 +1,12 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
-//! (`library`), the server's service over a store (`service`), and the REST API of a real
-//! server process (`api`). Each repository has its own `user.name`/`user.email`; no global
-//! configuration is written.
+//! (`library`), the server's service over a store (`service`), the REST API of a real
+//! server process (`api`), and sessions run in workspaces (`sessions`). Each repository
+//! has its own `user.name`/`user.email`; no global configuration is written.
 
 mod api;
 mod library;
 mod service;
+mod sessions;
 
 use maestro::workspace::git::Git;
 use maestro::workspace::{make, Made, NewWorktree};
