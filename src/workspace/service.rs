@@ -45,8 +45,8 @@ pub(super) struct Inner {
     /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
-    /// Held while a session's workspace is found or made (see `session`).
-    pub(super) making: tokio::sync::Mutex<()>,
+    /// Per task, held while a session's workspace is found or made (see `session`).
+    pub(super) making: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// Where worktrees are made: `DATA_DIR/worktrees`, or a temporary directory for a server
@@ -96,7 +96,7 @@ impl Workspaces {
                 followed: Followed::default(),
                 busy: Mutex::default(),
                 jobs: Semaphore::new(JOBS),
-                making: tokio::sync::Mutex::new(()),
+                making: Mutex::default(),
             }),
         }
     }

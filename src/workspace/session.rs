@@ -9,6 +9,7 @@ use crate::model::{NewSession, NewWorkspace, Workspace, WorkspaceStatus, WORKSPA
 use crate::store::state::check_id;
 use crate::store::{IdempotencyKey, Outcome};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 impl Workspaces {
     /// The workspace the session `ns` runs in, made when it needs one that does not exist
@@ -56,8 +57,9 @@ impl Workspaces {
             Err(Error::Git(e)) => return Err(Error::Git(e).into()),
             Err(_) => return Ok(None), // not a git repository: sessions run in the directory
         }
-        // One at a time, so that two first sessions of a task do not make two workspaces.
-        let _making = self.inner.making.lock().await;
+        // One at a time per task, so that two first sessions do not make two workspaces.
+        let lock = self.task_lock(task_id);
+        let _making = lock.lock().await;
         let newest = self.inner.store.read(|st| {
             let mut active: Vec<&Workspace> =
                 st.workspaces_where(Some(project_id), Some(task_id), Some(WorkspaceStatus::Active)).collect();
@@ -69,6 +71,18 @@ impl Workspaces {
             return Ok(Some(w));
         }
         self.create(NewWorkspace { task_id: task_id.to_string(), base: None }, None).await.map(Some)
+    }
+
+    /// The task's lock for finding or making its workspace (shared while anyone holds it).
+    fn task_lock(&self, task_id: &str) -> Arc<tokio::sync::Mutex<()>> {
+        let mut locks = self.inner.making.lock().unwrap_or_else(|e| e.into_inner());
+        locks.retain(|_, l| l.strong_count() > 0);
+        if let Some(lock) = locks.get(task_id).and_then(|l| l.upgrade()) {
+            return lock;
+        }
+        let lock = Arc::new(tokio::sync::Mutex::new(()));
+        locks.insert(task_id.to_string(), Arc::downgrade(&lock));
+        lock
     }
 
     /// A workspace a client named: active, of the session's project, on this node.
