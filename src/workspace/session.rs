@@ -37,6 +37,18 @@ impl Workspaces {
             return Ok(None);
         };
         check_id(task_id)?;
+        // Nothing is made for a request the store would refuse for its task.
+        let task_project = self.inner.store.read_fresh(|st| st.tasks.get(task_id).map(|t| t.project_id.clone())).await;
+        match task_project {
+            None => return Err(AppError::not_found(format!("task {task_id} not found"))),
+            Some(p) if p != ns.project_id => {
+                return Err(AppError::invalid(format!(
+                    "task {task_id} belongs to project {p}, not to the session's project {}",
+                    ns.project_id
+                )))
+            }
+            Some(_) => {}
+        }
         if choice == Some(WORKSPACE_NEW) {
             let key = workspace_key(ns, key);
             let new = NewWorkspace { task_id: task_id.clone(), base: None };

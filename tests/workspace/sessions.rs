@@ -56,6 +56,13 @@ async fn cwd(v: &mut Viewer) -> PathBuf {
     PathBuf::from(format!("/{}", rest.trim_end_matches(']')))
 }
 
+/// Commits `file` with `text` in `repo`.
+fn commit(repo: &Path, file: &str, text: &str) {
+    write(repo.join(file), text);
+    git(repo, &["add", file]);
+    git(repo, &["commit", "-q", "-m", file]);
+}
+
 fn real(dir: impl AsRef<Path>) -> PathBuf {
     dir.as_ref().canonicalize().unwrap()
 }
@@ -79,9 +86,7 @@ async fn status_becomes(server: &Maestro, id: &str, want: SessionStatus) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn work_on_task_runs_in_the_tasks_workspace_and_new_and_none_choose_otherwise() {
     let f = fixture();
-    write(f.repo.join(".worktreeinclude"), ".env\n");
-    git(&f.repo, &["add", ".worktreeinclude"]);
-    git(&f.repo, &["commit", "-q", "-m", "include"]);
+    commit(&f.repo, ".worktreeinclude", ".env\n");
     write(f.repo.join(".env"), "KEY=1\n");
     let server = Start { args: AGENTS, ..Default::default() }.run().await;
     let (p, t) = project(&server, &f.repo).await;
@@ -140,6 +145,8 @@ async fn work_on_task_runs_in_the_tasks_workspace_and_new_and_none_choose_otherw
         (json!({"projectId": p.id, "taskIds": [t.id], "workspace": "bad id!"}), 400),
         (json!({"projectId": p.id, "taskIds": [t.id], "workspace": 7}), 400),
         (json!({"projectId": q.id, "taskIds": [u.id], "workspace": "new"}), 409),
+        (json!({"projectId": p.id, "taskIds": [u.id], "workspace": "new"}), 400),
+        (json!({"projectId": p.id, "taskIds": ["task_missing"]}), 404),
     ] {
         let (status, answer) = post(&server, "/sessions", body.clone()).await;
         assert_eq!(status, want, "{body}: {answer}");
@@ -160,13 +167,9 @@ async fn work_on_task_runs_in_the_tasks_workspace_and_new_and_none_choose_otherw
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_setup_runs_once_before_the_agent_and_a_failing_one_fails_the_session() {
     let f = fixture();
-    write(f.repo.join(".maestro/setup.sh"), "echo setup-ran\necho ready > made-by-setup\n");
-    git(&f.repo, &["add", ".maestro"]);
-    git(&f.repo, &["commit", "-q", "-m", "setup"]);
+    commit(&f.repo, ".maestro/setup.sh", "echo setup-ran\necho ready > made-by-setup\n");
     let broken = fixture();
-    write(broken.repo.join(".maestro/setup.sh"), "echo broken-setup\nexit 7\n");
-    git(&broken.repo, &["add", ".maestro"]);
-    git(&broken.repo, &["commit", "-q", "-m", "setup"]);
+    commit(&broken.repo, ".maestro/setup.sh", "echo broken-setup\nexit 7\n");
     let server = Start { args: AGENTS, ..Default::default() }.run().await;
 
     let (p, t) = project(&server, &f.repo).await;
