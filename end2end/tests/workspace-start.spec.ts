@@ -48,6 +48,9 @@ test("work on task runs in the task's workspace, shown by its branch", async ({ 
   await expect(sessions.getByLabel(/^branch fix-the-login-/)).toHaveCount(2);
   await expect(row.getByRole("checkbox", { name: "in a new workspace" })).not.toBeChecked();
   expect(await server.api("GET", `/workspaces?taskId=${task.id}`)).toHaveLength(2);
+  // A reload shows the branches again (the open sessions' workspaces are fetched).
+  await open(page, `/projects/${p.id}`);
+  await expect(sessions.getByLabel(/^branch fix-the-login-/)).toHaveCount(2);
 
   // A plain terminal starts in the project's directory, not the home directory.
   await page.getByRole("button", { name: "New terminal" }).click();
