@@ -344,19 +344,6 @@ impl Workspaces {
         Ok(())
     }
 
-    /// Where a session in `w` starts: its worktree, when it is active, on this node's disk
-    /// under this server's worktrees directory (a path from the database alone is not
-    /// trusted), and there.
-    pub fn session_dir(&self, w: &Workspace) -> Result<PathBuf, AppError> {
-        self.here(w)?;
-        if w.status != WorkspaceStatus::Active {
-            return Err(conflict(format!("workspace {} is {}", w.id, w.status.as_str())));
-        }
-        let dir = PathBuf::from(&w.path);
-        present(&dir)?;
-        Ok(dir)
-    }
-
     /// The repository a workspace belongs to: its project's directory.
     async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
         let base = self.inner.store.read(|st| st.projects.get(&w.project_id).and_then(|p| p.base_path.clone()));
@@ -414,7 +401,7 @@ impl Workspaces {
 }
 
 /// A worktree removed by hand is the workspace's state, not git's failure.
-fn present(worktree: &Path) -> Result<(), Error> {
+pub(super) fn present(worktree: &Path) -> Result<(), Error> {
     if worktree.is_dir() {
         return Ok(());
     }

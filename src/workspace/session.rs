@@ -1,8 +1,8 @@
 //! Where a new session runs (SPEC §8): the task's workspace, a new one, a named one, or the
 //! project's directory. Resolved before the session's command, so that the store records
-//! the session with the workspace it runs in.
+//! the session with the workspace it runs in; and the directory its terminal starts in.
 
-use super::service::{conflict, Workspaces};
+use super::service::{conflict, present, Workspaces};
 use super::{repo_of, Error};
 use crate::http::AppError;
 use crate::model::{NewSession, NewWorkspace, Workspace, WorkspaceStatus, WORKSPACE_NEW, WORKSPACE_NONE};
@@ -83,6 +83,19 @@ impl Workspaces {
             return Ok(Some(w));
         }
         self.create(NewWorkspace { task_id: task_id.to_string(), base: None }, None).await.map(Some)
+    }
+
+    /// Where a session in `w` starts: its worktree, when it is active, on this node's disk
+    /// under this server's worktrees directory (a path from the database alone is not
+    /// trusted), and there.
+    pub fn session_dir(&self, w: &Workspace) -> Result<PathBuf, AppError> {
+        self.here(w)?;
+        if w.status != WorkspaceStatus::Active {
+            return Err(conflict(format!("workspace {} is {}", w.id, w.status.as_str())));
+        }
+        let dir = PathBuf::from(&w.path);
+        present(&dir)?;
+        Ok(dir)
     }
 
     /// The task's lock for finding or making its workspace (shared while anyone holds it).
