@@ -291,9 +291,21 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
     Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }
 
+/// The workspaces with these ids (the open sessions' own, for their rows).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn get_workspaces(ids: Vec<String>) -> Result<AtSeq<Workspace>, FnError> {
+    if ids.len() > 1000 {
+        return Err(crate::http::AppError::invalid("at most 1000 workspaces at once").into());
+    }
+    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.workspaces.get(id).cloned()).collect()))
+}
+
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
+    let mut session = session;
     ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
+    let workspaces = ssr::workspaces()?;
+    session.workspace = workspaces.for_session(&session, None).await.map_err(FnError::from)?.map(|w| w.id);
     ssr::session(Command::CreateSession { session }).await
 }
 

@@ -133,7 +133,18 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
     pub agent_id: Option<String>,
+    /// Where it runs (SPEC §8): left out or null, the task's workspace in a git project
+    /// (made on its first session); `"new"` a new one; `"none"` the project's directory;
+    /// or a workspace's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::workspace_choice))]
+    pub workspace: Option<String>,
 }
+
+/// [`NewSession::workspace`]: make a new workspace for the session's task.
+pub const WORKSPACE_NEW: &str = "new";
+/// [`NewSession::workspace`]: run in the project's directory.
+pub const WORKSPACE_NONE: &str = "none";
 
 /// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]

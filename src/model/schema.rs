@@ -51,6 +51,13 @@ pub fn id() -> RefOr<Schema> {
     string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, "1–128 of A–Z, a–z, 0–9, _ and -.", false)
 }
 
+/// Where a new session runs: `new`, `none`, a workspace's id, or null for the task's own.
+pub fn workspace_choice() -> RefOr<Schema> {
+    let about = "`new` (a new workspace for the task), `none` (the project's directory), a workspace's id, \
+                 or null (the task's workspace in a git project, made on its first session).";
+    string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, about, true)
+}
+
 /// An absolute directory on the server (blank or null: none). That it exists is checked
 /// too. At most a quarter of `PATH_MAX` characters, so that it is surely within its bytes.
 pub fn base_path_or_null() -> RefOr<Schema> {

@@ -44,9 +44,11 @@ impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
-        let terminals = Terminals::new(store.clone()).with_api_url(format!("http://{}/api", leptos_options.site_addr));
-        let guard = Guard::new(leptos_options.site_addr, None);
         let workspaces = Workspaces::new(store.clone(), None);
+        let terminals = Terminals::new(store.clone())
+            .with_api_url(format!("http://{}/api", leptos_options.site_addr))
+            .with_workspaces(workspaces.clone());
+        let guard = Guard::new(leptos_options.site_addr, None);
         AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default(), workspaces }
     }
 
@@ -62,6 +64,13 @@ impl AppState {
         self.guard = self.guard.with_node_key(key.clone());
         self.terminals = self.terminals.with_node_key(key.clone());
         self.workspaces = self.workspaces.with_node_key(key);
+        self
+    }
+
+    /// Makes workspaces with `workspaces`, and starts sessions in their worktrees.
+    pub fn with_workspaces(mut self, workspaces: Workspaces) -> Self {
+        self.terminals = self.terminals.with_workspaces(workspaces.clone());
+        self.workspaces = workspaces;
         self
     }
 
@@ -214,8 +223,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
     if let Some(d) = &config.data_dir {
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
     }
-    state.workspaces =
-        Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key);
+    state = state.with_workspaces(
+        Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key),
+    );
     state.workspaces.start();
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();

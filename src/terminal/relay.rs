@@ -45,9 +45,18 @@ impl Terminals {
             Some(Some(node)) => node,
             Some(None) if !claim => return Ok(Place::Here),
             Some(None) => {
-                let claim = Command::ClaimTerminal { session_id: id.to_string(), node: me };
+                // A session in a workspace runs on the node whose disk holds the workspace.
+                let at = self
+                    .store
+                    .read(|s| {
+                        let w = s.sessions.get(id)?.workspace_id.as_ref()?;
+                        s.workspaces.get(w)?.node.clone()
+                    })
+                    .unwrap_or_else(|| me.clone());
+                let claim = Command::ClaimTerminal { session_id: id.to_string(), node: at.clone() };
                 match self.store.execute(claim, None).await {
-                    Ok(_) => return Ok(Place::Here),
+                    Ok(_) if at == me => return Ok(Place::Here),
+                    Ok(_) => at,
                     // Another node got there first (or the session ended meanwhile).
                     Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => match owner(&self.store) {
                         Some(Some(node)) => node,

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::broadcast;
 
-/// `GET /terminals/{id}/ws?cols=&rows=`: attach (starting the process if needed).
+/// `GET /terminals/{id}/ws?cols=&rows=&project=`: attach (starting the process if needed;
+/// a plain terminal in `project`'s directory).
 pub async fn terminal_ws(
     ws: WebSocketUpgrade,
     State(terminals): State<Terminals>,
@@ -31,7 +32,7 @@ pub async fn terminal_ws(
         Ok(Place::There(node)) => return terminals.relay(ws, &node, &id, &q).await,
         Err(e) => return AppError::from(e).into_response(),
     }
-    let term = match terminals.open(&id, size(q.cols, q.rows)) {
+    let term = match terminals.open(&id, size(q.cols, q.rows), q.project.as_deref()) {
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };

@@ -155,8 +155,9 @@ impl Tab {
     }
 
     /// "Work on task": a new Maestro session linked to the task, running `agent` (a plain
-    /// shell without one), opened and made active.
-    pub fn work_on(self, task: &Task, agent: Option<String>) {
+    /// shell without one), in `workspace` (see [`NewSession::workspace`]), opened and made
+    /// active.
+    pub fn work_on(self, task: &Task, agent: Option<String>, workspace: Option<String>) {
         let id = client_id("sess");
         let new = NewSession {
             id: Some(id.clone()),
@@ -164,6 +165,7 @@ impl Tab {
             task_ids: vec![task.id.clone()],
             name: Some(task.title.chars().take(200).collect()),
             agent_id: agent,
+            workspace,
         };
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id.clone()));
@@ -183,9 +185,15 @@ impl Tab {
         });
     }
 
-    /// Opens a plain terminal (not linked to Maestro) and makes it active.
-    pub fn open_terminal(self) {
+    /// Opens a plain terminal (not linked to Maestro), in `project`'s directory, and makes
+    /// it active.
+    pub fn open_terminal(self, project: Option<String>) {
         let id = client_id("term");
+        if let Some(p) = project {
+            self.terminal_projects.update_value(|m| {
+                m.insert(id.clone(), p);
+            });
+        }
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id));
     }

@@ -117,6 +117,13 @@ impl Tab {
             match get_sessions(ids.clone()).await {
                 Ok((list, at)) => {
                     self.cache.update(|c| c.load_session_entities(&list, at));
+                    // Their workspaces, for the branch each row shows.
+                    let spaces: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
+                    if !spaces.is_empty() {
+                        if let Ok((ws, at)) = get_workspaces(spaces).await {
+                            self.cache.update(|c| c.load_workspace_entities(&ws, at));
+                        }
+                    }
                     // Sessions deleted elsewhere while this browser was away: forget them
                     // (plain terminals are not sessions).
                     let live: Vec<String> = list.iter().map(|s| s.id.clone()).collect();

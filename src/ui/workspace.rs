@@ -54,7 +54,7 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
             </header>
             <div class="panes" class:board-mode=move || ctx.board.get()
                 style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
-                <sessions::SessionsPane/>
+                <sessions::SessionsPane active=active/>
                 <panes::Splitter side=panes::Side::Left/>
                 <terminal::TerminalPane/>
                 <panes::Splitter side=panes::Side::Right/>

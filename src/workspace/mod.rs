@@ -15,6 +15,7 @@
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
 //! - `relay`: passing a request for a workspace on another node's disk to that node.
 //! - `refusal`: how the service's and git's refusals are answered (409 with git's reason).
+//! - `session`: where a new session runs — the task's workspace, a new one, or none.
 //!
 //! The library functions block their thread: call them from `spawn_blocking` or a thread of
 //! their own, never from the async workers or the store's writer (the service does so).
@@ -29,6 +30,7 @@ pub mod make;
 mod refusal;
 mod relay;
 pub mod service;
+mod session;
 pub mod watch;
 
 pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};

@@ -52,6 +52,8 @@ pub(super) struct Inner {
     /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
+    /// Per task, held while a session's workspace is found or made (see `session`).
+    pub(super) making: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// Where worktrees are made: `DATA_DIR/worktrees`, or a temporary directory for a server
@@ -101,6 +103,7 @@ impl Workspaces {
                 followed: Followed::default(),
                 busy: Mutex::default(),
                 jobs: Semaphore::new(JOBS),
+                making: Mutex::default(),
             }),
             node_key: None,
             relayed: false,
@@ -341,7 +344,7 @@ impl Workspaces {
     }
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
-    async fn get(&self, id: &str) -> Result<Workspace, AppError> {
+    pub(super) async fn get(&self, id: &str) -> Result<Workspace, AppError> {
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
@@ -411,7 +414,7 @@ impl Workspaces {
     }
 
     /// Runs git work on a blocking thread, when one of the [`JOBS`] is free.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -424,7 +427,7 @@ impl Workspaces {
 }
 
 /// A worktree removed by hand is the workspace's state, not git's failure.
-fn present(worktree: &Path) -> Result<(), Error> {
+pub(super) fn present(worktree: &Path) -> Result<(), Error> {
     if worktree.is_dir() {
         return Ok(());
     }

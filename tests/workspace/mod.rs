@@ -1,14 +1,16 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
-//! (`library`), the server's service over a store (`service`), and the REST API and the
-//! `maestro workspace` commands of a real server process (`api`, `cli`), and one asked of
-//! another node of a cluster on PostgreSQL (`cluster`). Each repository has its own
-//! `user.name`/`user.email`; no global configuration is written.
+//! (`library`), the server's service over a store (`service`), the REST API and the
+//! `maestro workspace` commands of a real server process (`api`, `cli`), sessions run in
+//! workspaces (`sessions`), and one asked of another node of a cluster on PostgreSQL
+//! (`cluster`). Each repository has its own `user.name`/`user.email`; no global
+//! configuration is written.
 
 mod api;
 mod cli;
 mod cluster;
 mod library;
 mod service;
+mod sessions;
 
 use maestro::workspace::git::Git;
 use maestro::workspace::{make, Made, NewWorktree};
