@@ -127,7 +127,7 @@ impl Workspaces {
         let me = self.clone();
         detached(async move {
             let root = me.root()?;
-            let (repo, base) = (PathBuf::from(repo), new.base);
+            let (repo, base) = (PathBuf::from(repo), new.base.or(project.base_branch));
             let (title, project_id) = (task.title, project.id);
             let (made, summary, disk) = me
                 .blocking({
@@ -385,7 +385,7 @@ impl Workspaces {
     }
 
     /// Runs git work on a blocking thread, when one of the [`JOBS`] is free.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, AppError> {

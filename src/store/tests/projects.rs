@@ -8,7 +8,7 @@ fn create_project_emits_created_and_validates() {
         let mut f = Fixture::new();
         let out = f
             .run(Command::CreateProject {
-                project: NewProject { id: None, name: "  Alpha  ".into(), base_path: Some("/tmp".into()) },
+                project: NewProject { name: "  Alpha  ".into(), base_path: Some("/tmp".into()), ..Default::default() },
             })
             .await
             .unwrap();
@@ -34,7 +34,7 @@ fn create_project_emits_created_and_validates() {
 fn client_ids_make_retries_safe() {
     rt().block_on(async {
         let mut f = Fixture::new();
-        let np = NewProject { id: Some("proj-mine".into()), name: "A".into(), base_path: None };
+        let np = NewProject { id: Some("proj-mine".into()), name: "A".into(), ..Default::default() };
         let a = f.run(Command::CreateProject { project: np.clone() }).await.unwrap();
         let b = f.run(Command::CreateProject { project: np.clone() }).await.unwrap();
         assert_eq!(a, b);
