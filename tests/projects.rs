@@ -155,7 +155,7 @@ async fn inspecting_a_directory_says_what_agents_will_get_there() {
     let gone = plain.path().join("missing");
     let (_, d) = inspect(&gone.to_string_lossy()).await;
     assert_eq!(serde_json::from_value::<DirectoryInfo>(d).unwrap().summary(), "does not exist");
-    let (_, d) = inspect(&repo.join("README.md").to_string_lossy()).await;
+    let (_, d) = inspect(&repo.join("src/lib.rs").to_string_lossy()).await;
     assert_eq!(serde_json::from_value::<DirectoryInfo>(d).unwrap().summary(), "not a directory");
     let (_, d) = inspect("relative/dir").await;
     let d: DirectoryInfo = serde_json::from_value(d).unwrap();
