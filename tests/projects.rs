@@ -30,7 +30,12 @@ fn repo() -> (tempfile::TempDir, PathBuf) {
     (dir, repo)
 }
 
-async fn call(server: &crate::common::Maestro, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+async fn call(
+    server: &crate::common::Maestro,
+    method: reqwest::Method,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
     let mut req = server.http().request(method, format!("{}{path}", server.api));
     if let Some(b) = body {
         req = req.json(&b);
@@ -50,7 +55,10 @@ async fn workspace_settings_are_validated_kept_across_a_restart_and_cleared() {
     // Left out: isolation on, the checked-out branch, the repository's setup script.
     let (status, plain) = call(&server, Method::POST, "/projects", Some(json!({"name": "Plain"}))).await;
     assert_eq!(status, 201, "{plain}");
-    assert_eq!((&plain["isolation"], &plain["baseBranch"], &plain["setupCommand"]), (&json!(true), &Value::Null, &Value::Null));
+    assert_eq!(
+        (&plain["isolation"], &plain["baseBranch"], &plain["setupCommand"]),
+        (&json!(true), &Value::Null, &Value::Null)
+    );
 
     let body = json!({"name": "Repo", "basePath": dir, "isolation": false, "baseBranch": "main", "setupCommand": "make setup\nnpm ci"});
     let (status, made) = call(&server, Method::POST, "/projects", Some(body)).await;
@@ -89,8 +97,13 @@ async fn workspace_settings_are_validated_kept_across_a_restart_and_cleared() {
     assert_eq!(server.client.project(&id).await.unwrap(), changed);
 
     // `null` goes back to the defaults; a blank command too.
-    let (status, cleared) =
-        call(&server, Method::PATCH, &format!("/projects/{id}"), Some(json!({"baseBranch": null, "setupCommand": "  "}))).await;
+    let (status, cleared) = call(
+        &server,
+        Method::PATCH,
+        &format!("/projects/{id}"),
+        Some(json!({"baseBranch": null, "setupCommand": "  "})),
+    )
+    .await;
     assert_eq!(status, 200, "{cleared}");
     let cleared: Project = serde_json::from_value(cleared).unwrap();
     assert_eq!((cleared.base_branch, cleared.setup_command, cleared.setup_signature), (None, None, None));
@@ -172,7 +185,8 @@ async fn inspecting_a_directory_says_what_agents_will_get_there() {
 
 /// A store on `file` signing with `key`.
 fn open(file: &Path, key: &Secret) -> Store {
-    Store::open(StoreConfig { path: Some(file.to_path_buf()), setup_key: key.clone(), ..StoreConfig::memory() }).unwrap()
+    Store::open(StoreConfig { path: Some(file.to_path_buf()), setup_key: key.clone(), ..StoreConfig::memory() })
+        .unwrap()
 }
 
 /// Writes a project row as something else than the server would (another program with the

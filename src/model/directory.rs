@@ -33,7 +33,9 @@ impl DirectoryInfo {
             d if !d.absolute => "not an absolute path: it must start with /".into(),
             d if !d.exists => "does not exist".into(),
             d if !d.directory => "not a directory".into(),
-            DirectoryInfo { repository: None, .. } => "not a git repository: agents run here, without workspaces".into(),
+            DirectoryInfo { repository: None, .. } => {
+                "not a git repository: agents run here, without workspaces".into()
+            }
             DirectoryInfo { branch: Some(b), .. } => format!("git repository, branch {b}"),
             _ => "git repository, detached HEAD".into(),
         }

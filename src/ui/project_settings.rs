@@ -92,8 +92,7 @@ pub fn DirectoryField(dir: RwSignal<String>, looked: RwSignal<Looked>, label: &'
 )]
 pub fn settings_view(active: Memo<Option<String>>, open: RwSignal<bool>) -> Part {
     let ctx = use_tab();
-    let Some(orig) = active.get_untracked().and_then(|id| ctx.cache.with_untracked(|c| c.project(&id).cloned()))
-    else {
+    let Some(orig) = active.get_untracked().and_then(|id| ctx.cache.with_untracked(|c| c.project(&id).cloned())) else {
         open.set(false);
         return Ok(().into_any());
     };

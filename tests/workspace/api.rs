@@ -119,7 +119,8 @@ async fn bad_workspace_requests_are_refused_with_4xx() {
     let outside = f.repo.parent().unwrap().join("not-git");
     std::fs::create_dir_all(&outside).unwrap();
     let base_path = Some(outside.to_string_lossy().into_owned());
-    let not_git = c.create_project(&NewProject { name: "Not git".into(), base_path, ..Default::default() }).await.unwrap();
+    let not_git =
+        c.create_project(&NewProject { name: "Not git".into(), base_path, ..Default::default() }).await.unwrap();
     let u = c.create_task(&NewTask { project_id: not_git.id, title: "u".into(), ..Default::default() }).await.unwrap();
 
     for (body, want) in [

@@ -112,8 +112,30 @@ mod tests {
             assert_eq!(branch(Some(ok)).unwrap().as_deref(), Some(ok), "{ok}");
         }
         for bad in [
-            "", "-x", "a..b", "a/", "/a", "a//b", ".a", "a/.b", "a.lock", "a/b.lock/c", "a.", "@", "HEAD", "a@{1}",
-            "a b", "a~1", "a^", "a:b", "a?", "a*", "a[", "a\\b", "a\u{7f}", "a\tb",
+            "",
+            "-x",
+            "a..b",
+            "a/",
+            "/a",
+            "a//b",
+            ".a",
+            "a/.b",
+            "a.lock",
+            "a/b.lock/c",
+            "a.",
+            "@",
+            "HEAD",
+            "a@{1}",
+            "a b",
+            "a~1",
+            "a^",
+            "a:b",
+            "a?",
+            "a*",
+            "a[",
+            "a\\b",
+            "a\u{7f}",
+            "a\tb",
         ] {
             assert!(branch(Some(bad)).is_err(), "{bad:?} should be refused");
         }
