@@ -10,14 +10,22 @@ use axum::extract::State;
 use axum::response::IntoResponse;
 use axum::Json;
 use serde::Deserialize;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::Required;
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
+#[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub(super) struct InspectQuery {
-    /// The directory, absolute (a relative one is answered as such, and not looked at).
-    #[param(schema_with = crate::model::schema::path_to_inspect)]
     path: String,
+}
+
+/// Written out: utoipa's derive drops `required` from a parameter with `schema_with`.
+impl utoipa::IntoParams for InspectQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let about = "The directory, absolute (a relative one is answered as such, and not looked at).";
+        let path = ParameterBuilder::new().name("path").parameter_in(ParameterIn::Query).required(Required::True);
+        vec![path.description(Some(about)).schema(Some(crate::model::schema::path_to_inspect())).build()]
+    }
 }
 
 /// Whether the path exists and is a directory, and the git repository it is in: its top,
