@@ -932,6 +932,7 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("get", "/workspaces/{id}/diff"),
             ("post", "/workspaces/{id}/archive"),
             ("post", "/workspaces/{id}/restore"),
+            ("get", "/directories/inspect"),
             ("get", "/agents"),
             ("get", "/events"),
             ("get", "/health"),

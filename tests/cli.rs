@@ -148,6 +148,27 @@ fn projects_tasks_and_subtasks_piped_and_as_json() {
 }
 
 #[test]
+fn a_projects_workspace_settings_are_set_and_cleared() {
+    let s = server();
+    let api = &s.api;
+    let args = ["project", "create", "W", "--isolation", "off", "--base-branch", "dev", "--setup", "make setup"];
+    let made = ok(api, &args);
+    let fields: HashMap<&str, &str> = made.lines().filter_map(|l| l.split_once('\t')).collect();
+    assert_eq!((fields["isolation"], fields["base branch"], fields["setup"]), ("off", "dev", "make setup"));
+    let id = fields["id"];
+    let p: Project = json(api, &["project", "update", id, "--isolation", "on", "--no-base-branch", "--no-setup"]);
+    assert_eq!((p.isolation, p.base_branch, p.setup_command), (true, None, None));
+    let p: Project = json(api, &["project", "update", id, "--base-branch", "release/2", "--setup", "./go"]);
+    assert_eq!((p.base_branch.as_deref(), p.setup_command.as_deref()), (Some("release/2"), Some("./go")));
+    // A word it does not know, and a branch name git would refuse: nothing changes.
+    let o = cli(api, &["project", "update", id, "--isolation", "maybe"]);
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected one of: on, off"));
+    assert_eq!(cli(api, &["project", "update", id, "--base-branch", "a..b"]).status.code(), Some(1));
+    assert_eq!(json::<Project>(api, &["project", "get", id]), p);
+}
+
+#[test]
 fn every_exit_code() {
     let s = server();
     let api = &s.api;

@@ -194,6 +194,14 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
     run(Command::DeleteProject { id }).await.map(|_| ())
 }
 
+/// What a directory typed for a project is, as `GET /api/directories/inspect` says.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn inspect_directory(path: String) -> Result<DirectoryInfo, FnError> {
+    let workspaces =
+        use_context::<crate::workspace::Workspaces>().ok_or_else(|| FnError::internal("server state missing"))?;
+    Ok(workspaces.inspect(path).await?)
+}
+
 /// A page of a project's tasks (newest first, `limit` of them, after `cursor` if given)
 /// and its counts.
 #[server(prefix = "/sfn", input = Json)]

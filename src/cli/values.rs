@@ -1,4 +1,4 @@
-//! The words the command line takes for a status or a priority, refused with the list of
+//! The words the command line takes for a status, a priority or a switch, refused with the list of
 //! the ones it knows.
 
 use crate::model::{Priority, SessionStatus, TaskStatus, WorkspaceStatus};
@@ -21,4 +21,13 @@ pub(super) fn priority(s: &str) -> Result<Priority, String> {
 
 fn one_of<const N: usize>(words: [&str; N]) -> String {
     format!("expected one of: {}", words.join(", "))
+}
+
+/// `on` or `off` (a project's isolation).
+pub(super) fn on_off(s: &str) -> Result<bool, String> {
+    match s {
+        "on" => Ok(true),
+        "off" => Ok(false),
+        _ => Err(one_of(["on", "off"])),
+    }
 }

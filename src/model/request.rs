@@ -30,9 +30,20 @@ pub struct NewProject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<String>,
+    /// Workspaces for its sessions (default `true`).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
+    pub isolation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::branch_or_null))]
+    pub base_branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::setup_or_null))]
+    pub setup_command: Option<String>,
 }
 
-/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory.
+/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory, and
+/// `baseBranch`/`setupCommand: null` go back to their defaults.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -43,6 +54,17 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
+    pub isolation: Option<bool>,
+    /// `null`: workspaces start from the branch checked out in `basePath`.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::branch_or_null))]
+    pub base_branch: Option<Option<String>>,
+    /// `null` or blank: the repository's `.maestro/setup.sh` is used, if it has one.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::setup_or_null))]
+    pub setup_command: Option<Option<String>>,
 }
 
 /// Body of `POST /api/tasks`.

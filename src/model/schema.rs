@@ -72,3 +72,24 @@ pub fn branch() -> RefOr<Schema> {
     let pattern = format!("^[^-{CONTROL} ][^{CONTROL} ]*$");
     string(pattern, BRANCH_MAX, "A branch or commit of the project's repository.", false)
 }
+
+/// A project's base branch, or null for the branch checked out in its directory. Git's
+/// rules (`check-ref-format --branch`) are checked by the server; this states their part
+/// a pattern can.
+pub fn branch_or_null() -> RefOr<Schema> {
+    let pattern = format!(r"^[^-{CONTROL} ~^:?*\[\\][^{CONTROL} ~^:?*\[\\]*$");
+    string(pattern, BRANCH_MAX, "A branch name git accepts; null for the branch checked out in basePath.", true)
+}
+
+/// A shell command run in a new workspace; blank or null for `.maestro/setup.sh`.
+pub fn setup_or_null() -> RefOr<Schema> {
+    let pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$".to_string();
+    let about = "A shell command (line breaks and tabs allowed; no other control characters); blank or null for the repository's .maestro/setup.sh.";
+    string(pattern, SETUP_MAX, about, true)
+}
+
+/// A path on the server to look at: not blank, no control characters, at most a quarter of
+/// `PATH_MAX` characters (so surely within its bytes).
+pub fn path_to_inspect() -> RefOr<Schema> {
+    line(PATH_MAX / 4, false)
+}

@@ -190,6 +190,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         max_state_bytes: config.max_state_bytes,
         database_url: config.database_url.clone(),
         node,
+        // Every node on a database holds the node secret; a lone server, its token.
+        setup_key: crate::mac::Secret::derive(node_secret.as_deref().unwrap_or(&token), "maestro setup key v1"),
     })?;
     if let (Some(url), Some(secret), Some(me)) = (&config.database_url, &node_secret, store.node_id()) {
         crate::store::agree::access_settings(url, secret, &token, me)?;

@@ -8,6 +8,7 @@
 
 use super::{OpenError, Terminals};
 use crate::model::{Session, Workspace};
+use crate::workspace::setup::trusted_setup;
 use crate::workspace::setup_script;
 
 /// The marker's name in the worktree's git directory (`git rev-parse --absolute-git-dir`).
@@ -40,8 +41,11 @@ impl Terminals {
         };
         match checked {
             Ok(dir) => {
-                // h-proj: setup command — the project's `trusted_setup(&project)` comes first.
-                start.setup = setup_script(&dir).map(|_| "/bin/sh .maestro/setup.sh".to_string());
+                // The project's own command when a server of ours signed it, else the repository's.
+                let project =
+                    workspace.as_ref().and_then(|w| self.store.read(|st| st.projects.get(&w.project_id).cloned()));
+                let own = project.as_ref().and_then(|p| trusted_setup(self.store.setup_key(), p));
+                start.setup = own.or_else(|| setup_script(&dir).map(|_| "/bin/sh .maestro/setup.sh".to_string()));
                 start.dir = Some(dir.to_string_lossy().into_owned());
             }
             Err(why) => {

@@ -13,8 +13,9 @@ use std::future::Future;
 impl Tab {
     /// Creates a project under an id of the browser's own (so a retry cannot make two)
     /// and caches it. The one way the UI creates projects.
-    pub async fn create_project(self, name: String) -> Result<Project, FnError> {
-        let p = create_project(NewProject { id: Some(client_id("proj")), name, base_path: None }).await?;
+    pub async fn create_project(self, name: String, base_path: Option<String>) -> Result<Project, FnError> {
+        let p =
+            create_project(NewProject { id: Some(client_id("proj")), name, base_path, ..Default::default() }).await?;
         self.cache.update(|c| c.confirm(&p));
         Ok(p)
     }

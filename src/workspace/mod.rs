@@ -10,6 +10,8 @@
 //! - `diff`: one file's unified diff, with a byte cap; paths kept inside the workspace.
 //! - `archive`: removing a worktree (keeping its branch), restoring it, its disk use.
 //! - `watch`: file-system notifications, debounced into "may have changed" callbacks.
+//! - `directory`: what a directory given to a project is (exists, repository, branches).
+//! - `setup`: whether a project's setup command may run (its signature).
 //! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
 //!   restore, each git step on a blocking thread, then one store command.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
@@ -23,6 +25,7 @@
 pub mod archive;
 pub mod changes;
 pub mod diff;
+pub mod directory;
 mod follow;
 pub mod git;
 pub mod include;
@@ -31,6 +34,7 @@ mod refusal;
 mod relay;
 pub mod service;
 mod session;
+pub mod setup;
 pub mod watch;
 
 pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};
@@ -41,6 +45,7 @@ pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
 pub use service::{Workspaces, DIFF_MAX_BYTES};
+pub use setup::trusted_setup;
 pub use watch::{watch, Watcher};
 
 /// Why a workspace operation was refused or failed. The API maps each to a status code.

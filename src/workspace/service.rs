@@ -139,7 +139,7 @@ impl Workspaces {
         let me = self.clone();
         detached(async move {
             let root = me.root()?;
-            let (repo, base) = (PathBuf::from(repo), new.base);
+            let (repo, base) = (PathBuf::from(repo), new.base.or(project.base_branch));
             let (title, project_id) = (task.title, project.id);
             let (made, summary, disk) = me
                 .blocking({

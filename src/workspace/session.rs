@@ -62,8 +62,8 @@ impl Workspaces {
     /// directory is in a git repository; else none.
     async fn automatic(&self, project_id: &str, task_id: &str) -> Result<Option<Workspace>, AppError> {
         let project = self.inner.store.read_fresh(|st| st.projects.get(project_id).cloned()).await;
-        let Some(base) = project.and_then(|p| p.base_path) else { return Ok(None) };
-        // h-proj: isolation — `if !project.isolation { return Ok(None) }`.
+        // Isolation off: the project's sessions run in its directory, as before workspaces.
+        let Some(base) = project.filter(|p| p.isolation).and_then(|p| p.base_path) else { return Ok(None) };
         let dir = PathBuf::from(base);
         match self.blocking(move || Ok(repo_of(&dir))).await? {
             Ok(_) => {}

@@ -35,7 +35,8 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
     let a = Start { args: &args, env: &env, ..Default::default() }.run().await;
     let b = Start { args: &args, env: &env, ..Default::default() }.run().await;
     let base_path = Some(f.repo.to_string_lossy().into_owned());
-    let p = a.client.create_project(&NewProject { name: "Repo".into(), base_path, id: None }).await.unwrap();
+    let p =
+        a.client.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
     let t = a.client.create_task(&NewTask { project_id: p.id, title: "Relay".into(), ..Default::default() }).await;
     let w = a.client.create_workspace(&NewWorkspace { task_id: t.unwrap().id, base: None }).await.unwrap();
     assert_eq!(w.node, a.client.health().await.unwrap().node, "made on A's disk");

@@ -17,7 +17,10 @@ async fn service(f: &Fixture) -> (Store, Workspaces, Task) {
     let store = Store::open(StoreConfig::memory()).unwrap();
     let base_path = Some(f.repo.to_string_lossy().into_owned());
     let Outcome::Project(p) = store
-        .execute(Command::CreateProject { project: NewProject { name: "P".into(), base_path, id: None } }, None)
+        .execute(
+            Command::CreateProject { project: NewProject { name: "P".into(), base_path, ..Default::default() } },
+            None,
+        )
         .await
         .unwrap()
     else {

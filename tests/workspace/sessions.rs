@@ -4,7 +4,7 @@
 //! once before the agent and a failing one fails the session; two agents writing the same
 //! file touch neither each other's workspace nor the person's checkout.
 
-use super::api::{get, post};
+use super::api::{call, get, post};
 use super::{fixture, git, write};
 use crate::common::{Maestro, Start};
 use crate::terminal::{attach_as, attach_query, Viewer};
@@ -27,7 +27,8 @@ fn addr(server: &Maestro) -> std::net::SocketAddr {
 
 async fn project(server: &Maestro, dir: &Path) -> (Project, Task) {
     let base_path = Some(dir.to_string_lossy().into_owned());
-    let p = server.client.create_project(&NewProject { name: "P".into(), base_path, id: None }).await.unwrap();
+    let p =
+        server.client.create_project(&NewProject { name: "P".into(), base_path, ..Default::default() }).await.unwrap();
     let nt = NewTask { project_id: p.id.clone(), title: "Fix the login".into(), ..Default::default() };
     let t = server.client.create_task(&nt).await.unwrap();
     (p, t)
@@ -217,4 +218,30 @@ async fn two_agents_writing_the_same_file_touch_only_their_own_workspaces() {
     assert_eq!(read(&workspace(&server, &wb).await).trim(), b.id);
     assert!(!f.repo.join("shared.txt").exists(), "the person's checkout is untouched");
     assert_eq!(git(&f.repo, &["status", "--porcelain"]), "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_projects_own_setup_command_runs_and_isolation_off_runs_in_its_directory() {
+    let f = fixture();
+    commit(&f.repo, ".maestro/setup.sh", "echo repository-setup\n");
+    let server = Start { args: AGENTS, ..Default::default() }.run().await;
+    let (p, t) = project(&server, &f.repo).await;
+
+    // Set through the API, so signed by this server: it runs instead of the repository's.
+    let patch = json!({"setupCommand": "echo project-setup && echo ready > made-by-setup"});
+    let (status, body) = call(&server, reqwest::Method::PATCH, &format!("/projects/{}", p.id), Some(patch)).await;
+    assert_eq!(status, 200, "{body}");
+    let s = start(&server, &p, &t, json!({"agentId": "show"})).await;
+    let (out, code) = run_to_end(&server, &s.id).await;
+    assert!(out.contains("project-setup") && out.contains("agent-sees-ready") && code == 0, "{out}");
+    assert!(!out.contains("repository-setup"), "{out}");
+
+    // Isolation off: sessions run in the project's directory, with no workspace.
+    let patch = json!({"isolation": false});
+    let (status, body) = call(&server, reqwest::Method::PATCH, &format!("/projects/{}", p.id), Some(patch)).await;
+    assert_eq!(status, 200, "{body}");
+    let plain = start(&server, &p, &t, json!({})).await;
+    assert_eq!(plain.workspace_id, None);
+    let mut term = attach_as(addr(&server), &plain.id, &server.token).await;
+    assert_eq!(cwd(&mut term).await, real(&f.repo));
 }

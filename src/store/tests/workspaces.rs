@@ -208,7 +208,12 @@ fn sessions_lose_a_workspace_that_goes() {
         }
         st.check_invariant().unwrap();
         let mut new_id = |prefix: &str| format!("{prefix}_new");
-        let mut ctx = state::Inputs { now: now_millis(), api_url: "http://127.0.0.1:3000/api", new_id: &mut new_id };
+        let mut ctx = state::Inputs {
+            now: now_millis(),
+            api_url: "http://127.0.0.1:3000/api",
+            setup_key: &crate::mac::Secret::random(),
+            new_id: &mut new_id,
+        };
         let cleared = |events: &[EventData], id: &str| {
             events.iter().any(|e| matches!(e, EventData::SessionUpdated(s) if s.id == id && s.workspace_id.is_none()))
         };
