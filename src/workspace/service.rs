@@ -49,7 +49,8 @@ pub(super) struct Inner {
     root: Root,
     /// The workspaces followed, by id (see `follow`).
     pub(super) followed: Followed,
-    /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
+    /// Workspaces being changed (archived, restored, landed): one change at a time, and not
+    /// started being followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
 }
@@ -79,7 +80,7 @@ impl Root {
 }
 
 /// Marks a workspace busy while it lives.
-struct Busy<'a> {
+pub(super) struct Busy<'a> {
     set: &'a Mutex<HashSet<String>>,
     id: String,
 }
@@ -341,7 +342,7 @@ impl Workspaces {
     }
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
-    async fn get(&self, id: &str) -> Result<Workspace, AppError> {
+    pub(super) async fn get(&self, id: &str) -> Result<Workspace, AppError> {
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
@@ -368,7 +369,7 @@ impl Workspaces {
     }
 
     /// The repository a workspace belongs to: its project's directory.
-    async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
+    pub(super) async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
         let base = self.inner.store.read(|st| st.projects.get(&w.project_id).and_then(|p| p.base_path.clone()));
         base.map(PathBuf::from).ok_or_else(|| {
             conflict(format!("project {} has no directory (basePath) any more: give it its repository's", w.project_id))
@@ -385,14 +386,16 @@ impl Workspaces {
         self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).contains(id)
     }
 
-    fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
+    pub(super) fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
         if !self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string()) {
-            return Err(conflict(format!("workspace {id} is being archived or restored just now")));
+            return Err(conflict(format!(
+                "workspace {id} is being changed just now (archived, restored, committed, merged, rebased or pushed)"
+            )));
         }
         Ok(Busy { set: &self.inner.busy, id: id.to_string() })
     }
 
-    async fn update(
+    pub(super) async fn update(
         &self,
         id: &str,
         patch: WorkspacePatch,
@@ -402,7 +405,7 @@ impl Workspaces {
     }
 
     /// What an earlier request with this key got.
-    async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
+    pub(super) async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
         let Some(key) = key else { return Ok(None) };
         match self.inner.store.recorded(key).await? {
             None => Ok(None),
@@ -411,7 +414,7 @@ impl Workspaces {
     }
 
     /// Runs git work on a blocking thread, when one of the [`JOBS`] is free.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -424,7 +427,7 @@ impl Workspaces {
 }
 
 /// A worktree removed by hand is the workspace's state, not git's failure.
-fn present(worktree: &Path) -> Result<(), Error> {
+pub(super) fn present(worktree: &Path) -> Result<(), Error> {
     if worktree.is_dir() {
         return Ok(());
     }
@@ -435,7 +438,7 @@ fn present(worktree: &Path) -> Result<(), Error> {
 }
 
 /// Runs a mutation to its end in a task of its own, whether or not its caller still waits.
-async fn detached<T: Send + 'static>(
+pub(super) async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::spawn(work).await.unwrap_or_else(|e| Err(internal("a workspace change failed", e)))
