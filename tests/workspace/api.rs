@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
-async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(super) async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = server.http().request(method, format!("{}{path}", server.api));
     if let Some(b) = body {
         req = req.json(&b);
@@ -21,11 +21,11 @@ async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Optio
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn get(server: &Maestro, path: &str) -> (u16, Value) {
+pub(super) async fn get(server: &Maestro, path: &str) -> (u16, Value) {
     call(server, reqwest::Method::GET, path, None).await
 }
 
-async fn post(server: &Maestro, path: &str, body: Value) -> (u16, Value) {
+pub(super) async fn post(server: &Maestro, path: &str, body: Value) -> (u16, Value) {
     call(server, reqwest::Method::POST, path, Some(body)).await
 }
 

@@ -40,8 +40,14 @@ fn commit_takes_everything_with_the_repositorys_author() {
     write(made.path.join(".env"), "ignored\n");
     let id = commit(&made.path, "Fix it\n\nAll of it.").unwrap();
     assert_eq!(id, git(&made.path, &["rev-parse", "HEAD"]));
-    assert_eq!(git(&made.path, &["log", "-1", "--format=%an <%ae>|%B"]), "Maestro Test <test@example.com>|Fix it\n\nAll of it.");
-    assert_eq!(git(&made.path, &["show", "--name-status", "--format=", "HEAD"]), "M\tREADME.md\nD\tgone.txt\nA\tnew.txt");
+    assert_eq!(
+        git(&made.path, &["log", "-1", "--format=%an <%ae>|%B"]),
+        "Maestro Test <test@example.com>|Fix it\n\nAll of it."
+    );
+    assert_eq!(
+        git(&made.path, &["show", "--name-status", "--format=", "HEAD"]),
+        "M\tREADME.md\nD\tgone.txt\nA\tnew.txt"
+    );
     assert_eq!(git(&made.path, &["status", "--porcelain"]), "", "an ignored file stays out");
     match commit(&made.path, "again") {
         Err(Error::Conflict(m)) => assert!(m.contains("nothing to commit"), "{m}"),
@@ -83,7 +89,10 @@ fn a_squash_is_one_commit_and_a_clean_checkout_of_base_follows() {
     // The person's checkout is on main and clean (an ignored file does not count).
     write(f.repo.join(".env"), "KEY=1\n");
     let merged = squash_or_merge(&made, &f, MergeStrategy::Squash).unwrap();
-    assert_eq!(merged.checkout.as_deref().map(Path::canonicalize).transpose().unwrap(), Some(f.repo.canonicalize().unwrap()));
+    assert_eq!(
+        merged.checkout.as_deref().map(Path::canonicalize).transpose().unwrap(),
+        Some(f.repo.canonicalize().unwrap())
+    );
     assert_eq!(git(&f.repo, &["log", "-1", "--format=%P|%s", "main"]), format!("{old}|Land it"));
     assert_eq!(git(&f.repo, &["rev-list", "--count", &format!("{old}..main")]), "1");
     assert_eq!(git(&f.repo, &["rev-parse", "HEAD"]), merged.commit, "the checkout is at the new commit");

@@ -1,6 +1,6 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
 //! (`library`, `land`), the server's service over a store (`service`), and the REST API and the
-//! `maestro workspace` commands of a real server process (`api`, `cli`), and one asked of
+//! `maestro workspace` commands of a real server process (`api`, `land_api`, `cli`), and one asked of
 //! another node of a cluster on PostgreSQL (`cluster`). Each repository has its own
 //! `user.name`/`user.email`; no global configuration is written.
 
@@ -8,6 +8,7 @@ mod api;
 mod cli;
 mod cluster;
 mod land;
+mod land_api;
 mod library;
 mod service;
 
