@@ -9,7 +9,7 @@ use super::service::{detached, present, Workspaces};
 use super::{changes, commit, merge, push, rebase, Error};
 use crate::http::AppError;
 use crate::model::limits::TEXT_MAX;
-use crate::model::{MergeStrategy, Workspace, WorkspaceStatus};
+use crate::model::{CommitWorkspace, MergeStrategy, MergeWorkspace, Workspace, WorkspaceStatus};
 use crate::store::{IdempotencyKey, WorkspacePatch};
 use serde_json::json;
 use std::path::PathBuf;
@@ -33,7 +33,8 @@ impl Workspaces {
         key: Option<IdempotencyKey>,
     ) -> Result<Workspace, AppError> {
         let message = checked(message)?;
-        let body = json!({ "message": message });
+        // As the REST body says it (a message left out is not sent as null).
+        let body = json!(CommitWorkspace { message: message.clone() });
         self.land(id, Passed::post("/commit", body, key.as_ref()), false, key.clone(), move |t| {
             commit(&t.worktree, message.as_deref().unwrap_or(&t.title))?;
             Ok(WorkspacePatch { changes: Some(changes(&t.worktree, &t.base)?.summary), ..Default::default() })
@@ -50,7 +51,7 @@ impl Workspaces {
         key: Option<IdempotencyKey>,
     ) -> Result<Workspace, AppError> {
         let message = checked(message)?;
-        let body = json!({ "strategy": strategy, "message": message });
+        let body = json!(MergeWorkspace { strategy: Some(strategy), message: message.clone() });
         self.land(id, Passed::post("/merge", body, key.as_ref()), false, key.clone(), move |t| {
             let message = message.unwrap_or_else(|| match strategy {
                 MergeStrategy::Merge => format!("Merge branch '{}' into {}\n\n{}", t.branch, t.base, t.title),
