@@ -1,4 +1,5 @@
-//! Landing over real repositories (SPEC §8 "Landing"): commit everything, merge with a
+//! Landing over real repositories (SPEC §8 "Landing"): commit everything (as Maestro when
+//! the repository names no one), merge with a
 //! merge commit and squashed, the person's checkout left alone on another branch, brought
 //! along when it is base's and clean, refused when dirty; a conflict refused with its files
 //! and nothing changed; rebase onto a moved base and with a conflict; push to a bare remote
@@ -54,6 +55,13 @@ fn commit_takes_everything_with_the_repositorys_author() {
         other => panic!("{other:?}"),
     }
     assert_eq!(git(&made.path, &["rev-parse", "HEAD"]), id);
+
+    // A repository that names no one (blank here, overriding any global name): Maestro.
+    git(&f.repo, &["config", "user.name", ""]);
+    git(&f.repo, &["config", "user.email", ""]);
+    write(made.path.join("new.txt"), "b\n");
+    commit(&made.path, "Anonymous").unwrap();
+    assert_eq!(git(&made.path, &["log", "-1", "--format=%an <%ae>|%cn"]), "Maestro <maestro@localhost>|Maestro");
 }
 
 #[test]
