@@ -1,9 +1,8 @@
 //! Landing over real repositories (SPEC §8 "Landing"): commit everything (as Maestro when
-//! the repository names no one), merge with a
-//! merge commit and squashed, the person's checkout left alone on another branch, brought
-//! along when it is base's and clean, refused when dirty; a conflict refused with its files
-//! and nothing changed; rebase onto a moved base and with a conflict; push to a bare remote
-//! and without one.
+//! the repository names no one), merge with a merge commit and squashed, the person's
+//! checkout left alone on another branch, brought along when it is base's and clean, refused
+//! when dirty; a conflict refused with its files and nothing changed; rebase onto a moved
+//! base and with a conflict; push to a bare remote and without one.
 
 use super::{fixture, git, write, Fixture};
 use maestro::model::MergeStrategy;
