@@ -392,3 +392,31 @@ pub async fn archive_workspace(id: String, force: bool) -> Result<Workspace, FnE
 pub async fn restore_workspace(id: String) -> Result<Workspace, FnError> {
     Ok(ssr::workspaces()?.restore(&id, None).await?)
 }
+
+/// Commits everything in a workspace, with `message` (the task's title when `None`).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn commit_workspace(id: String, message: Option<String>) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.commit(&id, message, None).await?)
+}
+
+/// Merges a workspace's branch into its base; a conflict is refused with its `files`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn merge_workspace(
+    id: String,
+    strategy: MergeStrategy,
+    message: Option<String>,
+) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.merge(&id, strategy, message, None).await?)
+}
+
+/// Rebases a workspace's branch onto its base; a conflict is refused with its `files`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn rebase_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.rebase(&id, None).await?)
+}
+
+/// Pushes a workspace's branch to the repository's remote.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.push(&id, None).await?)
+}

@@ -144,8 +144,8 @@ impl Answer {
             return serde_json::from_slice(&self.body).map_err(unreadable);
         }
         let refused: ErrorBody = serde_json::from_slice(&self.body).map_err(unreadable)?;
-        let (code, message) = (Cow::Owned(refused.error.code), refused.error.message);
-        Err(AppError { status: self.status, code, message, cause: None })
+        let (code, message, files) = (Cow::Owned(refused.error.code), refused.error.message, refused.error.files);
+        Err(AppError { status: self.status, code, message, cause: None, files })
     }
 }
 

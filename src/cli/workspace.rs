@@ -1,12 +1,15 @@
 //! `maestro workspace`: tasks' git worktrees (SPEC §8): list and show them, print what one
-//! changed as `git diff` and `git diff --stat` do, archive and restore. Inside a session
-//! `get` and `diff` are about its workspace when none is named.
+//! changed as `git diff` and `git diff --stat` do, commit, merge, rebase and push, archive
+//! and restore. Inside a session `get`, `diff` and the landing commands are about its
+//! workspace when none is named.
 
 use super::defaults::Here;
 use super::exit::Done;
 use super::output::{self, Out};
 use super::values;
-use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, Workspace, WorkspaceStatus};
+use crate::model::{
+    ChangeSummary, FileChange, FileDiff, FileStatus, MergeStrategy, MergeWorkspace, Workspace, WorkspaceStatus,
+};
 use crate::rest_client::{Client, ClientError, WorkspaceQuery};
 use futures::{StreamExt, TryStreamExt};
 use serde::Serialize;
@@ -41,6 +44,28 @@ pub enum WorkspaceCmd {
         #[arg(long)]
         stat: bool,
     },
+    /// Commit everything in a workspace [default: this session's].
+    Commit {
+        id: Option<String>,
+        /// [default: the task's title]
+        #[arg(short, long)]
+        message: Option<String>,
+    },
+    /// Merge a workspace's branch into its base, as a merge commit [default: this
+    /// session's]. Your checkout changes only if it is on the base branch and clean.
+    Merge {
+        id: Option<String>,
+        /// One commit with all the branch's changes instead.
+        #[arg(long)]
+        squash: bool,
+        /// [default: the task's title]
+        #[arg(short, long)]
+        message: Option<String>,
+    },
+    /// Rebase a workspace's branch onto its base [default: this session's].
+    Rebase { id: Option<String> },
+    /// Push a workspace's branch to the repository's remote [default: this session's].
+    Push { id: Option<String> },
     /// Remove a workspace's worktree; its branch is kept, and `restore` brings it back.
     Archive {
         id: String,
@@ -98,6 +123,16 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: WorkspaceCm
             show(out, &archived?);
         }
         WorkspaceCmd::Restore { id } => show(out, &client.restore_workspace(&id).await?),
+        WorkspaceCmd::Commit { id, message } => {
+            show(out, &client.commit_workspace(&here.workspace(client, id).await?, message).await?)
+        }
+        WorkspaceCmd::Merge { id, squash, message } => {
+            let strategy = Some(if squash { MergeStrategy::Squash } else { MergeStrategy::Merge });
+            let body = MergeWorkspace { strategy, message };
+            show(out, &client.merge_workspace(&here.workspace(client, id).await?, &body).await?)
+        }
+        WorkspaceCmd::Rebase { id } => show(out, &client.rebase_workspace(&here.workspace(client, id).await?).await?),
+        WorkspaceCmd::Push { id } => show(out, &client.push_workspace(&here.workspace(client, id).await?).await?),
     }
     Ok(())
 }

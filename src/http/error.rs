@@ -18,16 +18,24 @@ pub struct AppError {
     pub message: String,
     /// What went wrong inside, for the log only: never sent.
     pub cause: Option<String>,
+    /// The files a refusal is about (a merge's conflicts), sent as the error's `files`.
+    pub files: Vec<String>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, code: Cow::Borrowed(code), message: message.into(), cause: None }
+        AppError { status, code: Cow::Borrowed(code), message: message.into(), cause: None, files: Vec::new() }
     }
 
     /// The same error, with what went wrong inside for [`log_failures`] to log.
     pub fn because(mut self, cause: impl std::fmt::Display) -> Self {
         self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// The same refusal, naming the files it is about.
+    pub fn with_files(mut self, files: Vec<String>) -> Self {
+        self.files = files;
         self
     }
 
@@ -49,7 +57,8 @@ struct Failure {
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message, files: self.files } };
         let mut res = (self.status, Json(body)).into_response();
         res.extensions_mut().insert(Failure { code: self.code, cause: self.cause });
         res
@@ -116,7 +125,7 @@ impl From<PathRejection> for AppError {
 /// A refusal as the REST API words it, for a server function.
 impl From<AppError> for FnError {
     fn from(e: AppError) -> FnError {
-        FnError::new(e.status.as_u16(), &e.code, e.message)
+        FnError { files: e.files, ..FnError::new(e.status.as_u16(), &e.code, e.message) }
     }
 }
 

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use super::schema;
-use super::{Priority, SessionStatus, SubtaskStatus, TaskStatus};
+use super::{MergeStrategy, Priority, SessionStatus, SubtaskStatus, TaskStatus};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).
@@ -206,6 +206,30 @@ pub struct ArchiveWorkspace {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(value_type = bool))]
     pub force: Option<bool>,
+}
+
+/// Body of `POST /api/workspaces/:id/commit`: everything, with `message` (the task's title
+/// when left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommitWorkspace {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::message))]
+    pub message: Option<String>,
+}
+
+/// Body of `POST /api/workspaces/:id/merge`: into the workspace's base branch, as a merge
+/// commit (the default) or one squashed commit, with `message` (a default when left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MergeWorkspace {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<MergeStrategy>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::message))]
+    pub message: Option<String>,
 }
 
 #[cfg(test)]

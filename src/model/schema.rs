@@ -46,6 +46,14 @@ pub fn text() -> RefOr<Schema> {
     string(pattern, TEXT_MAX, "Line breaks and tabs allowed; no other control characters.", false)
 }
 
+/// A commit message: free text (see [`text`]) that is not blank, at most a quarter of
+/// `TEXT_MAX` characters (so that it is surely within its bytes).
+pub fn message() -> RefOr<Schema> {
+    let other = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+    let pattern = format!("^[^{other}]*[^{WS}{CONTROL}][^{other}]*$");
+    string(pattern, TEXT_MAX / 4, "Not blank; line breaks and tabs allowed; no other control characters.", false)
+}
+
 /// An id a client may choose.
 pub fn id() -> RefOr<Schema> {
     string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, "1–128 of A–Z, a–z, 0–9, _ and -.", false)

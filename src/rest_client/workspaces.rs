@@ -1,5 +1,5 @@
 //! Workspaces (SPEC §8): list and read them, make one for a task, their changed files and a
-//! file's diff, archive and restore.
+//! file's diff, commit, merge, rebase and push, archive and restore.
 
 use super::{seg, Client, ClientError};
 use crate::model::*;
@@ -60,5 +60,25 @@ impl Client {
 
     pub async fn restore_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
         self.call(Method::POST, &format!("/workspaces/{}/restore", seg(id)), None, None).await
+    }
+
+    /// Commits everything in it (`message`: the task's title when `None`).
+    pub async fn commit_workspace(&self, id: &str, message: Option<String>) -> Result<Workspace, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/commit", seg(id)), CommitWorkspace { message }).await
+    }
+
+    /// Merges its branch into its base; a conflict is refused (409), changing nothing.
+    pub async fn merge_workspace(&self, id: &str, body: &MergeWorkspace) -> Result<Workspace, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/merge", seg(id)), body).await
+    }
+
+    /// Rebases its branch onto its base; a conflict is refused (409), changing nothing.
+    pub async fn rebase_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/rebase", seg(id)), None, None).await
+    }
+
+    /// Pushes its branch to the repository's remote.
+    pub async fn push_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/push", seg(id)), None, None).await
     }
 }

@@ -21,6 +21,7 @@ impl From<Error> for AppError {
         match e {
             Error::Invalid(m) => AppError::invalid(m),
             Error::Conflict(m) => conflict(m),
+            Error::Conflicts { message, files } => conflict(message).with_files(files),
             Error::Git(GitError::Failed { reason, .. }) => conflict(reason),
             Error::Git(e @ GitError::Timeout { .. }) => {
                 AppError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", e.to_string())

@@ -49,7 +49,8 @@ pub(super) struct Inner {
     root: Root,
     /// The workspaces followed, by id (see `follow`).
     pub(super) followed: Followed,
-    /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
+    /// Workspaces being changed (archived, restored, landed): one change at a time, and not
+    /// started being followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
     /// Per task, held while a session's workspace is found or made (see `session`).
@@ -81,7 +82,7 @@ impl Root {
 }
 
 /// Marks a workspace busy while it lives.
-struct Busy<'a> {
+pub(super) struct Busy<'a> {
     set: &'a Mutex<HashSet<String>>,
     id: String,
 }
@@ -371,7 +372,7 @@ impl Workspaces {
     }
 
     /// The repository a workspace belongs to: its project's directory.
-    async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
+    pub(super) async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
         let base = self.inner.store.read(|st| st.projects.get(&w.project_id).and_then(|p| p.base_path.clone()));
         base.map(PathBuf::from).ok_or_else(|| {
             conflict(format!("project {} has no directory (basePath) any more: give it its repository's", w.project_id))
@@ -388,14 +389,16 @@ impl Workspaces {
         self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).contains(id)
     }
 
-    fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
+    pub(super) fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
         if !self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string()) {
-            return Err(conflict(format!("workspace {id} is being archived or restored just now")));
+            return Err(conflict(format!(
+                "workspace {id} is being changed just now (archived, restored, committed, merged, rebased or pushed)"
+            )));
         }
         Ok(Busy { set: &self.inner.busy, id: id.to_string() })
     }
 
-    async fn update(
+    pub(super) async fn update(
         &self,
         id: &str,
         patch: WorkspacePatch,
@@ -405,7 +408,7 @@ impl Workspaces {
     }
 
     /// What an earlier request with this key got.
-    async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
+    pub(super) async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
         let Some(key) = key else { return Ok(None) };
         match self.inner.store.recorded(key).await? {
             None => Ok(None),
@@ -438,7 +441,7 @@ pub(super) fn present(worktree: &Path) -> Result<(), Error> {
 }
 
 /// Runs a mutation to its end in a task of its own, whether or not its caller still waits.
-async fn detached<T: Send + 'static>(
+pub(super) async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::spawn(work).await.unwrap_or_else(|e| Err(internal("a workspace change failed", e)))

@@ -1,7 +1,8 @@
 //! `maestro workspace` against a real server process and a real repository: list, get, diff
 //! (every file as `git diff` prints it, one file, `--stat` on a terminal and piped, binary
 //! files), archive refused with uncommitted work and then forced, restore, a session's
-//! default, and the exit codes of a wrong id or word.
+//! default, commit, push without a remote, a squash merge, and the exit codes of a wrong id
+//! or word.
 
 use super::{fixture, write};
 use crate::cli::{cli, cli_env, json, ok, on_terminal, stdout};
@@ -97,6 +98,39 @@ fn a_workspace_is_listed_shown_diffed_archived_and_restored() {
 }
 
 #[test]
+fn a_workspace_is_committed_and_merged_from_the_cli() {
+    let f = fixture();
+    let s = Start::default().run_blocking();
+    let api = &s.api;
+    let p: Project = json(api, &["project", "create", "Repo", "--base-path", f.repo.to_str().unwrap()]);
+    let t: Task = json(api, &["task", "create", "Add dark mode", "--project", &p.id]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let w = rt.block_on(s.client.create_workspace(&NewWorkspace { task_id: t.id.clone(), base: None })).unwrap();
+    let dir = std::path::PathBuf::from(&w.path);
+    write(dir.join("dark.css"), "body {}\n");
+    write(dir.join("light.css"), "body {}\n");
+
+    let shown = ok(api, &["workspace", "commit", &w.id, "-m", "Dark and light"]);
+    assert!(shown.contains("changes\t2 files, +2 -0, 1 commit ahead\n"), "{shown}");
+    assert_eq!(super::git(&dir, &["log", "-1", "--format=%s"]), "Dark and light");
+    let (code, err) = failed(cli(api, &["workspace", "commit", &w.id]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("nothing to commit"), "{err}");
+    let (code, err) = failed(cli(api, &["workspace", "push", &w.id]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no remote"), "{err}");
+
+    let merged: Workspace = json(api, &["workspace", "merge", &w.id, "--squash"]);
+    assert_eq!(merged.status, WorkspaceStatus::Merged);
+    assert_eq!(super::git(&f.repo, &["log", "-1", "--format=%s%n%P", "main"]).lines().count(), 2, "one parent");
+    assert_eq!(super::git(&f.repo, &["log", "-1", "--format=%s", "main"]), "Add dark mode");
+    assert!(f.repo.join("dark.css").is_file(), "the clean checkout of main followed");
+    let (code, err) = failed(cli(api, &["workspace", "rebase", &w.id]));
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is merged"), "{err}");
+}
+
+#[test]
 fn a_wrong_id_or_word_and_a_session_without_a_workspace_say_so() {
     let s = Start::default().run_blocking();
     let api = &s.api;
@@ -106,6 +140,10 @@ fn a_wrong_id_or_word_and_a_session_without_a_workspace_say_so() {
         &["workspace", "diff", "ws_nope", "--stat"],
         &["workspace", "archive", "ws_nope"],
         &["workspace", "restore", "ws_nope"],
+        &["workspace", "commit", "ws_nope", "-m", "x"],
+        &["workspace", "merge", "ws_nope", "--squash"],
+        &["workspace", "rebase", "ws_nope"],
+        &["workspace", "push", "ws_nope"],
     ] {
         let (code, err) = failed(cli(api, args));
         assert_eq!(code, Some(3), "{args:?}: {err}");

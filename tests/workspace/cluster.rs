@@ -1,7 +1,7 @@
 //! A workspace on one node of a cluster, asked of another (SPEC §8 "Where"): two server
 //! processes on one PostgreSQL database, a workspace made on A; its files, a diff, refusals,
-//! archive and restore asked of B (over REST and with the CLI) are A's answers; with A gone
-//! B says so. Needs PostgreSQL, as `postgres.rs` (`scripts/test.sh` runs it with `--ignored`).
+//! archive, restore, commit, a conflicting merge and push asked of B (over REST and with
+//! the CLI) are A's answers; with A gone B says so. Needs PostgreSQL, as `postgres.rs` (`scripts/test.sh` runs it with `--ignored`).
 
 use super::{fixture, write};
 use crate::cli::cli_env;
@@ -75,6 +75,22 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
     assert_eq!(restored.status, WorkspaceStatus::Active);
     assert!(dir.join("README.md").is_file());
     assert_eq!(a.client.workspace(&w.id).await.unwrap(), restored);
+
+    // Landing through B: a commit on A's disk; a conflicting merge's files come back.
+    write(dir.join("README.md"), "one\nTWO (agent)\nthree\n");
+    let committed = b.client.commit_workspace(&w.id, Some("Shout".into())).await.unwrap();
+    assert_eq!((committed.changes.ahead, committed.changes.dirty), (1, false));
+    write(f.repo.join("README.md"), "one\nTWO (person)\nthree\n");
+    super::git(&f.repo, &["commit", "-q", "-am", "person"]);
+    let merge = b.http().post(format!("{}/workspaces/{}/merge", b.api, w.id)).json(&serde_json::json!({}));
+    let res = merge.send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 409);
+    let body: serde_json::Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["files"], serde_json::json!(["README.md"]), "{body}");
+    match b.client.push_workspace(&w.id).await {
+        Err(ClientError::Api { status: 409, message, .. }) => assert!(message.contains("no remote"), "{message}"),
+        other => panic!("{other:?}"),
+    }
 
     // A is gone: B says which node holds the workspace and that it cannot be reached; the
     // record itself is the shared database's and still reads.
