@@ -51,7 +51,7 @@ fn repository(files: usize, mb: usize) -> PathBuf {
         // What earlier runs left: worktrees in data directories since deleted, their branches.
         git(&repo, &["worktree", "prune"]);
         for branch in git(&repo, &["for-each-ref", "--format=%(refname:short)", "refs/heads/maestro/"]).lines() {
-            git(&repo, &["branch", "-q", "-D", branch]);
+            let _ = Git::new(&repo).args(["branch", "-q", "-D", branch]).run();
         }
         println!("repository: {} (cached)", repo.display());
         return repo;
@@ -65,7 +65,21 @@ fn repository(files: usize, mb: usize) -> PathBuf {
     git(&repo, &["config", "commit.gpgsign", "false"]);
     // Text of varied words (xorshift), files between half and one and a half times the mean.
     const WORDS: [&str; 16] = [
-        "let", "value", "fn", "return", "match", "self", "workspace", "=", "{", "}", "(", ")", "tree", "0x1f", "if",
+        "let",
+        "value",
+        "fn",
+        "return",
+        "match",
+        "self",
+        "workspace",
+        "=",
+        "{",
+        "}",
+        "(",
+        ")",
+        "tree",
+        "0x1f",
+        "if",
         "else",
     ];
     let mut state = 0x9e37_79b9_7f4a_7c15u64;
@@ -178,10 +192,7 @@ fn main() {
     let res = http.post(format!("{api}/workspaces")).json(&serde_json::json!({"taskId": task.id})).send().unwrap();
     assert_eq!(res.status().as_u16(), 201, "{}", res.text().unwrap_or_default());
     let w: Workspace = res.json().unwrap();
-    println!(
-        "POST /workspaces (worktree of {files} files, first summary): {:.2} s",
-        started.elapsed().as_secs_f64()
-    );
+    println!("POST /workspaces (worktree of {files} files, first summary): {:.2} s", started.elapsed().as_secs_f64());
     let read_files = || {
         let started = Instant::now();
         let res = http.get(format!("{api}/workspaces/{}/files", w.id)).send().unwrap();
@@ -272,10 +283,11 @@ fn main() {
         percentiles(&mut times)
     );
     println!(
-        "  server CPU meanwhile: {:.0}% of one core ({:.0}% itself, {:.0}% the git processes it ran), over {wall:.1} s",
+        "  server CPU meanwhile: {:.0}% of one core ({:.0}% itself, {:.0}% the git processes it ran), over {wall:.1} s: {:.0} ms per event",
         (own + children) / wall * 100.0,
         own / wall * 100.0,
-        children / wall * 100.0
+        children / wall * 100.0,
+        (own + children) * 1e3 / seen.len() as f64
     );
     let (took, n) = read_files();
     println!("GET /workspaces/ID/files after them: {:.0} ms ({n} changed files)", ms(took));
