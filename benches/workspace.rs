@@ -117,7 +117,7 @@ fn repository(files: usize, mb: usize) -> PathBuf {
 
 /// One write of one line; `k` picks which (even: a new file, odd: a committed file grows).
 fn write_one(worktree: &Path, k: usize, files: usize) {
-    if k % 2 == 0 {
+    if k.is_multiple_of(2) {
         let dir = tracked((k * 7919) % files);
         let path = worktree.join(dir.parent().unwrap()).join(format!("new-{k}.txt"));
         std::fs::write(path, format!("written by the benchmark, write {k}\n")).unwrap();
@@ -143,10 +143,10 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-/// `p50 … · p90 … · p99 … · max …` of `times`.
+/// `p50 … · p90 … · p99 … · max …` of `times` (nearest rank: of 100, p99 is the 99th).
 fn percentiles(times: &mut [Duration]) -> String {
     times.sort();
-    let at = |q: usize| times[(times.len() * q / 100).min(times.len() - 1)];
+    let at = |q: usize| times[(times.len() * q).div_ceil(100).clamp(1, times.len()) - 1];
     format!(
         "p50 {:.0} ms · p90 {:.0} ms · p99 {:.0} ms · max {:.0} ms",
         ms(at(50)),
