@@ -198,11 +198,11 @@ pub fn make(new: &NewWorktree) -> Result<Made, Error> {
     Ok(Made { path, branch, base, base_commit, included, setup })
 }
 
-/// Writes a worktree just checked out's index again, before anyone else uses it. git wrote it
-/// within moments of the files, so most are "racily clean" (not older than the index): every
-/// later diff or status would read them whole, since the server's never write the index back
-/// (on 10,000 files / 100 MB, ~0.12 s more per git call). Taking the index's lock is safe only
-/// now; a failure just leaves those reads to later calls.
+/// Writes the index of a worktree just checked out once more, before anyone else uses it. git
+/// wrote it within moments of the files, so most are "racily clean" (no older than the index):
+/// every later diff or status would read them whole, as the server's git calls never write
+/// the index back (docs/PERF.md, workspaces at size). Only now is taking the index's lock
+/// safe; a failure leaves those reads to later calls.
 pub(crate) fn settle_index(worktree: &Path) {
     let refresh = Git::new(worktree).args(["update-index", "-q", "--refresh"]).timeout(CHECKOUT_TIMEOUT).output();
     if let Err(e) = refresh {

@@ -66,10 +66,10 @@ fn git_path(root: &Path, which: &str) -> Result<PathBuf, Error> {
 }
 
 /// The first relevant event opens a window; at its end, one callback. Changes seen while the
-/// callback ran have waited already: their window closes when it would have had they come
-/// as it started, or, for a callback slower than the window, once the callbacks have had at
-/// most half of the time since (one at a time, a long burst one more, never one per event).
-/// Ends when the watcher is dropped (its sender with it).
+/// callback ran have waited already: their window counts from its start, and after a callback
+/// slower than the window the next waits as long again (one at a time, at most half the time
+/// spent in them, so a slow repository backs off; a long burst is one callback more, never
+/// one per event). Ends when the watcher is dropped (its sender with it).
 fn debounced(
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
     mut filter: Filter,
