@@ -84,6 +84,7 @@ pub fn restore(repo: &Path, path: &Path, branch: &str) -> Result<(), Error> {
         .arg(branch)
         .timeout(super::make::CHECKOUT_TIMEOUT)
         .run()?;
+    super::make::settle_index(path);
     Ok(())
 }
 
