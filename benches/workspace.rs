@@ -183,7 +183,7 @@ fn main() {
     let api = format!("http://{addr}/api");
 
     let base_path = Some(repo.to_string_lossy().into_owned());
-    let new = NewProject { name: "Bench".into(), base_path, id: None };
+    let new = NewProject { name: "Bench".into(), base_path, ..Default::default() };
     let project = rt.block_on(client.create_project(&new)).unwrap();
     let new = NewTask { project_id: project.id, title: "Write files".into(), ..Default::default() };
     let task = rt.block_on(client.create_task(&new)).unwrap();
