@@ -16,5 +16,6 @@ mod postgres;
 mod serve;
 mod site;
 mod terminal;
+mod unattended;
 mod workspace;
 mod ws;

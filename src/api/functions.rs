@@ -290,7 +290,13 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
     ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
-    ssr::session(Command::CreateSession { session }).await
+    let terminals = leptos::prelude::use_context::<crate::terminal::Terminals>();
+    let s = ssr::session(Command::CreateSession { session }).await?;
+    // SPEC §9: its agent starts now, whether or not this browser opens it.
+    if let Some(t) = terminals {
+        t.start_agent(&s).await;
+    }
+    Ok(s)
 }
 
 #[server(prefix = "/sfn", input = Json)]

@@ -197,6 +197,9 @@ pub struct Session {
     /// workspaces existed load as `null`.
     #[serde(default)]
     pub workspace_id: Option<String>,
+    /// How its terminal's process ended, once it has (SPEC §9): its exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u32>,
 }
 
 impl Session {

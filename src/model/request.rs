@@ -133,6 +133,9 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
     pub agent_id: Option<String>,
+    /// Where its agent works (SPEC §8): `"new"`, `"none"` or a workspace's id; absent, automatic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<String>,
 }
 
 /// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.

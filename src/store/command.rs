@@ -84,6 +84,12 @@ pub enum Command {
         session_id: String,
         node: String,
     },
+    /// A session's terminal process ended with `code` (SPEC §9): recorded with it, and a
+    /// running session completes (0) or fails.
+    SessionExited {
+        id: String,
+        code: u32,
+    },
     /// Fails the running sessions whose terminals ran on a node that died.
     #[serde(serialize_with = "one")]
     FailNode {

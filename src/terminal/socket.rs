@@ -35,6 +35,7 @@ pub async fn terminal_ws(
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };
+    term.size_once(q.cols, q.rows);
     let budget = terminals.input_budget.clone();
     ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
 }
@@ -126,6 +127,7 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
                         Ok(ClientMsg::Input { data }) => data.into(),
                         Ok(ClientMsg::Resize { cols, rows }) => {
+                            term.sized.store(true, std::sync::atomic::Ordering::Relaxed);
                             let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
                             continue;
                         }

@@ -164,6 +164,7 @@ impl Tab {
             task_ids: vec![task.id.clone()],
             name: Some(task.title.chars().take(200).collect()),
             agent_id: agent,
+            ..Default::default()
         };
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id.clone()));

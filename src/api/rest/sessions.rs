@@ -1,12 +1,13 @@
 //! `/sessions`, and the links between a session and its tasks.
 
 use super::doc::{Missing, Refusals, Retry};
-use super::{found, listed, mutate, paging, ApiResult, Success};
+use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, Success};
 use crate::agents::Agents;
 use crate::http::AppError;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{NewSession, Session, SessionPatch, SessionStatus};
-use crate::store::{Command, Store};
+use crate::store::{Command, Outcome, Store};
+use crate::terminal::Terminals;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -42,11 +43,18 @@ pub(super) async fn get_session(State(store): State<Store>, ApiPath(id): ApiPath
 pub(super) async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
+    State(terminals): State<Terminals>,
     h: HeaderMap,
     ApiJson(b): ApiJson<NewSession>,
 ) -> ApiResult {
     agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
-    mutate(&store, &h, Command::CreateSession { session: b }, StatusCode::CREATED).await
+    let key = idempotency_key(&h, &Command::CreateSession { session: b.clone() })?;
+    let outcome = store.execute(Command::CreateSession { session: b }, key).await?;
+    // SPEC §9: its agent starts now, whether or not a browser opens it.
+    if let Outcome::Session(s) = &outcome {
+        terminals.start_agent(s).await;
+    }
+    Ok(render(StatusCode::CREATED, outcome))
 }
 
 #[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionPatch, responses((status = 200, body = Session), Refusals))]

@@ -36,6 +36,24 @@ impl State {
         Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
     }
 
+    /// Its process ended: the exit code recorded, and the session completed (0) or failed,
+    /// as SPEC §5 says of a process exiting on its own.
+    pub(super) fn session_exited(&self, id: &str, code: u32, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        let mut s = old.clone();
+        s.exit_code = Some(code);
+        let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
+        if s.status != status {
+            s.status = status;
+            s.completed_at = Some(ctx.now);
+        }
+        if s == *old {
+            return Ok(Plan::unchanged(Outcome::Session(s)));
+        }
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+    }
+
     pub(super) fn create_session(&self, ns: &NewSession, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         if let Some(id) = &ns.id {
             check_id(id)?;
@@ -100,6 +118,7 @@ impl State {
             version: 1,
             node: None,
             workspace_id: None,
+            exit_code: None,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];

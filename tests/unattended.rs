@@ -1,0 +1,163 @@
+//! Agents you can leave running (SPEC §9) against the real binary: a session started from
+//! the CLI runs its agent with no browser open; everything its terminal printed is kept,
+//! with its exit code, and read back with the CLI and REST after it ended and after a
+//! restart; the byte budgets keep the newest bytes at their right offsets.
+
+use crate::common::{Maestro, Start};
+use crate::terminal::until_event;
+use maestro::model::*;
+use maestro::rest_client::Client;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-agent.sh");
+
+/// `maestro ARGS` against `srv`, as a person on the same machine runs it.
+fn cli(srv: &Maestro, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+    cmd.args(args).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAESTRO_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("MAESTRO_API_URL", &srv.api).env("MAESTRO_TOKEN", &srv.token);
+    let out = cmd.output().expect("run maestro");
+    assert!(out.status.success(), "maestro {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A project in a fresh directory with one task of `prompt`.
+async fn task(c: &Client, dir: &Path, prompt: &str) -> Task {
+    let np = NewProject { name: "U".into(), base_path: Some(dir.to_string_lossy().into()), ..Default::default() };
+    let p = c.create_project(&np).await.unwrap();
+    let nt = NewTask { project_id: p.id, title: "t".into(), prompt: Some(prompt.into()), ..Default::default() };
+    c.create_task(&nt).await.unwrap()
+}
+
+/// Everything kept of session `id`'s output, read a piece at a time; and where it starts.
+async fn output(c: &Client, id: &str) -> (u64, Vec<u8>) {
+    let mut piece = c.session_output(id, 0, 4096).await.unwrap();
+    let (start, end) = (piece.start, piece.end);
+    assert_eq!(piece.offset, start, "an offset before the first kept byte reads from it");
+    let mut all = Vec::new();
+    loop {
+        all.extend_from_slice(&piece.bytes);
+        let next = piece.offset + piece.bytes.len() as u64;
+        if next >= end {
+            break;
+        }
+        piece = c.session_output(id, next, 4096).await.unwrap();
+        assert_eq!(piece.offset, next);
+    }
+    assert_eq!(start + all.len() as u64, end);
+    (start, all)
+}
+
+/// Waits (on the event stream) until session `id` has ended; the session then.
+async fn ended(c: &Client, id: &str, since: u64) -> Session {
+    let mut events = std::pin::pin!(c.watch(Some(since)));
+    if c.session(id).await.unwrap().status == SessionStatus::Running {
+        until_event(
+            &mut events,
+            |e| matches!(e, EventData::SessionUpdated(x) if x.id == id && x.status != SessionStatus::Running),
+        )
+        .await;
+    }
+    c.session(id).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_started_from_the_cli_runs_with_no_browser_and_its_output_outlives_it_and_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The fake agent, waiting for the person (its stdin here a pipe that gives a line), and
+    // the same failing with code 3.
+    let done = format!("done=echo | sh {SCRIPT} {{prompt}}");
+    let fail = format!("fail=echo | FAKE_AGENT_EXIT=3 sh {SCRIPT} {{prompt}}");
+    let wait = format!("agent=sh {SCRIPT} {{prompt}}");
+    let args = ["--agent", &wait, "--agent", &done, "--agent", &fail];
+    let srv = Start { dir: Some(data.path()), args: &args, ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "Fix the bug").await;
+    let seq = c.health().await.unwrap().seq;
+    let mut events = std::pin::pin!(c.watch(Some(seq)));
+
+    // No agent named: the first offered (by name). Nothing opens its terminal, and still it runs: it
+    // moves its task along with the CLI.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--json"]);
+    let s: Session = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s.agent_id.as_deref(), s.task_ids.clone()), (Some("agent"), vec![t.id.clone()]));
+    until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::InProgress)).await;
+
+    // One that finishes: completed, exit code 0, every word it said kept.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--agent", "done", "--json"]);
+    let ok: Session = serde_json::from_slice(&out.stdout).unwrap();
+    let ok = ended(c, &ok.id, seq).await;
+    assert_eq!((ok.status, ok.exit_code), (SessionStatus::Completed, Some(0)));
+    let (start, said) = output(c, &ok.id).await;
+    let said = String::from_utf8(said).unwrap();
+    assert_eq!(start, 0);
+    assert!(said.starts_with("prompt file: Fix the bug"), "{said}");
+    assert!(said.contains("fake agent: done"), "{said}");
+
+    // One that fails: its code recorded, and shown by the CLI.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--agent", "fail", "--json"]);
+    let bad: Session = serde_json::from_slice(&out.stdout).unwrap();
+    let bad = ended(c, &bad.id, seq).await;
+    assert_eq!((bad.status, bad.exit_code), (SessionStatus::Failed, Some(3)));
+    let shown = String::from_utf8(cli(&srv, &["session", "get", &bad.id]).stdout).unwrap();
+    assert!(shown.contains("exit code\t3") || shown.contains("exit code") && shown.contains('3'), "{shown}");
+
+    // The CLI prints it raw, the same bytes REST gives.
+    let printed = cli(&srv, &["session", "log", &ok.id, "--output"]).stdout;
+    assert_eq!(printed, said.as_bytes());
+
+    // After a restart (the server killed), the same, from disk.
+    let (before_bad, port) = (output(c, &bad.id).await, srv.port);
+    drop(srv);
+    let srv = Start { dir: Some(data.path()), port: Some(port), args: &args, ..Default::default() }.run().await;
+    assert_eq!(output(&srv.client, &ok.id).await, (0, said.clone().into_bytes()));
+    assert_eq!(output(&srv.client, &bad.id).await, before_bad);
+    assert_eq!(cli(&srv, &["session", "log", &ok.id, "--output"]).stdout, said.as_bytes());
+    assert_eq!(srv.client.session(&bad.id).await.unwrap().exit_code, Some(3));
+
+    // Deleting a session deletes its output; asking for it then is 404.
+    srv.client.delete_session(&ok.id).await.unwrap();
+    assert_eq!(srv.client.session_output(&ok.id, 0, 10).await.unwrap_err().status(), Some(404));
+    let bad_limit = srv.client.session_output(&bad.id, 0, 0).await.unwrap_err();
+    assert_eq!(bad_limit.status(), Some(400));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_printing_more_than_its_budget_keeps_the_newest_bytes_at_their_offsets() {
+    let work = tempfile::tempdir().unwrap();
+    // 40,000 numbered lines (228,894 bytes with the terminal's \r\n) against 64 KiB.
+    let agent = "lines=seq 1 40000; : {prompt}";
+    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
+    let srv = Start { args: &["--agent", agent], env: &env, ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "count").await;
+    let seq = c.health().await.unwrap().seq;
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: Some("lines".into()),
+        ..Default::default()
+    };
+    let s = c.create_session(&ns).await.unwrap();
+    let s = ended(c, &s.id, seq).await;
+    assert_eq!(s.exit_code, Some(0));
+    let all: String = (1..=40000).map(|i| format!("{i}\r\n")).collect();
+    let (start, kept) = output(c, &s.id).await;
+    assert!(start > 0, "nothing was dropped");
+    assert!(kept.len() <= 65536 && kept.len() >= 65536 * 7 / 8, "{} bytes kept", kept.len());
+    assert_eq!(kept, all.as_bytes()[start as usize..], "the kept bytes are not the newest at their offsets");
+    // Asking from inside what was kept gives exactly the bytes from there.
+    let at = start + 1000;
+    let piece = c.session_output(&s.id, at, 10).await.unwrap();
+    assert_eq!((piece.offset, piece.bytes.as_slice()), (at, &all.as_bytes()[at as usize..at as usize + 10]));
+    // Past the end: nothing, and where the end is.
+    let past = c.session_output(&s.id, 1 << 40, 10).await.unwrap();
+    assert_eq!((past.offset, past.bytes.len(), past.end), (all.len() as u64, 0, all.len() as u64));
+}
