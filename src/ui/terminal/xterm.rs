@@ -32,18 +32,75 @@ pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
     let _ = (target, host);
 }
 
+/// Shows in `host`, read-only, what session `target` printed as the server kept it (SPEC
+/// §9): a new view whenever it changes, none while it is `None`.
+pub fn replay(target: Memo<Option<String>>, host: NodeRef<Div>) {
+    #[cfg(feature = "hydrate")]
+    {
+        let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
+        let close = move || {
+            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
+                term_close(&h);
+            }
+        };
+        Effect::new(move |_| {
+            let id = target.get();
+            let el = host.get();
+            close();
+            if let (Some(id), Some(el)) = (id, el) {
+                let url = format!("/api/sessions/{}/output", js_sys::encode_uri_component(&id));
+                view.set_value(Some(term_replay(&el, &url)));
+            }
+        });
+        on_cleanup(close);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (target, host);
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen(inline_js = r##"
-export function term_open(el, url) {
-  const term = new Terminal({
+function term_new(el, options) {
+  const term = new Terminal(Object.assign({
     fontFamily: 'ui-monospace, "JetBrains Mono", "DejaVu Sans Mono", Menlo, monospace',
     fontSize: 13, lineHeight: 1.15, cursorBlink: true, scrollback: 10000, allowProposedApi: false,
     theme: { background: "#0b0d11", foreground: "#d7dce4", cursor: "#6ea8fe", selectionBackground: "#2f5590" },
-  });
+  }, options));
   const fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
   term.open(el);
   try { fit.fit(); } catch (_) {}
+  return { term, fit };
+}
+
+// The kept output, fetched a piece at a time (each answer says where the next starts).
+export function term_replay(el, url) {
+  const { term, fit } = term_new(el, { disableStdin: true, cursorBlink: false, scrollback: 100000 });
+  const state = { disposed: false };
+  const ro = new ResizeObserver(() => { try { fit.fit(); } catch (_) {} });
+  ro.observe(el);
+  el.dataset.loaded = "false";
+  const load = async (offset) => {
+    while (!state.disposed) {
+      const res = await fetch(`${url}?offset=${offset}`, { credentials: "same-origin" });
+      if (!res.ok) { term.write(`\x1b[31m[the kept output cannot be read: ${res.status}]\x1b[0m\r\n`); break; }
+      const from = Number(res.headers.get("Output-Offset"));
+      const end = Number(res.headers.get("Output-End"));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (state.disposed) return;
+      if (offset === 0 && from > 0) term.write(`\x1b[2m[${from} earlier bytes went over the output budget]\x1b[0m\r\n`);
+      term.write(bytes);
+      offset = from + bytes.length;
+      if (bytes.length === 0 || offset >= end) break;
+    }
+    el.dataset.loaded = "true";
+  };
+  load(0).catch(() => { el.dataset.loaded = "failed"; });
+  return { dispose() { state.disposed = true; ro.disconnect(); term.dispose(); } };
+}
+
+export function term_open(el, url) {
+  const { term, fit } = term_new(el, {});
   const state = { ws: null, disposed: false, exited: false, delay: 150 };
   const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
   const connect = () => {
@@ -101,6 +158,8 @@ export function term_close(handle) {
 extern "C" {
     /// Opens a terminal view in `el`, attached to the socket at `url`.
     fn term_open(el: &web_sys::HtmlElement, url: &str) -> JsValue;
+    /// Opens a read-only view in `el` of the kept output at `url`.
+    fn term_replay(el: &web_sys::HtmlElement, url: &str) -> JsValue;
     /// Closes the view (the process keeps running on the server).
     fn term_close(handle: &JsValue);
 }
