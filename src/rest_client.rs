@@ -271,6 +271,11 @@ impl Client {
         self.send(Method::PATCH, &format!("/sessions/{}", seg(id)), patch).await
     }
 
+    /// Says what session `id`'s agent is doing.
+    pub async fn set_session_state(&self, id: &str, update: &SessionStateUpdate) -> Result<Session, ClientError> {
+        self.send(Method::PUT, &format!("/sessions/{}/state", seg(id)), update).await
+    }
+
     pub async fn delete_session(&self, id: &str) -> Result<(), ClientError> {
         self.delete(&format!("/sessions/{}", seg(id))).await
     }

@@ -927,6 +927,7 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("post", "/sessions/{sid}/tasks/{tid}"),
             ("delete", "/sessions/{sid}/tasks/{tid}"),
             ("get", "/sessions/{id}/output"),
+            ("put", "/sessions/{id}/state"),
             ("get", "/workspaces"),
             ("post", "/workspaces"),
             ("get", "/workspaces/{id}"),

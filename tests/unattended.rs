@@ -161,3 +161,59 @@ async fn a_session_printing_more_than_its_budget_keeps_the_newest_bytes_at_their
     let past = c.session_output(&s.id, 1 << 40, 10).await.unwrap();
     assert_eq!((past.offset, past.bytes.len(), past.end), (all.len() as u64, 0, all.len() as u64));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_asking_through_the_cli_needs_the_person_with_its_question() {
+    let work = tempfile::tempdir().unwrap();
+    // It works, asks, and waits for the answer; then, answered, says it is working again.
+    let agent = "ask=maestro session state working; maestro session state needs-input 'Which database?'; read _; \
+                 maestro session state working; : {prompt}";
+    let srv = Start { args: &["--agent", agent], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "pick one").await;
+    let seq = c.health().await.unwrap().seq;
+    let mut events = std::pin::pin!(c.watch(Some(seq)));
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: Some("ask".into()),
+        ..Default::default()
+    };
+    let s = c.create_session(&ns).await.unwrap();
+    until_event(
+        &mut events,
+        |e| matches!(e, EventData::SessionUpdated(x) if x.state == Some(SessionState::NeedsInput)),
+    )
+    .await;
+    let now = c.session(&s.id).await.unwrap();
+    assert_eq!((now.state, now.state_message.as_deref()), (Some(SessionState::NeedsInput), Some("Which database?")));
+    assert!(now.state_at.is_some());
+
+    // The attention list (what the browser's ⚑ and notifications come from) has it.
+    let attention = attention(&srv).await;
+    assert!(attention["sessions"].as_array().unwrap().iter().any(|x| x["id"] == s.id.as_str()), "{attention}");
+
+    // Saying the same again changes nothing; an ended session is doing nothing (409); a bad
+    // word is a usage error.
+    let again = SessionStateUpdate { state: SessionState::NeedsInput, message: Some("Which database?".into()) };
+    assert_eq!(c.set_session_state(&s.id, &again).await.unwrap().version, now.version);
+    let bad = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["session", "state", "sleeping", "--session", &s.id])
+        .env("MAESTRO_API_URL", &srv.api)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    c.update_session(&s.id, &SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() })
+        .await
+        .unwrap();
+    let ended = c.set_session_state(&s.id, &again).await.unwrap_err();
+    assert_eq!(ended.status(), Some(409));
+}
+
+/// The browser's attention list, from its server function.
+async fn attention(srv: &Maestro) -> serde_json::Value {
+    let base = srv.api.trim_end_matches("/api");
+    let path = <maestro::api::functions::ListAttention as leptos::server_fn::ServerFn>::PATH;
+    let res = srv.http().post(format!("{base}{path}")).header("content-type", "application/json").body("{}");
+    res.send().await.unwrap().json().await.unwrap()
+}

@@ -271,7 +271,7 @@ pub async fn list_task_sessions_page(task_id: String, cursor: Option<String>) ->
 pub async fn list_attention() -> Result<Attention, FnError> {
     let ((tasks, sessions), seq) = store()?.read_at(|s| {
         let tasks = page::page(s.tasks_where(None, Some(TaskStatus::Blocked)), None, ATTENTION_MAX);
-        let ended = s.sessions.values().filter(|x| x.status != SessionStatus::Running);
+        let ended = s.sessions.values().filter(|x| crate::model::session_flagged(x));
         let sessions = page::page(ended, None, ATTENTION_MAX);
         (tasks.rows.into_iter().cloned().collect(), sessions.rows.into_iter().cloned().collect())
     });
@@ -319,6 +319,12 @@ pub async fn link_task(session_id: String, task_id: String) -> Result<Session, F
 #[server(prefix = "/sfn", input = Json)]
 pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, FnError> {
     ssr::session(Command::UnlinkTask { session_id, task_id }).await
+}
+
+/// What a session's agent is doing (SPEC §9).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn set_session_state(id: String, update: SessionStateUpdate) -> Result<Session, FnError> {
+    ssr::session(Command::SetSessionState { id, update }).await
 }
 
 /// Closing a session (SPEC §5): mark it completed, then delete it (and its links).

@@ -5,7 +5,7 @@ use super::defaults::Here;
 use super::exit::{Done, Failure};
 use super::output::{self, Out};
 use super::values;
-use crate::model::{NewSession, SessionPatch, SessionStatus};
+use crate::model::{NewSession, SessionPatch, SessionState, SessionStateUpdate, SessionStatus};
 use crate::rest_client::{Client, SessionQuery};
 
 #[derive(clap::Subcommand, Debug)]
@@ -50,6 +50,17 @@ pub enum SessionCmd {
         #[arg(long)]
         workspace: Option<String>,
     },
+    /// Say what this session's agent is doing: `working`, `needs-input "Which database?"`
+    /// (flags it for the person, with the question), `idle`.
+    State {
+        #[arg(value_parser = values::session_state)]
+        state: SessionState,
+        /// What it asks or says, in a line.
+        message: Option<String>,
+        /// The session [default: this one].
+        #[arg(long)]
+        session: Option<String>,
+    },
     /// What a session's terminal printed, raw, as kept on the server [default: this one].
     Log {
         id: Option<String>,
@@ -86,6 +97,10 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: SessionCmd)
             let patch = SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() };
             client.update_session(&here.session(id)?, &patch).await?
         }
+        SessionCmd::State { state, message, session } => {
+            let update = SessionStateUpdate { state, message };
+            client.set_session_state(&here.session(session)?, &update).await?
+        }
         SessionCmd::Start { task, agent, workspace } => start(client, task, agent, workspace).await?,
         SessionCmd::Log { id, output: _ } => return print_output(client, &here.session(id)?).await,
         SessionCmd::Delete { id } => {
@@ -105,6 +120,8 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: SessionCmd)
         ("agent", one.agent_id.clone().unwrap_or_else(|| "shell".into())),
         ("project", one.project_id.clone()),
         ("tasks", one.task_ids.join(", ")),
+        ("state", one.state.map(|s| s.label()).unwrap_or_default().to_string()),
+        ("asks", one.state_message.clone().unwrap_or_default()),
         ("exit code", one.exit_code.map(|c| c.to_string()).unwrap_or_default()),
         ("started", output::when(one.started_at)),
         ("last activity", output::when(one.last_activity)),

@@ -1,7 +1,7 @@
 //! The words the command line takes for a status or a priority, refused with the list of
 //! the ones it knows.
 
-use crate::model::{Priority, SessionStatus, TaskStatus};
+use crate::model::{Priority, SessionState, SessionStatus, TaskStatus};
 
 pub(super) fn task_status(s: &str) -> Result<TaskStatus, String> {
     TaskStatus::parse(s).ok_or_else(|| one_of(TaskStatus::ALL.map(|v| v.as_str())))
@@ -9,6 +9,10 @@ pub(super) fn task_status(s: &str) -> Result<TaskStatus, String> {
 
 pub(super) fn session_status(s: &str) -> Result<SessionStatus, String> {
     SessionStatus::parse(s).ok_or_else(|| one_of(SessionStatus::ALL.map(|v| v.as_str())))
+}
+
+pub(super) fn session_state(s: &str) -> Result<SessionState, String> {
+    SessionState::parse(s).ok_or_else(|| one_of(["working", "needs-input", "idle"]))
 }
 
 pub(super) fn priority(s: &str) -> Result<Priority, String> {

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use super::schema;
-use super::{Priority, SessionStatus, SubtaskStatus, TaskStatus};
+use super::{Priority, SessionState, SessionStatus, SubtaskStatus, TaskStatus};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).
@@ -136,6 +136,18 @@ pub struct NewSession {
     /// Where its agent works (SPEC §8): `"new"`, `"none"` or a workspace's id; absent, automatic.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub workspace: Option<String>,
+}
+
+/// Body of `PUT /api/sessions/:id/state`: what the session's agent is doing (SPEC §9).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionStateUpdate {
+    pub state: SessionState,
+    /// What it asks or says, in a line (no control characters); absent or blank: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
+    pub message: Option<String>,
 }
 
 /// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.

@@ -54,6 +54,7 @@ where
         .routes(routes!(sessions::get_session, sessions::update_session, sessions::delete_session))
         .routes(routes!(sessions::link_task, sessions::unlink_task))
         .routes(routes!(output::session_output))
+        .routes(routes!(sessions::set_session_state))
         .routes(routes!(workspaces::list_workspaces, workspaces::create_workspace))
         .routes(routes!(workspaces::get_workspace))
         .routes(routes!(workspaces::workspace_files))

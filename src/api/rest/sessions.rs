@@ -5,7 +5,7 @@ use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, S
 use crate::agents::Agents;
 use crate::http::AppError;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::model::{NewSession, Session, SessionPatch, SessionStatus};
+use crate::model::{NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus};
 use crate::store::{Command, Outcome, Store};
 use crate::terminal::Terminals;
 use axum::extract::State;
@@ -67,6 +67,18 @@ pub(super) async fn update_session(
 ) -> ApiResult {
     agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::UpdateSession { id, patch: b }, StatusCode::OK).await
+}
+
+/// What the session's agent is doing (SPEC §9): `needs_input` (with the question as
+/// `message`) flags it for the person. Refused (409) once the session has ended.
+#[utoipa::path(put, path = "/sessions/{id}/state", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionStateUpdate, responses((status = 200, body = Session), Refusals))]
+pub(super) async fn set_session_state(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(update): ApiJson<SessionStateUpdate>,
+) -> ApiResult {
+    mutate(&store, &h, Command::SetSessionState { id, update }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
