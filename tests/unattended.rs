@@ -217,3 +217,51 @@ async fn attention(srv: &Maestro) -> serde_json::Value {
     let res = srv.http().post(format!("{base}{path}")).header("content-type", "application/json").body("{}");
     res.send().await.unwrap().json().await.unwrap()
 }
+
+/// `maestro hook claude` with `json` on stdin, inside session `id` (as Claude Code runs its
+/// hooks in the session's terminal); its exit code.
+fn hook(srv: &Maestro, id: &str, json: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+    cmd.args(["hook", "claude"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.env("MAESTRO_API_URL", &srv.api).env("MAESTRO_TOKEN", &srv.token).env("MAESTRO_SESSION_ID", id);
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    child.wait().unwrap().code()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_codes_hooks_with_its_documented_json_on_stdin_say_what_it_is_doing() {
+    let srv = Start::default().run().await;
+    let c = &srv.client;
+    let work = tempfile::tempdir().unwrap();
+    let t = task(c, work.path(), "hooked").await;
+    let ns = NewSession { project_id: t.project_id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
+    let s = c.create_session(&ns).await.unwrap();
+    let state = |s: Session| (s.state, s.state_message);
+    // The JSON Claude Code's documentation gives for each hook (common fields first).
+    let common = r#""session_id":"abc123","transcript_path":"/tmp/t.jsonl","cwd":"/tmp""#;
+    let prompt = format!(r#"{{{common},"hook_event_name":"UserPromptSubmit","prompt":"Write a function"}}"#);
+    assert_eq!(hook(&srv, &s.id, &prompt), Some(0));
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::Working), None));
+    let note = format!(
+        r#"{{{common},"hook_event_name":"Notification","message":"Claude needs your permission to use Bash","notification_type":"permission_prompt"}}"#
+    );
+    assert_eq!(hook(&srv, &s.id, &note), Some(0));
+    let asks = Some("Claude needs your permission to use Bash".to_string());
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::NeedsInput), asks));
+    let permission = format!(
+        r#"{{{common},"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{{"command":"rm -rf node_modules"}}}}"#
+    );
+    assert_eq!(hook(&srv, &s.id, &permission), Some(0));
+    let asks = Some("May it use Bash?".to_string());
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::NeedsInput), asks));
+    let stop = format!(r#"{{{common},"hook_event_name":"Stop","stop_hook_active":false}}"#);
+    assert_eq!(hook(&srv, &s.id, &stop), Some(0));
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::Idle), None));
+    // Whatever it cannot use — another event, not JSON, no server — never stops the agent.
+    let before = c.session(&s.id).await.unwrap().version;
+    assert_eq!(hook(&srv, &s.id, &format!(r#"{{{common},"hook_event_name":"SessionStart"}}"#)), Some(0));
+    assert_eq!(hook(&srv, &s.id, "not json"), Some(0));
+    assert_eq!(c.session(&s.id).await.unwrap().version, before);
+}
