@@ -265,3 +265,47 @@ async fn claude_codes_hooks_with_its_documented_json_on_stdin_say_what_it_is_doi
     assert_eq!(hook(&srv, &s.id, "not json"), Some(0));
     assert_eq!(c.session(&s.id).await.unwrap().version, before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_and_idle_when_quiet() {
+    use futures::StreamExt;
+    let work = tempfile::tempdir().unwrap();
+    let agent = "quiet=echo started; read _; echo answered; read _; : {prompt}";
+    // Quiet for 300 ms is idle here (30 s by default).
+    let srv = Start { args: &["--agent", agent], env: &[("MAESTRO_IDLE_MS", "300")], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "say nothing").await;
+    let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: Some("quiet".into()),
+        ..Default::default()
+    };
+    let s = c.create_session(&ns).await.unwrap();
+    // The states its updates carry, in order, until `n` of them.
+    let mut states = Vec::new();
+    let mut next_states = async |n: usize, states: &mut Vec<Option<SessionState>>| {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while states.len() < n {
+            let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the state within 10 s");
+            if let Some(Ok(ServerMessage::Event(e))) = m {
+                if let EventData::SessionUpdated(x) = e.data {
+                    if x.id == s.id {
+                        states.push(x.state);
+                    }
+                }
+            }
+        }
+    };
+    // Started with its prompt and printing: working; then quiet: idle.
+    next_states(2, &mut states).await;
+    assert_eq!(states, [Some(SessionState::Working), Some(SessionState::Idle)]);
+    // The person answers: output after input is working again, then idle again.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let mut ws = crate::terminal::attach_as(addr, &s.id, &srv.token).await;
+    ws.input("\r").await;
+    ws.read_until("answered").await;
+    next_states(4, &mut states).await;
+    assert_eq!(states[2..], [Some(SessionState::Working), Some(SessionState::Idle)]);
+}

@@ -74,6 +74,7 @@ impl Terminals {
                 output: broadcast::channel(1024).0,
                 exited: watch::channel(None).0,
                 sized: Default::default(),
+                typed: Default::default(),
             });
             std::thread::Builder::new()
                 .name(format!("pty-in-{id}"))
@@ -94,9 +95,10 @@ impl Terminals {
         let child_slot = Arc::new(Mutex::new(Some(child)));
         let slot = child_slot.clone();
         let kept = self.keep_output(linked, id, notice.as_deref());
+        let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
             let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-            let code = read_output(&t, reader, fd, child, kept);
+            let code = read_output(&t, reader, fd, child, kept, activity);
             me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
             if let Some(f) = &launch.prompt_file {
                 let _ = std::fs::remove_file(f);

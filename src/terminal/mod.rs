@@ -17,9 +17,11 @@
 //! `launch` starts one (its command, variables, PTY and threads); `process` its output,
 //! input and ending; `socket` its WebSocket and `DELETE`; `relay` which node runs it and
 //! relaying to that node; `budget` the input all sockets hold; `prompts` the prompt files;
-//! `output` every session's output kept on disk; `start` starting an agent's terminal when
+//! `output` every session's output kept on disk; `activity` what the terminal says an
+//! agent is doing; `start` starting an agent's terminal when
 //! its session is made.
 
+mod activity;
 mod budget;
 mod launch;
 pub mod output;
@@ -81,6 +83,8 @@ struct Term {
     exited: watch::Sender<Option<u32>>,
     /// A browser has set its size (until then it has the size it started with).
     sized: std::sync::atomic::AtomicBool,
+    /// Input was handed to the program since its output thread last looked.
+    typed: std::sync::atomic::AtomicBool,
 }
 
 /// All running terminals.

@@ -2,6 +2,7 @@
 //! its own, so nothing blocks the server's async workers), and ending it with its whole
 //! session. Starting it is `launch`'s.
 
+use super::activity::Activity;
 use super::output::Writer;
 use super::{Term, SCROLLBACK};
 use bytes::Bytes;
@@ -64,6 +65,7 @@ pub(super) fn read_output(
     fd: Option<std::os::fd::RawFd>,
     mut child: Box<dyn Child + Send + Sync>,
     mut kept: Option<Writer>,
+    mut activity: Option<Activity>,
 ) -> u32 {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::BorrowedFd;
@@ -94,11 +96,20 @@ pub(super) fn read_output(
                     if let Some(k) = kept.as_mut() {
                         k.write(&chunk);
                     }
+                    if let Some(a) = activity.as_mut() {
+                        if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                            a.input();
+                        }
+                        a.output();
+                    }
                     let _ = t.output.send(chunk);
                 }
             }
         }
         // Kept output reaches the disk when the terminal goes quiet, or every so often.
+        if let (false, Some(a)) = (readable, activity.as_mut()) {
+            a.quiet();
+        }
         if !readable || flushed.elapsed() >= FLUSH_EVERY {
             if let Some(k) = kept.as_mut() {
                 k.flush();

@@ -110,6 +110,7 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                     pending_bytes -= chunk.len();
                     held.give_back(chunk.len());
                     room.send(chunk);
+                    term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
