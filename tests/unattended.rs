@@ -35,6 +35,17 @@ async fn task(c: &Client, dir: &Path, prompt: &str) -> Task {
     c.create_task(&nt).await.unwrap()
 }
 
+/// A session on task `t` running `agent` (a shell, not started, without one).
+async fn session_of(c: &Client, t: &Task, agent: Option<&str>) -> Session {
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: agent.map(Into::into),
+        ..Default::default()
+    };
+    c.create_session(&ns).await.unwrap()
+}
+
 /// Everything kept of session `id`'s output, read a piece at a time; and where it starts.
 async fn output(c: &Client, id: &str) -> (u64, Vec<u8>) {
     let mut piece = c.session_output(id, 0, 4096).await.unwrap();
@@ -139,13 +150,7 @@ async fn a_session_printing_more_than_its_budget_keeps_the_newest_bytes_at_their
     let c = &srv.client;
     let t = task(c, work.path(), "count").await;
     let seq = c.health().await.unwrap().seq;
-    let ns = NewSession {
-        project_id: t.project_id.clone(),
-        task_ids: vec![t.id.clone()],
-        agent_id: Some("lines".into()),
-        ..Default::default()
-    };
-    let s = c.create_session(&ns).await.unwrap();
+    let s = session_of(c, &t, Some("lines")).await;
     let s = ended(c, &s.id, seq).await;
     assert_eq!(s.exit_code, Some(0));
     let all: String = (1..=40000).map(|i| format!("{i}\r\n")).collect();
@@ -173,13 +178,7 @@ async fn an_agent_asking_through_the_cli_needs_the_person_with_its_question() {
     let t = task(c, work.path(), "pick one").await;
     let seq = c.health().await.unwrap().seq;
     let mut events = std::pin::pin!(c.watch(Some(seq)));
-    let ns = NewSession {
-        project_id: t.project_id.clone(),
-        task_ids: vec![t.id.clone()],
-        agent_id: Some("ask".into()),
-        ..Default::default()
-    };
-    let s = c.create_session(&ns).await.unwrap();
+    let s = session_of(c, &t, Some("ask")).await;
     until_event(
         &mut events,
         |e| matches!(e, EventData::SessionUpdated(x) if x.state == Some(SessionState::NeedsInput)),
@@ -236,8 +235,7 @@ async fn claude_codes_hooks_with_its_documented_json_on_stdin_say_what_it_is_doi
     let c = &srv.client;
     let work = tempfile::tempdir().unwrap();
     let t = task(c, work.path(), "hooked").await;
-    let ns = NewSession { project_id: t.project_id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
-    let s = c.create_session(&ns).await.unwrap();
+    let s = session_of(c, &t, None).await;
     let state = |s: Session| (s.state, s.state_message);
     // The JSON Claude Code's documentation gives for each hook (common fields first).
     let common = r#""session_id":"abc123","transcript_path":"/tmp/t.jsonl","cwd":"/tmp""#;
@@ -276,13 +274,7 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
     let c = &srv.client;
     let t = task(c, work.path(), "say nothing").await;
     let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
-    let ns = NewSession {
-        project_id: t.project_id.clone(),
-        task_ids: vec![t.id.clone()],
-        agent_id: Some("quiet".into()),
-        ..Default::default()
-    };
-    let s = c.create_session(&ns).await.unwrap();
+    let s = session_of(c, &t, Some("quiet")).await;
     // The states its updates carry, in order, until `n` of them.
     let mut states = Vec::new();
     let mut next_states = async |n: usize, states: &mut Vec<Option<SessionState>>| {

@@ -1,6 +1,7 @@
 //! The bridge to xterm.js (loaded by the page from `/xterm/`): one terminal view bound to
 //! one terminal socket, with fit-to-size, resize messages, and reconnects until the
-//! process exits or the view closes. Browser only: the server renders the empty host.
+//! process exits or the view closes; or a read-only view of a session's kept output.
+//! Browser only: the server renders the empty host.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -11,23 +12,7 @@ use wasm_bindgen::prelude::*;
 /// whenever it changes, none while it is `None`, and none once the pane goes.
 pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
     #[cfg(feature = "hydrate")]
-    {
-        let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
-        let close = move || {
-            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
-                term_close(&h);
-            }
-        };
-        Effect::new(move |_| {
-            let id = target.get();
-            let el = host.get();
-            close();
-            if let (Some(id), Some(el)) = (id, el) {
-                view.set_value(Some(term_open(&el, &socket_url(&id))));
-            }
-        });
-        on_cleanup(close);
-    }
+    follow(target, host, |el, id| term_open(el, &socket_url(id)));
     #[cfg(not(feature = "hydrate"))]
     let _ = (target, host);
 }
@@ -36,26 +21,36 @@ pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
 /// §9): a new view whenever it changes, none while it is `None`.
 pub fn replay(target: Memo<Option<String>>, host: NodeRef<Div>) {
     #[cfg(feature = "hydrate")]
-    {
-        let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
-        let close = move || {
-            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
-                term_close(&h);
-            }
-        };
-        Effect::new(move |_| {
-            let id = target.get();
-            let el = host.get();
-            close();
-            if let (Some(id), Some(el)) = (id, el) {
-                let url = format!("/api/sessions/{}/output", js_sys::encode_uri_component(&id));
-                view.set_value(Some(term_replay(&el, &url)));
-            }
-        });
-        on_cleanup(close);
-    }
+    follow(target, host, |el, id| {
+        term_replay(el, &format!("/api/sessions/{}/output", js_sys::encode_uri_component(id)))
+    });
     #[cfg(not(feature = "hydrate"))]
     let _ = (target, host);
+}
+
+/// One view in `host` made by `open` for what `target` names, made anew when it changes,
+/// closed while it is `None` and when the pane goes.
+#[cfg(feature = "hydrate")]
+fn follow(
+    target: Memo<Option<String>>,
+    host: NodeRef<Div>,
+    open: impl Fn(&web_sys::HtmlElement, &str) -> JsValue + 'static,
+) {
+    let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
+    let close = move || {
+        if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
+            term_close(&h);
+        }
+    };
+    Effect::new(move |_| {
+        let id = target.get();
+        let el = host.get();
+        close();
+        if let (Some(id), Some(el)) = (id, el) {
+            view.set_value(Some(open(&el, &id)));
+        }
+    });
+    on_cleanup(close);
 }
 
 #[cfg(feature = "hydrate")]
