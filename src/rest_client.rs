@@ -58,6 +58,16 @@ pub struct TaskQuery {
     pub status: Option<TaskStatus>,
 }
 
+/// A piece of a session's kept output: its bytes start at `offset`; what is kept runs from
+/// `start` to `end`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputPiece {
+    pub offset: u64,
+    pub start: u64,
+    pub end: u64,
+    pub bytes: Vec<u8>,
+}
+
 /// Filters of `GET /api/sessions`.
 #[derive(Clone, Debug, Default, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -265,6 +275,11 @@ impl Client {
         self.send(Method::PATCH, &format!("/sessions/{}", seg(id)), patch).await
     }
 
+    /// Says what session `id`'s agent is doing.
+    pub async fn set_session_state(&self, id: &str, update: &SessionStateUpdate) -> Result<Session, ClientError> {
+        self.send(Method::PUT, &format!("/sessions/{}/state", seg(id)), update).await
+    }
+
     pub async fn delete_session(&self, id: &str) -> Result<(), ClientError> {
         self.delete(&format!("/sessions/{}", seg(id))).await
     }
@@ -275,6 +290,35 @@ impl Client {
 
     pub async fn unlink(&self, session: &str, task: &str) -> Result<Session, ClientError> {
         self.call(Method::DELETE, &format!("/sessions/{}/tasks/{}", seg(session), seg(task)), None, None).await
+    }
+
+    /// A piece of what session `id`'s terminal printed, from byte `offset` (see
+    /// `GET /api/sessions/{id}/output`).
+    pub async fn session_output(&self, id: &str, offset: u64, limit: usize) -> Result<OutputPiece, ClientError> {
+        let query = [("offset".to_string(), offset.to_string()), ("limit".to_string(), limit.to_string())];
+        let res = self.request(Method::GET, &format!("/sessions/{}/output", seg(id)), &query, None).await?;
+        let status = res.status();
+        let number = |name: &str| {
+            let v = res.headers().get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+            v.ok_or_else(|| ClientError::Decode(format!("no {name} header")))
+        };
+        let piece = if status.is_success() {
+            Some((number("output-offset")?, number("output-start")?, number("output-end")?))
+        } else {
+            None
+        };
+        let body = res.bytes().await.map_err(|e| ClientError::Decode(e.to_string()))?;
+        match piece {
+            Some((offset, start, end)) => Ok(OutputPiece { offset, start, end, bytes: body.to_vec() }),
+            None => Err(api_error(status.as_u16(), &String::from_utf8_lossy(&body))),
+        }
+    }
+
+    // ----- agents -----------------------------------------------------------------------
+
+    /// The agents the server offers.
+    pub async fn agents(&self) -> Result<Vec<Agent>, ClientError> {
+        self.get("/agents").await
     }
 
     // ----- events -----------------------------------------------------------------------

@@ -3,7 +3,7 @@
 //! and what `GET /api/agents` tells.
 
 use crate::common;
-use crate::terminal::{attach_as, Viewer};
+use crate::terminal::attach_as;
 use maestro::model::*;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -88,22 +88,27 @@ async fn a_hostile_prompt_reaches_the_agent_literally_and_one_too_long_fails_the
     let srv = common::Start { args: &["--agent", agent], ..Default::default() }.run().await;
     let c = &srv.client;
     let prompt = "'; id; echo ' $(id) `id` \"; id; \" \\";
+    // It starts when made (SPEC §9) and is over before anyone looks: its kept output says it.
     let s = session(c, "lit", &[prompt]).await;
-    let mut ws: Viewer = attach_as(addr(&srv), &s.id, &srv.token).await;
-    let out = ws.read_until(r#"{"type":"exit","code":0}"#).await;
+    status_becomes(c, &s.id, SessionStatus::Completed).await;
+    let out = kept(c, &s.id).await;
     assert!(out.contains(&format!("[{prompt}]")), "{out}");
     assert!(!out.contains("uid="), "a shell ran part of the prompt: {out}");
-    status_becomes(c, &s.id, SessionStatus::Completed).await;
 
     // Three tasks of 70,000 bytes: 205 KiB, more than one argument can carry.
     let long = "x".repeat(70_000);
     let s = session(c, "lit", &[&long, &long, &long]).await;
-    let mut ws = attach_as(addr(&srv), &s.id, &srv.token).await;
-    let out = ws.read_until(r#"{"type":"exit","code":1}"#).await;
+    status_becomes(c, &s.id, SessionStatus::Failed).await;
+    let out = kept(c, &s.id).await;
     assert!(out.contains("is too long to hand to agent lit on its command line"), "{out}");
     assert!(out.contains("Use {prompt_file}"), "{out}");
     assert!(!out.contains("[xxx"), "the agent ran: {out}");
-    status_becomes(c, &s.id, SessionStatus::Failed).await;
+    assert_eq!(c.session(&s.id).await.unwrap().exit_code, Some(1));
+}
+
+/// What session `id`'s terminal printed (all of it: less than a piece).
+async fn kept(c: &maestro::rest_client::Client, id: &str) -> String {
+    String::from_utf8_lossy(&c.session_output(id, 0, 1 << 20).await.unwrap().bytes).into_owned()
 }
 
 fn mode(path: &Path) -> u32 {

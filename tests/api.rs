@@ -19,8 +19,9 @@ impl Api {
     fn new() -> Self {
         let store = Store::open(StoreConfig::memory()).unwrap();
         let options = leptos_options("127.0.0.1:3000".parse().unwrap(), "target/site");
-        // One agent configured, as `--agent claude=…` does.
-        let agents = maestro::agents::Agents::load(&["claude=claude {prompt}".into()], None).unwrap();
+        // One agent configured, as `--agent claude=…` does: one that waits (a session made
+        // with it starts it at once, and it must stay running while the tests look at it).
+        let agents = maestro::agents::Agents::load(&["claude=cat {prompt_file} -".into()], None).unwrap();
         let state = AppState::new(store.clone(), options, tokio::sync::watch::channel(false).1).with_agents(agents);
         Api { app: app(state), store }
     }
@@ -925,6 +926,8 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("delete", "/sessions/{id}"),
             ("post", "/sessions/{sid}/tasks/{tid}"),
             ("delete", "/sessions/{sid}/tasks/{tid}"),
+            ("get", "/sessions/{id}/output"),
+            ("put", "/sessions/{id}/state"),
             ("get", "/workspaces"),
             ("post", "/workspaces"),
             ("get", "/workspaces/{id}"),

@@ -17,5 +17,6 @@ mod projects;
 mod serve;
 mod site;
 mod terminal;
+mod unattended;
 mod workspace;
 mod ws;

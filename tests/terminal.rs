@@ -173,7 +173,7 @@ async fn a_project_directory_that_disappeared_is_said_in_the_terminal() {
 }
 
 /// Waits (on the event stream, 10 s at most) until `done` holds for an event.
-async fn until_event(
+pub(crate) async fn until_event(
     events: &mut (impl futures::Stream<Item = Result<maestro::model::ServerMessage, maestro::rest_client::ClientError>>
               + Unpin),
     done: impl Fn(&EventData) -> bool,

@@ -283,7 +283,7 @@ pub async fn list_task_sessions_page(task_id: String, cursor: Option<String>) ->
 pub async fn list_attention() -> Result<Attention, FnError> {
     let ((tasks, sessions), seq) = store()?.read_at(|s| {
         let tasks = page::page(s.tasks_where(None, Some(TaskStatus::Blocked)), None, ATTENTION_MAX);
-        let ended = s.sessions.values().filter(|x| x.status != SessionStatus::Running);
+        let ended = s.sessions.values().filter(|x| crate::model::session_flagged(x));
         let sessions = page::page(ended, None, ATTENTION_MAX);
         (tasks.rows.into_iter().cloned().collect(), sessions.rows.into_iter().cloned().collect())
     });
@@ -314,7 +314,13 @@ pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
     ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
     let workspaces = ssr::workspaces()?;
     session.workspace = workspaces.for_session(&session, None).await.map_err(FnError::from)?.map(|w| w.id);
-    ssr::session(Command::CreateSession { session }).await
+    let terminals = leptos::prelude::use_context::<crate::terminal::Terminals>();
+    let s = ssr::session(Command::CreateSession { session }).await?;
+    // SPEC §9: its agent starts now, whether or not this browser opens it.
+    if let Some(t) = terminals {
+        t.start_agent(&s).await;
+    }
+    Ok(s)
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -337,6 +343,12 @@ pub async fn link_task(session_id: String, task_id: String) -> Result<Session, F
 #[server(prefix = "/sfn", input = Json)]
 pub async fn unlink_task(session_id: String, task_id: String) -> Result<Session, FnError> {
     ssr::session(Command::UnlinkTask { session_id, task_id }).await
+}
+
+/// What a session's agent is doing (SPEC §9).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn set_session_state(id: String, update: SessionStateUpdate) -> Result<Session, FnError> {
+    ssr::session(Command::SetSessionState { id, update }).await
 }
 
 /// Closing a session (SPEC §5): mark it completed, then delete it (and its links).

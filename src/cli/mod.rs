@@ -5,11 +5,12 @@
 //!
 //! Here: the global flags (`Conn`), the subcommands and their dispatch. A file per noun
 //! (`project`, `task`, `subtask`, `session`, `workspace`, `watch`, `status`), each its clap
-//! enum and how it runs; `defaults` the session's `MAESTRO_*` variables; `values` the status and priority
+//! enum and how it runs; `hook` what agents' hooks call; `defaults` the session's `MAESTRO_*` variables; `values` the status and priority
 //! words; `exit` why a command failed and its exit code; `output` how results print.
 
 mod defaults;
 mod exit;
+pub mod hook;
 pub mod output;
 mod project;
 mod session;
@@ -60,6 +61,10 @@ pub enum ClientCommand {
     Workspace(WorkspaceCmd),
     /// Print live events as they are committed, resuming after a drop.
     Watch(watch::WatchArgs),
+    /// Called by an agent's hooks (Claude Code's: `maestro hook claude`, its JSON on
+    /// stdin) to say what the agent is doing.
+    #[command(subcommand)]
+    Hook(hook::HookCmd),
     /// The server's health, its last `seq` and the active project's counts.
     Status {
         /// The project to count [default: $MAESTRO_PROJECT_ID, else every project].
@@ -80,6 +85,7 @@ pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
         ClientCommand::Session(c) => session::run(&client, out, &here, c).await,
         ClientCommand::Workspace(c) => workspace::run(&client, out, &here, c).await,
         ClientCommand::Watch(a) => watch::run(&client, out, a).await,
+        ClientCommand::Hook(c) => return hook::run(&client, &here, c).await,
         ClientCommand::Status { project } => status::run(&client, out, project.or(here.project)).await,
     };
     match done {

@@ -235,6 +235,60 @@ pub struct Session {
     /// workspaces existed load as `null`.
     #[serde(default)]
     pub workspace_id: Option<String>,
+    /// How its terminal's process ended, once it has (SPEC §9): its exit code.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<u32>,
+    /// What its agent is doing while it runs (SPEC §9); absent until anything said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<SessionState>,
+    /// What it asks or says, in a line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_message: Option<String>,
+    /// When `state` was last set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state_at: Option<Millis>,
+}
+
+/// Whether a session needs the person: it ended, or its agent waits for an answer.
+pub fn session_flagged(s: &Session) -> bool {
+    s.status != SessionStatus::Running || s.state == Some(SessionState::NeedsInput)
+}
+
+/// What a running session's agent is doing (SPEC §9): `needs_input` waits for the person.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionState {
+    Working,
+    NeedsInput,
+    Idle,
+}
+
+impl SessionState {
+    pub const ALL: [SessionState; 3] = [Self::Working, Self::NeedsInput, Self::Idle];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::NeedsInput => "needs_input",
+            Self::Idle => "idle",
+        }
+    }
+
+    /// As the API writes it, or with a dash as people type it (`needs-input`).
+    pub fn parse(s: &str) -> Option<Self> {
+        let s = s.replace('-', "_");
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+
+    /// As people read it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Working => "working",
+            Self::NeedsInput => "needs input",
+            Self::Idle => "idle",
+        }
+    }
 }
 
 impl Session {

@@ -3,7 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use super::schema;
-use super::{MergeStrategy, Priority, SessionStatus, SubtaskStatus, TaskStatus};
+use super::{MergeStrategy, Priority, SessionState, SessionStatus, SubtaskStatus, TaskStatus};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).
@@ -161,6 +161,18 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::workspace_choice))]
     pub workspace: Option<String>,
+}
+
+/// Body of `PUT /api/sessions/:id/state`: what the session's agent is doing (SPEC §9).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionStateUpdate {
+    pub state: SessionState,
+    /// What it asks or says, in a line (no control characters); absent or blank: none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
+    pub message: Option<String>,
 }
 
 /// [`NewSession::workspace`]: make a new workspace for the session's task.

@@ -221,9 +221,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .with_token(Some(token))
         .with_node_key(node_key.clone())
         .with_agents(agents);
-    // Prompt files and worktrees beside the data; in memory, temporary directories.
+    // Prompt files, output and worktrees beside the data; in memory, temporary directories.
     if let Some(d) = &config.data_dir {
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
+        // Sessions' output (SPEC §9), but that of sessions deleted meanwhile.
+        let exists = |id: &str| store.read(|s| s.sessions.contains_key(id));
+        state.terminals = state.terminals.with_output_dir(&d.join("output"), exists)?;
     }
     state = state.with_workspaces(
         Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key),

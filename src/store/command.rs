@@ -4,7 +4,7 @@
 use super::StoreError;
 use crate::model::{
     ChangeSummary, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionPatch,
-    SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
+    SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -83,6 +83,17 @@ pub enum Command {
     ClaimTerminal {
         session_id: String,
         node: String,
+    },
+    /// What a running session's agent is doing (SPEC §9).
+    SetSessionState {
+        id: String,
+        update: SessionStateUpdate,
+    },
+    /// A session's terminal process ended with `code` (SPEC §9): recorded with it, and a
+    /// running session completes (0) or fails.
+    SessionExited {
+        id: String,
+        code: u32,
     },
     /// Fails the running sessions whose terminals ran on a node that died.
     #[serde(serialize_with = "one")]

@@ -5,7 +5,7 @@ use super::process::{end_now, read_output, write_input};
 use super::setup::with_setup;
 use super::{valid, OpenError, Term, Terminals, INPUT_QUEUE};
 use crate::agents;
-use crate::model::{Session, SessionPatch, SessionStatus, Task};
+use crate::model::{Session, SessionStatus, Task};
 use crate::store::Command;
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use std::sync::{Arc, Mutex};
@@ -80,9 +80,11 @@ impl Terminals {
                 input,
                 master: Mutex::new(pair.master),
                 pid,
-                scrollback: Mutex::new(notice.map(|n| n.into_bytes().into()).unwrap_or_default()),
+                scrollback: Mutex::new(notice.clone().map(|n| n.into_bytes().into()).unwrap_or_default()),
                 output: broadcast::channel(1024).0,
                 exited: watch::channel(None).0,
+                sized: Default::default(),
+                typed: Default::default(),
             });
             std::thread::Builder::new()
                 .name(format!("pty-in-{id}"))
@@ -102,9 +104,11 @@ impl Terminals {
         // Where a thread that cannot start leaves the child, to be ended here.
         let child_slot = Arc::new(Mutex::new(Some(child)));
         let slot = child_slot.clone();
+        let kept = self.keep_output(linked, id, notice.as_deref());
+        let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
             let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-            let code = read_output(&t, reader, fd, child);
+            let code = read_output(&t, reader, fd, child, kept, activity);
             me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
             if let Some(f) = &launch.prompt_file {
                 let _ = std::fs::remove_file(f);
@@ -113,11 +117,9 @@ impl Terminals {
             tracing::info!(terminal = tid, code, "terminal exited");
             if linked {
                 // Exiting on its own ends the session's work; a deleted session is gone.
-                let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
                 let store = me.store.clone();
                 rt.spawn(async move {
-                    let patch = SessionPatch { status: Some(status), ..Default::default() };
-                    let _ = store.execute(Command::UpdateSession { id: tid, patch }, None).await;
+                    let _ = store.execute(Command::SessionExited { id: tid, code }, None).await;
                 });
             }
         });

@@ -18,17 +18,23 @@
 //! `launch` starts one (its command, variables, PTY and threads); `setup` where it starts
 //! and a workspace's setup; `process` its output, input and ending; `socket` its WebSocket
 //! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
-//! all sockets hold; `prompts` the prompt files.
+//! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
+//! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
+//! terminal when its session is made.
 
+mod activity;
 mod budget;
 mod launch;
+pub mod output;
 mod process;
 mod prompts;
 mod relay;
 mod setup;
 mod socket;
+mod start;
 mod wire;
 
+pub use output::Outputs;
 pub use socket::{terminal_delete, terminal_ws};
 pub use wire::SizeQuery;
 
@@ -77,6 +83,10 @@ struct Term {
     output: broadcast::Sender<Bytes>,
     /// Set once with the exit code.
     exited: watch::Sender<Option<u32>>,
+    /// A browser has set its size (until then it has the size it started with).
+    sized: std::sync::atomic::AtomicBool,
+    /// Input was handed to the program since its output thread last looked.
+    typed: std::sync::atomic::AtomicBool,
 }
 
 /// All running terminals.
@@ -100,6 +110,8 @@ pub struct Terminals {
     input_budget: InputBudget,
     /// Whose worktrees sessions in a workspace start in (checked there).
     workspaces: Option<crate::workspace::Workspaces>,
+    /// What sessions' terminals printed, kept on disk.
+    outputs: Outputs,
 }
 
 /// Why a terminal could not be opened.
@@ -156,6 +168,7 @@ impl Terminals {
             prompts: Arc::new(PromptDir::temporary()),
             input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
             workspaces: None,
+            outputs: Outputs::temporary(),
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -165,6 +178,8 @@ impl Terminals {
                     Ok(e) => {
                         if let EventData::SessionDeleted(d) = &e.event.data {
                             me.kill(&d.id);
+                            let (outputs, id) = (me.outputs.clone(), d.id.clone());
+                            tokio::task::spawn_blocking(move || outputs.remove(&id));
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {}
@@ -216,6 +231,23 @@ impl Terminals {
     pub fn with_prompt_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
         self.prompts = Arc::new(PromptDir::at(dir)?);
         Ok(self)
+    }
+
+    /// The same terminals keeping sessions' output in `dir`, with what an earlier run kept
+    /// there (but that of sessions `exists` no longer knows).
+    pub fn with_output_dir(
+        mut self,
+        dir: &std::path::Path,
+        exists: impl Fn(&str) -> bool,
+    ) -> Result<Terminals, String> {
+        self.outputs = self.outputs.at(dir)?;
+        self.outputs.retain(exists);
+        Ok(self)
+    }
+
+    /// What sessions' terminals printed.
+    pub fn outputs(&self) -> &Outputs {
+        &self.outputs
     }
 
     /// The configured agents.

@@ -2,6 +2,8 @@
 //! its own, so nothing blocks the server's async workers), and ending it with its whole
 //! session. Starting it is `launch`'s.
 
+use super::activity::Activity;
+use super::output::Writer;
 use super::{Term, SCROLLBACK};
 use bytes::Bytes;
 use portable_pty::Child;
@@ -12,6 +14,8 @@ use tokio::sync::mpsc;
 /// After the process exits, output still arriving (from what it left behind) is passed on
 /// for this long.
 const DRAIN: Duration = Duration::from_millis(200);
+/// Output that keeps coming is written to disk at least this often.
+const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
 /// Kills a process that was started but will not be served, and reaps it.
 pub(super) fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {
@@ -60,12 +64,15 @@ pub(super) fn read_output(
     mut reader: Box<dyn Read + Send>,
     fd: Option<std::os::fd::RawFd>,
     mut child: Box<dyn Child + Send + Sync>,
+    mut kept: Option<Writer>,
+    mut activity: Option<Activity>,
 ) -> u32 {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::BorrowedFd;
     let mut buf = [0u8; 8192];
     let mut code = None;
     let mut drain_until = None;
+    let mut flushed = Instant::now();
     loop {
         let readable = match fd {
             // SAFETY: the master (which owns `fd`) lives in `t` for as long as this runs.
@@ -86,9 +93,28 @@ pub(super) fn read_output(
                         let excess = sb.len().saturating_sub(SCROLLBACK);
                         sb.drain(..excess);
                     }
+                    if let Some(k) = kept.as_mut() {
+                        k.write(&chunk);
+                    }
+                    if let Some(a) = activity.as_mut() {
+                        if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+                            a.input();
+                        }
+                        a.output();
+                    }
                     let _ = t.output.send(chunk);
                 }
             }
+        }
+        // Kept output reaches the disk when the terminal goes quiet, or every so often.
+        if let (false, Some(a)) = (readable, activity.as_mut()) {
+            a.quiet();
+        }
+        if !readable || flushed.elapsed() >= FLUSH_EVERY {
+            if let Some(k) = kept.as_mut() {
+                k.flush();
+            }
+            flushed = Instant::now();
         }
         if code.is_none() {
             if let Ok(Some(status)) = child.try_wait() {
@@ -100,6 +126,8 @@ pub(super) fn read_output(
             break;
         }
     }
+    // All of it on disk before anyone is told the process ended.
+    drop(kept);
     match code {
         Some(c) => c,
         None => child.wait().map(|s| s.exit_code()).unwrap_or(1),

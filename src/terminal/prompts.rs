@@ -55,7 +55,7 @@ impl PromptDir {
                 .map(PathBuf::from)
                 .filter(|d| d.is_absolute() && d.is_dir())
                 .unwrap_or_else(std::env::temp_dir);
-            remove_abandoned(&base);
+            remove_abandoned(&base, PREFIX);
             let made = tempfile::Builder::new()
                 .prefix(&format!("{PREFIX}{}-", std::process::id()))
                 .permissions(std::fs::Permissions::from_mode(0o700))
@@ -83,14 +83,14 @@ impl PromptDir {
     }
 }
 
-/// Removes this user's `maestro-prompts-PID-*` directories in `base` whose server process
-/// is gone (killed, so it could not remove them itself).
-fn remove_abandoned(base: &Path) {
+/// Removes this user's `PREFIX PID-*` directories in `base` (prompt files, terminal output)
+/// whose server process is gone (killed, so it could not remove them itself).
+pub(super) fn remove_abandoned(base: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(base) else { return };
     let me = uid();
     for entry in entries.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(PREFIX)).and_then(|r| r.split('-').next()) else {
+        let Some(pid) = name.to_str().and_then(|n| n.strip_prefix(prefix)).and_then(|r| r.split('-').next()) else {
             continue;
         };
         let Ok(pid) = pid.parse::<i32>() else { continue };

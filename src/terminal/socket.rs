@@ -36,6 +36,7 @@ pub async fn terminal_ws(
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };
+    term.size_once(q.cols, q.rows);
     let budget = terminals.input_budget.clone();
     ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
 }
@@ -105,6 +106,7 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                     pending_bytes -= chunk.len();
                     held.give_back(chunk.len());
                     room.send(chunk);
+                    term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
@@ -122,6 +124,7 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                     Some(Ok(Message::Text(t))) => match serde_json::from_str::<ClientMsg>(&t) {
                         Ok(ClientMsg::Input { data }) => data.into(),
                         Ok(ClientMsg::Resize { cols, rows }) => {
+                            term.sized.store(true, std::sync::atomic::Ordering::Relaxed);
                             let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
                             continue;
                         }

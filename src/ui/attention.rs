@@ -21,8 +21,10 @@ pub struct Need {
     pub project_id: String,
     /// The session's name or the task's title.
     pub name: String,
-    /// "failed", "completed" or "blocked".
+    /// "failed", "completed", "needs_input" or "blocked".
     pub why: &'static str,
+    /// What a session's agent asks (SPEC §9).
+    pub message: Option<String>,
 }
 
 /// What needs the person now, shared by every component through context.
@@ -43,17 +45,24 @@ impl Needs {
                     .flagged()
                     .filter(|(id, _)| !seen.contains(*id))
                     .filter_map(|(id, f)| {
-                        let (name, why, at) = match f.kind {
-                            Kind::Session => {
-                                let s = c.session(id)?;
-                                (s.name.clone(), s.status.as_str(), s.completed_at.unwrap_or(s.last_activity))
-                            }
+                        let (name, why, at, message) = match f.kind {
+                            // Running, yet flagged: its agent waits for an answer.
+                            Kind::Session => match c.session(id)? {
+                                s if s.status == SessionStatus::Running => {
+                                    let at = s.state_at.unwrap_or(s.last_activity);
+                                    (s.name.clone(), "needs_input", at, s.state_message.clone())
+                                }
+                                s => {
+                                    (s.name.clone(), s.status.as_str(), s.completed_at.unwrap_or(s.last_activity), None)
+                                }
+                            },
                             _ => {
                                 let t = c.task(id)?;
-                                (t.title.clone(), "blocked", t.updated_at)
+                                (t.title.clone(), "blocked", t.updated_at, None)
                             }
                         };
-                        let need = Need { id: id.clone(), kind: f.kind, project_id: f.project_id.clone(), name, why };
+                        let (kind, project_id) = (f.kind, f.project_id.clone());
+                        let need = Need { id: id.clone(), kind, project_id, name, why, message };
                         Some((at, need))
                     })
                     .collect();
@@ -126,6 +135,15 @@ pub fn AttentionBar(active: Memo<Option<String>>) -> impl IntoView {
     });
     let permission = RwSignal::new(String::from("unsupported"));
     notifier(ctx, needs, show, permission);
+    // The tab's name counts the agents waiting for an answer, and all that needs the person.
+    Effect::new(move |_| {
+        let (asking, all) = needs.items.with(|v| (v.iter().filter(|n| n.why == "needs_input").count(), v.len()));
+        super::browser::set_title(&match (asking, all) {
+            (0, 0) => "Maestro".to_string(),
+            (0, n) => format!("({n}) Maestro"),
+            (a, n) => format!("({n}) {a} waiting · Maestro"),
+        });
+    });
     view! {
         <button
             class=move || { if here() > 0 { "attention hot" } else { "attention" } }
@@ -185,8 +203,9 @@ fn NeedsList(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<
                         let what = if n.kind == Kind::Session { "session" } else { "task" };
                         view! {
                             <li>
-                                <span class=format!("badge why-{}", n.why)>{n.why}</span>
+                                <span class=format!("badge why-{}", n.why)>{n.why.replace('_', " ")}</span>
                                 <span class="name" title=n.name.clone()>{format!("{what} {}", n.name)}</span>
+                                {n.message.clone().map(|m| view! { <span class="asks">{m}</span> })}
                                 <span class="muted">{project}</span>
                                 <button on:click=move |_| {
                                     open.set(false);
@@ -232,12 +251,14 @@ fn notifier(ctx: Tab, needs: Needs, show: Callback<Need>, permission: RwSignal<S
         let items = needs.items.get_untracked();
         for n in items.into_iter().filter(|n| raised.contains(&n.id)) {
             let title = match n.kind {
-                Kind::Session => format!("Session {}: {}", n.why, n.name),
+                Kind::Session => format!("Session {}: {}", n.why.replace('_', " "), n.name),
                 _ => format!("Task blocked: {}", n.name),
             };
             let project = ctx.cache.with_untracked(|c| c.project(&n.project_id).map(|p| p.name.clone()));
+            // What the agent asks, else the project.
+            let body = n.message.clone().or(project).unwrap_or_default();
             let tag = n.id.clone();
-            notify::raise(&title, &project.unwrap_or_default(), &tag, move || show.run(n));
+            notify::raise(&title, &body, &tag, move || show.run(n));
         }
     });
 }

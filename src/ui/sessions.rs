@@ -71,6 +71,10 @@ fn SessionRow(id: String) -> impl IntoView {
         let b = ctx.cache.with(|c| c.workspace(&wid).map(|w| w.branch.clone()))?;
         Some(b.strip_prefix("maestro/").map(str::to_string).unwrap_or(b))
     };
+    // What its agent is doing, while it runs (SPEC §9); what it asks on hover.
+    let state = move || {
+        session.get().filter(|s| s.status == SessionStatus::Running).and_then(|s| s.state.map(|x| (x, s.state_message)))
+    };
     let needs = super::attention::use_needs();
     let flagged = Signal::derive(move || {
         needs.ids.with(|ids| {
@@ -98,6 +102,12 @@ fn SessionRow(id: String) -> impl IntoView {
                 <super::attention::Marker when=flagged/>
                 <Show when=move || !plain>
                     <span class=move || format!("badge status-{}", status())>{status}</span>
+                    {move || state().map(|(st, asks)| view! {
+                        <span class=format!("badge state-{}", st.as_str()) title=asks.clone().unwrap_or_default()
+                            aria-label=format!("agent {}{}", st.label(), asks.map(|a| format!(": {a}")).unwrap_or_default())>
+                            {st.label()}
+                        </span>
+                    })}
                     <span class="badge" aria-label=move || format!("{} tasks", count())>
                         {move || format!("{} tasks", count())}
                     </span>

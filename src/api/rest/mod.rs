@@ -10,6 +10,7 @@ mod directories;
 mod doc;
 mod events;
 mod health;
+mod output;
 mod projects;
 mod sessions;
 mod tasks;
@@ -21,6 +22,7 @@ use crate::agents::Agents;
 use crate::http::{AppError, BODY_LIMIT};
 use crate::model::page;
 use crate::store::{Command, IdempotencyKey, Outcome, Store};
+use crate::terminal::Terminals;
 use crate::workspace::Workspaces;
 use axum::extract::{DefaultBodyLimit, FromRef, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -40,6 +42,7 @@ where
     Store: FromRef<S>,
     Agents: FromRef<S>,
     Workspaces: FromRef<S>,
+    Terminals: FromRef<S>,
 {
     let (router, doc) = OpenApiRouter::with_openapi(doc::ApiDoc::openapi())
         .routes(routes!(projects::list_projects, projects::create_project))
@@ -51,6 +54,8 @@ where
         .routes(routes!(sessions::list_sessions, sessions::create_session))
         .routes(routes!(sessions::get_session, sessions::update_session, sessions::delete_session))
         .routes(routes!(sessions::link_task, sessions::unlink_task))
+        .routes(routes!(output::session_output))
+        .routes(routes!(sessions::set_session_state))
         .routes(routes!(workspaces::list_workspaces, workspaces::create_workspace))
         .routes(routes!(workspaces::get_workspace))
         .routes(routes!(workspaces::workspace_files))

@@ -5,8 +5,9 @@ use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, S
 use crate::agents::Agents;
 use crate::http::AppError;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::model::{NewSession, Session, SessionPatch, SessionStatus};
-use crate::store::{Command, Store};
+use crate::model::{NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus};
+use crate::store::{Command, Outcome, Store};
+use crate::terminal::Terminals;
 use crate::workspace::Workspaces;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -47,6 +48,7 @@ pub(super) async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
     State(workspaces): State<Workspaces>,
+    State(terminals): State<Terminals>,
     h: HeaderMap,
     ApiJson(mut b): ApiJson<NewSession>,
 ) -> ApiResult {
@@ -55,6 +57,10 @@ pub(super) async fn create_session(
     let key = idempotency_key(&h, &Command::CreateSession { session: b.clone() })?;
     b.workspace = workspaces.for_session(&b, key.as_ref()).await?.map(|w| w.id);
     let outcome = store.execute(Command::CreateSession { session: b }, key).await?;
+    // SPEC §9: its agent starts now, whether or not a browser opens it.
+    if let Outcome::Session(s) = &outcome {
+        terminals.start_agent(s).await;
+    }
     Ok(render(StatusCode::CREATED, outcome))
 }
 
@@ -68,6 +74,18 @@ pub(super) async fn update_session(
 ) -> ApiResult {
     agents.check_patch(&store, &id, &b).map_err(AppError::invalid)?;
     mutate(&store, &h, Command::UpdateSession { id, patch: b }, StatusCode::OK).await
+}
+
+/// What the session's agent is doing (SPEC §9): `needs_input` (with the question as
+/// `message`) flags it for the person. Refused (409) once the session has ended.
+#[utoipa::path(put, path = "/sessions/{id}/state", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionStateUpdate, responses((status = 200, body = Session), Refusals))]
+pub(super) async fn set_session_state(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(update): ApiJson<SessionStateUpdate>,
+) -> ApiResult {
+    mutate(&store, &h, Command::SetSessionState { id, update }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]

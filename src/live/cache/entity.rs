@@ -1,7 +1,7 @@
 //! What the cache does the same way for every kind of entity.
 
 use super::{Cache, Flag, Kind};
-use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace};
+use crate::model::{Project, Session, Task, TaskStatus, Workspace};
 use std::collections::HashMap;
 
 /// What the cache does the same way for every kind of entity: where its copies live and
@@ -90,7 +90,7 @@ impl Entity for Session {
         c.changes.other = true;
         c.flag(
             old.or(new).map(Session::id),
-            new.filter(|s| s.status != SessionStatus::Running)
+            new.filter(|s| crate::model::session_flagged(s))
                 .map(|s| Flag { kind: Kind::Session, project_id: s.project_id.clone() }),
         );
     }

@@ -16,6 +16,14 @@ use leptos::ev::{DragEvent, FocusEvent, KeyboardEvent, PointerEvent};
 use leptos::prelude::*;
 use leptos::web_sys::Element;
 
+/// Sets the page's title (the tab's name).
+pub fn set_title(title: &str) {
+    #[cfg(feature = "hydrate")]
+    document().set_title(title);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = title;
+}
+
 /// Reloads the page.
 pub fn reload_page() {
     #[cfg(feature = "hydrate")]

@@ -30,6 +30,13 @@ pub fn TerminalPane() -> impl IntoView {
     });
     let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
     xterm::attach(target, host);
+    // An ended session not watched as it ended: what its terminal printed, kept on the
+    // server (SPEC §9), read-only.
+    let kept_host: NodeRef<leptos::html::Div> = NodeRef::new();
+    let kept =
+        Memo::new(move |_| target.get().is_none().then(|| ctx.active_session.get()).flatten().filter(|_| ended()));
+    xterm::replay(kept, kept_host);
+    let exit_code = move || session.with(|s| s.as_ref().and_then(|s| s.exit_code));
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
         let patch = SessionPatch { status: Some(status), ..Default::default() };
@@ -47,6 +54,7 @@ pub fn TerminalPane() -> impl IntoView {
                         <header class="row">
                             <h2>{s.name.clone()}</h2>
                             <span class=format!("badge status-{}", s.status.as_str())>{s.status.as_str()}</span>
+                            {s.exit_code.map(|c| view! { <span class="muted exit-code">{format!("exit code {c}")}</span> })}
                             <span class="spacer"></span>
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
@@ -66,14 +74,17 @@ pub fn TerminalPane() -> impl IntoView {
             }}
             <Show when=move || ctx.active_session.get().is_some() && (target.get().is_none() || ended())>
                 <p class="muted">
-                    {move || match target.get() {
-                        None => "This session has ended; its terminal is closed.",
-                        Some(_) => "This session has ended; its last output stays below until you leave it.",
+                    {move || match (target.get(), exit_code()) {
+                        (None, Some(c)) => format!("This session has ended (its process exited with code {c}); what it printed is kept below."),
+                        (None, None) => "This session has ended; what its terminal printed is kept below.".to_string(),
+                        (Some(_), _) => "This session has ended; its last output stays below until you leave it.".to_string(),
                     }}
                 </p>
             </Show>
             <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
                 class:hidden=move || target.get().is_none()></div>
+            <div class="xterm-host" node_ref=kept_host role="group" aria-label="Kept output"
+                class:hidden=move || kept.get().is_none()></div>
         </section>
     }
 }

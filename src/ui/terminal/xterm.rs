@@ -1,6 +1,7 @@
 //! The bridge to xterm.js (loaded by the page from `/xterm/`): one terminal view bound to
 //! one terminal socket, with fit-to-size, resize messages, and reconnects until the
-//! process exits or the view closes. Browser only: the server renders the empty host.
+//! process exits or the view closes; or a read-only view of a session's kept output.
+//! Browser only: the server renders the empty host.
 
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -12,39 +13,95 @@ use wasm_bindgen::prelude::*;
 pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
     #[cfg(feature = "hydrate")]
     {
-        let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
-        let close = move || {
-            if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
-                term_close(&h);
-            }
-        };
-        Effect::new(move |_| {
-            let id = target.get();
-            let el = host.get();
-            close();
-            if let (Some(id), Some(el)) = (id, el) {
-                let project = crate::ui::state::use_tab().terminal_projects.with_value(|m| m.get(&id).cloned());
-                view.set_value(Some(term_open(&el, &socket_url(&id, project.as_deref()))));
-            }
+        let projects = crate::ui::state::use_tab().terminal_projects;
+        follow(target, host, move |el, id| {
+            let project = projects.with_value(|m| m.get(id).cloned());
+            term_open(el, &socket_url(id, project.as_deref()))
         });
-        on_cleanup(close);
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = (target, host);
 }
 
+/// Shows in `host`, read-only, what session `target` printed as the server kept it (SPEC
+/// §9): a new view whenever it changes, none while it is `None`.
+pub fn replay(target: Memo<Option<String>>, host: NodeRef<Div>) {
+    #[cfg(feature = "hydrate")]
+    follow(target, host, |el, id| {
+        term_replay(el, &format!("/api/sessions/{}/output", js_sys::encode_uri_component(id)))
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = (target, host);
+}
+
+/// One view in `host` made by `open` for what `target` names, made anew when it changes,
+/// closed while it is `None` and when the pane goes.
+#[cfg(feature = "hydrate")]
+fn follow(
+    target: Memo<Option<String>>,
+    host: NodeRef<Div>,
+    open: impl Fn(&web_sys::HtmlElement, &str) -> JsValue + 'static,
+) {
+    let view: StoredValue<Option<JsValue>, LocalStorage> = StoredValue::new_local(None);
+    let close = move || {
+        if let Some(h) = view.try_update_value(|v| v.take()).flatten() {
+            term_close(&h);
+        }
+    };
+    Effect::new(move |_| {
+        let id = target.get();
+        let el = host.get();
+        close();
+        if let (Some(id), Some(el)) = (id, el) {
+            view.set_value(Some(open(&el, &id)));
+        }
+    });
+    on_cleanup(close);
+}
+
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen(inline_js = r##"
-export function term_open(el, url) {
-  const term = new Terminal({
+function term_new(el, options) {
+  const term = new Terminal(Object.assign({
     fontFamily: 'ui-monospace, "JetBrains Mono", "DejaVu Sans Mono", Menlo, monospace',
     fontSize: 13, lineHeight: 1.15, cursorBlink: true, scrollback: 10000, allowProposedApi: false,
     theme: { background: "#0b0d11", foreground: "#d7dce4", cursor: "#6ea8fe", selectionBackground: "#2f5590" },
-  });
+  }, options));
   const fit = new FitAddon.FitAddon();
   term.loadAddon(fit);
   term.open(el);
   try { fit.fit(); } catch (_) {}
+  return { term, fit };
+}
+
+// The kept output, fetched a piece at a time (each answer says where the next starts).
+export function term_replay(el, url) {
+  const { term, fit } = term_new(el, { disableStdin: true, cursorBlink: false, scrollback: 100000 });
+  const state = { disposed: false };
+  const ro = new ResizeObserver(() => { try { fit.fit(); } catch (_) {} });
+  ro.observe(el);
+  el.dataset.loaded = "false";
+  const load = async (offset) => {
+    while (!state.disposed) {
+      const res = await fetch(`${url}?offset=${offset}`, { credentials: "same-origin" });
+      if (!res.ok) { term.write(`\x1b[31m[the kept output cannot be read: ${res.status}]\x1b[0m\r\n`); break; }
+      const from = Number(res.headers.get("Output-Offset"));
+      const end = Number(res.headers.get("Output-End"));
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      if (state.disposed) return;
+      if (offset === 0 && from > 0) term.write(`\x1b[2m[${from} earlier bytes went over the output budget]\x1b[0m\r\n`);
+      term.write(bytes);
+      offset = from + bytes.length;
+      if (bytes.length === 0 || offset >= end) break;
+    }
+    el.dataset.loaded = "true";
+  };
+  load(0).catch(() => { el.dataset.loaded = "failed"; });
+  return { dispose() { state.disposed = true; ro.disconnect(); term.dispose(); } };
+}
+
+export function term_open(el, url) {
+  const { term, fit } = term_new(el, {});
   const state = { ws: null, disposed: false, exited: false, delay: 150 };
   const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
   const connect = () => {
@@ -102,6 +159,8 @@ export function term_close(handle) {
 extern "C" {
     /// Opens a terminal view in `el`, attached to the socket at `url`.
     fn term_open(el: &web_sys::HtmlElement, url: &str) -> JsValue;
+    /// Opens a read-only view in `el` of the kept output at `url`.
+    fn term_replay(el: &web_sys::HtmlElement, url: &str) -> JsValue;
     /// Closes the view (the process keeps running on the server).
     fn term_close(handle: &JsValue);
 }

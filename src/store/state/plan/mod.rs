@@ -61,6 +61,8 @@ impl State {
             Command::UnlinkTask { session_id, task_id } => self.link(session_id, task_id, false, ctx),
             Command::ClaimTerminal { session_id, node } => self.claim_terminal(session_id, node, ctx),
             Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
+            Command::SessionExited { id, code } => self.session_exited(id, *code, ctx),
+            Command::SetSessionState { id, update } => self.set_session_state(id, update, ctx),
             Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
             Command::UpdateWorkspace { id, patch } => self.update_workspace(id, patch, ctx),
             Command::DeleteWorkspace { id } => self.delete_workspace(id, ctx),

@@ -1,10 +1,10 @@
 //! Sessions, and the links between sessions and tasks (both sides change at once).
 
 use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
-use crate::model::limits::NAME_MAX;
+use crate::model::limits::{NAME_MAX, TITLE_MAX};
 use crate::model::{
-    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStatus, WorkspaceStatus, WORKSPACE_NEW,
-    WORKSPACE_NONE,
+    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, WorkspaceStatus,
+    WORKSPACE_NEW, WORKSPACE_NONE,
 };
 use crate::store::state::validate::{agent_id, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
@@ -35,6 +35,51 @@ impl State {
         if s == *old {
             return Ok(Plan::unchanged(Outcome::Session(s)));
         }
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+    }
+
+    /// Its process ended: the exit code recorded, and the session completed (0) or failed,
+    /// as SPEC §5 says of a process exiting on its own.
+    pub(super) fn session_exited(&self, id: &str, code: u32, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        let mut s = old.clone();
+        s.exit_code = Some(code);
+        let status = if code == 0 { SessionStatus::Completed } else { SessionStatus::Failed };
+        if s.status != status {
+            s.status = status;
+            s.completed_at = Some(ctx.now);
+        }
+        if s == *old {
+            return Ok(Plan::unchanged(Outcome::Session(s)));
+        }
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+    }
+
+    /// What its agent is doing: only while it runs; saying the same again changes nothing
+    /// (no event, no write).
+    pub(super) fn set_session_state(
+        &self,
+        id: &str,
+        update: &SessionStateUpdate,
+        ctx: &mut Inputs<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        if old.status != SessionStatus::Running {
+            return Err(StoreError::Conflict(format!("session {id} has ended: it is doing nothing")));
+        }
+        let message = match update.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            Some(m) => Some(clean("message", m, TITLE_MAX)?),
+            None => None,
+        };
+        if old.state == Some(update.state) && old.state_message == message {
+            return Ok(Plan::unchanged(Outcome::Session(old.clone())));
+        }
+        let mut s = old.clone();
+        s.state = Some(update.state);
+        s.state_message = message;
+        s.state_at = Some(ctx.now);
         touch_session(&mut s, ctx);
         Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
     }
@@ -106,6 +151,10 @@ impl State {
             version: 1,
             node: None,
             workspace_id: workspace,
+            exit_code: None,
+            state: None,
+            state_message: None,
+            state_at: None,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];

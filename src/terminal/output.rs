@@ -1,0 +1,450 @@
+//! Every session's terminal output, kept on disk (SPEC §9 "Nothing an agent said is lost"):
+//! readable after the session ended and after a restart, and by byte offset, so that a
+//! terminal stream can resume where it left off.
+//!
+//! Layout: `DIR/<session>/<offset>.out`, segment files each named (20 digits, so names sort)
+//! by the absolute offset of its first byte in everything the session's terminal ever
+//! printed. The first segment's name is the first kept byte, the last one's name plus its
+//! length the end. Nothing else records either, so a crash leaves nothing to reconcile: what
+//! reached the disk is what is kept.
+//!
+//! Budgets: a session keeps at most `session_max` bytes. Segments are an eighth of that;
+//! when a session holds more, its oldest segment goes, so it keeps the newest 7/8 to all of
+//! its budget. All sessions together keep at most `total_max`: the sessions written least
+//! recently lose their whole output first, never one being written.
+//!
+//! Written by each terminal's output thread (never an async worker), in batches: a
+//! [`Writer`] buffers and writes when it holds [`BATCH`] bytes or when the thread flushes it
+//! (the output went quiet, or the process ended).
+
+use std::collections::HashMap;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
+
+/// A session's output budget by default (`MAESTRO_OUTPUT_SESSION_BYTES`).
+pub const SESSION_MAX: u64 = 8 << 20;
+/// All sessions' output budget by default (`MAESTRO_OUTPUT_TOTAL_BYTES`).
+pub const TOTAL_MAX: u64 = 512 << 20;
+/// A writer writes when it holds this many bytes (or when flushed).
+pub const BATCH: usize = 64 * 1024;
+/// Temporary directories (a server in memory) are named after its process, so that a later
+/// start can remove the ones whose server was killed.
+pub(super) const TEMP_PREFIX: &str = "maestro-output-";
+
+/// The kept output of every session.
+#[derive(Clone)]
+pub struct Outputs {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    given: Option<PathBuf>,
+    temp: OnceLock<Result<tempfile::TempDir, String>>,
+    session_max: u64,
+    total_max: u64,
+    books: Mutex<Books>,
+}
+
+/// What is kept, in memory: per session its bytes and when last written; who is writing.
+#[derive(Default)]
+struct Books {
+    sessions: HashMap<String, (u64, SystemTime)>,
+    total: u64,
+    /// Sessions with a writer, and whether their output was removed meanwhile (the session
+    /// was deleted): then the writer writes nothing more.
+    writing: HashMap<String, bool>,
+}
+
+/// A session's kept range: offsets of the first kept byte and of the end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Kept {
+    pub start: u64,
+    pub end: u64,
+}
+
+/// Some output read: it starts at `offset`, within what is `kept`.
+#[derive(Debug, Default)]
+pub struct Chunk {
+    pub offset: u64,
+    pub bytes: Vec<u8>,
+    pub kept: Kept,
+}
+
+impl Outputs {
+    /// Kept in a temporary directory made when first needed (a server in memory), with
+    /// the budgets of the environment (`MAESTRO_OUTPUT_SESSION_BYTES`,
+    /// `MAESTRO_OUTPUT_TOTAL_BYTES`), else the defaults.
+    pub fn temporary() -> Outputs {
+        let env = |k: &str, d: u64| std::env::var(k).ok().and_then(|v| v.parse().ok()).unwrap_or(d);
+        Outputs::budgeted(
+            None,
+            env("MAESTRO_OUTPUT_SESSION_BYTES", SESSION_MAX),
+            env("MAESTRO_OUTPUT_TOTAL_BYTES", TOTAL_MAX),
+        )
+    }
+
+    /// With these budgets (at least 8 KiB a session, and a total that holds one).
+    fn budgeted(given: Option<PathBuf>, session_max: u64, total_max: u64) -> Outputs {
+        let session_max = session_max.max(8 * 1024);
+        let total_max = total_max.max(session_max);
+        let inner = Inner { given, temp: OnceLock::new(), session_max, total_max, books: Mutex::default() };
+        Outputs { inner: Arc::new(inner) }
+    }
+
+    /// The same budgets, kept in `dir` (made private if needed), with what an earlier run
+    /// kept there.
+    pub fn at(&self, dir: &Path) -> Result<Outputs, String> {
+        let at = |e: &dyn std::fmt::Display| format!("output directory {}: {e}", dir.display());
+        std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| at(&e))?;
+        let me = Outputs::budgeted(Some(dir.to_path_buf()), self.inner.session_max, self.inner.total_max);
+        me.scan(dir).map_err(|e| at(&e))?;
+        Ok(me)
+    }
+
+    fn books(&self) -> std::sync::MutexGuard<'_, Books> {
+        self.inner.books.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn dir(&self) -> Result<&Path, String> {
+        if let Some(d) = &self.inner.given {
+            return Ok(d);
+        }
+        let temp = self.inner.temp.get_or_init(|| {
+            let base = std::env::temp_dir();
+            super::prompts::remove_abandoned(&base, TEMP_PREFIX);
+            tempfile::Builder::new()
+                .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
+                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
+                .tempdir_in(&base)
+                .map_err(|e| format!("cannot make a directory for terminal output in {}: {e}", base.display()))
+        });
+        temp.as_ref().map(|t| t.path()).map_err(Clone::clone)
+    }
+
+    /// Reads what an earlier run kept into the books.
+    fn scan(&self, dir: &Path) -> std::io::Result<()> {
+        let mut books = self.books();
+        for entry in std::fs::read_dir(dir)?.flatten() {
+            let Some(id) = entry.file_name().to_str().map(str::to_string) else { continue };
+            let mut bytes = 0;
+            let mut last = SystemTime::UNIX_EPOCH;
+            for seg in segments(&entry.path()) {
+                if let Ok(m) = std::fs::metadata(seg.path(&entry.path())) {
+                    bytes += m.len();
+                    last = last.max(m.modified().unwrap_or(last));
+                }
+            }
+            books.total += bytes;
+            books.sessions.insert(id, (bytes, last));
+        }
+        Ok(())
+    }
+
+    /// Removes the output of every session `keep` says no to (deleted while the server was
+    /// down); returns how many.
+    pub fn retain(&self, keep: impl Fn(&str) -> bool) -> usize {
+        let gone: Vec<String> = self.books().sessions.keys().filter(|id| !keep(id)).cloned().collect();
+        for id in &gone {
+            self.remove(id);
+        }
+        gone.len()
+    }
+
+    /// Removes session `id`'s output (it was deleted); a writer of it writes nothing more.
+    pub fn remove(&self, id: &str) {
+        let mut books = self.books();
+        if let Some(dropped) = books.writing.get_mut(id) {
+            *dropped = true;
+        }
+        if let Some((bytes, _)) = books.sessions.remove(id) {
+            books.total -= bytes;
+        }
+        drop(books);
+        if let Ok(dir) = self.dir() {
+            let _ = std::fs::remove_dir_all(dir.join(id));
+        }
+    }
+
+    /// A writer appending to session `id`'s output, after what is kept of it.
+    pub fn writer(&self, id: &str) -> Writer {
+        self.books().writing.insert(id.to_string(), false);
+        let end = self.kept(id).end;
+        Writer { outputs: self.clone(), id: id.to_string(), buf: Vec::new(), end, file: None, failed: false }
+    }
+
+    /// Session `id`'s kept range (empty, at 0, when nothing is kept).
+    pub fn kept(&self, id: &str) -> Kept {
+        let Ok(dir) = self.dir() else { return Kept::default() };
+        let dir = dir.join(id);
+        let segs = segments(&dir);
+        let (Some(first), Some(last)) = (segs.first(), segs.last()) else { return Kept::default() };
+        let len = std::fs::metadata(last.path(&dir)).map(|m| m.len()).unwrap_or(0);
+        Kept { start: first.0, end: last.0 + len }
+    }
+
+    /// Up to `limit` bytes of session `id`'s output from `offset` (from the first kept
+    /// byte when that went; nothing when `offset` is at or past the end). Blocking I/O.
+    pub fn read(&self, id: &str, offset: u64, limit: usize) -> std::io::Result<Chunk> {
+        let dir = self.dir().map_err(std::io::Error::other)?.join(id);
+        // A segment may go (the budget) between listing and opening: list again.
+        for _ in 0..3 {
+            let segs = segments(&dir);
+            let kept = self.kept(id);
+            let from = offset.clamp(kept.start, kept.end);
+            let mut out = Chunk { offset: from, bytes: Vec::new(), kept };
+            let mut at = from;
+            let mut gone = false;
+            for (i, seg) in segs.iter().enumerate() {
+                let next = segs.get(i + 1).map_or(u64::MAX, |s| s.0);
+                if next <= at || out.bytes.len() >= limit {
+                    continue;
+                }
+                let mut f = match File::open(seg.path(&dir)) {
+                    Ok(f) => f,
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                        gone = true;
+                        break;
+                    }
+                    Err(e) => return Err(e),
+                };
+                f.seek(SeekFrom::Start(at - seg.0))?;
+                let want = (limit - out.bytes.len()) as u64;
+                f.take(want).read_to_end(&mut out.bytes)?;
+                at = from + out.bytes.len() as u64;
+            }
+            if !gone {
+                out.kept.end = out.kept.end.max(at);
+                return Ok(out);
+            }
+        }
+        Err(std::io::Error::other("the output changed while it was read; try again"))
+    }
+
+    /// Records `n` more bytes of session `id` and drops what is over the budgets: its
+    /// oldest segments, then the sessions written least recently.
+    fn account(&self, dir: &Path, id: &str, n: u64) {
+        let mut guard = self.books();
+        let books = &mut *guard;
+        let now = SystemTime::now();
+        let entry = books.sessions.entry(id.to_string()).or_insert((0, now));
+        entry.0 += n;
+        entry.1 = now;
+        books.total += n;
+        if entry.0 > self.inner.session_max {
+            let sdir = dir.join(id);
+            let segs = segments(&sdir);
+            let mut held = entry.0;
+            let mut freed = 0;
+            for seg in &segs[..segs.len().saturating_sub(1)] {
+                if held <= self.inner.session_max {
+                    break;
+                }
+                let len = std::fs::metadata(seg.path(&sdir)).map(|m| m.len()).unwrap_or(0);
+                if std::fs::remove_file(seg.path(&sdir)).is_ok() {
+                    held -= len;
+                    freed += len;
+                }
+            }
+            entry.0 = held;
+            books.total -= freed;
+        }
+        while books.total > self.inner.total_max {
+            let oldest = books
+                .sessions
+                .iter()
+                .filter(|(s, _)| !books.writing.contains_key(*s))
+                .min_by_key(|(s, (_, at))| (*at, (*s).clone()))
+                .map(|(s, _)| s.clone());
+            let Some(old) = oldest else { break };
+            let bytes = books.sessions.remove(&old).map_or(0, |(b, _)| b);
+            books.total -= bytes;
+            if let Err(e) = std::fs::remove_dir_all(dir.join(&old)) {
+                tracing::warn!(session = old, error = %e, "cannot remove old terminal output");
+            }
+        }
+    }
+}
+
+/// A segment: the absolute offset its name gives.
+#[derive(Clone, Copy)]
+struct Segment(u64);
+
+impl Segment {
+    fn path(&self, dir: &Path) -> PathBuf {
+        dir.join(format!("{:020}.out", self.0))
+    }
+}
+
+/// A session directory's segments, in order.
+fn segments(dir: &Path) -> Vec<Segment> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut segs: Vec<Segment> = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".out")?.parse().ok().map(Segment))
+        .collect();
+    segs.sort_by_key(|s| s.0);
+    segs
+}
+
+/// Appends to one session's output; made by [`Outputs::writer`], used by one thread.
+pub struct Writer {
+    outputs: Outputs,
+    id: String,
+    buf: Vec<u8>,
+    /// The offset after the last byte written to disk.
+    end: u64,
+    /// The open last segment and where it starts.
+    file: Option<(File, u64)>,
+    /// Writing failed once (said in the log): the rest is not kept.
+    failed: bool,
+}
+
+impl Writer {
+    /// Adds output; written when [`BATCH`] bytes wait.
+    pub fn write(&mut self, bytes: &[u8]) {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= BATCH {
+            self.flush();
+        }
+    }
+
+    /// Writes what waits, starting a new segment wherever one is full.
+    pub fn flush(&mut self) {
+        if self.buf.is_empty() {
+            return;
+        }
+        let buf = std::mem::take(&mut self.buf);
+        if self.failed || self.outputs.books().writing.get(&self.id).copied().unwrap_or(true) {
+            return;
+        }
+        if let Err(e) = self.append(&buf) {
+            self.failed = true;
+            tracing::warn!(session = self.id, error = %e, "cannot keep this terminal's output");
+        }
+    }
+
+    fn append(&mut self, mut bytes: &[u8]) -> Result<(), String> {
+        let base = self.outputs.dir()?.to_path_buf();
+        let dir = base.join(&self.id);
+        let seg_max = self.outputs.inner.session_max / 8;
+        while !bytes.is_empty() {
+            let full = self.file.as_ref().is_none_or(|(_, start)| self.end - start >= seg_max);
+            if full {
+                std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir).map_err(|e| e.to_string())?;
+                // After a restart the last segment may have room: continue it.
+                let start = match segments(&dir).last() {
+                    Some(s) if self.file.is_none() && self.end - s.0 < seg_max => s.0,
+                    _ => self.end,
+                };
+                let f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .create(true)
+                    .mode(0o600)
+                    .open(Segment(start).path(&dir))
+                    .map_err(|e| e.to_string())?;
+                self.file = Some((f, start));
+            }
+            let Some((f, start)) = self.file.as_mut() else { return Ok(()) };
+            let room = (seg_max - (self.end - *start)) as usize;
+            let (now, rest) = bytes.split_at(room.min(bytes.len()));
+            f.write_all(now).map_err(|e| e.to_string())?;
+            self.end += now.len() as u64;
+            bytes = rest;
+            self.outputs.account(&base, &self.id, now.len() as u64);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.flush();
+        self.outputs.books().writing.remove(&self.id);
+    }
+}
+
+impl super::Terminals {
+    /// A writer keeping a session's output (none for a plain terminal), which first says
+    /// what the terminal said before its process ran.
+    pub(super) fn keep_output(&self, session: bool, id: &str, notice: Option<&str>) -> Option<Writer> {
+        let mut w = session.then(|| self.outputs.writer(id))?;
+        if let Some(n) = notice {
+            w.write(n.as_bytes());
+        }
+        Some(w)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(o: &Outputs, id: &str, bytes: &[u8]) {
+        let mut w = o.writer(id);
+        w.write(bytes);
+    }
+
+    fn all(o: &Outputs, id: &str) -> Chunk {
+        o.read(id, 0, usize::MAX).unwrap()
+    }
+
+    #[test]
+    fn a_session_over_its_budget_keeps_its_newest_bytes_at_their_offsets_across_writers_and_restarts() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Outputs::budgeted(Some(dir.path().into()), 8192, 1 << 20);
+        let text: Vec<u8> = (0..30_000u32).map(|i| b'a' + (i % 26) as u8).collect();
+        // Two runs of its terminal, the second after a "restart" (books read from disk).
+        write(&o, "s", &text[..10_000]);
+        let o = o.at(dir.path()).unwrap();
+        write(&o, "s", &text[10_000..]);
+        let c = all(&o, "s");
+        assert_eq!(c.kept.end, 30_000);
+        assert!(c.kept.start > 0 && c.bytes.len() <= 8192 && c.bytes.len() >= 7 * 1024, "{:?}", c.kept);
+        assert_eq!((c.offset, &c.bytes[..]), (c.kept.start, &text[c.kept.start as usize..]));
+        // A read from a dropped offset starts at the first kept byte; one past the end is empty.
+        assert_eq!(o.read("s", 5, 3).unwrap().offset, c.kept.start);
+        let past = o.read("s", 99_999, 3).unwrap();
+        assert_eq!((past.offset, past.bytes.len()), (30_000, 0));
+        // Nothing kept: an empty range at 0.
+        assert_eq!(all(&o, "none").kept, Kept::default());
+    }
+
+    #[test]
+    fn over_the_total_budget_the_least_recently_written_sessions_go_first_never_one_being_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let o = Outputs::budgeted(Some(dir.path().into()), 8192, 20_000);
+        write(&o, "old", &[b'o'; 8000]);
+        write(&o, "mid", &[b'm'; 8000]);
+        let mut live = o.writer("new");
+        live.write(&[b'n'; 3000]);
+        live.flush();
+        assert_eq!(all(&o, "old").bytes.len(), 8000, "under the budget nothing goes");
+        live.write(&[b'n'; 3000]);
+        live.flush();
+        assert_eq!(all(&o, "old").kept, Kept::default(), "the oldest went");
+        assert!(!dir.path().join("old").exists());
+        assert_eq!(all(&o, "mid").bytes.len(), 8000);
+        assert_eq!(all(&o, "new").bytes.len(), 6000);
+        // A session being written is never dropped for the others: "mid" goes first.
+        write(&o, "other", &[b'x'; 8000]);
+        assert_eq!(all(&o, "mid").kept, Kept::default());
+        assert_eq!(all(&o, "new").bytes.len(), 6000);
+        drop(live);
+        // Removing a session's output (it was deleted) stops its writer too.
+        let mut w = o.writer("gone");
+        w.write(b"said");
+        w.flush();
+        o.remove("gone");
+        w.write(b" more");
+        drop(w);
+        assert!(!dir.path().join("gone").exists());
+        // A restart forgets output of sessions that are no longer there.
+        let o = o.at(dir.path()).unwrap();
+        assert_eq!(o.retain(|id| id != "other"), 1);
+        assert!(!dir.path().join("other").exists() && dir.path().join("new").exists());
+    }
+}

@@ -1,0 +1,303 @@
+//! Agents you can leave running (SPEC §9) against the real binary: a session started from
+//! the CLI runs its agent with no browser open; everything its terminal printed is kept,
+//! with its exit code, and read back with the CLI and REST after it ended and after a
+//! restart; the byte budgets keep the newest bytes at their right offsets.
+
+use crate::common::{Maestro, Start};
+use crate::terminal::until_event;
+use maestro::model::*;
+use maestro::rest_client::Client;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fake-agent.sh");
+
+/// `maestro ARGS` against `srv`, as a person on the same machine runs it.
+fn cli(srv: &Maestro, args: &[&str]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+    cmd.args(args).stdin(Stdio::null());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("MAESTRO_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("MAESTRO_API_URL", &srv.api).env("MAESTRO_TOKEN", &srv.token);
+    let out = cmd.output().expect("run maestro");
+    assert!(out.status.success(), "maestro {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// A project in a fresh directory with one task of `prompt`.
+async fn task(c: &Client, dir: &Path, prompt: &str) -> Task {
+    let np = NewProject { name: "U".into(), base_path: Some(dir.to_string_lossy().into()), ..Default::default() };
+    let p = c.create_project(&np).await.unwrap();
+    let nt = NewTask { project_id: p.id, title: "t".into(), prompt: Some(prompt.into()), ..Default::default() };
+    c.create_task(&nt).await.unwrap()
+}
+
+/// A session on task `t` running `agent` (a shell, not started, without one).
+async fn session_of(c: &Client, t: &Task, agent: Option<&str>) -> Session {
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: agent.map(Into::into),
+        ..Default::default()
+    };
+    c.create_session(&ns).await.unwrap()
+}
+
+/// Everything kept of session `id`'s output, read a piece at a time; and where it starts.
+async fn output(c: &Client, id: &str) -> (u64, Vec<u8>) {
+    let mut piece = c.session_output(id, 0, 4096).await.unwrap();
+    let (start, end) = (piece.start, piece.end);
+    assert_eq!(piece.offset, start, "an offset before the first kept byte reads from it");
+    let mut all = Vec::new();
+    loop {
+        all.extend_from_slice(&piece.bytes);
+        let next = piece.offset + piece.bytes.len() as u64;
+        if next >= end {
+            break;
+        }
+        piece = c.session_output(id, next, 4096).await.unwrap();
+        assert_eq!(piece.offset, next);
+    }
+    assert_eq!(start + all.len() as u64, end);
+    (start, all)
+}
+
+/// Waits (on the event stream) until session `id` has ended; the session then.
+async fn ended(c: &Client, id: &str, since: u64) -> Session {
+    let mut events = std::pin::pin!(c.watch(Some(since)));
+    if c.session(id).await.unwrap().status == SessionStatus::Running {
+        until_event(
+            &mut events,
+            |e| matches!(e, EventData::SessionUpdated(x) if x.id == id && x.status != SessionStatus::Running),
+        )
+        .await;
+    }
+    c.session(id).await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_started_from_the_cli_runs_with_no_browser_and_its_output_outlives_it_and_a_restart() {
+    let data = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The fake agent, waiting for the person (its stdin here a pipe that gives a line), and
+    // the same failing with code 3.
+    let done = format!("done=echo | sh {SCRIPT} {{prompt}}");
+    let fail = format!("fail=echo | FAKE_AGENT_EXIT=3 sh {SCRIPT} {{prompt}}");
+    let wait = format!("agent=sh {SCRIPT} {{prompt}}");
+    let args = ["--agent", &wait, "--agent", &done, "--agent", &fail];
+    let srv = Start { dir: Some(data.path()), args: &args, ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "Fix the bug").await;
+    let seq = c.health().await.unwrap().seq;
+    let mut events = std::pin::pin!(c.watch(Some(seq)));
+
+    // No agent named: the first offered (by name). Nothing opens its terminal, and still it runs: it
+    // moves its task along with the CLI.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--json"]);
+    let s: Session = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((s.agent_id.as_deref(), s.task_ids.clone()), (Some("agent"), vec![t.id.clone()]));
+    until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::InProgress)).await;
+
+    // One that finishes: completed, exit code 0, every word it said kept.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--agent", "done", "--json"]);
+    let ok: Session = serde_json::from_slice(&out.stdout).unwrap();
+    let ok = ended(c, &ok.id, seq).await;
+    assert_eq!((ok.status, ok.exit_code), (SessionStatus::Completed, Some(0)));
+    let (start, said) = output(c, &ok.id).await;
+    let said = String::from_utf8(said).unwrap();
+    assert_eq!(start, 0);
+    assert!(said.starts_with("prompt file: Fix the bug"), "{said}");
+    assert!(said.contains("fake agent: done"), "{said}");
+
+    // One that fails: its code recorded, and shown by the CLI.
+    let out = cli(&srv, &["session", "start", "--task", &t.id, "--agent", "fail", "--json"]);
+    let bad: Session = serde_json::from_slice(&out.stdout).unwrap();
+    let bad = ended(c, &bad.id, seq).await;
+    assert_eq!((bad.status, bad.exit_code), (SessionStatus::Failed, Some(3)));
+    let shown = String::from_utf8(cli(&srv, &["session", "get", &bad.id]).stdout).unwrap();
+    assert!(shown.contains("exit code\t3") || shown.contains("exit code") && shown.contains('3'), "{shown}");
+
+    // The CLI prints it raw, the same bytes REST gives.
+    let printed = cli(&srv, &["session", "log", &ok.id, "--output"]).stdout;
+    assert_eq!(printed, said.as_bytes());
+
+    // After a restart (the server killed), the same, from disk.
+    let (before_bad, port) = (output(c, &bad.id).await, srv.port);
+    drop(srv);
+    let srv = Start { dir: Some(data.path()), port: Some(port), args: &args, ..Default::default() }.run().await;
+    assert_eq!(output(&srv.client, &ok.id).await, (0, said.clone().into_bytes()));
+    assert_eq!(output(&srv.client, &bad.id).await, before_bad);
+    assert_eq!(cli(&srv, &["session", "log", &ok.id, "--output"]).stdout, said.as_bytes());
+    assert_eq!(srv.client.session(&bad.id).await.unwrap().exit_code, Some(3));
+
+    // Deleting a session deletes its output; asking for it then is 404.
+    srv.client.delete_session(&ok.id).await.unwrap();
+    assert_eq!(srv.client.session_output(&ok.id, 0, 10).await.unwrap_err().status(), Some(404));
+    let bad_limit = srv.client.session_output(&bad.id, 0, 0).await.unwrap_err();
+    assert_eq!(bad_limit.status(), Some(400));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_printing_more_than_its_budget_keeps_the_newest_bytes_at_their_offsets() {
+    let work = tempfile::tempdir().unwrap();
+    // 40,000 numbered lines (228,894 bytes with the terminal's \r\n) against 64 KiB.
+    let agent = "lines=seq 1 40000; : {prompt}";
+    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
+    let srv = Start { args: &["--agent", agent], env: &env, ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "count").await;
+    let seq = c.health().await.unwrap().seq;
+    let s = session_of(c, &t, Some("lines")).await;
+    let s = ended(c, &s.id, seq).await;
+    assert_eq!(s.exit_code, Some(0));
+    let all: String = (1..=40000).map(|i| format!("{i}\r\n")).collect();
+    let (start, kept) = output(c, &s.id).await;
+    assert!(start > 0, "nothing was dropped");
+    assert!(kept.len() <= 65536 && kept.len() >= 65536 * 7 / 8, "{} bytes kept", kept.len());
+    assert_eq!(kept, all.as_bytes()[start as usize..], "the kept bytes are not the newest at their offsets");
+    // Asking from inside what was kept gives exactly the bytes from there.
+    let at = start + 1000;
+    let piece = c.session_output(&s.id, at, 10).await.unwrap();
+    assert_eq!((piece.offset, piece.bytes.as_slice()), (at, &all.as_bytes()[at as usize..at as usize + 10]));
+    // Past the end: nothing, and where the end is.
+    let past = c.session_output(&s.id, 1 << 40, 10).await.unwrap();
+    assert_eq!((past.offset, past.bytes.len(), past.end), (all.len() as u64, 0, all.len() as u64));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_asking_through_the_cli_needs_the_person_with_its_question() {
+    let work = tempfile::tempdir().unwrap();
+    // It works, asks, and waits for the answer; then, answered, says it is working again.
+    let agent = "ask=maestro session state working; maestro session state needs-input 'Which database?'; read _; \
+                 maestro session state working; : {prompt}";
+    let srv = Start { args: &["--agent", agent], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "pick one").await;
+    let seq = c.health().await.unwrap().seq;
+    let mut events = std::pin::pin!(c.watch(Some(seq)));
+    let s = session_of(c, &t, Some("ask")).await;
+    until_event(
+        &mut events,
+        |e| matches!(e, EventData::SessionUpdated(x) if x.state == Some(SessionState::NeedsInput)),
+    )
+    .await;
+    let now = c.session(&s.id).await.unwrap();
+    assert_eq!((now.state, now.state_message.as_deref()), (Some(SessionState::NeedsInput), Some("Which database?")));
+    assert!(now.state_at.is_some());
+
+    // The attention list (what the browser's ⚑ and notifications come from) has it.
+    let attention = attention(&srv).await;
+    assert!(attention["sessions"].as_array().unwrap().iter().any(|x| x["id"] == s.id.as_str()), "{attention}");
+
+    // Saying the same again changes nothing; an ended session is doing nothing (409); a bad
+    // word is a usage error.
+    let again = SessionStateUpdate { state: SessionState::NeedsInput, message: Some("Which database?".into()) };
+    assert_eq!(c.set_session_state(&s.id, &again).await.unwrap().version, now.version);
+    let bad = Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["session", "state", "sleeping", "--session", &s.id])
+        .env("MAESTRO_API_URL", &srv.api)
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2), "{}", String::from_utf8_lossy(&bad.stderr));
+    c.update_session(&s.id, &SessionPatch { status: Some(SessionStatus::Completed), ..Default::default() })
+        .await
+        .unwrap();
+    let ended = c.set_session_state(&s.id, &again).await.unwrap_err();
+    assert_eq!(ended.status(), Some(409));
+}
+
+/// The browser's attention list, from its server function.
+async fn attention(srv: &Maestro) -> serde_json::Value {
+    let base = srv.api.trim_end_matches("/api");
+    let path = <maestro::api::functions::ListAttention as leptos::server_fn::ServerFn>::PATH;
+    let res = srv.http().post(format!("{base}{path}")).header("content-type", "application/json").body("{}");
+    res.send().await.unwrap().json().await.unwrap()
+}
+
+/// `maestro hook claude` with `json` on stdin, inside session `id` (as Claude Code runs its
+/// hooks in the session's terminal); its exit code.
+fn hook(srv: &Maestro, id: &str, json: &str) -> Option<i32> {
+    use std::io::Write;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+    cmd.args(["hook", "claude"]).stdin(Stdio::piped()).stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.env("MAESTRO_API_URL", &srv.api).env("MAESTRO_TOKEN", &srv.token).env("MAESTRO_SESSION_ID", id);
+    let mut child = cmd.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+    child.wait().unwrap().code()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claude_codes_hooks_with_its_documented_json_on_stdin_say_what_it_is_doing() {
+    let srv = Start::default().run().await;
+    let c = &srv.client;
+    let work = tempfile::tempdir().unwrap();
+    let t = task(c, work.path(), "hooked").await;
+    let s = session_of(c, &t, None).await;
+    let state = |s: Session| (s.state, s.state_message);
+    // The JSON Claude Code's documentation gives for each hook (common fields first).
+    let common = r#""session_id":"abc123","transcript_path":"/tmp/t.jsonl","cwd":"/tmp""#;
+    let prompt = format!(r#"{{{common},"hook_event_name":"UserPromptSubmit","prompt":"Write a function"}}"#);
+    assert_eq!(hook(&srv, &s.id, &prompt), Some(0));
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::Working), None));
+    let note = format!(
+        r#"{{{common},"hook_event_name":"Notification","message":"Claude needs your permission to use Bash","notification_type":"permission_prompt"}}"#
+    );
+    assert_eq!(hook(&srv, &s.id, &note), Some(0));
+    let asks = Some("Claude needs your permission to use Bash".to_string());
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::NeedsInput), asks));
+    let permission = format!(
+        r#"{{{common},"hook_event_name":"PermissionRequest","tool_name":"Bash","tool_input":{{"command":"rm -rf node_modules"}}}}"#
+    );
+    assert_eq!(hook(&srv, &s.id, &permission), Some(0));
+    let asks = Some("May it use Bash?".to_string());
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::NeedsInput), asks));
+    let stop = format!(r#"{{{common},"hook_event_name":"Stop","stop_hook_active":false}}"#);
+    assert_eq!(hook(&srv, &s.id, &stop), Some(0));
+    assert_eq!(state(c.session(&s.id).await.unwrap()), (Some(SessionState::Idle), None));
+    // Whatever it cannot use — another event, not JSON, no server — never stops the agent.
+    let before = c.session(&s.id).await.unwrap().version;
+    assert_eq!(hook(&srv, &s.id, &format!(r#"{{{common},"hook_event_name":"SessionStart"}}"#)), Some(0));
+    assert_eq!(hook(&srv, &s.id, "not json"), Some(0));
+    assert_eq!(c.session(&s.id).await.unwrap().version, before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_and_idle_when_quiet() {
+    use futures::StreamExt;
+    let work = tempfile::tempdir().unwrap();
+    let agent = "quiet=echo started; read _; echo answered; read _; : {prompt}";
+    // Quiet for 300 ms is idle here (30 s by default).
+    let srv = Start { args: &["--agent", agent], env: &[("MAESTRO_IDLE_MS", "300")], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "say nothing").await;
+    let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
+    let s = session_of(c, &t, Some("quiet")).await;
+    // The states its updates carry, in order, until `n` of them.
+    let mut states = Vec::new();
+    let mut next_states = async |n: usize, states: &mut Vec<Option<SessionState>>| {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while states.len() < n {
+            let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the state within 10 s");
+            if let Some(Ok(ServerMessage::Event(e))) = m {
+                if let EventData::SessionUpdated(x) = e.data {
+                    if x.id == s.id {
+                        states.push(x.state);
+                    }
+                }
+            }
+        }
+    };
+    // Started with its prompt and printing: working; then quiet: idle.
+    next_states(2, &mut states).await;
+    assert_eq!(states, [Some(SessionState::Working), Some(SessionState::Idle)]);
+    // The person answers: output after input is working again, then idle again.
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let mut ws = crate::terminal::attach_as(addr, &s.id, &srv.token).await;
+    ws.input("\r").await;
+    ws.read_until("answered").await;
+    next_states(4, &mut states).await;
+    assert_eq!(states[2..], [Some(SessionState::Working), Some(SessionState::Idle)]);
+}
