@@ -68,12 +68,26 @@ fn real(dir: impl AsRef<Path>) -> PathBuf {
     dir.as_ref().canonicalize().unwrap()
 }
 
-/// Everything a session's terminal printed until its process exited, and its exit code.
+/// Everything a session's terminal printed once its process exited (as the server kept it:
+/// the agent starts when its session is made, before anyone attaches), and its exit code.
 async fn run_to_end(server: &Maestro, id: &str) -> (String, i64) {
-    let mut v = attach_as(addr(server), id, &server.token).await;
-    let out = v.read_until(r#"{"type":"exit","code":"#).await;
-    let code = v.read_until("}").await;
-    (out, code.trim_end_matches('}').parse().unwrap())
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let code = loop {
+        if let Some(code) = server.client.session(id).await.unwrap().exit_code {
+            break code;
+        }
+        assert!(Instant::now() < deadline, "session {id} did not end");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let mut out = Vec::new();
+    loop {
+        let piece = server.client.session_output(id, out.len() as u64, 1 << 20).await.unwrap();
+        out.extend_from_slice(&piece.bytes);
+        if piece.bytes.is_empty() || piece.offset + piece.bytes.len() as u64 >= piece.end {
+            break;
+        }
+    }
+    (String::from_utf8_lossy(&out).into_owned(), i64::from(code))
 }
 
 async fn status_becomes(server: &Maestro, id: &str, want: SessionStatus) {
