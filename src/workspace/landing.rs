@@ -3,8 +3,8 @@
 //! the git work on a blocking thread, then one store command (that records a retry's
 //! answer under its `Idempotency-Key` too). A merged workspace becomes `merged`.
 
+use super::passed::Passed;
 use super::refusal::conflict;
-use super::relay::Passed;
 use super::service::{detached, present, Workspaces};
 use super::{changes, commit, merge, push, rebase, Error};
 use crate::http::AppError;

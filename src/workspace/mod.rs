@@ -18,7 +18,8 @@
 //!   restore, each git step on a blocking thread, then one store command.
 //! - `landing`: the service's commit, merge, rebase and push, as archive's.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
-//! - `relay`: passing a request for a workspace on another node's disk to that node.
+//! - `relay`: passing a request for a workspace on another node's disk to that node
+//!   (`passed`: the request as it is passed).
 //! - `refusal`: how the service's and git's refusals are answered (409 with git's reason).
 //! - `session`: where a new session runs — the task's workspace, a new one, or none.
 //!
@@ -35,6 +36,7 @@ pub mod include;
 pub mod land;
 mod landing;
 pub mod make;
+mod passed;
 mod refusal;
 mod relay;
 pub mod service;

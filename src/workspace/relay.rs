@@ -3,13 +3,12 @@
 //! (`auth::relay`: with this node's proof, one hop, never to itself) and that node's answer,
 //! or its refusal, comes back as this node's.
 
+use super::passed::Passed;
 use super::service::Workspaces;
 use crate::auth::node::NodeKey;
 use crate::auth::relay::{self, Outgoing, Place};
 use crate::http::AppError;
 use crate::model::Workspace;
-use crate::store::IdempotencyKey;
-use axum::http::Method;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
 
@@ -19,29 +18,6 @@ const RELAY_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What a client is told when the node holding a workspace cannot be reached.
 const UNREACHABLE: &str = "workspace_unreachable";
-
-/// A request about a workspace, to pass to the node holding it.
-pub(super) struct Passed<'a> {
-    method: Method,
-    /// After `/api/workspaces/{id}`: `/files`, `/diff`, `/archive`.
-    tail: &'a str,
-    query: &'a [(&'a str, &'a str)],
-    /// `null`: none.
-    body: serde_json::Value,
-    key: Option<&'a IdempotencyKey>,
-}
-
-impl<'a> Passed<'a> {
-    pub(super) fn get(tail: &'a str, query: &'a [(&'a str, &'a str)]) -> Passed<'a> {
-        Passed { method: Method::GET, tail, query, body: serde_json::Value::Null, key: None }
-    }
-
-    /// A mutation, with its body and the client's `Idempotency-Key` (so that the node
-    /// records the answer under it, and a retry through any node gets that answer).
-    pub(super) fn post(tail: &'a str, body: serde_json::Value, key: Option<&'a IdempotencyKey>) -> Passed<'a> {
-        Passed { method: Method::POST, tail, query: &[], body, key }
-    }
-}
 
 impl Workspaces {
     /// The same workspaces passing requests to other nodes with this node's key.

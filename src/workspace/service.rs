@@ -11,8 +11,8 @@
 //! another's is passed there: `relay`), and only under this server's worktrees directory
 //! (a path in the database is not trusted to be one we made).
 
+use super::passed::Passed;
 use super::refusal::{conflict, internal};
-use super::relay::Passed;
 use super::watch::Watcher;
 use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, NewWorktree};
 use crate::http::AppError;
