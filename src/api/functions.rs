@@ -78,6 +78,10 @@ mod ssr {
         use_context::<crate::agents::Agents>().ok_or_else(|| FnError::internal("server state missing"))
     }
 
+    pub fn workspaces() -> Result<crate::workspace::Workspaces, FnError> {
+        use_context::<crate::workspace::Workspaces>().ok_or_else(|| FnError::internal("server state missing"))
+    }
+
     pub fn invalid(message: String) -> FnError {
         FnError::new(400, error_code::INVALID, message)
     }
@@ -339,4 +343,40 @@ pub async fn close_terminal(id: String) -> Result<(), FnError> {
         Ok(_) => Ok(()),
         Err(e) => Err(crate::http::AppError::from(e).into()),
     }
+}
+
+/// A project's active workspaces, newest first: what the task rows and cards total.
+pub async fn list_project_workspaces(project_id: String) -> Result<AtSeq<Workspace>, FnError> {
+    whole(|cursor| list_workspaces_page(project_id.clone(), cursor)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_workspaces_page(project_id: String, cursor: Option<String>) -> Result<ListPage<Workspace>, FnError> {
+    let after = ssr::cursor(cursor)?;
+    Ok(ssr::list_page(store()?.read_at(|s| {
+        let active = s.workspaces_where(Some(&project_id), None, Some(WorkspaceStatus::Active));
+        ssr::rows_page(active, after.as_ref())
+    })))
+}
+
+/// The workspaces with these ids that exist (those of the browser's open sessions).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn get_workspaces(ids: Vec<String>) -> Result<AtSeq<Workspace>, FnError> {
+    if ids.len() > 1000 {
+        return Err(crate::http::AppError::invalid("at most 1000 workspaces at once").into());
+    }
+    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.workspaces.get(id).cloned()).collect()))
+}
+
+/// A workspace's changed files, computed now, as `GET /api/workspaces/:id/files`.
+// Named so its struct does not shadow the model's `WorkspaceFiles`.
+#[server(prefix = "/sfn", input = Json, name = GetWorkspaceFiles)]
+pub async fn workspace_files(id: String) -> Result<WorkspaceFiles, FnError> {
+    Ok(ssr::workspaces()?.files(&id).await?)
+}
+
+/// One file's diff (`old_path`: where a renamed file was), as `GET /api/workspaces/:id/diff`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn workspace_diff(id: String, path: String, old_path: Option<String>) -> Result<FileDiff, FnError> {
+    Ok(ssr::workspaces()?.diff(&id, &path, old_path.as_deref()).await?)
 }

@@ -64,6 +64,9 @@ impl Tab {
                 ListKey::TaskSessions(t) => list_task_sessions(t).await.map(|(v, at)| {
                     cache.update(|c| c.load_sessions(key, &v, at));
                 }),
+                ListKey::ProjectWorkspaces(p) => list_project_workspaces(p).await.map(|(v, at)| {
+                    cache.update(|c| c.load_workspaces(key, &v, at));
+                }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     // The whole of it came: looks at what is no longer flagged are history.
@@ -123,6 +126,16 @@ impl Tab {
                     self.open_sessions.update(|open| {
                         open.retain(|id| is_plain_terminal(id) || live.contains(id) || !ids.contains(id))
                     });
+                    // Their workspaces, for the totals on their rows and their Changes tabs.
+                    let ws: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
+                    if !ws.is_empty() {
+                        match get_workspaces(ws).await {
+                            Ok((list, at)) => {
+                                self.cache.update(|c| c.load_workspace_entities(&list, at));
+                            }
+                            Err(e) => self.toast(format!("Could not load workspaces: {}", error_text(&e))),
+                        }
+                    }
                 }
                 Err(e) => self.toast(format!("Could not load sessions: {}", error_text(&e))),
             }

@@ -3,7 +3,8 @@
 //! - The page: `workspace.rs` (top bar, the three panes, the first-project invitation, the
 //!   connection indicator), `route.rs` (which page a path is), `keys.rs` (shortcuts and
 //!   their help), `toasts.rs`, `panes.rs` (the splitters).
-//! - The panes: `sessions.rs` (left), `terminal/` (centre), `tasks/` (right: the list) and
+//! - The panes: `sessions.rs` (left), `terminal/` (centre, with a session's workspace's
+//!   `changes/` beside it), `tasks/` (right: the list) and
 //!   `board.rs` (its columns), with `projects.rs` (the project bar), `search.rs`,
 //!   `attention.rs` (what needs the person) and `scroll.rs` (what the windowed lists share).
 //! - The tab: `state.rs` (its signals and what the browser keeps), `lists.rs` (loading
@@ -14,6 +15,7 @@
 mod actions;
 mod attention;
 mod board;
+mod changes;
 mod browser;
 mod keys;
 mod lists;

@@ -92,6 +92,10 @@ fn SessionRow(id: String) -> impl IntoView {
                     <span class="badge" aria-label=move || format!("{} tasks", count())>
                         {move || format!("{} tasks", count())}
                     </span>
+                    {super::changes::totals::badge(
+                        move || ctx.cache.with(|c| { let id = &id.get_value(); c.session_workspace(id).map(|w| w.changes) }),
+                        || "its workspace".to_string(),
+                    )}
                 </Show>
                 <button
                     class="ghost"
