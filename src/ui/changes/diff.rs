@@ -123,11 +123,11 @@ fn line(lines: &Lines, i: usize) -> impl IntoView {
     let Some(l) = lines.lines.get(i).copied() else { return None };
     let num = |n: u32| if n == 0 { String::new() } else { n.to_string() };
     let (class, sign) = match l.kind {
-        Kind::Hunk => ("dl hunk", ""),
+        Kind::Hunk => ("dl dl-hunk", ""),
         Kind::Context => ("dl", " "),
-        Kind::Added => ("dl add", "+"),
-        Kind::Deleted => ("dl del", "-"),
-        Kind::Note => ("dl note", ""),
+        Kind::Added => ("dl dl-add", "+"),
+        Kind::Deleted => ("dl dl-del", "-"),
+        Kind::Note => ("dl dl-note", ""),
     };
     Some(view! {
         <div class=class>

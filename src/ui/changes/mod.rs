@@ -63,7 +63,7 @@ fn changes(workspace_id: String) -> impl IntoView {
     });
     let open: RwSignal<Open> = RwSignal::new(None);
     view! {
-        <div class="changes" role="tabpanel" id="panel-changes" aria-labelledby="tab-changes">
+        <div class="changes-view" role="tabpanel" id="panel-changes" aria-labelledby="tab-changes">
             <p class="changes-summary muted">{move || ws.with(|w| w.as_ref().map(summary))}</p>
             {files::list(files, open)}
             {move || {
