@@ -2,14 +2,10 @@
 // (this test) writes into it — new files and counts within a second, the totals on the task
 // row, a long diff read in its middle kept in place while the file changes above and below
 // the reader, and a binary file that says so.
-import { test, expect, open, project } from "./fixtures";
+import { test, expect, gitRepo, open, project } from "./fixtures";
 import type { Page } from "@playwright/test";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
-
-const git = (cwd: string, ...args: string[]) => execFileSync("git", args, { cwd, stdio: "pipe" });
 
 /** The diff line at the top of the view: old and new numbers, text, and how far it is from the top. */
 const topLine = (page: Page) =>
@@ -30,14 +26,8 @@ test("the Changes tab follows the agent's writes in another browser and keeps th
   server,
 }) => {
   test.setTimeout(60_000);
-  const repo = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-changes-"));
-  git(repo, "init", "-q", "-b", "main");
-  git(repo, "config", "user.name", "Maestro Test");
-  git(repo, "config", "user.email", "test@example.com");
   const lines = Array.from({ length: 3000 }, (_, i) => `line ${i + 1}`);
-  fs.writeFileSync(path.join(repo, "long.txt"), lines.join("\n") + "\n");
-  git(repo, "add", ".");
-  git(repo, "commit", "-qm", "a long file");
+  const repo = gitRepo({ "long.txt": lines.join("\n") + "\n" });
 
   const p = await project(server, "Changes");
   await server.api("PATCH", `/projects/${p.id}`, { basePath: repo });
@@ -88,7 +78,7 @@ test("the Changes tab follows the agent's writes in another browser and keeps th
   const diff = other.getByRole("region", { name: "Diff lines" });
   await expect(diff).toBeVisible();
   await expect(other.locator(".diff-totals")).toHaveText("+300 −300");
-  await diff.evaluate((el) => (el.scrollTop = el.scrollHeight / 2 + 7));
+  await diff.evaluate((el) => (el.scrollTop = Math.floor(el.scrollHeight / 2) + 7));
   await expect.poll(async () => (await topLine(other))?.old ?? "").toMatch(/^1[45]\d\d$/);
   const before = await topLine(other);
 

@@ -30,20 +30,24 @@ pub fn list(files: Fetched, open: RwSignal<Open>) -> impl IntoView {
 }
 
 fn row(f: FileChange, open: RwSignal<Open>) -> impl IntoView {
-    let here = (f.path.clone(), f.old_path.clone());
-    let mine = here.clone();
-    let is_open = move || open.with(|o| o.as_ref() == Some(&mine));
+    let here = StoredValue::new((f.path.clone(), f.old_path.clone()));
+    let is_open = move || here.with_value(|h| open.with(|o| o.as_ref() == Some(h)));
     let counts = match f.status {
         FileStatus::Binary => view! { <span class="muted">"binary"</span> }.into_any(),
         _ => view! {
             <span class="add">{format!("+{}", f.additions)}</span>
+            " "
             <span class="del">{format!("−{}", f.deletions)}</span>
         }
         .into_any(),
     };
     view! {
         <li>
-            <button class="file" aria-pressed=move || is_open().to_string() on:click=move |_| open.set(Some(here.clone()))>
+            <button class="file" aria-pressed=move || is_open().to_string() on:click=move |_| {
+                if !is_open() {
+                    open.set(Some(here.get_value()))
+                }
+            }>
                 <span class=format!("st st-{}", f.status.word()) title=f.status.word() aria-label=f.status.word()>
                     {f.status.letter()}
                 </span>

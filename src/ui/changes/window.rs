@@ -15,8 +15,9 @@ pub fn range(n: usize, top: f64, height: f64) -> (usize, usize) {
     (first.saturating_sub(OVERSCAN).min(n), last.saturating_add(OVERSCAN).min(n))
 }
 
-/// Where the reader is: the first numbered line at or below the top of the view, and how
-/// far from the top it is (negative: below it).
+/// Where the reader is: the first line at or below the top of the view that the base has
+/// (an added line's new number moves with every line added above it), else the first added
+/// one; and how far from the top it is (negative: below it).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Anchor {
     old: u32,
@@ -31,7 +32,8 @@ pub fn anchor(lines: &[Line], top: f64) -> Option<Anchor> {
         return None;
     }
     let first = (top / LINE_PX).floor() as usize;
-    let (i, l) = lines.iter().enumerate().skip(first).find(|(_, l)| l.old > 0 || l.new > 0)?;
+    let below = || lines.iter().enumerate().skip(first);
+    let (i, l) = below().find(|(_, l)| l.old > 0).or_else(|| below().find(|(_, l)| l.new > 0))?;
     Some(Anchor { old: l.old, new: l.new, offset: top - i as f64 * LINE_PX })
 }
 
@@ -89,5 +91,10 @@ mod tests {
         assert_eq!(at(&after, moved), at(&before, top));
         assert_eq!(moved - top, 3.0 * LINE_PX, "three rows more above it");
         assert_eq!(anchor(&before.lines, 0.0), None, "the top stays the top");
+        // An added line at the top (its new number moved by three) stays there too.
+        let added = before.lines.iter().skip(1000).position(|l| l.kind == Kind::Added).unwrap() + 1000;
+        let top = added as f64 * LINE_PX;
+        let moved = restore(&after.lines, anchor(&before.lines, top).unwrap()).unwrap();
+        assert_eq!(at(&after, moved), at(&before, top));
     }
 }

@@ -34,7 +34,8 @@ pub fn TerminalPane() -> impl IntoView {
     });
     let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
     let workspace = Memo::new(move |_| session.with(|s| s.as_ref().and_then(|s| s.workspace_id.clone())));
-    let changes_open = tabs::changes_open(workspace);
+    let tabs = tabs::state(workspace);
+    let changes_open = tabs.changes;
     xterm::attach(target, host);
     let set_status = move |status: SessionStatus| {
         let Some(s) = session.get_untracked() else { return };
@@ -70,7 +71,7 @@ pub fn TerminalPane() -> impl IntoView {
                         .into_any()
                 }
             }}
-            {tabs::tabs(workspace, changes_open)}
+            {tabs::tabs(workspace, tabs)}
             <Show when=move || {
                 ctx.active_session.get().is_some() && (target.get().is_none() || ended()) && !changes_open.get()
             }>

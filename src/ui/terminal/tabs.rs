@@ -6,9 +6,16 @@ use crate::ui::state::use_tab;
 use leptos::html::Button;
 use leptos::prelude::*;
 
-/// Whether the Changes tab is the one shown: chosen by the person, and only while the
-/// active session has a workspace (another session opens on its terminal).
-pub fn changes_open(workspace: Memo<Option<String>>) -> Memo<bool> {
+/// Which tab shows: the person's choice, and `changes`: whether that is the Changes tab,
+/// only ever while the active session has a workspace.
+#[derive(Clone, Copy)]
+pub struct Tabs {
+    chosen: RwSignal<bool>,
+    pub changes: Memo<bool>,
+}
+
+/// The tabs' state; another session opens on its terminal.
+pub fn state(workspace: Memo<Option<String>>) -> Tabs {
     let ctx = use_tab();
     let chosen = RwSignal::new(false);
     Effect::new(move |prev: Option<Option<String>>| {
@@ -18,17 +25,12 @@ pub fn changes_open(workspace: Memo<Option<String>>) -> Memo<bool> {
         }
         now
     });
-    provide_context(Chosen(chosen));
-    Memo::new(move |_| chosen.get() && workspace.with(Option::is_some))
+    Tabs { chosen, changes: Memo::new(move |_| chosen.get() && workspace.with(Option::is_some)) }
 }
 
-#[derive(Clone, Copy)]
-struct Chosen(RwSignal<bool>);
-
 /// The tab list, for a session with a workspace (nothing otherwise).
-pub fn tabs(workspace: Memo<Option<String>>, open: Memo<bool>) -> impl IntoView {
+pub fn tabs(workspace: Memo<Option<String>>, Tabs { chosen, changes: open }: Tabs) -> impl IntoView {
     let ctx = use_tab();
-    let Some(Chosen(chosen)) = use_context::<Chosen>() else { return None::<AnyView> };
     let files = move || {
         let id = workspace.get()?;
         ctx.cache.with(|c| c.workspace(&id).map(|w| w.changes.files))
@@ -52,8 +54,7 @@ pub fn tabs(workspace: Memo<Option<String>>, open: Memo<bool>) -> impl IntoView 
     };
     let tab = move |changes_tab: bool| move || (open.get() == changes_tab).to_string();
     let index = move |changes_tab: bool| move || if open.get() == changes_tab { "0" } else { "-1" };
-    Some(
-        view! {
+    view! {
             <Show when=move || workspace.with(Option::is_some)>
                 <div class="tabs" role="tablist" aria-label="Session view" on:keydown=keys>
                     <button role="tab" id="tab-terminal" node_ref=terminal aria-controls="panel-terminal"
@@ -69,7 +70,5 @@ pub fn tabs(workspace: Memo<Option<String>>, open: Memo<bool>) -> impl IntoView 
                     </button>
                 </div>
             </Show>
-        }
-        .into_any(),
-    )
+    }
 }
