@@ -1,7 +1,8 @@
 // The Changes tab: a session's workspace seen live from a second browser while "the agent"
 // (this test) writes into it — new files and counts within a second, the totals on the task
 // row, a long diff read in its middle kept in place while the file changes above and below
-// the reader, and a binary file that says so.
+// the reader, and a binary file that says so. The session is made in the workspace with
+// `workspace` in its body (NewSession's field from "Work on task" in a workspace).
 import { test, expect, gitRepo, open, project } from "./fixtures";
 import type { Page } from "@playwright/test";
 import * as fs from "node:fs";

@@ -33,7 +33,7 @@ pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<
     let asked = StoredValue::new(0u64);
     let (file, was) = (path.clone(), old.clone());
     Effect::new(move |_| {
-        version.track();
+        let _ = version.get();
         let n = asked.get_value() + 1;
         asked.set_value(n);
         let (ws, file, was) = (ws.clone(), file.clone(), was.clone());

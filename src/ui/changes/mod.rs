@@ -49,7 +49,8 @@ fn changes(workspace_id: String) -> impl IntoView {
     let files: Fetched = RwSignal::new(None);
     let asked = StoredValue::new(0u64);
     Effect::new(move |_| {
-        version.track();
+        // Read, not only tracked: a memo nobody reads stays stale and tells no one again.
+        let _ = version.get();
         let n = asked.get_value() + 1;
         asked.set_value(n);
         let wid = id.get_value();

@@ -84,8 +84,10 @@ pub fn TerminalPane() -> impl IntoView {
             </Show>
             <div class="xterm-host" id="panel-terminal" node_ref=host role="group" aria-label="Terminal screen"
                 class:hidden=move || target.get().is_none() || changes_open.get()></div>
-            <Show when=move || changes_open.get()>
-                {move || workspace.get().map(|id| on_demand!(changes_view(id)))}
+            <Show when=move || tabs.kept.get()>
+                <div class="changes-host" class:hidden=move || !changes_open.get()>
+                    {move || workspace.get().map(|id| on_demand!(changes_view(id)))}
+                </div>
             </Show>
         </section>
     }

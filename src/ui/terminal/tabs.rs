@@ -12,24 +12,34 @@ use leptos::prelude::*;
 pub struct Tabs {
     chosen: RwSignal<bool>,
     pub changes: Memo<bool>,
+    /// The Changes tab was shown for this session: its view stays (hidden behind the
+    /// terminal), so going back finds the same file open at the same line.
+    pub kept: RwSignal<bool>,
 }
 
 /// The tabs' state; another session opens on its terminal.
 pub fn state(workspace: Memo<Option<String>>) -> Tabs {
     let ctx = use_tab();
-    let chosen = RwSignal::new(false);
+    let (chosen, kept) = (RwSignal::new(false), RwSignal::new(false));
     Effect::new(move |prev: Option<Option<String>>| {
         let now = ctx.active_session.get();
         if prev.is_some_and(|p| p != now) {
             chosen.set(false);
+            kept.set(false);
         }
         now
     });
-    Tabs { chosen, changes: Memo::new(move |_| chosen.get() && workspace.with(Option::is_some)) }
+    let changes = Memo::new(move |_| chosen.get() && workspace.with(Option::is_some));
+    Effect::new(move |_| {
+        if changes.get() {
+            kept.set(true);
+        }
+    });
+    Tabs { chosen, changes, kept }
 }
 
 /// The tab list, for a session with a workspace (nothing otherwise).
-pub fn tabs(workspace: Memo<Option<String>>, Tabs { chosen, changes: open }: Tabs) -> impl IntoView {
+pub fn tabs(workspace: Memo<Option<String>>, Tabs { chosen, changes: open, .. }: Tabs) -> impl IntoView {
     let ctx = use_tab();
     let files = move || {
         let id = workspace.get()?;
