@@ -15,8 +15,8 @@
 mod actions;
 mod attention;
 mod board;
-mod changes;
 mod browser;
+mod changes;
 mod keys;
 mod lists;
 mod on_demand;

@@ -34,7 +34,8 @@ impl Cache {
     /// active workspaces it has (`None` without one).
     pub fn task_changes(&self, task_id: &str) -> Option<(ChangeSummary, usize)> {
         let ids = self.task_workspaces.get(task_id)?.iter().rev();
-        let mut active = ids.filter_map(|(_, id)| self.workspaces.get(id)).filter(|w| w.status == WorkspaceStatus::Active);
+        let mut active =
+            ids.filter_map(|(_, id)| self.workspaces.get(id)).filter(|w| w.status == WorkspaceStatus::Active);
         let newest = active.next()?;
         Some((newest.changes, 1 + active.count()))
     }

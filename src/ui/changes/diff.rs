@@ -82,7 +82,9 @@ pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<
             Some(Shown::TooLarge(limit)) => Some(format!("Too large to show (over {} MB).", limit.div_ceil(1 << 20))),
             Some(Shown::Unchanged) => Some("This file does not differ from the base now.".to_string()),
             Some(Shown::Failed(e)) => Some(format!("Could not load the diff: {e}")),
-            Some(Shown::Text(l)) if l.is_empty() => Some("No lines changed (a change of mode or an empty file).".into()),
+            Some(Shown::Text(l)) if l.is_empty() => {
+                Some("No lines changed (a change of mode or an empty file).".into())
+            }
             Some(Shown::Text(_)) => None,
         })
     };
@@ -120,7 +122,7 @@ pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<
 
 /// One line of the diff: old and new numbers, a sign, the text.
 fn line(lines: &Lines, i: usize) -> impl IntoView {
-    let Some(l) = lines.lines.get(i).copied() else { return None };
+    let l = lines.lines.get(i).copied()?;
     let num = |n: u32| if n == 0 { String::new() } else { n.to_string() };
     let (class, sign) = match l.kind {
         Kind::Hunk => ("dl dl-hunk", ""),

@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 /// The list, from the files as last fetched.
 pub fn list(files: Fetched, open: RwSignal<Open>) -> impl IntoView {
-    let rows = move || files.with(|f| f.as_ref().and_then(|f| f.as_ref().ok()).map(|f| f.files.clone()).unwrap_or_default());
+    let rows =
+        move || files.with(|f| f.as_ref().and_then(|f| f.as_ref().ok()).map(|f| f.files.clone()).unwrap_or_default());
     let key = |f: &FileChange| (f.path.clone(), f.old_path.clone(), f.status.letter(), f.additions, f.deletions);
     view! {
         {move || {
