@@ -1,9 +1,11 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
 //! (`library`), the server's service over a store (`service`), and the REST API of a real
-//! server process (`api`). Each repository has its own `user.name`/`user.email`; no global
+//! server process (`api`) and the server functions the browser's Changes tab calls
+//! (`functions`). Each repository has its own `user.name`/`user.email`; no global
 //! configuration is written.
 
 mod api;
+mod functions;
 mod library;
 mod service;
 
