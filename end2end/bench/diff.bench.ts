@@ -33,7 +33,7 @@ test("a 5 MB diff: first rows and the end", async ({ page, server }) => {
     await expect(file).toContainText(`+${N}`, { timeout: 60_000 });
     const t0 = Date.now();
     await file.click();
-    await page.locator(".dl-add").first().waitFor({ timeout: 120_000 });
+    await page.locator(".diff-window .dl").first().waitFor({ timeout: 120_000 });
     first.push(Date.now() - t0);
     const t1 = Date.now();
     await page.getByRole("region", { name: "Diff lines" }).evaluate((el) => (el.scrollTop = el.scrollHeight));
