@@ -27,7 +27,7 @@ assets_dir=public
 lib_features=hydrate
 lib_default_features=false
 lib_profile_release=wasm-release
-wasm_opt_features="-Oz --enable-bulk-memory --enable-nontrapping-float-to-int"
+wasm_opt_features="-Oz --converge --enable-bulk-memory --enable-nontrapping-float-to-int"
 
 if [ "${1:-}" = --release ]; then
   profile=$lib_profile_release out=$lib_profile_release quality=best flags=$MAESTRO_WASM_RELEASE_FLAGS

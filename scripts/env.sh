@@ -19,7 +19,8 @@ if [ -n "${CI:-}" ]; then export CARGO_INCREMENTAL=0; fi
 # MAESTRO_WASM_RELEASE_FLAGS (RUSTFLAGS of the release wasm): components erased to AnyView
 # (a fifth smaller); with a std built here, also panics that trap without formatting a
 # message, no Debug or source locations (6% more), and std's smaller code where it has a
-# choice (`optimize_for_size`: 1.7%). And `maestro_split`, with the linker's relocations:
+# choice (`optimize_for_size`: 1.7%), without the panic hook no trap would call
+# (`maestro_abort`). And `maestro_split`, with the linker's relocations:
 # what is built only on demand (src/ui/on_demand.rs) becomes wasm chunks of its own, split by
 # scripts/build-site.sh and fetched when first used. The server that renders for it must
 # erase its components too (or hydration fails): it is built with MAESTRO_SERVE_FLAGS into
@@ -34,7 +35,7 @@ else
   export RUSTUP_TOOLCHAIN=debian
   MAESTRO_WASM_ARGS=(-Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size)
   MAESTRO_LIB_ARGS=(--lib-cargo-args=-Zbuild-std=std,panic_abort)
-  MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components $_split -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
+  MAESTRO_WASM_RELEASE_FLAGS="--cfg erase_components --cfg maestro_abort $_split -Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none -Zfmt-debug=none"
 fi
 MAESTRO_SERVE_FLAGS="--cfg erase_components"
 MAESTRO_SERVE_DIR="$CARGO_TARGET_DIR/serve"

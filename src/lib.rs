@@ -37,6 +37,8 @@ pub mod workspace;
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // With panics that trap (`maestro_abort`, the release wasm) no hook would ever run.
+    #[cfg(not(maestro_abort))]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_body(ui::App);
     // Tests (and people) can tell an interactive page from a merely painted one.

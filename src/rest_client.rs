@@ -4,7 +4,11 @@
 //!
 //! Every mutation carries an `Idempotency-Key` and is retried (with the same key) when the
 //! connection fails, so a retry never applies twice. `watch` resumes from the last `seq`
-//! after a drop.
+//! after a drop. Workspaces' calls are in `workspaces`.
+
+mod workspaces;
+
+pub use workspaces::WorkspaceQuery;
 
 use crate::model::ServerMessage;
 use crate::model::*;

@@ -12,7 +12,7 @@ use std::io::Read;
 use std::process::{Command, Output, Stdio};
 
 /// `maestro ARGS` as a script runs it (stdout a pipe), against `api`, with `env` added.
-fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
+pub(crate) fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
     cmd.args(args).stdin(Stdio::null());
     for (k, _) in std::env::vars() {
@@ -31,17 +31,17 @@ fn cli_env(api: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     cmd.output().expect("run maestro")
 }
 
-fn cli(api: &str, args: &[&str]) -> Output {
+pub(crate) fn cli(api: &str, args: &[&str]) -> Output {
     cli_env(api, args, &[])
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8(o.stdout.clone()).unwrap()
 }
 
 /// Runs it and expects success, returning stdout.
 #[track_caller]
-fn ok(api: &str, args: &[&str]) -> String {
+pub(crate) fn ok(api: &str, args: &[&str]) -> String {
     let o = cli(api, args);
     assert_eq!(o.status.code(), Some(0), "maestro {args:?}: {}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -49,7 +49,7 @@ fn ok(api: &str, args: &[&str]) -> String {
 }
 
 #[track_caller]
-fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
+pub(crate) fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
     let mut a = args.to_vec();
     a.push("--json");
     serde_json::from_str(&ok(api, &a)).unwrap()
@@ -57,7 +57,7 @@ fn json<T: serde::de::DeserializeOwned>(api: &str, args: &[&str]) -> T {
 
 /// `maestro ARGS` on a real terminal (a PTY), as a person types it; returns what it
 /// printed and its exit code.
-fn on_terminal(api: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u32) {
+pub(crate) fn on_terminal(api: &str, args: &[&str], env: &[(&str, &str)]) -> (String, u32) {
     use portable_pty::{native_pty_system, CommandBuilder, PtySize};
     let pair = native_pty_system().openpty(PtySize { rows: 50, cols: 200, pixel_width: 0, pixel_height: 0 }).unwrap();
     let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_maestro"));
@@ -145,6 +145,27 @@ fn projects_tasks_and_subtasks_piped_and_as_json() {
     assert_eq!(ok(api, &["task", "delete", &t.id]), "");
     assert_eq!(json::<serde_json::Value>(api, &["project", "delete", &pid]), serde_json::json!({"success": true}));
     assert_eq!(ok(api, &["project", "list"]), "");
+}
+
+#[test]
+fn a_projects_workspace_settings_are_set_and_cleared() {
+    let s = server();
+    let api = &s.api;
+    let args = ["project", "create", "W", "--isolation", "off", "--base-branch", "dev", "--setup", "make setup"];
+    let made = ok(api, &args);
+    let fields: HashMap<&str, &str> = made.lines().filter_map(|l| l.split_once('\t')).collect();
+    assert_eq!((fields["isolation"], fields["base branch"], fields["setup"]), ("off", "dev", "make setup"));
+    let id = fields["id"];
+    let p: Project = json(api, &["project", "update", id, "--isolation", "on", "--no-base-branch", "--no-setup"]);
+    assert_eq!((p.isolation, p.base_branch, p.setup_command), (true, None, None));
+    let p: Project = json(api, &["project", "update", id, "--base-branch", "release/2", "--setup", "./go"]);
+    assert_eq!((p.base_branch.as_deref(), p.setup_command.as_deref()), (Some("release/2"), Some("./go")));
+    // A word it does not know, and a branch name git would refuse: nothing changes.
+    let o = cli(api, &["project", "update", id, "--isolation", "maybe"]);
+    assert_eq!(o.status.code(), Some(2), "a usage error");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected one of: on, off"));
+    assert_eq!(cli(api, &["project", "update", id, "--base-branch", "a..b"]).status.code(), Some(1));
+    assert_eq!(json::<Project>(api, &["project", "get", id]), p);
 }
 
 #[test]

@@ -13,6 +13,7 @@ mod cluster;
 mod crash;
 mod hardening;
 mod postgres;
+mod projects;
 mod serve;
 mod site;
 mod terminal;

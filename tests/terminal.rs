@@ -35,8 +35,13 @@ pub(crate) async fn attach(addr: std::net::SocketAddr, id: &str) -> Viewer {
 
 /// The same on a server process, with its token.
 pub(crate) async fn attach_as(addr: std::net::SocketAddr, id: &str, token: &str) -> Viewer {
+    attach_query(addr, id, "", token).await
+}
+
+/// The same with more of a query (`&project=…`).
+pub(crate) async fn attach_query(addr: std::net::SocketAddr, id: &str, more: &str, token: &str) -> Viewer {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut req = format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40").into_client_request().unwrap();
+    let mut req = format!("ws://{addr}/terminals/{id}/ws?cols=100&rows=40{more}").into_client_request().unwrap();
     req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
     Viewer { ws: connect_async(req).await.unwrap().0, unread: String::new() }
 }

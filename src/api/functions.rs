@@ -194,6 +194,14 @@ pub async fn delete_project(id: String) -> Result<(), FnError> {
     run(Command::DeleteProject { id }).await.map(|_| ())
 }
 
+/// What a directory typed for a project is, as `GET /api/directories/inspect` says.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn inspect_directory(path: String) -> Result<DirectoryInfo, FnError> {
+    let workspaces =
+        use_context::<crate::workspace::Workspaces>().ok_or_else(|| FnError::internal("server state missing"))?;
+    Ok(workspaces.inspect(path).await?)
+}
+
 /// A page of a project's tasks (newest first, `limit` of them, after `cursor` if given)
 /// and its counts.
 #[server(prefix = "/sfn", input = Json)]
@@ -291,9 +299,21 @@ pub async fn get_sessions(ids: Vec<String>) -> Result<AtSeq<Session>, FnError> {
     Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.sessions.get(id).cloned()).collect()))
 }
 
+/// The workspaces with these ids (the open sessions' own, for their rows).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn get_workspaces(ids: Vec<String>) -> Result<AtSeq<Workspace>, FnError> {
+    if ids.len() > 1000 {
+        return Err(crate::http::AppError::invalid("at most 1000 workspaces at once").into());
+    }
+    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.workspaces.get(id).cloned()).collect()))
+}
+
 #[server(prefix = "/sfn", input = Json)]
 pub async fn create_session(session: NewSession) -> Result<Session, FnError> {
+    let mut session = session;
     ssr::agents()?.check(&session.project_id, session.agent_id.as_deref()).map_err(ssr::invalid)?;
+    let workspaces = ssr::workspaces()?;
+    session.workspace = workspaces.for_session(&session, None).await.map_err(FnError::from)?.map(|w| w.id);
     ssr::session(Command::CreateSession { session }).await
 }
 
@@ -359,15 +379,6 @@ pub async fn list_workspaces_page(project_id: String, cursor: Option<String>) ->
     })))
 }
 
-/// The workspaces with these ids that exist (those of the browser's open sessions).
-#[server(prefix = "/sfn", input = Json)]
-pub async fn get_workspaces(ids: Vec<String>) -> Result<AtSeq<Workspace>, FnError> {
-    if ids.len() > 1000 {
-        return Err(crate::http::AppError::invalid("at most 1000 workspaces at once").into());
-    }
-    Ok(store()?.read_at(|s| ids.iter().filter_map(|id| s.workspaces.get(id).cloned()).collect()))
-}
-
 /// A workspace's changed files, computed now, as `GET /api/workspaces/:id/files`.
 // Named so its struct does not shadow the model's `WorkspaceFiles`.
 #[server(prefix = "/sfn", input = Json, name = GetWorkspaceFiles)]
@@ -379,4 +390,60 @@ pub async fn workspace_files(id: String) -> Result<WorkspaceFiles, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn workspace_diff(id: String, path: String, old_path: Option<String>) -> Result<FileDiff, FnError> {
     Ok(ssr::workspaces()?.diff(&id, &path, old_path.as_deref()).await?)
+}
+
+/// The most workspaces of one task [`list_task_workspaces`] sends (newest first; a task has
+/// at most 32 active ones, the rest are archived or merged).
+pub const TASK_WORKSPACES_LISTED: usize = 200;
+
+/// A task's workspaces, newest first.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_task_workspaces(task_id: String) -> Result<AtSeq<Workspace>, FnError> {
+    Ok(store()?.read_at(|s| {
+        let mut v: Vec<Workspace> = s.workspaces_where(None, Some(&task_id), None).cloned().collect();
+        v.sort_by(Workspace::newest_first);
+        v.truncate(TASK_WORKSPACES_LISTED);
+        v
+    }))
+}
+
+/// Removes a workspace's worktree and keeps its branch (SPEC §8); refused while a session
+/// runs in it or while files are uncommitted, unless `force`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn archive_workspace(id: String, force: bool) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.archive(&id, force, None).await?)
+}
+
+/// Checks an archived workspace's branch out again.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn restore_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.restore(&id, None).await?)
+}
+
+/// Commits everything in a workspace, with `message` (the task's title when `None`).
+#[server(prefix = "/sfn", input = Json)]
+pub async fn commit_workspace(id: String, message: Option<String>) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.commit(&id, message, None).await?)
+}
+
+/// Merges a workspace's branch into its base; a conflict is refused with its `files`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn merge_workspace(
+    id: String,
+    strategy: MergeStrategy,
+    message: Option<String>,
+) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.merge(&id, strategy, message, None).await?)
+}
+
+/// Rebases a workspace's branch onto its base; a conflict is refused with its `files`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn rebase_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.rebase(&id, None).await?)
+}
+
+/// Pushes a workspace's branch to the repository's remote.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
+    Ok(ssr::workspaces()?.push(&id, None).await?)
 }

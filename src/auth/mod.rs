@@ -27,6 +27,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 pub mod node;
+pub mod relay;
 pub mod token;
 
 /// The names of this machine's loopback, as a `Host` header says them.

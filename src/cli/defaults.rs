@@ -36,6 +36,26 @@ impl Here {
             .ok_or_else(|| Failure::Usage("no --project given, and MAESTRO_PROJECT_ID is not set".into()))
     }
 
+    /// The workspace named, else the one this session runs in (asked of the server).
+    pub(super) async fn workspace(&self, client: &Client, given: Option<String>) -> Result<String, Failure> {
+        if let Some(id) = given {
+            return Ok(id);
+        }
+        let Some(s) = &self.session else {
+            return Err(Failure::Usage(
+                "no workspace given, and MAESTRO_SESSION_ID is not set (run it inside a session)".into(),
+            ));
+        };
+        client.session(s).await?.workspace_id.ok_or_else(|| {
+            Failure::Usage(format!("session {s} runs in no workspace: name one (maestro workspace list)"))
+        })
+    }
+
+    /// Whether this process runs inside a session.
+    pub(super) fn in_session(&self) -> bool {
+        self.session.is_some()
+    }
+
     /// The tasks named, else this session's (its current links, not the ones it started
     /// with: asked of the server when the session is known).
     pub(super) async fn tasks(&self, client: &Client, given: Vec<String>) -> Result<Vec<String>, Failure> {

@@ -1,11 +1,11 @@
-//! The command-line client: `maestro project|task|session|watch|status` over the typed
-//! `client`, for people and for the agents inside sessions. Inside a session the
+//! The command-line client: `maestro project|task|session|workspace|watch|status` over
+//! the typed `client`, for people and for the agents inside sessions. Inside a session the
 //! `MAESTRO_*` variables its terminal starts with are the defaults, so an agent writes
 //! `maestro task get` or `maestro task update --status completed` with no ids.
 //!
 //! Here: the global flags (`Conn`), the subcommands and their dispatch. A file per noun
-//! (`project`, `task`, `subtask`, `session`, `watch`, `status`), each its clap enum and how
-//! it runs; `defaults` the session's `MAESTRO_*` variables; `values` the status and priority
+//! (`project`, `task`, `subtask`, `session`, `workspace`, `watch`, `status`), each its clap
+//! enum and how it runs; `defaults` the session's `MAESTRO_*` variables; `values` the status and priority
 //! words; `exit` why a command failed and its exit code; `output` how results print.
 
 mod defaults;
@@ -18,12 +18,14 @@ mod subtask;
 mod task;
 mod values;
 mod watch;
+mod workspace;
 
 pub use exit::Failure;
 pub use project::ProjectCmd;
 pub use session::SessionCmd;
 pub use subtask::SubtaskCmd;
 pub use task::TaskCmd;
+pub use workspace::WorkspaceCmd;
 
 use crate::rest_client::Client;
 use defaults::Here;
@@ -53,6 +55,9 @@ pub enum ClientCommand {
     /// Sessions (terminals where agents work) and their tasks.
     #[command(subcommand)]
     Session(SessionCmd),
+    /// Tasks' git worktrees: list, show, diff, archive, restore.
+    #[command(subcommand)]
+    Workspace(WorkspaceCmd),
     /// Print live events as they are committed, resuming after a drop.
     Watch(watch::WatchArgs),
     /// The server's health, its last `seq` and the active project's counts.
@@ -73,6 +78,7 @@ pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
         ClientCommand::Project(c) => project::run(&client, out, &here, c).await,
         ClientCommand::Task(c) => task::run(&client, out, &here, c).await,
         ClientCommand::Session(c) => session::run(&client, out, &here, c).await,
+        ClientCommand::Workspace(c) => workspace::run(&client, out, &here, c).await,
         ClientCommand::Watch(a) => watch::run(&client, out, a).await,
         ClientCommand::Status { project } => status::run(&client, out, project.or(here.project)).await,
     };

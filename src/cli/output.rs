@@ -41,13 +41,21 @@ impl Out {
             return word.to_string();
         }
         let code = match word {
-            "completed" => "32",               // green
-            "in_progress" | "running" => "36", // cyan
-            "blocked" | "failed" => "31",      // red
-            "high" => "33",                    // yellow
+            "completed" | "merged" => "32",               // green
+            "in_progress" | "running" | "active" => "36", // cyan
+            "blocked" | "failed" => "31",                 // red
+            "high" => "33",                               // yellow
             _ => return word.to_string(),
         };
         format!("\x1b[{code}m{word}\x1b[0m")
+    }
+
+    /// `text` in the SGR colour `sgr` (`"32"`: green) when colour is on.
+    pub fn paint(&self, sgr: &str, text: &str) -> String {
+        match self.color && !text.is_empty() {
+            true => format!("\x1b[{sgr}m{text}\x1b[0m"),
+            false => text.to_string(),
+        }
     }
 
     /// A table: on a terminal with a header and aligned columns, else one tab-separated
@@ -170,9 +178,32 @@ pub fn when(ms: Millis) -> String {
     humantime::format_rfc3339_seconds(t).to_string()
 }
 
+/// A size as the person reads it: `512 B`, `1.5 KiB`, `12.0 MiB`.
+pub fn bytes(n: u64) -> String {
+    let mut size = n as f64;
+    for unit in ["B", "KiB", "MiB", "GiB"] {
+        if size < 1024.0 || unit == "GiB" {
+            return match unit {
+                "B" => format!("{n} B"),
+                _ => format!("{size:.1} {unit}"),
+            };
+        }
+        size /= 1024.0;
+    }
+    format!("{n} B")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(8 << 20), "8.0 MiB");
+        assert_eq!(bytes(3 << 30), "3.0 GiB");
+    }
 
     #[test]
     fn times_read_as_utc_dates() {

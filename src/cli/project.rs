@@ -1,8 +1,10 @@
-//! `maestro project`: list, create, show, rename, delete.
+//! `maestro project`: list, create, show, change (name, directory, workspace settings),
+//! delete.
 
 use super::defaults::Here;
 use super::exit::Done;
 use super::output::{self, Out};
+use super::values::on_off;
 use crate::model::{NewProject, Project, ProjectPatch};
 use crate::rest_client::Client;
 
@@ -16,10 +18,12 @@ pub enum ProjectCmd {
         /// Absolute directory its terminals start in.
         #[arg(long)]
         base_path: Option<String>,
+        #[command(flatten)]
+        settings: Settings,
     },
     /// Show a project [default: this session's].
     Get { id: Option<String> },
-    /// Rename a project or change its directory.
+    /// Rename a project, change its directory or how its agents work there.
     Update {
         id: String,
         #[arg(long)]
@@ -29,9 +33,32 @@ pub enum ProjectCmd {
         /// Clear the directory (terminals start in the home directory).
         #[arg(long)]
         no_base_path: bool,
+        #[command(flatten)]
+        settings: Settings,
+        /// Make workspaces from the branch checked out in the directory.
+        #[arg(long, conflicts_with = "base_branch")]
+        no_base_branch: bool,
+        /// Use the repository's .maestro/setup.sh (if any) instead of a setup command.
+        #[arg(long, conflicts_with = "setup")]
+        no_setup: bool,
     },
     /// Delete a project (refused while it has tasks or sessions).
     Delete { id: String },
+}
+
+/// How the project's agents work in its git repository (SPEC §8).
+#[derive(clap::Args, Debug)]
+pub struct Settings {
+    /// Whether each task's sessions get their own git worktree (default on).
+    #[arg(long, value_name = "on|off", value_parser = on_off)]
+    isolation: Option<bool>,
+    /// The branch workspaces are made from [default: the one checked out in the directory].
+    #[arg(long, value_name = "BRANCH")]
+    base_branch: Option<String>,
+    /// A shell command run in each new workspace before its agent [default: the
+    /// repository's .maestro/setup.sh, if it has one].
+    #[arg(long, value_name = "CMD")]
+    setup: Option<String>,
 }
 
 pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd) -> Done {
@@ -45,14 +72,22 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
             let rows = list.iter().map(|p| vec![p.id.clone(), p.name.clone(), p.base_path.clone().unwrap_or_default()]);
             out.table(&["ID", "NAME", "BASE PATH"], rows.collect());
         }
-        ProjectCmd::Create { name, base_path } => {
-            let p = client.create_project(&NewProject { id: None, name, base_path }).await?;
-            show(out, &p);
+        ProjectCmd::Create { name, base_path, settings } => {
+            let Settings { isolation, base_branch, setup: setup_command } = settings;
+            let np = NewProject { id: None, name, base_path, isolation, base_branch, setup_command };
+            show(out, &client.create_project(&np).await?);
         }
         ProjectCmd::Get { id } => show(out, &client.project(&here.project(id)?).await?),
-        ProjectCmd::Update { id, name, base_path, no_base_path } => {
-            let base_path = if no_base_path { Some(None) } else { base_path.map(Some) };
-            show(out, &client.update_project(&id, &ProjectPatch { name, base_path }).await?);
+        ProjectCmd::Update { id, name, base_path, no_base_path, settings, no_base_branch, no_setup } => {
+            let set_or_clear = |v: Option<String>, clear: bool| if clear { Some(None) } else { v.map(Some) };
+            let patch = ProjectPatch {
+                name,
+                base_path: set_or_clear(base_path, no_base_path),
+                isolation: settings.isolation,
+                base_branch: set_or_clear(settings.base_branch, no_base_branch),
+                setup_command: set_or_clear(settings.setup, no_setup),
+            };
+            show(out, &client.update_project(&id, &patch).await?);
         }
         ProjectCmd::Delete { id } => {
             client.delete_project(&id).await?;
@@ -70,6 +105,9 @@ fn show(out: Out, p: &Project) {
         ("id", p.id.clone()),
         ("name", p.name.clone()),
         ("base path", p.base_path.clone().unwrap_or_default()),
+        ("isolation", if p.isolation { "on" } else { "off" }.to_string()),
+        ("base branch", p.base_branch.clone().unwrap_or_default()),
+        ("setup", p.setup_command.clone().unwrap_or_default()),
         ("created", output::when(p.created_at)),
         ("updated", output::when(p.updated_at)),
     ]);

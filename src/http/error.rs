@@ -7,25 +7,35 @@ use axum::extract::rejection::{JsonRejection, PathRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::borrow::Cow;
 
 /// A refused or failed request: status, machine-readable code, human message.
 #[derive(Debug, Clone)]
 pub struct AppError {
     pub status: StatusCode,
-    pub code: &'static str,
+    /// One of ours, or (relayed) the code another node answered with.
+    pub code: Cow<'static, str>,
     pub message: String,
     /// What went wrong inside, for the log only: never sent.
     pub cause: Option<String>,
+    /// The files a refusal is about (a merge's conflicts), sent as the error's `files`.
+    pub files: Vec<String>,
 }
 
 impl AppError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        AppError { status, code, message: message.into(), cause: None }
+        AppError { status, code: Cow::Borrowed(code), message: message.into(), cause: None, files: Vec::new() }
     }
 
     /// The same error, with what went wrong inside for [`log_failures`] to log.
     pub fn because(mut self, cause: impl std::fmt::Display) -> Self {
         self.cause = Some(cause.to_string());
+        self
+    }
+
+    /// The same refusal, naming the files it is about.
+    pub fn with_files(mut self, files: Vec<String>) -> Self {
+        self.files = files;
         self
     }
 
@@ -41,13 +51,14 @@ impl AppError {
 /// What [`log_failures`] finds on a response the server failed: the error's code and cause.
 #[derive(Clone)]
 struct Failure {
-    code: &'static str,
+    code: Cow<'static, str>,
     cause: Option<String>,
 }
 
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message } };
+        let body =
+            ErrorBody { error: ErrorDetail { code: self.code.to_string(), message: self.message, files: self.files } };
         let mut res = (self.status, Json(body)).into_response();
         res.extensions_mut().insert(Failure { code: self.code, cause: self.cause });
         res
@@ -66,7 +77,7 @@ pub async fn log_failures(req: axum::extract::Request, next: axum::middleware::N
             %method,
             path,
             status = res.status().as_u16(),
-            code = failure.map(|f| f.code),
+            code = failure.map(|f| f.code.as_ref()),
             cause = failure.and_then(|f| f.cause.as_deref()),
             "request failed"
         );
@@ -114,7 +125,7 @@ impl From<PathRejection> for AppError {
 /// A refusal as the REST API words it, for a server function.
 impl From<AppError> for FnError {
     fn from(e: AppError) -> FnError {
-        FnError::new(e.status.as_u16(), e.code, e.message)
+        FnError { files: e.files, ..FnError::new(e.status.as_u16(), &e.code, e.message) }
     }
 }
 

@@ -5,9 +5,10 @@ use super::Millis;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-/// A group of tasks with a directory their terminals start in.
+/// A group of tasks with a directory their terminals start in, and how its agents work
+/// there (SPEC §8). Fields added later have serde defaults: rows written before load.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Project {
     pub id: String,
@@ -15,8 +16,45 @@ pub struct Project {
     pub name: String,
     /// Absolute directory the project's terminals start in; `None` means the user's home.
     pub base_path: Option<String>,
+    /// Sessions of a project in a git repository run in workspaces (their own worktree);
+    /// `false`: in `basePath`, as before workspaces.
+    #[serde(default = "yes")]
+    pub isolation: bool,
+    /// The branch workspaces are made from; `None`: the one checked out in `basePath`.
+    #[serde(default)]
+    pub base_branch: Option<String>,
+    /// Run in a new workspace before its agent; `None`: the repository's
+    /// `.maestro/setup.sh`, if it has one.
+    #[serde(default)]
+    pub setup_command: Option<String>,
+    /// The server's HMAC of the setup command, made when it was set through the API: the
+    /// server runs only a command whose signature holds, so a row written into the
+    /// database does not become code. Harmless to show: it proves only this command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(read_only))]
+    pub setup_signature: Option<String>,
     pub created_at: Millis,
     pub updated_at: Millis,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for Project {
+    fn default() -> Self {
+        Project {
+            id: String::new(),
+            name: String::new(),
+            base_path: None,
+            isolation: true,
+            base_branch: None,
+            setup_command: None,
+            setup_signature: None,
+            created_at: 0,
+            updated_at: 0,
+        }
+    }
 }
 
 /// Where a task stands; `completed` also stamps `completedAt`.

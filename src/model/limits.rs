@@ -15,3 +15,6 @@ pub const PATH_MAX: usize = 4096;
 pub const AGENT_ID_MAX: usize = 100;
 /// Longest branch name accepted (git has no limit; file systems and people do).
 pub const BRANCH_MAX: usize = 200;
+/// Longest setup command of a project, in characters (a longer one belongs in
+/// `.maestro/setup.sh`).
+pub const SETUP_MAX: usize = 8192;

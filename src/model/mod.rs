@@ -1,7 +1,8 @@
 //! Types shared by the server, the browser client and the CLI. Everything here compiles
 //! for both sides, so the wire format is defined exactly once:
 //! - [`entity`]: the entities of SPEC §1 (projects, tasks, subtasks, sessions, agents);
-//! - [`workspace`]: SPEC §8's workspaces, their changes and diffs;
+//! - [`workspace`]: SPEC §8's workspaces, their changes and diffs; [`directory`]: what
+//!   the server says of a project's directory;
 //! - [`request`]: the request bodies of SPEC §2, and [`limits`] on what they may hold;
 //! - [`event`]: the one event type of SPEC §3;
 //! - [`wire`]: the error body and its codes, a server function's error, `/ws`'s messages,
@@ -9,6 +10,7 @@
 //! - [`page`]: list order and paging; [`clock`] and [`json`]: time and decoding on both sides.
 
 pub mod clock;
+pub mod directory;
 pub mod entity;
 pub mod event;
 pub mod json;
@@ -16,11 +18,12 @@ pub mod limits;
 pub mod page;
 pub mod request;
 #[cfg(feature = "ssr")]
-mod schema;
+pub mod schema;
 pub mod wire;
 pub mod workspace;
 
 pub use clock::{now_millis, Millis};
+pub use directory::DirectoryInfo;
 pub use entity::*;
 pub use event::*;
 pub use json::from_json;

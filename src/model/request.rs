@@ -3,7 +3,7 @@
 
 #[cfg(feature = "ssr")]
 use super::schema;
-use super::{Priority, SessionStatus, SubtaskStatus, TaskStatus};
+use super::{MergeStrategy, Priority, SessionStatus, SubtaskStatus, TaskStatus};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).
@@ -30,9 +30,20 @@ pub struct NewProject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<String>,
+    /// Workspaces for its sessions (default `true`).
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
+    pub isolation: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::branch_or_null))]
+    pub base_branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::setup_or_null))]
+    pub setup_command: Option<String>,
 }
 
-/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory.
+/// Body of `PATCH /api/projects/:id`; `basePath: null` clears the directory, and
+/// `baseBranch`/`setupCommand: null` go back to their defaults.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -43,6 +54,17 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::base_path_or_null))]
     pub base_path: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = bool))]
+    pub isolation: Option<bool>,
+    /// `null`: workspaces start from the branch checked out in `basePath`.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::branch_or_null))]
+    pub base_branch: Option<Option<String>>,
+    /// `null` or blank: the repository's `.maestro/setup.sh` is used, if it has one.
+    #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::setup_or_null))]
+    pub setup_command: Option<Option<String>>,
 }
 
 /// Body of `POST /api/tasks`.
@@ -133,7 +155,18 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::agent_or_null))]
     pub agent_id: Option<String>,
+    /// Where it runs (SPEC §8): left out or null, the task's workspace in a git project
+    /// (made on its first session); `"new"` a new one; `"none"` the project's directory;
+    /// or a workspace's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::workspace_choice))]
+    pub workspace: Option<String>,
 }
+
+/// [`NewSession::workspace`]: make a new workspace for the session's task.
+pub const WORKSPACE_NEW: &str = "new";
+/// [`NewSession::workspace`]: run in the project's directory.
+pub const WORKSPACE_NONE: &str = "none";
 
 /// Body of `PATCH /api/sessions/:id`; `agentId: null` clears the agent.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -173,6 +206,30 @@ pub struct ArchiveWorkspace {
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(value_type = bool))]
     pub force: Option<bool>,
+}
+
+/// Body of `POST /api/workspaces/:id/commit`: everything, with `message` (the task's title
+/// when left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CommitWorkspace {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::message))]
+    pub message: Option<String>,
+}
+
+/// Body of `POST /api/workspaces/:id/merge`: into the workspace's base branch, as a merge
+/// commit (the default) or one squashed commit, with `message` (a default when left out).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MergeWorkspace {
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    pub strategy: Option<MergeStrategy>,
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::message))]
+    pub message: Option<String>,
 }
 
 #[cfg(test)]

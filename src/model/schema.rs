@@ -46,9 +46,24 @@ pub fn text() -> RefOr<Schema> {
     string(pattern, TEXT_MAX, "Line breaks and tabs allowed; no other control characters.", false)
 }
 
+/// A commit message: free text (see [`text`]) that is not blank, at most a quarter of
+/// `TEXT_MAX` characters (so that it is surely within its bytes).
+pub fn message() -> RefOr<Schema> {
+    let other = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
+    let pattern = format!("^[^{other}]*[^{WS}{CONTROL}][^{other}]*$");
+    string(pattern, TEXT_MAX / 4, "Not blank; line breaks and tabs allowed; no other control characters.", false)
+}
+
 /// An id a client may choose.
 pub fn id() -> RefOr<Schema> {
     string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, "1–128 of A–Z, a–z, 0–9, _ and -.", false)
+}
+
+/// Where a new session runs: `new`, `none`, a workspace's id, or null for the task's own.
+pub fn workspace_choice() -> RefOr<Schema> {
+    let about = "`new` (a new workspace for the task), `none` (the project's directory), a workspace's id, \
+                 or null (the task's workspace in a git project, made on its first session).";
+    string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, about, true)
 }
 
 /// An absolute directory on the server (blank or null: none). That it exists is checked
@@ -64,4 +79,25 @@ pub fn base_path_or_null() -> RefOr<Schema> {
 pub fn branch() -> RefOr<Schema> {
     let pattern = format!("^[^-{CONTROL} ][^{CONTROL} ]*$");
     string(pattern, BRANCH_MAX, "A branch or commit of the project's repository.", false)
+}
+
+/// A project's base branch, or null for the branch checked out in its directory. Git's
+/// rules (`check-ref-format --branch`) are checked by the server; this states their part
+/// a pattern can.
+pub fn branch_or_null() -> RefOr<Schema> {
+    let pattern = format!(r"^[^-{CONTROL} ~^:?*\[\\][^{CONTROL} ~^:?*\[\\]*$");
+    string(pattern, BRANCH_MAX, "A branch name git accepts; null for the branch checked out in basePath.", true)
+}
+
+/// A shell command run in a new workspace; blank or null for `.maestro/setup.sh`.
+pub fn setup_or_null() -> RefOr<Schema> {
+    let pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$".to_string();
+    let about = "A shell command (line breaks and tabs allowed; no other control characters); blank or null for the repository's .maestro/setup.sh.";
+    string(pattern, SETUP_MAX, about, true)
+}
+
+/// A path on the server to look at: not blank, no control characters, at most a quarter of
+/// `PATH_MAX` characters (so surely within its bytes).
+pub fn path_to_inspect() -> RefOr<Schema> {
+    line(PATH_MAX / 4, false)
 }

@@ -31,6 +31,9 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
+    /// The files a refusal is about: a merge's or rebase's conflicts. Left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
 }
 
 /// Why a server function failed, as the REST API says it. On the wire it is the
@@ -44,13 +47,15 @@ pub struct FnError {
     pub status: u16,
     pub code: String,
     pub message: String,
+    /// The files a refusal is about (a merge's conflicts).
+    pub files: Vec<String>,
 }
 
 impl FnError {
     pub fn new(status: u16, code: &str, message: impl Into<String>) -> FnError {
         #[cfg(feature = "ssr")]
         answer_with(status);
-        FnError { status, code: code.to_string(), message: message.into() }
+        FnError { status, code: code.to_string(), message: message.into(), files: Vec::new() }
     }
 
     /// A failure that is the server's own (never its internals' words).
@@ -95,13 +100,13 @@ impl leptos::server_fn::error::FromServerFnError for FnError {
 
 impl From<FnError> for ErrorBody {
     fn from(e: FnError) -> ErrorBody {
-        ErrorBody { error: ErrorDetail { code: e.code, message: e.message } }
+        ErrorBody { error: ErrorDetail { code: e.code, message: e.message, files: e.files } }
     }
 }
 
 impl From<ErrorBody> for FnError {
     fn from(b: ErrorBody) -> FnError {
-        FnError { status: 0, code: b.error.code, message: b.error.message }
+        FnError { status: 0, code: b.error.code, message: b.error.message, files: b.error.files }
     }
 }
 

@@ -17,6 +17,17 @@ pub enum WorkspaceStatus {
     Archived,
 }
 
+/// How a workspace's branch lands on its base: a merge commit with both as parents, or one
+/// new commit on base with all the branch's changes (`squash`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum MergeStrategy {
+    #[default]
+    Merge,
+    Squash,
+}
+
 impl WorkspaceStatus {
     pub const ALL: [WorkspaceStatus; 3] = [Self::Active, Self::Merged, Self::Archived];
 

@@ -44,9 +44,11 @@ impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
         let hub = Hub::start(store.clone(), shutdown);
-        let terminals = Terminals::new(store.clone()).with_api_url(format!("http://{}/api", leptos_options.site_addr));
-        let guard = Guard::new(leptos_options.site_addr, None);
         let workspaces = Workspaces::new(store.clone(), None);
+        let terminals = Terminals::new(store.clone())
+            .with_api_url(format!("http://{}/api", leptos_options.site_addr))
+            .with_workspaces(workspaces.clone());
+        let guard = Guard::new(leptos_options.site_addr, None);
         AppState { store, hub, leptos_options, guard, terminals, agents: Agents::default(), workspaces }
     }
 
@@ -60,7 +62,15 @@ impl AppState {
     /// Admits the other nodes of a cluster by their proofs, and relays with this key.
     pub fn with_node_key(mut self, key: Option<NodeKey>) -> Self {
         self.guard = self.guard.with_node_key(key.clone());
-        self.terminals = self.terminals.with_node_key(key);
+        self.terminals = self.terminals.with_node_key(key.clone());
+        self.workspaces = self.workspaces.with_node_key(key);
+        self
+    }
+
+    /// Makes workspaces with `workspaces`, and starts sessions in their worktrees.
+    pub fn with_workspaces(mut self, workspaces: Workspaces) -> Self {
+        self.terminals = self.terminals.with_workspaces(workspaces.clone());
+        self.workspaces = workspaces;
         self
     }
 
@@ -180,6 +190,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         max_state_bytes: config.max_state_bytes,
         database_url: config.database_url.clone(),
         node,
+        // Every node on a database holds the node secret; a lone server, its token.
+        setup_key: crate::mac::Secret::derive(node_secret.as_deref().unwrap_or(&token), "maestro setup key v1"),
     })?;
     if let (Some(url), Some(secret), Some(me)) = (&config.database_url, &node_secret, store.node_id()) {
         crate::store::agree::access_settings(url, secret, &token, me)?;
@@ -204,15 +216,18 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         _ => {}
     }
     let (stop, stopped) = watch::channel(false);
+    let node_key = store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me));
     let mut state = AppState::new(store.clone(), leptos_options(addr, &config.site_root), stopped)
         .with_token(Some(token))
-        .with_node_key(store.node_id().zip(node_secret).map(|(me, secret)| NodeKey::new(&secret, me)))
+        .with_node_key(node_key.clone())
         .with_agents(agents);
     // Prompt files and worktrees beside the data; in memory, temporary directories.
     if let Some(d) = &config.data_dir {
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
     }
-    state.workspaces = Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees")));
+    state = state.with_workspaces(
+        Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key),
+    );
     state.workspaces.start();
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();

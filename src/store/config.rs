@@ -1,6 +1,7 @@
 //! How the store is opened, and the budgets it keeps to (SPEC §6).
 
 use super::backend::NodeInfo;
+use crate::mac::Secret;
 use std::path::PathBuf;
 
 /// How to open the store.
@@ -24,6 +25,9 @@ pub struct StoreConfig {
     /// Who this server is to the others on a shared database; made up from `api_url`
     /// when not given.
     pub node: Option<NodeInfo>,
+    /// Signs the setup commands set through this server (every node on a database has the
+    /// same), so that only those are run.
+    pub setup_key: Secret,
 }
 
 impl StoreConfig {
@@ -38,6 +42,7 @@ impl StoreConfig {
             max_state_bytes: STATE_BYTES,
             database_url: None,
             node: None,
+            setup_key: Secret::random(),
         }
     }
 }

@@ -15,7 +15,10 @@ pub fn check(event: &EventData) -> Result<(), String> {
         ProjectCreated(p) | ProjectUpdated(p) => {
             id(&p.id)?;
             text("a project's name", &p.name, NAME_MAX)?;
-            p.base_path.as_deref().map_or(Ok(()), |b| text("a project's basePath", b, PATH_MAX))
+            p.base_path.as_deref().map_or(Ok(()), |b| text("a project's basePath", b, PATH_MAX))?;
+            p.base_branch.as_deref().map_or(Ok(()), |b| text("a project's baseBranch", b, BRANCH_MAX))?;
+            // A command is run only with this server's signature (`workspace::setup`).
+            p.setup_command.as_deref().map_or(Ok(()), |c| text("a project's setupCommand", c, SETUP_MAX))
         }
         TaskCreated(t) | TaskUpdated(t) => task(t),
         SessionCreated(s) | SessionUpdated(s) => session(s),

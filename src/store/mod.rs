@@ -107,6 +107,8 @@ struct Inner {
     node: Option<backend::NodeInfo>,
     /// The nodes alive now (this one included), id → URL, as the last heartbeat saw them.
     peers: Arc<RwLock<Vec<(String, String)>>>,
+    /// What setup commands are signed with (`StoreConfig::setup_key`).
+    setup_key: crate::mac::Secret,
 }
 
 /// What the writer tells health about itself.
@@ -194,6 +196,7 @@ impl Store {
             catching,
         };
         let node = writer.config.node.clone();
+        let setup_key = writer.config.setup_key.clone();
         let vitals = health.clone();
         let handle = std::thread::Builder::new()
             .name("maestro-store".into())
@@ -224,8 +227,14 @@ impl Store {
                 recent,
                 node,
                 peers,
+                setup_key,
             }),
         })
+    }
+
+    /// The key this store signs setup commands with, for checking them before one runs.
+    pub fn setup_key(&self) -> &crate::mac::Secret {
+        &self.inner.setup_key
     }
 
     /// This node's id, when several nodes share the database (`None`: this is the only one).

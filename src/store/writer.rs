@@ -269,7 +269,10 @@ impl Writer {
                 return Ok(serde_json::from_str(&outcome)?);
             }
         }
-        let plan = self.work.plan(cmd, &mut Inputs { now, api_url: &self.config.api_url, new_id: &mut new_id })?;
+        let plan = self.work.plan(
+            cmd,
+            &mut Inputs { now, api_url: &self.config.api_url, setup_key: &self.config.setup_key, new_id: &mut new_id },
+        )?;
         let growth = self.work.growth(&plan.events);
         let budget = self.config.max_state_bytes;
         if growth > 0 && self.bytes.saturating_add_signed(growth) > budget && !always_fits(cmd) {

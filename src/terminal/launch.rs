@@ -2,6 +2,7 @@
 //! agent, prompt and `MAESTRO_*` environment), then its PTY, process and threads.
 
 use super::process::{end_now, read_output, write_input};
+use super::setup::with_setup;
 use super::{valid, OpenError, Term, Terminals, INPUT_QUEUE};
 use crate::agents;
 use crate::model::{Session, SessionPatch, SessionStatus, Task};
@@ -27,7 +28,8 @@ struct Launch {
 impl Terminals {
     /// The running terminal `id`, started if needed. It is registered only once every
     /// step that can fail has succeeded; a failure after the process started ends it.
-    pub(super) fn open(&self, id: &str, size: PtySize) -> Result<Arc<Term>, OpenError> {
+    /// A plain terminal starts in `project`'s directory (a session's in its own).
+    pub(super) fn open(&self, id: &str, size: PtySize, project: Option<&str>) -> Result<Arc<Term>, OpenError> {
         valid(id)?;
         if let Some(t) = self.get(id) {
             return Ok(t);
@@ -40,11 +42,19 @@ impl Terminals {
         if session.as_ref().is_some_and(|s| s.status != SessionStatus::Running) {
             return Err(OpenError::Ended(id.to_string()));
         }
-        let base = session
-            .as_ref()
-            .and_then(|s| self.store.read(|st| st.projects.get(&s.project_id).and_then(|p| p.base_path.clone())));
-        let launch = self.launch(session.as_ref())?;
-        let (cmd, cwd, notice) = command(launch.program.as_deref(), base, &launch.env);
+        if let Some(p) = project.filter(|_| !linked) {
+            valid(p)?;
+            if !self.store.read(|st| st.projects.contains_key(p)) {
+                return Err(OpenError::NotFound(format!("project {p} not found")));
+            }
+        }
+        let start = self.start(session.as_ref(), project);
+        let mut launch = self.launch(session.as_ref(), start.setup.as_deref())?;
+        if let Some(why) = start.refused {
+            launch.notice = Some(why);
+            launch.program = Some("exit 1".into());
+        }
+        let (cmd, cwd, notice) = command(launch.program.as_deref(), start.dir, &launch.env);
         let notice = [launch.notice, notice].into_iter().flatten().reduce(|a, b| a + &b);
 
         // Held until the terminal is registered, so that a process exiting at once cannot
@@ -125,8 +135,25 @@ impl Terminals {
 
     /// A session's terminal gets the session's `MAESTRO_*` variables, the token, the
     /// prompt of its tasks in `MAESTRO_PROMPT_FILE`, this binary on its `PATH` (so the
-    /// agent can run `maestro`), and runs the session's agent when it has one.
-    fn launch(&self, session: Option<&Session>) -> Result<Launch, OpenError> {
+    /// agent can run `maestro`), and runs the session's agent when it has one (after
+    /// `setup`, in a workspace not set up yet).
+    fn launch(&self, session: Option<&Session>, setup: Option<&str>) -> Result<Launch, OpenError> {
+        let mut launch = self.agent(session)?;
+        if let Some(setup) = setup {
+            let script = with_setup(setup, launch.program.as_deref())?;
+            launch.program = Some(if script.len() < ARG_MAX {
+                script
+            } else {
+                launch.notice =
+                    Some("\x1b[31mmaestro: the agent's command line is too long to start\x1b[0m\r\n".into());
+                "exit 1".into()
+            });
+        }
+        Ok(launch)
+    }
+
+    /// What a session's terminal runs and with which variables, without the setup.
+    fn agent(&self, session: Option<&Session>) -> Result<Launch, OpenError> {
         let mut env: Vec<(String, String)> = Vec::new();
         if let Some(dir) = std::env::current_exe().ok().and_then(|p| p.parent().map(|d| d.to_path_buf())) {
             let path = std::env::var_os("PATH").unwrap_or_default();

@@ -2,11 +2,12 @@
 //! its own WebSocket. Output is kept in a bounded ring so that a reload or a second tab
 //! re-attaches with recent scrollback; any number of sockets may watch one terminal.
 //!
-//! A Maestro session's terminal starts in its project's `basePath` (or the user's home)
-//! with the session's `MAESTRO_*` environment; when the process exits on its own the
+//! A Maestro session's terminal starts in its workspace's worktree (after the workspace's
+//! setup, on its first session) or its project's `basePath` (or the user's home), with the
+//! session's `MAESTRO_*` environment; when the process exits on its own the
 //! session becomes `completed` (exit 0) or `failed`; when the session is deleted (closed
 //! in the UI, or by anyone) its process is ended. Plain terminals (ids `term_…`) are not
-//! linked to Maestro.
+//! linked to Maestro; they start in the `basePath` of the project they were opened for.
 //!
 //! Nothing here blocks the server's async workers: each terminal has a thread that reads
 //! its output and watches its process, and a thread that writes its input, fed through a
@@ -14,15 +15,17 @@
 //! that one socket) while its output keeps flowing.
 //!
 //! Here: the running terminals (`Terminals`), closing them and why one cannot open.
-//! `launch` starts one (its command, variables, PTY and threads); `process` its output,
-//! input and ending; `socket` its WebSocket and `DELETE`; `relay` which node runs it and
-//! relaying to that node; `budget` the input all sockets hold; `prompts` the prompt files.
+//! `launch` starts one (its command, variables, PTY and threads); `setup` where it starts
+//! and a workspace's setup; `process` its output, input and ending; `socket` its WebSocket
+//! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
+//! all sockets hold; `prompts` the prompt files.
 
 mod budget;
 mod launch;
 mod process;
 mod prompts;
 mod relay;
+mod setup;
 mod socket;
 mod wire;
 
@@ -95,6 +98,8 @@ pub struct Terminals {
     prompts: Arc<PromptDir>,
     /// Input read from every terminal socket and not yet taken by its program.
     input_budget: InputBudget,
+    /// Whose worktrees sessions in a workspace start in (checked there).
+    workspaces: Option<crate::workspace::Workspaces>,
 }
 
 /// Why a terminal could not be opened.
@@ -109,10 +114,8 @@ pub enum OpenError {
     Full(usize),
     /// The system refused (no PTY, no process, no thread).
     System(String),
-    /// It runs on another node, which is not beating (it died, or cannot reach the database).
-    Away(String),
-    /// It ran on a node whose address this server now has (restarted under a new id).
-    Replaced(String),
+    /// It runs on another node, which cannot be reached (see `auth::relay`).
+    Relay(crate::auth::relay::RelayError),
 }
 
 impl From<OpenError> for AppError {
@@ -131,16 +134,7 @@ impl From<OpenError> for AppError {
                 format!("at most {max} terminals may run at once; close one first"),
             ),
             OpenError::System(m) => AppError::new(StatusCode::SERVICE_UNAVAILABLE, "terminal_failed", m),
-            OpenError::Away(node) => AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "terminal_unreachable",
-                format!("this terminal runs on server node {node}, which is not answering"),
-            ),
-            OpenError::Replaced(node) => AppError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "terminal_unreachable",
-                format!("this terminal ran on server node {node}, whose address is now this server's: it is gone"),
-            ),
+            OpenError::Relay(e) => e.refusal("this terminal", "terminal_unreachable"),
         }
     }
 }
@@ -161,6 +155,7 @@ impl Terminals {
             api_url: None,
             prompts: Arc::new(PromptDir::temporary()),
             input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
+            workspaces: None,
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -178,6 +173,12 @@ impl Terminals {
             }
         });
         t
+    }
+
+    /// The same terminals starting sessions in these workspaces' worktrees.
+    pub fn with_workspaces(mut self, workspaces: crate::workspace::Workspaces) -> Terminals {
+        self.workspaces = Some(workspaces);
+        self
     }
 
     /// The same terminals with another cap (tests).

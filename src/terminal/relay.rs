@@ -1,31 +1,21 @@
 //! Terminals across nodes (SPEC §6): a session's terminal runs on the node that first
 //! opened it (recorded in the session, `Command::ClaimTerminal`, under the global write
 //! lock, so two nodes cannot both start it). A browser connected to any other node is
-//! relayed: that node opens the same socket on the owner and copies messages both ways.
-//! Relaying rather than redirecting means nothing in front of the nodes has to be sticky
-//! and the owner need not be reachable from the browser, only from its peers.
+//! relayed (`auth::relay`): that node opens the same socket on the owner and copies
+//! messages both ways.
 
 use super::wire::{self, SizeQuery};
 use super::{OpenError, Terminals, SEND_TIMEOUT};
-use crate::auth::node::{ANSWER as NODE_ANSWER, HEADER as NODE_HEADER};
+use crate::auth::node::HEADER as NODE_HEADER;
+use crate::auth::relay::{self, Node, Outgoing, Place, RelayError};
 use crate::http::AppError;
 use crate::model::SessionStatus;
 use crate::store::{Command, Store, StoreError};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::{self, client::IntoClientRequest};
-
-/// Where a terminal's socket is served.
-pub(super) enum Place {
-    Here,
-    /// On another node (its id), at this base URL.
-    There {
-        node: String,
-        url: String,
-    },
-}
 
 impl Terminals {
     /// Which node runs terminal `id`; a session no node runs yet is claimed for this one.
@@ -55,9 +45,18 @@ impl Terminals {
             Some(Some(node)) => node,
             Some(None) if !claim => return Ok(Place::Here),
             Some(None) => {
-                let claim = Command::ClaimTerminal { session_id: id.to_string(), node: me.clone() };
+                // A session in a workspace runs on the node whose disk holds the workspace.
+                let at = self
+                    .store
+                    .read(|s| {
+                        let w = s.sessions.get(id)?.workspace_id.as_ref()?;
+                        s.workspaces.get(w)?.node.clone()
+                    })
+                    .unwrap_or_else(|| me.clone());
+                let claim = Command::ClaimTerminal { session_id: id.to_string(), node: at.clone() };
                 match self.store.execute(claim, None).await {
-                    Ok(_) => return Ok(Place::Here),
+                    Ok(_) if at == me => return Ok(Place::Here),
+                    Ok(_) => at,
                     // Another node got there first (or the session ended meanwhile).
                     Err(StoreError::Conflict(_) | StoreError::NotFound(_)) => match owner(&self.store) {
                         Some(Some(node)) => node,
@@ -67,35 +66,18 @@ impl Terminals {
                 }
             }
         };
-        if node == me {
-            return Ok(Place::Here);
-        }
-        match self.store.node_url(&node) {
-            // A node that took over this one's address under a new id is this one: relaying
-            // there would only come back here.
-            Some(url) if Some(url.as_str()) == self.store.node_url(&me).as_deref() => Err(OpenError::Replaced(node)),
-            Some(url) => Ok(Place::There { node, url }),
-            None => Err(OpenError::Away(node)),
-        }
+        relay::place(&self.store, &node, false).map_err(OpenError::Relay)
     }
 
-    /// Opens terminal `id`'s socket on node `node` at `base` and, once that node has
-    /// proved it is the one meant, upgrades the browser's request and copies between the
-    /// two. The owner's refusal (ended, full) is passed on as it is. No client credential
-    /// goes along: only this node's proof (see `auth::node`).
-    pub(super) async fn relay(
-        &self,
-        ws: WebSocketUpgrade,
-        node: &str,
-        base: &str,
-        id: &str,
-        q: &SizeQuery,
-    ) -> Response {
-        let Some(key) = &self.node_key else {
-            return AppError::from(OpenError::Away(node.to_string())).into_response();
-        };
+    /// Opens terminal `id`'s socket on `node` and, once that node has proved it is the one
+    /// meant, upgrades the browser's request and copies between the two. The owner's refusal
+    /// (ended, full) is passed on as it is. No client credential goes along: only this
+    /// node's proof (see `auth::node`).
+    pub(super) async fn relay(&self, ws: WebSocketUpgrade, node: &Node, id: &str, q: &SizeQuery) -> Response {
+        let refused = |e: RelayError| AppError::from(OpenError::Relay(e)).into_response();
+        let Some(key) = &self.node_key else { return refused(RelayError::Away(node.id.clone())) };
         let path = format!("/terminals/{id}/ws");
-        let mut url = format!("{}{path}", base.replacen("http", "ws", 1));
+        let mut url = format!("{}{path}", node.url.replacen("http", "ws", 1));
         let size: Vec<String> = [("cols", q.cols), ("rows", q.rows)]
             .into_iter()
             .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
@@ -105,70 +87,48 @@ impl Terminals {
         }
         let mut request = match url.as_str().into_client_request() {
             Ok(r) => r,
-            Err(e) => return AppError::from(OpenError::System(format!("bad node URL {base:?}: {e}"))).into_response(),
+            Err(e) => {
+                return AppError::from(OpenError::System(format!("bad node URL {:?}: {e}", node.url))).into_response()
+            }
         };
-        let sent = key.sign(node, "GET", &path);
+        let sent = key.sign(&node.id, "GET", &path);
         if let Ok(v) = sent.header.parse() {
             request.headers_mut().insert(NODE_HEADER, v);
         }
-        let answer = |headers: &axum::http::HeaderMap| {
-            headers.get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string)
-        };
+        let unreachable = |reason: String| refused(RelayError::Unreachable { node: node.clone(), reason });
         let connected = tokio::time::timeout(SEND_TIMEOUT, tokio_tungstenite::connect_async(request)).await;
         let upstream = match connected {
-            Ok(Ok((upstream, res))) if key.answered(&sent, answer(res.headers()).as_deref()) => upstream,
-            Ok(Ok(_)) => return impostor(node, base),
-            Ok(Err(tungstenite::Error::Http(res))) if key.answered(&sent, answer(res.headers()).as_deref()) => {
+            Ok(Ok((upstream, res))) if relay::proved(key, &sent, res.headers()) => upstream,
+            Ok(Err(tungstenite::Error::Http(res))) if relay::proved(key, &sent, res.headers()) => {
                 let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let body = res.into_body().unwrap_or_default();
-                return (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response();
+                let body = res.into_body().unwrap_or_default().into();
+                return relay::Answer { status, body }.into_response();
             }
-            Ok(Err(tungstenite::Error::Http(_))) => return impostor(node, base),
-            Ok(Err(e)) => {
-                return AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response()
-            }
-            Err(_) => return AppError::from(OpenError::System(format!("node {base} did not answer"))).into_response(),
+            Ok(Ok(_) | Err(tungstenite::Error::Http(_))) => return refused(RelayError::Impostor(node.clone())),
+            Ok(Err(e)) => return unreachable(e.to_string()),
+            Err(_) => return unreachable("it did not answer in time".into()),
         };
-        tracing::info!(terminal = id, node = base, "relaying a terminal");
+        tracing::info!(terminal = id, node = node.url, "relaying a terminal");
         ws.max_message_size(1 << 20).on_upgrade(move |socket| copy(socket, upstream))
     }
-}
 
-impl Terminals {
-    /// `DELETE /terminals/{id}` for a terminal node `node` runs: passed on to it, and its
-    /// answer passed back once it proved it is that node.
-    pub(super) async fn close_there(&self, node: &str, base: &str, id: &str) -> Response {
-        let Some(key) = &self.node_key else {
-            return AppError::from(OpenError::Away(node.to_string())).into_response();
-        };
+    /// `DELETE /terminals/{id}` for a terminal `node` runs: passed on to it, and its answer
+    /// passed back once it proved it is that node.
+    pub(super) async fn close_there(&self, node: &Node, id: &str) -> Response {
         let path = format!("/terminals/{id}");
-        let sent = key.sign(node, "DELETE", &path);
-        let request = reqwest::Client::new().delete(format!("{base}{path}")).timeout(SEND_TIMEOUT);
-        match request.header(NODE_HEADER, &sent.header).send().await {
-            Ok(res) => {
-                let proof = res.headers().get(NODE_ANSWER).and_then(|v| v.to_str().ok()).map(str::to_string);
-                if !key.answered(&sent, proof.as_deref()) {
-                    return impostor(node, base);
-                }
-                let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-                let body = res.bytes().await.unwrap_or_default();
-                (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
-            }
-            Err(e) => AppError::from(OpenError::System(format!("cannot reach node {base}: {e}"))).into_response(),
+        let req = Outgoing {
+            method: Method::DELETE,
+            path: &path,
+            query: &[],
+            body: None,
+            idempotency_key: None,
+            timeout: SEND_TIMEOUT,
+        };
+        match relay::pass(self.node_key.as_ref(), node, req).await {
+            Ok(answer) => answer.into_response(),
+            Err(e) => AppError::from(OpenError::Relay(e)).into_response(),
         }
     }
-}
-
-/// What answered at a node's address could not prove it is that node (a process on a dead
-/// node's port, a rewritten address): nothing of its answer is passed on.
-fn impostor(node: &str, base: &str) -> Response {
-    tracing::warn!(node, url = base, "what answered at a node's address is not that node");
-    AppError::new(
-        StatusCode::BAD_GATEWAY,
-        "terminal_unreachable",
-        format!("the server at {base} is not node {node}; its terminal cannot be reached"),
-    )
-    .into_response()
 }
 
 /// Copies messages both ways until either side closes; pings are each side's own.

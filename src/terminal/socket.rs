@@ -3,11 +3,11 @@
 
 use super::budget::{self, InputBudget};
 use super::wire::{send, size, ClientMsg, SizeQuery};
-use super::{relay, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL};
+use super::{OpenError, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL};
+use crate::auth::relay::{Node, Place, RelayError};
 use crate::http::{ApiQuery, AppError};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use futures::StreamExt;
@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::broadcast;
 
-/// `GET /terminals/{id}/ws?cols=&rows=`: attach (starting the process if needed).
+/// `GET /terminals/{id}/ws?cols=&rows=&project=`: attach (starting the process if needed;
+/// a plain terminal in `project`'s directory).
 pub async fn terminal_ws(
     ws: WebSocketUpgrade,
     State(terminals): State<Terminals>,
@@ -25,13 +26,13 @@ pub async fn terminal_ws(
     relayed: Option<axum::Extension<crate::auth::FromNode>>,
 ) -> Response {
     match terminals.place(&id).await {
-        Ok(relay::Place::Here) => {}
+        Ok(Place::Here) => {}
         // One hop at most: a relayed request is never relayed on.
-        Ok(relay::Place::There { node, .. }) if relayed.is_some() => return relay_loop(&node),
-        Ok(relay::Place::There { node, url }) => return terminals.relay(ws, &node, &url, &id, &q).await,
+        Ok(Place::There(node)) if relayed.is_some() => return relay_loop(node),
+        Ok(Place::There(node)) => return terminals.relay(ws, &node, &id, &q).await,
         Err(e) => return AppError::from(e).into_response(),
     }
-    let term = match terminals.open(&id, size(q.cols, q.rows)) {
+    let term = match terminals.open(&id, size(q.cols, q.rows), q.project.as_deref()) {
         Ok(t) => t,
         Err(e) => return AppError::from(e).into_response(),
     };
@@ -46,8 +47,8 @@ pub async fn terminal_delete(
     relayed: Option<axum::Extension<crate::auth::FromNode>>,
 ) -> Response {
     match terminals.place_of(&id).await {
-        Ok(relay::Place::There { node, .. }) if relayed.is_some() => return relay_loop(&node),
-        Ok(relay::Place::There { node, url }) => return terminals.close_there(&node, &url, &id).await,
+        Ok(Place::There(node)) if relayed.is_some() => return relay_loop(node),
+        Ok(Place::There(node)) => return terminals.close_there(&node, &id).await,
         _ => {}
     }
     match terminals.close(&id) {
@@ -59,13 +60,8 @@ pub async fn terminal_delete(
 
 /// A relayed request that this node would relay again: the nodes disagree on who runs the
 /// terminal (one restarted under a new id), and passing it on could only go round.
-fn relay_loop(node: &str) -> Response {
-    AppError::new(
-        StatusCode::LOOP_DETECTED,
-        "terminal_unreachable",
-        format!("this terminal runs on node {node}, which did not answer the relay itself"),
-    )
-    .into_response()
+fn relay_loop(node: Node) -> Response {
+    AppError::from(OpenError::Relay(RelayError::Loop(node.id))).into_response()
 }
 
 /// Adds input read from the socket to what waits for the program, in pieces it takes.

@@ -11,6 +11,8 @@ use serde::Deserialize;
 pub struct SizeQuery {
     pub(super) cols: Option<u16>,
     pub(super) rows: Option<u16>,
+    /// A plain terminal's project: it starts in that project's directory.
+    pub(super) project: Option<String>,
 }
 
 /// What a browser sends on a terminal socket.

@@ -13,8 +13,9 @@ use std::future::Future;
 impl Tab {
     /// Creates a project under an id of the browser's own (so a retry cannot make two)
     /// and caches it. The one way the UI creates projects.
-    pub async fn create_project(self, name: String) -> Result<Project, FnError> {
-        let p = create_project(NewProject { id: Some(client_id("proj")), name, base_path: None }).await?;
+    pub async fn create_project(self, name: String, base_path: Option<String>) -> Result<Project, FnError> {
+        let p =
+            create_project(NewProject { id: Some(client_id("proj")), name, base_path, ..Default::default() }).await?;
         self.cache.update(|c| c.confirm(&p));
         Ok(p)
     }
@@ -155,8 +156,9 @@ impl Tab {
     }
 
     /// "Work on task": a new Maestro session linked to the task, running `agent` (a plain
-    /// shell without one), opened and made active.
-    pub fn work_on(self, task: &Task, agent: Option<String>) {
+    /// shell without one), in `workspace` (see [`NewSession::workspace`]), opened and made
+    /// active.
+    pub fn work_on(self, task: &Task, agent: Option<String>, workspace: Option<String>) {
         let id = client_id("sess");
         let new = NewSession {
             id: Some(id.clone()),
@@ -164,6 +166,7 @@ impl Tab {
             task_ids: vec![task.id.clone()],
             name: Some(task.title.chars().take(200).collect()),
             agent_id: agent,
+            workspace,
         };
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id.clone()));
@@ -183,9 +186,15 @@ impl Tab {
         });
     }
 
-    /// Opens a plain terminal (not linked to Maestro) and makes it active.
-    pub fn open_terminal(self) {
+    /// Opens a plain terminal (not linked to Maestro), in `project`'s directory, and makes
+    /// it active.
+    pub fn open_terminal(self, project: Option<String>) {
         let id = client_id("term");
+        if let Some(p) = project {
+            self.terminal_projects.update_value(|m| {
+                m.insert(id.clone(), p);
+            });
+        }
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id));
     }

@@ -120,22 +120,19 @@ impl Tab {
             match get_sessions(ids.clone()).await {
                 Ok((list, at)) => {
                     self.cache.update(|c| c.load_session_entities(&list, at));
+                    // Their workspaces, for the branch and totals each row shows and their Changes tabs.
+                    let spaces: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
+                    if !spaces.is_empty() {
+                        if let Ok((ws, at)) = get_workspaces(spaces).await {
+                            self.cache.update(|c| c.load_workspace_entities(&ws, at));
+                        }
+                    }
                     // Sessions deleted elsewhere while this browser was away: forget them
                     // (plain terminals are not sessions).
                     let live: Vec<String> = list.iter().map(|s| s.id.clone()).collect();
                     self.open_sessions.update(|open| {
                         open.retain(|id| is_plain_terminal(id) || live.contains(id) || !ids.contains(id))
                     });
-                    // Their workspaces, for the totals on their rows and their Changes tabs.
-                    let ws: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
-                    if !ws.is_empty() {
-                        match get_workspaces(ws).await {
-                            Ok((list, at)) => {
-                                self.cache.update(|c| c.load_workspace_entities(&list, at));
-                            }
-                            Err(e) => self.toast(format!("Could not load workspaces: {}", error_text(&e))),
-                        }
-                    }
                 }
                 Err(e) => self.toast(format!("Could not load sessions: {}", error_text(&e))),
             }

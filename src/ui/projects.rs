@@ -1,24 +1,27 @@
-//! The top bar's project controls: the picker, "new project" and "rename project".
+//! The top bar's project controls: the picker, "new project" (a name and a directory) and
+//! the project's settings (`project_settings`); and the notice of a project whose agents
+//! run in the server's home directory.
 
 use super::on_demand::{on_demand, Part};
+use super::project_settings::{inspected, settings_view, DirectoryField};
 use super::state::{use_tab, Tab};
 use crate::api::functions::*;
 use crate::model::*;
 use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 
-/// Project picker, "new project" and "rename project" (their form built on demand).
+/// Project picker, "New project" and "Project settings" (their forms built on demand).
 #[component]
 pub fn ProjectBar(
     active: Memo<Option<String>>,
     /// The fetched list, shown until the cache holds it (server rendering).
     initial: Vec<Project>,
+    /// Whether the active project's settings are open.
+    settings: RwSignal<bool>,
 ) -> impl IntoView {
     let ctx = use_tab();
     let navigate = use_navigate();
     let creating = RwSignal::new(false);
-    let renaming = RwSignal::new(false);
-    let name = RwSignal::new(String::new());
     let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_else(|| initial.clone());
     let go =
         move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default());
@@ -39,72 +42,44 @@ pub fn ProjectBar(
             }}
         </select>
         <Show
-            when=move || creating.get() || renaming.get()
+            when=move || creating.get()
             fallback=move || {
                 view! {
                     <button on:click=move |_| creating.set(true)>"New project"</button>
-                    <button
-                        class="ghost"
-                        disabled=move || active.get().is_none()
-                        on:click=move |_| {
-                            let current = active
-                                .get_untracked()
-                                .and_then(|id| ctx.cache.with_untracked(|c| c.project(&id).map(|p| p.name.clone())));
-                            name.set(current.unwrap_or_default());
-                            renaming.set(true);
-                        }
-                    >
-                        "Rename project"
+                    <button class="ghost" disabled=move || active.get().is_none() on:click=move |_| settings.set(true)>
+                        "Project settings"
                     </button>
                 }
             }
         >
-            {on_demand!(name_form(active, creating, renaming, name))}
+            {on_demand!(new_project_form(creating))}
         </Show>
+        <Show when=move || settings.get()>{on_demand!(settings_view(active, settings))}</Show>
     }
 }
 
-/// The form naming a new project (`creating`) or the active one (`renaming`), built on
-/// demand (see `ui::on_demand`).
+/// The form naming a new project and, if the person likes, its directory; built on demand
+/// (see `ui::on_demand`).
 #[cfg_attr(
     maestro_split,
     leptos::wasm_split::wasm_split(project_name_form, wasm_split_path = ::leptos::wasm_split, fallible)
 )]
-fn name_form(
-    active: Memo<Option<String>>,
-    creating: RwSignal<bool>,
-    renaming: RwSignal<bool>,
-    name: RwSignal<String>,
-) -> Part {
+fn new_project_form(creating: RwSignal<bool>) -> Part {
     let ctx = use_tab();
     let navigate = use_navigate();
+    let (name, dir) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let looked = inspected(dir);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let n = name.get_untracked();
-        let rename_id = renaming.get_untracked().then(|| active.get_untracked()).flatten();
-        save_project(ctx, rename_id, n, navigate.clone(), move || {
-            name.set(String::new());
-            creating.set(false);
-            renaming.set(false);
-        });
+        let base_path = Some(dir.get_untracked()).filter(|d| !d.trim().is_empty());
+        save_project(ctx, name.get_untracked(), base_path, navigate.clone(), move || creating.set(false));
     };
     Ok(view! {
-        <form class="row" on:submit=submit>
-            <input
-                aria-label=move || if renaming.get() { "Project name" } else { "New project name" }
-                placeholder="Project name"
-                bind:value=name
-                autofocus
-            />
-            <button type="submit">{move || if renaming.get() { "Save name" } else { "Create project" }}</button>
-            <button
-                type="button"
-                class="ghost"
-                on:click=move |_| {
-                    creating.set(false);
-                    renaming.set(false);
-                }
-            >
+        <form class="row new-project" on:submit=submit>
+            <input aria-label="New project name" placeholder="Project name" bind:value=name autofocus/>
+            <DirectoryField dir=dir looked=looked label="Directory (optional)"/>
+            <button type="submit">"Create project"</button>
+            <button type="button" class="ghost" on:click=move |_| creating.set(false)>
                 "Cancel"
             </button>
         </form>
@@ -112,12 +87,12 @@ fn name_form(
     .into_any())
 }
 
-/// Saves a project named `name` (`rename`: that project; otherwise a new one), then shows
-/// it and runs `done`; a refusal is said in a toast. A blank name does nothing.
+/// Creates a project named `name` (in `base_path`, if given), then shows it and runs `done`;
+/// a refusal is said in a toast and what was typed stays. A blank name does nothing.
 pub fn save_project(
     ctx: Tab,
-    rename: Option<String>,
     name: String,
+    base_path: Option<String>,
     navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
     done: impl FnOnce() + 'static,
 ) {
@@ -125,17 +100,32 @@ pub fn save_project(
         return;
     }
     leptos::task::spawn_local(async move {
-        let saved = match rename {
-            Some(id) => update_project(id, ProjectPatch { name: Some(name), ..Default::default() }).await,
-            None => ctx.create_project(name).await,
-        };
-        match saved {
+        match ctx.create_project(name, base_path).await {
             Ok(p) => {
-                ctx.cache.update(|c| c.confirm(&p));
                 done();
                 navigate(&format!("/projects/{}", p.id), Default::default());
             }
             Err(e) => ctx.toast(error_text(&e)),
         }
     });
+}
+
+/// Says so when the active project has no directory (its agents and terminals start in the
+/// server's home directory), with a button to the settings. Shown once the tab is live:
+/// the server's page has no cache to tell from.
+#[component]
+pub fn DirectoryNotice(active: Memo<Option<String>>, settings: RwSignal<bool>) -> impl IntoView {
+    let ctx = use_tab();
+    let homeless = move || {
+        let id = active.get()?;
+        ctx.restored.get().then(|| ctx.cache.with(|c| c.project(&id).map(|p| p.base_path.is_none())))?
+    };
+    view! {
+        <Show when=move || homeless() == Some(true)>
+            <p class="notice" role="note" aria-label="No directory">
+                "Agents of this project run in the server's home directory. "
+                <button class="ghost" on:click=move |_| settings.set(true)>"Set a directory"</button>
+            </p>
+        </Show>
+    }
 }

@@ -13,7 +13,10 @@ use leptos::prelude::*;
 const CANDIDATES: usize = 50;
 
 #[component]
-pub fn SessionsPane() -> impl IntoView {
+pub fn SessionsPane(
+    /// The project shown: a new terminal starts in its directory.
+    active: Memo<Option<String>>,
+) -> impl IntoView {
     let ctx = use_tab();
     Effect::new(move |_| {
         if ctx.restored.get() {
@@ -25,7 +28,7 @@ pub fn SessionsPane() -> impl IntoView {
             <div class="row">
                 <h2>"Sessions"</h2>
                 <span class="spacer"></span>
-                <button class="ghost" on:click=move |_| ctx.open_terminal()>"New terminal"</button>
+                <button class="ghost" on:click=move |_| ctx.open_terminal(active.get_untracked())>"New terminal"</button>
             </div>
             <ul>
                 <For each=move || ctx.open_sessions.get() key=|id| id.clone() let:id>
@@ -62,6 +65,12 @@ fn SessionRow(id: String) -> impl IntoView {
     };
     let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
+    // The branch of the workspace it runs in, without the `maestro/` every one has.
+    let branch = move || {
+        let wid = session.get()?.workspace_id?;
+        let b = ctx.cache.with(|c| c.workspace(&wid).map(|w| w.branch.clone()))?;
+        Some(b.strip_prefix("maestro/").map(str::to_string).unwrap_or(b))
+    };
     let needs = super::attention::use_needs();
     let flagged = Signal::derive(move || {
         needs.ids.with(|ids| {
@@ -92,6 +101,9 @@ fn SessionRow(id: String) -> impl IntoView {
                     <span class="badge" aria-label=move || format!("{} tasks", count())>
                         {move || format!("{} tasks", count())}
                     </span>
+                    {move || branch().map(|b| view! {
+                        <span class="badge branch" title="The workspace's branch" aria-label=format!("branch {b}")>{b.clone()}</span>
+                    })}
                     {super::changes::totals::badge(
                         move || ctx.cache.with(|c| { let id = &id.get_value(); c.session_workspace(id).map(|w| w.changes) }),
                         || "its workspace".to_string(),

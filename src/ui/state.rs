@@ -46,6 +46,9 @@ pub struct Tab {
     /// Edits typed in a task's details and not saved (title, description, prompt), by
     /// task id: kept when the details close, shown again when they open.
     pub drafts: RwSignal<std::collections::HashMap<String, Draft>>,
+    /// The project each plain terminal opened here was opened in: it starts in that
+    /// project's directory.
+    pub terminal_projects: StoredValue<std::collections::HashMap<String, String>>,
 }
 
 /// A task's title, description and prompt as the person is editing them.
@@ -87,6 +90,7 @@ impl Tab {
             seen: RwSignal::new(Default::default()),
             panes: RwSignal::new(Panes::default()),
             drafts: RwSignal::new(Default::default()),
+            terminal_projects: StoredValue::new(Default::default()),
         }
     }
 

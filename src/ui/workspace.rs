@@ -32,6 +32,8 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
         })
     });
     remember_last_project(ctx, route_id, active);
+    // The active project's settings are open (its bar and the no-directory notice open them).
+    let settings = RwSignal::new(false);
     keyboard_shortcuts();
     view! {
         <div class="app">
@@ -42,7 +44,7 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                         let fetched = projects.get();
                         merge_list(ctx, ListKey::Projects, fetched.clone(), |c, _, v, at| c.load_projects(v, at));
                         let initial = fetched.and_then(|r| r.ok()).map(|(v, _)| v).unwrap_or_default();
-                        view! { <projects::ProjectBar active=active initial=initial/> }
+                        view! { <projects::ProjectBar active=active initial=initial settings=settings/> }
                     }}
                 </Transition>
                 <span class="spacer"></span>
@@ -54,11 +56,12 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
             </header>
             <div class="panes" class:board-mode=move || ctx.board.get()
                 style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
-                <sessions::SessionsPane/>
+                <sessions::SessionsPane active=active/>
                 <panes::Splitter side=panes::Side::Left/>
                 <terminal::TerminalPane/>
                 <panes::Splitter side=panes::Side::Right/>
                 <main class="pane maestro" aria-label="Maestro panel">
+                    <projects::DirectoryNotice active=active settings=settings/>
                     {move || match active.get() {
                         Some(id) => view! { <tasks::TaskPanel project_id=id/> }.into_any(),
                         None => view! { <FirstProject/> }.into_any(),
@@ -85,7 +88,7 @@ fn FirstProject() -> impl IntoView {
     let navigate = use_navigate();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        projects::save_project(ctx, None, name.get_untracked(), navigate.clone(), move || name.set(String::new()));
+        projects::save_project(ctx, name.get_untracked(), None, navigate.clone(), move || name.set(String::new()));
     };
     view! {
         <section class="empty-state">

@@ -16,17 +16,12 @@ pub fn archive(repo: &Path, worktree: &Path, force: bool) -> Result<(), Error> {
         return Ok(());
     }
     if !force {
-        let status = Git::new(worktree)
-            .args(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames"])
-            .run()?;
-        let dirty: Vec<String> = fields(&status.stdout).map(status_path).collect();
+        let dirty = uncommitted(worktree)?;
         if !dirty.is_empty() {
-            let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
-            let more = if dirty.len() > 5 { format!(" and {} more", dirty.len() - 5) } else { String::new() };
             return Err(Error::Conflict(format!(
-                "{} uncommitted file(s) would be lost ({}{more}): commit them, or archive with force",
+                "{} uncommitted file(s) would be lost ({}): commit them, or archive with force",
                 dirty.len(),
-                shown.join(", ")
+                some(&dirty)
             )));
         }
     }
@@ -45,6 +40,20 @@ pub fn discard(repo: &Path, worktree: &Path, branch: &str) -> Result<(), Error> 
     archive(repo, worktree, true)?;
     Git::new(repo).args(["branch", "-D", "--", branch]).run()?;
     Ok(())
+}
+
+/// The files not committed in `worktree`: staged, unstaged and untracked (not ignored).
+pub(super) fn uncommitted(worktree: &Path) -> Result<Vec<String>, Error> {
+    let status =
+        Git::new(worktree).args(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames"]).run()?;
+    Ok(fields(&status.stdout).map(status_path).collect())
+}
+
+/// The first few of `files` for a message: "a, b, c, d, e and 3 more".
+pub(super) fn some(files: &[String]) -> String {
+    let shown: Vec<&str> = files.iter().take(5).map(String::as_str).collect();
+    let more = if files.len() > 5 { format!(" and {} more", files.len() - 5) } else { String::new() };
+    format!("{}{more}", shown.join(", "))
 }
 
 /// The path in a `status --porcelain=v2 --no-renames` record (after 8 fields for a change,
@@ -75,6 +84,7 @@ pub fn restore(repo: &Path, path: &Path, branch: &str) -> Result<(), Error> {
         .arg(branch)
         .timeout(super::make::CHECKOUT_TIMEOUT)
         .run()?;
+    super::make::settle_index(path);
     Ok(())
 }
 

@@ -2,13 +2,15 @@
 //! branch — commits on the branch, staged, unstaged and untracked files (`.gitignore`
 //! respected) — per file and in total, with how far the branch is ahead of and behind base.
 //!
-//! Four git calls, whatever the size of the tree: `merge-base`; `diff --raw --numstat -M
-//! <merge-base>` (the merge-base's tree against the working tree: committed, staged and
-//! unstaged at once); `status --porcelain=v2` (untracked files, and whether anything is
-//! uncommitted); `rev-list --left-right --count`. Untracked files' lines are counted by
+//! Four git calls, whatever the size of the tree: `merge-base`; `rev-list --left-right
+//! --count`; `diff --raw --numstat -M <merge-base>` (the merge-base's tree against the working
+//! tree: committed, staged and unstaged at once); `ls-files --others --exclude-standard`
+//! (untracked files). Each of the last two reads the whole tree once (a `status` would read
+//! it a third time), so whether anything is uncommitted is told from them where it can be; a
+//! fifth call checks HEAD only when they cannot tell. Untracked files' lines are counted by
 //! reading them, with a byte cap per file and per call.
 
-use super::git::{fields, path_text, Git};
+use super::git::{fields, path_text, Git, GitError};
 use super::make::check_rev;
 use super::Error;
 use crate::model::{ChangeSummary, FileChange, FileStatus, WorkspaceFiles};
@@ -31,13 +33,16 @@ pub fn changes(worktree: &Path, base: &str) -> Result<WorkspaceFiles, Error> {
         .args([merge_base.as_str(), "--"])
         .run()?;
     let mut files = parse_diff(&diff.stdout);
-    let status = Git::new(worktree)
-        .args(["status", "--porcelain=v2", "-z", "--untracked-files=all", "--no-renames", "--ignore-submodules=none"])
-        .run()?;
-    let dirty = fields(&status.stdout).next().is_some();
+    let counts = Git::new(worktree)
+        .args(["rev-list", "--left-right", "--count", "--end-of-options", &format!("{base}...HEAD")])
+        .text()?;
+    let mut counts = counts.split_whitespace().map(|n| n.parse::<u64>().unwrap_or(0));
+    let (behind, ahead) = (counts.next().unwrap_or(0), counts.next().unwrap_or(0));
+    let untracked = Git::new(worktree).args(["ls-files", "-z", "--others", "--exclude-standard"]).run()?;
+    let dirty = fields(&untracked.stdout).next().is_some() || uncommitted(worktree, ahead == 0, !files.is_empty())?;
     let mut budget = UNTRACKED_TOTAL_CAP;
-    for record in fields(&status.stdout) {
-        let Some(path) = record.strip_prefix(b"? ") else { continue };
+    let at: HashMap<String, usize> = files.iter().enumerate().map(|(i, f)| (f.path.clone(), i)).collect();
+    for path in fields(&untracked.stdout) {
         let path = path_text(path);
         let (lines, binary) = count_lines(&worktree.join(&path), &mut budget);
         let added = FileChange {
@@ -48,7 +53,7 @@ pub fn changes(worktree: &Path, base: &str) -> Result<WorkspaceFiles, Error> {
             path,
         };
         // `git rm --cached` leaves a file deleted in the index and untracked on disk.
-        match files.iter_mut().find(|f| f.path == added.path) {
+        match at.get(&added.path).map(|&i| &mut files[i]) {
             Some(known) => {
                 known.status = if binary { FileStatus::Binary } else { FileStatus::Modified };
                 known.additions = lines;
@@ -57,11 +62,6 @@ pub fn changes(worktree: &Path, base: &str) -> Result<WorkspaceFiles, Error> {
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
-    let counts = Git::new(worktree)
-        .args(["rev-list", "--left-right", "--count", "--end-of-options", &format!("{base}...HEAD")])
-        .text()?;
-    let mut counts = counts.split_whitespace().map(|n| n.parse::<u64>().unwrap_or(0));
-    let (behind, ahead) = (counts.next().unwrap_or(0), counts.next().unwrap_or(0));
     let summary = ChangeSummary {
         files: files.len() as u64,
         additions: files.iter().map(|f| f.additions).sum(),
@@ -80,6 +80,26 @@ pub(crate) fn merge_base(worktree: &Path, base: &str) -> Result<String, Error> {
         .args(["merge-base", "--end-of-options", base, "HEAD"])
         .text()
         .map_err(|e| Error::Conflict(format!("no common commit with {base:?}: {e}")))
+}
+
+/// Whether the index or a tracked file differs from HEAD. With no commits on the branch the
+/// merge-base is HEAD, so the diff against it (`changed`: not empty) already told the files.
+fn uncommitted(worktree: &Path, head_is_merge_base: bool, changed: bool) -> Result<bool, Error> {
+    if head_is_merge_base && changed {
+        return Ok(true);
+    }
+    let index: &[&str] = &["diff-index", "--quiet", "--cached", "HEAD", "--"];
+    let files: &[&str] = &["diff-index", "--quiet", "HEAD", "--"];
+    let checks = if head_is_merge_base { &[index][..] } else { &[index, files][..] };
+    for check in checks {
+        match Git::new(worktree).args(*check).run() {
+            Ok(_) => {}
+            // Exit code 1: they differ.
+            Err(GitError::Failed { code: Some(1), .. }) => return Ok(true),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(false)
 }
 
 /// Parses `git diff --raw --numstat -z -M`: first every raw record (`:modes shas STATUS`,

@@ -51,6 +51,16 @@ pub struct Output {
 }
 
 impl Output {
+    /// The call as failed, with git's reason (for a caller that read its exit code first).
+    pub fn failure(&self, command: impl Into<String>) -> GitError {
+        let command = command.into();
+        GitError::Failed {
+            reason: reason(&self.stderr, &command, self.status.code()),
+            command,
+            code: self.status.code(),
+        }
+    }
+
     /// Standard output as text (lossy), without the trailing newline.
     pub fn text(&self) -> String {
         String::from_utf8_lossy(&self.stdout).trim_end_matches('\n').to_string()
@@ -64,12 +74,20 @@ pub struct Git {
     args: Vec<OsString>,
     timeout: Duration,
     max_output: usize,
+    /// Set for this call only (after the server's `GIT_*` are removed).
+    envs: Vec<(OsString, OsString)>,
 }
 
 impl Git {
     /// git run in `dir` (`-C` is not used: the process starts there).
     pub fn new(dir: impl AsRef<Path>) -> Git {
-        Git { dir: dir.as_ref().to_path_buf(), args: Vec::new(), timeout: TIMEOUT, max_output: MAX_OUTPUT }
+        Git {
+            dir: dir.as_ref().to_path_buf(),
+            args: Vec::new(),
+            timeout: TIMEOUT,
+            max_output: MAX_OUTPUT,
+            envs: Vec::new(),
+        }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {
@@ -83,6 +101,11 @@ impl Git {
         S: AsRef<OsStr>,
     {
         self.args.extend(args.into_iter().map(|a| a.as_ref().to_os_string()));
+        self
+    }
+
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Git {
+        self.envs.push((key.as_ref().to_os_string(), value.as_ref().to_os_string()));
         self
     }
 
@@ -123,6 +146,7 @@ impl Git {
             }
         }
         cmd.env("GIT_TERMINAL_PROMPT", "0").env("GIT_OPTIONAL_LOCKS", "0").env("LC_ALL", "C");
+        cmd.envs(self.envs.iter().map(|(k, v)| (k, v)));
         // A group of its own: a timeout kills git and whatever it started (hooks, helpers).
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
 
@@ -178,11 +202,7 @@ impl Git {
         if out.status.success() || out.truncated {
             return Ok(out);
         }
-        Err(GitError::Failed {
-            reason: reason(&out.stderr, &command, out.status.code()),
-            command,
-            code: out.status.code(),
-        })
+        Err(out.failure(command))
     }
 
     /// `run`, standard output as trimmed text.

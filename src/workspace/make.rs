@@ -188,6 +188,7 @@ pub fn make(new: &NewWorktree) -> Result<Made, Error> {
         .arg(&base_commit)
         .timeout(CHECKOUT_TIMEOUT)
         .run()?;
+    settle_index(&path);
     // The worktree exists now: a failed copy is reported with it, not as a failure.
     let included = copy_included(&repo.root, &path).unwrap_or_else(|e| Included {
         refused: vec![(".worktreeinclude".into(), e.to_string())],
@@ -195,6 +196,18 @@ pub fn make(new: &NewWorktree) -> Result<Made, Error> {
     });
     let setup = setup_script(&path);
     Ok(Made { path, branch, base, base_commit, included, setup })
+}
+
+/// Writes the index of a worktree just checked out once more, before anyone else uses it. git
+/// wrote it within moments of the files, so most are "racily clean" (no older than the index):
+/// every later diff or status would read them whole, as the server's git calls never write
+/// the index back (docs/PERF.md, workspaces at size). Only now is taking the index's lock
+/// safe; a failure leaves those reads to later calls.
+pub(crate) fn settle_index(worktree: &Path) {
+    let refresh = Git::new(worktree).args(["update-index", "-q", "--refresh"]).timeout(CHECKOUT_TIMEOUT).output();
+    if let Err(e) = refresh {
+        tracing::debug!(worktree = %worktree.display(), error = %e, "cannot refresh a new worktree's index");
+    }
 }
 
 /// A branch name and directory both unused (random suffixes rarely meet; try a few).

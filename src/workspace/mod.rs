@@ -9,10 +9,18 @@
 //! - `changes`: what a workspace changed against the merge-base with its base branch.
 //! - `diff`: one file's unified diff, with a byte cap; paths kept inside the workspace.
 //! - `archive`: removing a worktree (keeping its branch), restoring it, its disk use.
+//! - `land`: commit everything, merge into base (merge commit or squash) without touching
+//!   the person's checkout unless it is base's and clean, rebase onto base, push.
 //! - `watch`: file-system notifications, debounced into "may have changed" callbacks.
+//! - `directory`: what a directory given to a project is (exists, repository, branches).
+//! - `setup`: whether a project's setup command may run (its signature).
 //! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
 //!   restore, each git step on a blocking thread, then one store command.
+//! - `landing`: the service's commit, merge, rebase and push, as archive's.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
+//! - `relay`: passing a request for a workspace on another node's disk to that node.
+//! - `refusal`: how the service's and git's refusals are answered (409 with git's reason).
+//! - `session`: where a new session runs — the task's workspace, a new one, or none.
 //!
 //! The library functions block their thread: call them from `spawn_blocking` or a thread of
 //! their own, never from the async workers or the store's writer (the service does so).
@@ -20,11 +28,18 @@
 pub mod archive;
 pub mod changes;
 pub mod diff;
+pub mod directory;
 mod follow;
 pub mod git;
 pub mod include;
+pub mod land;
+mod landing;
 pub mod make;
+mod refusal;
+mod relay;
 pub mod service;
+mod session;
+pub mod setup;
 pub mod watch;
 
 pub use crate::model::{ChangeSummary, FileChange, FileDiff, FileStatus, WorkspaceFiles};
@@ -33,8 +48,10 @@ pub use changes::changes;
 pub use diff::{file_diff, inside};
 pub use git::GitError;
 pub use include::{copy_included, Included};
+pub use land::{commit, merge, push, rebase, Merged};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
 pub use service::{Workspaces, DIFF_MAX_BYTES};
+pub use setup::trusted_setup;
 pub use watch::{watch, Watcher};
 
 /// Why a workspace operation was refused or failed. The API maps each to a status code.
@@ -46,6 +63,9 @@ pub enum Error {
     /// The state forbids it: not a git repository, uncommitted work, a missing worktree (409).
     #[error("{0}")]
     Conflict(String),
+    /// A merge or rebase would conflict in `files`; nothing was changed (409, with the files).
+    #[error("{message}")]
+    Conflicts { message: String, files: Vec<String> },
     /// git refused, in its own words (409), or could not run (500).
     #[error(transparent)]
     Git(#[from] GitError),

@@ -7,11 +7,14 @@
 //! one whose record is refused is removed again). `follow` keeps the active workspaces'
 //! changes current.
 //!
-//! A workspace is acted on only by the node whose disk holds it, and only under this
-//! server's worktrees directory (a path in the database is not trusted to be one we made).
+//! A workspace is acted on only by the node whose disk holds it (a request for one on
+//! another's is passed there: `relay`), and only under this server's worktrees directory
+//! (a path in the database is not trusted to be one we made).
 
+use super::refusal::{conflict, internal};
+use super::relay::Passed;
 use super::watch::Watcher;
-use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, GitError, NewWorktree};
+use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, NewWorktree};
 use crate::http::AppError;
 use crate::model::limits::{BRANCH_MAX, PATH_MAX};
 use crate::model::{error_code, FileDiff, NewWorkspace, SessionStatus, Workspace, WorkspaceFiles, WorkspaceStatus};
@@ -35,6 +38,10 @@ const JOBS: usize = 4;
 #[derive(Clone)]
 pub struct Workspaces {
     pub(super) inner: Arc<Inner>,
+    /// This node's proof when it passes a request to the node holding a workspace.
+    pub(super) node_key: Option<crate::auth::node::NodeKey>,
+    /// Serving a request another node relayed: it is not passed on again.
+    pub(super) relayed: bool,
 }
 
 pub(super) struct Inner {
@@ -42,9 +49,12 @@ pub(super) struct Inner {
     root: Root,
     /// The workspaces followed, by id (see `follow`).
     pub(super) followed: Followed,
-    /// Workspaces being archived or restored: one change at a time, and not followed meanwhile.
+    /// Workspaces being changed (archived, restored, landed): one change at a time, and not
+    /// started being followed meanwhile.
     busy: Mutex<HashSet<String>>,
     jobs: Semaphore,
+    /// Per task, held while a session's workspace is found or made (see `session`).
+    pub(super) making: Mutex<HashMap<String, std::sync::Weak<tokio::sync::Mutex<()>>>>,
 }
 
 /// Where worktrees are made: `DATA_DIR/worktrees`, or a temporary directory for a server
@@ -72,7 +82,7 @@ impl Root {
 }
 
 /// Marks a workspace busy while it lives.
-struct Busy<'a> {
+pub(super) struct Busy<'a> {
     set: &'a Mutex<HashSet<String>>,
     id: String,
 }
@@ -94,7 +104,10 @@ impl Workspaces {
                 followed: Followed::default(),
                 busy: Mutex::default(),
                 jobs: Semaphore::new(JOBS),
+                making: Mutex::default(),
             }),
+            node_key: None,
+            relayed: false,
         }
     }
 
@@ -127,7 +140,7 @@ impl Workspaces {
         let me = self.clone();
         detached(async move {
             let root = me.root()?;
-            let (repo, base) = (PathBuf::from(repo), new.base);
+            let (repo, base) = (PathBuf::from(repo), new.base.or(project.base_branch));
             let (title, project_id) = (task.title, project.id);
             let (made, summary, disk) = me
                 .blocking({
@@ -184,6 +197,11 @@ impl Workspaces {
             return Ok(w);
         }
         let w = self.get(id).await?;
+        if let Some(there) =
+            self.elsewhere(&w, Passed::post("/archive", serde_json::json!({ "force": force }), key.as_ref())).await
+        {
+            return there;
+        }
         self.here(&w)?;
         if !matches!(w.status, WorkspaceStatus::Active | WorkspaceStatus::Merged) {
             return Err(conflict(format!("workspace {id} is archived already")));
@@ -236,6 +254,9 @@ impl Workspaces {
             return Ok(w);
         }
         let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::post("/restore", serde_json::Value::Null, key.as_ref())).await {
+            return there;
+        }
         self.here(&w)?;
         if w.status != WorkspaceStatus::Archived {
             return Err(conflict(format!("workspace {id} is {}: only an archived one is restored", w.status.as_str())));
@@ -281,7 +302,11 @@ impl Workspaces {
     /// The workspace's changed files against the merge-base with its base, computed now
     /// (and recorded, when the summary differs from the one the store has).
     pub async fn files(&self, id: &str) -> Result<WorkspaceFiles, AppError> {
-        let w = self.on_disk(id).await?;
+        let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::get("/files", &[])).await {
+            return there;
+        }
+        let w = self.on_disk(w)?;
         let (path, base) = (PathBuf::from(&w.path), w.base.clone());
         let files = self
             .blocking(move || {
@@ -303,7 +328,13 @@ impl Workspaces {
         if file.len() > PATH_MAX || old_path.is_some_and(|p| p.len() > PATH_MAX) {
             return Err(AppError::invalid(format!("a path is at most {PATH_MAX} bytes")));
         }
-        let w = self.on_disk(id).await?;
+        let w = self.get(id).await?;
+        let query: Vec<_> =
+            [("path", Some(file)), ("oldPath", old_path)].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+        if let Some(there) = self.elsewhere(&w, Passed::get("/diff", &query)).await {
+            return there;
+        }
+        let w = self.on_disk(w)?;
         let (path, base) = (PathBuf::from(&w.path), w.base);
         let (file, old) = (file.to_string(), old_path.map(str::to_string));
         self.blocking(move || {
@@ -314,17 +345,16 @@ impl Workspaces {
     }
 
     /// A workspace by id, caught up with other nodes when this one does not have it.
-    async fn get(&self, id: &str) -> Result<Workspace, AppError> {
+    pub(super) async fn get(&self, id: &str) -> Result<Workspace, AppError> {
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         found.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))
     }
 
-    /// A workspace whose worktree is on this node's disk (active or merged).
-    async fn on_disk(&self, id: &str) -> Result<Workspace, AppError> {
-        let w = self.get(id).await?;
+    /// `w`, when its worktree is on this node's disk (active or merged).
+    fn on_disk(&self, w: Workspace) -> Result<Workspace, AppError> {
         self.here(&w)?;
         if w.status == WorkspaceStatus::Archived {
-            return Err(conflict(format!("workspace {id} is archived: restore it to read its files")));
+            return Err(conflict(format!("workspace {} is archived: restore it to read its files", w.id)));
         }
         Ok(w)
     }
@@ -342,7 +372,7 @@ impl Workspaces {
     }
 
     /// The repository a workspace belongs to: its project's directory.
-    async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
+    pub(super) async fn repo(&self, w: &Workspace) -> Result<PathBuf, AppError> {
         let base = self.inner.store.read(|st| st.projects.get(&w.project_id).and_then(|p| p.base_path.clone()));
         base.map(PathBuf::from).ok_or_else(|| {
             conflict(format!("project {} has no directory (basePath) any more: give it its repository's", w.project_id))
@@ -359,14 +389,16 @@ impl Workspaces {
         self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).contains(id)
     }
 
-    fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
+    pub(super) fn busy(&self, id: &str) -> Result<Busy<'_>, AppError> {
         if !self.inner.busy.lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_string()) {
-            return Err(conflict(format!("workspace {id} is being archived or restored just now")));
+            return Err(conflict(format!(
+                "workspace {id} is being changed just now (archived, restored, committed, merged, rebased or pushed)"
+            )));
         }
         Ok(Busy { set: &self.inner.busy, id: id.to_string() })
     }
 
-    async fn update(
+    pub(super) async fn update(
         &self,
         id: &str,
         patch: WorkspacePatch,
@@ -376,7 +408,7 @@ impl Workspaces {
     }
 
     /// What an earlier request with this key got.
-    async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
+    pub(super) async fn replayed(&self, key: Option<&IdempotencyKey>) -> Result<Option<Workspace>, AppError> {
         let Some(key) = key else { return Ok(None) };
         match self.inner.store.recorded(key).await? {
             None => Ok(None),
@@ -385,7 +417,7 @@ impl Workspaces {
     }
 
     /// Runs git work on a blocking thread, when one of the [`JOBS`] is free.
-    async fn blocking<T: Send + 'static>(
+    pub(super) async fn blocking<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> Result<T, Error> + Send + 'static,
     ) -> Result<T, AppError> {
@@ -398,7 +430,7 @@ impl Workspaces {
 }
 
 /// A worktree removed by hand is the workspace's state, not git's failure.
-fn present(worktree: &Path) -> Result<(), Error> {
+pub(super) fn present(worktree: &Path) -> Result<(), Error> {
     if worktree.is_dir() {
         return Ok(());
     }
@@ -409,7 +441,7 @@ fn present(worktree: &Path) -> Result<(), Error> {
 }
 
 /// Runs a mutation to its end in a task of its own, whether or not its caller still waits.
-async fn detached<T: Send + 'static>(
+pub(super) async fn detached<T: Send + 'static>(
     work: impl std::future::Future<Output = Result<T, AppError>> + Send + 'static,
 ) -> Result<T, AppError> {
     tokio::spawn(work).await.unwrap_or_else(|e| Err(internal("a workspace change failed", e)))
@@ -421,29 +453,5 @@ fn workspace(outcome: Outcome) -> Result<Workspace, AppError> {
         other => Err(AppError::from(StoreError::KeyReused(format!(
             "the Idempotency-Key was used for another kind of request ({other:?})"
         )))),
-    }
-}
-
-fn conflict(message: String) -> AppError {
-    AppError::new(StatusCode::CONFLICT, error_code::CONFLICT, message)
-}
-
-fn internal(what: &str, cause: impl std::fmt::Display) -> AppError {
-    AppError::new(StatusCode::INTERNAL_SERVER_ERROR, error_code::INTERNAL, what).because(cause)
-}
-
-/// git's refusals are 409 with git's reason; a call past its time limit 504.
-impl From<Error> for AppError {
-    fn from(e: Error) -> AppError {
-        match e {
-            Error::Invalid(m) => AppError::invalid(m),
-            Error::Conflict(m) => conflict(m),
-            Error::Git(GitError::Failed { reason, .. }) => conflict(reason),
-            Error::Git(e @ GitError::Timeout { .. }) => {
-                AppError::new(StatusCode::GATEWAY_TIMEOUT, "timeout", e.to_string())
-            }
-            Error::Git(e @ GitError::Spawn(_)) => internal("git could not be run on the server", e),
-            Error::Io(e) => internal("the workspace's files could not be read or written", e),
-        }
     }
 }

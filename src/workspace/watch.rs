@@ -65,19 +65,27 @@ fn git_path(root: &Path, which: &str) -> Result<PathBuf, Error> {
     path.canonicalize().map_err(|e| Error::io(path.display(), e))
 }
 
-/// The first relevant event opens a window; at its end, one callback. Ends when the
-/// watcher is dropped (its sender with it).
+/// The first relevant event opens a window; at its end, one callback. Changes seen while the
+/// callback ran have waited already: their window counts from its start, and after a callback
+/// slower than the window the next waits as long again (one at a time, at most half the time
+/// spent in them, so a slow repository backs off; a long burst is one callback more, never
+/// one per event). Ends when the watcher is dropped (its sender with it).
 fn debounced(
     rx: mpsc::Receiver<notify::Result<notify::Event>>,
     mut filter: Filter,
     debounce: Duration,
     mut on_change: impl FnMut(),
 ) {
-    while let Ok(first) = rx.recv() {
-        if !filter.relevant(&first) {
-            continue;
-        }
-        let end = Instant::now() + debounce;
+    let mut pending: Option<Instant> = None;
+    loop {
+        let end = match pending.take() {
+            Some(end) => end,
+            None => match rx.recv() {
+                Ok(first) if filter.relevant(&first) => Instant::now() + debounce,
+                Ok(_) => continue,
+                Err(_) => return,
+            },
+        };
         loop {
             match rx.recv_timeout(end.saturating_duration_since(Instant::now())) {
                 Ok(event) => {
@@ -87,7 +95,17 @@ fn debounced(
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             }
         }
+        let started = Instant::now();
         on_change();
+        let next = started + debounce.max(started.elapsed() * 2);
+        loop {
+            match rx.try_recv() {
+                Ok(event) if filter.relevant(&event) => pending = Some(next),
+                Ok(_) => {}
+                Err(mpsc::TryRecvError::Empty) => break,
+                Err(mpsc::TryRecvError::Disconnected) => return,
+            }
+        }
     }
 }
 

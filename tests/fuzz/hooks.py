@@ -1,10 +1,11 @@
 """Schemathesis hooks for fuzzing Maestro's REST API (scripts/fuzz.sh loads them).
 
-The document states every rule of a request but two that no schema can: a project's
-`basePath` must be a directory that exists on the server, and an `Idempotency-Key` must not
-have been used before for a different request (the server answers 422 then, as it should).
-Valid (positive) cases get a directory that exists and a fresh key, so that the server
-accepting valid data is tested rather than it refusing made-up paths and reused keys.
+The document states every rule of a request but three that no schema can: a project's
+`basePath` must be a directory that exists on the server, its `baseBranch` a name git
+accepts, and an `Idempotency-Key` must not have been used before for a different request
+(the server answers 422 then, as it should). Valid (positive) cases get a directory that
+exists, a branch name git accepts and a fresh key, so that the server accepting valid data
+is tested rather than it refusing made-up paths, branches and reused keys.
 """
 
 import uuid
@@ -23,3 +24,8 @@ def before_call(ctx, case, **kwargs):
     path = body.get("basePath") if isinstance(body, dict) else None
     if isinstance(path, str) and path.strip():
         body["basePath"] = "/tmp"
+    # Git's branch rules are more than a pattern can say (no "..", no ".lock" part): a valid
+    # case gets a branch git accepts.
+    branch = body.get("baseBranch") if isinstance(body, dict) else None
+    if isinstance(branch, str):
+        body["baseBranch"] = "main"

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 use std::time::Duration;
 
-async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+pub(super) async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
     let mut req = server.http().request(method, format!("{}{path}", server.api));
     if let Some(b) = body {
         req = req.json(&b);
@@ -21,11 +21,11 @@ async fn call(server: &Maestro, method: reqwest::Method, path: &str, body: Optio
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
-async fn get(server: &Maestro, path: &str) -> (u16, Value) {
+pub(super) async fn get(server: &Maestro, path: &str) -> (u16, Value) {
     call(server, reqwest::Method::GET, path, None).await
 }
 
-async fn post(server: &Maestro, path: &str, body: Value) -> (u16, Value) {
+pub(super) async fn post(server: &Maestro, path: &str, body: Value) -> (u16, Value) {
     call(server, reqwest::Method::POST, path, Some(body)).await
 }
 
@@ -35,7 +35,7 @@ async fn a_workspace_made_over_rest_is_followed_live_archived_and_restored() {
     let server = Start::default().run().await;
     let c = &server.client;
     let base_path = Some(f.repo.to_string_lossy().into_owned());
-    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, id: None }).await.unwrap();
+    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
     let t = c
         .create_task(&NewTask { project_id: p.id.clone(), title: "Fix the login".into(), ..Default::default() })
         .await
@@ -119,7 +119,8 @@ async fn bad_workspace_requests_are_refused_with_4xx() {
     let outside = f.repo.parent().unwrap().join("not-git");
     std::fs::create_dir_all(&outside).unwrap();
     let base_path = Some(outside.to_string_lossy().into_owned());
-    let not_git = c.create_project(&NewProject { name: "Not git".into(), base_path, id: None }).await.unwrap();
+    let not_git =
+        c.create_project(&NewProject { name: "Not git".into(), base_path, ..Default::default() }).await.unwrap();
     let u = c.create_task(&NewTask { project_id: not_git.id, title: "u".into(), ..Default::default() }).await.unwrap();
 
     for (body, want) in [
@@ -158,7 +159,7 @@ async fn changes_made_while_the_server_was_down_are_recorded_at_start() {
     let server = Start { dir: Some(data.path()), ..Default::default() }.run().await;
     let c = &server.client;
     let base_path = Some(f.repo.to_string_lossy().into_owned());
-    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, id: None }).await.unwrap();
+    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
     let t = c.create_task(&NewTask { project_id: p.id, title: "t".into(), ..Default::default() }).await.unwrap();
     let (status, body) = post(&server, "/workspaces", json!({"taskId": t.id})).await;
     assert_eq!(status, 201, "{body}");

@@ -23,7 +23,7 @@ async fn the_changes_tab_reads_files_and_diffs_with_the_rest_apis_refusals() {
     let server = Start::default().run().await;
     let c = &server.client;
     let base_path = Some(f.repo.to_string_lossy().into_owned());
-    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, id: None }).await.unwrap();
+    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
     let new = NewTask { project_id: p.id.clone(), title: "Edit".into(), ..Default::default() };
     let t = c.create_task(&new).await.unwrap();
     let w: Workspace = {

@@ -203,6 +203,28 @@ fn changes_follow_writes_deletes_renames_commits_and_untracked_files() {
 }
 
 #[test]
+fn uncommitted_work_is_told_wherever_it_is() {
+    let f = fixture();
+    let ws = f.make("dirty").path;
+    // Staged, then the file put back: only the index differs from HEAD.
+    write(ws.join("README.md"), "staged\n");
+    git(&ws, &["add", "README.md"]);
+    write(ws.join("README.md"), "one\ntwo\nthree\n");
+    let staged = changes(&ws, "main").unwrap().summary;
+    assert_eq!((staged.files, staged.dirty), (0, true));
+    git(&ws, &["reset", "-q"]);
+    assert!(!changes(&ws, "main").unwrap().summary.dirty);
+
+    // With a commit on the branch: a file that differs from HEAD, not from the merge-base.
+    write(ws.join("README.md"), "one\n");
+    git(&ws, &["commit", "-q", "-am", "shorter"]);
+    assert!(!changes(&ws, "main").unwrap().summary.dirty);
+    write(ws.join("README.md"), "one\ntwo\nthree\n");
+    let reverted = changes(&ws, "main").unwrap().summary;
+    assert_eq!((reverted.files, reverted.ahead, reverted.dirty), (0, 1, true));
+}
+
+#[test]
 fn a_file_diff_has_caps_and_stays_inside_the_workspace() {
     let f = fixture();
     let outside = f.outside();

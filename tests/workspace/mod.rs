@@ -1,13 +1,20 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
-//! (`library`), the server's service over a store (`service`), and the REST API of a real
-//! server process (`api`) and the server functions the browser's Changes tab calls
-//! (`functions`). Each repository has its own `user.name`/`user.email`; no global
+//! (`library`, `land`), the server's service over a store (`service`), the REST API and the
+//! `maestro workspace` commands of a real server process (`api`, `land_api`, `cli`), the
+//! server functions the browser's Changes tab calls (`functions`), sessions run in
+//! workspaces (`sessions`), and one asked of another node of a cluster on PostgreSQL
+//! (`cluster`). Each repository has its own `user.name`/`user.email`; no global
 //! configuration is written.
 
 mod api;
+mod cli;
+mod cluster;
 mod functions;
+mod land;
+mod land_api;
 mod library;
 mod service;
+mod sessions;
 
 use maestro::workspace::git::Git;
 use maestro::workspace::{make, Made, NewWorktree};
@@ -16,9 +23,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 /// A repository on `main` with a few committed files, and a directory for worktrees.
-struct Fixture {
+pub(crate) struct Fixture {
     _dir: TempDir,
-    repo: PathBuf,
+    pub(crate) repo: PathBuf,
     worktrees: PathBuf,
 }
 
@@ -26,13 +33,13 @@ fn git(dir: &Path, args: &[&str]) -> String {
     Git::new(dir).args(args).text().unwrap_or_else(|e| panic!("git {args:?}: {e}"))
 }
 
-fn write(path: impl AsRef<Path>, text: impl AsRef<[u8]>) {
+pub(crate) fn write(path: impl AsRef<Path>, text: impl AsRef<[u8]>) {
     let path = path.as_ref();
     fs::create_dir_all(path.parent().unwrap()).unwrap();
     fs::write(path, text).unwrap();
 }
 
-fn fixture() -> Fixture {
+pub(crate) fn fixture() -> Fixture {
     let dir = TempDir::new().unwrap();
     let repo = dir.path().join("repo");
     fs::create_dir(&repo).unwrap();

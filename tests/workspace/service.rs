@@ -17,7 +17,10 @@ async fn service(f: &Fixture) -> (Store, Workspaces, Task) {
     let store = Store::open(StoreConfig::memory()).unwrap();
     let base_path = Some(f.repo.to_string_lossy().into_owned());
     let Outcome::Project(p) = store
-        .execute(Command::CreateProject { project: NewProject { name: "P".into(), base_path, id: None } }, None)
+        .execute(
+            Command::CreateProject { project: NewProject { name: "P".into(), base_path, ..Default::default() } },
+            None,
+        )
         .await
         .unwrap()
     else {
@@ -139,4 +142,16 @@ async fn a_retry_makes_nothing_twice_and_bad_requests_are_refused() {
     assert_eq!(status(ws.create(option, None).await), 400);
     assert_eq!(status(ws.archive("ws_missing", false, None).await), 404);
     assert_eq!(store.read(|st| st.workspaces.len()), 1, "nothing recorded for a refusal");
+}
+
+/// Two first sessions of a task asked for at once find or make one workspace, not two.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_sessions_at_once_share_one_workspace() {
+    let f = fixture();
+    let (store, ws, task) = service(&f).await;
+    let ns = NewSession { project_id: task.project_id.clone(), task_ids: vec![task.id.clone()], ..Default::default() };
+    let (a, b) = tokio::join!(ws.for_session(&ns, None), ws.for_session(&ns, None));
+    let (a, b) = (a.unwrap().expect("a workspace"), b.unwrap().expect("a workspace"));
+    assert_eq!(a.id, b.id);
+    assert_eq!(store.read(|st| st.workspaces.len()), 1);
 }

@@ -70,6 +70,23 @@ pub(super) enum GitReads {
     Timeout(ErrorBody),
 }
 
+/// What a request for a workspace on another node's disk may answer when it is passed to
+/// that node (SPEC §8 "Where") and that node cannot be asked.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub(super) enum Relayed {
+    /// What answered at the node's address could not prove it is that node.
+    #[response(status = 502)]
+    NotThatNode(ErrorBody),
+    /// The node holding the workspace is not answering (or this server cannot store
+    /// changes just now); nothing was changed here.
+    #[response(status = 503)]
+    Away(ErrorBody),
+    /// The nodes disagree on which of them holds it.
+    #[response(status = 508)]
+    Loop(ErrorBody),
+}
+
 /// What a read of one record answers when there is none.
 #[derive(utoipa::IntoResponses)]
 #[response(status = 404, description = "Not found")]

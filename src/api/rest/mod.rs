@@ -6,6 +6,7 @@
 //! `doc` holds the OpenAPI document's frame and the responses every route shares.
 
 mod agents;
+mod directories;
 mod doc;
 mod events;
 mod health;
@@ -56,6 +57,11 @@ where
         .routes(routes!(workspaces::workspace_diff))
         .routes(routes!(workspaces::archive_workspace))
         .routes(routes!(workspaces::restore_workspace))
+        .routes(routes!(directories::inspect_directory))
+        .routes(routes!(workspaces::commit_workspace))
+        .routes(routes!(workspaces::merge_workspace))
+        .routes(routes!(workspaces::rebase_workspace))
+        .routes(routes!(workspaces::push_workspace))
         .routes(routes!(agents::list_agents))
         .routes(routes!(events::events))
         .routes(routes!(health::health))

@@ -1,12 +1,13 @@
 //! `/sessions`, and the links between a session and its tasks.
 
-use super::doc::{Missing, Refusals, Retry};
-use super::{found, listed, mutate, paging, ApiResult, Success};
+use super::doc::{GitTimeout, Missing, Refusals, Retry};
+use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, Success};
 use crate::agents::Agents;
 use crate::http::AppError;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{NewSession, Session, SessionPatch, SessionStatus};
 use crate::store::{Command, Store};
+use crate::workspace::Workspaces;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -38,15 +39,23 @@ pub(super) async fn get_session(State(store): State<Store>, ApiPath(id): ApiPath
     found(store.read_fresh(|st| st.sessions.get(&id).cloned()).await, "session", &id)
 }
 
-#[utoipa::path(post, path = "/sessions", tag = "sessions", params(Retry), request_body = NewSession, responses((status = 201, body = Session), Refusals))]
+/// Starts a session. In a project whose directory is in a git repository it runs in its
+/// first task's workspace (made on the task's first session) unless `workspace` says
+/// otherwise (SPEC §8); git's refusals are 409 with its reason.
+#[utoipa::path(post, path = "/sessions", tag = "sessions", params(Retry), request_body = NewSession, responses((status = 201, body = Session), Refusals, GitTimeout))]
 pub(super) async fn create_session(
     State(store): State<Store>,
     State(agents): State<Agents>,
+    State(workspaces): State<Workspaces>,
     h: HeaderMap,
-    ApiJson(b): ApiJson<NewSession>,
+    ApiJson(mut b): ApiJson<NewSession>,
 ) -> ApiResult {
     agents.check(&b.project_id, b.agent_id.as_deref()).map_err(AppError::invalid)?;
-    mutate(&store, &h, Command::CreateSession { session: b }, StatusCode::CREATED).await
+    // The key's fingerprint is the request's, before its workspace is chosen.
+    let key = idempotency_key(&h, &Command::CreateSession { session: b.clone() })?;
+    b.workspace = workspaces.for_session(&b, key.as_ref()).await?.map(|w| w.id);
+    let outcome = store.execute(Command::CreateSession { session: b }, key).await?;
+    Ok(render(StatusCode::CREATED, outcome))
 }
 
 #[utoipa::path(patch, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionPatch, responses((status = 200, body = Session), Refusals))]

@@ -1,16 +1,23 @@
 //! `/workspaces` (SPEC §8): list and read them, make one for a task, its changed files and
-//! one file's diff, archive and restore. The git work is the workspace service's; a git
-//! refusal answers 409 with git's reason, a git call past its time limit 504.
+//! one file's diff, commit, merge, rebase and push, archive and restore. The git work is the workspace service's; a git
+//! refusal answers 409 with git's reason, a git call past its time limit 504. What is on
+//! another node's disk the service asks that node for (a request a node relayed here is
+//! not passed on again: `FromNode`).
 
-use super::doc::{GitReads, GitTimeout, Missing, Refusals, Retry};
+use super::doc::{GitReads, GitTimeout, Missing, Refusals, Relayed, Retry};
 use super::{found, idempotency_key, listed, paging, ApiResult};
+use crate::auth::FromNode;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::model::{ArchiveWorkspace, FileDiff, NewWorkspace, Workspace, WorkspaceFiles, WorkspaceStatus};
+use crate::model::{
+    ArchiveWorkspace, CommitWorkspace, FileDiff, MergeWorkspace, NewWorkspace, Workspace, WorkspaceFiles,
+    WorkspaceStatus,
+};
 use crate::store::Store;
 use crate::workspace::Workspaces;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
+use axum::Extension;
 use axum::Json;
 use serde::Deserialize;
 
@@ -71,42 +78,115 @@ pub(super) async fn create_workspace(
 
 /// The changed files against the merge-base with base (committed, staged, unstaged and
 /// untracked), with line counts, computed now.
-#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads))]
-pub(super) async fn workspace_files(State(ws): State<Workspaces>, ApiPath(id): ApiPath<String>) -> ApiResult {
-    Ok(Json(ws.files(&id).await?).into_response())
+#[utoipa::path(get, path = "/workspaces/{id}/files", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = WorkspaceFiles), GitReads, Relayed))]
+pub(super) async fn workspace_files(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    Ok(Json(ws.relayed(relayed.is_some()).files(&id).await?).into_response())
 }
 
 /// One file's unified diff against the merge-base with base; a binary file, or a diff over
 /// 8 MiB, says so instead.
-#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads))]
+#[utoipa::path(get, path = "/workspaces/{id}/diff", tag = "workspaces", params(("id" = String, Path), DiffQuery), responses((status = 200, body = FileDiff), GitReads, Relayed))]
 pub(super) async fn workspace_diff(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult {
+    let ws = ws.relayed(relayed.is_some());
     Ok(Json(ws.diff(&id, &q.path, q.old_path.as_deref()).await?).into_response())
 }
 
 /// Removes the worktree and keeps the branch. Refused (409) while a session runs in it or
 /// while files are uncommitted, unless `force`.
-#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/archive", tag = "workspaces", params(("id" = String, Path), Retry), request_body = ArchiveWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn archive_workspace(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     h: HeaderMap,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<ArchiveWorkspace>,
 ) -> ApiResult {
-    let key = idempotency_key(&h, &("ArchiveWorkspace", &id, &b))?;
-    Ok(Json(ws.archive(&id, b.force.unwrap_or(false), key).await?).into_response())
+    // The request as it means, so that a node it is passed to fingerprints it the same.
+    let force = b.force.unwrap_or(false);
+    let key = idempotency_key(&h, &("ArchiveWorkspace", &id, force))?;
+    Ok(Json(ws.relayed(relayed.is_some()).archive(&id, force, key).await?).into_response())
 }
 
 /// Checks an archived workspace's branch out again, where it was.
-#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout))]
+#[utoipa::path(post, path = "/workspaces/{id}/restore", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
 pub(super) async fn restore_workspace(
     State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
     h: HeaderMap,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult {
     let key = idempotency_key(&h, &("RestoreWorkspace", &id))?;
-    Ok(Json(ws.restore(&id, key).await?).into_response())
+    Ok(Json(ws.relayed(relayed.is_some()).restore(&id, key).await?).into_response())
+}
+
+/// Commits everything in the workspace (staged, unstaged and untracked files; `.gitignore`
+/// respected) as the repository's configured author, with `message` (the task's title when
+/// left out). Nothing to commit is 409.
+#[utoipa::path(post, path = "/workspaces/{id}/commit", tag = "workspaces", params(("id" = String, Path), Retry), request_body = CommitWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
+pub(super) async fn commit_workspace(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<CommitWorkspace>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("CommitWorkspace", &id, &b))?;
+    Ok(Json(ws.relayed(relayed.is_some()).commit(&id, b.message, key).await?).into_response())
+}
+
+/// Merges the workspace's branch into its base, as a merge commit (`merge`, the default)
+/// or one squashed commit (`squash`); the workspace becomes `merged`. The person's checkout
+/// of the repository is changed only when it has the base branch checked out, and then only
+/// when it is clean (a fast-forward); otherwise the base branch moves alone. Refused (409,
+/// nothing changed) with uncommitted work in the workspace ("commit first"), with nothing
+/// to merge, when base's checkout has uncommitted changes, and when the merge would
+/// conflict: then the error's `files` lists the conflicting files.
+#[utoipa::path(post, path = "/workspaces/{id}/merge", tag = "workspaces", params(("id" = String, Path), Retry), request_body = MergeWorkspace, responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
+pub(super) async fn merge_workspace(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<MergeWorkspace>,
+) -> ApiResult {
+    let strategy = b.strategy.unwrap_or_default();
+    let key = idempotency_key(&h, &("MergeWorkspace", &id, strategy, &b.message))?;
+    Ok(Json(ws.relayed(relayed.is_some()).merge(&id, strategy, b.message, key).await?).into_response())
+}
+
+/// Rebases the workspace's branch onto its base's current tip. Refused (409) with
+/// uncommitted work; a conflict aborts the rebase, changes nothing, and lists the files in
+/// the error's `files`.
+#[utoipa::path(post, path = "/workspaces/{id}/rebase", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
+pub(super) async fn rebase_workspace(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("RebaseWorkspace", &id))?;
+    Ok(Json(ws.relayed(relayed.is_some()).rebase(&id, key).await?).into_response())
+}
+
+/// Pushes the workspace's branch to the repository's remote (`origin`, or its only one),
+/// never asking for credentials: no remote, a rejected push or failed authentication is
+/// 409 with git's reason.
+#[utoipa::path(post, path = "/workspaces/{id}/push", tag = "workspaces", params(("id" = String, Path), Retry), responses((status = 200, body = Workspace), Refusals, GitTimeout, Relayed))]
+pub(super) async fn push_workspace(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    let key = idempotency_key(&h, &("PushWorkspace", &id))?;
+    Ok(Json(ws.relayed(relayed.is_some()).push(&id, key).await?).into_response())
 }

@@ -1,7 +1,7 @@
 //! What views read: entities by id and the lists they show, as far as they are loaded.
 
 use super::{Cache, ListKey};
-use crate::model::{ChangeSummary, Project, Session, Task, TaskStatus, Workspace, WorkspaceStatus};
+use crate::model::{ChangeSummary, Project, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
 
 impl Cache {
     pub fn is_loaded(&self, key: &ListKey) -> bool {
@@ -57,6 +57,11 @@ impl Cache {
     /// A session's workspace, as cached.
     pub fn session_workspace(&self, session_id: &str) -> Option<&Workspace> {
         self.workspaces.get(self.sessions.get(session_id)?.workspace_id.as_deref()?)
+    }
+
+    /// Whether a session the cache holds runs in workspace `id` (its terminal works there).
+    pub fn workspace_in_use(&self, id: &str) -> bool {
+        self.sessions.values().any(|s| s.status == SessionStatus::Running && s.workspace_id.as_deref() == Some(id))
     }
 
     /// Every project, oldest first, if the list is loaded.

@@ -195,7 +195,12 @@ fn deletes_drop_links_to_missing_records() {
         let t = f.task(&p.id, "t").await;
         let s = f.session(&p.id, &[&t.id]).await;
         let mut new_id = |prefix: &str| format!("{prefix}_new");
-        let mut ctx = state::Inputs { now: now_millis(), api_url: "http://127.0.0.1:3000/api", new_id: &mut new_id };
+        let mut ctx = state::Inputs {
+            now: now_millis(),
+            api_url: "http://127.0.0.1:3000/api",
+            setup_key: &crate::mac::Secret::random(),
+            new_id: &mut new_id,
+        };
         let mut no_task = f.state();
         no_task.tasks.remove(&t.id);
         let plan = no_task.plan(&Command::DeleteSession { id: s.id.clone() }, &mut ctx).unwrap();

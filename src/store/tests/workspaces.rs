@@ -208,7 +208,12 @@ fn sessions_lose_a_workspace_that_goes() {
         }
         st.check_invariant().unwrap();
         let mut new_id = |prefix: &str| format!("{prefix}_new");
-        let mut ctx = state::Inputs { now: now_millis(), api_url: "http://127.0.0.1:3000/api", new_id: &mut new_id };
+        let mut ctx = state::Inputs {
+            now: now_millis(),
+            api_url: "http://127.0.0.1:3000/api",
+            setup_key: &crate::mac::Secret::random(),
+            new_id: &mut new_id,
+        };
         let cleared = |events: &[EventData], id: &str| {
             events.iter().any(|e| matches!(e, EventData::SessionUpdated(s) if s.id == id && s.workspace_id.is_none()))
         };
@@ -240,4 +245,38 @@ fn workspaces_survive_a_reopen() {
     let store = place.open().unwrap();
     assert_eq!(store.read(|s| s.clone()), before);
     assert_eq!(before.workspaces.len(), 1);
+}
+
+#[test]
+fn a_session_runs_only_in_an_active_workspace_of_its_project() {
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let (p, q) = (f.project("P").await, f.project("Q").await);
+        let t = f.task(&p.id, "t").await;
+        let u = f.task(&q.id, "u").await;
+        let w = f.workspace(&t.id, "maestro/t").await;
+        let start = |project: &str, task: &str, workspace: &str| Command::CreateSession {
+            session: NewSession {
+                project_id: project.into(),
+                task_ids: vec![task.into()],
+                workspace: Some(workspace.into()),
+                ..Default::default()
+            },
+        };
+        for (cmd, why) in [
+            (start(&q.id, &u.id, &w.id), "another project's"),
+            (start(&p.id, &t.id, WORKSPACE_NEW), "\"new\" is the server's to make"),
+            (start(&p.id, &t.id, "bad id!"), "not an id"),
+        ] {
+            assert!(matches!(f.run(cmd).await, Err(StoreError::Invalid(_))), "{why}");
+        }
+        assert!(matches!(f.run(start(&p.id, &t.id, "ws_missing")).await, Err(StoreError::NotFound(_))));
+        let Ok(Outcome::Session(s)) = f.run(start(&p.id, &t.id, &w.id)).await else { panic!() };
+        assert_eq!(s.workspace_id.as_deref(), Some(w.id.as_str()));
+        let Ok(Outcome::Session(none)) = f.run(start(&p.id, &t.id, WORKSPACE_NONE)).await else { panic!() };
+        assert_eq!(none.workspace_id, None);
+        f.patch(&w.id, status(WorkspaceStatus::Archived)).await.unwrap();
+        assert!(matches!(f.run(start(&p.id, &t.id, &w.id)).await, Err(StoreError::Conflict(_))));
+        f.state().check_invariant().unwrap();
+    });
 }

@@ -1,8 +1,9 @@
 //! A task's details: its text and priority to edit, "Work on task", "Delete task", its
-//! subtasks and the sessions working on it. Built on demand, when the row expands.
+//! subtasks, the sessions working on it and its workspaces. Built on demand, when the row expands.
 
 use super::sessions::TaskSessions;
 use super::subtasks::Subtasks;
+use super::workspaces::TaskWorkspaces;
 use crate::api::functions::*;
 use crate::model::*;
 use crate::ui::browser::spawn;
@@ -131,12 +132,13 @@ fn TaskDetails(id: String) -> impl IntoView {
             </form>
             <Subtasks id/>
             <TaskSessions id/>
+            <TaskWorkspaces id/>
         </div>
     }
 }
 
 /// "Work on task", and what it runs: a shell, or an agent the project offers (the menu
-/// shows once there is one).
+/// shows once there is one); in the task's workspace, or a new one when asked (SPEC §8).
 fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
     let ctx = use_tab();
     // Loaded in the browser when the task is expanded (the server never renders this), into
@@ -148,6 +150,7 @@ fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
         }
     });
     let agent_list = move || agents.get();
+    let fresh = RwSignal::new(false);
     let work = move |_| {
         if let Some(t) = ctx.cache.with_untracked(|c| {
             let id = &id.get_value();
@@ -157,7 +160,10 @@ fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
             let chosen = ctx.last_agent.get_untracked();
             let offered = agents.get_untracked();
             let agent = offered.iter().any(|a| a.id == chosen).then_some(chosen);
-            ctx.work_on(&t, agent);
+            // "new": a second attempt beside the task's workspace; else the task's own.
+            let workspace = fresh.get_untracked().then(|| WORKSPACE_NEW.to_string());
+            fresh.set(false);
+            ctx.work_on(&t, agent, workspace);
         }
     };
     view! {
@@ -186,5 +192,9 @@ fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
         <button type="button" class="primary" on:click=work>
             "Work on task"
         </button>
+        <label class="check" title="A new branch and worktree beside the task's own: another attempt">
+            <input type="checkbox" bind:checked=fresh/>
+            " in a new workspace"
+        </label>
     }
 }

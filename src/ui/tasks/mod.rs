@@ -5,7 +5,8 @@
 //! - `feed.rs`: where the list's tasks come from (the first page, then the rest).
 //! - `window.rs`: which rows of a long list exist (only those on screen).
 //! - `row.rs`: one task's row; `details.rs`: what it expands to, built on demand, with its
-//!   `subtasks.rs` and the sessions working on it (`sessions.rs`).
+//!   `subtasks.rs`, the sessions working on it (`sessions.rs`) and its git workspaces
+//!   (`workspaces.rs`).
 
 mod details;
 mod feed;
@@ -14,5 +15,6 @@ mod row;
 mod sessions;
 mod subtasks;
 mod window;
+mod workspaces;
 
 pub use panel::TaskPanel;

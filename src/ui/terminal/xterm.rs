@@ -23,7 +23,8 @@ pub fn attach(target: Memo<Option<String>>, host: NodeRef<Div>) {
             let el = host.get();
             close();
             if let (Some(id), Some(el)) = (id, el) {
-                view.set_value(Some(term_open(&el, &socket_url(&id))));
+                let project = crate::ui::state::use_tab().terminal_projects.with_value(|m| m.get(&id).cloned());
+                view.set_value(Some(term_open(&el, &socket_url(&id, project.as_deref()))));
             }
         });
         on_cleanup(close);
@@ -48,7 +49,7 @@ export function term_open(el, url) {
   const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
   const connect = () => {
     if (state.disposed || state.exited) return;
-    const ws = new WebSocket(`${url}?cols=${term.cols}&rows=${term.rows}`);
+    const ws = new WebSocket(`${url}${url.includes("?") ? "&" : "?"}cols=${term.cols}&rows=${term.rows}`);
     ws.binaryType = "arraybuffer";
     state.ws = ws;
     ws.onopen = () => { state.delay = 150; el.dataset.connected = "true"; };
@@ -105,8 +106,13 @@ extern "C" {
     fn term_close(handle: &JsValue);
 }
 
-/// The socket address of terminal `id`, on this page's server.
+/// The socket address of terminal `id`, on this page's server (a plain terminal's with
+/// the project whose directory it starts in).
 #[cfg(feature = "hydrate")]
-fn socket_url(id: &str) -> String {
-    format!("{}/terminals/{id}/ws", crate::live::socket::socket_base())
+fn socket_url(id: &str, project: Option<&str>) -> String {
+    let base = format!("{}/terminals/{id}/ws", crate::live::socket::socket_base());
+    match project {
+        Some(p) => format!("{base}?project={}", String::from(js_sys::encode_uri_component(p))),
+        None => base,
+    }
 }

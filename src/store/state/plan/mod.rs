@@ -9,15 +9,17 @@ mod workspace;
 
 use super::validate::check_id;
 use super::State;
+use crate::mac::Secret;
 use crate::model::{EventData, Millis, Session, Task, TaskStatus};
 use crate::store::{Command, Outcome, StoreError};
 use std::collections::{BTreeMap, HashMap};
 
-/// What a mutation needs from outside the state: the clock, fresh ids, and the API URL
-/// that sessions' terminals are told about.
+/// What a mutation needs from outside the state: the clock, fresh ids, the API URL
+/// that sessions' terminals are told about, and the key setup commands are signed with.
 pub struct Inputs<'a> {
     pub now: Millis,
     pub api_url: &'a str,
+    pub setup_key: &'a Secret,
     /// Makes a fresh id with the given prefix (`proj`, `task`, `sess`, `sub`).
     pub new_id: &'a mut dyn FnMut(&str) -> String,
 }

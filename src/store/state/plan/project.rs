@@ -1,9 +1,10 @@
 //! Projects: create, update, delete (refused while it has tasks or sessions).
 
 use super::{new_id, Inputs, NewId, Plan};
+use crate::mac::setup_signature;
 use crate::model::limits::NAME_MAX;
 use crate::model::{Deleted, EventData, NewProject, Project, ProjectPatch};
-use crate::store::state::validate::{base_path, clean};
+use crate::store::state::validate::{base_path, branch, clean, setup_command};
 use crate::store::state::State;
 use crate::store::{Outcome, StoreError};
 
@@ -11,12 +12,20 @@ impl State {
     pub(super) fn create_project(&self, np: &NewProject, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         let name = clean("name", &np.name, NAME_MAX)?;
         let base_path = base_path(np.base_path.as_deref())?;
-        let same = |old: &Project| old.name == name && old.base_path == base_path;
+        let isolation = np.isolation.unwrap_or(true);
+        let base_branch = branch(np.base_branch.as_deref())?;
+        let setup = setup_command(np.setup_command.as_deref())?;
+        let same = |old: &Project| {
+            (&old.name, &old.base_path, old.isolation, &old.base_branch, &old.setup_command)
+                == (&name, &base_path, isolation, &base_branch, &setup)
+        };
         let id = match new_id(np.id.as_deref(), &self.projects, ("project", "proj"), ctx, same)? {
             NewId::Fresh(id) => id,
             NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Project(old.clone()))),
         };
-        let p = Project { id, name, base_path, created_at: ctx.now, updated_at: ctx.now };
+        let mut p = Project { id, name, base_path, isolation, base_branch, created_at: ctx.now, ..Project::default() };
+        set_setup(&mut p, setup, ctx);
+        p.updated_at = ctx.now;
         Ok(Plan { events: vec![EventData::ProjectCreated(p.clone())], outcome: Outcome::Project(p) })
     }
 
@@ -33,6 +42,17 @@ impl State {
         }
         if let Some(bp) = &patch.base_path {
             p.base_path = base_path(bp.as_deref())?;
+        }
+        if let Some(isolation) = patch.isolation {
+            p.isolation = isolation;
+        }
+        if let Some(b) = &patch.base_branch {
+            p.base_branch = branch(b.as_deref())?;
+        }
+        // Signed only when this request sets it: an edit of another field must not make a
+        // command written into the database trusted.
+        if let Some(s) = &patch.setup_command {
+            set_setup(&mut p, setup_command(s.as_deref())?, ctx);
         }
         if p == *old {
             return Ok(Plan::unchanged(Outcome::Project(p)));
@@ -52,4 +72,10 @@ impl State {
         }
         Ok(Plan { events: vec![EventData::ProjectDeleted(Deleted { id: id.to_string() })], outcome: Outcome::Deleted })
     }
+}
+
+/// Sets a project's setup command with this server's signature of it (SPEC §8).
+fn set_setup(p: &mut Project, command: Option<String>, ctx: &Inputs<'_>) {
+    p.setup_signature = command.as_deref().map(|c| setup_signature(ctx.setup_key, &p.id, c));
+    p.setup_command = command;
 }

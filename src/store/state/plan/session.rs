@@ -2,7 +2,10 @@
 
 use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
 use crate::model::limits::NAME_MAX;
-use crate::model::{Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStatus};
+use crate::model::{
+    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStatus, WorkspaceStatus, WORKSPACE_NEW,
+    WORKSPACE_NONE,
+};
 use crate::store::state::validate::{agent_id, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
 use crate::store::{Outcome, StoreError};
@@ -75,17 +78,20 @@ impl State {
             }
         };
         let agent = agent_id(ns.agent_id.as_deref())?;
+        let workspace = ns.workspace.as_deref().filter(|w| *w != WORKSPACE_NONE).map(str::to_string);
         let same = |old: &Session| {
             let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
             old.project_id == ns.project_id
                 && old_tasks == seen
                 && (ns.name.is_none() || old.name == name)
                 && old.agent_id == agent
+                && old.workspace_id == workspace
         };
         let id = match new_id(ns.id.as_deref(), &self.sessions, ("session", "sess"), ctx, same)? {
             NewId::Fresh(id) => id,
             NewId::Retry(old) => return Ok(Plan::unchanged(Outcome::Session(old.clone()))),
         };
+        self.check_session_workspace(workspace.as_deref(), &ns.project_id)?;
         let mut s = Session {
             id: id.clone(),
             project_id: ns.project_id.clone(),
@@ -99,7 +105,7 @@ impl State {
             completed_at: None,
             version: 1,
             node: None,
-            workspace_id: None,
+            workspace_id: workspace,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];
@@ -113,6 +119,30 @@ impl State {
             events.push(EventData::TaskSessionAdded(link));
         }
         Ok(Plan { events, outcome: Outcome::Session(s) })
+    }
+
+    /// The workspace a new session runs in: one of its project's, active. The server
+    /// resolves `"new"` and the automatic choice into an id before the command is planned.
+    fn check_session_workspace(&self, workspace: Option<&str>, project: &str) -> Result<(), StoreError> {
+        let Some(id) = workspace else { return Ok(()) };
+        if id == WORKSPACE_NEW {
+            return Err(StoreError::Invalid("workspace \"new\" is made by the server before the session".into()));
+        }
+        check_id(id)?;
+        let w = self.workspace(id)?;
+        if w.project_id != project {
+            return Err(StoreError::Invalid(format!(
+                "workspace {id} belongs to project {}, not to the session's project {project}",
+                w.project_id
+            )));
+        }
+        if w.status != WorkspaceStatus::Active {
+            return Err(StoreError::Conflict(format!(
+                "workspace {id} is {}: a session runs only in an active one",
+                w.status.as_str()
+            )));
+        }
+        Ok(())
     }
 
     pub(super) fn delete_session(&self, id: &str, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {

@@ -1,0 +1,84 @@
+//! Workspaces (SPEC §8): list and read them, make one for a task, their changed files and a
+//! file's diff, commit, merge, rebase and push, archive and restore.
+
+use super::{seg, Client, ClientError};
+use crate::model::*;
+use reqwest::Method;
+use serde::Serialize;
+
+/// Filters of `GET /api/workspaces`.
+#[derive(Clone, Debug, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkspaceQuery {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<WorkspaceStatus>,
+}
+
+/// Which file's diff (`oldPath`: where a renamed file was).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DiffQuery<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_path: Option<&'a str>,
+}
+
+impl Client {
+    pub async fn workspaces(&self, q: &WorkspaceQuery) -> Result<Vec<Workspace>, ClientError> {
+        self.list("/workspaces", q).await
+    }
+
+    pub async fn workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.get(&format!("/workspaces/{}", seg(id))).await
+    }
+
+    pub async fn create_workspace(&self, w: &NewWorkspace) -> Result<Workspace, ClientError> {
+        self.send(Method::POST, "/workspaces", w).await
+    }
+
+    /// The changed files against the merge-base with its base, with their totals.
+    pub async fn workspace_files(&self, id: &str) -> Result<WorkspaceFiles, ClientError> {
+        self.get(&format!("/workspaces/{}/files", seg(id))).await
+    }
+
+    /// One file's diff (`old_path`: where a renamed file was, as `files` says).
+    pub async fn workspace_diff(&self, id: &str, path: &str, old_path: Option<&str>) -> Result<FileDiff, ClientError> {
+        let q = DiffQuery { path, old_path };
+        self.call(Method::GET, &format!("/workspaces/{}/diff", seg(id)), Some(&q), None).await
+    }
+
+    /// Removes its worktree, keeping its branch; refused (409) with uncommitted work or a
+    /// session running in it, unless `force`.
+    pub async fn archive_workspace(&self, id: &str, force: bool) -> Result<Workspace, ClientError> {
+        let body = ArchiveWorkspace { force: force.then_some(true) };
+        self.send(Method::POST, &format!("/workspaces/{}/archive", seg(id)), body).await
+    }
+
+    pub async fn restore_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/restore", seg(id)), None, None).await
+    }
+
+    /// Commits everything in it (`message`: the task's title when `None`).
+    pub async fn commit_workspace(&self, id: &str, message: Option<String>) -> Result<Workspace, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/commit", seg(id)), CommitWorkspace { message }).await
+    }
+
+    /// Merges its branch into its base; a conflict is refused (409), changing nothing.
+    pub async fn merge_workspace(&self, id: &str, body: &MergeWorkspace) -> Result<Workspace, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/merge", seg(id)), body).await
+    }
+
+    /// Rebases its branch onto its base; a conflict is refused (409), changing nothing.
+    pub async fn rebase_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/rebase", seg(id)), None, None).await
+    }
+
+    /// Pushes its branch to the repository's remote.
+    pub async fn push_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/push", seg(id)), None, None).await
+    }
+}

@@ -1,0 +1,158 @@
+//! The service's landing (SPEC §8 "Landing"): commit, merge, rebase and push a workspace,
+//! as archive and restore are done: passed to the node holding it, one change at a time,
+//! the git work on a blocking thread, then one store command (that records a retry's
+//! answer under its `Idempotency-Key` too). A merged workspace becomes `merged`.
+
+use super::refusal::conflict;
+use super::relay::Passed;
+use super::service::{detached, present, Workspaces};
+use super::{changes, commit, merge, push, rebase, Error};
+use crate::http::AppError;
+use crate::model::limits::TEXT_MAX;
+use crate::model::{CommitWorkspace, MergeStrategy, MergeWorkspace, Workspace, WorkspaceStatus};
+use crate::store::{IdempotencyKey, WorkspacePatch};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// What a landing step works on.
+struct Target {
+    repo: PathBuf,
+    worktree: PathBuf,
+    branch: String,
+    base: String,
+    /// The task's title: the default message.
+    title: String,
+}
+
+impl Workspaces {
+    /// Commits everything in the workspace, with `message` (the task's title by default).
+    pub async fn commit(
+        &self,
+        id: &str,
+        message: Option<String>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Workspace, AppError> {
+        let message = checked(message)?;
+        // As the REST body says it (a message left out is not sent as null).
+        let body = json!(CommitWorkspace { message: message.clone() });
+        self.land(id, Passed::post("/commit", body, key.as_ref()), false, key.clone(), move |t| {
+            commit(&t.worktree, message.as_deref().unwrap_or(&t.title))?;
+            Ok(WorkspacePatch { changes: Some(changes(&t.worktree, &t.base)?.summary), ..Default::default() })
+        })
+        .await
+    }
+
+    /// Merges the workspace's branch into its base (see [`merge`]); it becomes `merged`.
+    pub async fn merge(
+        &self,
+        id: &str,
+        strategy: MergeStrategy,
+        message: Option<String>,
+        key: Option<IdempotencyKey>,
+    ) -> Result<Workspace, AppError> {
+        let message = checked(message)?;
+        let body = json!(MergeWorkspace { strategy: Some(strategy), message: message.clone() });
+        self.land(id, Passed::post("/merge", body, key.as_ref()), false, key.clone(), move |t| {
+            let message = message.unwrap_or_else(|| match strategy {
+                MergeStrategy::Merge => format!("Merge branch '{}' into {}\n\n{}", t.branch, t.base, t.title),
+                MergeStrategy::Squash => t.title.clone(),
+            });
+            merge(&t.repo, &t.worktree, &t.base, &t.branch, strategy, &message)?;
+            let summary = changes(&t.worktree, &t.base)?.summary;
+            Ok(WorkspacePatch { status: Some(WorkspaceStatus::Merged), changes: Some(summary), ..Default::default() })
+        })
+        .await
+    }
+
+    /// Rebases the workspace's branch onto its base's current tip (see [`rebase`]).
+    pub async fn rebase(&self, id: &str, key: Option<IdempotencyKey>) -> Result<Workspace, AppError> {
+        self.land(id, Passed::post("/rebase", serde_json::Value::Null, key.as_ref()), false, key.clone(), |t| {
+            rebase(&t.worktree, &t.base)?;
+            Ok(WorkspacePatch { changes: Some(changes(&t.worktree, &t.base)?.summary), ..Default::default() })
+        })
+        .await
+    }
+
+    /// Pushes the workspace's branch to the repository's remote (see [`push`]); a merged
+    /// workspace's too.
+    pub async fn push(&self, id: &str, key: Option<IdempotencyKey>) -> Result<Workspace, AppError> {
+        self.land(id, Passed::post("/push", serde_json::Value::Null, key.as_ref()), true, key.clone(), |t| {
+            push(&t.worktree, &t.branch)?;
+            // Nothing of the record changes; the command keeps the retry's answer.
+            Ok(WorkspacePatch::default())
+        })
+        .await
+    }
+
+    /// One landing step on workspace `id` (`merged_too`: also once merged), recorded by
+    /// the patch it returns.
+    async fn land(
+        &self,
+        id: &str,
+        passed: Passed<'_>,
+        merged_too: bool,
+        key: Option<IdempotencyKey>,
+        work: impl FnOnce(&Target) -> Result<WorkspacePatch, Error> + Send + 'static,
+    ) -> Result<Workspace, AppError> {
+        if let Some(w) = self.replayed(key.as_ref()).await? {
+            return Ok(w);
+        }
+        let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, passed).await {
+            return there;
+        }
+        self.here(&w)?;
+        let allowed = w.status == WorkspaceStatus::Active || (merged_too && w.status == WorkspaceStatus::Merged);
+        if !allowed {
+            return Err(conflict(format!(
+                "workspace {id} is {}: only an active workspace is committed, merged or rebased{}",
+                w.status.as_str(),
+                if w.status == WorkspaceStatus::Archived { " (restore it first)" } else { "" }
+            )));
+        }
+        let repo = self.repo(&w).await?;
+        let title = self.inner.store.read(|st| st.tasks.get(&w.task_id).map(|t| t.title.clone()));
+        let target = Target {
+            repo,
+            worktree: PathBuf::from(&w.path),
+            title: title.unwrap_or_else(|| w.branch.clone()),
+            branch: w.branch,
+            base: w.base,
+        };
+        let me = self.clone();
+        let id = w.id;
+        detached(async move {
+            let busy = me.busy(&id)?;
+            let done = me
+                .blocking(move || {
+                    present(&target.worktree)?;
+                    work(&target)
+                })
+                .await;
+            let updated = match done {
+                Ok(patch) => me.update(&id, patch, key).await,
+                Err(e) => Err(e),
+            };
+            drop(busy);
+            me.refollow(&id);
+            updated
+        })
+        .await
+    }
+}
+
+/// A message given: not blank, free text without control characters but line breaks and
+/// tabs (git would take them into the history as they are), at most `TEXT_MAX` bytes.
+fn checked(message: Option<String>) -> Result<Option<String>, AppError> {
+    let Some(message) = message else { return Ok(None) };
+    if message.trim().is_empty() {
+        return Err(AppError::invalid("message must not be blank (leave it out for the default)"));
+    }
+    if message.len() > TEXT_MAX {
+        return Err(AppError::invalid(format!("message is at most {TEXT_MAX} bytes")));
+    }
+    if message.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+        return Err(AppError::invalid("message may hold line breaks and tabs but no other control characters"));
+    }
+    Ok(Some(message))
+}
