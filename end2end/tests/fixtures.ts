@@ -2,7 +2,7 @@
 // data directory, every page is let in as a person is (the link the server printed at
 // start, opened once), and every page fails its test if the browser logs an error.
 import { test as base, expect, BrowserContext, Page } from "@playwright/test";
-import { spawn, ChildProcess } from "node:child_process";
+import { execFileSync, spawn, ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -123,6 +123,20 @@ export async function open(page: Page, url: string): Promise<void> {
 /** A project made through the REST API, with a unique name. */
 export async function project(server: Server, name: string): Promise<{ id: string; name: string }> {
   return server.api("POST", "/projects", { name: `${name} ${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
+}
+
+/** A git repository in a temporary directory (its own user.name and user.email) with
+ *  `files` committed on `main`: a project's `basePath` for workspaces. */
+export function gitRepo(files: Record<string, string>): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-repo-"));
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
+  git("init", "-q", "-b", "main");
+  git("config", "user.name", "Maestro Test");
+  git("config", "user.email", "test@example.com");
+  for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
+  git("add", ".");
+  git("commit", "-qm", "start");
+  return dir;
 }
 
 /** Records every notification a page raises (the real ones are still raised). */

@@ -377,6 +377,33 @@ pub async fn close_terminal(id: String) -> Result<(), FnError> {
     }
 }
 
+/// A project's active workspaces, newest first: what the task rows and cards total.
+pub async fn list_project_workspaces(project_id: String) -> Result<AtSeq<Workspace>, FnError> {
+    whole(|cursor| list_workspaces_page(project_id.clone(), cursor)).await
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_workspaces_page(project_id: String, cursor: Option<String>) -> Result<ListPage<Workspace>, FnError> {
+    let after = ssr::cursor(cursor)?;
+    Ok(ssr::list_page(store()?.read_at(|s| {
+        let active = s.workspaces_where(Some(&project_id), None, Some(WorkspaceStatus::Active));
+        ssr::rows_page(active, after.as_ref())
+    })))
+}
+
+/// A workspace's changed files, computed now, as `GET /api/workspaces/:id/files`.
+// Named so its struct does not shadow the model's `WorkspaceFiles`.
+#[server(prefix = "/sfn", input = Json, name = GetWorkspaceFiles)]
+pub async fn workspace_files(id: String) -> Result<WorkspaceFiles, FnError> {
+    Ok(ssr::workspaces()?.files(&id).await?)
+}
+
+/// One file's diff (`old_path`: where a renamed file was), as `GET /api/workspaces/:id/diff`.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn workspace_diff(id: String, path: String, old_path: Option<String>) -> Result<FileDiff, FnError> {
+    Ok(ssr::workspaces()?.diff(&id, &path, old_path.as_deref()).await?)
+}
+
 /// The most workspaces of one task [`list_task_workspaces`] sends (newest first; a task has
 /// at most 32 active ones, the rest are archived or merged).
 pub const TASK_WORKSPACES_LISTED: usize = 200;

@@ -63,6 +63,7 @@ impl Live {
             } else {
                 changes.tasks.iter().filter_map(|id| m.get(id)).for_each(ArcTrigger::notify);
             }
+            changes.workspace_tasks.iter().filter_map(|id| m.get(id)).for_each(ArcTrigger::notify);
         });
         if changes.lists {
             self.lists.notify();

@@ -4,6 +4,7 @@
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
 
 use super::browser::{carry, dragged, went_elsewhere};
+use super::changes::totals::{badge, task_totals, task_whose};
 use super::on_demand::Part;
 use super::px;
 use super::state::use_tab;
@@ -202,6 +203,7 @@ fn Card(
     let title = Signal::derive(move || task.with(|t| t.as_ref().map(|t| t.title.clone()).unwrap_or_default()));
     let field = move |f: fn(&Task) -> String| move || task.with(|t| t.as_ref().map(f).unwrap_or_default());
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
+    let totals = task_totals(id);
     let keys = move |ev: leptos::ev::KeyboardEvent| {
         let Some(now) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) else { return };
         let i = now.slot();
@@ -262,6 +264,7 @@ fn Card(
                 <span class="badge sessions" aria-label=field(|t| format!("{} sessions", t.session_count))>
                     {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
+                {badge(move || totals.get().map(|t| t.0), move || task_whose(totals.get().map_or(0, |t| t.1)))}
                 <super::attention::Marker when=flagged/>
             </span>
         </li>

@@ -64,6 +64,9 @@ impl Tab {
                 ListKey::TaskSessions(t) => list_task_sessions(t).await.map(|(v, at)| {
                     cache.update(|c| c.load_sessions(key, &v, at));
                 }),
+                ListKey::ProjectWorkspaces(p) => list_project_workspaces(p).await.map(|(v, at)| {
+                    cache.update(|c| c.load_workspaces(key, &v, at));
+                }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     // The whole of it came: looks at what is no longer flagged are history.
@@ -117,7 +120,7 @@ impl Tab {
             match get_sessions(ids.clone()).await {
                 Ok((list, at)) => {
                     self.cache.update(|c| c.load_session_entities(&list, at));
-                    // Their workspaces, for the branch each row shows.
+                    // Their workspaces, for the branch and totals each row shows and their Changes tabs.
                     let spaces: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
                     if !spaces.is_empty() {
                         if let Ok((ws, at)) = get_workspaces(spaces).await {

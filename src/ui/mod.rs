@@ -3,7 +3,8 @@
 //! - The page: `workspace.rs` (top bar, the three panes, the first-project invitation, the
 //!   connection indicator), `route.rs` (which page a path is), `keys.rs` (shortcuts and
 //!   their help), `toasts.rs`, `panes.rs` (the splitters).
-//! - The panes: `sessions.rs` (left), `terminal/` (centre), `tasks/` (right: the list) and
+//! - The panes: `sessions.rs` (left), `terminal/` (centre, with a session's workspace's
+//!   `changes/` beside it), `tasks/` (right: the list) and
 //!   `board.rs` (its columns), with `projects.rs` (the project bar), `project_settings.rs`
 //!   (a project's settings and its directory checked as typed), `search.rs`,
 //!   `attention.rs` (what needs the person) and `scroll.rs` (what the windowed lists share).
@@ -16,6 +17,7 @@ mod actions;
 mod attention;
 mod board;
 mod browser;
+mod changes;
 mod keys;
 mod lists;
 mod on_demand;

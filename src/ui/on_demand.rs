@@ -1,6 +1,6 @@
 //! Parts of the page built only when someone opens them: a task's details, the board, a
-//! session's tasks, the attention list, the keyboard help, the new project form, the
-//! project settings. None is
+//! session's tasks, a session's Changes tab, the attention list, the keyboard help, the new
+//! project form, the project settings. None is
 //! in the server's page, so none hydrates; in release builds (`--cfg maestro_split`, see
 //! `scripts/env.sh`) each one's code is a wasm chunk of its own (split out by
 //! `scripts/build-site.sh`), fetched the first time it is opened, which keeps it out of the

@@ -114,6 +114,10 @@ fn SessionRow(id: String) -> impl IntoView {
                     {move || branch().map(|b| view! {
                         <span class="badge branch" title="The workspace's branch" aria-label=format!("branch {b}")>{b.clone()}</span>
                     })}
+                    {super::changes::totals::badge(
+                        move || ctx.cache.with(|c| { let id = &id.get_value(); c.session_workspace(id).map(|w| w.changes) }),
+                        || "its workspace".to_string(),
+                    )}
                 </Show>
                 <button
                     class="ghost"

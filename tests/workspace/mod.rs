@@ -1,13 +1,15 @@
 //! Workspaces over real git repositories in temporary directories (SPEC §8): the git layer
 //! (`library`, `land`), the server's service over a store (`service`), the REST API and the
-//! `maestro workspace` commands of a real server process (`api`, `land_api`, `cli`), sessions
-//! run in workspaces (`sessions`), and one asked of another node of a cluster on PostgreSQL
+//! `maestro workspace` commands of a real server process (`api`, `land_api`, `cli`), the
+//! server functions the browser's Changes tab calls (`functions`), sessions run in
+//! workspaces (`sessions`), and one asked of another node of a cluster on PostgreSQL
 //! (`cluster`). Each repository has its own `user.name`/`user.email`; no global
 //! configuration is written.
 
 mod api;
 mod cli;
 mod cluster;
+mod functions;
 mod land;
 mod land_api;
 mod library;

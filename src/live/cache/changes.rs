@@ -6,6 +6,8 @@
 pub struct Changes {
     /// Tasks stored, replaced or removed (a row shows each).
     pub tasks: Vec<String>,
+    /// Tasks whose workspaces changed (their rows show the totals).
+    pub workspace_tasks: Vec<String>,
     /// Every task may have changed (a resync).
     pub all_tasks: bool,
     /// A project's task list changed its members, order or counts.

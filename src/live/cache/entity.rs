@@ -110,4 +110,25 @@ impl Entity for Workspace {
     fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
         &mut c.workspaces
     }
+    fn noted(c: &mut Cache, old: Option<&Self>, new: Option<&Self>) {
+        c.changes.other = true;
+        let key = |w: &Workspace| (w.created_at, w.id.clone());
+        if let Some(o) = old {
+            if let Some(set) = c.task_workspaces.get_mut(&o.task_id) {
+                set.remove(&key(o));
+                if set.is_empty() {
+                    c.task_workspaces.remove(&o.task_id);
+                }
+            }
+        }
+        if let Some(n) = new {
+            c.task_workspaces.entry(n.task_id.clone()).or_default().insert(key(n));
+        }
+        // The task's row shows its totals: woken alone, as a change to the task would.
+        for t in old.into_iter().chain(new).map(|w| &w.task_id) {
+            if !c.changes.workspace_tasks.contains(t) {
+                c.changes.workspace_tasks.push(t.clone());
+            }
+        }
+    }
 }

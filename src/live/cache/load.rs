@@ -49,6 +49,14 @@ impl Cache {
         self.load_entities(list, at);
     }
 
+    /// Merges a fetched `ProjectWorkspaces` list.
+    pub fn load_workspaces(&mut self, key: ListKey, list: &[Workspace], at: u64) {
+        for w in list {
+            self.put(w, at);
+        }
+        self.baseline(key, at);
+    }
+
     /// Merges workspaces fetched (a task's, or one by id): not a list any view keeps yet.
     pub fn load_workspace_entities(&mut self, list: &[Workspace], at: u64) {
         self.load_entities(list, at);

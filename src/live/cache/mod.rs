@@ -37,6 +37,8 @@ pub enum ListKey {
     SessionTasks(String),
     /// What may need the person, in every project: blocked tasks and ended sessions.
     Attention,
+    /// A project's active workspaces (what task rows and cards total).
+    ProjectWorkspaces(String),
 }
 
 /// What [`Cache::apply`] did with an event.
@@ -73,6 +75,8 @@ pub struct Cache {
     loaded: HashSet<ListKey>,
     /// Tasks by project, in list order.
     index: HashMap<String, ProjectIndex>,
+    /// Workspaces by task: `(created_at, id)` ascending, so the newest is the last.
+    task_workspaces: HashMap<String, std::collections::BTreeSet<(i64, String)>>,
     /// Blocked tasks and ended sessions among the entities held, by id.
     flagged: std::collections::BTreeMap<String, Flag>,
     /// Entities removed optimistically and not yet deleted for sure (a deletion waiting for
@@ -189,6 +193,7 @@ impl Cache {
         self.workspaces.clear();
         self.touched.clear();
         self.index.clear();
+        self.task_workspaces.clear();
         self.flagged.clear();
         self.changes = Changes { all_tasks: true, lists: true, other: true, ..Default::default() };
         let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();

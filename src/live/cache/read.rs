@@ -1,7 +1,7 @@
 //! What views read: entities by id and the lists they show, as far as they are loaded.
 
 use super::{Cache, ListKey};
-use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace};
+use crate::model::{ChangeSummary, Project, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
 
 impl Cache {
     pub fn is_loaded(&self, key: &ListKey) -> bool {
@@ -26,9 +26,37 @@ impl Cache {
 
     /// The workspaces of a task the cache holds, newest first.
     pub fn task_workspaces(&self, task_id: &str) -> Vec<Workspace> {
-        let mut v: Vec<Workspace> = self.workspaces.values().filter(|w| w.task_id == task_id).cloned().collect();
-        v.sort_by(Workspace::newest_first);
-        v
+        let ids = self.task_workspaces.get(task_id).into_iter().flat_map(|s| s.iter().rev());
+        ids.filter_map(|(_, id)| self.workspaces.get(id).cloned()).collect()
+    }
+
+    /// What a task's row and card total: its newest active workspace's changes, and how many
+    /// active workspaces it has (`None` without one).
+    pub fn task_changes(&self, task_id: &str) -> Option<(ChangeSummary, usize)> {
+        let ids = self.task_workspaces.get(task_id)?.iter().rev();
+        let mut active =
+            ids.filter_map(|(_, id)| self.workspaces.get(id)).filter(|w| w.status == WorkspaceStatus::Active);
+        let newest = active.next()?;
+        Some((newest.changes, 1 + active.count()))
+    }
+
+    /// A project's active workspaces, newest first, if that list is loaded.
+    pub fn project_workspaces(&self, project_id: &str) -> Option<Vec<Workspace>> {
+        self.is_loaded(&ListKey::ProjectWorkspaces(project_id.to_string())).then(|| {
+            let mut v: Vec<Workspace> = self
+                .workspaces
+                .values()
+                .filter(|w| w.project_id == project_id && w.status == WorkspaceStatus::Active)
+                .cloned()
+                .collect();
+            v.sort_by(Workspace::newest_first);
+            v
+        })
+    }
+
+    /// A session's workspace, as cached.
+    pub fn session_workspace(&self, session_id: &str) -> Option<&Workspace> {
+        self.workspaces.get(self.sessions.get(session_id)?.workspace_id.as_deref()?)
     }
 
     /// Whether a session the cache holds runs in workspace `id` (its terminal works there).

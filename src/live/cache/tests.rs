@@ -18,6 +18,9 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
             let sessions = st.list_sessions(None, None, None).into_iter().filter(ended).collect();
             Fetched::Attention(st.list_tasks(None, Some(TaskStatus::Blocked)), sessions)
         }
+        ListKey::ProjectWorkspaces(p) => {
+            Fetched::Workspaces(st.list_workspaces(Some(p), None, Some(WorkspaceStatus::Active)))
+        }
     }
 }
 
@@ -27,6 +30,7 @@ enum Fetched {
     Tasks(Vec<Task>),
     Sessions(Vec<Session>),
     Attention(Vec<Task>, Vec<Session>),
+    Workspaces(Vec<Workspace>),
 }
 
 fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
@@ -35,6 +39,7 @@ fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
         Fetched::Tasks(v) => cache.load_tasks(key.clone(), v, at),
         Fetched::Sessions(v) => cache.load_sessions(key.clone(), v, at),
         Fetched::Attention(t, s) => cache.load_attention(t, s, at),
+        Fetched::Workspaces(v) => cache.load_workspaces(key.clone(), v, at),
     }
 }
 
@@ -45,6 +50,7 @@ fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
         ListKey::TaskSessions(t) => cache.task_sessions(t).map(Fetched::Sessions),
         ListKey::SessionTasks(s) => cache.session_tasks(s).map(Fetched::Tasks),
         ListKey::Attention => cache.attention().map(|(t, s)| Fetched::Attention(t, s)),
+        ListKey::ProjectWorkspaces(p) => cache.project_workspaces(p).map(Fetched::Workspaces),
     }
 }
 
@@ -299,6 +305,33 @@ fn workspace_events_apply_by_version_and_a_deletion_is_final() {
     cache.apply(&ev(3, EventData::WorkspaceDeleted(Deleted { id: "ws_1".into() })));
     cache.load_workspace_entities(&[newer], 2);
     assert_eq!(cache.workspace("ws_1"), None, "a fetch older than the deletion does not bring it back");
+}
+
+#[test]
+fn a_task_totals_its_newest_active_workspace_and_its_row_alone_is_told() {
+    let ws = |id: &str, created_at, status| Workspace {
+        id: id.into(),
+        task_id: "task_1".into(),
+        created_at,
+        status,
+        version: 1,
+        changes: ChangeSummary { files: created_at as u64, ..Default::default() },
+        ..Default::default()
+    };
+    let ev = |seq, w| Event { seq, data: EventData::WorkspaceUpdated(w), timestamp: 0 };
+    let mut cache = Cache::default();
+    assert_eq!(cache.task_changes("task_1"), None);
+    cache.apply(&ev(1, ws("ws_a", 1, WorkspaceStatus::Active)));
+    cache.apply(&ev(2, ws("ws_b", 2, WorkspaceStatus::Active)));
+    cache.apply(&ev(3, ws("ws_c", 3, WorkspaceStatus::Archived)));
+    let changes = cache.take_changes();
+    assert_eq!(changes.workspace_tasks, vec!["task_1".to_string()]);
+    assert!(changes.tasks.is_empty(), "a workspace wakes the task's row, not every reader of tasks");
+    let (summary, active) = cache.task_changes("task_1").unwrap();
+    assert_eq!((summary.files, active), (2, 2), "the newest active one, of two");
+    cache.apply(&Event { seq: 4, data: EventData::WorkspaceDeleted(Deleted { id: "ws_b".into() }), timestamp: 0 });
+    assert_eq!(cache.task_changes("task_1").map(|(s, n)| (s.files, n)), Some((1, 1)));
+    assert_eq!(cache.task_workspaces("task_1").len(), 2);
 }
 
 proptest! {

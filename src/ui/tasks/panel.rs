@@ -23,6 +23,9 @@ use leptos_router::NavigateOptions;
 pub fn TaskPanel(project_id: String) -> impl IntoView {
     let ctx = use_tab();
     let fetched = first_page(ctx, project_id.clone());
+    // The project's workspaces, for the totals on rows and cards (browser only: an effect).
+    let pid = project_id.clone();
+    Effect::new(move |_| ctx.reload(ListKey::ProjectWorkspaces(pid.clone())));
     let filter = RwSignal::new(None::<TaskStatus>);
     // The search lives in the URL (`?q=`): a reload or a shared link shows the same view.
     let query = use_query_map();

@@ -4,6 +4,7 @@ use super::details::details_view;
 use super::window::report_height;
 use crate::model::*;
 use crate::ui::attention::{use_needs, Marker};
+use crate::ui::changes::totals::{badge, task_totals, task_whose};
 use crate::ui::on_demand::on_demand;
 use crate::ui::search::Marked;
 use crate::ui::state::use_tab;
@@ -52,6 +53,7 @@ pub fn TaskRow(
             ctx.mark_seen(std::iter::once(id).chain(sessions.unwrap_or_default()));
         }
     };
+    let totals = task_totals(id);
     let needs = use_needs();
     let flagged = Signal::derive(move || task.with(|t| t.as_ref().is_some_and(|t| needs.task(t))));
     let row = NodeRef::<leptos::html::Li>::new();
@@ -86,6 +88,7 @@ pub fn TaskRow(
                 >
                     {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
+                {badge(move || totals.get().map(|t| t.0), move || task_whose(totals.get().map_or(0, |t| t.1)))}
                 <select
                     aria-label=move || format!("Status of {}", title())
                     on:change=set_status

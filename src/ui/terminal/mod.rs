@@ -1,10 +1,14 @@
 //! The centre pane: the active session's terminal, drawn by xterm.js (`xterm.rs`, the
-//! bridge to it) and attached to the session's shell on the server.
+//! bridge to it) and attached to the session's shell on the server; for a session in a
+//! workspace, a "Changes" tab beside it (`tabs.rs`; the view is `ui::changes`).
 
+mod tabs;
 mod xterm;
 
 use crate::api::functions::*;
 use crate::model::*;
+use crate::ui::changes::changes_view;
+use crate::ui::on_demand::on_demand;
 use crate::ui::state::{is_plain_terminal, use_tab};
 use leptos::prelude::*;
 
@@ -29,6 +33,9 @@ pub fn TerminalPane() -> impl IntoView {
         ok.then_some(id)
     });
     let ended = move || session.with(|s| s.as_ref().is_some_and(|s| s.status != SessionStatus::Running));
+    let workspace = Memo::new(move |_| session.with(|s| s.as_ref().and_then(|s| s.workspace_id.clone())));
+    let tabs = tabs::state(workspace);
+    let changes_open = tabs.changes;
     xterm::attach(target, host);
     // An ended session not watched as it ended: what its terminal printed, kept on the
     // server (SPEC §9), read-only.
@@ -72,7 +79,10 @@ pub fn TerminalPane() -> impl IntoView {
                         .into_any()
                 }
             }}
-            <Show when=move || ctx.active_session.get().is_some() && (target.get().is_none() || ended())>
+            {tabs::tabs(workspace, tabs)}
+            <Show when=move || {
+                ctx.active_session.get().is_some() && (target.get().is_none() || ended()) && !changes_open.get()
+            }>
                 <p class="muted">
                     {move || match (target.get(), exit_code()) {
                         (None, Some(c)) => format!("This session has ended (its process exited with code {c}); what it printed is kept below."),
@@ -81,10 +91,15 @@ pub fn TerminalPane() -> impl IntoView {
                     }}
                 </p>
             </Show>
-            <div class="xterm-host" node_ref=host role="group" aria-label="Terminal screen"
-                class:hidden=move || target.get().is_none()></div>
+            <div class="xterm-host" id="panel-terminal" node_ref=host role="group" aria-label="Terminal screen"
+                class:hidden=move || target.get().is_none() || changes_open.get()></div>
             <div class="xterm-host" node_ref=kept_host role="group" aria-label="Kept output"
-                class:hidden=move || kept.get().is_none()></div>
+                class:hidden=move || kept.get().is_none() || changes_open.get()></div>
+            <Show when=move || tabs.kept.get()>
+                <div class="changes-host" class:hidden=move || !changes_open.get()>
+                    {move || workspace.get().map(|id| on_demand!(changes_view(id)))}
+                </div>
+            </Show>
         </section>
     }
 }
