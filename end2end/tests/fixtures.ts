@@ -126,7 +126,7 @@ export async function project(server: Server, name: string): Promise<{ id: strin
 }
 
 /** A git repository in a temporary directory (its own user.name and user.email) with
- *  `files` committed on `main`: a project's `basePath` for workspaces. */
+ *  `files` committed on `main`: a project's `basePath` for workspaces (its real path). */
 export function gitRepo(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-repo-"));
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
@@ -136,7 +136,7 @@ export function gitRepo(files: Record<string, string>): string {
   for (const [name, text] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), text);
   git("add", ".");
   git("commit", "-qm", "start");
-  return dir;
+  return fs.realpathSync(dir);
 }
 
 /** Records every notification a page raises (the real ones are still raised). */

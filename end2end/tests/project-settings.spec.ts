@@ -1,30 +1,17 @@
 // A project's directory and workspace settings in the browser (SPEC §8): the directory is
 // checked on the server as it is typed, the settings are kept across a reload, and a
 // project without a directory says where its agents run.
-import { test, expect, open, project } from "./fixtures";
+import { test, expect, gitRepo, open, project } from "./fixtures";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 
-/** A git repository on `main` with one commit and a `develop` branch (its own user). */
-function gitRepo(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
-  git("init", "-q", "-b", "main");
-  git("config", "user.name", "Maestro Test");
-  git("config", "user.email", "test@example.com");
-  fs.writeFileSync(path.join(dir, "README.md"), "hello\n");
-  git("add", "-A");
-  git("commit", "-q", "--no-gpg-sign", "-m", "first");
-  git("branch", "develop");
-  return fs.realpathSync(dir);
-}
-
 test("a project made in a git repository keeps its workspace settings across a reload", async ({ page, server }) => {
   // The store refuses a relative directory on purpose below.
   test.info().annotations.push({ type: "refused-request" });
-  const repo = gitRepo();
+  const repo = gitRepo({ "README.md": "hello\n" });
+  execFileSync("git", ["branch", "develop"], { cwd: repo, stdio: "ignore" });
   await project(server, "Another");
   await open(page, "/");
   await page.getByRole("button", { name: "New project" }).click();

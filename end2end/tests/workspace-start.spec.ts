@@ -1,27 +1,10 @@
 // "Work on task" in a git project (SPEC §8): the session runs in the task's workspace and
 // its row shows the branch; "in a new workspace" makes another; a plain terminal starts in
 // the project's directory.
-import { test, expect, open } from "./fixtures";
-import { execFileSync } from "node:child_process";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-
-/** A repository on `main` with one commit, in a temporary directory (its real path). */
-function repository(): string {
-  const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-repo-")));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "ignore" });
-  git("init", "-q", "-b", "main");
-  git("config", "user.name", "Maestro Test");
-  git("config", "user.email", "test@example.com");
-  fs.writeFileSync(path.join(dir, "README.md"), "hello\n");
-  git("add", "-A");
-  git("commit", "-q", "-m", "first");
-  return dir;
-}
+import { test, expect, gitRepo, open } from "./fixtures";
 
 test("work on task runs in the task's workspace, shown by its branch", async ({ page, server }) => {
-  const repo = repository();
+  const repo = gitRepo({ "README.md": "hello\n" });
   const p = await server.api("POST", "/projects", { name: `Git ${Date.now()}`, basePath: repo });
   const task = await server.api("POST", "/tasks", { projectId: p.id, title: "Fix the login" });
   await open(page, `/projects/${p.id}`);

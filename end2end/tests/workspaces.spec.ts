@@ -1,26 +1,13 @@
 // A task's workspaces in its details: what each changed, live; archiving asks before it
 // loses uncommitted work, keeps the branch, and restoring brings the worktree back.
-import { test, expect, open } from "./fixtures";
+import { test, expect, gitRepo, open } from "./fixtures";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-
-function gitRepo(): string {
-  const dir = mkdtempSync(join(tmpdir(), "maestro-e2e-repo-"));
-  const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
-  git("init", "-q", "-b", "main");
-  git("config", "user.name", "Maestro test");
-  git("config", "user.email", "test@example.invalid");
-  writeFileSync(join(dir, "README.md"), "hello\n");
-  git("add", "README.md");
-  git("commit", "-q", "-m", "first");
-  return dir;
-}
 
 test("a task's workspace shows its changes live, archives after a question and restores", async ({ page, server }) => {
   test.info().annotations.push({ type: "refused-request" });
-  const repo = gitRepo();
+  const repo = gitRepo({ "README.md": "hello\n" });
   try {
     const p = await server.api("POST", "/projects", { name: "Repo", basePath: repo });
     const t = await server.api("POST", "/tasks", { projectId: p.id, title: "Parse dates" });
