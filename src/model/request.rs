@@ -171,7 +171,7 @@ pub struct SessionStateUpdate {
     pub state: SessionState,
     /// What it asks or says, in a line (no control characters); absent or blank: none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "ssr", schema(max_length = 500))]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::state_message))]
     pub message: Option<String>,
 }
 
@@ -237,7 +237,8 @@ pub struct CommitWorkspace {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MergeWorkspace {
-    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    /// Null or left out: a merge commit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<MergeStrategy>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::message))]

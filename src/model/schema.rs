@@ -54,6 +54,12 @@ pub fn message() -> RefOr<Schema> {
     string(pattern, TEXT_MAX / 4, "Not blank; line breaks and tabs allowed; no other control characters.", false)
 }
 
+/// What a session's agent asks or says: as [`line`], or blank (or null) for none.
+pub fn state_message() -> RefOr<Schema> {
+    let pattern = format!("^[{WS}]*([^{WS}{CONTROL}]([^{CONTROL}]*[^{WS}{CONTROL}])?[{WS}]*)?$");
+    string(pattern, TITLE_MAX, "Trimmed; no control characters; blank or null for none.", true)
+}
+
 /// An id a client may choose.
 pub fn id() -> RefOr<Schema> {
     string(format!("^[A-Za-z0-9_-]{{1,{ID_MAX}}}$"), ID_MAX, "1–128 of A–Z, a–z, 0–9, _ and -.", false)

@@ -37,7 +37,6 @@ impl Workspaces {
             }
             return Ok(None);
         };
-        check_id(task_id)?;
         // Nothing is made for a request the store would refuse for its task.
         let task_project = self.inner.store.read_fresh(|st| st.tasks.get(task_id).map(|t| t.project_id.clone())).await;
         match task_project {

@@ -23,7 +23,7 @@ pub(super) struct OutputQuery {
     /// Where to start, in bytes from the first the terminal ever printed (an answer's
     /// `Output-End`, to follow it). Bytes no longer kept are skipped: `Output-Offset` says
     /// where the answer starts. Default: the first kept byte.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 9223372036854775807_i64)]
     offset: Option<u64>,
     /// At most this many bytes, 1–4194304 (default 1048576).
     #[param(minimum = 1, maximum = 4194304)]
@@ -53,6 +53,9 @@ pub(super) async fn session_output(
         return Err(AppError::not_found(format!("session {id} not found")));
     }
     let outputs = terminals.outputs().clone();
+    if q.offset.is_some_and(|o| o > i64::MAX as u64) {
+        return Err(AppError::invalid(format!("offset must be at most {}", i64::MAX)));
+    }
     let read = tokio::task::spawn_blocking(move || outputs.read(&id, q.offset.unwrap_or(0), limit)).await;
     let failed = |e: &dyn std::fmt::Display| {
         AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot read the kept output")
