@@ -102,7 +102,6 @@ async fn bad_landing_requests_are_refused_with_4xx() {
     let server = Start::default().run().await;
     for (route, body) in [
         ("merge", json!({"strategy": "octopus"})),
-        ("merge", json!({"strategy": null})),
         ("merge", json!({"squash": true})),
         ("commit", json!({"message": ""})),
         ("commit", json!({"message": "  \n"})),
@@ -117,6 +116,9 @@ async fn bad_landing_requests_are_refused_with_4xx() {
         let (status, answer) = post(&server, &format!("/workspaces/ws_missing/{route}"), json!({})).await;
         assert_eq!(status, 404, "{route}: {answer}");
     }
+    // A null strategy is the default, as the document says (a merge commit).
+    let (status, answer) = post(&server, "/workspaces/ws_missing/merge", json!({"strategy": null})).await;
+    assert_eq!(status, 404, "{answer}");
     let (_, doc) = get(&server, "/openapi.json").await;
     for route in ["commit", "merge", "rebase", "push"] {
         let path = format!("/workspaces/{{id}}/{route}");
