@@ -7,6 +7,7 @@ use super::defaults::Here;
 use super::exit::Done;
 use super::output::{self, Out};
 use super::values;
+use crate::model::units;
 use crate::model::{
     ChangeSummary, FileChange, FileDiff, FileStatus, MergeStrategy, MergeWorkspace, Workspace, WorkspaceStatus,
 };
@@ -95,7 +96,7 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: WorkspaceCm
                     w.changes.files.to_string(),
                     format!("+{}", w.changes.additions),
                     format!("-{}", w.changes.deletions),
-                    w.disk_bytes.map(output::bytes).unwrap_or_default(),
+                    w.disk_bytes.map(units::bytes).unwrap_or_default(),
                 ]
             });
             out.table(&["ID", "STATUS", "TASK", "BRANCH", "FILES", "ADDED", "DELETED", "DISK"], rows.collect());
@@ -154,7 +155,7 @@ fn show(out: Out, w: &Workspace) {
     fields.extend(w.node.clone().map(|n| ("node", n)));
     fields.extend([
         ("changes", summary(&w.changes)),
-        ("disk", w.disk_bytes.map(output::bytes).unwrap_or_else(|| "-".into())),
+        ("disk", w.disk_bytes.map(units::bytes).unwrap_or_else(|| "-".into())),
         ("created", output::when(w.created_at)),
         ("updated", output::when(w.updated_at)),
     ]);
@@ -250,7 +251,7 @@ fn print_diff(out: Out, file: &FileChange, d: &FileDiff) {
             format!("{head}\nBinary files {from} and {to} differ\n")
         }
         FileDiff::TooLarge { limit } => {
-            format!("{head}\n(the diff is larger than the server sends, {}: not shown)\n", output::bytes(*limit as u64))
+            format!("{head}\n(the diff is larger than the server sends, {}: not shown)\n", units::bytes(*limit as u64))
         }
     };
     output::print_safe(&text);

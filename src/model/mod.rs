@@ -7,7 +7,8 @@
 //! - [`event`]: the one event type of SPEC §3;
 //! - [`wire`]: the error body and its codes, a server function's error, `/ws`'s messages,
 //!   the health answer;
-//! - [`page`]: list order and paging; [`clock`] and [`json`]: time and decoding on both sides.
+//! - [`page`]: list order and paging; [`clock`], [`json`] and [`units`]: time, decoding and
+//!   sizes on both sides.
 
 pub mod clock;
 pub mod directory;
@@ -19,6 +20,7 @@ pub mod page;
 pub mod request;
 #[cfg(feature = "ssr")]
 pub mod schema;
+pub mod units;
 pub mod wire;
 pub mod workspace;
 

@@ -4,7 +4,7 @@
 use super::{fixture, write};
 use crate::common::Start;
 use leptos::server_fn::ServerFn;
-use maestro::api::functions::{GetWorkspaceFiles, GetWorkspaces, ListWorkspacesPage, WorkspaceDiff};
+use maestro::api::functions::workspaces::{GetWorkspaceFiles, GetWorkspaces, ListWorkspacesPage, WorkspaceDiff};
 use maestro::model::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;

@@ -3,7 +3,7 @@
 //! current by `workspace:*` events like everything in the cache.
 
 use crate::api::functions::{archive_workspace, error_text, list_task_workspaces, restore_workspace};
-use crate::model::{error_code, FnError, Workspace, WorkspaceStatus};
+use crate::model::{error_code, units, FnError, Workspace, WorkspaceStatus};
 use crate::ui::browser::spawn;
 use crate::ui::state::{use_tab, Tab};
 use leptos::prelude::*;
@@ -81,7 +81,7 @@ fn WorkspaceRow(w: Workspace) -> impl IntoView {
         c.behind,
         if c.dirty { ", with uncommitted changes" } else { "" }
     );
-    let disk = w.disk_bytes.map(bytes_text);
+    let disk = w.disk_bytes.map(units::bytes);
     let status = w.status;
     let branch = w.branch.clone();
     let archive = move |force: bool| act(ctx, id, pending, refused, Act::Archive { force });
@@ -184,31 +184,4 @@ fn act(ctx: Tab, id: StoredValue<String>, pending: RwSignal<bool>, refused: RwSi
             }
         }
     });
-}
-
-/// Bytes as a person reads them: `512 B`, `3.4 MB`, `1.2 GB`.
-fn bytes_text(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if n < 1000 {
-        return format!("{n} B");
-    }
-    let mut v = n as f64 / 1000.0;
-    let mut unit = 0;
-    while v >= 1000.0 && unit + 1 < UNITS.len() {
-        v /= 1000.0;
-        unit += 1;
-    }
-    format!("{v:.1} {}", UNITS.get(unit).unwrap_or(&"TB"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::bytes_text;
-
-    #[test]
-    fn bytes_read_as_a_person_reads_them() {
-        assert_eq!(bytes_text(999), "999 B");
-        assert_eq!(bytes_text(3_400_000), "3.4 MB");
-        assert_eq!(bytes_text(1_240_000_000), "1.2 GB");
-    }
 }
