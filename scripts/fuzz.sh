@@ -24,6 +24,29 @@ for _ in $(seq 300); do
   kill -0 "$pid" 2>/dev/null || { echo "fuzz: the server exited" >&2; exit 1; }
   sleep 0.1
 done
+# A git project with a task and a workspace, so that valid cases on `/workspaces/{id}…`
+# reach a real worktree (hooks.py puts its id in their path) instead of only 404s.
+repo=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; rm -rf "$repo"' EXIT
+git -C "$repo" init -q -b main
+git -C "$repo" config user.name Fuzz
+git -C "$repo" config user.email fuzz@localhost
+echo "fuzz" >"$repo/README"
+git -C "$repo" add README
+git -C "$repo" commit -qm "first"
+export FUZZ_WORKSPACE_ID
+FUZZ_WORKSPACE_ID=$(python3 - "$api" "$repo" <<'PY'
+import json, os, sys, urllib.request
+api, repo = sys.argv[1], sys.argv[2]
+def call(path, body):
+    req = urllib.request.Request(api + path, method="POST", data=json.dumps(body).encode(), headers={
+        "Authorization": "Bearer " + os.environ["MAESTRO_TOKEN"], "Content-Type": "application/json"})
+    return json.loads(urllib.request.urlopen(req, timeout=30).read())
+project = call("/projects", {"name": "fuzz", "basePath": repo})
+task = call("/tasks", {"projectId": project["id"], "title": "fuzz"})
+print(call("/workspaces", {"taskId": task["id"]})["id"])
+PY
+)
 log=$(mktemp)
 schema=$(mktemp --suffix .json)
 python3 - "$api/openapi.json" "$schema" <<'PY'
