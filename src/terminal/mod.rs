@@ -20,10 +20,11 @@
 //! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
-//! terminal when its session is made.
+//! terminal when its session is made; `hooks` the hooks Maestro wires for agents it knows.
 
 mod activity;
 mod budget;
+pub mod hooks;
 mod launch;
 pub mod output;
 mod process;
