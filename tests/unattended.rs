@@ -309,10 +309,7 @@ async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_ho
     // A stand-in for Claude Code: it says its command line, and waits for the person.
     let script = work.path().join("fake-claude.sh");
     std::fs::write(&script, "maestro session state working \"args: $*\"\nread -r _\n").unwrap();
-    let toml = format!(
-        "[agents.claude]\ncommand = \"sh {} {{prompt}}\"\nhooks = \"claude\"\n",
-        script.display()
-    );
+    let toml = format!("[agents.claude]\ncommand = \"sh {} {{prompt}}\"\nhooks = \"claude\"\n", script.display());
     std::fs::write(data.path().join("agents.toml"), toml).unwrap();
     let env = [("HOME", home.path().to_str().unwrap())];
     let srv = Start { dir: Some(data.path()), env: &env, ..Default::default() }.run().await;
@@ -350,7 +347,12 @@ async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_ho
     };
     let common = r#""session_id":"abc123","transcript_path":"/tmp/t.jsonl","cwd":"/tmp""#;
     let state = || async { c.session(&s.id).await.map(|s| (s.state, s.state_message)).unwrap() };
-    run("Notification", &format!(r#"{{{common},"hook_event_name":"Notification","message":"Claude needs your permission to use Bash"}}"#));
+    run(
+        "Notification",
+        &format!(
+            r#"{{{common},"hook_event_name":"Notification","message":"Claude needs your permission to use Bash"}}"#
+        ),
+    );
     let asks = Some("Claude needs your permission to use Bash".to_string());
     assert_eq!(state().await, (Some(SessionState::NeedsInput), asks));
     run("PostToolUse", &format!(r#"{{{common},"hook_event_name":"PostToolUse","tool_name":"Bash"}}"#));

@@ -38,7 +38,9 @@ impl TryFrom<toml::Value> for Configured {
             match (key.as_str(), value) {
                 ("command", toml::Value::String(c)) => agent.command = c,
                 ("hooks", toml::Value::String(h)) if h == "claude" => agent.hooks = Some(Hooks::Claude),
-                ("hooks", h) => return Err(format!("hooks = {h}: the agents whose hooks Maestro wires are: \"claude\"")),
+                ("hooks", h) => {
+                    return Err(format!("hooks = {h}: the agents whose hooks Maestro wires are: \"claude\""))
+                }
                 (k, _) => return Err(format!("{k}: an agent's table has `command` (a string) and `hooks`")),
             }
         }

@@ -169,7 +169,8 @@ impl Terminals {
                 env.push(("PATH".into(), p.to_string_lossy().into_owned()));
             }
         }
-        let mut launch = Launch { program: self.command.clone(), env, prompt_file: None, private_dir: None, notice: None };
+        let mut launch =
+            Launch { program: self.command.clone(), env, prompt_file: None, private_dir: None, notice: None };
         let Some(s) = session else { return Ok(launch) };
         // Built here from the server's own rules, never read from the stored session: a row
         // anyone wrote into a shared database (`HOME`, `PATH`, `LD_PRELOAD`…) is data.
@@ -189,7 +190,8 @@ impl Terminals {
             Some(a) => {
                 let mut program = agents::substitute(&a.command, &text, &file).map_err(OpenError::Invalid)?;
                 if let Some(hooks) = a.hooks {
-                    let (wired, dir) = super::hooks::wire(&self.prompts, &s.id, hooks, &program).map_err(OpenError::System)?;
+                    let (wired, dir) =
+                        super::hooks::wire(&self.prompts, &s.id, hooks, &program).map_err(OpenError::System)?;
                     (program, launch.private_dir) = (wired, Some(dir));
                 }
                 if program.len() >= ARG_MAX {
