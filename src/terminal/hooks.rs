@@ -9,7 +9,7 @@ use crate::agents::Hooks;
 use std::path::PathBuf;
 
 /// The settings file's name in the session's directory.
-pub const CLAUDE_SETTINGS: &str = "claude-settings.json";
+pub(super) const CLAUDE_SETTINGS: &str = "claude-settings.json";
 
 /// Claude Code's hook events wired, each to `maestro hook claude … EVENT`: a prompt
 /// submitted and a tool used → working; a notification (a permission asked, or waiting
@@ -18,7 +18,7 @@ const CLAUDE_EVENTS: [&str; 4] = ["UserPromptSubmit", "PostToolUse", "Notificati
 
 /// Claude Code's settings (its documented `hooks` shape) whose hooks call `maestro`, the
 /// command that runs this binary, for session `session`.
-pub fn claude_settings(maestro: &str, session: &str) -> String {
+fn claude_settings(maestro: &str, session: &str) -> String {
     let quote = |s: &str| shlex::try_quote(s).map(|q| q.into_owned()).unwrap_or_else(|_| "maestro".into());
     let (maestro, session) = (quote(maestro), quote(session));
     let hooks: serde_json::Map<String, serde_json::Value> = CLAUDE_EVENTS

@@ -25,7 +25,7 @@
 
 mod activity;
 mod budget;
-pub mod hooks;
+mod hooks;
 mod launch;
 pub mod output;
 mod output_relay;
