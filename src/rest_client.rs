@@ -279,6 +279,12 @@ impl Client {
         self.send(Method::PUT, &format!("/sessions/{}/state", seg(id)), update).await
     }
 
+    /// Adds `text` to session `id`'s timeline.
+    pub async fn log_session(&self, id: &str, text: &str) -> Result<Session, ClientError> {
+        let line = SessionLogLine { text: text.into() };
+        self.send(Method::POST, &format!("/sessions/{}/log", seg(id)), &line).await
+    }
+
     pub async fn delete_session(&self, id: &str) -> Result<(), ClientError> {
         self.delete(&format!("/sessions/{}", seg(id))).await
     }

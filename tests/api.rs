@@ -928,6 +928,7 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("delete", "/sessions/{sid}/tasks/{tid}"),
             ("get", "/sessions/{id}/output"),
             ("put", "/sessions/{id}/state"),
+            ("post", "/sessions/{id}/log"),
             ("get", "/workspaces"),
             ("post", "/workspaces"),
             ("get", "/workspaces/{id}"),

@@ -286,6 +286,24 @@ fn inside_a_session_its_variables_are_the_defaults() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("--task"));
     assert_eq!(run(&["session", "remove-task", &t3.id]).status.code(), Some(0));
 
+    // Its timeline: a line added, shown by `log` alone and by `get`; a bad line is refused.
+    let o = run(&["session", "log", "ran the tests: 3 failed"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    run(&["session", "log", "fixed them", "--session", &session.id]);
+    let shown = stdout(&run(&["session", "log"]));
+    let lines: Vec<&str> = shown.lines().map(|l| l.split_once("  ").map_or(l, |(_, t)| t)).collect();
+    assert_eq!(lines, ["ran the tests: 3 failed", "fixed them"], "{shown}");
+    assert!(stdout(&run(&["session", "get"])).contains("Z  fixed them"), "the timeline with the session");
+    let o = run(&["session", "log", "--json"]);
+    let timeline: Vec<TimelineLine> = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(timeline.len(), 2);
+    let o = run(&["session", "log", "bad\u{7}bell"]);
+    assert_eq!(o.status.code(), Some(1), "{}", String::from_utf8_lossy(&o.stderr));
+    // `log ID --output` still reads a session's output (a shell's, here, never opened: none).
+    let o = run(&["session", "log", &session.id, "--output"]);
+    assert_eq!((o.status.code(), o.stdout.len()), (Some(0), 0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(run(&["session", "log", &session.id, "--session", &session.id, "--output"]).status.code(), Some(2));
+
     let o = run(&["session", "complete", "--json"]);
     let done: Session = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!((done.id.as_str(), done.status), (session.id.as_str(), SessionStatus::Completed));

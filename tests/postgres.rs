@@ -383,6 +383,50 @@ async fn a_terminal_is_reached_from_either_node_and_a_dead_nodes_sessions_fail()
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn a_sessions_kept_output_is_read_from_either_node() {
+    let (_, url) = database("output");
+    let args = ["--database-url", url.as_str(), "--agent", "say=printf 'kept-%s\\n' 42; : {prompt}"];
+    let a = Start { args: &args, env: SHARED, ..Default::default() }.run().await;
+    let b = Start { args: &args, env: SHARED, ..Default::default() }.run().await;
+    let p = b.client.create_project(&NewProject { name: "O".into(), ..Default::default() }).await.unwrap();
+    let mut events = std::pin::pin!(b.client.watch(Some(b.client.health().await.unwrap().seq)));
+
+    // Made through A, its agent runs there, and A keeps what it printed on its disk.
+    let ns = NewSession { project_id: p.id.clone(), agent_id: Some("say".into()), ..Default::default() };
+    let s = a.client.create_session(&ns).await.unwrap();
+    crate::terminal::until_event(
+        &mut events,
+        |e| matches!(e, EventData::SessionUpdated(x) if x.id == s.id && x.status != SessionStatus::Running),
+    )
+    .await;
+    let owner = b.client.session(&s.id).await.unwrap().node;
+    assert_eq!(owner, a.client.health().await.unwrap().node, "it ran on A");
+
+    // Read through B, it is A's answer: the same bytes at the same offsets, piece by piece.
+    let whole = a.client.session_output(&s.id, 0, 1 << 20).await.unwrap();
+    assert!(String::from_utf8_lossy(&whole.bytes).contains("kept-42"), "{:?}", whole.bytes);
+    let via_b = b.client.session_output(&s.id, 0, 1 << 20).await.unwrap();
+    assert_eq!((via_b.offset, via_b.start, via_b.end), (whole.offset, whole.start, whole.end));
+    assert_eq!(via_b.bytes, whole.bytes, "what B relays is what A kept");
+    let piece = b.client.session_output(&s.id, 3, 5).await.unwrap();
+    assert_eq!((piece.offset, piece.bytes.as_slice()), (3, &whole.bytes[3..8]));
+    // A bad limit is refused on B as on A.
+    assert_eq!(b.client.session_output(&s.id, 0, 0).await.unwrap_err().status(), Some(400));
+
+    // A gone, B says so (503) rather than pretending nothing was kept.
+    drop(a); // SIGKILL
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        match b.client.session_output(&s.id, 0, 10).await {
+            Err(e) if e.status() == Some(503) => break,
+            other => assert!(Instant::now() < deadline, "with A dead, B answered {:?}", other.map(|p| p.bytes)),
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 pub(crate) type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn terminal(node: &common::Maestro, id: &str) -> Socket {

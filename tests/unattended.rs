@@ -301,3 +301,72 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
     next_states(4, &mut states).await;
     assert_eq!(states[2..], [Some(SessionState::Working), Some(SessionState::Idle)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_hooks_say_its_state() {
+    use std::os::unix::fs::PermissionsExt;
+    let (data, work, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // A stand-in for Claude Code: it says its command line, and waits for the person.
+    let script = work.path().join("fake-claude.sh");
+    std::fs::write(&script, "maestro session state working \"args: $*\"\nread -r _\n").unwrap();
+    let toml = format!("[agents.claude]\ncommand = \"sh {} {{prompt}}\"\nhooks = \"claude\"\n", script.display());
+    std::fs::write(data.path().join("agents.toml"), toml).unwrap();
+    let env = [("HOME", home.path().to_str().unwrap())];
+    let srv = Start { dir: Some(data.path()), env: &env, ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "hooked").await;
+    let seq = c.health().await.unwrap().seq;
+    let mut events = std::pin::pin!(c.watch(Some(seq)));
+    let s = session_of(c, &t, Some("claude")).await;
+    until_event(&mut events, |e| matches!(e, EventData::SessionUpdated(x) if x.state_message.is_some())).await;
+
+    // `--settings FILE` on its command line, after its prompt; the file its session's own.
+    let said = c.session(&s.id).await.unwrap().state_message.unwrap();
+    let file = said.strip_prefix("args: hooked --settings ").unwrap_or_else(|| panic!("{said}"));
+    let file = Path::new(file);
+    assert!(file.starts_with(data.path()), "{} is not in the data directory", file.display());
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((mode(file), mode(file.parent().unwrap())), (0o600, 0o700));
+    let settings: serde_json::Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
+    let hooks = settings["hooks"].as_object().unwrap();
+    let events: Vec<&str> = hooks.keys().map(String::as_str).collect();
+    assert_eq!(events, ["Notification", "PostToolUse", "Stop", "UserPromptSubmit"]);
+
+    // Each hook's command, run as Claude Code runs it (`sh -c`, its JSON on stdin), says
+    // what the agent is doing.
+    let run = |event: &str, json: &str| {
+        use std::io::Write;
+        let command = hooks[event][0]["hooks"][0]["command"].as_str().unwrap();
+        assert_eq!(hooks[event][0]["hooks"][0]["type"], "command");
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", command]).stdin(Stdio::piped()).stdout(Stdio::null());
+        cmd.env("MAESTRO_API_URL", &srv.api).env("MAESTRO_TOKEN", &srv.token).env_remove("MAESTRO_SESSION_ID");
+        let mut child = cmd.spawn().unwrap();
+        child.stdin.take().unwrap().write_all(json.as_bytes()).unwrap();
+        assert!(child.wait().unwrap().success());
+    };
+    let common = r#""session_id":"abc123","transcript_path":"/tmp/t.jsonl","cwd":"/tmp""#;
+    let state = || async { c.session(&s.id).await.map(|s| (s.state, s.state_message)).unwrap() };
+    run(
+        "Notification",
+        &format!(
+            r#"{{{common},"hook_event_name":"Notification","message":"Claude needs your permission to use Bash"}}"#
+        ),
+    );
+    let asks = Some("Claude needs your permission to use Bash".to_string());
+    assert_eq!(state().await, (Some(SessionState::NeedsInput), asks));
+    run("PostToolUse", &format!(r#"{{{common},"hook_event_name":"PostToolUse","tool_name":"Bash"}}"#));
+    assert_eq!(state().await, (Some(SessionState::Working), None));
+    run("Stop", &format!(r#"{{{common},"hook_event_name":"Stop","stop_hook_active":false}}"#));
+    assert_eq!(state().await, (Some(SessionState::Idle), None));
+    run("UserPromptSubmit", &format!(r#"{{{common},"hook_event_name":"UserPromptSubmit","prompt":"go on"}}"#));
+    assert_eq!(state().await, (Some(SessionState::Working), None));
+
+    // The person's own ~/.claude is never touched; the session's directory goes when it ends.
+    assert!(!home.path().join(".claude").exists());
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let mut ws = crate::terminal::attach_as(addr, &s.id, &srv.token).await;
+    ws.input("\r").await;
+    assert_eq!(ended(c, &s.id, seq).await.exit_code, Some(0));
+    assert!(!file.parent().unwrap().exists(), "{} outlived its session", file.display());
+}

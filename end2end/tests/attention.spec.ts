@@ -117,6 +117,7 @@ test("panes resize by drag and by keyboard and keep their widths; a long session
   await page.keyboard.press("Home");
   await expect.poll(width).toBeCloseTo(before, 0);
   await pane.getByRole("button", { name: `Close session ${title}` }).click();
+  await pane.getByRole("button", { name: "Close it, ending the agent" }).click();
   await page.getByRole("alert").filter({ hasText: "closed" }).getByRole("button", { name: "Dismiss" }).click();
 });
 

@@ -67,6 +67,7 @@ test("Delete task and × on a running session can be undone for a few seconds, t
   await expect(session).toContainText("running");
   const [s] = await server.api("GET", `/sessions?projectId=${p.id}`);
   await sessions.getByRole("button", { name: "Close session Keep me" }).click();
+  await sessions.getByRole("button", { name: "Close it, ending the agent" }).click();
   await expect(session).toHaveCount(0);
   await undoToast("Session “Keep me” closed").getByRole("button", { name: "Undo" }).click();
   await expect(session).toHaveAttribute("aria-current", "true");
@@ -74,6 +75,7 @@ test("Delete task and × on a running session can be undone for a few seconds, t
 
   // Without Undo, both happen once the toast goes.
   await sessions.getByRole("button", { name: "Close session Keep me" }).click();
+  await sessions.getByRole("button", { name: "Close it, ending the agent" }).click();
   await expect(undoToast("closed")).toHaveCount(0);
   await expect.poll(async () => (await server.api("GET", `/sessions?projectId=${p.id}`)).length).toBe(0);
   await row.getByRole("button", { name: "Delete task" }).click();

@@ -113,6 +113,7 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
 
   // Closing the session completes and deletes it, unlinking the task.
   await sessions.getByRole("button", { name: "Close session Refactor store" }).click();
+  await sessions.getByRole("button", { name: "Close it, ending the agent" }).click();
   await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toHaveCount(0);
   await expect(page.getByRole("listitem", { name: "Refactor store" }).getByLabel("0 sessions")).toBeVisible();
   await expect.poll(async () => (await server.api("GET", `/sessions?projectId=${p.id}`)).length).toBe(0);

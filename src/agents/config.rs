@@ -6,8 +6,50 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-/// Name → command line.
-pub(super) type Table = BTreeMap<String, String>;
+/// Name → the agent.
+pub(super) type Table = BTreeMap<String, Configured>;
+
+/// One configured agent: `name = "command"`, or `name = { command = "…", hooks = "claude" }`
+/// for an agent whose hooks Maestro wires when it launches it (SPEC §9).
+#[derive(Clone, Debug, PartialEq, serde::Deserialize)]
+#[serde(try_from = "toml::Value")]
+pub struct Configured {
+    pub command: String,
+    pub hooks: Option<Hooks>,
+}
+
+/// Which agent's hooks Maestro wires (see `terminal::hooks`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hooks {
+    /// Claude Code: a settings file passed with `--settings`, whose hooks call `maestro hook claude`.
+    Claude,
+}
+
+impl TryFrom<toml::Value> for Configured {
+    type Error = String;
+    fn try_from(v: toml::Value) -> Result<Configured, String> {
+        let table = match v {
+            toml::Value::String(command) => return Ok(Configured { command, hooks: None }),
+            toml::Value::Table(t) => t,
+            _ => return Err("an agent is a command line, or a table { command = \"…\", hooks = \"claude\" }".into()),
+        };
+        let mut agent = Configured { command: String::new(), hooks: None };
+        for (key, value) in table {
+            match (key.as_str(), value) {
+                ("command", toml::Value::String(c)) => agent.command = c,
+                ("hooks", toml::Value::String(h)) if h == "claude" => agent.hooks = Some(Hooks::Claude),
+                ("hooks", h) => {
+                    return Err(format!("hooks = {h}: the agents whose hooks Maestro wires are: \"claude\""))
+                }
+                (k, _) => return Err(format!("{k}: an agent's table has `command` (a string) and `hooks`")),
+            }
+        }
+        match agent.command.is_empty() {
+            true => Err("the agent's table has no `command`".into()),
+            false => Ok(agent),
+        }
+    }
+}
 
 /// Longest agent name (it is an id: in `agentId`, URLs and file names).
 const NAME_MAX: usize = 64;
@@ -77,8 +119,8 @@ fn read_file(path: &Path) -> Result<Config, String> {
         return Err(at(&format!("larger than {FILE_MAX} bytes")));
     }
     let config: Config = toml::from_str(&text).map_err(|e| at(&e))?;
-    for (name, command) in config.agents.iter().chain(config.projects.values().flat_map(|p| p.agents.iter())) {
-        check(name, command).map_err(|e| at(&e))?;
+    for (name, agent) in config.agents.iter().chain(config.projects.values().flat_map(|p| p.agents.iter())) {
+        check(name, &agent.command).map_err(|e| at(&e))?;
     }
     Ok(config)
 }
@@ -126,5 +168,23 @@ mod tests {
         let err = Agents::load(&["sq=printf '[%s]' \"{prompt_file}\"".into()], None).err().unwrap();
         assert!(err.contains("agent sq: {prompt_file} is inside quotes"), "{err}");
         assert!(err.ends_with(": printf '[%s]' {prompt_file}"), "{err}");
+    }
+
+    #[test]
+    fn an_agent_may_be_a_table_with_the_hooks_maestro_wires() {
+        use super::{Configured, Hooks};
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("agents.toml");
+        let text = "[agents]\nplain = \"p {prompt}\"\nclaude = { command = \"claude {prompt}\", hooks = \"claude\" }\n";
+        std::fs::write(&file, text).unwrap();
+        let agents = Agents::load(&[], Some(file.clone())).unwrap();
+        let claude = Configured { command: "claude {prompt}".into(), hooks: Some(Hooks::Claude) };
+        assert_eq!(agents.agent("p", "claude"), Some(claude));
+        assert_eq!(agents.agent("p", "plain").unwrap().hooks, None);
+        std::fs::write(&file, "[agents.x]\ncommand = \"x\"\nhooks = \"aider\"\n").unwrap();
+        let err = Agents::load(&[], Some(file.clone())).err().unwrap();
+        assert!(err.contains("\"claude\""), "{err}");
+        std::fs::write(&file, "[agents.x]\nhooks = \"claude\"\n").unwrap();
+        assert!(Agents::load(&[], Some(file)).err().unwrap().contains("no `command`"));
     }
 }

@@ -13,6 +13,10 @@
 //!
 //! [projects.proj_123.agents]   # only in that project (and overriding a name above)
 //! claude = "claude --model opus {prompt}"
+//!
+//! [agents.claude-hooked]          # Claude Code, with the hooks Maestro wires (SPEC §9)
+//! command = "claude {prompt}"
+//! hooks = "claude"
 //! ```
 //!
 //! In a command, `{prompt}` becomes the prompt itself and `{prompt_file}` the path of the
@@ -30,6 +34,7 @@ mod placeholders;
 mod prompt;
 mod watch;
 
+pub use config::{Configured, Hooks};
 pub use prompt::{prompt_text, substitute};
 
 use crate::model::{Agent, SessionPatch};
@@ -61,7 +66,7 @@ impl Agents {
         for f in flags {
             let (name, command) = f.split_once('=').ok_or_else(|| format!("--agent {f:?}: expected NAME=COMMAND"))?;
             config::check(name.trim(), command.trim())?;
-            table.insert(name.trim().to_string(), command.trim().to_string());
+            table.insert(name.trim().to_string(), Configured { command: command.trim().to_string(), hooks: None });
         }
         let (config, stamp) = match &file {
             Some(path) => {
@@ -97,6 +102,11 @@ impl Agents {
 
     /// The command line of agent `id` in `project_id`.
     pub fn command(&self, project_id: &str, id: &str) -> Option<String> {
+        self.agent(project_id, id).map(|a| a.command)
+    }
+
+    /// Agent `id` in `project_id`: its command and the hooks Maestro wires for it.
+    pub fn agent(&self, project_id: &str, id: &str) -> Option<Configured> {
         self.table(project_id).remove(id)
     }
 

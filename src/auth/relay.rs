@@ -120,6 +120,8 @@ pub struct Outgoing<'a> {
 pub struct Answer {
     pub status: StatusCode,
     pub body: Bytes,
+    /// Its headers, for an answer that says more in them than its body (kept output).
+    pub headers: HeaderMap,
 }
 
 impl IntoResponse for Answer {
@@ -169,8 +171,9 @@ pub async fn pass(key: Option<&NodeKey>, to: &Node, req: Outgoing<'_>) -> Result
         return Err(RelayError::Impostor(to.clone()));
     }
     let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+    let headers = res.headers().clone();
     let body = res.bytes().await.map_err(unreachable)?;
-    Ok(Answer { status, body })
+    Ok(Answer { status, body, headers })
 }
 
 /// One client for every relay, so that connections to a node are kept and reused; straight

@@ -21,6 +21,9 @@ pub enum HookCmd {
         /// The session [default: this one].
         #[arg(long)]
         session: Option<String>,
+        /// The hook's event (`UserPromptSubmit`, `PostToolUse`, `Notification`,
+        /// `PermissionRequest`, `Stop`) [default: the JSON's `hook_event_name`].
+        event: Option<String>,
     },
 }
 
@@ -43,13 +46,17 @@ pub fn claude_state(hook: &serde_json::Value) -> Option<SessionStateUpdate> {
 }
 
 pub(super) async fn run(client: &Client, here: &Here, cmd: HookCmd) -> std::process::ExitCode {
-    let HookCmd::Claude { session } = cmd;
+    let HookCmd::Claude { session, event } = cmd;
     let mut input = String::new();
     if let Err(e) = std::io::stdin().take(STDIN_MAX).read_to_string(&mut input) {
         eprintln!("maestro hook: cannot read the hook's input: {e}");
         return std::process::ExitCode::SUCCESS;
     }
-    let update = match serde_json::from_str(&input).ok().as_ref().and_then(claude_state) {
+    let mut hook: Option<serde_json::Value> = serde_json::from_str(&input).ok();
+    if let (Some(serde_json::Value::Object(h)), Some(e)) = (&mut hook, event) {
+        h.insert("hook_event_name".into(), e.into());
+    }
+    let update = match hook.as_ref().and_then(claude_state) {
         Some(u) => u,
         None => return std::process::ExitCode::SUCCESS, // an event that says nothing of it
     };

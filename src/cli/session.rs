@@ -61,11 +61,16 @@ pub enum SessionCmd {
         #[arg(long)]
         session: Option<String>,
     },
-    /// What a session's terminal printed, raw, as kept on the server [default: this one].
+    /// A session's timeline [default: this one]: `log "ran the tests"` adds a line, `log`
+    /// alone shows it, `log [ID] --output` prints what its terminal printed, raw.
     Log {
-        id: Option<String>,
-        /// The terminal's output (what the agent printed).
-        #[arg(long, required = true)]
+        /// The line to add (with `--output`: the session's id).
+        text: Option<String>,
+        /// The session [default: this one].
+        #[arg(long)]
+        session: Option<String>,
+        /// The terminal's output (what the agent printed), raw, as kept on the server.
+        #[arg(long)]
         output: bool,
     },
 }
@@ -102,7 +107,24 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: SessionCmd)
             client.set_session_state(&here.session(session)?, &update).await?
         }
         SessionCmd::Start { task, agent, workspace } => start(client, task, agent, workspace).await?,
-        SessionCmd::Log { id, output: _ } => return print_output(client, &here.session(id)?).await,
+        SessionCmd::Log { text, session, output: true } => {
+            // Before the timeline, `log ID --output` was all `log` did: the positional is the id.
+            if text.is_some() && session.is_some() {
+                return Err(Failure::Usage("with --output, name the session once (ID or --session ID)".into()));
+            }
+            return print_output(client, &here.session(text.or(session))?).await;
+        }
+        SessionCmd::Log { text: Some(text), session, output: false } => {
+            client.log_session(&here.session(session)?, &text).await?
+        }
+        SessionCmd::Log { text: None, session, output: false } => {
+            let s = client.session(&here.session(session)?).await?;
+            match out.json {
+                true => out.json(&s.timeline),
+                false => output::print_safe(&timeline(&s)),
+            }
+            return Ok(());
+        }
         SessionCmd::Delete { id } => {
             client.delete_session(&id).await?;
             out.deleted("session", &id);
@@ -126,7 +148,15 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: SessionCmd)
         ("started", output::when(one.started_at)),
         ("last activity", output::when(one.last_activity)),
     ]);
+    if !one.timeline.is_empty() {
+        out.block("timeline", &timeline(&one));
+    }
     Ok(())
+}
+
+/// A session's timeline, a line each: when, and what was said.
+fn timeline(s: &crate::model::Session) -> String {
+    s.timeline.iter().map(|l| format!("{}  {}\n", output::when(l.at), l.text)).collect()
 }
 
 /// `session start`: a session of `agent` on `task`, in its project; the server starts it.

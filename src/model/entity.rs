@@ -247,6 +247,19 @@ pub struct Session {
     /// When `state` was last set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_at: Option<Millis>,
+    /// What its agent said it did, a line each (`maestro session log`), oldest first: the
+    /// newest [`TIMELINE_MAX`](crate::model::limits::TIMELINE_MAX) lines.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub timeline: Vec<TimelineLine>,
+}
+
+/// A line of a session's timeline.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimelineLine {
+    pub at: Millis,
+    pub text: String,
 }
 
 /// Whether a session needs the person: it ended, or its agent waits for an answer.

@@ -9,6 +9,9 @@ pub const NAME_MAX: usize = 200;
 pub const TITLE_MAX: usize = 500;
 /// Longest description or prompt, in characters.
 pub const TEXT_MAX: usize = 100_000;
+/// Lines of a session's timeline kept (the oldest dropped first); each is at most
+/// `TITLE_MAX` characters, so that a session stays small on the wire.
+pub const TIMELINE_MAX: usize = 20;
 /// Longest `basePath`, in bytes (Linux `PATH_MAX`).
 pub const PATH_MAX: usize = 4096;
 /// Longest `agentId`, in characters.

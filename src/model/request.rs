@@ -175,6 +175,15 @@ pub struct SessionStateUpdate {
     pub message: Option<String>,
 }
 
+/// Body of `POST /api/sessions/:id/log`: a line for the session's timeline (SPEC §9).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SessionLogLine {
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::title))]
+    pub text: String,
+}
+
 /// [`NewSession::workspace`]: make a new workspace for the session's task.
 pub const WORKSPACE_NEW: &str = "new";
 /// [`NewSession::workspace`]: run in the project's directory.

@@ -3,8 +3,8 @@
 
 use super::StoreError;
 use crate::model::{
-    ChangeSummary, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionPatch,
-    SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
+    ChangeSummary, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionLogLine,
+    SessionPatch, SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -88,6 +88,11 @@ pub enum Command {
     SetSessionState {
         id: String,
         update: SessionStateUpdate,
+    },
+    /// A line for a session's timeline (SPEC §9).
+    LogSession {
+        id: String,
+        line: SessionLogLine,
     },
     /// A session's terminal process ended with `code` (SPEC §9): recorded with it, and a
     /// running session completes (0) or fails.

@@ -21,6 +21,8 @@ struct Launch {
     program: Option<String>,
     env: Vec<(String, String)>,
     prompt_file: Option<std::path::PathBuf>,
+    /// The session's own directory of files handed to its agent (its hooks' settings).
+    private_dir: Option<std::path::PathBuf>,
     /// Said in the terminal before anything runs.
     notice: Option<String>,
 }
@@ -113,6 +115,9 @@ impl Terminals {
             if let Some(f) = &launch.prompt_file {
                 let _ = std::fs::remove_file(f);
             }
+            if let Some(d) = &launch.private_dir {
+                let _ = std::fs::remove_dir_all(d);
+            }
             t.exited.send_replace(Some(code));
             tracing::info!(terminal = tid, code, "terminal exited");
             if linked {
@@ -164,7 +169,8 @@ impl Terminals {
                 env.push(("PATH".into(), p.to_string_lossy().into_owned()));
             }
         }
-        let mut launch = Launch { program: self.command.clone(), env, prompt_file: None, notice: None };
+        let mut launch =
+            Launch { program: self.command.clone(), env, prompt_file: None, private_dir: None, notice: None };
         let Some(s) = session else { return Ok(launch) };
         // Built here from the server's own rules, never read from the stored session: a row
         // anyone wrote into a shared database (`HOME`, `PATH`, `LD_PRELOAD`…) is data.
@@ -180,9 +186,14 @@ impl Terminals {
         launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
         launch.prompt_file = Some(file.clone());
         let Some(agent) = &s.agent_id else { return Ok(launch) };
-        match self.agents.command(&s.project_id, agent) {
-            Some(c) => {
-                let program = agents::substitute(&c, &text, &file).map_err(OpenError::Invalid)?;
+        match self.agents.agent(&s.project_id, agent) {
+            Some(a) => {
+                let mut program = agents::substitute(&a.command, &text, &file).map_err(OpenError::Invalid)?;
+                if let Some(hooks) = a.hooks {
+                    let (wired, dir) =
+                        super::hooks::wire(&self.prompts, &s.id, hooks, &program).map_err(OpenError::System)?;
+                    (program, launch.private_dir) = (wired, Some(dir));
+                }
                 if program.len() >= ARG_MAX {
                     // The system would refuse to start it, with a message that helps nobody.
                     launch.notice = Some(format!(

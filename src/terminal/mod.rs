@@ -20,12 +20,15 @@
 //! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
-//! terminal when its session is made.
+//! terminal when its session is made; `hooks` the hooks Maestro wires for agents it knows;
+//! `output_relay` reading kept output on the node that ran the terminal.
 
 mod activity;
 mod budget;
+mod hooks;
 mod launch;
 pub mod output;
+mod output_relay;
 mod process;
 mod prompts;
 mod relay;

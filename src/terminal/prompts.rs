@@ -83,6 +83,26 @@ impl PromptDir {
     }
 }
 
+impl PromptDir {
+    /// Writes `text` into `name` in a directory of session `id`'s own (0700, made new; the
+    /// file 0600): files handed to its agent besides its prompt (its hooks' settings); the
+    /// directory's path, to remove when the session's terminal ends.
+    pub(super) fn write_private(&self, id: &str, name: &str, text: &str) -> Result<PathBuf, String> {
+        let dir = self.dir()?.join(format!("{id}.d"));
+        let write = || {
+            match std::fs::remove_dir_all(&dir) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+                _ => {}
+            }
+            std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+            let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(dir.join(name))?;
+            f.write_all(text.as_bytes())
+        };
+        write().map_err(|e| format!("cannot write {}: {e}", dir.join(name).display()))?;
+        Ok(dir)
+    }
+}
+
 /// Removes this user's `PREFIX PID-*` directories in `base` (prompt files, terminal output)
 /// whose server process is gone (killed, so it could not remove them itself).
 pub(super) fn remove_abandoned(base: &Path, prefix: &str) {

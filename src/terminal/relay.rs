@@ -102,7 +102,7 @@ impl Terminals {
             Ok(Err(tungstenite::Error::Http(res))) if relay::proved(key, &sent, res.headers()) => {
                 let status = StatusCode::from_u16(res.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
                 let body = res.into_body().unwrap_or_default().into();
-                return relay::Answer { status, body }.into_response();
+                return relay::Answer { status, body, headers: Default::default() }.into_response();
             }
             Ok(Ok(_) | Err(tungstenite::Error::Http(_))) => return refused(RelayError::Impostor(node.clone())),
             Ok(Err(e)) => return unreachable(e.to_string()),

@@ -265,6 +265,7 @@ fn Card(
                     {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
                 {badge(move || totals.get().map(|t| t.0), move || task_whose(totals.get().map_or(0, |t| t.1)))}
+                <super::agent_state::TaskAgentState task/>
                 <super::attention::Marker when=flagged/>
             </span>
         </li>

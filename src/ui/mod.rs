@@ -14,6 +14,7 @@
 //!   `browser/`: what only a browser can do, with the server's no-op beside it.
 
 mod actions;
+mod agent_state;
 mod attention;
 mod board;
 mod browser;

@@ -72,8 +72,13 @@ fn SessionRow(id: String) -> impl IntoView {
         Some(b.strip_prefix("maestro/").map(str::to_string).unwrap_or(b))
     };
     // What its agent is doing, while it runs (SPEC §9); what it asks on hover.
-    let state = move || {
-        session.get().filter(|s| s.status == SessionStatus::Running).and_then(|s| s.state.map(|x| (x, s.state_message)))
+    let said = Signal::derive(move || session.with(|s| s.as_ref().and_then(super::agent_state::session_said)));
+    // Closing a running session ends its agent: asked first (SPEC §9); an ended one goes.
+    let asking = RwSignal::new(false);
+    let running = move || !plain && session.with(|s| s.as_ref().is_some_and(|s| s.status == SessionStatus::Running));
+    let close = move |_| match running() {
+        true => asking.set(true),
+        false => ctx.close_entry(id.get_value()),
     };
     let needs = super::attention::use_needs();
     let flagged = Signal::derive(move || {
@@ -102,12 +107,7 @@ fn SessionRow(id: String) -> impl IntoView {
                 <super::attention::Marker when=flagged/>
                 <Show when=move || !plain>
                     <span class=move || format!("badge status-{}", status())>{status}</span>
-                    {move || state().map(|(st, asks)| view! {
-                        <span class=format!("badge state-{}", st.as_str()) title=asks.clone().unwrap_or_default()
-                            aria-label=format!("agent {}{}", st.label(), asks.map(|a| format!(": {a}")).unwrap_or_default())>
-                            {st.label()}
-                        </span>
-                    })}
+                    <super::agent_state::StateBadge said/>
                     <span class="badge" aria-label=move || format!("{} tasks", count())>
                         {move || format!("{} tasks", count())}
                     </span>
@@ -122,11 +122,28 @@ fn SessionRow(id: String) -> impl IntoView {
                 <button
                     class="ghost"
                     aria-label=move || format!("Close session {}", name())
-                    on:click=move |_| ctx.close_entry(id.get_value())
+                    on:click=close
                 >
                     "×"
                 </button>
             </div>
+            <Show when=move || asking.get() && running()>
+                <p class="error question" role="alert">
+                    {move || format!("{} is still running: closing it ends its agent. ", name())}
+                    <button
+                        type="button"
+                        class="danger"
+                        on:click=move |_| {
+                            asking.set(false);
+                            ctx.close_entry(id.get_value());
+                        }
+                    >
+                        "Close it, ending the agent"
+                    </button>
+                    " "
+                    <button type="button" class="ghost" on:click=move |_| asking.set(false)>"Keep it"</button>
+                </p>
+            </Show>
             <Show when=move || expanded.get()>
                 {
                     let id = id.get_value();

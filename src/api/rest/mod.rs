@@ -56,6 +56,7 @@ where
         .routes(routes!(sessions::link_task, sessions::unlink_task))
         .routes(routes!(output::session_output))
         .routes(routes!(sessions::set_session_state))
+        .routes(routes!(sessions::log_session))
         .routes(routes!(workspaces::list_workspaces, workspaces::create_workspace))
         .routes(routes!(workspaces::get_workspace))
         .routes(routes!(workspaces::workspace_files))

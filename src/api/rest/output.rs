@@ -1,14 +1,17 @@
 //! `/sessions/{id}/output`: what a session's terminal printed, kept on disk (SPEC §9), read
-//! by absolute byte offset, after the session ended and after restarts.
+//! by absolute byte offset, after the session ended and after restarts; in a cluster, from
+//! the node that ran its terminal (relayed there from any other).
 
-use super::doc::Missing;
+use super::doc::{Missing, Relayed};
 use super::ApiResult;
+use crate::auth::FromNode;
 use crate::http::{ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::store::Store;
 use crate::terminal::Terminals;
 use axum::extract::State;
 use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
+use axum::Extension;
 use serde::Deserialize;
 
 /// The most one answer carries.
@@ -38,10 +41,12 @@ pub(super) struct OutputQuery {
     )),
     (status = 400, body = ErrorBody),
     Missing,
+    Relayed,
 ))]
 pub(super) async fn session_output(
     State(store): State<Store>,
     State(terminals): State<Terminals>,
+    relayed: Option<Extension<FromNode>>,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<OutputQuery>,
 ) -> ApiResult {
@@ -52,10 +57,17 @@ pub(super) async fn session_output(
     if store.read_fresh(|st| st.sessions.get(&id).map(|_| ())).await.is_none() {
         return Err(AppError::not_found(format!("session {id} not found")));
     }
-    let outputs = terminals.outputs().clone();
     if q.offset.is_some_and(|o| o > i64::MAX as u64) {
         return Err(AppError::invalid(format!("offset must be at most {}", i64::MAX)));
     }
+    // In a cluster, the node that ran its terminal keeps it.
+    let (offset, limit_text) = (q.offset.map(|o| o.to_string()), limit.to_string());
+    let mut query = vec![("limit", limit_text.as_str())];
+    query.extend(offset.as_deref().map(|o| ("offset", o)));
+    if let Some(answer) = terminals.output_elsewhere(&id, &query, relayed.is_some()).await {
+        return Ok(answer);
+    }
+    let outputs = terminals.outputs().clone();
     let read = tokio::task::spawn_blocking(move || outputs.read(&id, q.offset.unwrap_or(0), limit)).await;
     let failed = |e: &dyn std::fmt::Display| {
         AppError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "cannot read the kept output")

@@ -5,7 +5,7 @@ use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, S
 use crate::agents::Agents;
 use crate::http::AppError;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
-use crate::model::{NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus};
+use crate::model::{NewSession, Session, SessionLogLine, SessionPatch, SessionStateUpdate, SessionStatus};
 use crate::store::{Command, Outcome, Store};
 use crate::terminal::Terminals;
 use crate::workspace::Workspaces;
@@ -86,6 +86,18 @@ pub(super) async fn set_session_state(
     ApiJson(update): ApiJson<SessionStateUpdate>,
 ) -> ApiResult {
     mutate(&store, &h, Command::SetSessionState { id, update }, StatusCode::OK).await
+}
+
+/// Adds a line to the session's timeline (SPEC §9): one line of at most 500 characters
+/// (2,000 bytes), no control characters; the newest 20 lines are kept.
+#[utoipa::path(post, path = "/sessions/{id}/log", tag = "sessions", params(("id" = String, Path), Retry), request_body = SessionLogLine, responses((status = 200, body = Session), Refusals))]
+pub(super) async fn log_session(
+    State(store): State<Store>,
+    h: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(line): ApiJson<SessionLogLine>,
+) -> ApiResult {
+    mutate(&store, &h, Command::LogSession { id, line }, StatusCode::OK).await
 }
 
 #[utoipa::path(delete, path = "/sessions/{id}", tag = "sessions", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]

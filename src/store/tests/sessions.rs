@@ -211,3 +211,28 @@ fn deletes_drop_links_to_missing_records() {
         assert_eq!(plan.events, vec![EventData::TaskDeleted(Deleted { id: t.id.clone() })]);
     });
 }
+
+#[test]
+fn a_sessions_timeline_keeps_its_newest_lines_through_a_reopen() {
+    use crate::model::limits::TIMELINE_MAX;
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let p = f.project("P").await;
+        let t = f.task(&p.id, "t").await;
+        let s = f.session(&p.id, &[&t.id]).await;
+        let log = |text: &str| Command::LogSession { id: s.id.clone(), line: SessionLogLine { text: text.into() } };
+        for i in 0..TIMELINE_MAX + 2 {
+            f.run(log(&format!("  step {i} "))).await.unwrap();
+        }
+        let Some(EventData::SessionUpdated(now)) = f.events().pop() else { panic!("no update") };
+        let texts: Vec<String> = now.timeline.iter().map(|l| l.text.clone()).collect();
+        let want: Vec<String> = (2..TIMELINE_MAX + 2).map(|i| format!("step {i}")).collect();
+        assert_eq!(texts, want, "the newest lines, trimmed, oldest first");
+        assert!(matches!(f.run(log("two\nlines")).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(f.run(log("   ")).await, Err(StoreError::Invalid(_))));
+        let missing = Command::LogSession { id: "nope".into(), line: SessionLogLine { text: "x".into() } };
+        assert!(matches!(f.run(missing).await, Err(StoreError::NotFound(_))));
+        let f = Fixture::at(f.close());
+        assert_eq!(f.state().sessions[&s.id].timeline, now.timeline);
+    });
+}

@@ -3,6 +3,7 @@
 use super::details::details_view;
 use super::window::report_height;
 use crate::model::*;
+use crate::ui::agent_state::TaskAgentState;
 use crate::ui::attention::{use_needs, Marker};
 use crate::ui::changes::totals::{badge, task_totals, task_whose};
 use crate::ui::on_demand::on_demand;
@@ -77,6 +78,7 @@ pub fn TaskRow(
                     <Marked title=Signal::derive(title)/>
                 </span>
                 <Marker when=flagged/>
+                <TaskAgentState task/>
                 <Show when=move || ctx.drafts.with(|d| { let id = &id.get_value(); d.contains_key(id) })>
                     <span class="badge draft" title="Edited in its details and not saved yet">"unsaved edits"</span>
                 </Show>

@@ -66,6 +66,7 @@ pub fn TerminalPane() -> impl IntoView {
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
                             <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
                         </header>
+                        {timeline(&s.timeline)}
                         <details class="env">
                             <summary>"Environment"</summary>
                             <dl aria-label="Session environment">
@@ -102,4 +103,27 @@ pub fn TerminalPane() -> impl IntoView {
             </Show>
         </section>
     }
+}
+
+/// A session's timeline (`maestro session log`, SPEC §9): its last line, and all of them,
+/// newest first, when opened. Times in UTC, as the CLI prints them.
+fn timeline(lines: &[TimelineLine]) -> Option<impl IntoView + use<>> {
+    let hhmm = |at: Millis| {
+        let s = (at / 1000).rem_euclid(86_400);
+        format!("{:02}:{:02}", s / 3600, s / 60 % 60)
+    };
+    let last = lines.last()?;
+    let all = lines
+        .iter()
+        .rev()
+        .map(|l| view! { <li><time title="UTC">{hhmm(l.at)}</time> " " {l.text.clone()}</li> })
+        .collect_view();
+    Some(view! {
+        <details class="timeline">
+            <summary title="What its agent said it did (maestro session log)">
+                <time title="UTC">{hhmm(last.at)}</time> " " {last.text.clone()}
+            </summary>
+            <ol aria-label="Timeline">{all}</ol>
+        </details>
+    })
 }

@@ -63,6 +63,7 @@ impl State {
             Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
             Command::SessionExited { id, code } => self.session_exited(id, *code, ctx),
             Command::SetSessionState { id, update } => self.set_session_state(id, update, ctx),
+            Command::LogSession { id, line } => self.log_session(id, line, ctx),
             Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
             Command::UpdateWorkspace { id, patch } => self.update_workspace(id, patch, ctx),
             Command::DeleteWorkspace { id } => self.delete_workspace(id, ctx),

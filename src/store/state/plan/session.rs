@@ -1,10 +1,10 @@
 //! Sessions, and the links between sessions and tasks (both sides change at once).
 
 use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
-use crate::model::limits::{NAME_MAX, TITLE_MAX};
+use crate::model::limits::{NAME_MAX, TIMELINE_MAX, TITLE_MAX};
 use crate::model::{
-    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, WorkspaceStatus,
-    WORKSPACE_NEW, WORKSPACE_NONE,
+    Deleted, EventData, Link, NewSession, Session, SessionLogLine, SessionPatch, SessionStateUpdate, SessionStatus,
+    TimelineLine, WorkspaceStatus, WORKSPACE_NEW, WORKSPACE_NONE,
 };
 use crate::store::state::validate::{agent_id, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
@@ -84,6 +84,24 @@ impl State {
         Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
     }
 
+    /// A line for its timeline, running or ended (an agent may sum up after it stopped);
+    /// the oldest go past [`TIMELINE_MAX`].
+    pub(super) fn log_session(
+        &self,
+        id: &str,
+        line: &SessionLogLine,
+        ctx: &mut Inputs<'_>,
+    ) -> Result<Plan, StoreError> {
+        let old = self.session(id)?;
+        let text = clean("text", &line.text, TITLE_MAX)?;
+        let mut s = old.clone();
+        let over = (s.timeline.len() + 1).saturating_sub(TIMELINE_MAX);
+        s.timeline.drain(..over);
+        s.timeline.push(TimelineLine { at: ctx.now, text });
+        touch_session(&mut s, ctx);
+        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+    }
+
     pub(super) fn create_session(&self, ns: &NewSession, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
         if let Some(id) = &ns.id {
             check_id(id)?;
@@ -155,6 +173,7 @@ impl State {
             state: None,
             state_message: None,
             state_at: None,
+            timeline: Vec::new(),
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];
