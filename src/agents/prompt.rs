@@ -4,9 +4,22 @@ use super::placeholders::placeholders;
 use crate::model::Task;
 use std::path::Path;
 
+/// How an agent tells Maestro where it stands, after its tasks' prompt: the status it says
+/// wins over what Maestro would infer (SPEC §8).
+pub const REPORTING: &str = "Report to Maestro as you go: `maestro task update --status in_review` when your change \
+is ready for review (or `--status completed` / `blocked`);\n`maestro session state needs-input \"<your question>\"` \
+when you wait for the person, `maestro session state working` when you resume.";
+
 /// What an agent is told: the task's prompt (its title and description when it has none);
-/// for several tasks, each under a heading.
+/// for several tasks, each under a heading; then [`REPORTING`].
 pub fn prompt_text(tasks: &[Task]) -> String {
+    if tasks.is_empty() {
+        return String::new();
+    }
+    format!("{}\n\n{REPORTING}", tasks_text(tasks))
+}
+
+fn tasks_text(tasks: &[Task]) -> String {
     let one = |t: &Task| {
         if t.prompt.trim().is_empty() {
             format!("{}\n\n{}", t.title, t.description).trim_end().to_string()

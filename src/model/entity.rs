@@ -65,12 +65,17 @@ pub enum TaskStatus {
     #[default]
     Pending,
     InProgress,
+    /// The agent has finished and its change waits for the person (SPEC §8).
+    InReview,
     Completed,
     Blocked,
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 4] = [Self::Pending, Self::InProgress, Self::Completed, Self::Blocked];
+    /// How many there are: per-status counts are arrays of this length.
+    pub const COUNT: usize = 5;
+    pub const ALL: [TaskStatus; Self::COUNT] =
+        [Self::Pending, Self::InProgress, Self::InReview, Self::Completed, Self::Blocked];
 
     /// Its place in [`TaskStatus::ALL`]: per-status counts and lists are arrays in that order.
     pub fn slot(self) -> usize {
@@ -82,6 +87,7 @@ impl TaskStatus {
         match self {
             Self::Pending => "pending",
             Self::InProgress => "in_progress",
+            Self::InReview => "in_review",
             Self::Completed => "completed",
             Self::Blocked => "blocked",
         }

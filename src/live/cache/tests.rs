@@ -90,7 +90,7 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                     7 => Command::DeleteSession { id: s },
                     8 => Command::UpdateTask {
                         id: t,
-                        patch: TaskPatch { status: Some(TaskStatus::ALL[b % 4]), ..Default::default() },
+                        patch: TaskPatch { status: Some(TaskStatus::ALL[b % TaskStatus::COUNT]), ..Default::default() },
                     },
                     _ => Command::UpdateSession {
                         id: s,

@@ -1,9 +1,10 @@
 //! Sessions, and the links between sessions and tasks (both sides change at once).
 
-use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
+use super::{new_id, session_env, set_task_status, touch_session, touch_task, Inputs, NewId, Plan};
 use crate::model::limits::{NAME_MAX, TITLE_MAX};
 use crate::model::{
-    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, WorkspaceStatus,
+    Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, TaskStatus,
+    WorkspaceStatus,
     WORKSPACE_NEW, WORKSPACE_NONE,
 };
 use crate::store::state::validate::{agent_id, check_id, clean};
@@ -54,7 +55,35 @@ impl State {
             return Ok(Plan::unchanged(Outcome::Session(s)));
         }
         touch_session(&mut s, ctx);
-        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+        let mut events = vec![EventData::SessionUpdated(s.clone())];
+        if code == 0 {
+            self.left_for_review(old, ctx, &mut events);
+        }
+        Ok(Plan { events, outcome: Outcome::Session(s) })
+    }
+
+    /// SPEC §8 "Task status follows the work": an agent that ends well leaving unmerged
+    /// changes in its workspace puts its tasks up for review. Only a task still
+    /// `in_progress` moves, and only once no other session works on it: any other status
+    /// was said by someone (the agent itself, or the person) and stays.
+    fn left_for_review(&self, ended: &Session, ctx: &Inputs<'_>, events: &mut Vec<EventData>) {
+        let Some(w) = ended.workspace_id.as_ref().and_then(|id| self.workspaces.get(id)) else { return };
+        let c = &w.changes;
+        if w.status != WorkspaceStatus::Active || (c.files == 0 && c.ahead == 0 && !c.dirty) {
+            return;
+        }
+        for tid in &ended.task_ids {
+            let Some(t) = self.tasks.get(tid) else { continue };
+            let others_run = t.session_ids.iter().any(|sid| {
+                sid != &ended.id && self.sessions.get(sid).is_some_and(|o| o.status == SessionStatus::Running)
+            });
+            if t.status == TaskStatus::InProgress && !others_run {
+                let mut t = t.clone();
+                set_task_status(&mut t, TaskStatus::InReview, ctx.now);
+                touch_task(&mut t, ctx.now);
+                events.push(EventData::TaskUpdated(t));
+            }
+        }
     }
 
     /// What its agent is doing: only while it runs; saying the same again changes nothing
@@ -161,6 +190,10 @@ impl State {
         for t in tasks {
             let mut t = t.clone();
             t.session_ids.push(id.clone());
+            // SPEC §8: work has started on it; any other status was said by someone and stays.
+            if t.status == TaskStatus::Pending {
+                set_task_status(&mut t, TaskStatus::InProgress, ctx.now);
+            }
             touch_task(&mut t, ctx.now);
             let link = Link { session_id: id.clone(), task_id: t.id.clone() };
             events.push(EventData::TaskUpdated(t));
