@@ -10,16 +10,9 @@ pub const REPORTING: &str = "Report to Maestro as you go: `maestro task update -
 is ready for review (or `--status completed` / `blocked`);\n`maestro session state needs-input \"<your question>\"` \
 when you wait for the person, `maestro session state working` when you resume.";
 
-/// What an agent is told: the task's prompt (its title and description when it has none);
-/// for several tasks, each under a heading; then [`REPORTING`].
+/// What an agent is told of its tasks: the task's prompt (its title and description when
+/// it has none); for several tasks, each under a heading.
 pub fn prompt_text(tasks: &[Task]) -> String {
-    if tasks.is_empty() {
-        return String::new();
-    }
-    format!("{}\n\n{REPORTING}", tasks_text(tasks))
-}
-
-fn tasks_text(tasks: &[Task]) -> String {
     let one = |t: &Task| {
         if t.prompt.trim().is_empty() {
             format!("{}\n\n{}", t.title, t.description).trim_end().to_string()
@@ -36,14 +29,19 @@ fn tasks_text(tasks: &[Task]) -> String {
 }
 
 /// What a session's agent is told: its tasks' prompt, then what the session was started
-/// with besides (a review's comments, a merge's conflicts), after a blank line.
+/// with besides (a review's comments, a merge's conflicts), after a blank line; then, when
+/// there is anything to do, [`REPORTING`].
 pub fn session_prompt(tasks: &[Task], extra: Option<&str>) -> String {
     let tasks = prompt_text(tasks);
-    match extra.map(str::trim).filter(|e| !e.is_empty()) {
+    let body = match extra.map(str::trim).filter(|e| !e.is_empty()) {
         Some(e) if tasks.trim().is_empty() => e.to_string(),
         Some(e) => format!("{tasks}\n\n{e}"),
         None => tasks,
+    };
+    if body.trim().is_empty() {
+        return body;
     }
+    format!("{body}\n\n{REPORTING}")
 }
 
 /// `command` with `{prompt}` and `{prompt_file}` replaced, each by one shell-quoted word
@@ -78,10 +76,11 @@ mod tests {
         let t = Task { title: "Fix it".into(), prompt: "Fix the bug.".into(), ..Default::default() };
         assert_eq!(
             session_prompt(std::slice::from_ref(&t), Some("  src/a.rs:3 use a Vec\n")),
-            "Fix the bug.\n\nsrc/a.rs:3 use a Vec"
+            format!("Fix the bug.\n\nsrc/a.rs:3 use a Vec\n\n{REPORTING}")
         );
-        assert_eq!(session_prompt(std::slice::from_ref(&t), None), "Fix the bug.");
-        assert_eq!(session_prompt(&[], Some("only this")), "only this");
+        assert_eq!(session_prompt(std::slice::from_ref(&t), None), format!("Fix the bug.\n\n{REPORTING}"));
+        assert_eq!(session_prompt(&[], Some("only this")), format!("only this\n\n{REPORTING}"));
+        assert_eq!(session_prompt(&[], None), "");
     }
 
     #[test]
