@@ -33,6 +33,9 @@ pub struct Project {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(read_only))]
     pub setup_signature: Option<String>,
+    /// How "Merge" lands a workspace when the person does not choose (SPEC §8).
+    #[serde(default)]
+    pub merge_strategy: super::MergeStrategy,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -51,6 +54,7 @@ impl Default for Project {
             base_branch: None,
             setup_command: None,
             setup_signature: None,
+            merge_strategy: Default::default(),
             created_at: 0,
             updated_at: 0,
         }

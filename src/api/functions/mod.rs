@@ -9,8 +9,8 @@ pub mod workspaces;
 
 pub use workspaces::{
     archive_workspace, commit_workspace, get_workspaces, list_project_workspaces, list_task_workspaces,
-    list_workspaces_page, merge_workspace, push_workspace, rebase_workspace, restore_workspace, workspace_diff,
-    workspace_files, TASK_WORKSPACES_LISTED,
+    list_workspaces_page, merge_workspace, open_pull_request, pull_requests_available, push_workspace,
+    rebase_workspace, restore_workspace, workspace_diff, workspace_files, TASK_WORKSPACES_LISTED,
 };
 
 use crate::model::*;

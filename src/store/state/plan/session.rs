@@ -4,8 +4,7 @@ use super::{new_id, session_env, set_task_status, touch_session, touch_task, Inp
 use crate::model::limits::{NAME_MAX, SESSION_PROMPT_MAX, TITLE_MAX};
 use crate::model::{
     Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, TaskStatus,
-    WorkspaceStatus,
-    WORKSPACE_NEW, WORKSPACE_NONE,
+    WorkspaceStatus, WORKSPACE_NEW, WORKSPACE_NONE,
 };
 use crate::store::state::validate::{agent_id, bounded, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
