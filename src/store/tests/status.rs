@@ -33,25 +33,6 @@ fn changed(files: u64, ahead: u64) -> WorkspacePatch {
     WorkspacePatch { changes: Some(changes), ..Default::default() }
 }
 
-fn made(task: &str) -> Command {
-    let workspace = WorkspaceMade {
-        task_id: task.into(),
-        branch: "maestro/t-1".into(),
-        base: "main".into(),
-        base_commit: "0123456789abcdef0123456789abcdef01234567".into(),
-        path: "/data/worktrees/t-1".into(),
-        ..Default::default()
-    };
-    Command::CreateWorkspace { workspace: Box::new(workspace) }
-}
-
-async fn workspace(f: &mut Fixture, task: &str) -> Workspace {
-    match f.run(made(task)).await {
-        Ok(Outcome::Workspace(w)) => w,
-        other => panic!("{other:?}"),
-    }
-}
-
 #[test]
 fn a_session_starts_its_pending_tasks_and_leaves_others_as_said() {
     rt().block_on(async {
@@ -77,7 +58,7 @@ fn the_last_session_ending_well_with_changes_puts_the_task_up_for_review() {
         let mut f = Fixture::new();
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
-        let w = workspace(&mut f, &t.id).await;
+        let w = f.workspace(&t.id, "maestro/t-1").await;
         let a = f.session_in(&p.id, &t.id, &w.id).await;
         let b = f.session_in(&p.id, &t.id, &w.id).await;
         f.run(Command::UpdateWorkspace { id: w.id.clone(), patch: changed(2, 0) }).await.unwrap();
@@ -109,7 +90,7 @@ fn no_review_without_changes_after_a_failure_or_over_a_status_someone_said() {
         let mut f = Fixture::new();
         let p = f.project("P").await;
         let t = f.task(&p.id, "t").await;
-        let w = workspace(&mut f, &t.id).await;
+        let w = f.workspace(&t.id, "maestro/t-1").await;
 
         // Nothing changed: nothing to review.
         let s = f.session_in(&p.id, &t.id, &w.id).await;
