@@ -92,7 +92,9 @@ async fn a_hostile_prompt_reaches_the_agent_literally_and_one_too_long_fails_the
     let s = session(c, "lit", &[prompt]).await;
     status_becomes(c, &s.id, SessionStatus::Completed).await;
     let out = kept(c, &s.id).await;
-    assert!(out.contains(&format!("[{prompt}]")), "{out}");
+    // The task's prompt first, then how to report (SPEC §8), all one argument.
+    assert!(out.contains(&format!("[{prompt}\r\n\r\nReport to Maestro")), "{out}");
+    assert!(out.contains("`maestro session state working` when you resume.]"), "{out}");
     assert!(!out.contains("uid="), "a shell ran part of the prompt: {out}");
 
     // Three tasks of 70,000 bytes: 205 KiB, more than one argument can carry.

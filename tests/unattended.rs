@@ -306,9 +306,10 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
 async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_hooks_say_its_state() {
     use std::os::unix::fs::PermissionsExt;
     let (data, work, home) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // A stand-in for Claude Code: it says its command line, and waits for the person.
+    // A stand-in for Claude Code: it says its command line after its prompt, and waits for
+    // the person.
     let script = work.path().join("fake-claude.sh");
-    std::fs::write(&script, "maestro session state working \"args: $*\"\nread -r _\n").unwrap();
+    std::fs::write(&script, "shift\nmaestro session state working \"args: $*\"\nread -r _\n").unwrap();
     let toml = format!("[agents.claude]\ncommand = \"sh {} {{prompt}}\"\nhooks = \"claude\"\n", script.display());
     std::fs::write(data.path().join("agents.toml"), toml).unwrap();
     let env = [("HOME", home.path().to_str().unwrap())];
@@ -322,7 +323,7 @@ async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_ho
 
     // `--settings FILE` on its command line, after its prompt; the file its session's own.
     let said = c.session(&s.id).await.unwrap().state_message.unwrap();
-    let file = said.strip_prefix("args: hooked --settings ").unwrap_or_else(|| panic!("{said}"));
+    let file = said.strip_prefix("args: --settings ").unwrap_or_else(|| panic!("{said}"));
     let file = Path::new(file);
     assert!(file.starts_with(data.path()), "{} is not in the data directory", file.display());
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
@@ -369,4 +370,35 @@ async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_ho
     ws.input("\r").await;
     assert_eq!(ended(c, &s.id, seq).await.exit_code, Some(0));
     assert!(!file.parent().unwrap().exists(), "{} outlived its session", file.display());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_own_prompt_reaches_its_agent_after_the_tasks() {
+    let work = tempfile::tempdir().unwrap();
+    let done = format!("done=echo | sh {SCRIPT} {{prompt}}");
+    let srv = Start { args: &["--agent", &done], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "Fix the bug").await;
+    let seq = c.health().await.unwrap().seq;
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: Some("done".into()),
+        prompt: Some("src/a.rs:3 use a Vec".into()),
+        ..Default::default()
+    };
+    let s = c.create_session(&ns).await.unwrap();
+    assert_eq!(s.prompt.as_deref(), Some("src/a.rs:3 use a Vec"));
+    let s = ended(c, &s.id, seq).await;
+    let said = String::from_utf8(output(c, &s.id).await.1).unwrap();
+    // In the file and the argument alike: the task's prompt, then the session's own.
+    assert!(said.starts_with("prompt file: Fix the bug\r\n\r\nsrc/a.rs:3 use a Vec\r\n"), "{said}");
+    assert!(said.contains("prompt argument: Fix the bug\r\n\r\nsrc/a.rs:3 use a Vec\r\n"), "{said}");
+
+    // Over its byte cap, or with escape sequences: refused, with the reason.
+    let long = NewSession { prompt: Some("é".repeat(limits::SESSION_PROMPT_MAX / 2 + 1)), ..ns.clone() };
+    let e = c.create_session(&long).await.unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    let escape = NewSession { prompt: Some("\x1b[2J".into()), ..ns };
+    assert_eq!(c.create_session(&escape).await.unwrap_err().status(), Some(400));
 }

@@ -34,6 +34,8 @@ test("drag a card across columns: the change shows in a second tab and over REST
   // The keyboard: focus the card, → moves it to the next column and keeps the focus.
   await card(page, "in progress", "Draggable card").focus();
   await page.keyboard.press("ArrowRight");
+  await expect(card(page, "in review", "Draggable card")).toBeFocused();
+  await page.keyboard.press("ArrowRight");
   await expect(card(page, "completed", "Draggable card")).toBeFocused();
   await expect(card(other, "completed", "Draggable card")).toBeVisible();
   await page.keyboard.press("ArrowRight");

@@ -32,7 +32,7 @@ test("a project of 10,000 tasks loads, scrolls to the end, filters, expands far 
     if (r.url().includes("/sfn/list_task_page")) pages.push((await r.body()).length);
   });
   await open(page, `/projects/${p.id}`);
-  await expect(page.getByLabel("Task counts")).toHaveText("10000 tasks · 10000 pending · 0 in progress · 0 completed · 0 blocked");
+  await expect(page.getByLabel("Task counts")).toHaveText("10000 tasks · 10000 pending · 0 in progress · 0 in review · 0 completed · 0 blocked");
   // Only about a screenful of rows exists, the first ones: the page carries no more.
   await expect(page.getByRole("listitem", { name: tasks[0].title })).toBeVisible();
   expect(await page.locator(".tasks > li").count()).toBeLessThan(120);
@@ -70,7 +70,7 @@ test("a project of 10,000 tasks loads, scrolls to the end, filters, expands far 
   for (const t of [tasks[3], tasks[5_000], tasks[9_998]]) {
     await server.api("PATCH", `/tasks/${t.id}`, { status: "blocked" });
   }
-  await expect(page.getByLabel("Task counts")).toContainText("9997 pending · 0 in progress · 0 completed · 3 blocked");
+  await expect(page.getByLabel("Task counts")).toContainText("9997 pending · 0 in progress · 0 in review · 0 completed · 3 blocked");
   await page.getByRole("combobox", { name: "Show" }).selectOption("blocked");
   await expect(page.locator(".tasks > li")).toHaveCount(3);
   await expect(page.getByRole("listitem", { name: tasks[9_998].title })).toBeVisible();

@@ -35,7 +35,7 @@ mod prompt;
 mod watch;
 
 pub use config::{Configured, Hooks};
-pub use prompt::{prompt_text, substitute};
+pub use prompt::{session_prompt, substitute};
 
 use crate::model::{Agent, SessionPatch};
 use crate::store::Store;

@@ -4,8 +4,14 @@ use super::placeholders::placeholders;
 use crate::model::Task;
 use std::path::Path;
 
-/// What an agent is told: the task's prompt (its title and description when it has none);
-/// for several tasks, each under a heading.
+/// How an agent tells Maestro where it stands, after its tasks' prompt: the status it says
+/// wins over what Maestro would infer (SPEC §8).
+pub const REPORTING: &str = "Report to Maestro as you go: `maestro task update --status in_review` when your change \
+is ready for review (or `--status completed` / `blocked`);\n`maestro session state needs-input \"<your question>\"` \
+when you wait for the person, `maestro session state working` when you resume.";
+
+/// What an agent is told of its tasks: the task's prompt (its title and description when
+/// it has none); for several tasks, each under a heading.
 pub fn prompt_text(tasks: &[Task]) -> String {
     let one = |t: &Task| {
         if t.prompt.trim().is_empty() {
@@ -20,6 +26,22 @@ pub fn prompt_text(tasks: &[Task]) -> String {
             many.iter().map(|t| format!("## {} ({})\n\n{}", t.title, t.id, one(t))).collect::<Vec<_>>().join("\n\n")
         }
     }
+}
+
+/// What a session's agent is told: its tasks' prompt, then what the session was started
+/// with besides (a review's comments, a merge's conflicts), after a blank line; then, when
+/// there is anything to do, [`REPORTING`].
+pub fn session_prompt(tasks: &[Task], extra: Option<&str>) -> String {
+    let tasks = prompt_text(tasks);
+    let body = match extra.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if tasks.trim().is_empty() => e.to_string(),
+        Some(e) => format!("{tasks}\n\n{e}"),
+        None => tasks,
+    };
+    if body.trim().is_empty() {
+        return body;
+    }
+    format!("{body}\n\n{REPORTING}")
 }
 
 /// `command` with `{prompt}` and `{prompt_file}` replaced, each by one shell-quoted word
@@ -48,6 +70,18 @@ pub fn substitute(command: &str, prompt: &str, prompt_file: &Path) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sessions_own_prompt_follows_its_tasks() {
+        let t = Task { title: "Fix it".into(), prompt: "Fix the bug.".into(), ..Default::default() };
+        assert_eq!(
+            session_prompt(std::slice::from_ref(&t), Some("  src/a.rs:3 use a Vec\n")),
+            format!("Fix the bug.\n\nsrc/a.rs:3 use a Vec\n\n{REPORTING}")
+        );
+        assert_eq!(session_prompt(std::slice::from_ref(&t), None), format!("Fix the bug.\n\n{REPORTING}"));
+        assert_eq!(session_prompt(&[], Some("only this")), format!("only this\n\n{REPORTING}"));
+        assert_eq!(session_prompt(&[], None), "");
+    }
 
     #[test]
     fn prompts_are_quoted_where_the_command_asks() {

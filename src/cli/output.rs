@@ -44,7 +44,7 @@ impl Out {
             "completed" | "merged" => "32",               // green
             "in_progress" | "running" | "active" => "36", // cyan
             "blocked" | "failed" => "31",                 // red
-            "high" => "33",                               // yellow
+            "high" | "in_review" => "33",                 // yellow
             _ => return word.to_string(),
         };
         format!("\x1b[{code}m{word}\x1b[0m")

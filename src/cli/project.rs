@@ -4,8 +4,8 @@
 use super::defaults::Here;
 use super::exit::Done;
 use super::output::{self, Out};
-use super::values::on_off;
-use crate::model::{NewProject, Project, ProjectPatch};
+use super::values::{self, on_off};
+use crate::model::{MergeStrategy, NewProject, Project, ProjectPatch};
 use crate::rest_client::Client;
 
 #[derive(clap::Subcommand, Debug)]
@@ -41,6 +41,9 @@ pub enum ProjectCmd {
         /// Use the repository's .maestro/setup.sh (if any) instead of a setup command.
         #[arg(long, conflicts_with = "setup")]
         no_setup: bool,
+        /// How a workspace merges unless told: merge (a merge commit) or squash.
+        #[arg(long, value_parser = values::merge_strategy)]
+        merge_strategy: Option<MergeStrategy>,
     },
     /// Delete a project (refused while it has tasks or sessions).
     Delete { id: String },
@@ -78,7 +81,16 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
             show(out, &client.create_project(&np).await?);
         }
         ProjectCmd::Get { id } => show(out, &client.project(&here.project(id)?).await?),
-        ProjectCmd::Update { id, name, base_path, no_base_path, settings, no_base_branch, no_setup } => {
+        ProjectCmd::Update {
+            id,
+            name,
+            base_path,
+            no_base_path,
+            settings,
+            no_base_branch,
+            no_setup,
+            merge_strategy,
+        } => {
             let set_or_clear = |v: Option<String>, clear: bool| if clear { Some(None) } else { v.map(Some) };
             let patch = ProjectPatch {
                 name,
@@ -86,6 +98,7 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
                 isolation: settings.isolation,
                 base_branch: set_or_clear(settings.base_branch, no_base_branch),
                 setup_command: set_or_clear(settings.setup, no_setup),
+                merge_strategy,
             };
             show(out, &client.update_project(&id, &patch).await?);
         }
@@ -108,6 +121,7 @@ fn show(out: Out, p: &Project) {
         ("isolation", if p.isolation { "on" } else { "off" }.to_string()),
         ("base branch", p.base_branch.clone().unwrap_or_default()),
         ("setup", p.setup_command.clone().unwrap_or_default()),
+        ("merge strategy", p.merge_strategy.as_str().to_string()),
         ("created", output::when(p.created_at)),
         ("updated", output::when(p.updated_at)),
     ]);

@@ -1,7 +1,7 @@
 //! The words the command line takes for a status, a priority or a switch, refused with the list of
 //! the ones it knows.
 
-use crate::model::{Priority, SessionState, SessionStatus, TaskStatus, WorkspaceStatus};
+use crate::model::{MergeStrategy, Priority, SessionState, SessionStatus, TaskStatus, WorkspaceStatus};
 
 pub(super) fn task_status(s: &str) -> Result<TaskStatus, String> {
     TaskStatus::parse(s).ok_or_else(|| one_of(TaskStatus::ALL.map(|v| v.as_str())))
@@ -17,6 +17,13 @@ pub(super) fn workspace_status(s: &str) -> Result<WorkspaceStatus, String> {
 
 pub(super) fn session_state(s: &str) -> Result<SessionState, String> {
     SessionState::parse(s).ok_or_else(|| one_of(["working", "needs-input", "idle"]))
+}
+
+pub(super) fn merge_strategy(s: &str) -> Result<MergeStrategy, String> {
+    MergeStrategy::ALL
+        .into_iter()
+        .find(|m| m.as_str() == s)
+        .ok_or_else(|| one_of(MergeStrategy::ALL.map(|m| m.as_str())))
 }
 
 pub(super) fn priority(s: &str) -> Result<Priority, String> {

@@ -56,9 +56,12 @@ pub enum WorkspaceCmd {
     /// session's]. Your checkout changes only if it is on the base branch and clean.
     Merge {
         id: Option<String>,
-        /// One commit with all the branch's changes instead.
+        /// One commit with all the branch's changes [default: the project's strategy].
         #[arg(long)]
         squash: bool,
+        /// A merge commit [default: the project's strategy].
+        #[arg(long, conflicts_with = "squash")]
+        merge_commit: bool,
         /// [default: the task's title]
         #[arg(short, long)]
         message: Option<String>,
@@ -67,6 +70,9 @@ pub enum WorkspaceCmd {
     Rebase { id: Option<String> },
     /// Push a workspace's branch to the repository's remote [default: this session's].
     Push { id: Option<String> },
+    /// Push a workspace's branch and open a GitHub pull request with the server's `gh`
+    /// [default: this session's]; prints its address.
+    Pr { id: Option<String> },
     /// Remove a workspace's worktree; its branch is kept, and `restore` brings it back.
     Archive {
         id: String,
@@ -127,13 +133,25 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: WorkspaceCm
         WorkspaceCmd::Commit { id, message } => {
             show(out, &client.commit_workspace(&here.workspace(client, id).await?, message).await?)
         }
-        WorkspaceCmd::Merge { id, squash, message } => {
-            let strategy = Some(if squash { MergeStrategy::Squash } else { MergeStrategy::Merge });
+        WorkspaceCmd::Merge { id, squash, merge_commit, message } => {
+            let strategy = match (squash, merge_commit) {
+                (true, _) => Some(MergeStrategy::Squash),
+                (_, true) => Some(MergeStrategy::Merge),
+                _ => None,
+            };
             let body = MergeWorkspace { strategy, message };
             show(out, &client.merge_workspace(&here.workspace(client, id).await?, &body).await?)
         }
         WorkspaceCmd::Rebase { id } => show(out, &client.rebase_workspace(&here.workspace(client, id).await?).await?),
         WorkspaceCmd::Push { id } => show(out, &client.push_workspace(&here.workspace(client, id).await?).await?),
+        WorkspaceCmd::Pr { id } => {
+            let pr = client.open_pull_request(&here.workspace(client, id).await?).await?;
+            if out.json {
+                out.json(&pr);
+            } else {
+                println!("{}", pr.url);
+            }
+        }
     }
     Ok(())
 }

@@ -33,6 +33,9 @@ pub struct Project {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(read_only))]
     pub setup_signature: Option<String>,
+    /// How "Merge" lands a workspace when the person does not choose (SPEC §8).
+    #[serde(default)]
+    pub merge_strategy: super::MergeStrategy,
     pub created_at: Millis,
     pub updated_at: Millis,
 }
@@ -51,6 +54,7 @@ impl Default for Project {
             base_branch: None,
             setup_command: None,
             setup_signature: None,
+            merge_strategy: Default::default(),
             created_at: 0,
             updated_at: 0,
         }
@@ -65,12 +69,17 @@ pub enum TaskStatus {
     #[default]
     Pending,
     InProgress,
+    /// The agent has finished and its change waits for the person (SPEC §8).
+    InReview,
     Completed,
     Blocked,
 }
 
 impl TaskStatus {
-    pub const ALL: [TaskStatus; 4] = [Self::Pending, Self::InProgress, Self::Completed, Self::Blocked];
+    /// How many there are: per-status counts are arrays of this length.
+    pub const COUNT: usize = 5;
+    pub const ALL: [TaskStatus; Self::COUNT] =
+        [Self::Pending, Self::InProgress, Self::InReview, Self::Completed, Self::Blocked];
 
     /// Its place in [`TaskStatus::ALL`]: per-status counts and lists are arrays in that order.
     pub fn slot(self) -> usize {
@@ -82,6 +91,7 @@ impl TaskStatus {
         match self {
             Self::Pending => "pending",
             Self::InProgress => "in_progress",
+            Self::InReview => "in_review",
             Self::Completed => "completed",
             Self::Blocked => "blocked",
         }
@@ -251,6 +261,12 @@ pub struct Session {
     /// newest [`TIMELINE_MAX`](crate::model::limits::TIMELINE_MAX) lines.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub timeline: Vec<TimelineLine>,
+    /// What it was started with besides its tasks' prompt ([`NewSession::prompt`]), kept
+    /// so that its agent gets it wherever and whenever its terminal starts.
+    ///
+    /// [`NewSession::prompt`]: super::NewSession::prompt
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 /// A line of a session's timeline.

@@ -65,6 +65,10 @@ pub struct ProjectPatch {
     #[serde(default, deserialize_with = "nullable", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::setup_or_null))]
     pub setup_command: Option<Option<String>>,
+    /// How "Merge" lands a workspace by default.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(value_type = MergeStrategy))]
+    pub merge_strategy: Option<MergeStrategy>,
 }
 
 /// Body of `POST /api/tasks`.
@@ -161,6 +165,11 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::workspace_choice))]
     pub workspace: Option<String>,
+    /// More for its agent to do, told after its tasks' prompt (a review's comments, a
+    /// merge's conflicts); at most `SESSION_PROMPT_MAX` bytes.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::session_prompt))]
+    pub prompt: Option<String>,
 }
 
 /// Body of `PUT /api/sessions/:id/state`: what the session's agent is doing (SPEC §9).
@@ -241,12 +250,12 @@ pub struct CommitWorkspace {
 }
 
 /// Body of `POST /api/workspaces/:id/merge`: into the workspace's base branch, as a merge
-/// commit (the default) or one squashed commit, with `message` (a default when left out).
+/// commit or one squashed commit, with `message` (a default when left out).
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct MergeWorkspace {
-    /// Null or left out: a merge commit.
+    /// Null or left out: the project's `mergeStrategy` (a merge commit unless set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<MergeStrategy>,
     #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]

@@ -28,6 +28,27 @@ pub enum MergeStrategy {
     Squash,
 }
 
+/// A pull request opened for a workspace's branch (`POST /api/workspaces/:id/pr`).
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullRequest {
+    /// Its address on GitHub.
+    pub url: String,
+}
+
+impl MergeStrategy {
+    pub const ALL: [MergeStrategy; 2] = [Self::Merge, Self::Squash];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Merge => "merge",
+            Self::Squash => "squash",
+        }
+    }
+}
+
 impl WorkspaceStatus {
     pub const ALL: [WorkspaceStatus; 3] = [Self::Active, Self::Merged, Self::Archived];
 

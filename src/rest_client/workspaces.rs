@@ -81,4 +81,9 @@ impl Client {
     pub async fn push_workspace(&self, id: &str) -> Result<Workspace, ClientError> {
         self.call(Method::POST, &format!("/workspaces/{}/push", seg(id)), None, None).await
     }
+
+    /// Pushes its branch and opens a pull request with the server's `gh`.
+    pub async fn open_pull_request(&self, id: &str) -> Result<PullRequest, ClientError> {
+        self.call(Method::POST, &format!("/workspaces/{}/pr", seg(id)), None, None).await
+    }
 }

@@ -122,8 +122,14 @@ impl Terminals {
             tracing::info!(terminal = tid, code, "terminal exited");
             if linked {
                 // Exiting on its own ends the session's work; a deleted session is gone.
-                let store = me.store.clone();
+                let (store, workspaces) = (me.store.clone(), me.workspaces.clone());
                 rt.spawn(async move {
+                    // Its workspace's last writes first: whether its task goes up for review
+                    // depends on them (SPEC §8).
+                    let ws = store.read(|st| st.sessions.get(&tid).and_then(|s| s.workspace_id.clone()));
+                    if let (Some(workspaces), Some(ws), 0) = (&workspaces, ws, code) {
+                        workspaces.record_changes(&ws).await;
+                    }
                     let _ = store.execute(Command::SessionExited { id: tid, code }, None).await;
                 });
             }
@@ -181,7 +187,7 @@ impl Terminals {
         }
         let tasks: Vec<Task> =
             self.store.read(|st| s.task_ids.iter().filter_map(|t| st.tasks.get(t).cloned()).collect());
-        let text = agents::prompt_text(&tasks);
+        let text = agents::session_prompt(&tasks, s.prompt.as_deref());
         let file = self.prompts.write(&s.id, &text).map_err(OpenError::System)?;
         launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
         launch.prompt_file = Some(file.clone());

@@ -35,7 +35,7 @@ pub fn board_view(
     project_id: String,
     filter: RwSignal<Option<TaskStatus>>,
     found: Memo<Option<Vec<String>>>,
-    counts: Memo<(usize, [usize; 4])>,
+    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
 ) -> Part {
     Ok(view! { <Board project_id filter found counts/> }.into_any())
 }
@@ -49,7 +49,7 @@ fn Board(
     /// The matching task ids in list order while searching, `None` otherwise.
     found: Memo<Option<Vec<String>>>,
     /// All tasks and per status, exact.
-    counts: Memo<(usize, [usize; 4])>,
+    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
 ) -> impl IntoView {
     let dragging: Dragging = RwSignal::new(None);
     // Each column's scroll position, so a keyboard move can bring the card into view.
@@ -84,9 +84,9 @@ fn Column(
     project_id: String,
     status: TaskStatus,
     found: Memo<Option<Vec<String>>>,
-    counts: Memo<(usize, [usize; 4])>,
+    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
     dragging: Dragging,
-    tops: [RwSignal<f64>; 4],
+    tops: [RwSignal<f64>; TaskStatus::COUNT],
     refocus: Refocus,
 ) -> impl IntoView {
     let ctx = use_tab();
@@ -189,7 +189,7 @@ fn Card(
     /// The column it is rendered in.
     column: TaskStatus,
     dragging: Dragging,
-    tops: [RwSignal<f64>; 4],
+    tops: [RwSignal<f64>; TaskStatus::COUNT],
     refocus: Refocus,
     project_id: String,
 ) -> impl IntoView {

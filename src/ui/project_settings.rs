@@ -6,7 +6,7 @@
 use super::on_demand::Part;
 use super::state::use_tab;
 use crate::api::functions::{error_text, inspect_directory, update_project};
-use crate::model::{DirectoryInfo, Project, ProjectPatch};
+use crate::model::{DirectoryInfo, MergeStrategy, Project, ProjectPatch};
 use leptos::prelude::*;
 use std::time::Duration;
 
@@ -101,6 +101,7 @@ pub fn settings_view(active: Memo<Option<String>>, open: RwSignal<bool>) -> Part
     let isolation = RwSignal::new(orig.isolation);
     let base = RwSignal::new(orig.base_branch.clone().unwrap_or_default());
     let setup = RwSignal::new(orig.setup_command.clone().unwrap_or_default());
+    let merge = RwSignal::new(orig.merge_strategy);
     let looked = inspected(dir);
     let (saving, error) = (RwSignal::new(false), RwSignal::new(None::<String>));
     let orig = StoredValue::new(orig);
@@ -113,6 +114,7 @@ pub fn settings_view(active: Memo<Option<String>>, open: RwSignal<bool>) -> Part
             isolation: isolation.get_untracked(),
             base: base.get_untracked(),
             setup: setup.get_untracked(),
+            merge: merge.get_untracked(),
         };
         let (patch, after) = typed.apply(&before);
         if after == before {
@@ -190,6 +192,19 @@ pub fn settings_view(active: Memo<Option<String>>, open: RwSignal<bool>) -> Part
                     </select>
                 </label>
                 <label class="field">
+                    <span>"Merge strategy"</span>
+                    <select
+                        prop:value=move || merge.get().as_str()
+                        on:change=move |ev| {
+                            let v = event_target_value(&ev);
+                            merge.set(MergeStrategy::ALL.into_iter().find(|m| m.as_str() == v).unwrap_or_default());
+                        }
+                    >
+                        <option value="merge">"A merge commit"</option>
+                        <option value="squash">"One squashed commit"</option>
+                    </select>
+                </label>
+                <label class="field">
                     <span>"Setup command"</span>
                     <textarea rows="3" bind:value=setup placeholder=setup_hint spellcheck="false"></textarea>
                 </label>
@@ -215,6 +230,7 @@ struct Typed {
     isolation: bool,
     base: String,
     setup: String,
+    merge: MergeStrategy,
 }
 
 impl Typed {
@@ -247,6 +263,10 @@ impl Typed {
             after.setup_command = setup.clone();
             patch.setup_command = Some(setup);
         }
+        if self.merge != p.merge_strategy {
+            after.merge_strategy = self.merge;
+            patch.merge_strategy = Some(self.merge);
+        }
         (patch, after)
     }
 }
@@ -264,6 +284,7 @@ mod tests {
             isolation: true,
             base: String::new(),
             setup: setup.into(),
+            merge: MergeStrategy::Merge,
         };
         let (patch, after) = typed(" A ", "", "x").apply(&p);
         assert_eq!((patch, after), (ProjectPatch::default(), p.clone()));

@@ -102,6 +102,24 @@ impl Workspaces {
         });
     }
 
+    /// Records a workspace's changes as they are now: a session's agent that just exited
+    /// may have written last within the watcher's debounce, and its task's status (SPEC §8)
+    /// is decided by what the store then holds.
+    pub async fn record_changes(&self, id: &str) {
+        let Some(w) = self.inner.store.read(|st| st.workspaces.get(id).cloned()) else { return };
+        if w.status != WorkspaceStatus::Active || self.here(&w).is_err() || self.is_busy(id) {
+            return;
+        }
+        // Not measuring the disk: the watcher does that, at most once a minute.
+        let mut refresh = Refresh {
+            store: self.inner.store.clone(),
+            id: w.id,
+            path: PathBuf::from(&w.path),
+            disk_at: Some(Instant::now()),
+        };
+        let _ = tokio::task::spawn_blocking(move || refresh.run()).await;
+    }
+
     /// Whether a workspace's changes are followed live (its watcher runs).
     pub fn following(&self, id: &str) -> bool {
         self.followed().get(id).is_some_and(Option::is_some)

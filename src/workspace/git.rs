@@ -76,6 +76,8 @@ pub struct Git {
     max_output: usize,
     /// Set for this call only (after the server's `GIT_*` are removed).
     envs: Vec<(OsString, OsString)>,
+    /// Another git tool run the same way (GitHub's `gh`), without git's own options.
+    program: Option<OsString>,
 }
 
 impl Git {
@@ -87,7 +89,13 @@ impl Git {
             timeout: TIMEOUT,
             max_output: MAX_OUTPUT,
             envs: Vec::new(),
+            program: None,
         }
+    }
+
+    /// `program` (a tool beside git, such as `gh`) run in `dir` with the same limits.
+    pub fn tool(dir: impl AsRef<Path>, program: impl AsRef<OsStr>) -> Git {
+        Git { program: Some(program.as_ref().to_os_string()), ..Git::new(dir) }
     }
 
     pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Git {
@@ -130,16 +138,14 @@ impl Git {
     /// for "differences found"). Only a failure to start or the time limit are errors.
     pub fn output(self) -> Result<Output, GitError> {
         let command = self.describe();
-        let mut cmd = Command::new("git");
+        let mut cmd = Command::new(self.program.as_deref().unwrap_or(OsStr::new("git")));
         // Paths are printed raw (no C quoting); pathspecs are paths, not globs; no prompt
         // for credentials; no optional locks, so reading a status never takes index.lock
         // from under an agent's own git.
-        cmd.args(["-c", "core.quotepath=off", "--literal-pathspecs", "--no-pager"])
-            .args(&self.args)
-            .current_dir(&self.dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        if self.program.is_none() {
+            cmd.args(["-c", "core.quotepath=off", "--literal-pathspecs", "--no-pager"]);
+        }
+        cmd.args(&self.args).current_dir(&self.dir).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("GIT_") {
                 cmd.env_remove(key);

@@ -1,15 +1,16 @@
 //! The service's landing (SPEC §8 "Landing"): commit, merge, rebase and push a workspace,
 //! as archive and restore are done: passed to the node holding it, one change at a time,
 //! the git work on a blocking thread, then one store command (that records a retry's
-//! answer under its `Idempotency-Key` too). A merged workspace becomes `merged`.
+//! answer under its `Idempotency-Key` too). A merged workspace becomes `merged`. A pull
+//! request (`github.rs`) is opened only on the node holding the workspace.
 
 use super::passed::Passed;
 use super::refusal::conflict;
 use super::service::{detached, present, Workspaces};
-use super::{changes, commit, merge, push, rebase, Error};
+use super::{changes, commit, github, merge, push, rebase, Error};
 use crate::http::AppError;
 use crate::model::limits::TEXT_MAX;
-use crate::model::{CommitWorkspace, MergeStrategy, MergeWorkspace, Workspace, WorkspaceStatus};
+use crate::model::{CommitWorkspace, MergeStrategy, MergeWorkspace, PullRequest, Workspace, WorkspaceStatus};
 use crate::store::{IdempotencyKey, WorkspacePatch};
 use serde_json::json;
 use std::path::PathBuf;
@@ -64,6 +65,14 @@ impl Workspaces {
         .await
     }
 
+    /// How workspace `id` merges when the request does not say: its project's setting.
+    pub fn merge_strategy(&self, id: &str) -> MergeStrategy {
+        self.inner.store.read(|st| {
+            let project = st.workspaces.get(id).and_then(|w| st.projects.get(&w.project_id));
+            project.map(|p| p.merge_strategy).unwrap_or_default()
+        })
+    }
+
     /// Rebases the workspace's branch onto its base's current tip (see [`rebase`]).
     pub async fn rebase(&self, id: &str, key: Option<IdempotencyKey>) -> Result<Workspace, AppError> {
         self.land(id, Passed::post("/rebase", serde_json::Value::Null, key.as_ref()), false, key.clone(), |t| {
@@ -80,6 +89,38 @@ impl Workspaces {
             push(&t.worktree, &t.branch)?;
             // Nothing of the record changes; the command keeps the retry's answer.
             Ok(WorkspacePatch::default())
+        })
+        .await
+    }
+
+    /// Whether "Open pull request" is offered: `gh` installed and logged in (asked once).
+    pub async fn pull_requests(&self) -> Result<(), String> {
+        tokio::task::spawn_blocking(github::ready).await.unwrap_or_else(|e| Err(e.to_string()))
+    }
+
+    /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);
+    /// its address. Refused (409) where `gh` is missing or logged out, and on another node's
+    /// workspace (open it there).
+    pub async fn pull_request(&self, id: &str) -> Result<PullRequest, AppError> {
+        let w = self.get(id).await?;
+        self.here(&w)?;
+        if w.status != WorkspaceStatus::Active {
+            return Err(conflict(format!("workspace {id} is {}: only an active one is proposed", w.status.as_str())));
+        }
+        self.pull_requests().await.map_err(conflict)?;
+        let (worktree, branch) = (PathBuf::from(&w.path), w.branch);
+        let me = self.clone();
+        let id = w.id;
+        detached(async move {
+            let _busy = me.busy(&id)?;
+            let url = me
+                .blocking(move || {
+                    present(&worktree)?;
+                    push(&worktree, &branch)?;
+                    github::open(&worktree, &branch)
+                })
+                .await?;
+            Ok(PullRequest { url })
         })
         .await
     }

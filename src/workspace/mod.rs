@@ -32,6 +32,7 @@ pub mod diff;
 pub mod directory;
 mod follow;
 pub mod git;
+pub mod github;
 pub mod include;
 pub mod land;
 mod landing;

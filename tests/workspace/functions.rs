@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::path::PathBuf;
 
 /// Calls server function `F` (its path carries a hash: taken from the function itself).
-async fn sfn<F: ServerFn>(server: &crate::common::Maestro, body: Value) -> (u16, Value) {
+pub(super) async fn sfn<F: ServerFn>(server: &crate::common::Maestro, body: Value) -> (u16, Value) {
     let url = format!("{}{}", server.api.trim_end_matches("/api"), F::PATH);
     let res = server.http().post(url).json(&body).send().await.unwrap();
     let status = res.status().as_u16();

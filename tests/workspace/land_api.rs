@@ -4,8 +4,10 @@
 //! merge and rebase refused with their `files` and nothing changed, and bad requests.
 
 use super::api::{get, post};
+use super::functions::sfn;
 use super::{fixture, git, write};
 use crate::common::{Maestro, Start};
+use maestro::api::functions::workspaces::{OpenPullRequest, PullRequestsAvailable};
 use maestro::model::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -112,7 +114,7 @@ async fn bad_landing_requests_are_refused_with_4xx() {
         let (status, answer) = post(&server, &format!("/workspaces/ws_missing/{route}"), body.clone()).await;
         assert_eq!(status, 400, "{route} {body}: {answer}");
     }
-    for route in ["commit", "merge", "rebase", "push"] {
+    for route in ["commit", "merge", "rebase", "push", "pr"] {
         let (status, answer) = post(&server, &format!("/workspaces/ws_missing/{route}"), json!({})).await;
         assert_eq!(status, 404, "{route}: {answer}");
     }
@@ -120,9 +122,44 @@ async fn bad_landing_requests_are_refused_with_4xx() {
     let (status, answer) = post(&server, "/workspaces/ws_missing/merge", json!({"strategy": null})).await;
     assert_eq!(status, 404, "{answer}");
     let (_, doc) = get(&server, "/openapi.json").await;
-    for route in ["commit", "merge", "rebase", "push"] {
+    for route in ["commit", "merge", "rebase", "push", "pr"] {
         let path = format!("/workspaces/{{id}}/{route}");
         assert!(doc["paths"][&path]["post"]["responses"]["409"].is_object(), "{path} and its 409 are in the document");
     }
     assert!(doc["components"]["schemas"]["ErrorDetail"]["properties"]["files"].is_object(), "{doc}");
+}
+
+/// The project's merge strategy is what a merge that names none does; pull requests are
+/// refused with the reason where the server has no `gh` (a name that runs nothing stands
+/// in for it, whatever this machine has), and the server functions say they are not offered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_projects_strategy_is_the_default_and_no_gh_means_no_pull_requests() {
+    let f = fixture();
+    let server = Start { env: &[("MAESTRO_GH", "/nonexistent/gh")], ..Default::default() }.run().await;
+    let c = &server.client;
+    let base_path = Some(f.repo.to_string_lossy().into_owned());
+    let p = c.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
+    assert_eq!(p.merge_strategy, MergeStrategy::Merge);
+    let squash = ProjectPatch { merge_strategy: Some(MergeStrategy::Squash), ..Default::default() };
+    assert_eq!(c.update_project(&p.id, &squash).await.unwrap().merge_strategy, MergeStrategy::Squash);
+    let nt = NewTask { project_id: p.id.clone(), title: "Add a logo".into(), ..Default::default() };
+    let t = c.create_task(&nt).await.unwrap();
+    let w = workspace(&server, &t.id).await;
+    write(PathBuf::from(&w.path).join("logo.svg"), "<svg/>\n");
+    assert_eq!(post(&server, &format!("/workspaces/{}/commit", w.id), json!({})).await.0, 200);
+
+    let (status, body) = post(&server, &format!("/workspaces/{}/pr", w.id), json!(null)).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("gh is not installed"), "{body}");
+    let (status, offered) = sfn::<PullRequestsAvailable>(&server, json!({})).await;
+    assert_eq!((status, offered), (200, json!(false)));
+    let (status, body) = sfn::<OpenPullRequest>(&server, json!({"id": w.id})).await;
+    assert_eq!(status, 409, "{body}");
+
+    let (status, body) = post(&server, &format!("/workspaces/{}/merge", w.id), json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    // Squashed: one commit on main, no merge commit.
+    assert_eq!(git(&f.repo, &["log", "-1", "--format=%s %p", "main"]).split(' ').count(), 4, "one parent");
+    assert_eq!(git(&f.repo, &["log", "-1", "--format=%s", "main"]), "Add a logo");
+    assert_eq!(c.task(&t.id).await.unwrap().status, TaskStatus::Completed, "merging completes the task");
 }

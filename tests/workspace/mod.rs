@@ -15,6 +15,7 @@ mod land_api;
 mod library;
 mod service;
 mod sessions;
+mod status;
 
 use maestro::workspace::git::Git;
 use maestro::workspace::{make, Made, NewWorktree};

@@ -21,11 +21,11 @@ const AGENTS: &[&str] = &[
     "write=echo \"$MAESTRO_SESSION_ID\" > shared.txt && echo wrote-it",
 ];
 
-fn addr(server: &Maestro) -> std::net::SocketAddr {
+pub(super) fn addr(server: &Maestro) -> std::net::SocketAddr {
     format!("127.0.0.1:{}", server.port).parse().unwrap()
 }
 
-async fn project(server: &Maestro, dir: &Path) -> (Project, Task) {
+pub(super) async fn project(server: &Maestro, dir: &Path) -> (Project, Task) {
     let base_path = Some(dir.to_string_lossy().into_owned());
     let p =
         server.client.create_project(&NewProject { name: "P".into(), base_path, ..Default::default() }).await.unwrap();
@@ -35,7 +35,7 @@ async fn project(server: &Maestro, dir: &Path) -> (Project, Task) {
 }
 
 /// `POST /sessions` with `extra` fields, expecting 201.
-async fn start(server: &Maestro, p: &Project, t: &Task, extra: Value) -> Session {
+pub(super) async fn start(server: &Maestro, p: &Project, t: &Task, extra: Value) -> Session {
     let mut body = json!({"projectId": p.id, "taskIds": [t.id]});
     body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
     let (status, answer) = post(server, "/sessions", body).await;
@@ -70,7 +70,7 @@ fn real(dir: impl AsRef<Path>) -> PathBuf {
 
 /// Everything a session's terminal printed once its process exited (as the server kept it:
 /// the agent starts when its session is made, before anyone attaches), and its exit code.
-async fn run_to_end(server: &Maestro, id: &str) -> (String, i64) {
+pub(super) async fn run_to_end(server: &Maestro, id: &str) -> (String, i64) {
     let deadline = Instant::now() + Duration::from_secs(10);
     let code = loop {
         if let Some(code) = server.client.session(id).await.unwrap().exit_code {

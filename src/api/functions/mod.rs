@@ -9,8 +9,8 @@ pub mod workspaces;
 
 pub use workspaces::{
     archive_workspace, commit_workspace, get_workspaces, list_project_workspaces, list_task_workspaces,
-    list_workspaces_page, merge_workspace, push_workspace, rebase_workspace, restore_workspace, workspace_diff,
-    workspace_files, TASK_WORKSPACES_LISTED,
+    list_workspaces_page, merge_workspace, open_pull_request, pull_requests_available, push_workspace,
+    rebase_workspace, restore_workspace, workspace_diff, workspace_files, TASK_WORKSPACES_LISTED,
 };
 
 use crate::model::*;
@@ -54,7 +54,7 @@ pub struct TaskPage {
     pub tasks: Vec<Task>,
     pub total: usize,
     /// Per status, in [`TaskStatus::ALL`]'s order.
-    pub per_status: [usize; 4],
+    pub per_status: [usize; TaskStatus::COUNT],
     /// Where the next page starts, when rows remain.
     pub next: Option<String>,
     pub seq: u64,
@@ -218,7 +218,7 @@ pub async fn list_task_page(project_id: String, cursor: Option<String>, limit: u
     let ((tasks, total, per_status, next), seq) = store()?.read_at(|s| {
         // One pass counts every task and picks the page; only the rows sent are sorted and
         // copied (the first page is rendered on every load).
-        let mut per = [0; 4];
+        let mut per = [0; TaskStatus::COUNT];
         let all = s.tasks_where(Some(&project_id), None).inspect(|t| per[t.status.slot()] += 1);
         let p = page::page(all, after.as_ref(), limit);
         let rows = p.rows.into_iter().cloned().collect();

@@ -1,5 +1,5 @@
 //! The server functions of workspaces (SPEC §8): reading them and their changes, and what
-//! the browser does to them — archive, restore, commit, merge, rebase, push. Each calls the
+//! the browser does to them — archive, restore, commit, merge, rebase, push, open a pull request. Each calls the
 //! `Workspaces` service (which passes it to the node holding the workspace), as REST does.
 
 #[cfg(feature = "ssr")]
@@ -99,4 +99,16 @@ pub async fn rebase_workspace(id: String) -> Result<Workspace, FnError> {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
     Ok(ssr::workspaces()?.push(&id, None).await?)
+}
+
+/// Whether "Open pull request" is offered: the server's `gh` is installed and logged in.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn pull_requests_available() -> Result<bool, FnError> {
+    Ok(ssr::workspaces()?.pull_requests().await.is_ok())
+}
+
+/// Pushes a workspace's branch and opens a pull request for it; its address.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn open_pull_request(id: String) -> Result<PullRequest, FnError> {
+    Ok(ssr::workspaces()?.pull_request(&id).await?)
 }

@@ -68,6 +68,7 @@ where
         .routes(routes!(workspaces::merge_workspace))
         .routes(routes!(workspaces::rebase_workspace))
         .routes(routes!(workspaces::push_workspace))
+        .routes(routes!(workspaces::open_pull_request))
         .routes(routes!(agents::list_agents))
         .routes(routes!(events::events))
         .routes(routes!(health::health))

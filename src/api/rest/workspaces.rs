@@ -9,7 +9,7 @@ use super::{found, idempotency_key, listed, paging, ApiResult};
 use crate::auth::FromNode;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{
-    ArchiveWorkspace, CommitWorkspace, FileDiff, MergeWorkspace, NewWorkspace, Workspace, WorkspaceFiles,
+    ArchiveWorkspace, CommitWorkspace, FileDiff, MergeWorkspace, NewWorkspace, PullRequest, Workspace, WorkspaceFiles,
     WorkspaceStatus,
 };
 use crate::store::Store;
@@ -158,7 +158,7 @@ pub(super) async fn merge_workspace(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<MergeWorkspace>,
 ) -> ApiResult {
-    let strategy = b.strategy.unwrap_or_default();
+    let strategy = b.strategy.unwrap_or_else(|| ws.merge_strategy(&id));
     let key = idempotency_key(&h, &("MergeWorkspace", &id, strategy, &b.message))?;
     Ok(Json(ws.relayed(relayed.is_some()).merge(&id, strategy, b.message, key).await?).into_response())
 }
@@ -189,4 +189,13 @@ pub(super) async fn push_workspace(
 ) -> ApiResult {
     let key = idempotency_key(&h, &("PushWorkspace", &id))?;
     Ok(Json(ws.relayed(relayed.is_some()).push(&id, key).await?).into_response())
+}
+
+/// Pushes the workspace's branch and opens a GitHub pull request for it with `gh pr create
+/// --fill` (its commits give the title and body). 409 where `gh` is not installed or not
+/// logged in on this server (the reason says which), for a workspace that is not active or
+/// is on another node, and with `gh`'s or git's reason when they refuse.
+#[utoipa::path(post, path = "/workspaces/{id}/pr", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = PullRequest), Refusals, GitTimeout))]
+pub(super) async fn open_pull_request(State(ws): State<Workspaces>, ApiPath(id): ApiPath<String>) -> ApiResult {
+    Ok(Json(ws.pull_request(&id).await?).into_response())
 }

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 pub(super) struct ProjectIndex {
     /// `(created_at, id)` ascending: newest first is this reversed ([`Task::newest_first`]).
     pub(super) all: BTreeSet<(i64, String)>,
-    pub(super) by_status: [BTreeSet<(i64, String)>; 4],
+    pub(super) by_status: [BTreeSet<(i64, String)>; TaskStatus::COUNT],
 }
 
 impl ProjectIndex {

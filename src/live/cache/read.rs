@@ -105,11 +105,11 @@ impl Cache {
 
     /// How many tasks a project has, in all and per status (in [`TaskStatus::ALL`]'s
     /// order), if its list is loaded.
-    pub fn project_counts(&self, project_id: &str) -> Option<(usize, [usize; 4])> {
+    pub fn project_counts(&self, project_id: &str) -> Option<(usize, [usize; TaskStatus::COUNT])> {
         if !self.is_loaded(&ListKey::ProjectTasks(project_id.to_string())) {
             return None;
         }
-        let Some(ix) = self.index.get(project_id) else { return Some((0, [0; 4])) };
+        let Some(ix) = self.index.get(project_id) else { return Some((0, [0; TaskStatus::COUNT])) };
         Some((ix.all.len(), std::array::from_fn(|i| ix.by_status[i].len())))
     }
 

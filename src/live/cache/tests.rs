@@ -90,7 +90,7 @@ fn history(ops: &[(u8, usize, usize)]) -> Vec<Event> {
                     7 => Command::DeleteSession { id: s },
                     8 => Command::UpdateTask {
                         id: t,
-                        patch: TaskPatch { status: Some(TaskStatus::ALL[b % 4]), ..Default::default() },
+                        patch: TaskPatch { status: Some(TaskStatus::ALL[b % TaskStatus::COUNT]), ..Default::default() },
                     },
                     _ => Command::UpdateSession {
                         id: s,
@@ -235,13 +235,13 @@ fn an_event_notes_only_the_task_it_changes() {
     cache.apply(&Event { seq: n + 2, data: EventData::TaskUpdated(t.clone()), timestamp: 0 });
     assert!(cache.take_changes().lists);
     assert_eq!(cache.project_window(&p, Some(TaskStatus::Blocked), 0, 10), vec![t.id.clone()]);
-    assert_eq!(cache.project_counts(&p).unwrap().1[3], 1);
+    assert_eq!(cache.project_counts(&p).unwrap().1[TaskStatus::Blocked.slot()], 1);
 }
 
 #[test]
 fn only_events_raise_flags_and_an_unblocked_task_lowers_its_own() {
     // Project, two tasks, a session on one; then the first task blocked, the session failed.
-    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (4, 0, 0), (8, 0, 3), (9, 0, 1)]);
+    let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0), (4, 0, 0), (8, 0, 4), (9, 0, 1)]);
     let n = events.len();
     let mut cache = Cache::default();
     // What was flagged before this tab looked came by a load: nothing is raised.

@@ -6,6 +6,7 @@ mod durability;
 mod projects;
 mod property;
 mod sessions;
+mod status;
 mod tasks;
 mod workspaces;
 

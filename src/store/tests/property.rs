@@ -64,13 +64,13 @@ fn to_command(op: &Op, st: &State) -> Command {
             task: NewTask {
                 project_id: p(*i),
                 title: format!("t{st}"),
-                status: Some(TaskStatus::ALL[*st as usize % 4]),
+                status: Some(TaskStatus::ALL[*st as usize % TaskStatus::COUNT]),
                 ..Default::default()
             },
         },
         Op::UpdateTask(i, st) => Command::UpdateTask {
             id: t(*i),
-            patch: TaskPatch { status: Some(TaskStatus::ALL[*st as usize % 4]), ..Default::default() },
+            patch: TaskPatch { status: Some(TaskStatus::ALL[*st as usize % TaskStatus::COUNT]), ..Default::default() },
         },
         Op::DeleteTask(i) => Command::DeleteTask { id: t(*i) },
         Op::Subtask(i) => Command::AddSubtask { task_id: t(*i), subtask: NewSubtask { title: "s".into() } },

@@ -16,7 +16,7 @@ fn made(task: &str, branch: &str) -> WorkspaceMade {
 }
 
 impl Fixture {
-    async fn workspace(&mut self, task: &str, branch: &str) -> Workspace {
+    pub(super) async fn workspace(&mut self, task: &str, branch: &str) -> Workspace {
         let w = match self.run(Command::CreateWorkspace { workspace: Box::new(made(task, branch)) }).await {
             Ok(Outcome::Workspace(w)) => w,
             other => panic!("{other:?}"),

@@ -1,11 +1,12 @@
 //! A session's workspace as it changes (SPEC §8 "Changes, live"): its totals, its changed
 //! files (`files.rs`) and one file's diff (`diff.rs`; parsed in `lines.rs`, windowed by
 //! `window.rs`), fetched again whenever the cached workspace's `version` moves (a
-//! `workspace:updated` event), without moving the reader. Built on demand (`ui::on_demand`),
+//! `workspace:updated` event), without moving the reader; above them, landing it (`land.rs`). Built on demand (`ui::on_demand`),
 //! so none of it is in the main wasm but `totals.rs`, the badge the rows show.
 
 mod diff;
 mod files;
+mod land;
 mod lines;
 pub mod totals;
 mod window;
@@ -66,6 +67,7 @@ fn changes(workspace_id: String) -> impl IntoView {
     view! {
         <div class="changes-view" role="tabpanel" id="panel-changes" aria-labelledby="tab-changes">
             <p class="changes-summary muted">{move || ws.with(|w| w.as_ref().map(summary))}</p>
+            {land::bar(ws)}
             {files::list(files, open)}
             {move || {
                 open.get().map(|(path, old)| diff::diff(id.get_value(), path, old, version)).unwrap_or_else(|| {

@@ -197,7 +197,8 @@ fn task_list(
                 let list = list_window(ctx, pid.get_value(), filter, needle, extra, viewport, seed);
                 let counts = move || {
                     let (n, per) = list.counts.get();
-                    format!("{n} tasks · {} pending · {} in progress · {} completed · {} blocked", per[0], per[1], per[2], per[3])
+                    let per = TaskStatus::ALL.iter().zip(per).map(|(s, c)| format!(" · {c} {}", s.as_str().replace('_', " ")));
+                    format!("{n} tasks{}", per.collect::<String>())
                 };
                 let board = move || {
                     ctx.board.get().then(|| {
@@ -229,7 +230,7 @@ fn task_list(
 /// searching) how many tasks match.
 fn list_notes(
     key: ListKey,
-    counts: Memo<(usize, [usize; 4])>,
+    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
     found: Memo<Option<Vec<String>>>,
     typed: Memo<String>,
 ) -> impl IntoView {

@@ -66,7 +66,7 @@ pub struct ListWindow {
     /// The spacers' heights, above the first row rendered and below the last.
     pub spacers: Memo<(f64, f64)>,
     /// The counts: all, and per status.
-    pub counts: Memo<(usize, [usize; 4])>,
+    pub counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
     /// While searching, the matching ids in list order (`None` otherwise).
     pub found: Memo<Option<Vec<String>>>,
 }

@@ -46,6 +46,9 @@ impl State {
         if let Some(isolation) = patch.isolation {
             p.isolation = isolation;
         }
+        if let Some(m) = patch.merge_strategy {
+            p.merge_strategy = m;
+        }
         if let Some(b) = &patch.base_branch {
             p.base_branch = branch(b.as_deref())?;
         }

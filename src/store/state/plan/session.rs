@@ -1,12 +1,12 @@
 //! Sessions, and the links between sessions and tasks (both sides change at once).
 
-use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
-use crate::model::limits::{NAME_MAX, TIMELINE_MAX, TITLE_MAX};
+use super::{new_id, session_env, set_task_status, touch_session, touch_task, Inputs, NewId, Plan};
+use crate::model::limits::{NAME_MAX, SESSION_PROMPT_MAX, TIMELINE_MAX, TITLE_MAX};
 use crate::model::{
     Deleted, EventData, Link, NewSession, Session, SessionLogLine, SessionPatch, SessionStateUpdate, SessionStatus,
-    TimelineLine, WorkspaceStatus, WORKSPACE_NEW, WORKSPACE_NONE,
+    TaskStatus, TimelineLine, WorkspaceStatus, WORKSPACE_NEW, WORKSPACE_NONE,
 };
-use crate::store::state::validate::{agent_id, check_id, clean};
+use crate::store::state::validate::{agent_id, bounded, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
 use crate::store::{Outcome, StoreError};
 use std::collections::{BTreeMap, HashSet};
@@ -54,7 +54,35 @@ impl State {
             return Ok(Plan::unchanged(Outcome::Session(s)));
         }
         touch_session(&mut s, ctx);
-        Ok(Plan { events: vec![EventData::SessionUpdated(s.clone())], outcome: Outcome::Session(s) })
+        let mut events = vec![EventData::SessionUpdated(s.clone())];
+        if code == 0 {
+            self.left_for_review(old, ctx, &mut events);
+        }
+        Ok(Plan { events, outcome: Outcome::Session(s) })
+    }
+
+    /// SPEC §8 "Task status follows the work": an agent that ends well leaving unmerged
+    /// changes in its workspace puts its tasks up for review. Only a task still
+    /// `in_progress` moves, and only once no other session works on it: any other status
+    /// was said by someone (the agent itself, or the person) and stays.
+    fn left_for_review(&self, ended: &Session, ctx: &Inputs<'_>, events: &mut Vec<EventData>) {
+        let Some(w) = ended.workspace_id.as_ref().and_then(|id| self.workspaces.get(id)) else { return };
+        let c = &w.changes;
+        if w.status != WorkspaceStatus::Active || (c.files == 0 && c.ahead == 0 && !c.dirty) {
+            return;
+        }
+        for tid in &ended.task_ids {
+            let Some(t) = self.tasks.get(tid) else { continue };
+            let others_run = t.session_ids.iter().any(|sid| {
+                sid != &ended.id && self.sessions.get(sid).is_some_and(|o| o.status == SessionStatus::Running)
+            });
+            if t.status == TaskStatus::InProgress && !others_run {
+                let mut t = t.clone();
+                set_task_status(&mut t, TaskStatus::InReview, ctx.now);
+                touch_task(&mut t, ctx.now);
+                events.push(EventData::TaskUpdated(t));
+            }
+        }
     }
 
     /// What its agent is doing: only while it runs; saying the same again changes nothing
@@ -142,6 +170,7 @@ impl State {
         };
         let agent = agent_id(ns.agent_id.as_deref())?;
         let workspace = ns.workspace.as_deref().filter(|w| *w != WORKSPACE_NONE).map(str::to_string);
+        let prompt = session_prompt(ns.prompt.as_deref())?;
         let same = |old: &Session| {
             let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
             old.project_id == ns.project_id
@@ -149,6 +178,7 @@ impl State {
                 && (ns.name.is_none() || old.name == name)
                 && old.agent_id == agent
                 && old.workspace_id == workspace
+                && old.prompt == prompt
         };
         let id = match new_id(ns.id.as_deref(), &self.sessions, ("session", "sess"), ctx, same)? {
             NewId::Fresh(id) => id,
@@ -174,12 +204,17 @@ impl State {
             state_message: None,
             state_at: None,
             timeline: Vec::new(),
+            prompt,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];
         for t in tasks {
             let mut t = t.clone();
             t.session_ids.push(id.clone());
+            // SPEC §8: work has started on it; any other status was said by someone and stays.
+            if t.status == TaskStatus::Pending {
+                set_task_status(&mut t, TaskStatus::InProgress, ctx.now);
+            }
             touch_task(&mut t, ctx.now);
             let link = Link { session_id: id.clone(), task_id: t.id.clone() };
             events.push(EventData::TaskUpdated(t));
@@ -271,6 +306,15 @@ impl State {
             outcome: Outcome::Session(s),
         })
     }
+}
+
+/// A new session's extra prompt: free text within its bytes; blank is none.
+fn session_prompt(prompt: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(p) = prompt.filter(|p| !p.trim().is_empty()) else { return Ok(None) };
+    if p.len() > SESSION_PROMPT_MAX {
+        return Err(StoreError::Invalid(format!("prompt is longer than {SESSION_PROMPT_MAX} bytes")));
+    }
+    bounded("prompt", p, SESSION_PROMPT_MAX).map(Some)
 }
 
 fn task_full(tid: &str) -> StoreError {

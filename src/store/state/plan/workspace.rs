@@ -5,9 +5,9 @@
 //! A session's `workspaceId` names a workspace of its project; a workspace that goes
 //! (deleted, or with its task) is cleared from the sessions that named it.
 
-use super::{touch_session, Inputs, Plan};
+use super::{set_task_status, touch_session, touch_task, Inputs, Plan};
 use crate::model::limits::{BRANCH_MAX, PATH_MAX};
-use crate::model::{Deleted, EventData, Workspace, WorkspaceStatus};
+use crate::model::{Deleted, EventData, TaskStatus, Workspace, WorkspaceStatus};
 use crate::store::state::validate::check_id;
 use crate::store::state::{State, TASK_WORKSPACES_MAX};
 use crate::store::{Outcome, StoreError, WorkspaceMade, WorkspacePatch};
@@ -88,7 +88,17 @@ impl State {
         }
         w.version += 1;
         w.updated_at = ctx.now;
-        Ok(Plan { events: vec![EventData::WorkspaceUpdated(w.clone())], outcome: Outcome::Workspace(w) })
+        let mut events = vec![EventData::WorkspaceUpdated(w.clone())];
+        // SPEC §8: merging lands the task's work, which completes it.
+        if w.status == WorkspaceStatus::Merged && old.status == WorkspaceStatus::Active {
+            if let Some(t) = self.tasks.get(&w.task_id).filter(|t| t.status != TaskStatus::Completed) {
+                let mut t = t.clone();
+                set_task_status(&mut t, TaskStatus::Completed, ctx.now);
+                touch_task(&mut t, ctx.now);
+                events.push(EventData::TaskUpdated(t));
+            }
+        }
+        Ok(Plan { events, outcome: Outcome::Workspace(w) })
     }
 
     /// Refused while the workspace is active (its worktree is on disk: archive it first).

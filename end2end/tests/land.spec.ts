@@ -1,0 +1,108 @@
+// Landing a workspace from its Changes tab (SPEC §8): the person commits what "the agent"
+// (this test) wrote, with the task's title as the message, merges it as one squashed
+// commit after saying yes, and the task moves to completed on the board of a second tab,
+// which has an "in review" column. A merge that would conflict lists the file and offers
+// "Rebase" and "Resolve with agent", which starts a session on the workspace.
+import { test, expect, gitRepo, open, project } from "./fixtures";
+import type { Page } from "@playwright/test";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const column = (page: Page, name: string) =>
+  page.getByRole("group", { name: "Board" }).getByRole("region", { name: `${name} column` });
+const card = (page: Page, col: string, title: string) => column(page, col).getByRole("listitem", { name: title });
+
+/** A git project with one task, a session in its workspace, and that session's Changes tab open in `page`. */
+async function changesTab(page: Page, server: any, title: string) {
+  const repo = gitRepo({ "README.md": "one\ntwo\nthree\n" });
+  const p = await project(server, "Land");
+  await server.api("PATCH", `/projects/${p.id}`, { basePath: repo });
+  const task = await server.api("POST", "/tasks", { projectId: p.id, title });
+  const ws = await server.api("POST", "/workspaces", { taskId: task.id });
+  await server.api("POST", "/sessions", { projectId: p.id, taskIds: [task.id], name: "agent", workspace: ws.id });
+  await open(page, `/projects/${p.id}`);
+  await page.getByRole("button", { name: `Details of ${title}` }).click();
+  await page.getByRole("button", { name: "Jump to session agent" }).click();
+  const tabs = page.getByRole("tablist", { name: "Session view" });
+  await tabs.getByRole("tab", { name: /Changes/ }).click();
+  return { repo, p, task, ws };
+}
+
+test("commit and merge from the Changes tab; the task completes on a second tab's board", async ({
+  page,
+  server,
+}) => {
+  const { repo, p, task, ws } = await changesTab(page, server, "Add a greeting");
+  fs.writeFileSync(path.join(ws.path, "greeting.txt"), "hello\n");
+  const land = page.getByRole("form", { name: "Land this workspace" });
+  await expect(page.getByRole("list", { name: "Changed files" }).getByRole("button", { name: /greeting\.txt/ })).toBeVisible();
+
+  // A second tab on the board: the session made the task in progress; "in review" is a column.
+  const other = await page.context().newPage();
+  await open(other, `/projects/${p.id}`);
+  await other.getByRole("group", { name: "View" }).getByRole("button", { name: "Board" }).click();
+  await expect(card(other, "in progress", "Add a greeting")).toBeVisible();
+  await expect(column(other, "in review")).toBeVisible();
+
+  // Commit: the task's title is the message unless the person types another.
+  await expect(land.getByRole("textbox", { name: "Commit message" })).toHaveValue("Add a greeting");
+  await land.getByRole("button", { name: "Commit" }).click();
+  await expect(page.getByRole("status").filter({ hasText: `Committed on ${ws.branch}.` })).toBeVisible();
+  const git = (...args: string[]) => execFileSync("git", args, { cwd: repo }).toString().trim();
+  expect(git("log", "-1", "--format=%s", ws.branch)).toBe("Add a greeting");
+
+  // Merge, squashed: it asks first, and Cancel changes nothing.
+  await land.getByRole("combobox", { name: "Merge strategy" }).selectOption("squash");
+  await land.getByRole("button", { name: "Merge into main" }).click();
+  const confirm = page.getByRole("group", { name: "Confirm" });
+  await expect(confirm).toContainText(`Merge ${ws.branch} into main as one squashed commit?`);
+  await confirm.getByRole("button", { name: "Cancel" }).click();
+  await expect(confirm).toHaveCount(0);
+  expect(git("log", "-1", "--format=%s", "main")).toBe("start");
+  await land.getByRole("button", { name: "Merge into main" }).click();
+  await confirm.getByRole("button", { name: "Yes, merge" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Merged into main." })).toBeVisible();
+  expect(git("log", "-1", "--format=%s %P", "main").split(" ").length).toBe(4); // "Add a greeting" + one parent
+  expect(fs.readFileSync(path.join(repo, "greeting.txt"), "utf8")).toBe("hello\n");
+
+  // The second tab's board: completed, without a reload.
+  await expect(card(other, "completed", "Add a greeting")).toBeVisible();
+  await expect(card(other, "in progress", "Add a greeting")).toHaveCount(0);
+  expect((await server.api("GET", `/tasks/${task.id}`)).status).toBe("completed");
+  await other.close();
+});
+
+test("a merge that would conflict lists the file and offers rebase and an agent to resolve it", async ({
+  page,
+  server,
+}) => {
+  test.info().annotations.push({ type: "refused-request" });
+  const { repo, task, ws } = await changesTab(page, server, "Shout two");
+  fs.writeFileSync(path.join(ws.path, "README.md"), "one\nTWO (agent)\nthree\n");
+  const land = page.getByRole("form", { name: "Land this workspace" });
+  await land.getByRole("textbox", { name: "Commit message" }).fill("Shout two loudly");
+  await expect(land.getByRole("button", { name: "Commit" })).toBeEnabled();
+  await land.getByRole("button", { name: "Commit" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Committed on" })).toBeVisible();
+  // The person changes the same line on main meanwhile.
+  fs.writeFileSync(path.join(repo, "README.md"), "one\nTWO (person)\nthree\n");
+  execFileSync("git", ["commit", "-qam", "person"], { cwd: repo });
+  const before = execFileSync("git", ["rev-parse", "main"], { cwd: repo }).toString();
+
+  await land.getByRole("button", { name: "Merge into main" }).click();
+  await page.getByRole("group", { name: "Confirm" }).getByRole("button", { name: "Yes, merge" }).click();
+  const refused = page.getByRole("alert").filter({ hasText: "conflict" });
+  await expect(refused.getByRole("list", { name: "Conflicting files" })).toHaveText("README.md");
+  await expect(refused.getByRole("button", { name: "Rebase onto main first" })).toBeVisible();
+  expect(execFileSync("git", ["rev-parse", "main"], { cwd: repo }).toString()).toBe(before);
+
+  // "Resolve with agent": a session on the same workspace, told which files conflict.
+  await refused.getByRole("button", { name: "Resolve with agent" }).click();
+  const sessions = page.getByRole("navigation", { name: "Sessions" });
+  await expect(sessions.getByRole("listitem").filter({ hasText: `Resolve conflicts in ${ws.branch}` })).toBeVisible();
+  const made = (await server.api("GET", `/sessions?taskId=${task.id}`)) as any[];
+  const resolving = made.find((s) => s.name.startsWith("Resolve conflicts"));
+  expect(resolving.workspaceId).toBe(ws.id);
+  expect(resolving.prompt).toContain("- README.md");
+});
