@@ -127,7 +127,9 @@ async fn prompt_files_are_private_and_what_a_killed_server_left_is_removed_at_st
     ws.read_until("the secret plan").await;
     let prompts = dir.path().join("prompts");
     let file = prompts.join(format!("{}.md", s.id));
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "the secret plan");
+    // The task's prompt, then how to report (SPEC §8).
+    let told = std::fs::read_to_string(&file).unwrap();
+    assert!(told.starts_with("the secret plan\n\n") && told.contains("maestro session state"), "{told}");
     assert_eq!(mode(&prompts), 0o700);
     assert_eq!(mode(&file), 0o600);
     std::fs::write(prompts.join("left-over.md"), "old").unwrap();
