@@ -301,3 +301,34 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
     next_states(4, &mut states).await;
     assert_eq!(states[2..], [Some(SessionState::Working), Some(SessionState::Idle)]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sessions_own_prompt_reaches_its_agent_after_the_tasks() {
+    let work = tempfile::tempdir().unwrap();
+    let done = format!("done=echo | sh {SCRIPT} {{prompt}}");
+    let srv = Start { args: &["--agent", &done], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "Fix the bug").await;
+    let seq = c.health().await.unwrap().seq;
+    let ns = NewSession {
+        project_id: t.project_id.clone(),
+        task_ids: vec![t.id.clone()],
+        agent_id: Some("done".into()),
+        prompt: Some("src/a.rs:3 use a Vec".into()),
+        ..Default::default()
+    };
+    let s = c.create_session(&ns).await.unwrap();
+    assert_eq!(s.prompt.as_deref(), Some("src/a.rs:3 use a Vec"));
+    let s = ended(c, &s.id, seq).await;
+    let said = String::from_utf8(output(c, &s.id).await.1).unwrap();
+    // In the file and the argument alike: the task's prompt, then the session's own.
+    assert!(said.starts_with("prompt file: Fix the bug\r\n\r\nsrc/a.rs:3 use a Vec\r\n"), "{said}");
+    assert!(said.contains("prompt argument: Fix the bug\r\n\r\nsrc/a.rs:3 use a Vec\r\n"), "{said}");
+
+    // Over its byte cap, or with escape sequences: refused, with the reason.
+    let long = NewSession { prompt: Some("é".repeat(limits::SESSION_PROMPT_MAX / 2 + 1)), ..ns.clone() };
+    let e = c.create_session(&long).await.unwrap_err();
+    assert_eq!(e.status(), Some(400), "{e}");
+    let escape = NewSession { prompt: Some("\x1b[2J".into()), ..ns };
+    assert_eq!(c.create_session(&escape).await.unwrap_err().status(), Some(400));
+}

@@ -30,7 +30,7 @@ mod placeholders;
 mod prompt;
 mod watch;
 
-pub use prompt::{prompt_text, substitute};
+pub use prompt::{session_prompt, substitute};
 
 use crate::model::{Agent, SessionPatch};
 use crate::store::Store;

@@ -22,6 +22,17 @@ pub fn prompt_text(tasks: &[Task]) -> String {
     }
 }
 
+/// What a session's agent is told: its tasks' prompt, then what the session was started
+/// with besides (a review's comments, a merge's conflicts), after a blank line.
+pub fn session_prompt(tasks: &[Task], extra: Option<&str>) -> String {
+    let tasks = prompt_text(tasks);
+    match extra.map(str::trim).filter(|e| !e.is_empty()) {
+        Some(e) if tasks.trim().is_empty() => e.to_string(),
+        Some(e) => format!("{tasks}\n\n{e}"),
+        None => tasks,
+    }
+}
+
 /// `command` with `{prompt}` and `{prompt_file}` replaced, each by one shell-quoted word
 /// that the shell hands over literally (a placeholder anywhere else is refused, as when the
 /// command was loaded).
@@ -48,6 +59,17 @@ pub fn substitute(command: &str, prompt: &str, prompt_file: &Path) -> Result<Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sessions_own_prompt_follows_its_tasks() {
+        let t = Task { title: "Fix it".into(), prompt: "Fix the bug.".into(), ..Default::default() };
+        assert_eq!(
+            session_prompt(std::slice::from_ref(&t), Some("  src/a.rs:3 use a Vec\n")),
+            "Fix the bug.\n\nsrc/a.rs:3 use a Vec"
+        );
+        assert_eq!(session_prompt(std::slice::from_ref(&t), None), "Fix the bug.");
+        assert_eq!(session_prompt(&[], Some("only this")), "only this");
+    }
 
     #[test]
     fn prompts_are_quoted_where_the_command_asks() {

@@ -247,6 +247,12 @@ pub struct Session {
     /// When `state` was last set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub state_at: Option<Millis>,
+    /// What it was started with besides its tasks' prompt ([`NewSession::prompt`]), kept
+    /// so that its agent gets it wherever and whenever its terminal starts.
+    ///
+    /// [`NewSession::prompt`]: super::NewSession::prompt
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prompt: Option<String>,
 }
 
 /// Whether a session needs the person: it ended, or its agent waits for an answer.

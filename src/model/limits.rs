@@ -18,3 +18,6 @@ pub const BRANCH_MAX: usize = 200;
 /// Longest setup command of a project, in characters (a longer one belongs in
 /// `.maestro/setup.sh`).
 pub const SETUP_MAX: usize = 8192;
+/// Longest `prompt` of a new session (extra instructions after its tasks' own), in bytes:
+/// it may be handed to the agent as one command-line argument with the tasks' prompt.
+pub const SESSION_PROMPT_MAX: usize = 64 * 1024;

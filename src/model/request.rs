@@ -161,6 +161,11 @@ pub struct NewSession {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::workspace_choice))]
     pub workspace: Option<String>,
+    /// More for its agent to do, told after its tasks' prompt (a review's comments, a
+    /// merge's conflicts); at most `SESSION_PROMPT_MAX` bytes.
+    #[serde(default, deserialize_with = "present", skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "ssr", schema(schema_with = schema::session_prompt))]
+    pub prompt: Option<String>,
 }
 
 /// Body of `PUT /api/sessions/:id/state`: what the session's agent is doing (SPEC §9).

@@ -54,6 +54,14 @@ pub fn message() -> RefOr<Schema> {
     string(pattern, TEXT_MAX / 4, "Not blank; line breaks and tabs allowed; no other control characters.", false)
 }
 
+/// A new session's extra instructions: free text (see [`text`]), at most a quarter of
+/// `SESSION_PROMPT_MAX` characters (so that it is surely within its bytes).
+pub fn session_prompt() -> RefOr<Schema> {
+    let pattern = r"^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]*$".to_string();
+    let about = "Told to the agent after its tasks' prompt. Line breaks and tabs allowed; no other control characters.";
+    string(pattern, SESSION_PROMPT_MAX / 4, about, false)
+}
+
 /// What a session's agent asks or says: as [`line`], or blank (or null) for none.
 pub fn state_message() -> RefOr<Schema> {
     let pattern = format!("^[{WS}]*([^{WS}{CONTROL}]([^{CONTROL}]*[^{WS}{CONTROL}])?[{WS}]*)?$");

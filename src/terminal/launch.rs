@@ -175,7 +175,7 @@ impl Terminals {
         }
         let tasks: Vec<Task> =
             self.store.read(|st| s.task_ids.iter().filter_map(|t| st.tasks.get(t).cloned()).collect());
-        let text = agents::prompt_text(&tasks);
+        let text = agents::session_prompt(&tasks, s.prompt.as_deref());
         let file = self.prompts.write(&s.id, &text).map_err(OpenError::System)?;
         launch.env.push(("MAESTRO_PROMPT_FILE".into(), file.to_string_lossy().into_owned()));
         launch.prompt_file = Some(file.clone());

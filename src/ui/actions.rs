@@ -167,6 +167,7 @@ impl Tab {
             name: Some(task.title.chars().take(200).collect()),
             agent_id: agent,
             workspace,
+            prompt: None,
         };
         self.open_sessions.update(|o| o.push(id.clone()));
         self.active_session.set(Some(id.clone()));

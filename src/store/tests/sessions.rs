@@ -211,3 +211,23 @@ fn deletes_drop_links_to_missing_records() {
         assert_eq!(plan.events, vec![EventData::TaskDeleted(Deleted { id: t.id.clone() })]);
     });
 }
+
+#[test]
+fn a_sessions_own_prompt_is_kept_and_blank_is_none() {
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let p = f.project("P").await;
+        let ns = |prompt: &str| Command::CreateSession {
+            session: NewSession { project_id: p.id.clone(), prompt: Some(prompt.into()), ..Default::default() },
+        };
+        let Outcome::Session(s) = f.run(ns("fix line 3\n\tplease")).await.unwrap() else { panic!() };
+        assert_eq!(s.prompt.as_deref(), Some("fix line 3\n\tplease"));
+        let Outcome::Session(blank) = f.run(ns("  \n")).await.unwrap() else { panic!() };
+        assert_eq!(blank.prompt, None);
+        let cap = crate::model::limits::SESSION_PROMPT_MAX;
+        assert!(matches!(f.run(ns(&"x".repeat(cap + 1))).await, Err(StoreError::Invalid(_))));
+        assert!(f.run(ns(&"x".repeat(cap))).await.is_ok());
+        assert!(matches!(f.run(ns("\x1b[31m")).await, Err(StoreError::Invalid(_))));
+        f.state().check_invariant().unwrap();
+    });
+}

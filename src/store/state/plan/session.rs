@@ -1,12 +1,12 @@
 //! Sessions, and the links between sessions and tasks (both sides change at once).
 
 use super::{new_id, session_env, touch_session, touch_task, Inputs, NewId, Plan};
-use crate::model::limits::{NAME_MAX, TITLE_MAX};
+use crate::model::limits::{NAME_MAX, SESSION_PROMPT_MAX, TITLE_MAX};
 use crate::model::{
     Deleted, EventData, Link, NewSession, Session, SessionPatch, SessionStateUpdate, SessionStatus, WorkspaceStatus,
     WORKSPACE_NEW, WORKSPACE_NONE,
 };
-use crate::store::state::validate::{agent_id, check_id, clean};
+use crate::store::state::validate::{agent_id, bounded, check_id, clean};
 use crate::store::state::{State, PLAIN_TERMINAL_PREFIX, SESSION_TASKS_MAX, TASK_SESSIONS_MAX};
 use crate::store::{Outcome, StoreError};
 use std::collections::{BTreeMap, HashSet};
@@ -124,6 +124,7 @@ impl State {
         };
         let agent = agent_id(ns.agent_id.as_deref())?;
         let workspace = ns.workspace.as_deref().filter(|w| *w != WORKSPACE_NONE).map(str::to_string);
+        let prompt = session_prompt(ns.prompt.as_deref())?;
         let same = |old: &Session| {
             let old_tasks: HashSet<&str> = old.task_ids.iter().map(String::as_str).collect();
             old.project_id == ns.project_id
@@ -131,6 +132,7 @@ impl State {
                 && (ns.name.is_none() || old.name == name)
                 && old.agent_id == agent
                 && old.workspace_id == workspace
+                && old.prompt == prompt
         };
         let id = match new_id(ns.id.as_deref(), &self.sessions, ("session", "sess"), ctx, same)? {
             NewId::Fresh(id) => id,
@@ -155,6 +157,7 @@ impl State {
             state: None,
             state_message: None,
             state_at: None,
+            prompt,
         };
         s.env = session_env(&s, ctx.api_url);
         let mut events = vec![EventData::SessionCreated(s.clone())];
@@ -252,6 +255,15 @@ impl State {
             outcome: Outcome::Session(s),
         })
     }
+}
+
+/// A new session's extra prompt: free text within its bytes; blank is none.
+fn session_prompt(prompt: Option<&str>) -> Result<Option<String>, StoreError> {
+    let Some(p) = prompt.filter(|p| !p.trim().is_empty()) else { return Ok(None) };
+    if p.len() > SESSION_PROMPT_MAX {
+        return Err(StoreError::Invalid(format!("prompt is longer than {SESSION_PROMPT_MAX} bytes")));
+    }
+    bounded("prompt", p, SESSION_PROMPT_MAX).map(Some)
 }
 
 fn task_full(tid: &str) -> StoreError {
