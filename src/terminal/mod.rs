@@ -20,7 +20,8 @@
 //! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
-//! terminal when its session is made.
+//! terminal when its session is made; `review` a workspace's review comments typed to its
+//! agent.
 
 mod activity;
 mod budget;
@@ -29,6 +30,7 @@ pub mod output;
 mod process;
 mod prompts;
 mod relay;
+mod review;
 mod setup;
 mod socket;
 mod start;

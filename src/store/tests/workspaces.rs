@@ -16,7 +16,7 @@ fn made(task: &str, branch: &str) -> WorkspaceMade {
 }
 
 impl Fixture {
-    async fn workspace(&mut self, task: &str, branch: &str) -> Workspace {
+    pub(super) async fn workspace(&mut self, task: &str, branch: &str) -> Workspace {
         let w = match self.run(Command::CreateWorkspace { workspace: Box::new(made(task, branch)) }).await {
             Ok(Outcome::Workspace(w)) => w,
             other => panic!("{other:?}"),
@@ -25,7 +25,7 @@ impl Fixture {
         w
     }
 
-    async fn patch(&mut self, id: &str, patch: WorkspacePatch) -> Result<Workspace, StoreError> {
+    pub(super) async fn patch(&mut self, id: &str, patch: WorkspacePatch) -> Result<Workspace, StoreError> {
         match self.run(Command::UpdateWorkspace { id: id.into(), patch }).await? {
             Outcome::Workspace(w) => Ok(w),
             other => panic!("{other:?}"),
@@ -33,7 +33,7 @@ impl Fixture {
     }
 }
 
-fn status(s: WorkspaceStatus) -> WorkspacePatch {
+pub(super) fn status(s: WorkspaceStatus) -> WorkspacePatch {
     WorkspacePatch { status: Some(s), ..Default::default() }
 }
 
