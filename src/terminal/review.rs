@@ -35,7 +35,6 @@ impl Terminals {
         relayed: bool,
         key: Option<IdempotencyKey>,
     ) -> Result<CommentsSent, AppError> {
-        crate::store::state::check_id(id).map_err(AppError::from)?;
         let w = self.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
         let w = w.ok_or_else(|| AppError::not_found(format!("workspace {id} not found")))?;
         let drafts: Vec<ReviewComment> = self.store.read(|st| {

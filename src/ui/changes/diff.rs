@@ -5,9 +5,9 @@
 
 use super::lines::{Kind, Lines};
 use super::review::Pick;
-use crate::model::CommentSide;
 use super::window::{anchor, range, restore, LINE_PX};
 use crate::api::functions::{error_text, workspace_diff};
+use crate::model::CommentSide;
 use crate::model::FileDiff;
 use crate::ui::browser::spawn;
 use crate::ui::px;
@@ -138,7 +138,8 @@ fn line(lines: &Lines, i: usize, file: StoredValue<String>, pick: RwSignal<Optio
     let (side, at) = if l.new > 0 { (CommentSide::New, l.new) } else { (CommentSide::Old, l.old) };
     let picked = move || {
         pick.with(|p| {
-            p.as_ref().is_some_and(|p| p.side == side && (p.line..=p.end).contains(&at) && file.with_value(|f| p.path == *f))
+            p.as_ref()
+                .is_some_and(|p| p.side == side && (p.line..=p.end).contains(&at) && file.with_value(|f| p.path == *f))
         })
     };
     let choose = move |ev: leptos::ev::MouseEvent| {

@@ -130,14 +130,8 @@ fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>
             return;
         }
         let p = target.get_value();
-        let nc = NewComment {
-            path: p.path,
-            line: p.line,
-            end_line: Some(p.end),
-            side: Some(p.side),
-            body,
-            author: None,
-        };
+        let nc =
+            NewComment { path: p.path, line: p.line, end_line: Some(p.end), side: Some(p.side), body, author: None };
         spawn(async move {
             match create_comment(workspace.get_value(), nc).await {
                 // The event brings it into every tab's list, this one's too.

@@ -7,7 +7,7 @@ use crate::model::limits::{COMMENT_MAX, NAME_MAX, PATH_MAX, WORKSPACE_COMMENTS_M
 use crate::model::{
     CommentPatch, CommentSide, CommentStatus, Deleted, EventData, NewComment, ReviewComment, WorkspaceStatus,
 };
-use crate::store::state::validate::{bounded, check_id, clean};
+use crate::store::state::validate::{bounded, clean};
 use crate::store::state::State;
 use crate::store::{Outcome, StoreError};
 
@@ -21,7 +21,6 @@ impl State {
         nc: &NewComment,
         ctx: &mut Inputs<'_>,
     ) -> Result<Plan, StoreError> {
-        check_id(workspace_id)?;
         let w = self.workspace(workspace_id)?;
         if w.status != WorkspaceStatus::Active {
             return Err(StoreError::Conflict(format!(
