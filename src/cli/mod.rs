@@ -13,6 +13,7 @@ mod exit;
 pub mod hook;
 pub mod output;
 mod project;
+mod review;
 mod session;
 mod status;
 mod subtask;
@@ -23,6 +24,7 @@ mod workspace;
 
 pub use exit::Failure;
 pub use project::ProjectCmd;
+pub use review::ReviewArgs;
 pub use session::SessionCmd;
 pub use subtask::SubtaskCmd;
 pub use task::TaskCmd;
@@ -59,6 +61,8 @@ pub enum ClientCommand {
     /// Tasks' git worktrees: list, show, diff, archive, restore.
     #[command(subcommand)]
     Workspace(WorkspaceCmd),
+    /// A workspace's review comments [default: this session's]; `resolve ID`, `send`.
+    Review(ReviewArgs),
     /// Print live events as they are committed, resuming after a drop.
     Watch(watch::WatchArgs),
     /// Called by an agent's hooks (Claude Code's: `maestro hook claude`, its JSON on
@@ -84,6 +88,7 @@ pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
         ClientCommand::Task(c) => task::run(&client, out, &here, c).await,
         ClientCommand::Session(c) => session::run(&client, out, &here, c).await,
         ClientCommand::Workspace(c) => workspace::run(&client, out, &here, c).await,
+        ClientCommand::Review(a) => review::run(&client, out, &here, a).await,
         ClientCommand::Watch(a) => watch::run(&client, out, a).await,
         ClientCommand::Hook(c) => return hook::run(&client, &here, c).await,
         ClientCommand::Status { project } => status::run(&client, out, project.or(here.project)).await,

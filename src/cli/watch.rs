@@ -101,7 +101,13 @@ fn describe(out: Out, d: &EventData) -> (String, String) {
             let c = &w.changes;
             (w.id.clone(), format!("{} {} +{} -{}", out.status(w.status.as_str()), w.branch, c.additions, c.deletions))
         }
-        ProjectDeleted(x) | TaskDeleted(x) | SessionDeleted(x) | WorkspaceDeleted(x) => (x.id.clone(), String::new()),
+        CommentCreated(c) | CommentUpdated(c) => (
+            c.id.clone(),
+            format!("{} {} {}", out.status(c.status.as_str()), c.place(), c.body.lines().next().unwrap_or("")),
+        ),
+        ProjectDeleted(x) | TaskDeleted(x) | SessionDeleted(x) | WorkspaceDeleted(x) | CommentDeleted(x) => {
+            (x.id.clone(), String::new())
+        }
         SessionTaskAdded(l) | SessionTaskRemoved(l) => (l.session_id.clone(), l.task_id.clone()),
         TaskSessionAdded(l) | TaskSessionRemoved(l) => (l.task_id.clone(), l.session_id.clone()),
     }

@@ -2,7 +2,7 @@
 //! applied by the browser's caches.
 
 use super::json::from_json;
-use super::{Millis, Project, Session, Task, Workspace};
+use super::{Millis, Project, ReviewComment, Session, Task, Workspace};
 use serde::{Deserialize, Serialize, Serializer};
 
 /// Payload of a `*:deleted` event: only the id survives.
@@ -60,6 +60,12 @@ pub enum EventData {
     WorkspaceUpdated(Workspace),
     #[serde(rename = "workspace:deleted")]
     WorkspaceDeleted(Deleted),
+    #[serde(rename = "comment:created")]
+    CommentCreated(ReviewComment),
+    #[serde(rename = "comment:updated")]
+    CommentUpdated(ReviewComment),
+    #[serde(rename = "comment:deleted")]
+    CommentDeleted(Deleted),
 }
 
 /// The one list of event names: `name` and the browser's decoder (`Event::from_json`)
@@ -102,6 +108,9 @@ event_names! {
     WorkspaceCreated = "workspace:created",
     WorkspaceUpdated = "workspace:updated",
     WorkspaceDeleted = "workspace:deleted",
+    CommentCreated = "comment:created",
+    CommentUpdated = "comment:updated",
+    CommentDeleted = "comment:deleted",
 }
 
 /// One committed event with its place in the global order.
@@ -194,7 +203,10 @@ mod tests {
             TaskSessionRemoved(l),
             WorkspaceCreated(w.clone()),
             WorkspaceUpdated(w),
-            WorkspaceDeleted(d),
+            WorkspaceDeleted(d.clone()),
+            CommentCreated(ReviewComment::default()),
+            CommentUpdated(ReviewComment { id: "cmt_1".into(), ..Default::default() }),
+            CommentDeleted(d),
         ];
         for (i, data) in all.into_iter().enumerate() {
             let e = Event { seq: i as u64 + 1, data, timestamp: 7 };

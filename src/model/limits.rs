@@ -24,3 +24,8 @@ pub const SETUP_MAX: usize = 8192;
 /// Longest `prompt` of a new session (extra instructions after its tasks' own), in bytes:
 /// it may be handed to the agent as one command-line argument with the tasks' prompt.
 pub const SESSION_PROMPT_MAX: usize = 64 * 1024;
+/// Longest review comment, in characters; all of a workspace's drafts are sent as one
+/// message, within `SESSION_PROMPT_MAX` bytes.
+pub const COMMENT_MAX: usize = 4000;
+/// Most comments one workspace keeps (resolved ones included: delete those to add more).
+pub const WORKSPACE_COMMENTS_MAX: usize = 500;

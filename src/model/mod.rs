@@ -2,7 +2,7 @@
 //! for both sides, so the wire format is defined exactly once:
 //! - [`entity`]: the entities of SPEC §1 (projects, tasks, subtasks, sessions, agents);
 //! - [`workspace`]: SPEC §8's workspaces, their changes and diffs; [`directory`]: what
-//!   the server says of a project's directory;
+//!   the server says of a project's directory; [`review`]: comments on a workspace's diff;
 //! - [`request`]: the request bodies of SPEC §2, and [`limits`] on what they may hold;
 //! - [`event`]: the one event type of SPEC §3;
 //! - [`wire`]: the error body and its codes, a server function's error, `/ws`'s messages,
@@ -18,6 +18,7 @@ pub mod json;
 pub mod limits;
 pub mod page;
 pub mod request;
+pub mod review;
 #[cfg(feature = "ssr")]
 pub mod schema;
 pub mod units;
@@ -30,5 +31,6 @@ pub use entity::*;
 pub use event::*;
 pub use json::from_json;
 pub use request::*;
+pub use review::*;
 pub use wire::*;
 pub use workspace::*;

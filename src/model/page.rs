@@ -80,6 +80,14 @@ impl Listed for Workspace {
     }
 }
 
+/// A workspace's comments page in the order they were written (clients show them by place).
+impl Listed for super::ReviewComment {
+    const NEWEST_FIRST: bool = false;
+    fn key(&self) -> (Millis, &str) {
+        (self.created_at, &self.id)
+    }
+}
+
 /// The order of a list: newest or oldest first, by time then id.
 pub fn list_order<T: Listed>(a: &T, b: &T) -> std::cmp::Ordering {
     let o = a.key().cmp(&b.key());

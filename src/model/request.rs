@@ -7,7 +7,7 @@ use super::{MergeStrategy, Priority, SessionState, SessionStatus, SubtaskStatus,
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// Deserialises a field that, when present, must hold a real value (not `null`).
-fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+pub(super) fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
     T::deserialize(d).map(Some)
 }
 

@@ -49,9 +49,30 @@ pub fn text() -> RefOr<Schema> {
 /// A commit message: free text (see [`text`]) that is not blank, at most a quarter of
 /// `TEXT_MAX` characters (so that it is surely within its bytes).
 pub fn message() -> RefOr<Schema> {
+    not_blank_text(TEXT_MAX / 4)
+}
+
+/// Free text (see [`text`]) that is not blank.
+fn not_blank_text(max: usize) -> RefOr<Schema> {
     let other = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
     let pattern = format!("^[^{other}]*[^{WS}{CONTROL}][^{other}]*$");
-    string(pattern, TEXT_MAX / 4, "Not blank; line breaks and tabs allowed; no other control characters.", false)
+    string(pattern, max, "Not blank; line breaks and tabs allowed; no other control characters.", false)
+}
+
+/// A review comment's body.
+pub fn comment() -> RefOr<Schema> {
+    not_blank_text(COMMENT_MAX)
+}
+
+/// A file of a workspace's diff, as the diff names it: not blank, no control characters.
+pub fn diff_path() -> RefOr<Schema> {
+    let pattern = format!("^[^{CONTROL}]*[^{WS}{CONTROL}][^{CONTROL}]*$");
+    string(pattern, PATH_MAX / 4, "A file as the workspace's diff names it.", false)
+}
+
+/// Who wrote a comment, or null for `person`.
+pub fn author_or_null() -> RefOr<Schema> {
+    line(NAME_MAX, true)
 }
 
 /// A new session's extra instructions: free text (see [`text`]), at most a quarter of

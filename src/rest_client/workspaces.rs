@@ -86,4 +86,26 @@ impl Client {
     pub async fn open_pull_request(&self, id: &str) -> Result<PullRequest, ClientError> {
         self.call(Method::POST, &format!("/workspaces/{}/pr", seg(id)), None, None).await
     }
+
+    /// Its review comments, in the order they were written.
+    pub async fn comments(&self, id: &str) -> Result<Vec<ReviewComment>, ClientError> {
+        self.list(&format!("/workspaces/{}/comments", seg(id)), &()).await
+    }
+
+    pub async fn create_comment(&self, id: &str, c: &NewComment) -> Result<ReviewComment, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/comments", seg(id)), c).await
+    }
+
+    pub async fn update_comment(&self, id: &str, patch: &CommentPatch) -> Result<ReviewComment, ClientError> {
+        self.send(Method::PATCH, &format!("/comments/{}", seg(id)), patch).await
+    }
+
+    pub async fn delete_comment(&self, id: &str) -> Result<(), ClientError> {
+        self.call::<serde_json::Value>(Method::DELETE, &format!("/comments/{}", seg(id)), None, None).await.map(|_| ())
+    }
+
+    /// Its drafts, as one message, to its running session's agent (or a session started).
+    pub async fn send_comments(&self, id: &str, body: &SendComments) -> Result<CommentsSent, ClientError> {
+        self.send(Method::POST, &format!("/workspaces/{}/comments/send", seg(id)), body).await
+    }
 }

@@ -6,7 +6,7 @@
 //! writer, and the store's tests can run against each.
 
 use super::{Footprint, LoggedEvent, StoreError};
-use crate::model::{EventData, Millis, Project, Session, Task, Workspace};
+use crate::model::{EventData, Millis, Project, ReviewComment, Session, Task, Workspace};
 use crate::store::state::State;
 use std::sync::Arc;
 
@@ -69,10 +69,14 @@ impl<'a> RowChange<'a> {
             EventData::WorkspaceCreated(w) | EventData::WorkspaceUpdated(w) => {
                 ("workspaces", w.id.as_str(), Some(serde_json::to_string(w)?))
             }
+            EventData::CommentCreated(c) | EventData::CommentUpdated(c) => {
+                ("comments", c.id.as_str(), Some(serde_json::to_string(c)?))
+            }
             EventData::ProjectDeleted(d) => ("projects", d.id.as_str(), None),
             EventData::TaskDeleted(d) => ("tasks", d.id.as_str(), None),
             EventData::SessionDeleted(d) => ("sessions", d.id.as_str(), None),
             EventData::WorkspaceDeleted(d) => ("workspaces", d.id.as_str(), None),
+            EventData::CommentDeleted(d) => ("comments", d.id.as_str(), None),
             _ => return Ok(None),
         };
         Ok(Some(RowChange { table, id, data }))
@@ -115,6 +119,10 @@ pub fn load_state(mut read: impl FnMut(&str) -> Result<Vec<String>, StoreError>)
     for json in read("workspaces")? {
         let w: Workspace = serde_json::from_str(&json)?;
         state.workspaces.insert(w.id.clone(), w);
+    }
+    for json in read("comments")? {
+        let c: ReviewComment = serde_json::from_str(&json)?;
+        state.comments.insert(c.id.clone(), c);
     }
     Ok(state)
 }

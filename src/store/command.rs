@@ -3,8 +3,9 @@
 
 use super::StoreError;
 use crate::model::{
-    ChangeSummary, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch, Session, SessionLogLine,
-    SessionPatch, SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace, WorkspaceStatus,
+    ChangeSummary, CommentPatch, NewComment, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch,
+    ReviewComment, Session, SessionLogLine, SessionPatch, SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace,
+    WorkspaceStatus,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -119,6 +120,23 @@ pub enum Command {
     DeleteWorkspace {
         id: String,
     },
+    /// A review comment on an active workspace's diff, as a draft (SPEC §8).
+    CreateComment {
+        workspace_id: String,
+        comment: NewComment,
+    },
+    UpdateComment {
+        id: String,
+        patch: CommentPatch,
+    },
+    DeleteComment {
+        id: String,
+    },
+    /// Marks `ids`, drafts just typed to the workspace's agent, sent.
+    SendComments {
+        workspace_id: String,
+        ids: Vec<String>,
+    },
 }
 
 /// A worktree made on disk, for [`Command::CreateWorkspace`]: the store adds the id, the
@@ -172,6 +190,9 @@ pub enum Outcome {
     Task(Task),
     Session(Session),
     Workspace(Workspace),
+    Comment(ReviewComment),
+    /// A workspace's comments, in list order.
+    Comments(Vec<ReviewComment>),
     Deleted,
 }
 

@@ -6,7 +6,7 @@
 //! checked again by the node that acts on it (it must be under that node's worktrees).
 
 use crate::model::limits::*;
-use crate::model::{EventData, Session, Task, Workspace};
+use crate::model::{EventData, ReviewComment, Session, Task, Workspace};
 
 /// Why `event` cannot be applied, if it cannot.
 pub fn check(event: &EventData) -> Result<(), String> {
@@ -23,11 +23,20 @@ pub fn check(event: &EventData) -> Result<(), String> {
         TaskCreated(t) | TaskUpdated(t) => task(t),
         SessionCreated(s) | SessionUpdated(s) => session(s),
         WorkspaceCreated(w) | WorkspaceUpdated(w) => workspace(w),
-        ProjectDeleted(d) | TaskDeleted(d) | SessionDeleted(d) | WorkspaceDeleted(d) => id(&d.id),
+        CommentCreated(c) | CommentUpdated(c) => comment(c),
+        ProjectDeleted(d) | TaskDeleted(d) | SessionDeleted(d) | WorkspaceDeleted(d) | CommentDeleted(d) => id(&d.id),
         SessionTaskAdded(l) | SessionTaskRemoved(l) | TaskSessionAdded(l) | TaskSessionRemoved(l) => {
             id(&l.session_id).and_then(|()| id(&l.task_id))
         }
     }
+}
+
+fn comment(c: &ReviewComment) -> Result<(), String> {
+    id(&c.id)?;
+    id(&c.workspace_id)?;
+    text("a comment's path", &c.path, PATH_MAX)?;
+    text("a comment's author", &c.author, NAME_MAX)?;
+    text("a comment's body", &c.body, COMMENT_MAX)
 }
 
 fn task(t: &Task) -> Result<(), String> {

@@ -91,6 +91,8 @@ const MIGRATIONS: &[&str] = &[
 "#,
     // Workspaces (SPEC §8), as JSON rows like the other entities.
     "CREATE TABLE workspaces (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
+    // Review comments (SPEC §8), the same.
+    "CREATE TABLE comments (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
 ];
 
 impl From<rusqlite::Error> for StoreError {

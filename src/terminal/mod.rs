@@ -21,7 +21,8 @@
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
 //! terminal when its session is made; `hooks` the hooks Maestro wires for agents it knows;
-//! `output_relay` reading kept output on the node that ran the terminal.
+//! `output_relay` reading kept output on the node that ran the terminal; `review` a
+//! workspace's review comments typed to its agent.
 
 mod activity;
 mod budget;
@@ -32,6 +33,7 @@ mod output_relay;
 mod process;
 mod prompts;
 mod relay;
+mod review;
 mod setup;
 mod socket;
 mod start;

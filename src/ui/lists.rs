@@ -67,6 +67,9 @@ impl Tab {
                 ListKey::ProjectWorkspaces(p) => list_project_workspaces(p).await.map(|(v, at)| {
                     cache.update(|c| c.load_workspaces(key, &v, at));
                 }),
+                ListKey::WorkspaceComments(w) => list_workspace_comments(w.clone()).await.map(|(v, at)| {
+                    cache.update(|c| c.load_comments(&w, &v, at));
+                }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     // The whole of it came: looks at what is no longer flagged are history.

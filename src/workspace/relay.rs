@@ -32,6 +32,19 @@ impl Workspaces {
         Workspaces { relayed, ..self.clone() }
     }
 
+    /// When `w` is on another node's disk: that node's answer to `POST
+    /// /api/workspaces/{id}{tail}` with `body` (for what other services do with a workspace,
+    /// such as sending its comments to its agent). `None`: act here.
+    pub async fn pass<T: DeserializeOwned>(
+        &self,
+        w: &Workspace,
+        tail: &str,
+        body: serde_json::Value,
+        key: Option<&crate::store::IdempotencyKey>,
+    ) -> Option<Result<T, AppError>> {
+        self.elsewhere(w, Passed::post(tail, body, key)).await
+    }
+
     /// When `w` is on another node's disk: that node's answer to `req` (or why it cannot
     /// be asked). `None`: this node acts on it (or refuses, see `here`).
     pub(super) async fn elsewhere<T: DeserializeOwned>(

@@ -13,6 +13,7 @@ mod functions;
 mod land;
 mod land_api;
 mod library;
+mod review;
 mod service;
 mod sessions;
 mod status;

@@ -5,8 +5,10 @@
 //! List reads return the `seq` the store was at, so the client cache can merge them with
 //! the event stream (see `live::cache`).
 
+pub mod comments;
 pub mod workspaces;
 
+pub use comments::{create_comment, delete_comment, list_workspace_comments, send_comments, update_comment};
 pub use workspaces::{
     archive_workspace, commit_workspace, get_workspaces, list_project_workspaces, list_task_workspaces,
     list_workspaces_page, merge_workspace, open_pull_request, pull_requests_available, push_workspace,

@@ -108,7 +108,7 @@ pub(super) async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agen
     let mut v = (*doc).clone();
     let mut names: Vec<serde_json::Value> = agents.names().into_iter().map(Into::into).collect();
     names.push(serde_json::Value::Null);
-    for schema in ["NewSession", "SessionPatch"] {
+    for schema in ["NewSession", "SessionPatch", "SendComments"] {
         if let Some(p) = v.pointer_mut(&format!("/components/schemas/{schema}/properties/agentId")) {
             p["enum"] = serde_json::Value::Array(names.clone());
         }

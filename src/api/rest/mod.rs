@@ -6,6 +6,7 @@
 //! `doc` holds the OpenAPI document's frame and the responses every route shares.
 
 mod agents;
+mod comments;
 mod directories;
 mod doc;
 mod events;
@@ -69,6 +70,9 @@ where
         .routes(routes!(workspaces::rebase_workspace))
         .routes(routes!(workspaces::push_workspace))
         .routes(routes!(workspaces::open_pull_request))
+        .routes(routes!(comments::list_comments, comments::create_comment))
+        .routes(routes!(comments::update_comment, comments::delete_comment))
+        .routes(routes!(comments::send_comments))
         .routes(routes!(agents::list_agents))
         .routes(routes!(events::events))
         .routes(routes!(health::health))
@@ -112,6 +116,8 @@ pub fn render(status: StatusCode, outcome: Outcome) -> Response {
         Outcome::Task(t) => (status, Json(t)).into_response(),
         Outcome::Session(s) => (status, Json(s)).into_response(),
         Outcome::Workspace(w) => (status, Json(w)).into_response(),
+        Outcome::Comment(c) => (status, Json(c)).into_response(),
+        Outcome::Comments(c) => (status, Json(c)).into_response(),
         Outcome::Deleted => (status, Json(Success { success: true })).into_response(),
     }
 }

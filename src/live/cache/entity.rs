@@ -1,7 +1,7 @@
 //! What the cache does the same way for every kind of entity.
 
 use super::{Cache, Flag, Kind};
-use crate::model::{Project, Session, Task, TaskStatus, Workspace};
+use crate::model::{Project, ReviewComment, Session, Task, TaskStatus, Workspace};
 use std::collections::HashMap;
 
 /// What the cache does the same way for every kind of entity: where its copies live and
@@ -130,5 +130,21 @@ impl Entity for Workspace {
                 c.changes.workspace_tasks.push(t.clone());
             }
         }
+    }
+}
+
+impl Entity for ReviewComment {
+    const KIND: Kind = Kind::Comment;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn version(&self) -> i64 {
+        self.version as i64
+    }
+    fn all(c: &Cache) -> &HashMap<String, Self> {
+        &c.comments
+    }
+    fn all_mut(c: &mut Cache) -> &mut HashMap<String, Self> {
+        &mut c.comments
     }
 }

@@ -1,7 +1,7 @@
 //! Fetched lists merged with what events said since.
 
 use super::{Cache, Entity, ListKey};
-use crate::model::{Project, Session, Task, Workspace};
+use crate::model::{Project, ReviewComment, Session, Task, Workspace};
 
 impl Cache {
     /// Merges the project list, fetched when the store was at `at`.
@@ -60,6 +60,14 @@ impl Cache {
     /// Merges workspaces fetched (a task's, or one by id): not a list any view keeps yet.
     pub fn load_workspace_entities(&mut self, list: &[Workspace], at: u64) {
         self.load_entities(list, at);
+    }
+
+    /// Merges a fetched `WorkspaceComments` list.
+    pub fn load_comments(&mut self, workspace_id: &str, list: &[ReviewComment], at: u64) {
+        for c in list {
+            self.put(c, at);
+        }
+        self.baseline(ListKey::WorkspaceComments(workspace_id.to_string()), at);
     }
 
     /// Merges entities fetched as of `at`; the first fetch sets where the stream resumes.

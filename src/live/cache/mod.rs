@@ -39,6 +39,8 @@ pub enum ListKey {
     Attention,
     /// A project's active workspaces (what task rows and cards total).
     ProjectWorkspaces(String),
+    /// A workspace's review comments.
+    WorkspaceComments(String),
 }
 
 /// What [`Cache::apply`] did with an event.
@@ -59,6 +61,7 @@ pub enum Kind {
     Task,
     Session,
     Workspace,
+    Comment,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -69,6 +72,7 @@ pub struct Cache {
     tasks: HashMap<String, Task>,
     sessions: HashMap<String, Session>,
     workspaces: HashMap<String, Workspace>,
+    comments: HashMap<String, ReviewComment>,
     /// The seq of the newest information about each entity (an event, a deletion, or a
     /// fetch), so that an older fetch never overrides a newer event.
     touched: HashMap<(Kind, String), u64>,
@@ -114,6 +118,8 @@ impl Cache {
             EventData::SessionDeleted(d) => self.gone::<Session>(&d.id, at),
             EventData::WorkspaceCreated(w) | EventData::WorkspaceUpdated(w) => self.put(w, at),
             EventData::WorkspaceDeleted(d) => self.gone::<Workspace>(&d.id, at),
+            EventData::CommentCreated(c) | EventData::CommentUpdated(c) => self.put(c, at),
+            EventData::CommentDeleted(d) => self.gone::<ReviewComment>(&d.id, at),
             // The full entity updates around a link event already carry it.
             EventData::SessionTaskAdded(_)
             | EventData::SessionTaskRemoved(_)
@@ -191,6 +197,7 @@ impl Cache {
         self.tasks.clear();
         self.sessions.clear();
         self.workspaces.clear();
+        self.comments.clear();
         self.touched.clear();
         self.index.clear();
         self.task_workspaces.clear();

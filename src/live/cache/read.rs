@@ -1,7 +1,9 @@
 //! What views read: entities by id and the lists they show, as far as they are loaded.
 
 use super::{Cache, ListKey};
-use crate::model::{ChangeSummary, Project, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
+use crate::model::{
+    ChangeSummary, Project, ReviewComment, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus,
+};
 
 impl Cache {
     pub fn is_loaded(&self, key: &ListKey) -> bool {
@@ -50,6 +52,16 @@ impl Cache {
                 .cloned()
                 .collect();
             v.sort_by(Workspace::newest_first);
+            v
+        })
+    }
+
+    /// A workspace's review comments in list order, if that list is loaded.
+    pub fn workspace_comments(&self, workspace_id: &str) -> Option<Vec<ReviewComment>> {
+        self.is_loaded(&ListKey::WorkspaceComments(workspace_id.to_string())).then(|| {
+            let mut v: Vec<ReviewComment> =
+                self.comments.values().filter(|c| c.workspace_id == workspace_id).cloned().collect();
+            v.sort_by(ReviewComment::in_order);
             v
         })
     }

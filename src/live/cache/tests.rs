@@ -21,6 +21,7 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
         ListKey::ProjectWorkspaces(p) => {
             Fetched::Workspaces(st.list_workspaces(Some(p), None, Some(WorkspaceStatus::Active)))
         }
+        ListKey::WorkspaceComments(w) => Fetched::Comments(st.workspace_comments(w).into_iter().cloned().collect()),
     }
 }
 
@@ -31,6 +32,7 @@ enum Fetched {
     Sessions(Vec<Session>),
     Attention(Vec<Task>, Vec<Session>),
     Workspaces(Vec<Workspace>),
+    Comments(Vec<ReviewComment>),
 }
 
 fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
@@ -40,6 +42,10 @@ fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
         Fetched::Sessions(v) => cache.load_sessions(key.clone(), v, at),
         Fetched::Attention(t, s) => cache.load_attention(t, s, at),
         Fetched::Workspaces(v) => cache.load_workspaces(key.clone(), v, at),
+        Fetched::Comments(v) => match key {
+            ListKey::WorkspaceComments(w) => cache.load_comments(w, v, at),
+            _ => unreachable!("comments are a workspace's"),
+        },
     }
 }
 
@@ -51,6 +57,7 @@ fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
         ListKey::SessionTasks(s) => cache.session_tasks(s).map(Fetched::Tasks),
         ListKey::Attention => cache.attention().map(|(t, s)| Fetched::Attention(t, s)),
         ListKey::ProjectWorkspaces(p) => cache.project_workspaces(p).map(Fetched::Workspaces),
+        ListKey::WorkspaceComments(w) => cache.workspace_comments(w).map(Fetched::Comments),
     }
 }
 

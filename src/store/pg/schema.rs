@@ -25,6 +25,8 @@ const MIGRATIONS: &[&str] = &[
 "#,
     // Workspaces (SPEC §8), as JSON rows like the other entities.
     "CREATE TABLE workspaces (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
+    // Review comments (SPEC §8), the same.
+    "CREATE TABLE comments (id TEXT PRIMARY KEY, data TEXT NOT NULL);",
 ];
 
 pub(super) fn migrate(client: &mut Client) -> Result<(), StoreError> {

@@ -71,7 +71,7 @@ fn write_events(tx: &mut impl GenericClient, staged: &Staged) -> Result<(), Stor
             rows.insert((table, id), data);
         }
     }
-    for table in ["projects", "tasks", "sessions", "workspaces"] {
+    for table in ["projects", "tasks", "sessions", "workspaces", "comments"] {
         let (mut ids, mut datas, mut gone) = (Vec::new(), Vec::new(), Vec::new());
         for ((_, id), data) in rows.range((table, "")..).take_while(|((t, _), _)| *t == table) {
             match data {

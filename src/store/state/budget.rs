@@ -13,7 +13,8 @@ impl State {
         let t: u64 = self.tasks.values().map(json_bytes).sum();
         let s: u64 = self.sessions.values().map(json_bytes).sum();
         let w: u64 = self.workspaces.values().map(json_bytes).sum();
-        p + t + s + w
+        let c: u64 = self.comments.values().map(json_bytes).sum();
+        p + t + s + w + c
     }
 
     /// How many bytes applying `events` in turn would add to [`State::bytes`] (negative:
@@ -33,6 +34,8 @@ impl State {
                 SessionDeleted(d) => ((2, d.id.as_str()), 0),
                 WorkspaceCreated(w) | WorkspaceUpdated(w) => ((3, w.id.as_str()), json_bytes(w)),
                 WorkspaceDeleted(d) => ((3, d.id.as_str()), 0),
+                CommentCreated(c) | CommentUpdated(c) => ((4, c.id.as_str()), json_bytes(c)),
+                CommentDeleted(d) => ((4, d.id.as_str()), 0),
                 SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => continue,
             };
             let old = match sizes.get(&key) {
@@ -41,7 +44,8 @@ impl State {
                     0 => self.projects.get(key.1).map_or(0, json_bytes),
                     1 => self.tasks.get(key.1).map_or(0, json_bytes),
                     2 => self.sessions.get(key.1).map_or(0, json_bytes),
-                    _ => self.workspaces.get(key.1).map_or(0, json_bytes),
+                    3 => self.workspaces.get(key.1).map_or(0, json_bytes),
+                    _ => self.comments.get(key.1).map_or(0, json_bytes),
                 },
             };
             total += new as i64 - old as i64;

@@ -56,6 +56,11 @@ impl State {
                 }
             }
         }
+        for c in self.comments.values() {
+            if !self.workspaces.contains_key(&c.workspace_id) {
+                return Err(format!("comment {} on missing workspace {}", c.id, c.workspace_id));
+            }
+        }
         for w in self.workspaces.values() {
             match self.tasks.get(&w.task_id) {
                 None => return Err(format!("workspace {} of missing task {}", w.id, w.task_id)),

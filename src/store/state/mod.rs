@@ -25,7 +25,7 @@ pub use validate::check_id;
 
 pub use crate::model::limits::*;
 
-use crate::model::{EventData, Project, Session, Task, Workspace};
+use crate::model::{EventData, Project, ReviewComment, Session, Task, Workspace};
 use std::collections::HashMap;
 
 /// The ids of plain terminals (no session) start with this; no session's may.
@@ -47,6 +47,7 @@ pub struct State {
     pub tasks: HashMap<String, Task>,
     pub sessions: HashMap<String, Session>,
     pub workspaces: HashMap<String, Workspace>,
+    pub comments: HashMap<String, ReviewComment>,
 }
 
 impl State {
@@ -77,6 +78,12 @@ impl State {
             }
             WorkspaceDeleted(d) => {
                 self.workspaces.remove(&d.id);
+            }
+            CommentCreated(c) | CommentUpdated(c) => {
+                self.comments.insert(c.id.clone(), c.clone());
+            }
+            CommentDeleted(d) => {
+                self.comments.remove(&d.id);
             }
             SessionTaskAdded(_) | SessionTaskRemoved(_) | TaskSessionAdded(_) | TaskSessionRemoved(_) => {}
         }

@@ -2,6 +2,7 @@
 //! reopen, and a property test over long random operation sequences.
 
 mod budgets;
+mod comments;
 mod durability;
 mod projects;
 mod property;

@@ -25,7 +25,7 @@ impl Fixture {
         w
     }
 
-    async fn patch(&mut self, id: &str, patch: WorkspacePatch) -> Result<Workspace, StoreError> {
+    pub(super) async fn patch(&mut self, id: &str, patch: WorkspacePatch) -> Result<Workspace, StoreError> {
         match self.run(Command::UpdateWorkspace { id: id.into(), patch }).await? {
             Outcome::Workspace(w) => Ok(w),
             other => panic!("{other:?}"),
@@ -33,7 +33,7 @@ impl Fixture {
     }
 }
 
-fn status(s: WorkspaceStatus) -> WorkspacePatch {
+pub(super) fn status(s: WorkspaceStatus) -> WorkspacePatch {
     WorkspacePatch { status: Some(s), ..Default::default() }
 }
 

@@ -4,8 +4,10 @@
 //! reader's line where it was on the screen.
 
 use super::lines::{Kind, Lines};
+use super::review::Pick;
 use super::window::{anchor, range, restore, LINE_PX};
 use crate::api::functions::{error_text, workspace_diff};
+use crate::model::CommentSide;
 use crate::model::FileDiff;
 use crate::ui::browser::spawn;
 use crate::ui::px;
@@ -24,7 +26,14 @@ enum Shown {
 }
 
 /// The diff of `path` (renamed from `old`) in workspace `ws`, refetched on every `version`.
-pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<u64>>) -> AnyView {
+pub fn diff(
+    ws: String,
+    path: String,
+    old: Option<String>,
+    version: Memo<Option<u64>>,
+    pick: RwSignal<Option<Pick>>,
+) -> AnyView {
+    let named = StoredValue::new(path.clone());
     let shown = RwSignal::new(None::<Shown>);
     // Every answer shown, so rows are rebuilt once per answer and not on every scroll.
     let answers = RwSignal::new(0u64);
@@ -110,7 +119,7 @@ pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<
                 <div class="diff-lines" style:height=move || px(count() as f64 * LINE_PX)>
                     <div class="diff-window" style:transform=move || format!("translateY({})", px(window.get().0 as f64 * LINE_PX))>
                         <For each=rows key=|k| *k let:k>
-                            {lines.with_untracked(|l| l.as_ref().map(|l| line(l, k.1)))}
+                            {lines.with_untracked(|l| l.as_ref().map(|l| line(l, k.1, named, pick)))}
                         </For>
                     </div>
                 </div>
@@ -120,10 +129,37 @@ pub fn diff(ws: String, path: String, old: Option<String>, version: Memo<Option<
     .into_any()
 }
 
-/// One line of the diff: old and new numbers, a sign, the text.
-fn line(lines: &Lines, i: usize) -> impl IntoView {
+/// One line of the diff: old and new numbers, a sign, the text. The number a comment
+/// names (the new one; a deleted line's old one) is a button that picks the line
+/// (shift: the range from the line picked before) to comment on.
+fn line(lines: &Lines, i: usize, file: StoredValue<String>, pick: RwSignal<Option<Pick>>) -> impl IntoView {
     let l = lines.lines.get(i).copied()?;
     let num = |n: u32| if n == 0 { String::new() } else { n.to_string() };
+    let (side, at) = if l.new > 0 { (CommentSide::New, l.new) } else { (CommentSide::Old, l.old) };
+    let picked = move || {
+        pick.with(|p| {
+            p.as_ref()
+                .is_some_and(|p| p.side == side && (p.line..=p.end).contains(&at) && file.with_value(|f| p.path == *f))
+        })
+    };
+    let choose = move |ev: leptos::ev::MouseEvent| {
+        let shift = ev.shift_key();
+        pick.update(|p| *p = Some(file.with_value(|f| Pick::clicked(p.as_ref(), f, side, at, shift))));
+    };
+    let gutter = match (l.kind, at) {
+        (Kind::Context | Kind::Added | Kind::Deleted, 1..) => view! {
+            <button
+                class="ln ln-pick"
+                aria-label=format!("Comment on line {at}{}", if side == CommentSide::Old { " (deleted)" } else { "" })
+                title="Comment on this line (shift-click: the lines from the one chosen before)"
+                on:click=choose
+            >
+                {num(l.new)}
+            </button>
+        }
+        .into_any(),
+        _ => view! { <span class="ln">{num(l.new)}</span> }.into_any(),
+    };
     let (class, sign) = match l.kind {
         Kind::Hunk => ("dl dl-hunk", ""),
         Kind::Context => ("dl", " "),
@@ -132,9 +168,9 @@ fn line(lines: &Lines, i: usize) -> impl IntoView {
         Kind::Note => ("dl dl-note", ""),
     };
     Some(view! {
-        <div class=class>
+        <div class=class class:dl-picked=picked>
             <span class="ln">{num(l.old)}</span>
-            <span class="ln">{num(l.new)}</span>
+            {gutter}
             <span class="sign">{sign}</span>
             <span class="code">{lines.text(i).to_string()}</span>
         </div>

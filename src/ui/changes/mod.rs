@@ -8,6 +8,7 @@ mod diff;
 mod files;
 mod land;
 mod lines;
+mod review;
 pub mod totals;
 mod window;
 
@@ -64,15 +65,26 @@ fn changes(workspace_id: String) -> impl IntoView {
         });
     });
     let open: RwSignal<Open> = RwSignal::new(None);
+    let pick = RwSignal::new(None::<review::Pick>);
     view! {
         <div class="changes-view" role="tabpanel" id="panel-changes" aria-labelledby="tab-changes">
-            <p class="changes-summary muted">{move || ws.with(|w| w.as_ref().map(summary))}</p>
+            <div class="row">
+                <p class="changes-summary muted">{move || ws.with(|w| w.as_ref().map(summary))}</p>
+                <span class="spacer"></span>
+                {review::send_button(id)}
+            </div>
             {land::bar(ws)}
             {files::list(files, open)}
             {move || {
-                open.get().map(|(path, old)| diff::diff(id.get_value(), path, old, version)).unwrap_or_else(|| {
-                    view! { <p class="muted">"Choose a file to see its diff."</p> }.into_any()
-                })
+                open.get()
+                    .map(|(path, old)| {
+                        view! {
+                            {diff::diff(id.get_value(), path.clone(), old, version, pick)}
+                            {review::panel(id, path, pick)}
+                        }
+                        .into_any()
+                    })
+                    .unwrap_or_else(|| view! { <p class="muted">"Choose a file to see its diff."</p> }.into_any())
             }}
         </div>
     }

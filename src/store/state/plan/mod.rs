@@ -2,6 +2,7 @@
 //! and the value its caller gets back. A file per entity; the stamps every change shares
 //! and a create's id here.
 
+mod comment;
 mod project;
 mod session;
 mod task;
@@ -67,6 +68,10 @@ impl State {
             Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
             Command::UpdateWorkspace { id, patch } => self.update_workspace(id, patch, ctx),
             Command::DeleteWorkspace { id } => self.delete_workspace(id, ctx),
+            Command::CreateComment { workspace_id, comment } => self.create_comment(workspace_id, comment, ctx),
+            Command::UpdateComment { id, patch } => self.update_comment(id, patch, ctx),
+            Command::DeleteComment { id } => self.delete_comment(id),
+            Command::SendComments { workspace_id, ids } => self.send_comments(workspace_id, ids, ctx),
         }
     }
 }

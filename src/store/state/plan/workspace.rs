@@ -138,6 +138,7 @@ impl State {
         ctx: &mut Inputs<'_>,
     ) {
         for id in going {
+            self.forget_comments(id, events);
             events.push(EventData::WorkspaceDeleted(Deleted { id: id.to_string() }));
             let mut named: Vec<_> = self
                 .sessions
