@@ -1,6 +1,6 @@
 //! The Sessions pane (left): the sessions open in this browser, the active project's
 //! (every project's one click away), agents waiting for an answer first and the ended
-//! last, each a compact row (name, state, agent, tasks) expandable to the tasks it works
+//! last, each a compact row (its name; under it the state, agent and tasks) expandable to the tasks it works
 //! on; "Clear finished" takes the ended off the list, with Undo.
 
 use super::lists::{merge_list, page_resource, LoadError};
@@ -184,17 +184,6 @@ fn SessionRow(id: String) -> impl IntoView {
                     {name}
                 </button>
                 <super::attention::Marker when=flagged/>
-                <Show when=move || !plain>
-                    {move || match state() {
-                        Some((st, asks)) => view! {
-                            <span class=format!("badge state-{}", st.as_str()) title=asks.clone().unwrap_or_default()
-                                aria-label=format!("agent {}{}", st.label(), asks.map(|a| format!(": {a}")).unwrap_or_default())>
-                                {st.label()}
-                            </span>
-                        }.into_any(),
-                        None => view! { <span class=move || format!("badge status-{}", status())>{status}</span> }.into_any(),
-                    }}
-                </Show>
                 <button
                     class="ghost close"
                     aria-label=move || format!("Close session {}", name())
@@ -206,6 +195,15 @@ fn SessionRow(id: String) -> impl IntoView {
             </div>
             <Show when=move || !plain>
                 <div class="session-meta">
+                    {move || match state() {
+                        Some((st, asks)) => view! {
+                            <span class=format!("badge state-{}", st.as_str()) title=asks.clone().unwrap_or_default()
+                                aria-label=format!("agent {}{}", st.label(), asks.map(|a| format!(": {a}")).unwrap_or_default())>
+                                {st.label()}
+                            </span>
+                        }.into_any(),
+                        None => view! { <span class=move || format!("badge status-{}", status())>{status}</span> }.into_any(),
+                    }}
                     {move || agent().map(|a| view! { <span class="agent" title="The agent it runs" aria-label=format!("agent {a}")>{a.clone()}</span> })}
                     <span aria-label=count>{count}</span>
                     {move || branch().map(|b| view! {
