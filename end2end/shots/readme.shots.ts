@@ -55,6 +55,7 @@ test("README screenshots", async ({ page, server }) => {
   await screen.click();
   await page.keyboard.type("echo \"$MAESTRO_TASK_IDS\" && git status --short 2>/dev/null; ls");
   await page.keyboard.press("Enter");
+  await expect(screen.locator(".xterm-rows")).toContainText("package.json");
   const row = page.getByRole("listitem", { name: "Add a search box to the product list" });
   await row.getByRole("button", { name: "Details of Add a search box to the product list" }).click();
   await page.locator("body").click({ position: { x: 5, y: 5 } });
@@ -74,6 +75,7 @@ test("README screenshots", async ({ page, server }) => {
   await screen.click();
   await page.keyboard.type("env | grep ^MAESTRO_ | sort");
   await page.keyboard.press("Enter");
+  await expect(screen.locator(".xterm-rows")).toContainText("MAESTRO_TOKEN=");
   await page.screenshot({ path: docs("terminal.png") });
 
   // A phone: the Sessions pane, an agent waiting for an answer.
