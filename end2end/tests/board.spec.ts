@@ -26,7 +26,7 @@ test("drag a card across columns: the change shows in a second tab and over REST
 
   await card(page, "pending", "Draggable card").dragTo(column(page, "in progress"));
   await expect(card(page, "in progress", "Draggable card")).toBeVisible();
-  await expect(column(page, "pending").getByLabel("1 tasks")).toBeVisible();
+  await expect(column(page, "pending").getByLabel("1 task")).toBeVisible();
   await expect(card(other, "in progress", "Draggable card")).toBeVisible();
   await expect(card(other, "pending", "Draggable card")).toHaveCount(0);
   await expect.poll(async () => (await server.api("GET", `/tasks/${moved.id}`)).status).toBe("in_progress");
@@ -98,7 +98,7 @@ test("search narrows the board; the board and the search survive a reload", asyn
   await expect(cards).toHaveCount(2);
   await expect(card(page, "pending", "Fix the login page").locator("mark")).toHaveText("login");
   await expect(card(page, "blocked", "Login audit")).toBeVisible();
-  await expect(column(page, "pending").getByLabel("1 tasks")).toBeVisible();
+  await expect(column(page, "pending").getByLabel("1 task")).toBeVisible();
   await page.reload();
   await page.locator("body[data-hydrated=true]").waitFor();
   await expect(page.getByRole("button", { name: "Board", exact: true })).toHaveAttribute("aria-pressed", "true");

@@ -76,9 +76,9 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
 
   const sessions = page.getByRole("navigation", { name: "Sessions" });
   await expect(sessions.getByRole("button", { name: "Refactor store", exact: true })).toBeVisible();
-  await expect(sessions.getByLabel("1 tasks")).toBeVisible();
+  await expect(sessions.getByLabel("1 task")).toBeVisible();
   await expect(row.getByRole("region", { name: "Sessions working on this task" }).getByText("Refactor store")).toBeVisible();
-  await expect(row.getByLabel("1 sessions")).toBeVisible();
+  await expect(row.getByLabel("1 session")).toBeVisible();
   // The centre pane is the session's terminal: a real shell with the session's environment.
   const screen = page.getByRole("group", { name: "Terminal screen" });
   await expect(screen.locator(".xterm-rows")).toBeVisible();
@@ -103,7 +103,7 @@ test("work on task opens a linked session; reload keeps it", async ({ page, serv
   await sessions.getByRole("button", { name: "Add to session" }).click();
   await expect(sessions.getByRole("list", { name: "Tasks of this session" }).getByText("Update docs")).toBeVisible();
   await expect(sessions.getByLabel("2 tasks")).toBeVisible();
-  await expect(page.getByRole("listitem", { name: "Update docs" }).getByLabel("1 sessions")).toBeVisible();
+  await expect(page.getByRole("listitem", { name: "Update docs" }).getByLabel("1 session")).toBeVisible();
 
   await page.reload();
   await page.locator("body[data-hydrated=true]").waitFor();
@@ -180,7 +180,7 @@ test("what you are typing survives changes to the task made elsewhere", async ({
   const s = await server.api("POST", "/sessions", { projectId: p.id, taskIds: [t.id], name: "agent-9" });
   await expect(row.getByRole("combobox", { name: "Status of Busy task" })).toHaveValue("in_progress");
   await expect(row.getByRole("combobox", { name: "Priority" })).toHaveValue("high");
-  await expect(row.getByLabel("1 sessions")).toBeVisible();
+  await expect(row.getByLabel("1 session")).toBeVisible();
   await server.api("DELETE", `/sessions/${s.id}`);
   await expect(row.getByLabel("0 sessions")).toBeVisible();
 

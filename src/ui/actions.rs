@@ -80,7 +80,15 @@ impl Tab {
                 o.push(id.clone())
             }
         });
+        self.show_terminal(id);
+    }
+
+    /// Makes `id` the terminal shown; the board, which has the terminal's room, gives it
+    /// back (the person asked to see it), and a narrow screen switches to it.
+    pub fn show_terminal(self, id: String) {
         self.active_session.set(Some(id));
+        self.board.set(false);
+        self.pane.set(super::state::Pane::Terminal);
     }
 
     /// [`Tab::open_session`], counting the session as seen: the person is looking at it.
@@ -170,7 +178,11 @@ impl Tab {
             prompt: None,
         };
         self.open_sessions.update(|o| o.push(id.clone()));
-        self.active_session.set(Some(id.clone()));
+        self.show_terminal(id.clone());
+        // The task stays in sight beside its terminal: its row opens in the list.
+        self.expanded.update(|e| {
+            e.insert(task.id.clone());
+        });
         leptos::task::spawn_local(async move {
             match create_session(new).await {
                 Ok(s) => {
@@ -197,7 +209,7 @@ impl Tab {
             });
         }
         self.open_sessions.update(|o| o.push(id.clone()));
-        self.active_session.set(Some(id));
+        self.show_terminal(id);
     }
 
     /// Closes whatever an open entry is: a plain terminal ends; a session completes and

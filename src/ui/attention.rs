@@ -179,6 +179,21 @@ fn NeedsList(open: RwSignal<bool>, permission: RwSignal<String>, show: Callback<
     let ctx = use_tab();
     let needs = use_needs();
     let ask = move |_| notify::ask(permission);
+    // Esc, or a click outside it (its own ⚑ button toggles it), closes it.
+    let esc = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.key() == "Escape" {
+            open.set(false);
+        }
+    });
+    let outside = window_event_listener(leptos::ev::pointerdown, move |ev| {
+        if !super::browser::within(&ev, ".attention-list, button.attention") {
+            open.set(false);
+        }
+    });
+    on_cleanup(move || {
+        esc.remove();
+        outside.remove();
+    });
     view! {
         <div class="attention-list" role="dialog" aria-label="Needs attention">
             <div class="row">

@@ -1,4 +1,6 @@
-//! The board: the active project's tasks in one column per status. A card moves to
+//! The board: the active project's tasks in one column per status (every status in
+//! `TaskStatus::ALL`), in a view of its own that the terminal gives up its room to. A
+//! card opens its task (`tasks::TaskDrawer`) with a click or Enter. A card moves to
 //! another column by drag and drop, or from the keyboard (focus it, then ← / →), with the
 //! same optimistic update and rollback as every other change. Each column is a window over
 //! its list (only the cards on screen exist), so 10,000 tasks cost what a screenful does.
@@ -8,6 +10,8 @@ use super::changes::totals::{badge, task_totals, task_whose};
 use super::on_demand::Part;
 use super::px;
 use super::state::use_tab;
+use super::tasks::{sessions_title, Counts, TaskDrawer};
+use crate::model::units::count;
 use crate::model::*;
 use leptos::prelude::*;
 
@@ -26,6 +30,12 @@ type Dragging = RwSignal<Option<(String, TaskStatus)>>;
 /// rendered there.
 type Refocus = RwSignal<Option<(String, TaskStatus)>>;
 
+/// Each column's scroll position, in [`TaskStatus::ALL`]'s order.
+type Tops = [RwSignal<f64>; TaskStatus::ALL.len()];
+
+/// The task whose card was opened (its details beside the columns).
+type Opened = RwSignal<Option<String>>;
+
 /// The board, built on demand (see `ui::on_demand`): the server renders the list.
 #[cfg_attr(
     maestro_split,
@@ -35,7 +45,7 @@ pub fn board_view(
     project_id: String,
     filter: RwSignal<Option<TaskStatus>>,
     found: Memo<Option<Vec<String>>>,
-    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
+    counts: Counts,
 ) -> Part {
     Ok(view! { <Board project_id filter found counts/> }.into_any())
 }
@@ -49,14 +59,28 @@ fn Board(
     /// The matching task ids in list order while searching, `None` otherwise.
     found: Memo<Option<Vec<String>>>,
     /// All tasks and per status, exact.
-    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
+    counts: Counts,
 ) -> impl IntoView {
+    let ctx = use_tab();
     let dragging: Dragging = RwSignal::new(None);
     // Each column's scroll position, so a keyboard move can bring the card into view.
-    let tops = TaskStatus::ALL.map(|_| RwSignal::new(0.0f64));
+    let tops: Tops = TaskStatus::ALL.map(|_| RwSignal::new(0.0f64));
     let refocus: Refocus = RwSignal::new(None);
+    let opened: Opened = RwSignal::new(None);
+    // Closing the task gives the focus back to its card.
+    let closed = Callback::new(move |()| {
+        if let Some(id) = opened.get_untracked() {
+            let status = ctx.cache.with_untracked(|c| c.task(&id).map(|t| t.status));
+            if let Some(status) = status {
+                refocus.set(Some((id, status)));
+            }
+            opened.set(None);
+        }
+    });
+    let drawer = move || opened.get().map(|id| view! { <TaskDrawer id closed/> });
     view! {
-        <div class="board" role="group" aria-label="Board">
+        {drawer}
+        <div class="board" role="group" aria-label="Board" class:with-drawer=move || opened.with(Option::is_some)>
             {TaskStatus::ALL
                 .map(|status| {
                     let pid = project_id.clone();
@@ -70,6 +94,7 @@ fn Board(
                                 dragging=dragging
                                 tops=tops
                                 refocus=refocus
+                                opened=opened
                             />
                         </Show>
                     }
@@ -84,13 +109,14 @@ fn Column(
     project_id: String,
     status: TaskStatus,
     found: Memo<Option<Vec<String>>>,
-    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
+    counts: Counts,
     dragging: Dragging,
-    tops: [RwSignal<f64>; TaskStatus::COUNT],
+    tops: Tops,
     refocus: Refocus,
+    opened: Opened,
 ) -> impl IntoView {
     let ctx = use_tab();
-    let top = tops[status.slot()];
+    let top = tops.get(status.slot()).copied().unwrap_or_else(|| RwSignal::new(0.0));
     let height = RwSignal::new(FIRST_SCREEN_PX);
     // While searching: this column's matches, in list order.
     let matching = Memo::new(move |_| {
@@ -166,13 +192,13 @@ fn Column(
         >
             <h3>
                 {label}
-                <span class="badge count" aria-label=move || format!("{} tasks", len.get())>{move || len.get()}</span>
+                <span class="badge count" aria-label=move || count(len.get(), "task")>{move || len.get()}</span>
             </h3>
             <div class="column-scroll" node_ref=scroller on:scroll=move |_| measure()>
                 <div class="spacer-row" style:height=move || px(spacers.get().0)></div>
                 <ul class="cards">
                     <For each=move || cards.get() key=|id| id.clone() let:id>
-                        <Card id=id column=status dragging=dragging tops=tops refocus=refocus project_id=project_id.clone()/>
+                        <Card id=id column=status dragging=dragging tops=tops refocus=refocus opened=opened project_id=project_id.clone()/>
                     </For>
                 </ul>
                 <div class="spacer-row" style:height=move || px(spacers.get().1)></div>
@@ -182,15 +208,17 @@ fn Column(
 }
 
 /// One task on the board: title (the search's match marked), priority, sessions, and the
-/// attention marker. Draggable; ← / → move it to the neighbouring column.
+/// attention marker. A click or Enter opens it; draggable; ← / → move it to the
+/// neighbouring column.
 #[component]
 fn Card(
     id: String,
     /// The column it is rendered in.
     column: TaskStatus,
     dragging: Dragging,
-    tops: [RwSignal<f64>; TaskStatus::COUNT],
+    tops: Tops,
     refocus: Refocus,
+    opened: Opened,
     project_id: String,
 ) -> impl IntoView {
     let ctx = use_tab();
@@ -208,17 +236,22 @@ fn Card(
         let Some(now) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) else { return };
         let i = now.slot();
         let to = match ev.key().as_str() {
-            "ArrowRight" if i + 1 < TaskStatus::ALL.len() => TaskStatus::ALL[i + 1],
-            "ArrowLeft" if i > 0 => TaskStatus::ALL[i - 1],
+            "ArrowRight" => TaskStatus::ALL.get(i + 1),
+            "ArrowLeft" => i.checked_sub(1).and_then(|i| TaskStatus::ALL.get(i)),
+            "Enter" | "o" => {
+                ev.prevent_default();
+                return opened.set(Some(id.get_value()));
+            }
             _ => return,
         };
+        let Some(&to) = to else { return };
         ev.prevent_default();
         let id = id.get_value();
         ctx.set_task_status(id.clone(), to);
         // Follow the card: scroll its new column to it and give it the focus back.
         let at = ctx.cache.with_untracked(|c| c.position(&project_id, Some(to), &id));
-        if let Some(at) = at {
-            tops[to.slot()].set((at as f64 * CARD_PX - 2.0 * CARD_PX).max(0.0));
+        if let (Some(at), Some(top)) = (at, tops.get(to.slot())) {
+            top.set((at as f64 * CARD_PX - 2.0 * CARD_PX).max(0.0));
         }
         refocus.set(Some((id, to)));
     };
@@ -236,12 +269,16 @@ fn Card(
     view! {
         <li
             node_ref=node
+            data-task-id=id.get_value()
             class=field(|t| format!("card status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
             aria-label=move || title.get()
             aria-roledescription="card"
-            aria-keyshortcuts="ArrowLeft ArrowRight"
+            aria-keyshortcuts="Enter ArrowLeft ArrowRight"
+            aria-haspopup="dialog"
+            title="Open: click or Enter · move: drag, or ← / →"
             tabindex="0"
             draggable="true"
+            on:click=move |_| opened.set(Some(id.get_value()))
             on:dragstart=move |ev: leptos::ev::DragEvent| {
                 { let id = &id.get_value(); carry(&ev, id) };
                 if let Some(s) = task.with_untracked(|t| t.as_ref().map(|t| t.status)) {
@@ -261,7 +298,8 @@ fn Card(
             </span>
             <span class="meta">
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
-                <span class="badge sessions" aria-label=field(|t| format!("{} sessions", t.session_count))>
+                <span class="badge sessions" title=field(|t| sessions_title(t.session_count))
+                    aria-label=field(|t| count(t.session_count, "session"))>
                     {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
                 {badge(move || totals.get().map(|t| t.0), move || task_whose(totals.get().map_or(0, |t| t.1)))}

@@ -6,7 +6,7 @@ use super::browser::write_cache;
 use super::state::{is_plain_terminal, Tab};
 use crate::api::functions::*;
 use crate::live::cache::{Cache, ListKey};
-use crate::model::FnError;
+use crate::model::{FnError, SessionStatus};
 use leptos::prelude::*;
 
 /// Tasks per page when the browser fetches a long list (docs/PERF.md).
@@ -72,6 +72,8 @@ impl Tab {
                 }),
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
+                    let ended = a.sessions.iter().filter(|s| s.status != SessionStatus::Running);
+                    self.first_look(ended.map(|s| s.id.clone()).collect());
                     // The whole of it came: looks at what is no longer flagged are history.
                     if a.tasks.len() < ATTENTION_MAX && a.sessions.len() < ATTENTION_MAX {
                         let keep: std::collections::HashSet<&String> =

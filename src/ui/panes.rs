@@ -1,7 +1,7 @@
 //! The panes' widths: a splitter between the sessions pane and the terminal, and one
 //! between the terminal and the task panel. Drag one, or focus it and press ← / → (Home
-//! puts the default back); the widths are kept per browser (`Tab::panes`), the task
-//! panel's separately for the list and the board.
+//! puts the default back); the widths are kept per browser (`Tab::panes`). The board
+//! takes the terminal's room and the task panel's together, so it has no splitter of its own.
 
 use super::browser::{capture_pointer, width_of, window_width};
 use super::state::{use_tab, Panes};
@@ -20,8 +20,8 @@ pub enum Side {
 }
 
 /// The `.panes` grid's custom properties for the widths set (the CSS has the defaults).
-pub fn grid_style(p: Panes, board: bool) -> String {
-    let right = if board { p.board } else { p.right };
+pub fn grid_style(p: Panes) -> String {
+    let right = p.right;
     let mut s = String::new();
     if let Some(w) = p.left {
         s.push_str(&format!("--left: {};", super::px(w)));
@@ -44,16 +44,13 @@ pub fn Splitter(side: Side) -> impl IntoView {
         let p = ctx.panes.get();
         match side {
             Side::Left => p.left,
-            Side::Right if ctx.board.get() => p.board,
             Side::Right => p.right,
         }
     };
     let set = move |w: Option<f64>| {
-        let board = ctx.board.get_untracked();
         let w = w.map(|w| clamp(w, window_width()));
         ctx.panes.update(|p| match side {
             Side::Left => p.left = w,
-            Side::Right if board => p.board = w,
             Side::Right => p.right = w,
         });
     };
@@ -67,7 +64,10 @@ pub fn Splitter(side: Side) -> impl IntoView {
     };
     view! {
         <div
-            class="splitter"
+            class=match side {
+                Side::Left => "splitter left",
+                Side::Right => "splitter right",
+            }
             role="separator"
             aria-orientation="vertical"
             aria-label=label

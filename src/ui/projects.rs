@@ -23,10 +23,18 @@ pub fn ProjectBar(
     let navigate = use_navigate();
     let creating = RwSignal::new(false);
     let projects = move || ctx.cache.with(|c| c.projects()).unwrap_or_else(|| initial.clone());
+    let title = {
+        let projects = projects.clone();
+        move || {
+            let id = active.get()?;
+            projects().into_iter().find(|p| p.id == id).map(|p| p.name)
+        }
+    };
     let go =
         move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default());
     view! {
-        <select id="project-picker" aria-label="Project" on:change=go>
+        // A long name is cut (the whole of it on hover), so the bar keeps its room.
+        <select id="project-picker" aria-label="Project" on:change=go title=title>
             // Options are plain: a keyed <For> would cost the wasm bytes for nothing to keep.
             {move || {
                 projects()

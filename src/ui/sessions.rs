@@ -1,5 +1,7 @@
-//! The Sessions pane (left): the sessions open in this browser, each expandable to the
-//! tasks it works on.
+//! The Sessions pane (left): the sessions open in this browser, the active project's
+//! (every project's one click away), agents waiting for an answer first and the ended
+//! last, each a compact row (its name; under it the state, agent and tasks) expandable to the tasks it works
+//! on; "Clear finished" takes the ended off the list, with Undo.
 
 use super::lists::{merge_list, page_resource, LoadError};
 use super::on_demand::{on_demand, Part};
@@ -12,9 +14,18 @@ use leptos::prelude::*;
 /// Most tasks the "add a task" menu lists (the newest that match what is typed).
 const CANDIDATES: usize = 50;
 
+/// Where an open entry goes in the pane: agents waiting for an answer, then the rest
+/// that run, then the ended; each group newest first.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Waiting,
+    Running,
+    Ended,
+}
+
 #[component]
 pub fn SessionsPane(
-    /// The project shown: a new terminal starts in its directory.
+    /// The project shown: its sessions are listed (a new terminal starts in its directory).
     active: Memo<Option<String>>,
 ) -> impl IntoView {
     let ctx = use_tab();
@@ -23,6 +34,60 @@ pub fn SessionsPane(
             ctx.load_open_sessions();
         }
     });
+    // Every project's sessions, not only the active one's (one click away).
+    let every = RwSignal::new(false);
+    // The open entries: (group, whether of another project, id), in the pane's order.
+    let entries = Memo::new(move |_| {
+        let open = ctx.open_sessions.get();
+        let here = active.get();
+        let mut v: Vec<(Group, bool, usize, String)> = ctx.cache.with(|c| {
+            open.iter()
+                .enumerate()
+                .map(|(i, id)| {
+                    let (project, group) = match c.session(id) {
+                        Some(s) if s.status != SessionStatus::Running => (Some(s.project_id.clone()), Group::Ended),
+                        Some(s) if s.state == Some(SessionState::NeedsInput) => {
+                            (Some(s.project_id.clone()), Group::Waiting)
+                        }
+                        Some(s) => (Some(s.project_id.clone()), Group::Running),
+                        // A plain terminal, or a session on its way.
+                        None => (ctx.terminal_projects.with_value(|m| m.get(id).cloned()), Group::Running),
+                    };
+                    let elsewhere = project.is_some_and(|p| Some(&p) != here.as_ref());
+                    (group, elsewhere, i, id.clone())
+                })
+                .collect()
+        });
+        v.sort_by_key(|(g, _, i, _)| (*g, std::cmp::Reverse(*i)));
+        v.into_iter().map(|(g, elsewhere, _, id)| (g, elsewhere, id)).collect::<Vec<_>>()
+    });
+    let shown = Memo::new(move |_| {
+        let all = every.get();
+        entries.with(|v| v.iter().filter(|e| all || !e.1).map(|e| e.2.clone()).collect::<Vec<_>>())
+    });
+    Effect::new(move |_| ctx.session_order.set_value(shown.get()));
+    let elsewhere = Memo::new(move |_| entries.with(|v| v.iter().filter(|e| e.1).count()));
+    let finished = Memo::new(move |_| {
+        let all = every.get();
+        entries.with(|v| {
+            v.iter().filter(|e| e.0 == Group::Ended && (all || !e.1)).map(|e| e.2.clone()).collect::<Vec<_>>()
+        })
+    });
+    // Ended sessions leave this browser's list (they stay on the server, and in their
+    // tasks' details); Undo puts them back.
+    let clear = move |_| {
+        let gone = finished.get_untracked();
+        let before = ctx.open_sessions.get_untracked();
+        ctx.open_sessions.update(|o| o.retain(|id| !gone.contains(id)));
+        let undo = move || {
+            ctx.open_sessions.update(|o| {
+                let added: Vec<String> = o.iter().filter(|id| !before.contains(id)).cloned().collect();
+                *o = before;
+                o.extend(added);
+            })
+        };
+        ctx.with_undo(format!("{} cleared", crate::model::units::count(gone.len(), "finished session")), || {}, undo);
+    };
     view! {
         <nav class="pane sessions" aria-label="Sessions">
             <div class="row">
@@ -30,14 +95,32 @@ pub fn SessionsPane(
                 <span class="spacer"></span>
                 <button class="ghost" on:click=move |_| ctx.open_terminal(active.get_untracked())>"New terminal"</button>
             </div>
-            <ul>
-                <For each=move || ctx.open_sessions.get() key=|id| id.clone() let:id>
+            <ul class="session-list">
+                <For each=move || shown.get() key=|id| id.clone() let:id>
                     <SessionRow id=id/>
                 </For>
             </ul>
-            <Show when=move || ctx.restored.get() && ctx.open_sessions.with(|o| o.is_empty())>
-                <p class="empty">"No open sessions. Use “Work on task” on a task to start one."</p>
+            <Show when=move || ctx.restored.get() && shown.with(Vec::is_empty)>
+                <p class="empty">"No open sessions here. Use “Work on task” on a task to start one."</p>
             </Show>
+            <div class="row session-tools">
+                <Show when=move || finished.with(|f| !f.is_empty())>
+                    <button class="ghost" on:click=clear
+                        title="Take the ended sessions off this list (they stay in their tasks' details)">
+                        "Clear finished"
+                    </button>
+                </Show>
+                <Show when=move || { elsewhere.get() > 0 }>
+                    <button class="ghost" aria-pressed=move || every.get().to_string()
+                        on:click=move |_| every.update(|e| *e = !*e)>
+                        {move || if every.get() {
+                            "Only this project".to_string()
+                        } else {
+                            format!("Other projects ({})", elsewhere.get())
+                        }}
+                    </button>
+                </Show>
+            </div>
         </nav>
     }
 }
@@ -63,8 +146,9 @@ fn SessionRow(id: String) -> impl IntoView {
     let name = move || {
         session.get().map(|s| s.name).unwrap_or_else(|| if plain { "Terminal".into() } else { "Opening…".into() })
     };
-    let count = move || session.get().map(|s| s.task_ids.len()).unwrap_or(0);
+    let count = move || crate::model::units::count(session.get().map(|s| s.task_ids.len()).unwrap_or(0), "task");
     let status = move || session.get().map(|s| s.status.as_str()).unwrap_or("running");
+    let agent = move || session.get().map(|s| s.agent_id.unwrap_or_else(|| "shell".into()));
     // The branch of the workspace it runs in, without the `maestro/` every one has.
     let branch = move || {
         let wid = session.get()?.workspace_id?;
@@ -88,7 +172,7 @@ fn SessionRow(id: String) -> impl IntoView {
         })
     });
     view! {
-        <li class="session" class:active=active aria-current=move || active().then_some("true")>
+        <li class="session" class:active=active aria-current=move || active().then_some("true") aria-label=name>
             <div class="session-line">
                 <button
                     class="ghost expander"
@@ -105,23 +189,10 @@ fn SessionRow(id: String) -> impl IntoView {
                     {name}
                 </button>
                 <super::attention::Marker when=flagged/>
-                <Show when=move || !plain>
-                    <span class=move || format!("badge status-{}", status())>{status}</span>
-                    <super::agent_state::StateBadge said/>
-                    <span class="badge" aria-label=move || format!("{} tasks", count())>
-                        {move || format!("{} tasks", count())}
-                    </span>
-                    {move || branch().map(|b| view! {
-                        <span class="badge branch" title="The workspace's branch" aria-label=format!("branch {b}")>{b.clone()}</span>
-                    })}
-                    {super::changes::totals::badge(
-                        move || ctx.cache.with(|c| { let id = &id.get_value(); c.session_workspace(id).map(|w| w.changes) }),
-                        || "its workspace".to_string(),
-                    )}
-                </Show>
                 <button
-                    class="ghost"
+                    class="ghost close"
                     aria-label=move || format!("Close session {}", name())
+                    title="End and close this session"
                     on:click=close
                 >
                     "×"
@@ -143,6 +214,23 @@ fn SessionRow(id: String) -> impl IntoView {
                     " "
                     <button type="button" class="ghost" on:click=move |_| asking.set(false)>"Keep it"</button>
                 </p>
+            </Show>
+            <Show when=move || !plain>
+                <div class="session-meta">
+                    <super::agent_state::StateBadge said/>
+                    <Show when=move || said.with(Option::is_none)>
+                        <span class=move || format!("badge status-{}", status())>{status}</span>
+                    </Show>
+                    {move || agent().map(|a| view! { <span class="agent" title="The agent it runs" aria-label=format!("agent {a}")>{a.clone()}</span> })}
+                    <span aria-label=count>{count}</span>
+                    {move || branch().map(|b| view! {
+                        <span class="branch" title="The workspace's branch" aria-label=format!("branch {b}")>{b.clone()}</span>
+                    })}
+                    {super::changes::totals::badge(
+                        move || ctx.cache.with(|c| { let id = &id.get_value(); c.session_workspace(id).map(|w| w.changes) }),
+                        || "its workspace".to_string(),
+                    )}
+                </div>
             </Show>
             <Show when=move || expanded.get()>
                 {

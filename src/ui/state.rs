@@ -28,6 +28,8 @@ pub struct Tab {
     /// Maestro session ids open in this browser, in the order they were opened.
     pub open_sessions: RwSignal<Vec<String>>,
     pub active_session: RwSignal<Option<String>>,
+    /// The open sessions in the Sessions pane's order, as it shows them (`j` / `k`).
+    pub session_order: StoredValue<Vec<String>>,
     /// Whether localStorage has been read (it does not exist during server rendering).
     pub restored: RwSignal<bool>,
     pub show_help: RwSignal<bool>,
@@ -35,9 +37,11 @@ pub struct Tab {
     pub expanded: RwSignal<std::collections::HashSet<String>>,
     /// The agent "Work on task" last started ("" for a plain shell): offered first next time.
     pub last_agent: RwSignal<String>,
-    /// The task panel shows the board (columns by status) instead of the list; kept per
-    /// browser.
+    /// The board (columns by status) is shown, in the room of the terminal and the list;
+    /// kept per browser. Showing a session shows the terminal again (`Tab::open_session`).
     pub board: RwSignal<bool>,
+    /// The pane a narrow screen (a phone) shows, the others a switch away.
+    pub pane: RwSignal<Pane>,
     /// Flagged ids (ended sessions, blocked tasks) the person has looked at: kept in
     /// localStorage, so every tab of the browser agrees (see `ui::attention`).
     pub seen: RwSignal<std::collections::BTreeSet<String>>,
@@ -51,16 +55,44 @@ pub struct Tab {
     pub terminal_projects: StoredValue<std::collections::HashMap<String, String>>,
 }
 
+/// The panes, as a narrow screen switches between them (one at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pane {
+    Tasks,
+    Sessions,
+    Terminal,
+}
+
+impl Pane {
+    pub const ALL: [Pane; 3] = [Pane::Tasks, Pane::Sessions, Pane::Terminal];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Pane::Tasks => "Tasks",
+            Pane::Sessions => "Sessions",
+            Pane::Terminal => "Terminal",
+        }
+    }
+
+    /// The `.panes` class that shows it on a narrow screen (`style/main.css`).
+    pub fn class(self) -> &'static str {
+        match self {
+            Pane::Tasks => "show-tasks",
+            Pane::Sessions => "show-sessions",
+            Pane::Terminal => "show-terminal",
+        }
+    }
+}
+
 /// A task's title, description and prompt as the person is editing them.
 pub type Draft = (String, String, String);
 
-/// The widths the person gave the resizable panes: the sessions pane, and the task panel
-/// as a list and as a board (which wants more room).
+/// The widths the person gave the resizable panes: the sessions pane and the task panel
+/// (the board takes the terminal's room and the panel's together).
 #[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Panes {
     pub left: Option<f64>,
     pub right: Option<f64>,
-    pub board: Option<f64>,
 }
 
 const OPEN_KEY: &str = "maestro.openSessions";
@@ -82,11 +114,13 @@ impl Tab {
             toasts: RwSignal::new(Vec::new()),
             open_sessions: RwSignal::new(Vec::new()),
             active_session: RwSignal::new(None),
+            session_order: StoredValue::new(Vec::new()),
             restored: RwSignal::new(false),
             show_help: RwSignal::new(false),
             expanded: RwSignal::new(Default::default()),
             last_agent: RwSignal::new(String::new()),
             board: RwSignal::new(false),
+            pane: RwSignal::new(Pane::Tasks),
             seen: RwSignal::new(Default::default()),
             panes: RwSignal::new(Panes::default()),
             drafts: RwSignal::new(Default::default()),
@@ -132,6 +166,17 @@ impl Tab {
             self.cache.with_untracked(|c| ids.into_iter().filter(|id| c.is_flagged(id)).collect());
         if !flagged.is_empty() {
             self.change_seen(|s| s.extend(flagged));
+        }
+    }
+
+    /// The first time this browser opens Maestro (nothing seen kept yet), sessions that
+    /// ended before (`ended`) are history, not news: they count as seen, so a fresh browser
+    /// does not start with old flags. Blocked tasks and agents waiting for an answer still
+    /// need the person, and stay flagged.
+    pub fn first_look(self, ended: Vec<String>) {
+        if storage_get::<std::collections::BTreeSet<String>>(SEEN_KEY).is_none() {
+            self.change_seen(|s| s.extend(ended));
+            storage_set(SEEN_KEY, &self.seen.get_untracked());
         }
     }
 

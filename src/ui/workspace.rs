@@ -6,7 +6,7 @@ use super::browser::{reload_page, storage_get, storage_set};
 use super::keys::{keyboard_shortcuts, Help};
 use super::lists::{merge_list, page_resource};
 use super::route::Page;
-use super::state::{use_tab, Tab, LAST_PROJECT_KEY};
+use super::state::{use_tab, Pane, Tab, LAST_PROJECT_KEY};
 use super::toasts::Toasts;
 use super::{attention, panes, projects, sessions, tasks, terminal};
 use crate::api::functions::list_projects;
@@ -54,8 +54,9 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
                 </button>
                 <ConnIndicator/>
             </header>
-            <div class="panes" class:board-mode=move || ctx.board.get()
-                style=move || panes::grid_style(ctx.panes.get(), ctx.board.get())>
+            <PaneSwitcher/>
+            <div class=move || format!("panes {}", ctx.pane.get().class()) class:board-mode=move || ctx.board.get()
+                style=move || panes::grid_style(ctx.panes.get())>
                 <sessions::SessionsPane active=active/>
                 <panes::Splitter side=panes::Side::Left/>
                 <terminal::TerminalPane/>
@@ -77,6 +78,34 @@ pub fn Workspace(page: Memo<Option<Page>>) -> impl IntoView {
             <Toasts/>
             <Help/>
         </div>
+    }
+}
+
+/// On a narrow screen (a phone), the one pane shown and the switch to the others
+/// (`style/main.css` hides this on a wide one).
+#[component]
+fn PaneSwitcher() -> impl IntoView {
+    let ctx = use_tab();
+    let needs = attention::use_needs();
+    view! {
+        <nav class="switcher" role="tablist" aria-label="Panes">
+            {Pane::ALL
+                .map(|p| {
+                    view! {
+                        <button
+                            role="tab"
+                            aria-selected=move || (ctx.pane.get() == p).to_string()
+                            on:click=move |_| ctx.pane.set(p)
+                        >
+                            {p.label()}
+                            // What needs the person is on the Sessions pane.
+                            {(p == Pane::Sessions).then(|| view! {
+                                <attention::Marker when=Signal::derive(move || needs.items.with(|v| !v.is_empty()))/>
+                            })}
+                        </button>
+                    }
+                })}
+        </nav>
     }
 }
 

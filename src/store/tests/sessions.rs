@@ -49,6 +49,42 @@ fn create_session_links_tasks_with_events_in_order() {
 }
 
 #[test]
+fn renaming_a_task_renames_the_sessions_named_after_it() {
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let p = f.project("P").await;
+        let t = f.task(&p.id, "old title").await;
+        let after = f.session(&p.id, &[&t.id]).await;
+        let custom = Command::CreateSession {
+            session: NewSession {
+                project_id: p.id.clone(),
+                task_ids: vec![t.id.clone()],
+                name: Some("my agent".into()),
+                ..Default::default()
+            },
+        };
+        let Outcome::Session(custom) = f.run(custom).await.unwrap() else { panic!() };
+        f.events();
+        let patch = TaskPatch { title: Some("new title".into()), ..Default::default() };
+        f.run(Command::UpdateTask { id: t.id.clone(), patch }).await.unwrap();
+        let st = f.state();
+        let renamed = st.sessions[&after.id].clone();
+        assert_eq!(renamed.name, "new title");
+        assert_eq!(renamed.version, after.version + 1);
+        assert_eq!(st.sessions[&custom.id], custom, "a session named otherwise keeps its name");
+        assert_eq!(
+            f.events(),
+            vec![EventData::TaskUpdated(st.tasks[&t.id].clone()), EventData::SessionUpdated(renamed)]
+        );
+        // Another change than the title renames nothing.
+        let patch = TaskPatch { description: Some("more".into()), ..Default::default() };
+        f.run(Command::UpdateTask { id: t.id.clone(), patch }).await.unwrap();
+        assert_eq!(f.events().len(), 1);
+        st.check_invariant().unwrap();
+    });
+}
+
+#[test]
 fn session_creation_refuses_bad_task_lists() {
     rt().block_on(async {
         let mut f = Fixture::new();

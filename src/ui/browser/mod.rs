@@ -43,6 +43,45 @@ pub fn focus_id(id: &str) {
     let _ = id;
 }
 
+/// Focuses the first element `selector` matches, if any.
+pub fn focus_first(selector: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let el = document().query_selector(selector).ok().flatten();
+        if let Some(el) = el.and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok()) {
+            let _ = el.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
+}
+
+/// The task whose row or card has the focus (or holds it): its `data-task-id`.
+pub fn focused_task() -> Option<String> {
+    #[cfg(feature = "hydrate")]
+    return document().active_element()?.closest("[data-task-id]").ok()??.get_attribute("data-task-id");
+    #[cfg(not(feature = "hydrate"))]
+    None
+}
+
+/// Whether an event happened inside an element `selector` matches (a click outside a
+/// popup closes it).
+pub fn within(ev: &leptos::web_sys::Event, selector: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        ev.target()
+            .and_then(|t| t.dyn_into::<Element>().ok())
+            .is_some_and(|el| el.closest(selector).ok().flatten().is_some())
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = (ev, selector);
+        true
+    }
+}
+
 /// Whether a key was pressed while typing in a field (input, textarea, select).
 pub fn typing(ev: &KeyboardEvent) -> bool {
     #[cfg(feature = "hydrate")]

@@ -113,9 +113,12 @@ fn TaskDetails(id: String) -> impl IntoView {
                 <label>"Title" <input aria-label="Title" bind:value=edits.title/></label>
                 <label>"Description" <textarea aria-label="Description" bind:value=edits.description rows="2"></textarea></label>
                 <label>"Prompt" <textarea aria-label="Prompt" bind:value=edits.prompt rows="3"></textarea></label>
-                <div class="row">
-                    <label>
-                        "Priority "
+                // The text's own row (priority saves as it is chosen), then the work's, each
+                // with room; Delete apart at the end of the first.
+                <div class="row edit-actions">
+                    <button type="submit">"Save"</button>
+                    <label class="inline">
+                        "Priority"
                         <select aria-label="Priority" on:change=set_priority prop:value=move || priority().as_str()>
                             {Priority::ALL
                                 .map(|p| {
@@ -123,12 +126,12 @@ fn TaskDetails(id: String) -> impl IntoView {
                                 })}
                         </select>
                     </label>
-                    <button type="submit">"Save"</button>
-                    {work_on_task(id, project_id)}
+                    <span class="spacer"></span>
                     <button type="button" class="danger" on:click=move |_| ctx.delete_task(id.get_value())>
                         "Delete task"
                     </button>
                 </div>
+                <div class="row work">{work_on_task(id, project_id)}</div>
             </form>
             <Subtasks id/>
             <TaskSessions id/>
@@ -167,7 +170,12 @@ fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
         }
     };
     view! {
+        <button type="button" class="primary" on:click=work>
+            "Work on task"
+        </button>
         <Show when=move || !agent_list().is_empty()>
+            <label class="inline">
+            "with"
             <select
                 aria-label="Run with"
                 on:change=move |ev| ctx.last_agent.set(event_target_value(&ev))
@@ -188,10 +196,8 @@ fn work_on_task(id: StoredValue<String>, project_id: String) -> impl IntoView {
                         .collect_view()
                 }}
             </select>
+            </label>
         </Show>
-        <button type="button" class="primary" on:click=work>
-            "Work on task"
-        </button>
         <label class="check" title="A new branch and worktree beside the task's own: another attempt">
             <input type="checkbox" bind:checked=fresh/>
             " in a new workspace"

@@ -6,9 +6,10 @@
 //! - `window.rs`: which rows of a long list exist (only those on screen).
 //! - `row.rs`: one task's row; `details.rs`: what it expands to, built on demand, with its
 //!   `subtasks.rs`, the sessions working on it (`sessions.rs`) and its git workspaces
-//!   (`workspaces.rs`).
+//!   (`workspaces.rs`); `drawer.rs`: the same details for a task opened from the board.
 
 mod details;
+mod drawer;
 mod feed;
 mod panel;
 mod row;
@@ -17,4 +18,7 @@ mod subtasks;
 mod window;
 mod workspaces;
 
+pub use drawer::TaskDrawer;
 pub use panel::TaskPanel;
+pub use row::sessions_title;
+pub use window::Counts;

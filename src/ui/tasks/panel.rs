@@ -2,7 +2,7 @@
 
 use super::feed::{first_page, seed, FirstPage, FIRST_PAGE};
 use super::row::TaskRow;
-use super::window::{list_window, Extra, Viewport, ROW_PX};
+use super::window::{list_window, Counts, Extra, Viewport, ROW_PX};
 use crate::api::functions::error_text;
 use crate::live::cache::ListKey;
 use crate::model::*;
@@ -197,8 +197,8 @@ fn task_list(
                 let list = list_window(ctx, pid.get_value(), filter, needle, extra, viewport, seed);
                 let counts = move || {
                     let (n, per) = list.counts.get();
-                    let per = TaskStatus::ALL.iter().zip(per).map(|(s, c)| format!(" · {c} {}", s.as_str().replace('_', " ")));
-                    format!("{n} tasks{}", per.collect::<String>())
+                    let each = TaskStatus::ALL.map(|s| format!(" · {} {}", per.get(s.slot()).copied().unwrap_or(0), s.as_str().replace('_', " ")));
+                    format!("{}{}", crate::model::units::count(n, "task"), each.concat())
                 };
                 let board = move || {
                     ctx.board.get().then(|| {
@@ -208,6 +208,10 @@ fn task_list(
                 };
                 view! {
                     <p class="muted counts" aria-label="Task counts">{counts}</p>
+                    // Beside the field it points to, not under an empty list.
+                    <Show when=move || list.counts.try_get().is_some_and(|c| c.0 == 0)>
+                        <p class="empty">"No tasks yet: type one in “New task” above and press Enter."</p>
+                    </Show>
                     {board}
                     <div class="task-scroll" class:hidden=move || ctx.board.get() node_ref=scroller on:scroll=move |_| measure()>
                         <div class="spacer-row" style:height=move || px(list.spacers.get().0)></div>
@@ -228,12 +232,7 @@ fn task_list(
 
 /// Under the list: that the rest of it is on its way, that there is none, or (while
 /// searching) how many tasks match.
-fn list_notes(
-    key: ListKey,
-    counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
-    found: Memo<Option<Vec<String>>>,
-    typed: Memo<String>,
-) -> impl IntoView {
+fn list_notes(key: ListKey, counts: Counts, found: Memo<Option<Vec<String>>>, typed: Memo<String>) -> impl IntoView {
     let ctx = use_tab();
     view! {
         // `try_get`: these may be asked once the list has gone (see `attention::Marker`).
@@ -241,9 +240,6 @@ fn list_notes(
             !ctx.cache.with(|c| c.is_loaded(&key)) && counts.try_get().is_some_and(|c| c.0 > FIRST_PAGE)
         }>
             <p class="muted" role="status">{move || format!("Loading the rest of the {} tasks…", counts.get().0)}</p>
-        </Show>
-        <Show when=move || counts.try_get().is_some_and(|c| c.0 == 0)>
-            <p class="empty">"No tasks yet. Add one above."</p>
         </Show>
         {move || {
             found.get().map(|ids| {

@@ -2,6 +2,7 @@
 
 use super::details::details_view;
 use super::window::report_height;
+use crate::model::units::count;
 use crate::model::*;
 use crate::ui::agent_state::TaskAgentState;
 use crate::ui::attention::{use_needs, Marker};
@@ -62,6 +63,7 @@ pub fn TaskRow(
     view! {
         <li
             node_ref=row
+            data-task-id=id.get_value()
             class=field(|t| format!("task status-{} prio-{}", t.status.as_str(), t.priority.as_str()))
             aria-label=title
         >
@@ -85,8 +87,8 @@ pub fn TaskRow(
                 <span class="badge prio" title="priority">{field(|t| t.priority.as_str().to_string())}</span>
                 <span
                     class="badge sessions"
-                    title="sessions working on it"
-                    aria-label=field(|t| format!("{} sessions", t.session_count))
+                    title=field(|t| sessions_title(t.session_count))
+                    aria-label=field(|t| count(t.session_count, "session"))
                 >
                     {field(|t| format!("⌁ {}", t.session_count))}
                 </span>
@@ -116,4 +118,9 @@ pub fn TaskRow(
             </Show>
         </li>
     }
+}
+
+/// What the "⌁ n" badge of a row or a card means, on hover.
+pub fn sessions_title(n: usize) -> String {
+    format!("⌁ {}: the sessions (terminals and agents) that have worked on this task", count(n, "session"))
 }

@@ -57,6 +57,10 @@ impl Default for Viewport {
     }
 }
 
+/// A project's task counts: all, and per status in [`TaskStatus::ALL`]'s order (so a
+/// status added there gets its count, and its board column, by itself).
+pub type Counts = Memo<(usize, [usize; TaskStatus::ALL.len()])>;
+
 /// What a project's list shows now: from the cache once it holds the list, and from the
 /// first page (`seed`: its first rows and the counts) until then.
 #[derive(Clone, Copy)]
@@ -66,7 +70,7 @@ pub struct ListWindow {
     /// The spacers' heights, above the first row rendered and below the last.
     pub spacers: Memo<(f64, f64)>,
     /// The counts: all, and per status.
-    pub counts: Memo<(usize, [usize; TaskStatus::COUNT])>,
+    pub counts: Counts,
     /// While searching, the matching ids in list order (`None` otherwise).
     pub found: Memo<Option<Vec<String>>>,
 }

@@ -59,12 +59,15 @@ pub fn TerminalPane() -> impl IntoView {
                 (Some(_), Some(s)) => {
                     view! {
                         <header class="row">
-                            <h2>{s.name.clone()}</h2>
+                            <h2 title=s.name.clone()>{s.name.clone()}</h2>
                             <span class=format!("badge status-{}", s.status.as_str())>{s.status.as_str()}</span>
                             {s.exit_code.map(|c| view! { <span class="muted exit-code">{format!("exit code {c}")}</span> })}
                             <span class="spacer"></span>
-                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
-                            <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
+                            // Only a running session can be ended by hand.
+                            {(s.status == SessionStatus::Running).then(|| view! {
+                                <button class="ghost" on:click=move |_| set_status(SessionStatus::Completed)>"Mark completed"</button>
+                                <button class="ghost" on:click=move |_| set_status(SessionStatus::Failed)>"Mark failed"</button>
+                            })}
                         </header>
                         {timeline(&s.timeline)}
                         <details class="env">

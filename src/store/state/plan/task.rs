@@ -2,9 +2,10 @@
 //! workspaces (refused while one is active).
 
 use super::{new_id, set_task_status, task_changed, touch_session, Inputs, NewId, Plan};
-use crate::model::limits::{TEXT_MAX, TITLE_MAX};
+use crate::model::limits::{NAME_MAX, TEXT_MAX, TITLE_MAX};
 use crate::model::{
-    Deleted, EventData, Link, NewSubtask, NewTask, Subtask, SubtaskPatch, SubtaskStatus, Task, TaskPatch, TaskStatus,
+    Deleted, EventData, Link, NewSubtask, NewTask, Session, Subtask, SubtaskPatch, SubtaskStatus, Task, TaskPatch,
+    TaskStatus,
 };
 use crate::store::state::validate::{bounded, check_id, clean};
 use crate::store::state::{State, SUBTASKS_MAX};
@@ -71,7 +72,33 @@ impl State {
         if let Some(s) = patch.status {
             set_task_status(&mut t, s, ctx.now);
         }
-        Ok(task_changed(old, t, ctx.now))
+        let renamed = self.sessions_named_after(old, &t.title, ctx);
+        let mut plan = task_changed(old, t, ctx.now);
+        plan.events.extend(renamed.into_iter().map(EventData::SessionUpdated));
+        Ok(plan)
+    }
+
+    /// A task renamed: the sessions named after it (its title when they started, as "Work
+    /// on task" and a session made without a name are) take the new title, so that the
+    /// person finds the agent working on it under the name they gave it, in the browser,
+    /// the CLI and notifications alike. A session named otherwise keeps its name.
+    fn sessions_named_after(&self, old: &Task, title: &str, ctx: &Inputs<'_>) -> Vec<Session> {
+        let name = |t: &str| t.chars().take(NAME_MAX).collect::<String>();
+        let (before, after) = (name(&old.title), name(title));
+        if before == after {
+            return Vec::new();
+        }
+        old.session_ids
+            .iter()
+            .filter_map(|id| self.sessions.get(id))
+            .filter(|s| s.name == before)
+            .map(|s| {
+                let mut s = s.clone();
+                s.name = after.clone();
+                touch_session(&mut s, ctx);
+                s
+            })
+            .collect()
     }
 
     pub(super) fn add_subtask(&self, tid: &str, ns: &NewSubtask, ctx: &mut Inputs<'_>) -> Result<Plan, StoreError> {
