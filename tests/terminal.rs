@@ -214,17 +214,18 @@ async fn an_agent_starts_with_its_prompt_and_reports_with_the_cli() {
     assert!(err.to_string().contains("configured: fake"), "{err}");
 
     ns.agent_id = Some("fake".into());
-    let s = c.create_session(&ns).await.unwrap();
     let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
+    let s = c.create_session(&ns).await.unwrap();
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
     let mut ws = attach_as(addr, &s.id, &srv.token).await;
     ws.read_until(&format!("prompt file: {prompt}")).await;
     ws.read_until(&format!("prompt argument: {prompt}")).await;
-    // `maestro` (this build) on its PATH, with the session's variables, reached the server.
+    // The session's start made its task in progress (SPEC §8).
     until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::InProgress)).await;
     ws.read_until("press Enter to finish").await;
     ws.input("\r").await;
     ws.read_until("fake agent: done").await;
+    // `maestro` (this build) on its PATH, with the session's variables, reached the server.
     until_event(&mut events, |e| matches!(e, EventData::TaskUpdated(x) if x.status == TaskStatus::Completed)).await;
     ws.read_until(r#"{"type":"exit","code":0}"#).await;
     until_event(&mut events, |e| matches!(e, EventData::SessionUpdated(x) if x.status == SessionStatus::Completed))
