@@ -23,8 +23,9 @@ impl PromptDir {
         PromptDir { given: None, temp: OnceLock::new() }
     }
 
-    /// `dir`, made private (created if needed) and emptied.
-    pub(super) fn at(dir: &Path) -> Result<PromptDir, String> {
+    /// `dir`, made private (created if needed) and emptied, but for the files of sessions
+    /// `keep` names (their terminals' holders still run them).
+    pub(super) fn at(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<PromptDir, String> {
         let at = |e: &dyn std::fmt::Display| format!("prompt directory {}: {e}", dir.display());
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| at(&e))?;
         let meta = std::fs::symlink_metadata(dir).map_err(|e| at(&e))?;
@@ -34,6 +35,9 @@ impl PromptDir {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| at(&e))?;
         for entry in std::fs::read_dir(dir).map_err(|e| at(&e))?.flatten() {
             let path = entry.path();
+            if entry.file_name().to_str().and_then(|n| n.strip_suffix(".md")).is_some_and(&keep) {
+                continue;
+            }
             let gone = match entry.file_type() {
                 Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
                 _ => std::fs::remove_file(&path),
@@ -63,6 +67,11 @@ impl PromptDir {
             made.map_err(|e| format!("cannot make a directory for prompt files in {}: {e}", base.display()))
         });
         temp.as_ref().map(|t| t.path()).map_err(Clone::clone)
+    }
+
+    /// Where session `id`'s prompt file is.
+    pub(super) fn path(&self, id: &str) -> Option<PathBuf> {
+        Some(self.dir().ok()?.join(format!("{id}.md")))
     }
 
     /// Writes session `id`'s prompt into a new file only this user can read; its path.
@@ -103,7 +112,7 @@ pub(super) fn remove_abandoned(base: &Path, prefix: &str) {
 }
 
 /// This process's user.
-fn uid() -> u32 {
+pub(super) fn uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { nix::libc::getuid() }
 }
