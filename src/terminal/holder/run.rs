@@ -69,7 +69,7 @@ pub fn main() -> ! {
     }
     let _ = nix::unistd::setsid();
     // The socket is made 0600 from the start; the process gets the server's umask.
-    let umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o077));
+    let umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let sock = socket_path(&spec.dir, &spec.id);
     let _ = std::fs::remove_file(&sock);
     let listener = UnixListener::bind(&sock).unwrap_or_else(|e| fail(&format!("{}: {e}", sock.display())));
