@@ -136,7 +136,7 @@ async fn prompt_files_are_private_and_what_a_killed_server_left_is_removed_at_st
     let again = common::Start { dir: Some(dir.path()), ..Default::default() }.run().await;
     // Its agent outlived the server (SPEC §9) and may still read its prompt; the rest goes.
     let left: Vec<_> = std::fs::read_dir(&prompts).unwrap().map(|e| e.unwrap().path()).collect();
-    assert_eq!(left, [file.clone()], "an earlier run's prompt files are left");
+    assert_eq!(left.iter().collect::<Vec<_>>(), [&file], "an earlier run's prompt files are left");
     assert_eq!(mode(&prompts), 0o700);
     drop(again);
     common::kill_holders(dir.path());

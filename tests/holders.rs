@@ -120,7 +120,10 @@ async fn a_process_that_exits_while_the_server_is_down_fails_its_session_with_it
     let dir = tempfile::tempdir().unwrap();
     let _holders = Holders(dir.path());
     let go = dir.path().join("go");
-    let agent = format!(r#"quit=echo "pid $$"; while [ ! -e '{}' ]; do sleep 0.05; done; echo "said while away"; exit 3"#, go.display());
+    let agent = format!(
+        r#"quit=echo "pid $$"; while [ ! -e '{}' ]; do sleep 0.05; done; echo "said while away"; exit 3"#,
+        go.display()
+    );
     let port = common::free_port();
     let mut srv = start(dir.path(), port, &agent).await;
     let s = session(&srv, "quit").await;
@@ -276,4 +279,37 @@ async fn attach_shares_a_sessions_terminal_and_detaches_with_its_key() {
     // The session's shell keeps running.
     browser.input("echo still-here\r").await;
     browser.read_until("still-here").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_a_machine_restart_its_sessions_fail_saying_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let port = common::free_port();
+    let mut srv = start(dir.path(), port, TICKER).await;
+    let s = session(&srv, "tick").await;
+    let pid = pid_of(&output_until(&srv, &s.id, |o| ticks(o).len() >= 2).await);
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    // As a reboot leaves it: the record of a holder that ran under another boot.
+    let holders = dir.path().join("terminals");
+    let record = std::fs::read_dir(&holders)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "json"))
+        .expect("a holder's record");
+    let mut rec: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    rec["boot"] = "a-boot-before".into();
+    std::fs::write(&record, rec.to_string()).unwrap();
+    let srv = start(dir.path(), port, TICKER).await;
+    let now = srv.client.session(&s.id).await.unwrap();
+    assert_eq!(now.status, SessionStatus::Failed);
+    output_until(&srv, &s.id, |o| o.contains("the machine restarted")).await;
+    // (Here the process did survive: its holder, no longer reachable, ends it.)
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while alive(pid) {
+        assert!(Instant::now() < deadline, "a holder nobody can reach kept its process");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

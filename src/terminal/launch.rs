@@ -92,39 +92,40 @@ impl Terminals {
                 return Err(OpenError::System(format!("cannot reach the terminal's holder: {e}")));
             }
         };
-        let term = self.serve(&mut terms, id, linked, held, pid, launch.prompt_file)?;
+        let term = self.serve(&mut terms, id, linked, held, launch.prompt_file, Vec::new())?;
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
     }
 
-    /// Serves a held terminal: registers it, with a thread reading its output (and, when it
-    /// exits, ending the session) and one writing its input. A thread that cannot start
-    /// ends the process.
+    /// Serves a held terminal (with `scrollback` for those who attach): registers it, with a
+    /// thread reading its output (and, when it exits, ending the session) and one writing
+    /// its input. A thread that cannot start ends the process.
     pub(super) fn serve(
         &self,
         terms: &mut HashMap<String, Arc<Term>>,
         id: &str,
         linked: bool,
         held: Held,
-        pid: i32,
         prompt_file: Option<std::path::PathBuf>,
+        scrollback: Vec<u8>,
     ) -> Result<Arc<Term>, OpenError> {
         let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
-        let Held { link, output, child, .. } = held;
+        let Held { link, output, child, pid, .. } = held;
         let (input, queued) = mpsc::channel(INPUT_QUEUE);
         let term = Arc::new(Term {
             input,
             link: link.clone(),
             pid: Some(pid),
-            scrollback: Mutex::default(),
+            scrollback: Mutex::new(scrollback.into()),
             output: broadcast::channel(1024).0,
             exited: watch::channel(None).0,
             sized: Default::default(),
             typed: Default::default(),
         });
         let writer = Box::new(Input(link.clone()));
-        let started = std::thread::Builder::new().name(format!("pty-in-{id}")).spawn(move || write_input(writer, queued));
+        let started =
+            std::thread::Builder::new().name(format!("pty-in-{id}")).spawn(move || write_input(writer, queued));
         if let Err(e) = started {
             signal_session(pid, nix::sys::signal::SIGKILL);
             return Err(sys("cannot start a thread", &e));
@@ -146,10 +147,11 @@ impl Terminals {
             rt.spawn(async move {
                 // Exiting on its own ends the session's work; a deleted session is gone. Once
                 // that is recorded the holder may go (else the next server learns it again).
-                let done = !linked || !matches!(
-                    store.execute(Command::SessionExited { id: tid, code }, None).await,
-                    Err(StoreError::Failed(_) | StoreError::Storage(_))
-                );
+                let done = !linked
+                    || !matches!(
+                        store.execute(Command::SessionExited { id: tid, code }, None).await,
+                        Err(StoreError::Failed(_) | StoreError::Storage(_))
+                    );
                 if done {
                     link.bye();
                 }

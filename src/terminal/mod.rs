@@ -240,11 +240,7 @@ impl Terminals {
     /// The same terminals writing prompt files into `dir` (made private, and emptied of
     /// what an earlier run left but the files of sessions `keep` names), not into a
     /// temporary directory.
-    pub fn with_prompt_dir(
-        mut self,
-        dir: &std::path::Path,
-        keep: impl Fn(&str) -> bool,
-    ) -> Result<Terminals, String> {
+    pub fn with_prompt_dir(mut self, dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> Result<Terminals, String> {
         self.prompts = Arc::new(PromptDir::at(dir, keep)?);
         Ok(self)
     }

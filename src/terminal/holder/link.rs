@@ -3,7 +3,9 @@
 //! `process::read_output`, a `Write` of input, a resize, and a `Child` that has exited once
 //! the holder said so.
 
-use super::{read_frame, same_account, socket_path, u64_of, write_frame, Spec, BYE, EXIT, HELLO, INPUT, OUTPUT, RESIZE, START};
+use super::{
+    read_frame, same_account, socket_path, u64_of, write_frame, Spec, BYE, EXIT, HELLO, INPUT, OUTPUT, RESIZE, START,
+};
 use portable_pty::{Child, ChildKiller, ExitStatus, PtySize};
 use std::io::{BufRead, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -144,6 +146,8 @@ pub(crate) struct Held {
     pub(crate) output: Output,
     pub(crate) child: Ended,
     pub(crate) at: u64,
+    /// The held process (leader of its own session).
+    pub(crate) pid: i32,
 }
 
 /// Starts a holder with `spec` (the `maestro` binary at `bin`); its process's pid.
@@ -189,6 +193,6 @@ pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Res
     s.set_read_timeout(None)?;
     let exit = Arc::new(Mutex::new(None));
     let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?) });
-    let pid = u32::try_from(pid).ok().filter(|p| *p > 0);
-    Ok(Held { link, output: Output { rx: s, left: 0, exit: exit.clone() }, child: Ended { exit, pid }, at })
+    let child = Ended { exit: exit.clone(), pid: u32::try_from(pid).ok().filter(|p| *p > 0) };
+    Ok(Held { link, output: Output { rx: s, left: 0, exit }, child, at, pid })
 }

@@ -5,7 +5,7 @@
 
 use super::{
     boot_id, read_frame, record_path, same_account, socket_path, u64_of, write_frame, Record, Spec, BYE, EXIT,
-    FRAME_MAX, HELLO, INPUT, OUTPUT, ORPHAN_WAIT, RESIZE, START,
+    FRAME_MAX, HELLO, INPUT, ORPHAN_WAIT, OUTPUT, RESIZE, START,
 };
 use crate::terminal::process::signal_session;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
