@@ -53,19 +53,7 @@ impl PromptDir {
         if let Some(d) = &self.given {
             return Ok(d);
         }
-        let temp = self.temp.get_or_init(|| {
-            // $XDG_RUNTIME_DIR is this user's own (and memory only); else the temp dir.
-            let base = std::env::var_os("XDG_RUNTIME_DIR")
-                .map(PathBuf::from)
-                .filter(|d| d.is_absolute() && d.is_dir())
-                .unwrap_or_else(std::env::temp_dir);
-            remove_abandoned(&base, PREFIX);
-            let made = tempfile::Builder::new()
-                .prefix(&format!("{PREFIX}{}-", std::process::id()))
-                .permissions(std::fs::Permissions::from_mode(0o700))
-                .tempdir_in(&base);
-            made.map_err(|e| format!("cannot make a directory for prompt files in {}: {e}", base.display()))
-        });
+        let temp = self.temp.get_or_init(|| private_temp(PREFIX, "prompt files"));
         temp.as_ref().map(|t| t.path()).map_err(Clone::clone)
     }
 
@@ -90,6 +78,22 @@ impl PromptDir {
         write().map_err(|e| format!("cannot write the prompt file {}: {e}", path.display()))?;
         Ok(path)
     }
+}
+
+/// A new private (0700) directory `PREFIX PID-…` in `$XDG_RUNTIME_DIR` (this user's own,
+/// and memory only), else the temporary directory, after removing the ones servers that
+/// are gone left there.
+pub(super) fn private_temp(prefix: &str, what: &str) -> Result<tempfile::TempDir, String> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    remove_abandoned(&base, prefix);
+    let made = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(&base);
+    made.map_err(|e| format!("cannot make a directory for {what} in {}: {e}", base.display()))
 }
 
 /// Removes this user's `PREFIX PID-*` directories in `base` (prompt files, terminal output)

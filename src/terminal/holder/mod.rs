@@ -218,18 +218,7 @@ impl Dir {
         if let Some(d) = &self.given {
             return Ok(d);
         }
-        let temp = self.temp.get_or_init(|| {
-            let base = std::env::var_os("XDG_RUNTIME_DIR")
-                .map(PathBuf::from)
-                .filter(|d| d.is_absolute() && d.is_dir())
-                .unwrap_or_else(std::env::temp_dir);
-            super::prompts::remove_abandoned(&base, TEMP_PREFIX);
-            tempfile::Builder::new()
-                .prefix(&format!("{TEMP_PREFIX}{}-", std::process::id()))
-                .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
-                .tempdir_in(&base)
-                .map_err(|e| format!("cannot make a directory for terminals in {}: {e}", base.display()))
-        });
+        let temp = self.temp.get_or_init(|| super::prompts::private_temp(TEMP_PREFIX, "terminals"));
         temp.as_ref().map(|t| t.path()).map_err(Clone::clone)
     }
 }
