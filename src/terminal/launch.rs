@@ -153,7 +153,8 @@ impl Terminals {
                         Err(StoreError::Failed(_) | StoreError::Storage(_))
                     );
                 if done {
-                    link.bye();
+                    // Off the async workers: the socket may be held by input being written.
+                    let _ = tokio::task::spawn_blocking(move || link.bye()).await;
                 }
             });
         });

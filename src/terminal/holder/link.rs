@@ -19,6 +19,9 @@ const ANSWER: Duration = Duration::from_secs(10);
 /// What the server sends to one holder.
 pub(crate) struct Link {
     tx: Mutex<UnixStream>,
+    /// A size not sent yet: input to a program that does not read holds the socket, and a
+    /// resize (from an async worker) must not wait for it; the writer sends it after.
+    size: Mutex<Option<PtySize>>,
 }
 
 impl Link {
@@ -26,10 +29,20 @@ impl Link {
         write_frame(&mut *self.tx.lock().unwrap_or_else(|e| e.into_inner()), kind, payload)
     }
 
+    /// Never waits: sent now when the socket is free, else after the input being sent.
     pub(crate) fn resize(&self, size: PtySize) {
-        let mut p = size.cols.to_be_bytes().to_vec();
-        p.extend_from_slice(&size.rows.to_be_bytes());
-        let _ = self.send(RESIZE, &p);
+        *self.size.lock().unwrap_or_else(|e| e.into_inner()) = Some(size);
+        if let Ok(mut tx) = self.tx.try_lock() {
+            self.send_size(&mut tx);
+        }
+    }
+
+    fn send_size(&self, tx: &mut UnixStream) {
+        if let Some(size) = self.size.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let mut p = size.cols.to_be_bytes().to_vec();
+            p.extend_from_slice(&size.rows.to_be_bytes());
+            let _ = write_frame(tx, RESIZE, &p);
+        }
     }
 
     /// The exit was recorded: the holder may end.
@@ -44,7 +57,9 @@ pub(crate) struct Input(pub(crate) Arc<Link>);
 impl Write for Input {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = buf.len().min(super::FRAME_MAX);
-        self.0.send(INPUT, &buf[..n])?;
+        let mut tx = self.0.tx.lock().unwrap_or_else(|e| e.into_inner());
+        write_frame(&mut *tx, INPUT, &buf[..n])?;
+        self.0.send_size(&mut tx);
         Ok(n)
     }
 
@@ -192,7 +207,7 @@ pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Res
     };
     s.set_read_timeout(None)?;
     let exit = Arc::new(Mutex::new(None));
-    let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?) });
+    let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?), size: Mutex::new(None) });
     let child = Ended { exit: exit.clone(), pid: u32::try_from(pid).ok().filter(|p| *p > 0) };
     Ok(Held { link, output: Output { rx: s, left: 0, exit }, child, at, pid })
 }
