@@ -230,7 +230,10 @@ async fn the_holders_socket_refuses_another_account() {
 async fn attach_shares_a_sessions_terminal_and_detaches_with_its_key() {
     use portable_pty::{native_pty_system, CommandBuilder, PtySize};
     use std::io::{Read, Write};
-    let srv = common::Start::default().run().await;
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let port = common::free_port();
+    let mut srv = start(dir.path(), port, TICKER).await;
     let p = srv.client.create_project(&NewProject { name: "A".into(), ..Default::default() }).await.unwrap();
     let s = srv.client.create_session(&NewSession { project_id: p.id, ..Default::default() }).await.unwrap();
     let pair = native_pty_system().openpty(PtySize { rows: 30, cols: 100, ..Default::default() }).unwrap();
@@ -272,6 +275,15 @@ async fn attach_shares_a_sessions_terminal_and_detaches_with_its_key() {
     browser.read_until("attached-42").await;
     browser.input("echo from-the-browser\r").await;
     until("from-the-browser");
+    // The server restarts: attach attaches again by itself.
+    drop(browser);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(srv.child.id() as i32), nix::sys::signal::SIGTERM).unwrap();
+    srv.child.wait().unwrap();
+    until("attaching again");
+    srv = start(dir.path(), port, TICKER).await;
+    keys.write_all(b"echo after-$((6*7))\r").unwrap();
+    until("after-42");
+    let mut browser = attach_as(addr, &s.id, &srv.token).await;
     keys.write_all(&[0x1d, b'd']).unwrap();
     until("detached");
     let status = child.wait().unwrap();

@@ -1,10 +1,11 @@
 //! `maestro attach [SESSION]` (SPEC §9): this terminal attached to a session's, over the
 //! same socket a browser uses, so both share it: what one types the other sees. Raw mode
 //! while attached; the window's size is passed on; Ctrl-] then d detaches (the session
-//! keeps running), Ctrl-] twice sends one Ctrl-].
+//! keeps running), Ctrl-] twice sends one Ctrl-]. When the server restarts it attaches
+//! again by itself.
 
 use super::exit::Failure;
-use crate::rest_client::{socket, ClientError};
+use crate::rest_client::{socket, ClientError, WsStream};
 use futures::{SinkExt, StreamExt};
 use std::io::Write;
 use tokio_tungstenite::tungstenite::Message;
@@ -12,6 +13,8 @@ use tokio_tungstenite::tungstenite::Message;
 /// The detach key's first byte (Ctrl-]), and what follows it.
 const ESCAPE: u8 = 0x1d;
 const DETACH: u8 = b'd';
+/// How long it tries to attach again when the server goes (a restart takes seconds).
+const AGAIN: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// Attaches to session `id` until detached or its process exits.
 pub(super) async fn run(api: &str, token: Option<&str>, id: &str) -> Result<(), Failure> {
@@ -49,14 +52,14 @@ pub(super) async fn run(api: &str, token: Option<&str>, id: &str) -> Result<(), 
                         }
                     }
                 }
-                Some(Ok(_)) => {}
-                Some(Err(_)) | None => {
-                    eprint!("\r\nmaestro: the server closed the terminal; `maestro attach {id}` attaches again\r\n");
-                    return Err(Failure::Client(ClientError::Unreachable {
-                        url: api.to_string(),
-                        reason: "the connection closed".into(),
-                    }));
+                Some(Ok(Message::Close(_)) | Err(_)) | None => {
+                    // The server restarts (its terminals outlive it): attach again, as a browser does.
+                    eprint!("\r\nmaestro: the server went away; attaching again…\r\n");
+                    ws = again(api, token, id).await?;
+                    let (cols, rows) = window();
+                    let _ = ws.send(resize(cols, rows)).await;
                 }
+                Some(Ok(_)) => {}
             },
             keys = keys.recv() => {
                 let Some(keys) = keys else { return Ok(()) };
@@ -82,6 +85,23 @@ pub(super) async fn run(api: &str, token: Option<&str>, id: &str) -> Result<(), 
                 let _ = ws.send(resize(cols, rows)).await;
             }
         }
+    }
+}
+
+/// Attaches to session `id` again, for up to [`AGAIN`].
+async fn again(api: &str, token: Option<&str>, id: &str) -> Result<WsStream, Failure> {
+    let deadline = tokio::time::Instant::now() + AGAIN;
+    let mut wait = std::time::Duration::from_millis(200);
+    loop {
+        let (cols, rows) = window();
+        match socket(api, &format!("/terminals/{id}/ws?cols={cols}&rows={rows}"), token).await {
+            Ok(ws) => return Ok(ws),
+            Err(e @ ClientError::Api { .. }) => return Err(e.into()), // it ended, or was deleted
+            Err(e) if tokio::time::Instant::now() >= deadline => return Err(e.into()),
+            Err(_) => {}
+        }
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(std::time::Duration::from_secs(2));
     }
 }
 
