@@ -229,7 +229,11 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         // server before this one.
         let running = |id: &str| store.read(|s| s.sessions.get(id).is_some_and(|s| s.status == SessionStatus::Running));
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"), running)?;
-        state.terminals = state.terminals.with_holder_dir(&d.join("terminals"))?;
+        // Terminals outlive a lone server. A node on a shared database has a new id at each
+        // start and the others fail the sessions the old one ran: there they end with it.
+        if config.database_url.is_none() {
+            state.terminals = state.terminals.with_holder_dir(&d.join("terminals"))?;
+        }
         // Sessions' output (SPEC §9), but that of sessions deleted meanwhile.
         let exists = |id: &str| store.read(|s| s.sessions.contains_key(id));
         state.terminals = state.terminals.with_output_dir(&d.join("output"), exists)?;
