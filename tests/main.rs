@@ -12,6 +12,7 @@ mod client;
 mod cluster;
 mod crash;
 mod hardening;
+mod holders;
 mod postgres;
 mod projects;
 mod serve;

@@ -23,7 +23,9 @@
 //! terminal when its session is made.
 
 mod activity;
+mod adopt;
 mod budget;
+pub mod holder;
 mod launch;
 pub mod output;
 mod process;
@@ -45,7 +47,6 @@ use crate::store::{state::check_id, Store};
 use axum::http::StatusCode;
 use budget::InputBudget;
 use bytes::Bytes;
-use portable_pty::MasterPty;
 use process::signal_session;
 use prompts::PromptDir;
 use std::collections::{HashMap, VecDeque};
@@ -76,7 +77,8 @@ const GRACE: Duration = Duration::from_secs(2);
 struct Term {
     /// To the writer thread.
     input: mpsc::Sender<Bytes>,
-    master: Mutex<Box<dyn MasterPty + Send>>,
+    /// Its holder (resizes go there).
+    link: Arc<holder::link::Link>,
     /// The process, leader of its own session and process group.
     pid: Option<i32>,
     scrollback: Mutex<VecDeque<u8>>,
@@ -112,6 +114,12 @@ pub struct Terminals {
     workspaces: Option<crate::workspace::Workspaces>,
     /// What sessions' terminals printed, kept on disk.
     outputs: Outputs,
+    /// Where terminals' holders listen, and whether they outlive the server.
+    holders: Arc<holder::Dir>,
+    /// The `maestro` binary that runs them (`maestro __hold`).
+    holder_bin: Arc<std::path::PathBuf>,
+    /// Becomes true when the server stops: terminal sockets close (browsers reconnect).
+    closing: watch::Receiver<bool>,
 }
 
 /// Why a terminal could not be opened.
@@ -169,6 +177,9 @@ impl Terminals {
             input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
             workspaces: None,
             outputs: Outputs::temporary(),
+            holders: Arc::new(holder::Dir::temporary()),
+            holder_bin: Arc::new(std::env::current_exe().unwrap_or_else(|_| "maestro".into())),
+            closing: watch::channel(false).1,
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -227,9 +238,10 @@ impl Terminals {
     }
 
     /// The same terminals writing prompt files into `dir` (made private, and emptied of
-    /// what an earlier run left), not into a temporary directory.
-    pub fn with_prompt_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
-        self.prompts = Arc::new(PromptDir::at(dir)?);
+    /// what an earlier run left but the files of sessions `keep` names), not into a
+    /// temporary directory.
+    pub fn with_prompt_dir(mut self, dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> Result<Terminals, String> {
+        self.prompts = Arc::new(PromptDir::at(dir, keep)?);
         Ok(self)
     }
 
@@ -243,6 +255,26 @@ impl Terminals {
         self.outputs = self.outputs.at(dir)?;
         self.outputs.retain(exists);
         Ok(self)
+    }
+
+    /// The same terminals held by holders in `dir` (private; they outlive the server,
+    /// which re-adopts them with [`Terminals::adopt`]).
+    pub fn with_holder_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
+        self.holders = Arc::new(holder::Dir::at(dir)?);
+        Ok(self)
+    }
+
+    /// The same terminals started by holders of this `maestro` binary (a test's server
+    /// runs in the test's own binary).
+    pub fn with_holder_bin(mut self, bin: impl Into<std::path::PathBuf>) -> Terminals {
+        self.holder_bin = Arc::new(bin.into());
+        self
+    }
+
+    /// The same terminals closing their sockets when `closing` becomes true.
+    pub fn with_closing(mut self, closing: watch::Receiver<bool>) -> Terminals {
+        self.closing = closing;
+        self
     }
 
     /// What sessions' terminals printed.
@@ -291,7 +323,12 @@ impl Terminals {
         Ok(running)
     }
 
-    /// Ends every terminal (server shutdown).
+    /// Whether terminals outlive this server (it has a directory to find them again in).
+    pub fn outlive(&self) -> bool {
+        self.holders.outlive()
+    }
+
+    /// Ends every terminal.
     pub fn kill_all(&self) {
         let ids: Vec<String> = self.terms.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         for id in ids {
@@ -299,9 +336,13 @@ impl Terminals {
         }
     }
 
-    /// Ends every terminal and waits (up to `limit`) until each process has been reaped,
-    /// so none outlives the server.
+    /// Server shutdown: terminals whose holders outlive the server are left running (the
+    /// next start re-adopts them); otherwise each is ended, waiting (up to `limit`) until
+    /// its process has gone, so none outlives the server.
     pub async fn shutdown(&self, limit: Duration) {
+        if self.outlive() {
+            return;
+        }
         self.kill_all();
         let deadline = tokio::time::Instant::now() + limit;
         while self.running() > 0 && tokio::time::Instant::now() < deadline {

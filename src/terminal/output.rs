@@ -176,6 +176,26 @@ impl Outputs {
         Writer { outputs: self.clone(), id: id.to_string(), buf: Vec::new(), end, file: None, failed: false }
     }
 
+    /// A session's budget in bytes.
+    pub fn session_max(&self) -> u64 {
+        self.inner.session_max
+    }
+
+    /// Bytes before `offset` that were never received (a terminal's holder no longer had
+    /// them): what is kept of session `id` goes, and its output continues at `offset`.
+    pub fn skip_to(&self, id: &str, offset: u64) {
+        self.remove(id);
+        let Ok(dir) = self.dir() else { return };
+        let dir = dir.join(id);
+        let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+        let seg = made.and_then(|()| {
+            std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(Segment(offset).path(&dir))
+        });
+        if let Err(e) = seg {
+            tracing::warn!(session = id, error = %e, "cannot keep this terminal's output");
+        }
+    }
+
     /// Session `id`'s kept range (empty, at 0, when nothing is kept).
     pub fn kept(&self, id: &str) -> Kept {
         let Ok(dir) = self.dir() else { return Kept::default() };

@@ -17,14 +17,6 @@ const DRAIN: Duration = Duration::from_millis(200);
 /// Output that keeps coming is written to disk at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
 
-/// Kills a process that was started but will not be served, and reaps it.
-pub(super) fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {
-    if let Some(pid) = pid {
-        signal_session(pid, nix::sys::signal::SIGKILL);
-    }
-    let _ = child.wait();
-}
-
 /// Sends `sig` to the terminal's process group and to every other process of its session
 /// (shells put background jobs in groups of their own).
 pub(super) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {

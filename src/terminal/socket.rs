@@ -37,8 +37,8 @@ pub async fn terminal_ws(
         Err(e) => return AppError::from(e).into_response(),
     };
     term.size_once(q.cols, q.rows);
-    let budget = terminals.input_budget.clone();
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
+    let (budget, closing) = (terminals.input_budget.clone(), terminals.closing.clone());
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget, closing))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
@@ -74,7 +74,12 @@ fn queue(pending: &mut VecDeque<Bytes>, pending_bytes: &mut usize, mut input: By
     }
 }
 
-pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudget) {
+pub(super) async fn attach(
+    socket: WebSocket,
+    term: Arc<Term>,
+    budget: InputBudget,
+    mut closing: tokio::sync::watch::Receiver<bool>,
+) {
     let (mut sink, mut stream) = socket.split();
     // Subscribe before copying the scrollback so nothing falls between them (a few bytes
     // may repeat; a terminal redraws over them).
@@ -125,7 +130,7 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                         Ok(ClientMsg::Input { data }) => data.into(),
                         Ok(ClientMsg::Resize { cols, rows }) => {
                             term.sized.store(true, std::sync::atomic::Ordering::Relaxed);
-                            let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
+                            term.link.resize(size(Some(cols), Some(rows)));
                             continue;
                         }
                         Err(_) => continue, // unknown messages are ignored
@@ -142,6 +147,11 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                 }
             },
             Ok(()) = exited.changed() => {}
+            // The server stops; the terminal does not: the browser reconnects to the next one.
+            Ok(()) = closing.changed() => if *closing.borrow() {
+                let _ = send(&mut sink, Message::Close(None)).await;
+                return;
+            },
             _ = ping.tick() => {
                 if heard.elapsed() > PING_INTERVAL * 3 || !send(&mut sink, Message::Ping(Bytes::new())).await {
                     return; // silent, or not reading: let it go
