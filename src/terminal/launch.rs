@@ -9,7 +9,7 @@ use crate::model::{Session, SessionStatus, Task};
 use crate::store::Command;
 use portable_pty::{native_pty_system, CommandBuilder, PtySize};
 use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 
 /// The most one argument of a process may hold, its final NUL included (Linux's
 /// MAX_ARG_STRLEN): an agent's whole `sh -c` command line must be shorter.
@@ -71,6 +71,7 @@ impl Terminals {
         let mut child = pair.slave.spawn_command(cmd).map_err(|e| sys("cannot start the shell", &e))?;
         drop(pair.slave);
         let pid = child.process_id().map(|p| p as i32);
+        let (kept, recent) = self.keep_output(linked, id, notice.as_deref());
         let started = (|| {
             let reader = pair.master.try_clone_reader().map_err(|e| sys("cannot read the terminal", &e))?;
             let writer = pair.master.take_writer().map_err(|e| sys("cannot write to the terminal", &e))?;
@@ -80,8 +81,7 @@ impl Terminals {
                 input,
                 master: Mutex::new(pair.master),
                 pid,
-                scrollback: Mutex::new(notice.clone().map(|n| n.into_bytes().into()).unwrap_or_default()),
-                output: broadcast::channel(1024).0,
+                recent,
                 exited: watch::channel(None).0,
                 sized: Default::default(),
                 typed: Default::default(),
@@ -104,7 +104,6 @@ impl Terminals {
         // Where a thread that cannot start leaves the child, to be ended here.
         let child_slot = Arc::new(Mutex::new(Some(child)));
         let slot = child_slot.clone();
-        let kept = self.keep_output(linked, id, notice.as_deref());
         let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
             let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };

@@ -368,14 +368,24 @@ impl Drop for Writer {
 }
 
 impl super::Terminals {
-    /// A writer keeping a session's output (none for a plain terminal), which first says
-    /// what the terminal said before its process ran.
-    pub(super) fn keep_output(&self, session: bool, id: &str, notice: Option<&str>) -> Option<Writer> {
-        let mut w = session.then(|| self.outputs.writer(id))?;
+    /// A writer keeping a session's output (none for a plain terminal) and the terminal's
+    /// recent output, at the same offsets; both first say what the terminal said before its
+    /// process ran.
+    pub(super) fn keep_output(
+        &self,
+        session: bool,
+        id: &str,
+        notice: Option<&str>,
+    ) -> (Option<Writer>, super::stream::Recent) {
+        let mut w = session.then(|| self.outputs.writer(id));
+        let recent = super::stream::Recent::new(w.as_ref().map_or(0, |w| w.end));
         if let Some(n) = notice {
-            w.write(n.as_bytes());
+            if let Some(w) = w.as_mut() {
+                w.write(n.as_bytes());
+            }
+            recent.push(bytes::Bytes::copy_from_slice(n.as_bytes()));
         }
-        Some(w)
+        (w, recent)
     }
 }
 
