@@ -17,6 +17,7 @@ mod projects;
 mod serve;
 mod site;
 mod terminal;
+mod terminal_stream;
 mod unattended;
 mod workspace;
 mod ws;
