@@ -303,10 +303,7 @@ fn main() {
         builds.insert(0, (format!("BENCH_AB ({})", other.to_string_lossy()), Some(other)));
     }
     builds.push(("bare PTY".into(), None));
-    println!(
-        "{TERMS} terminals × {} MB each; echo of {samples} keys; medians of {rounds} rounds\n",
-        bytes >> 20
-    );
+    println!("{TERMS} terminals × {} MB each; echo of {samples} keys; medians of {rounds} rounds\n", bytes >> 20);
     let mut runs: Vec<Vec<Run>> = vec![Vec::new(); builds.len()];
     for round in 0..rounds {
         for (i, (name, bin)) in builds.iter().enumerate() {

@@ -28,6 +28,24 @@ fn expected(lines: u32) -> Vec<u8> {
     all
 }
 
+/// A server whose sessions keep `budget` bytes of output, running a flood agent of
+/// `lines`; its session's id, and what it prints.
+async fn flooding(lines: u32, budget: &str) -> (Maestro, String, Vec<u8>) {
+    let agent = flood(lines);
+    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", budget)];
+    let srv = Start { args: &["--agent", &agent], env: &env, ..Default::default() }.run().await;
+    let id = session(&srv).await.id;
+    (srv, id, expected(lines))
+}
+
+/// A socket on terminal `id` with `query`, read until the agent is READY.
+async fn ready(srv: &Maestro, id: &str, query: &str) -> (Socket, Got) {
+    let mut ws = open(srv, id, query).await;
+    let mut got = Got::default();
+    got.read(&mut ws, b"READY\r\n", false, None).await;
+    (ws, got)
+}
+
 /// A running session of the flood agent.
 async fn session(srv: &Maestro) -> Session {
     let c = &srv.client;
@@ -118,23 +136,14 @@ async fn input(ws: &mut Socket, text: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_paced_reader_of_a_flood_gets_every_byte_a_socket_behind_catches_up_and_a_reconnect_resumes() {
     // 3,000,000 lines: 25.9 MB, all kept (the budget raised for it).
-    const LINES: u32 = 3_000_000;
-    let agent = flood(LINES);
-    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "67108864")];
-    let srv = Start { args: &["--agent", &agent], env: &env, ..Default::default() }.run().await;
-    let s = session(&srv).await;
-    let all = expected(LINES);
+    let (srv, id, all) = flooding(3_000_000, "67108864").await;
 
     // One reader that falls behind: its window (64 KiB) full, it acknowledges nothing
     // until the flood is over.
-    let mut behind_ws = open(&srv, &s.id, "offset=0&window=65536").await;
-    let mut behind = Got::default();
-    behind.read(&mut behind_ws, b"READY\r\n", false, None).await;
+    let (mut behind_ws, mut behind) = ready(&srv, &id, "offset=0&window=65536").await;
 
     // A reader at 5 MB/s, acknowledging as a browser does, from the first byte.
-    let mut paced_ws = open(&srv, &s.id, "offset=0&window=1048576").await;
-    let mut paced = Got::default();
-    paced.read(&mut paced_ws, b"READY\r\n", true, None).await;
+    let (mut paced_ws, mut paced) = ready(&srv, &id, "offset=0&window=1048576").await;
     input(&mut paced_ws, "go\r").await;
     paced.read(&mut paced_ws, b"END\r\n", true, Some(5e6)).await;
     assert_eq!((paced.start, paced.gaps.len(), paced.bytes.len()), (Some(0), 0, all.len()));
@@ -147,13 +156,13 @@ async fn a_paced_reader_of_a_flood_gets_every_byte_a_socket_behind_catches_up_an
     assert!(behind.bytes == all, "the reader that fell behind did not catch up byte for byte");
 
     // A reader that leaves after 5 MB and comes back with ?offset=: nothing twice, nothing missed.
-    let mut first_ws = open(&srv, &s.id, "offset=0").await;
+    let mut first_ws = open(&srv, &id, "offset=0").await;
     let mut first = Got::default();
     while first.bytes.len() < 5_000_000 {
         first.frame(&mut first_ws).await;
     }
     drop(first_ws);
-    let mut again_ws = open(&srv, &s.id, &format!("offset={}", first.bytes.len())).await;
+    let mut again_ws = open(&srv, &id, &format!("offset={}", first.bytes.len())).await;
     let mut again = Got::default();
     again.read(&mut again_ws, b"END\r\n", false, None).await;
     assert_eq!(again.start, Some(first.bytes.len() as u64));
@@ -161,7 +170,7 @@ async fn a_paced_reader_of_a_flood_gets_every_byte_a_socket_behind_catches_up_an
     assert!(first.bytes == all, "resuming by offset repeated or missed bytes");
 
     // Without an offset, a socket starts with the recent output, and says where that is.
-    let mut recent_ws = open(&srv, &s.id, "").await;
+    let mut recent_ws = open(&srv, &id, "").await;
     let mut recent = Got::default();
     recent.read(&mut recent_ws, b"END\r\n", false, None).await;
     let start = recent.start.unwrap() as usize;
@@ -171,20 +180,11 @@ async fn a_paced_reader_of_a_flood_gets_every_byte_a_socket_behind_catches_up_an
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_socket_whose_bytes_went_over_the_budget_is_told_exactly_which_and_goes_on() {
     // 300,000 lines (2.3 MB) against a budget of 64 KiB on disk and 256 KiB in memory.
-    const LINES: u32 = 300_000;
-    let agent = flood(LINES);
-    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
-    let srv = Start { args: &["--agent", &agent], env: &env, ..Default::default() }.run().await;
-    let s = session(&srv).await;
-    let all = expected(LINES);
+    let (srv, id, all) = flooding(300_000, "65536").await;
 
-    let mut slow_ws = open(&srv, &s.id, "offset=0&window=65536").await;
-    let mut slow = Got::default();
-    slow.read(&mut slow_ws, b"READY\r\n", false, None).await;
+    let (mut slow_ws, mut slow) = ready(&srv, &id, "offset=0&window=65536").await;
     // A reader that keeps up sees the flood end; the slow one acknowledged nothing meanwhile.
-    let mut fast_ws = open(&srv, &s.id, "offset=0").await;
-    let mut fast = Got::default();
-    fast.read(&mut fast_ws, b"READY\r\n", false, None).await;
+    let (mut fast_ws, mut fast) = ready(&srv, &id, "offset=0").await;
     input(&mut fast_ws, "go\r").await;
     fast.read(&mut fast_ws, b"END\r\n", false, None).await;
     assert!(fast.bytes == all);
@@ -199,7 +199,7 @@ async fn a_socket_whose_bytes_went_over_the_budget_is_told_exactly_which_and_goe
     assert!(slow.bytes[had..] == all[to as usize..], "after the gap the bytes are not those from its end");
 
     // Asking for bytes gone already: told so first, then the rest.
-    let mut late_ws = open(&srv, &s.id, "offset=0").await;
+    let mut late_ws = open(&srv, &id, "offset=0").await;
     let mut late = Got::default();
     late.read(&mut late_ws, b"END\r\n", false, None).await;
     let [(0, to, 0)] = late.gaps[..] else { panic!("gaps: {:?}", late.gaps) };
