@@ -18,6 +18,7 @@ mod projects;
 mod serve;
 mod site;
 mod terminal;
+mod terminal_stream;
 mod unattended;
 mod workspace;
 mod ws;

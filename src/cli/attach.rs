@@ -2,7 +2,8 @@
 //! same socket a browser uses, so both share it: what one types the other sees. Raw mode
 //! while attached; the window's size is passed on; Ctrl-] then d detaches (the session
 //! keeps running), Ctrl-] twice sends one Ctrl-]. When the server restarts it attaches
-//! again by itself.
+//! again by itself, resuming at the byte offset it had reached (nothing twice, nothing
+//! missed; bytes gone over the budgets are said as a browser says them).
 
 use super::exit::Failure;
 use crate::rest_client::{socket, ClientError, WsStream};
@@ -37,25 +38,38 @@ pub(super) async fn run(api: &str, token: Option<&str>, id: &str) -> Result<(), 
     let mut winch = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::window_change()).ok();
     let mut escaped = false;
     let mut stdout = std::io::stdout();
+    // The offset after the last byte shown (the server says where a socket starts).
+    let mut at: Option<u64> = None;
     loop {
         tokio::select! {
             msg = ws.next() => match msg {
                 Some(Ok(Message::Binary(b))) => {
+                    at = at.map(|a| a + b.len() as u64);
                     let _ = stdout.write_all(&b).and_then(|()| stdout.flush());
                 }
                 Some(Ok(Message::Text(t))) => {
                     if let Ok(serde_json::Value::Object(m)) = serde_json::from_str(&t) {
-                        if m.get("type").and_then(|t| t.as_str()) == Some("exit") {
-                            let code = m.get("code").and_then(|c| c.as_u64()).unwrap_or(1);
-                            eprint!("\r\nmaestro: the session's process exited with code {code}\r\n");
-                            return Ok(());
+                        let num = |k: &str| m.get(k).and_then(|c| c.as_u64());
+                        match m.get("type").and_then(|t| t.as_str()) {
+                            Some("exit") => {
+                                let code = num("code").unwrap_or(1);
+                                eprint!("\r\nmaestro: the session's process exited with code {code}\r\n");
+                                return Ok(());
+                            }
+                            Some("offset") => at = num("offset"),
+                            Some("gap") => {
+                                let (from, to) = (num("from").unwrap_or(0), num("to").unwrap_or(0));
+                                eprint!("\r\nmaestro: {} bytes of output went over the budget before they could be shown\r\n", to.saturating_sub(from));
+                                at = Some(to);
+                            }
+                            _ => {}
                         }
                     }
                 }
                 Some(Ok(Message::Close(_)) | Err(_)) | None => {
                     // The server restarts (its terminals outlive it): attach again, as a browser does.
                     eprint!("\r\nmaestro: the server went away; attaching again…\r\n");
-                    ws = again(api, token, id).await?;
+                    ws = again(api, token, id, at).await?;
                     let (cols, rows) = window();
                     let _ = ws.send(resize(cols, rows)).await;
                 }
@@ -88,13 +102,14 @@ pub(super) async fn run(api: &str, token: Option<&str>, id: &str) -> Result<(), 
     }
 }
 
-/// Attaches to session `id` again, for up to [`AGAIN`].
-async fn again(api: &str, token: Option<&str>, id: &str) -> Result<WsStream, Failure> {
+/// Attaches to session `id` again, from offset `at`, for up to [`AGAIN`].
+async fn again(api: &str, token: Option<&str>, id: &str, at: Option<u64>) -> Result<WsStream, Failure> {
+    let resume = at.map(|a| format!("&offset={a}")).unwrap_or_default();
     let deadline = tokio::time::Instant::now() + AGAIN;
     let mut wait = std::time::Duration::from_millis(200);
     loop {
         let (cols, rows) = window();
-        match socket(api, &format!("/terminals/{id}/ws?cols={cols}&rows={rows}"), token).await {
+        match socket(api, &format!("/terminals/{id}/ws?cols={cols}&rows={rows}{resume}"), token).await {
             Ok(ws) => return Ok(ws),
             Err(e @ ClientError::Api { .. }) => return Err(e.into()), // it ended, or was deleted
             Err(e) if tokio::time::Instant::now() >= deadline => return Err(e.into()),

@@ -6,7 +6,7 @@
 //! gone without a word, fails it, saying why in its output.
 
 use super::holder::{boot_id, link::connect, Record};
-use super::{valid, Terminals, SCROLLBACK};
+use super::{valid, Terminals};
 use crate::model::{SessionPatch, SessionStatus};
 use crate::store::Command;
 use std::path::Path;
@@ -57,20 +57,11 @@ impl Terminals {
             tracing::warn!(session = id, missed = held.at - from, "output printed while the server was down was lost");
             self.outputs.skip_to(&id, rec.base + held.at);
         }
+        let at = rec.base + held.at;
         let prompt = linked.then(|| self.prompts.path(&id)).flatten();
-        // Who attaches sees the end of what was kept, then what the holder adds.
-        let end = self.outputs.kept(&id).end;
-        let recent = if linked {
-            self.outputs
-                .read(&id, end.saturating_sub(SCROLLBACK as u64), SCROLLBACK)
-                .map(|c| c.bytes)
-                .unwrap_or_default()
-        } else {
-            Vec::new()
-        };
         let served = {
             let mut terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());
-            self.serve(&mut terms, &id, linked, held, prompt, recent)
+            self.serve(&mut terms, &id, linked, held, prompt, Some(at))
         };
         if let Err(e) = served {
             tracing::warn!(terminal = id, error = ?e, "cannot re-adopt a terminal");

@@ -12,8 +12,8 @@ use crate::model::{Session, SessionStatus, Task};
 use crate::store::{Command, StoreError};
 use portable_pty::{CommandBuilder, PtySize};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc, watch};
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
 
 /// The most one argument of a process may hold, its final NUL included (Linux's
 /// MAX_ARG_STRLEN): an agent's whole `sh -c` command line must be shorter.
@@ -92,15 +92,16 @@ impl Terminals {
                 return Err(OpenError::System(format!("cannot reach the terminal's holder: {e}")));
             }
         };
-        let term = self.serve(&mut terms, id, linked, held, launch.prompt_file, Vec::new())?;
+        let term = self.serve(&mut terms, id, linked, held, launch.prompt_file, None)?;
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
     }
 
-    /// Serves a held terminal (with `scrollback` for those who attach): registers it, with a
-    /// thread reading its output (and, when it exits, ending the session) and one writing
-    /// its input. A thread that cannot start ends the process.
+    /// Serves a held terminal: registers it, with a thread reading its output (and, when it
+    /// exits, ending the session) and one writing its input; `readopted`: an earlier run's,
+    /// whose holder's output continues at that offset. A thread that cannot start ends the
+    /// process.
     pub(super) fn serve(
         &self,
         terms: &mut HashMap<String, Arc<Term>>,
@@ -108,17 +109,17 @@ impl Terminals {
         linked: bool,
         held: Held,
         prompt_file: Option<std::path::PathBuf>,
-        scrollback: Vec<u8>,
+        readopted: Option<u64>,
     ) -> Result<Arc<Term>, OpenError> {
         let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
         let Held { link, output, child, pid, .. } = held;
         let (input, queued) = mpsc::channel(INPUT_QUEUE);
+        let (kept, recent) = self.keep_output(linked, id, readopted);
         let term = Arc::new(Term {
             input,
             link: link.clone(),
             pid: Some(pid),
-            scrollback: Mutex::new(scrollback.into()),
-            output: broadcast::channel(1024).0,
+            recent,
             exited: watch::channel(None).0,
             sized: Default::default(),
             typed: Default::default(),
@@ -132,7 +133,6 @@ impl Terminals {
         }
         let rt = tokio::runtime::Handle::current();
         let (me, t, tid) = (self.clone(), term.clone(), id.to_string());
-        let kept = self.keep_output(linked, id, None);
         let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
             let fd = output.fd();

@@ -1,6 +1,7 @@
 //! Terminals (SPEC §5): a real pseudo-terminal process per open session, streamed over
-//! its own WebSocket. Output is kept in a bounded ring so that a reload or a second tab
-//! re-attaches with recent scrollback; any number of sockets may watch one terminal.
+//! its own WebSocket by byte offset. Recent output is kept in memory (and a session's all
+//! on disk) so that a reload or a second tab re-attaches with recent scrollback and a
+//! socket resumes where it left off; any number of sockets may watch one terminal.
 //!
 //! A Maestro session's terminal starts in its workspace's worktree (after the workspace's
 //! setup, on its first session) or its project's `basePath` (or the user's home), with the
@@ -17,7 +18,8 @@
 //! Here: the running terminals (`Terminals`), closing them and why one cannot open.
 //! `launch` starts one (its command, variables, PTY and threads); `setup` where it starts
 //! and a workspace's setup; `process` its output, input and ending; `socket` its WebSocket
-//! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
+//! and `DELETE`; `stream` its output by offset for the sockets (`wire` what they carry);
+//! `relay` which node runs it and relaying to that node; `budget` the input
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
 //! terminal when its session is made.
@@ -34,6 +36,7 @@ mod relay;
 mod setup;
 mod socket;
 mod start;
+mod stream;
 mod wire;
 
 pub use output::Outputs;
@@ -49,13 +52,11 @@ use budget::InputBudget;
 use bytes::Bytes;
 use process::signal_session;
 use prompts::PromptDir;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 
-/// Bytes of recent output kept per terminal for re-attaching.
-pub const SCROLLBACK: usize = 256 * 1024;
 /// Default cap on concurrently running terminals (`MAESTRO_MAX_TERMINALS`).
 pub const DEFAULT_MAX: usize = 32;
 /// Input is handed to the writer thread in pieces of at most this many bytes...
@@ -81,8 +82,8 @@ struct Term {
     link: Arc<holder::link::Link>,
     /// The process, leader of its own session and process group.
     pid: Option<i32>,
-    scrollback: Mutex<VecDeque<u8>>,
-    output: broadcast::Sender<Bytes>,
+    /// Its recent output, by offset.
+    recent: stream::Recent,
     /// Set once with the exit code.
     exited: watch::Sender<Option<u32>>,
     /// A browser has set its size (until then it has the size it started with).
