@@ -325,3 +325,51 @@ async fn after_a_machine_restart_its_sessions_fail_saying_so() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_holder_keeps_while_the_server_is_down_is_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let (go, done) = (dir.path().join("go"), dir.path().join("done"));
+    let agent = format!(
+        r#"flood=echo "pid $$"; while [ ! -e '{}' ]; do sleep 0.05; done; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); printf 'line %06d\n' $i; done; touch '{}'; read _"#,
+        go.display(),
+        done.display()
+    );
+    let port = common::free_port();
+    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
+    let args = ["--agent", agent.as_str()];
+    let run = || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env };
+    let mut srv = run().run().await;
+    let s = session(&srv, "flood").await;
+    let pid = pid_of(&output_until(&srv, &s.id, |o| o.contains("pid ") && o.contains("\r\n")).await);
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    std::fs::write(&go, "").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done.exists() {
+        assert!(Instant::now() < deadline, "the flood did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let srv = run().run().await;
+    let lines: String = (1..=20000).map(|i| format!("line {i:06}\r\n")).collect();
+    let total = format!("pid {pid}\r\n").len() + lines.len();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (start, end, body) = loop {
+        let r = srv.http().get(format!("{}/sessions/{}/output?offset=0", srv.api, s.id)).send().await.unwrap();
+        let header = |k: &str| r.headers()[k].to_str().unwrap().parse::<usize>().unwrap();
+        let (start, end) = (header("Output-Start"), header("Output-End"));
+        let body = r.bytes().await.unwrap();
+        if end >= total {
+            break (start, end, body);
+        }
+        assert!(Instant::now() < deadline, "only {end} of {total} bytes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Every byte is counted at its offset: what was lost is a gap before `start`, and what
+    // is kept is exactly the stream's end.
+    assert_eq!(end, total, "bytes counted");
+    assert!(start > 0 && end - start <= 65536, "kept {start}..{end}");
+    assert_eq!(&body[..], &lines.as_bytes()[lines.len() - (end - start)..]);
+    assert!(alive(pid));
+}
