@@ -59,6 +59,15 @@ fn pid_of(out: &str) -> i32 {
     out.split("pid ").nth(1).and_then(|r| r.split_once("\r\n")).and_then(|(p, _)| p.parse().ok()).expect("a pid")
 }
 
+/// Waits (up to 60 s) until `done` holds, saying `what` did not happen otherwise.
+async fn until(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
@@ -108,11 +117,7 @@ async fn a_ticking_agent_outlives_kill_9_and_sigterm_with_no_byte_missing_or_rep
     continuous(&output(&srv, &s.id).await);
     // Deleting the session still ends its process.
     srv.client.delete_session(&s.id).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while alive(pid) {
-        assert!(Instant::now() < deadline, "the agent outlived its deleted session");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the agent outlived its deleted session", || !alive(pid)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,11 +136,7 @@ async fn a_process_that_exits_while_the_server_is_down_fails_its_session_with_it
     srv.child.kill().unwrap();
     srv.child.wait().unwrap();
     std::fs::write(&go, "").unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while alive(pid) {
-        assert!(Instant::now() < deadline, "the agent did not exit");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    until("the agent did not exit", || !alive(pid)).await;
     let srv = start(dir.path(), port, &agent).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let ended = loop {
@@ -256,7 +257,7 @@ async fn attach_shares_a_sessions_terminal_and_detaches_with_its_key() {
         }
     });
     let mut seen = String::new();
-    let mut until = |want: &str| {
+    let mut see = |want: &str| {
         let deadline = Instant::now() + Duration::from_secs(20);
         while !seen.contains(want) {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -266,26 +267,26 @@ async fn attach_shares_a_sessions_terminal_and_detaches_with_its_key() {
             }
         }
     };
-    until("Detach: Ctrl-] then d");
+    see("Detach: Ctrl-] then d");
     // What is typed here runs there, and a browser on the same terminal sees it too.
     let addr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
     let mut browser = attach_as(addr, &s.id, &srv.token).await;
     keys.write_all(b"echo attached-$((40+2))\r").unwrap();
-    until("attached-42");
+    see("attached-42");
     browser.read_until("attached-42").await;
     browser.input("echo from-the-browser\r").await;
-    until("from-the-browser");
+    see("from-the-browser");
     // The server restarts: attach attaches again by itself.
     drop(browser);
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(srv.child.id() as i32), nix::sys::signal::SIGTERM).unwrap();
     srv.child.wait().unwrap();
-    until("attaching again");
+    see("attaching again");
     srv = start(dir.path(), port, TICKER).await;
     keys.write_all(b"echo after-$((6*7))\r").unwrap();
-    until("after-42");
+    see("after-42");
     let mut browser = attach_as(addr, &s.id, &srv.token).await;
     keys.write_all(&[0x1d, b'd']).unwrap();
-    until("detached");
+    see("detached");
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
     // The session's shell keeps running.
@@ -319,9 +320,49 @@ async fn after_a_machine_restart_its_sessions_fail_saying_so() {
     assert_eq!(now.status, SessionStatus::Failed);
     output_until(&srv, &s.id, |o| o.contains("the machine restarted")).await;
     // (Here the process did survive: its holder, no longer reachable, ends it.)
+    until("a holder nobody can reach kept its process", || !alive(pid)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn more_than_a_holder_keeps_while_the_server_is_down_is_counted_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let (go, done) = (dir.path().join("go"), dir.path().join("done"));
+    let agent = format!(
+        r#"flood=echo "pid $$"; while [ ! -e '{}' ]; do sleep 0.05; done; i=0; while [ $i -lt 20000 ]; do i=$((i+1)); printf 'line %06d\n' $i; done; touch '{}'; read _"#,
+        go.display(),
+        done.display()
+    );
+    let port = common::free_port();
+    let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
+    let args = ["--agent", agent.as_str()];
+    let run = || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env };
+    let mut srv = run().run().await;
+    let s = session(&srv, "flood").await;
+    let pid = pid_of(&output_until(&srv, &s.id, |o| o.contains("pid ") && o.contains("\r\n")).await);
+    srv.child.kill().unwrap();
+    srv.child.wait().unwrap();
+    std::fs::write(&go, "").unwrap();
+    until("the flood did not finish", || done.exists()).await;
+    let srv = run().run().await;
+    let lines: String = (1..=20000).map(|i| format!("line {i:06}\r\n")).collect();
+    let total = format!("pid {pid}\r\n").len() + lines.len();
     let deadline = Instant::now() + Duration::from_secs(20);
-    while alive(pid) {
-        assert!(Instant::now() < deadline, "a holder nobody can reach kept its process");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let (start, end, body) = loop {
+        let r = srv.http().get(format!("{}/sessions/{}/output?offset=0", srv.api, s.id)).send().await.unwrap();
+        let header = |k: &str| r.headers()[k].to_str().unwrap().parse::<usize>().unwrap();
+        let (start, end) = (header("Output-Start"), header("Output-End"));
+        let body = r.bytes().await.unwrap();
+        if end >= total {
+            break (start, end, body);
+        }
+        assert!(Instant::now() < deadline, "only {end} of {total} bytes");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // Every byte is counted at its offset: what was lost is a gap before `start`, and what
+    // is kept is exactly the stream's end.
+    assert_eq!(end, total, "bytes counted");
+    assert!(start > 0 && end - start <= 65536, "kept {start}..{end}");
+    assert_eq!(&body[..], &lines.as_bytes()[lines.len() - (end - start)..]);
+    assert!(alive(pid));
 }

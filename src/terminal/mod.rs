@@ -15,8 +15,11 @@
 //! bounded queue. A socket whose input is not being taken stops being read (backpressure on
 //! that one socket) while its output keeps flowing.
 //!
+//! Each terminal's PTY and process belong to a holder process (`holder`), so that they
+//! outlive the server; `adopt` serves them again when it starts.
+//!
 //! Here: the running terminals (`Terminals`), closing them and why one cannot open.
-//! `launch` starts one (its command, variables, PTY and threads); `setup` where it starts
+//! `launch` starts one (its command, variables, holder and threads); `setup` where it starts
 //! and a workspace's setup; `process` its output, input and ending; `socket` its WebSocket
 //! and `DELETE`; `stream` its output by offset for the sockets (`wire` what they carry);
 //! `relay` which node runs it and relaying to that node; `budget` the input

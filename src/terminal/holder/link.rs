@@ -75,6 +75,9 @@ pub(crate) struct Output {
     rx: UnixStream,
     /// Bytes of the current output frame not yet read.
     left: usize,
+    /// The next frame's header, `got` bytes of it read.
+    head: [u8; 5],
+    got: usize,
     exit: Arc<Mutex<Option<u32>>>,
 }
 
@@ -99,8 +102,16 @@ impl Read for Output {
                 self.left -= n;
                 return Ok(n);
             }
-            let mut head = [0u8; 5];
-            self.rx.read_exact(&mut head)?;
+            // A header read in parts keeps its part (a non-blocking reader may be told
+            // `WouldBlock` in between).
+            while self.got < 5 {
+                match self.rx.read(&mut self.head[self.got..])? {
+                    0 => return Ok(0),
+                    n => self.got += n,
+                }
+            }
+            self.got = 0;
+            let head = self.head;
             let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
             match head[0] {
                 OUTPUT => self.left = len,
@@ -209,5 +220,5 @@ pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Res
     let exit = Arc::new(Mutex::new(None));
     let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?), size: Mutex::new(None) });
     let child = Ended { exit: exit.clone(), pid: u32::try_from(pid).ok().filter(|p| *p > 0) };
-    Ok(Held { link, output: Output { rx: s, left: 0, exit }, child, at, pid })
+    Ok(Held { link, output: Output { rx: s, left: 0, head: [0; 5], got: 0, exit }, child, at, pid })
 }

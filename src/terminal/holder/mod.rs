@@ -11,7 +11,8 @@
 //! offsets (tmux re-renders a screen: what a server missed would come back as a redraw, not
 //! as the bytes the kept output and `?offset=` resume need); the server checks who is on
 //! the other end of the socket (tmux's socket answers any process of the account and runs
-//! what it is told); and it costs one small process per terminal (about 2 MB resident).
+//! what it is told); and it costs one small process per terminal (measured with a debug
+//! build: 16 MB resident, 12.6 MB of it the binary's pages shared with the server).
 //!
 //! Where: a private directory (0700; the data directory's `terminals`, else a temporary
 //! one), per terminal a socket `NAME.sock` (0600) and a record `NAME.json` ([`Record`]),

@@ -57,6 +57,7 @@ impl Held {
 
 /// `maestro __hold ID`: never returns.
 pub fn main() -> ! {
+    close_inherited();
     let spec: Spec = match serde_json::from_reader(std::io::stdin()) {
         Ok(s) => s,
         Err(e) => fail(&format!("bad spec: {e}")),
@@ -138,6 +139,19 @@ pub fn main() -> ! {
         g.send(EXIT, &code.to_be_bytes());
     });
     serve(listener, &spec, inode, pid, &held, &master, input)
+}
+
+/// Closes what the server inherited and let through (a supervisor's pipe, say): a holder
+/// lives long and holds only its own.
+fn close_inherited() {
+    let fds: Vec<i32> = std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    for fd in fds.into_iter().filter(|fd| *fd > 2) {
+        // SAFETY: nothing in this process uses these yet (the directory's own is gone by now,
+        // and closing it again fails harmlessly).
+        unsafe { nix::libc::close(fd) };
+    }
 }
 
 /// Says why it could not start (the server reads it) and exits.
