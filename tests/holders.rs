@@ -366,3 +366,66 @@ async fn more_than_a_holder_keeps_while_the_server_is_down_is_counted_exactly() 
     assert_eq!(&body[..], &lines.as_bytes()[lines.len() - (end - start)..]);
     assert!(alive(pid));
 }
+
+/// A terminal socket's output by offset: where it starts (its first message), its bytes.
+struct Resumed {
+    ws: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    start: Option<u64>,
+    bytes: Vec<u8>,
+}
+
+impl Resumed {
+    async fn open(port: u16, id: &str, token: &str, more: &str) -> Resumed {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("ws://127.0.0.1:{port}/terminals/{id}/ws?cols=100&rows=40{more}");
+        let mut req = url.into_client_request().unwrap();
+        req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+        let ws = tokio_tungstenite::connect_async(req).await.unwrap().0;
+        Resumed { ws, start: None, bytes: Vec::new() }
+    }
+
+    fn end(&self) -> u64 {
+        self.start.unwrap_or(0) + self.bytes.len() as u64
+    }
+
+    /// Reads until `ok(what came before, what it read)`; no gap may be said.
+    async fn until(&mut self, before: &[u8], ok: impl Fn(&str) -> bool) {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        while !ok(&String::from_utf8_lossy(&[before, &self.bytes].concat())) {
+            let msg = tokio::time::timeout(Duration::from_secs(20), self.ws.next()).await.expect("output within 20 s");
+            match msg {
+                Some(Ok(Message::Binary(b))) => self.bytes.extend_from_slice(&b),
+                Some(Ok(Message::Text(t))) => {
+                    let m: serde_json::Value = serde_json::from_str(&t).unwrap();
+                    assert_eq!(m["type"], "offset", "only where it starts: {t}");
+                    assert!(self.start.is_none(), "a second offset: {t}");
+                    self.start = m["offset"].as_u64();
+                }
+                Some(Ok(_)) => {}
+                other => panic!("the socket ended: {other:?}"),
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_resumes_by_offset_across_a_kill_9_with_no_byte_missing_or_repeated() {
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let port = common::free_port();
+    let mut srv = start(dir.path(), port, TICKER).await;
+    let s = session(&srv, "tick").await;
+    // What the socket showed may be more than the server had written to disk when killed.
+    let mut a = Resumed::open(port, &s.id, &srv.token, "").await;
+    a.until(&[], |o| ticks(o).len() >= 10).await;
+    assert_eq!(a.start, Some(0));
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(srv.child.id() as i32), nix::sys::signal::SIGKILL).unwrap();
+    srv.child.wait().unwrap();
+    srv = start(dir.path(), port, TICKER).await;
+    let mut b = Resumed::open(port, &s.id, &srv.token, &format!("&offset={}", a.end())).await;
+    let before = ticks(&String::from_utf8_lossy(&a.bytes)).len();
+    b.until(&a.bytes, |o| ticks(o).len() >= before + 20).await;
+    assert_eq!(b.start, Some(a.end()), "it goes on where it was");
+    continuous(&String::from_utf8_lossy(&[a.bytes, b.bytes].concat()));
+}
