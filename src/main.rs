@@ -2,6 +2,10 @@
 
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
+    // A terminal's holder (see `terminal::holder`): before any runtime thread, as it forks.
+    if std::env::args().nth(1).as_deref() == Some("__hold") {
+        maestro::terminal::holder::run::main();
+    }
     // Rendering a page nests deeply (Leptos' views are nested futures); unoptimised builds
     // need more than tokio's default 2 MiB per worker for a long task list.
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().thread_stack_size(16 << 20).build();

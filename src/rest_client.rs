@@ -9,6 +9,7 @@
 mod watch;
 mod workspaces;
 
+pub use watch::{socket, WsStream};
 pub use workspaces::WorkspaceQuery;
 
 use crate::model::*;

@@ -15,6 +15,9 @@ export class Server {
   link = "";
   private token = "";
   private child: ChildProcess | null = null;
+  /** More flags and environment, for a test's own server. */
+  args: string[] = [];
+  env: Record<string, string> = {};
   constructor(private port: number, private dataDir: string) {
     this.url = `http://127.0.0.1:${port}`;
   }
@@ -27,13 +30,13 @@ export class Server {
     const agent = `fake=sh ${script} {prompt}`;
     // The same agent, ending with exit code 1 (its session fails).
     const failing = `failing=env FAKE_AGENT_EXIT=1 sh ${script} {prompt}`;
-    const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent, "--agent", failing];
+    const args = ["--addr", `127.0.0.1:${this.port}`, "--data-dir", this.dataDir, "--agent", agent, "--agent", failing, ...this.args];
     const child = spawn(bin, args, {
       stdio: ["ignore", "ignore", "pipe"],
       // Terminals run a plain POSIX shell, not the machine's interactive bash: its dotfiles
       // are not under test, and one here (pyenv's rehash) waits a minute on a lock that a
       // shell closed mid-start leaves behind.
-      env: { ...process.env, SHELL: "/bin/sh", RUST_LOG: process.env.RUST_LOG ?? "warn" },
+      env: { ...process.env, SHELL: "/bin/sh", RUST_LOG: process.env.RUST_LOG ?? "warn", ...this.env },
     });
     this.child = child;
     // The server's log goes on to ours; the link it prints is what a person opens.
@@ -105,7 +108,7 @@ export class Server {
   }
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const srv = net.createServer();
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
   const port = (srv.address() as net.AddressInfo).port;

@@ -1,5 +1,5 @@
 //! The command-line client: `maestro project|task|session|workspace|watch|status` over
-//! the typed `client`, for people and for the agents inside sessions. Inside a session the
+//! the typed `client` (and `attach`, a terminal over its socket), for people and for the agents inside sessions. Inside a session the
 //! `MAESTRO_*` variables its terminal starts with are the defaults, so an agent writes
 //! `maestro task get` or `maestro task update --status completed` with no ids.
 //!
@@ -8,6 +8,7 @@
 //! enum and how it runs; `hook` what agents' hooks call; `defaults` the session's `MAESTRO_*` variables; `values` the status and priority
 //! words; `exit` why a command failed and its exit code; `output` how results print.
 
+mod attach;
 mod defaults;
 mod exit;
 pub mod hook;
@@ -69,6 +70,12 @@ pub enum ClientCommand {
     /// stdin) to say what the agent is doing.
     #[command(subcommand)]
     Hook(hook::HookCmd),
+    /// Attach this terminal to a session's, shared with the browser (Ctrl-] then d
+    /// detaches; the session keeps running).
+    Attach {
+        /// The session [default: $MAESTRO_SESSION_ID].
+        session: Option<String>,
+    },
     /// The server's health, its last `seq` and the active project's counts.
     Status {
         /// The project to count [default: $MAESTRO_PROJECT_ID, else every project].
@@ -80,7 +87,7 @@ pub enum ClientCommand {
 /// Runs one client command; errors go to stderr and become the exit code.
 pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
     let token = crate::auth::token::for_client(&conn.api_url);
-    let client = Client::new(&conn.api_url, token);
+    let client = Client::new(&conn.api_url, token.clone());
     let out = Out::detect(conn.json);
     let here = Here::from_env();
     let done = match cmd {
@@ -91,6 +98,10 @@ pub async fn run(cmd: ClientCommand, conn: Conn) -> ExitCode {
         ClientCommand::Review(a) => review::run(&client, out, &here, a).await,
         ClientCommand::Watch(a) => watch::run(&client, out, a).await,
         ClientCommand::Hook(c) => return hook::run(&client, &here, c).await,
+        ClientCommand::Attach { session } => match here.session(session) {
+            Ok(id) => attach::run(&conn.api_url, token.as_deref(), &id).await,
+            Err(f) => Err(f),
+        },
         ClientCommand::Status { project } => status::run(&client, out, project.or(here.project)).await,
     };
     match done {

@@ -67,7 +67,7 @@ impl Client {
     }
 }
 
-type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub type WsStream = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(ws: &str, since: Option<u64>, token: Option<&str>) -> Result<WsStream, ClientError> {
     use tungstenite::client::IntoClientRequest;
@@ -89,6 +89,12 @@ async fn connect(ws: &str, since: Option<u64>, token: Option<&str>) -> Result<Ws
         }
         Err(e) => Err(unreachable(e.to_string())),
     }
+}
+
+/// A WebSocket of the server at `api` on `path` (`/terminals/ID/ws?…`), with its token.
+pub async fn socket(api: &str, path: &str, token: Option<&str>) -> Result<WsStream, ClientError> {
+    let ws = ws_url(api);
+    connect(&format!("{}{path}", ws.strip_suffix("/ws").unwrap_or(&ws)), None, token).await
 }
 
 /// `ws://host:port/ws` for the API at `http://host:port/api`.

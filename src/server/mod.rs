@@ -9,6 +9,7 @@ use crate::agents::Agents;
 use crate::auth::node::NodeKey;
 use crate::auth::Guard;
 use crate::hub::{ws_handler, Hub};
+use crate::model::SessionStatus;
 use crate::store::{Store, StoreConfig};
 use crate::terminal::{terminal_delete, terminal_ws, Terminals};
 use crate::ui::shell;
@@ -43,9 +44,10 @@ pub struct AppState {
 impl AppState {
     /// State around `store`; flipping `shutdown` to true closes every WebSocket.
     pub fn new(store: Store, leptos_options: LeptosOptions, shutdown: watch::Receiver<bool>) -> Self {
-        let hub = Hub::start(store.clone(), shutdown);
+        let hub = Hub::start(store.clone(), shutdown.clone());
         let workspaces = Workspaces::new(store.clone(), None);
         let terminals = Terminals::new(store.clone())
+            .with_closing(shutdown.clone())
             .with_api_url(format!("http://{}/api", leptos_options.site_addr))
             .with_workspaces(workspaces.clone());
         let guard = Guard::new(leptos_options.site_addr, None);
@@ -223,7 +225,15 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         .with_agents(agents);
     // Prompt files, output and worktrees beside the data; in memory, temporary directories.
     if let Some(d) = &config.data_dir {
-        state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"))?;
+        // Prompt files of sessions still running stay: their holders may have outlived a
+        // server before this one.
+        let running = |id: &str| store.read(|s| s.sessions.get(id).is_some_and(|s| s.status == SessionStatus::Running));
+        state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"), running)?;
+        // Terminals outlive a lone server. A node on a shared database has a new id at each
+        // start and the others fail the sessions the old one ran: there they end with it.
+        if config.database_url.is_none() {
+            state.terminals = state.terminals.with_holder_dir(&d.join("terminals"))?;
+        }
         // Sessions' output (SPEC §9), but that of sessions deleted meanwhile.
         let exists = |id: &str| store.read(|s| s.sessions.contains_key(id));
         state.terminals = state.terminals.with_output_dir(&d.join("output"), exists)?;
@@ -232,6 +242,8 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         Workspaces::new(store.clone(), config.data_dir.as_ref().map(|d| d.join("worktrees"))).with_node_key(node_key),
     );
     state.workspaces.start();
+    // What an earlier run's terminals printed meanwhile is kept before anyone can attach.
+    state.terminals.adopt().await;
     tracing::info!("Maestro listening on http://{addr}");
     let terminals = state.terminals.clone();
     let reaper = terminals.clone();
@@ -243,10 +255,12 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
             e = failed.failed() => Some(e),
         };
         let _ = why_tx.send(reason);
-        // Close event sockets and end terminals (their sockets close when they exit):
-        // graceful shutdown waits for every connection.
+        // Close event and terminal sockets (graceful shutdown waits for every connection);
+        // terminals outlive the server where a next start can re-adopt them.
         let _ = stop.send(true);
-        terminals.kill_all();
+        if !terminals.outlive() {
+            terminals.kill_all();
+        }
     };
     listener::run(listener, app(state), config.limits, signal).await;
     reaper.shutdown(std::time::Duration::from_secs(5)).await;

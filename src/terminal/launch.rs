@@ -1,15 +1,19 @@
 //! How a terminal starts: the command it runs and the variables it gets (a session's
-//! agent, prompt and `MAESTRO_*` environment), then its PTY, process and threads.
+//! agent, prompt and `MAESTRO_*` environment), then its holder (which makes the PTY and
+//! the process) and the threads serving it.
 
-use super::process::{end_now, read_output, write_input};
+use super::holder::link::{connect, spawn, Held, Input};
+use super::holder::Spec;
+use super::process::{read_output, signal_session, write_input};
 use super::setup::with_setup;
 use super::{valid, OpenError, Term, Terminals, INPUT_QUEUE};
 use crate::agents;
 use crate::model::{Session, SessionStatus, Task};
-use crate::store::Command;
-use portable_pty::{native_pty_system, CommandBuilder, PtySize};
-use std::sync::{Arc, Mutex};
-use tokio::sync::{broadcast, mpsc, watch};
+use crate::store::{Command, StoreError};
+use portable_pty::{CommandBuilder, PtySize};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
 
 /// The most one argument of a process may hold, its final NUL included (Linux's
 /// MAX_ARG_STRLEN): an agent's whole `sh -c` command line must be shorter.
@@ -25,6 +29,13 @@ struct Launch {
     private_dir: Option<std::path::PathBuf>,
     /// Said in the terminal before anything runs.
     notice: Option<String>,
+}
+
+impl Launch {
+    /// What goes when its terminal ends.
+    fn files(&self) -> Vec<std::path::PathBuf> {
+        self.prompt_file.iter().chain(&self.private_dir).cloned().collect()
+    }
 }
 
 impl Terminals {
@@ -57,7 +68,7 @@ impl Terminals {
             launch.program = Some("exit 1".into());
         }
         let (cmd, cwd, notice) = command(launch.program.as_deref(), start.dir, &launch.env);
-        let notice = [launch.notice, notice].into_iter().flatten().reduce(|a, b| a + &b);
+        let notice = [launch.notice.take(), notice].into_iter().flatten().reduce(|a, b| a + &b);
 
         // Held until the terminal is registered, so that a process exiting at once cannot
         // be unregistered before it is registered.
@@ -68,81 +79,107 @@ impl Terminals {
         if terms.len() >= self.max {
             return Err(OpenError::Full(self.max));
         }
-        let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
-        let pair = native_pty_system().openpty(size).map_err(|e| sys("cannot open a terminal", &e))?;
-        let mut child = pair.slave.spawn_command(cmd).map_err(|e| sys("cannot start the shell", &e))?;
-        drop(pair.slave);
-        let pid = child.process_id().map(|p| p as i32);
-        let started = (|| {
-            let reader = pair.master.try_clone_reader().map_err(|e| sys("cannot read the terminal", &e))?;
-            let writer = pair.master.take_writer().map_err(|e| sys("cannot write to the terminal", &e))?;
-            let fd = pair.master.as_raw_fd();
-            let (input, queued) = mpsc::channel(INPUT_QUEUE);
-            let term = Arc::new(Term {
-                input,
-                master: Mutex::new(pair.master),
-                pid,
-                scrollback: Mutex::new(notice.clone().map(|n| n.into_bytes().into()).unwrap_or_default()),
-                output: broadcast::channel(1024).0,
-                exited: watch::channel(None).0,
-                sized: Default::default(),
-                typed: Default::default(),
-            });
-            std::thread::Builder::new()
-                .name(format!("pty-in-{id}"))
-                .spawn(move || write_input(writer, queued))
-                .map_err(|e| sys("cannot start a thread", &e))?;
-            Ok::<_, OpenError>((term, reader, fd))
-        })();
-        let (term, reader, fd) = match started {
-            Ok(t) => t,
+        let dir = self.holders.path().map_err(OpenError::System)?.to_path_buf();
+        let spec = Spec {
+            id: id.to_string(),
+            dir,
+            argv: cmd.get_argv().iter().map(|a| a.to_string_lossy().into_owned()).collect(),
+            cwd: Some(cwd.clone()),
+            env: cmd.iter_full_env_as_str().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            cols: size.cols,
+            rows: size.rows,
+            keep: self.outputs.session_max() as usize,
+            notice,
+            outlive: self.holders.outlive(),
+            base: if linked { self.outputs.kept(id).end } else { 0 },
+        };
+        let pid = spawn(&self.holder_bin, &spec).map_err(OpenError::System)?;
+        let held = match connect(&spec.dir, id, 0, pid) {
+            Ok(h) => h,
             Err(e) => {
-                end_now(&mut child, pid);
-                return Err(e);
+                signal_session(pid, nix::sys::signal::SIGKILL);
+                return Err(OpenError::System(format!("cannot reach the terminal's holder: {e}")));
             }
         };
+        let term = self.serve(&mut terms, id, linked, held, launch.files(), None)?;
+        drop(terms);
+        tracing::info!(terminal = id, cwd, "terminal started");
+        Ok(term)
+    }
+
+    /// Serves a held terminal: registers it, with a thread reading its output (and, when it
+    /// exits, ending the session and removing its `files`: its prompt file, its private
+    /// directory) and one writing its input; `readopted`: an earlier run's, whose holder's
+    /// output continues at that offset. A thread that cannot start ends the process.
+    pub(super) fn serve(
+        &self,
+        terms: &mut HashMap<String, Arc<Term>>,
+        id: &str,
+        linked: bool,
+        held: Held,
+        files: Vec<std::path::PathBuf>,
+        readopted: Option<u64>,
+    ) -> Result<Arc<Term>, OpenError> {
+        let sys = |what: &str, e: &dyn std::fmt::Display| OpenError::System(format!("{what}: {e}"));
+        let Held { link, output, child, pid, .. } = held;
+        let (input, queued) = mpsc::channel(INPUT_QUEUE);
+        let (kept, recent) = self.keep_output(linked, id, readopted);
+        let term = Arc::new(Term {
+            input,
+            link: link.clone(),
+            pid: Some(pid),
+            recent,
+            exited: watch::channel(None).0,
+            sized: Default::default(),
+            typed: Default::default(),
+        });
+        let writer = Box::new(Input(link.clone()));
+        let started =
+            std::thread::Builder::new().name(format!("pty-in-{id}")).spawn(move || write_input(writer, queued));
+        if let Err(e) = started {
+            signal_session(pid, nix::sys::signal::SIGKILL);
+            return Err(sys("cannot start a thread", &e));
+        }
         let rt = tokio::runtime::Handle::current();
         let (me, t, tid) = (self.clone(), term.clone(), id.to_string());
-        // Where a thread that cannot start leaves the child, to be ended here.
-        let child_slot = Arc::new(Mutex::new(Some(child)));
-        let slot = child_slot.clone();
-        let kept = self.keep_output(linked, id, notice.as_deref());
         let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
-            let Some(child) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() else { return };
-            let code = read_output(&t, reader, fd, child, kept, activity);
+            let fd = output.fd();
+            let code = read_output(&t, Box::new(output), Some(fd), Box::new(child), kept, activity);
             me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
-            if let Some(f) = &launch.prompt_file {
-                let _ = std::fs::remove_file(f);
-            }
-            if let Some(d) = &launch.private_dir {
-                let _ = std::fs::remove_dir_all(d);
+            for f in &files {
+                let _ = if f.is_dir() { std::fs::remove_dir_all(f) } else { std::fs::remove_file(f) };
             }
             t.exited.send_replace(Some(code));
             tracing::info!(terminal = tid, code, "terminal exited");
-            if linked {
-                // Exiting on its own ends the session's work; a deleted session is gone.
-                let (store, workspaces) = (me.store.clone(), me.workspaces.clone());
-                rt.spawn(async move {
-                    // Its workspace's last writes first: whether its task goes up for review
-                    // depends on them (SPEC §8).
+            let (store, workspaces) = (me.store.clone(), me.workspaces.clone());
+            rt.spawn(async move {
+                // Exiting on its own ends the session's work; a deleted session is gone. Its
+                // workspace's last writes first: whether its task goes up for review depends
+                // on them (SPEC §8). Once the exit is recorded the holder may go (else the
+                // next server learns it again).
+                if linked && code == 0 {
                     let ws = store.read(|st| st.sessions.get(&tid).and_then(|s| s.workspace_id.clone()));
-                    if let (Some(workspaces), Some(ws), 0) = (&workspaces, ws, code) {
+                    if let (Some(workspaces), Some(ws)) = (&workspaces, ws) {
                         workspaces.record_changes(&ws).await;
                     }
-                    let _ = store.execute(Command::SessionExited { id: tid, code }, None).await;
-                });
-            }
+                }
+                let done = !linked
+                    || !matches!(
+                        store.execute(Command::SessionExited { id: tid, code }, None).await,
+                        Err(StoreError::Failed(_) | StoreError::Storage(_))
+                    );
+                if done {
+                    // Off the async workers: the socket may be held by input being written.
+                    let _ = tokio::task::spawn_blocking(move || link.bye()).await;
+                }
+            });
         });
         if let Err(e) = spawned {
-            if let Some(mut child) = child_slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
-                end_now(&mut child, pid);
-            }
+            signal_session(pid, nix::sys::signal::SIGKILL);
             return Err(sys("cannot start a thread", &e));
         }
         terms.insert(id.to_string(), term.clone());
-        drop(terms);
-        tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
     }
 

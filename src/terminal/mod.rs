@@ -1,6 +1,7 @@
 //! Terminals (SPEC §5): a real pseudo-terminal process per open session, streamed over
-//! its own WebSocket. Output is kept in a bounded ring so that a reload or a second tab
-//! re-attaches with recent scrollback; any number of sockets may watch one terminal.
+//! its own WebSocket by byte offset. Recent output is kept in memory (and a session's all
+//! on disk) so that a reload or a second tab re-attaches with recent scrollback and a
+//! socket resumes where it left off; any number of sockets may watch one terminal.
 //!
 //! A Maestro session's terminal starts in its workspace's worktree (after the workspace's
 //! setup, on its first session) or its project's `basePath` (or the user's home), with the
@@ -14,10 +15,14 @@
 //! bounded queue. A socket whose input is not being taken stops being read (backpressure on
 //! that one socket) while its output keeps flowing.
 //!
+//! Each terminal's PTY and process belong to a holder process (`holder`), so that they
+//! outlive the server; `adopt` serves them again when it starts.
+//!
 //! Here: the running terminals (`Terminals`), closing them and why one cannot open.
-//! `launch` starts one (its command, variables, PTY and threads); `setup` where it starts
+//! `launch` starts one (its command, variables, holder and threads); `setup` where it starts
 //! and a workspace's setup; `process` its output, input and ending; `socket` its WebSocket
-//! and `DELETE`; `relay` which node runs it and relaying to that node; `budget` the input
+//! and `DELETE`; `stream` its output by offset for the sockets (`wire` what they carry);
+//! `relay` which node runs it and relaying to that node; `budget` the input
 //! all sockets hold; `prompts` the prompt files; `output` every session's output kept on
 //! disk; `activity` what the terminal says an agent is doing; `start` starting an agent's
 //! terminal when its session is made; `hooks` the hooks Maestro wires for agents it knows;
@@ -25,7 +30,9 @@
 //! workspace's review comments typed to its agent.
 
 mod activity;
+mod adopt;
 mod budget;
+pub mod holder;
 mod hooks;
 mod launch;
 pub mod output;
@@ -37,6 +44,7 @@ mod review;
 mod setup;
 mod socket;
 mod start;
+mod stream;
 mod wire;
 
 pub use output::Outputs;
@@ -50,16 +58,13 @@ use crate::store::{state::check_id, Store};
 use axum::http::StatusCode;
 use budget::InputBudget;
 use bytes::Bytes;
-use portable_pty::MasterPty;
 use process::signal_session;
 use prompts::PromptDir;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, watch};
 
-/// Bytes of recent output kept per terminal for re-attaching.
-pub const SCROLLBACK: usize = 256 * 1024;
 /// Default cap on concurrently running terminals (`MAESTRO_MAX_TERMINALS`).
 pub const DEFAULT_MAX: usize = 32;
 /// Input is handed to the writer thread in pieces of at most this many bytes...
@@ -81,11 +86,12 @@ const GRACE: Duration = Duration::from_secs(2);
 struct Term {
     /// To the writer thread.
     input: mpsc::Sender<Bytes>,
-    master: Mutex<Box<dyn MasterPty + Send>>,
+    /// Its holder (resizes go there).
+    link: Arc<holder::link::Link>,
     /// The process, leader of its own session and process group.
     pid: Option<i32>,
-    scrollback: Mutex<VecDeque<u8>>,
-    output: broadcast::Sender<Bytes>,
+    /// Its recent output, by offset.
+    recent: stream::Recent,
     /// Set once with the exit code.
     exited: watch::Sender<Option<u32>>,
     /// A browser has set its size (until then it has the size it started with).
@@ -117,6 +123,12 @@ pub struct Terminals {
     workspaces: Option<crate::workspace::Workspaces>,
     /// What sessions' terminals printed, kept on disk.
     outputs: Outputs,
+    /// Where terminals' holders listen, and whether they outlive the server.
+    holders: Arc<holder::Dir>,
+    /// The `maestro` binary that runs them (`maestro __hold`).
+    holder_bin: Arc<std::path::PathBuf>,
+    /// Becomes true when the server stops: terminal sockets close (browsers reconnect).
+    closing: watch::Receiver<bool>,
 }
 
 /// Why a terminal could not be opened.
@@ -174,6 +186,9 @@ impl Terminals {
             input_budget: InputBudget::new(INPUT_PENDING_TOTAL),
             workspaces: None,
             outputs: Outputs::temporary(),
+            holders: Arc::new(holder::Dir::temporary()),
+            holder_bin: Arc::new(std::env::current_exe().unwrap_or_else(|_| "maestro".into())),
+            closing: watch::channel(false).1,
         };
         let mut events = store.subscribe();
         let me = t.clone();
@@ -232,9 +247,10 @@ impl Terminals {
     }
 
     /// The same terminals writing prompt files into `dir` (made private, and emptied of
-    /// what an earlier run left), not into a temporary directory.
-    pub fn with_prompt_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
-        self.prompts = Arc::new(PromptDir::at(dir)?);
+    /// what an earlier run left but the files of sessions `keep` names), not into a
+    /// temporary directory.
+    pub fn with_prompt_dir(mut self, dir: &std::path::Path, keep: impl Fn(&str) -> bool) -> Result<Terminals, String> {
+        self.prompts = Arc::new(PromptDir::at(dir, keep)?);
         Ok(self)
     }
 
@@ -248,6 +264,26 @@ impl Terminals {
         self.outputs = self.outputs.at(dir)?;
         self.outputs.retain(exists);
         Ok(self)
+    }
+
+    /// The same terminals held by holders in `dir` (private; they outlive the server,
+    /// which re-adopts them with [`Terminals::adopt`]).
+    pub fn with_holder_dir(mut self, dir: &std::path::Path) -> Result<Terminals, String> {
+        self.holders = Arc::new(holder::Dir::at(dir)?);
+        Ok(self)
+    }
+
+    /// The same terminals started by holders of this `maestro` binary (a test's server
+    /// runs in the test's own binary).
+    pub fn with_holder_bin(mut self, bin: impl Into<std::path::PathBuf>) -> Terminals {
+        self.holder_bin = Arc::new(bin.into());
+        self
+    }
+
+    /// The same terminals closing their sockets when `closing` becomes true.
+    pub fn with_closing(mut self, closing: watch::Receiver<bool>) -> Terminals {
+        self.closing = closing;
+        self
     }
 
     /// What sessions' terminals printed.
@@ -296,7 +332,12 @@ impl Terminals {
         Ok(running)
     }
 
-    /// Ends every terminal (server shutdown).
+    /// Whether terminals outlive this server (it has a directory to find them again in).
+    pub fn outlive(&self) -> bool {
+        self.holders.outlive()
+    }
+
+    /// Ends every terminal.
     pub fn kill_all(&self) {
         let ids: Vec<String> = self.terms.lock().unwrap_or_else(|e| e.into_inner()).keys().cloned().collect();
         for id in ids {
@@ -304,9 +345,13 @@ impl Terminals {
         }
     }
 
-    /// Ends every terminal and waits (up to `limit`) until each process has been reaped,
-    /// so none outlives the server.
+    /// Server shutdown: terminals whose holders outlive the server are left running (the
+    /// next start re-adopts them); otherwise each is ended, waiting (up to `limit`) until
+    /// its process has gone, so none outlives the server.
     pub async fn shutdown(&self, limit: Duration) {
+        if self.outlive() {
+            return;
+        }
         self.kill_all();
         let deadline = tokio::time::Instant::now() + limit;
         while self.running() > 0 && tokio::time::Instant::now() < deadline {

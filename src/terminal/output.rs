@@ -176,6 +176,26 @@ impl Outputs {
         Writer { outputs: self.clone(), id: id.to_string(), buf: Vec::new(), end, file: None, failed: false }
     }
 
+    /// A session's budget in bytes.
+    pub fn session_max(&self) -> u64 {
+        self.inner.session_max
+    }
+
+    /// Bytes before `offset` that were never received (a terminal's holder no longer had
+    /// them): what is kept of session `id` goes, and its output continues at `offset`.
+    pub fn skip_to(&self, id: &str, offset: u64) {
+        self.remove(id);
+        let Ok(dir) = self.dir() else { return };
+        let dir = dir.join(id);
+        let made = std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&dir);
+        let seg = made.and_then(|()| {
+            std::fs::OpenOptions::new().append(true).create(true).mode(0o600).open(Segment(offset).path(&dir))
+        });
+        if let Err(e) = seg {
+            tracing::warn!(session = id, error = %e, "cannot keep this terminal's output");
+        }
+    }
+
     /// Session `id`'s kept range (empty, at 0, when nothing is kept).
     pub fn kept(&self, id: &str) -> Kept {
         let Ok(dir) = self.dir() else { return Kept::default() };
@@ -368,14 +388,29 @@ impl Drop for Writer {
 }
 
 impl super::Terminals {
-    /// A writer keeping a session's output (none for a plain terminal), which first says
-    /// what the terminal said before its process ran.
-    pub(super) fn keep_output(&self, session: bool, id: &str, notice: Option<&str>) -> Option<Writer> {
-        let mut w = session.then(|| self.outputs.writer(id))?;
-        if let Some(n) = notice {
-            w.write(n.as_bytes());
-        }
-        Some(w)
+    /// A writer keeping a session's output (none for a plain terminal) and the terminal's
+    /// recent output, at the same offsets. A terminal `readopted` (its holder's output from
+    /// that offset on) shows who attaches the end of what was kept first; a plain one's
+    /// offsets are its holder's (nothing on disk counts them).
+    pub(super) fn keep_output(
+        &self,
+        session: bool,
+        id: &str,
+        readopted: Option<u64>,
+    ) -> (Option<Writer>, super::stream::Recent) {
+        use super::stream::{Recent, RECENT};
+        let Some(w) = session.then(|| self.outputs.writer(id)) else {
+            return (None, Recent::new(readopted.unwrap_or(0)));
+        };
+        let end = w.end;
+        let tail = readopted
+            .and_then(|_| self.outputs.read(id, end.saturating_sub(RECENT as u64), RECENT).ok())
+            .filter(|c| c.offset + c.bytes.len() as u64 == end)
+            .map(|c| c.bytes)
+            .unwrap_or_default();
+        let recent = Recent::new(end - tail.len() as u64);
+        recent.push(tail.into());
+        (Some(w), recent)
     }
 }
 

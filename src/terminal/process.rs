@@ -4,7 +4,7 @@
 
 use super::activity::Activity;
 use super::output::Writer;
-use super::{Term, SCROLLBACK};
+use super::Term;
 use bytes::Bytes;
 use portable_pty::Child;
 use std::io::{Read, Write};
@@ -16,14 +16,12 @@ use tokio::sync::mpsc;
 const DRAIN: Duration = Duration::from_millis(200);
 /// Output that keeps coming is written to disk at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
-
-/// Kills a process that was started but will not be served, and reaps it.
-pub(super) fn end_now(child: &mut Box<dyn Child + Send + Sync>, pid: Option<i32>) {
-    if let Some(pid) = pid {
-        signal_session(pid, nix::sys::signal::SIGKILL);
-    }
-    let _ = child.wait();
-}
+/// The most output read into one batch.
+const BATCH_MAX: usize = 64 * 1024;
+/// Output flowing, the process's exit is looked for this often...
+const CHECK_EVERY: Duration = Duration::from_millis(100);
+/// ...and whenever it is quiet this long.
+const QUIET_MS: u16 = 100;
 
 /// Sends `sig` to the terminal's process group and to every other process of its session
 /// (shells put background jobs in groups of their own).
@@ -59,6 +57,10 @@ pub(super) fn write_input(mut writer: Box<dyn Write + Send>, mut queued: mpsc::R
 /// behind has had [`DRAIN`] to finish), or the terminal closed. Returns the exit code.
 /// The end is the process's exit, not the terminal's: a background job that keeps the
 /// terminal open does not keep the session running.
+///
+/// Reads are coalesced: after the first, what else is ready at once is read into the same
+/// batch (up to [`BATCH_MAX`]), which is then kept and passed on once. The process's exit
+/// is looked for when the output ends or goes quiet, and every [`CHECK_EVERY`] while it flows.
 pub(super) fn read_output(
     t: &Term,
     mut reader: Box<dyn Read + Send>,
@@ -67,43 +69,30 @@ pub(super) fn read_output(
     mut kept: Option<Writer>,
     mut activity: Option<Activity>,
 ) -> u32 {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    use std::os::fd::BorrowedFd;
-    let mut buf = [0u8; 8192];
+    let mut buf = vec![0u8; BATCH_MAX];
     let mut code = None;
     let mut drain_until = None;
     let mut flushed = Instant::now();
+    let mut checked = Instant::now();
     loop {
-        let readable = match fd {
-            // SAFETY: the master (which owns `fd`) lives in `t` for as long as this runs.
-            Some(fd) => {
-                let mut fds = [PollFd::new(unsafe { BorrowedFd::borrow_raw(fd) }, PollFlags::POLLIN)];
-                poll(&mut fds, PollTimeout::from(100u16)).map(|n| n > 0).unwrap_or(true)
-            }
-            None => true,
-        };
+        let readable = fd.is_none_or(|fd| ready(fd, QUIET_MS));
+        let mut ended = false;
         if readable {
-            match reader.read(&mut buf) {
-                Ok(0) | Err(_) => break,
-                Ok(n) => {
-                    let chunk = Bytes::copy_from_slice(&buf[..n]);
-                    {
-                        let mut sb = t.scrollback.lock().unwrap_or_else(|e| e.into_inner());
-                        sb.extend(chunk.iter());
-                        let excess = sb.len().saturating_sub(SCROLLBACK);
-                        sb.drain(..excess);
+            let mut n = 0;
+            while n < BATCH_MAX {
+                match reader.read(&mut buf[n..]) {
+                    Ok(0) | Err(_) => {
+                        ended = true;
+                        break;
                     }
-                    if let Some(k) = kept.as_mut() {
-                        k.write(&chunk);
-                    }
-                    if let Some(a) = activity.as_mut() {
-                        if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
-                            a.input();
-                        }
-                        a.output();
-                    }
-                    let _ = t.output.send(chunk);
+                    Ok(k) => n += k,
                 }
+                if !fd.is_some_and(|fd| ready(fd, 0)) {
+                    break;
+                }
+            }
+            if n > 0 {
+                publish(t, Bytes::copy_from_slice(&buf[..n]), kept.as_mut(), activity.as_mut());
             }
         }
         // Kept output reaches the disk when the terminal goes quiet, or every so often.
@@ -116,13 +105,14 @@ pub(super) fn read_output(
             }
             flushed = Instant::now();
         }
-        if code.is_none() {
+        if code.is_none() && (ended || !readable || checked.elapsed() >= CHECK_EVERY) {
+            checked = Instant::now();
             if let Ok(Some(status)) = child.try_wait() {
                 code = Some(status.exit_code());
                 drain_until = Some(Instant::now() + DRAIN);
             }
         }
-        if drain_until.is_some_and(|d| Instant::now() >= d) {
+        if ended || drain_until.is_some_and(|d| Instant::now() >= d) {
             break;
         }
     }
@@ -132,4 +122,29 @@ pub(super) fn read_output(
         Some(c) => c,
         None => child.wait().map(|s| s.exit_code()).unwrap_or(1),
     }
+}
+
+/// Whether `fd` has something to read within `ms` milliseconds (an error says yes: the
+/// read then says what it is).
+fn ready(fd: std::os::fd::RawFd, ms: u16) -> bool {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    // SAFETY: `fd` is the reader's (the holder's socket), which lives as long as this runs.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+    poll(&mut fds, PollTimeout::from(ms)).map(|n| n > 0).unwrap_or(true)
+}
+
+/// One batch of output: kept on disk, in memory for the sockets (shared, not copied), and
+/// seen by the activity.
+fn publish(t: &Term, batch: Bytes, kept: Option<&mut Writer>, activity: Option<&mut Activity>) {
+    if let Some(k) = kept {
+        k.write(&batch);
+    }
+    if let Some(a) = activity {
+        if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
+            a.input();
+        }
+        a.output();
+    }
+    t.recent.push(batch);
 }

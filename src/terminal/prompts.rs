@@ -23,8 +23,9 @@ impl PromptDir {
         PromptDir { given: None, temp: OnceLock::new() }
     }
 
-    /// `dir`, made private (created if needed) and emptied.
-    pub(super) fn at(dir: &Path) -> Result<PromptDir, String> {
+    /// `dir`, made private (created if needed) and emptied, but for the files of sessions
+    /// `keep` names (their terminals' holders still run them).
+    pub(super) fn at(dir: &Path, keep: impl Fn(&str) -> bool) -> Result<PromptDir, String> {
         let at = |e: &dyn std::fmt::Display| format!("prompt directory {}: {e}", dir.display());
         std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| at(&e))?;
         let meta = std::fs::symlink_metadata(dir).map_err(|e| at(&e))?;
@@ -34,6 +35,11 @@ impl PromptDir {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(|e| at(&e))?;
         for entry in std::fs::read_dir(dir).map_err(|e| at(&e))?.flatten() {
             let path = entry.path();
+            let name = entry.file_name();
+            let session = name.to_str().and_then(|n| n.strip_suffix(".md").or_else(|| n.strip_suffix(".d")));
+            if session.is_some_and(&keep) {
+                continue;
+            }
             let gone = match entry.file_type() {
                 Ok(t) if t.is_dir() => std::fs::remove_dir_all(&path),
                 _ => std::fs::remove_file(&path),
@@ -49,20 +55,14 @@ impl PromptDir {
         if let Some(d) = &self.given {
             return Ok(d);
         }
-        let temp = self.temp.get_or_init(|| {
-            // $XDG_RUNTIME_DIR is this user's own (and memory only); else the temp dir.
-            let base = std::env::var_os("XDG_RUNTIME_DIR")
-                .map(PathBuf::from)
-                .filter(|d| d.is_absolute() && d.is_dir())
-                .unwrap_or_else(std::env::temp_dir);
-            remove_abandoned(&base, PREFIX);
-            let made = tempfile::Builder::new()
-                .prefix(&format!("{PREFIX}{}-", std::process::id()))
-                .permissions(std::fs::Permissions::from_mode(0o700))
-                .tempdir_in(&base);
-            made.map_err(|e| format!("cannot make a directory for prompt files in {}: {e}", base.display()))
-        });
+        let temp = self.temp.get_or_init(|| private_temp(PREFIX, "prompt files"));
         temp.as_ref().map(|t| t.path()).map_err(Clone::clone)
+    }
+
+    /// Session `id`'s prompt file and private directory, those that exist.
+    pub(super) fn session_files(&self, id: &str) -> Vec<PathBuf> {
+        let Ok(dir) = self.dir() else { return Vec::new() };
+        [format!("{id}.md"), format!("{id}.d")].into_iter().map(|n| dir.join(n)).filter(|p| p.exists()).collect()
     }
 
     /// Writes session `id`'s prompt into a new file only this user can read; its path.
@@ -103,6 +103,22 @@ impl PromptDir {
     }
 }
 
+/// A new private (0700) directory `PREFIX PID-…` in `$XDG_RUNTIME_DIR` (this user's own,
+/// and memory only), else the temporary directory, after removing the ones servers that
+/// are gone left there.
+pub(super) fn private_temp(prefix: &str, what: &str) -> Result<tempfile::TempDir, String> {
+    let base = std::env::var_os("XDG_RUNTIME_DIR")
+        .map(PathBuf::from)
+        .filter(|d| d.is_absolute() && d.is_dir())
+        .unwrap_or_else(std::env::temp_dir);
+    remove_abandoned(&base, prefix);
+    let made = tempfile::Builder::new()
+        .prefix(&format!("{prefix}{}-", std::process::id()))
+        .permissions(std::fs::Permissions::from_mode(0o700))
+        .tempdir_in(&base);
+    made.map_err(|e| format!("cannot make a directory for {what} in {}: {e}", base.display()))
+}
+
 /// Removes this user's `PREFIX PID-*` directories in `base` (prompt files, terminal output)
 /// whose server process is gone (killed, so it could not remove them itself).
 pub(super) fn remove_abandoned(base: &Path, prefix: &str) {
@@ -123,7 +139,7 @@ pub(super) fn remove_abandoned(base: &Path, prefix: &str) {
 }
 
 /// This process's user.
-fn uid() -> u32 {
+pub(super) fn uid() -> u32 {
     // SAFETY: getuid has no preconditions and cannot fail.
     unsafe { nix::libc::getuid() }
 }

@@ -78,12 +78,9 @@ impl Terminals {
         let Some(key) = &self.node_key else { return refused(RelayError::Away(node.id.clone())) };
         let path = format!("/terminals/{id}/ws");
         let mut url = format!("{}{path}", node.url.replacen("http", "ws", 1));
-        let size: Vec<String> = [("cols", q.cols), ("rows", q.rows)]
-            .into_iter()
-            .filter_map(|(k, v)| v.map(|v| format!("{k}={v}")))
-            .collect();
-        if !size.is_empty() {
-            url = format!("{url}?{}", size.join("&"));
+        let query = q.relayed();
+        if !query.is_empty() {
+            url = format!("{url}?{query}");
         }
         let mut request = match url.as_str().into_client_request() {
             Ok(r) => r,

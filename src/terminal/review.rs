@@ -153,11 +153,9 @@ async fn type_message(term: &Term, text: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether the program in `term` last asked for bracketed paste (within its scrollback).
+/// Whether the program in `term` last asked for bracketed paste (within its recent output).
 fn pastes(term: &Term) -> bool {
-    let sb = term.scrollback.lock().unwrap_or_else(|e| e.into_inner());
-    let (a, b) = sb.as_slices();
-    let all = [a, b].concat();
+    let all = term.recent.held();
     let last = |pat: &[u8]| all.windows(pat.len()).rposition(|w| w == pat);
     match (last(PASTE_ON), last(PASTE_OFF)) {
         (Some(on), Some(off)) => on > off,

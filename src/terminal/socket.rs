@@ -1,8 +1,10 @@
 //! The terminal WebSocket: attach (starting the process if needed), input with
-//! backpressure, output, pings; and `DELETE /terminals/{id}`.
+//! backpressure, output by offset (from where the client is, within its window), pings;
+//! and `DELETE /terminals/{id}`.
 
-use super::budget::{self, InputBudget};
-use super::wire::{send, size, ClientMsg, SizeQuery};
+use super::budget;
+use super::stream::{self, Next, FRAME_MAX};
+use super::wire::{exit_msg, gap_msg, offset_msg, send, size, ClientMsg, SizeQuery};
 use super::{OpenError, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL};
 use crate::auth::relay::{Node, Place, RelayError};
 use crate::http::{ApiQuery, AppError};
@@ -14,10 +16,10 @@ use futures::StreamExt;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::broadcast;
 
-/// `GET /terminals/{id}/ws?cols=&rows=&project=`: attach (starting the process if needed;
-/// a plain terminal in `project`'s directory).
+/// `GET /terminals/{id}/ws?cols=&rows=&project=&offset=&window=`: attach (starting the
+/// process if needed; a plain terminal in `project`'s directory), resuming at `offset` (see
+/// `wire` for what the socket carries).
 pub async fn terminal_ws(
     ws: WebSocketUpgrade,
     State(terminals): State<Terminals>,
@@ -37,8 +39,8 @@ pub async fn terminal_ws(
         Err(e) => return AppError::from(e).into_response(),
     };
     term.size_once(q.cols, q.rows);
-    let budget = terminals.input_budget.clone();
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, budget))
+    let window = q.window();
+    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, terminals, id, q.offset, window))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
@@ -74,14 +76,45 @@ fn queue(pending: &mut VecDeque<Bytes>, pending_bytes: &mut usize, mut input: By
     }
 }
 
-pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudget) {
+/// Where a socket is in the output: `sent` went out, `acked` the client has shown, at most
+/// `window` between them (when the client acknowledges).
+struct Position {
+    sent: u64,
+    acked: u64,
+    window: Option<u64>,
+}
+
+impl Position {
+    /// Whether more may go out now, and how much.
+    fn room(&self) -> usize {
+        match self.window {
+            Some(w) => (w.saturating_sub(self.sent - self.acked) as usize).min(FRAME_MAX),
+            None => FRAME_MAX,
+        }
+    }
+}
+
+/// One socket watching terminal `id`: from `offset` (else its recent output), then live.
+pub(super) async fn attach(
+    socket: WebSocket,
+    term: Arc<Term>,
+    terminals: Terminals,
+    id: String,
+    offset: Option<u64>,
+    window: Option<u64>,
+) {
+    let (budget, outputs, mut closing) = (terminals.input_budget, terminals.outputs, terminals.closing);
     let (mut sink, mut stream) = socket.split();
-    // Subscribe before copying the scrollback so nothing falls between them (a few bytes
-    // may repeat; a terminal redraws over them).
-    let mut output = term.output.subscribe();
+    let mut end = term.recent.subscribe();
     let mut exited = term.exited.subscribe();
-    let scrollback: Vec<u8> = term.scrollback.lock().unwrap_or_else(|e| e.into_inner()).iter().copied().collect();
-    if !scrollback.is_empty() && !send(&mut sink, Message::Binary(scrollback.into())).await {
+    let (start, last) = term.recent.bounds();
+    // Past the end: a session's offsets never start again, so those bytes are coming (a
+    // re-adopted terminal's holder is still sending what the server before had sent but
+    // not kept yet); a plain terminal's (one started again) from the end.
+    let plain = id.starts_with("term_");
+    let from = offset.map_or(start, |o| if plain { o.min(last) } else { o });
+    let mut at = Position { sent: from, acked: from, window };
+    if !send(&mut sink, offset_msg(from)).await {
         return;
     }
     // Input read from the socket, waiting for room in the writer's queue.
@@ -93,13 +126,27 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
     let mut blocked: Option<(Bytes, budget::Waiting)> = None;
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let mut heard = Instant::now();
-    while exited.borrow().is_none() {
+    loop {
+        // Once the process has exited (after its last output), the rest, then how it ended.
+        let code = *exited.borrow_and_update();
+        let behind = at.sent < *end.borrow_and_update();
+        if let (Some(code), false) = (code, behind) {
+            let _ = send(&mut sink, exit_msg(code)).await;
+            let _ = send(&mut sink, Message::Close(None)).await;
+            return;
+        }
+        let room = at.room();
         tokio::select! {
-            out = output.recv() => match out {
-                Ok(chunk) => if !send(&mut sink, Message::Binary(chunk)).await { return },
-                Err(broadcast::error::RecvError::Lagged(_)) => {} // the screen catches up
-                Err(broadcast::error::RecvError::Closed) => break,
+            next = stream::next(&term.recent, &outputs, &id, at.sent, room), if behind && room > 0 => {
+                let msg = match next {
+                    Next::Data(b) => { at.sent += b.len() as u64; Message::Binary(b) }
+                    Next::Gap { from, to } => { at.acked += to - from; at.sent = to; gap_msg(from, to) } // not in flight
+                    Next::Nothing => continue,
+                };
+                if !send(&mut sink, msg).await { return }
             },
+            Ok(()) = end.changed(), if !behind => {}
+            Ok(()) = exited.changed(), if code.is_none() => {}
             room = term.input.reserve(), if !pending.is_empty() => match room {
                 Ok(room) => {
                     let chunk = pending.pop_front().unwrap_or_default();
@@ -125,9 +172,11 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                         Ok(ClientMsg::Input { data }) => data.into(),
                         Ok(ClientMsg::Resize { cols, rows }) => {
                             term.sized.store(true, std::sync::atomic::Ordering::Relaxed);
-                            let _ = term.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(Some(cols), Some(rows)));
+                            term.link.resize(size(Some(cols), Some(rows)));
                             continue;
                         }
+                        // Only what went out can be shown.
+                        Ok(ClientMsg::Ack { offset }) => { at.acked = at.acked.max(offset.min(at.sent)); continue; }
                         Err(_) => continue, // unknown messages are ignored
                     },
                     Some(Ok(Message::Binary(b))) => b,
@@ -141,7 +190,11 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
                     blocked = Some((input, wait));
                 }
             },
-            Ok(()) = exited.changed() => {}
+            // The server stops; the terminal does not: the browser reconnects to the next one.
+            Ok(()) = closing.changed() => if *closing.borrow() {
+                let _ = send(&mut sink, Message::Close(None)).await;
+                return;
+            },
             _ = ping.tick() => {
                 if heard.elapsed() > PING_INTERVAL * 3 || !send(&mut sink, Message::Ping(Bytes::new())).await {
                     return; // silent, or not reading: let it go
@@ -149,13 +202,4 @@ pub(super) async fn attach(socket: WebSocket, term: Arc<Term>, budget: InputBudg
             }
         }
     }
-    // Flush what is left, then say how it ended.
-    while let Ok(chunk) = output.try_recv() {
-        if !send(&mut sink, Message::Binary(chunk)).await {
-            return;
-        }
-    }
-    let code = (*exited.borrow()).unwrap_or(1);
-    let _ = send(&mut sink, Message::Text(format!(r#"{{"type":"exit","code":{code}}}"#).into())).await;
-    let _ = send(&mut sink, Message::Close(None)).await;
 }

@@ -39,7 +39,7 @@ impl super::Term {
     /// started with no browser has [`START_COLS`]×[`START_ROWS`] until then).
     pub(super) fn size_once(&self, cols: Option<u16>, rows: Option<u16>) {
         if cols.is_some() && rows.is_some() && !self.sized.swap(true, Ordering::Relaxed) {
-            let _ = self.master.lock().unwrap_or_else(|e| e.into_inner()).resize(size(cols, rows));
+            self.link.resize(size(cols, rows));
         }
     }
 }

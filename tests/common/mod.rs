@@ -48,6 +48,27 @@ impl Drop for Maestro {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Its terminals outlive it (SPEC §9); with its own data directory they go too.
+        if let Some(d) = &self._dir {
+            kill_holders(d.path());
+        }
+    }
+}
+
+/// Ends the terminal holders (and their processes) a server left in data directory `dir`.
+pub fn kill_holders(dir: &Path) {
+    use nix::sys::signal::{kill, killpg, SIGKILL};
+    use nix::unistd::Pid;
+    let Ok(entries) = std::fs::read_dir(dir.join("terminals")) else { return };
+    for e in entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")) {
+        let Ok(rec) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).unwrap_or_default()) else {
+            continue;
+        };
+        for (key, group) in [("pid", true), ("holder", false)] {
+            let Some(pid) = rec[key].as_i64().filter(|p| *p > 1) else { continue };
+            let pid = Pid::from_raw(pid as i32);
+            let _ = if group { killpg(pid, SIGKILL) } else { kill(pid, SIGKILL) };
+        }
     }
 }
 
@@ -168,6 +189,8 @@ pub async fn in_process(
     let addr = tcp.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut state = AppState::new(store.clone(), leptos_options(addr, "target/site"), stopped);
+    // Terminals' holders are the `maestro` binary, not this test binary.
+    state.terminals = state.terminals.clone().with_holder_bin(env!("CARGO_BIN_EXE_maestro"));
     tune(&mut state);
     tokio::spawn(listener::run(tcp, app(state), Limits::default(), std::future::pending()));
     InProcess { store, addr, stop }

@@ -96,7 +96,7 @@ pub(super) struct Missing(ErrorBody);
 /// The document's frame; the routes add their paths and schemas.
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A list asked for without `limit` comes in pages of at most 1 MiB (and 1000 rows): follow the `Next-Cursor` header (pass it as `cursor`) until there is none. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`."),
+    info(title = "Maestro", description = "The REST API of a Maestro server. Every failure answers `{\"error\": {\"code\", \"message\"}}`. A list asked for without `limit` comes in pages of at most 1 MiB (and 1000 rows): follow the `Next-Cursor` header (pass it as `cursor`) until there is none. Every request needs `Authorization: Bearer <token>` (the server's access token: `MAESTRO_TOKEN`, or DATA_DIR/token); live events are on the WebSocket `/ws`; a terminal on `/terminals/{id}/ws?offset=&window=` (its output resumed by byte offset, acknowledged within a window: see the README)."),
     servers((url = "/api")),
     components(schemas(ErrorBody))
 )]

@@ -100,26 +100,58 @@ export function term_replay(el, url) {
   return { dispose() { state.disposed = true; ro.disconnect(); term.dispose(); } };
 }
 
+// The socket resumes by byte offset (see the server's `terminal::wire`): `queued` is the
+// offset after what was handed to xterm.js, `written` after what it has written (shown in
+// `data-written`, acknowledged to the server, which sends at most WINDOW beyond it).
+const WINDOW = 1 << 20;
 export function term_open(el, url) {
   const { term, fit } = term_new(el, {});
-  const state = { ws: null, disposed: false, exited: false, delay: 150 };
+  const state = { ws: null, disposed: false, exited: false, delay: 150, queued: null, written: 0, acked: 0, pending: 0, gaps: 0 };
   const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
+  // What xterm has written is acknowledged when a quarter of the window is, or it is idle.
+  const write = (data, end) => {
+    state.queued = end;
+    state.pending += 1;
+    term.write(data, () => {
+      state.pending -= 1;
+      state.written = end;
+      el.dataset.written = String(end);
+      if (end - state.acked >= WINDOW / 4 || state.pending === 0) {
+        state.acked = end;
+        send({ type: "ack", offset: end });
+      }
+    });
+  };
   const connect = () => {
     if (state.disposed || state.exited) return;
-    const ws = new WebSocket(`${url}${url.includes("?") ? "&" : "?"}cols=${term.cols}&rows=${term.rows}`);
+    // Back again: from where the view is, not the recent output again.
+    const resume = state.queued === null ? "" : `&offset=${state.queued}`;
+    const ws = new WebSocket(`${url}${url.includes("?") ? "&" : "?"}cols=${term.cols}&rows=${term.rows}&window=${WINDOW}${resume}`);
     ws.binaryType = "arraybuffer";
     state.ws = ws;
+    let next = 0;
     ws.onopen = () => { state.delay = 150; el.dataset.connected = "true"; };
     ws.onmessage = (e) => {
-      if (typeof e.data === "string") {
-        const m = JSON.parse(e.data);
-        if (m.type === "exit") {
-          state.exited = true;
-          el.dataset.exited = String(m.code);
-          term.write(`\r\n\x1b[2m[process exited with code ${m.code}]\x1b[0m\r\n`);
-        }
-      } else {
-        term.write(new Uint8Array(e.data));
+      if (typeof e.data !== "string") {
+        next += e.data.byteLength;
+        write(new Uint8Array(e.data), next);
+        return;
+      }
+      let m;
+      try { m = JSON.parse(e.data); } catch (_) { return; }
+      if (m.type === "offset") {
+        next = m.offset;
+        state.acked = m.offset;
+        if (state.queued === null) state.queued = m.offset;
+      } else if (m.type === "gap") {
+        next = m.to;
+        state.gaps += 1;
+        el.dataset.gaps = String(state.gaps);
+        write(`\r\n\x1b[2m[${m.to - m.from} bytes of output (offsets ${m.from}–${m.to}) went over the budget before they could be shown]\x1b[0m\r\n`, m.to);
+      } else if (m.type === "exit") {
+        state.exited = true;
+        el.dataset.exited = String(m.code);
+        term.write(`\r\n\x1b[2m[process exited with code ${m.code}]\x1b[0m\r\n`);
       }
     };
     ws.onclose = () => {
