@@ -324,6 +324,11 @@ pub struct Writer {
 }
 
 impl Writer {
+    /// The offset after the last byte written to disk.
+    pub fn end(&self) -> u64 {
+        self.end
+    }
+
     /// Adds output; written when [`BATCH`] bytes wait.
     pub fn write(&mut self, bytes: &[u8]) {
         self.buf.extend_from_slice(bytes);
@@ -384,33 +389,6 @@ impl Drop for Writer {
     fn drop(&mut self) {
         self.flush();
         self.outputs.books().writing.remove(&self.id);
-    }
-}
-
-impl super::Terminals {
-    /// A writer keeping a session's output (none for a plain terminal) and the terminal's
-    /// recent output, at the same offsets. A terminal `readopted` (its holder's output from
-    /// that offset on) shows who attaches the end of what was kept first; a plain one's
-    /// offsets are its holder's (nothing on disk counts them).
-    pub(super) fn keep_output(
-        &self,
-        session: bool,
-        id: &str,
-        readopted: Option<u64>,
-    ) -> (Option<Writer>, super::stream::Recent) {
-        use super::stream::{Recent, RECENT};
-        let Some(w) = session.then(|| self.outputs.writer(id)) else {
-            return (None, Recent::new(readopted.unwrap_or(0)));
-        };
-        let end = w.end;
-        let tail = readopted
-            .and_then(|_| self.outputs.read(id, end.saturating_sub(RECENT as u64), RECENT).ok())
-            .filter(|c| c.offset + c.bytes.len() as u64 == end)
-            .map(|c| c.bytes)
-            .unwrap_or_default();
-        let recent = Recent::new(end - tail.len() as u64);
-        recent.push(tail.into());
-        (Some(w), recent)
     }
 }
 

@@ -7,7 +7,7 @@
 //! Offsets are those of the kept output: counted from the first byte the terminal's
 //! session ever printed (a plain terminal's from 0).
 
-use super::output::Outputs;
+use super::output::{Outputs, Writer};
 use bytes::{Bytes, BytesMut};
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -157,6 +157,27 @@ pub(super) async fn next(recent: &Recent, outputs: &Outputs, id: &str, at: u64, 
         // Dropped from disk too: from the first byte still kept, on disk or in memory.
         Ok(Ok(c)) if c.offset > at && !c.bytes.is_empty() => Next::Gap { from: at, to: c.offset.min(start) },
         _ => Next::Gap { from: at, to: start },
+    }
+}
+
+impl super::Terminals {
+    /// A writer keeping a session's output (none for a plain terminal) and the terminal's
+    /// recent output, at the same offsets. A terminal `readopted` (its holder's output from
+    /// that offset on) shows who attaches the end of what was kept first; a plain one's
+    /// offsets are its holder's (nothing on disk counts them).
+    pub(super) fn keep_output(&self, session: bool, id: &str, readopted: Option<u64>) -> (Option<Writer>, Recent) {
+        let Some(w) = session.then(|| self.outputs.writer(id)) else {
+            return (None, Recent::new(readopted.unwrap_or(0)));
+        };
+        let end = w.end();
+        let tail = readopted
+            .and_then(|_| self.outputs.read(id, end.saturating_sub(RECENT as u64), RECENT).ok())
+            .filter(|c| c.offset + c.bytes.len() as u64 == end)
+            .map(|c| c.bytes)
+            .unwrap_or_default();
+        let recent = Recent::new(end - tail.len() as u64);
+        recent.push(tail.into());
+        (Some(w), recent)
     }
 }
 
