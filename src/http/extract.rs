@@ -8,10 +8,37 @@ use axum::extract::{FromRequest, FromRequestParts};
 /// The largest request body accepted (SPEC §6).
 pub const BODY_LIMIT: usize = 1 << 20;
 
-/// A JSON body whose every rejection is an [`AppError`].
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(AppError))]
+/// A JSON object as a request's body, whose every rejection is an [`AppError`]. Only an
+/// object: serde would take a struct whose fields all have defaults from `[]` too.
 pub struct ApiJson<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        let axum::Json(Object(t)) = axum::Json::<Object<T>>::from_request(req, state).await?;
+        Ok(ApiJson(t))
+    }
+}
+
+/// `T`, refused unless it was written as a JSON object.
+struct Object<T>(T);
+
+impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Object<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Map<T>(std::marker::PhantomData<T>);
+        impl<'de, T: serde::Deserialize<'de>> serde::de::Visitor<'de> for Map<T> {
+            type Value = T;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+                T::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            }
+        }
+        d.deserialize_map(Map(std::marker::PhantomData)).map(Object)
+    }
+}
 
 /// A query string whose every rejection is an [`AppError`]. Unlike axum's, it refuses
 /// percent-escapes that are not UTF-8 (`%ff`) instead of turning them into U+FFFD.

@@ -101,10 +101,11 @@ pub fn review_message(drafts: &[&ReviewComment]) -> String {
 pub struct NewComment {
     #[cfg_attr(feature = "ssr", schema(schema_with = schema::diff_path))]
     pub path: String,
+    #[serde(deserialize_with = "crate::model::json::whole")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 4294967295_u64))]
     pub line: u32,
     /// Left out or null: `line`. Not before `line`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "crate::model::json::whole_or_null", skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "ssr", schema(minimum = 1, maximum = 4294967295_u64))]
     pub end_line: Option<u32>,
     /// Left out or null: `new`.

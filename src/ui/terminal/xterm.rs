@@ -107,7 +107,14 @@ const WINDOW = 1 << 20;
 export function term_open(el, url) {
   const { term, fit } = term_new(el, {});
   const state = { ws: null, disposed: false, exited: false, delay: 150, queued: null, written: 0, acked: 0, pending: 0, gaps: 0 };
-  const send = (m) => { if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m)); };
+  // What is typed before the socket is open (or while it reconnects) waits for it: nothing
+  // a person typed is lost (at most 1 MiB of it; acks are only for an open socket).
+  const typed = [];
+  let typedBytes = 0;
+  const send = (m) => {
+    if (state.ws && state.ws.readyState === 1) state.ws.send(JSON.stringify(m));
+    else if (m.type === "input" && typedBytes + m.data.length <= WINDOW) { typed.push(m); typedBytes += m.data.length; }
+  };
   // What xterm has written is acknowledged when a quarter of the window is, or it is idle.
   const write = (data, end) => {
     state.queued = end;
@@ -130,7 +137,12 @@ export function term_open(el, url) {
     ws.binaryType = "arraybuffer";
     state.ws = ws;
     let next = 0;
-    ws.onopen = () => { state.delay = 150; el.dataset.connected = "true"; };
+    ws.onopen = () => {
+      state.delay = 150;
+      el.dataset.connected = "true";
+      for (const m of typed.splice(0)) ws.send(JSON.stringify(m));
+      typedBytes = 0;
+    };
     ws.onmessage = (e) => {
       if (typeof e.data !== "string") {
         next += e.data.byteLength;

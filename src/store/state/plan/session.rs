@@ -321,6 +321,10 @@ fn task_full(tid: &str) -> StoreError {
     StoreError::Conflict(format!("task {tid} already has {TASK_SESSIONS_MAX} sessions, the most one task may have"))
 }
 
+/// A conflict with what is (409), not a malformed request: the same ids may link once the
+/// task is in the session's project.
 fn other_project(tid: &str, task_project: &str, project: &str) -> StoreError {
-    StoreError::Invalid(format!("task {tid} belongs to project {task_project}, not to the session's project {project}"))
+    StoreError::Conflict(format!(
+        "task {tid} belongs to project {task_project}, not to the session's project {project}"
+    ))
 }
