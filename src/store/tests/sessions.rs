@@ -96,7 +96,8 @@ fn session_creation_refuses_bad_task_lists() {
             session: NewSession { project_id: p.id.clone(), task_ids: ids, ..Default::default() },
         };
         assert!(matches!(f.run(ns(vec!["task_missing".into()])).await, Err(StoreError::NotFound(_))));
-        assert!(matches!(f.run(ns(vec![u.id.clone()])).await, Err(StoreError::Invalid(_))));
+        // Another project's task: a conflict with what is, not a malformed request.
+        assert!(matches!(f.run(ns(vec![u.id.clone()])).await, Err(StoreError::Conflict(_))));
         assert!(matches!(f.run(ns(vec![t.id.clone(), t.id.clone()])).await, Err(StoreError::Invalid(_))));
         assert!(f.events().is_empty());
         assert!(f.state().sessions.is_empty());
@@ -130,7 +131,7 @@ fn link_and_unlink_change_both_sides() {
         assert_eq!(s1.env["MAESTRO_TASK_IDS"], t.id);
         assert!(matches!(f.run(link_cmd()).await, Err(StoreError::Conflict(_))));
         let cross = Command::LinkTask { session_id: s.id.clone(), task_id: other.id.clone() };
-        assert!(matches!(f.run(cross).await, Err(StoreError::Invalid(_))));
+        assert!(matches!(f.run(cross).await, Err(StoreError::Conflict(_))));
 
         let unlink = || Command::UnlinkTask { session_id: s.id.clone(), task_id: t.id.clone() };
         let Outcome::Session(s2) = f.run(unlink()).await.unwrap() else { panic!() };
