@@ -367,7 +367,7 @@ fn sessions_and_links() {
         let bad = [
             (json!({"projectId": p, "taskIds": ["nope"]}), StatusCode::NOT_FOUND, "not_found"),
             (json!({"projectId": "nope", "taskIds": []}), StatusCode::NOT_FOUND, "not_found"),
-            (json!({"projectId": p, "taskIds": [tq]}), StatusCode::BAD_REQUEST, "invalid"),
+            (json!({"projectId": p, "taskIds": [tq]}), StatusCode::CONFLICT, "conflict"),
             (json!({"projectId": p, "taskIds": "x"}), StatusCode::BAD_REQUEST, "invalid"),
             (json!({"projectId": p, "status": "running"}), StatusCode::BAD_REQUEST, "invalid"),
             // An agent that is not configured would start something else than was chosen.
@@ -380,7 +380,7 @@ fn sessions_and_links() {
         let linked = api.ok("POST", &format!("/api/sessions/{sid}/tasks/{t2}"), None, StatusCode::OK).await;
         assert_eq!(linked["taskIds"], json!([t1, t2]));
         api.err("POST", &format!("/api/sessions/{sid}/tasks/{t2}"), None, StatusCode::CONFLICT, "conflict").await;
-        api.err("POST", &format!("/api/sessions/{sid}/tasks/{tq}"), None, StatusCode::BAD_REQUEST, "invalid").await;
+        api.err("POST", &format!("/api/sessions/{sid}/tasks/{tq}"), None, StatusCode::CONFLICT, "conflict").await;
         api.err("POST", &format!("/api/sessions/{sid}/tasks/nope"), None, StatusCode::NOT_FOUND, "not_found").await;
         api.err("POST", &format!("/api/sessions/nope/tasks/{t2}"), None, StatusCode::NOT_FOUND, "not_found").await;
 

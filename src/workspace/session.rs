@@ -42,10 +42,12 @@ impl Workspaces {
         match task_project {
             None => return Err(AppError::not_found(format!("task {task_id} not found"))),
             Some(p) if p != ns.project_id => {
-                return Err(AppError::invalid(format!(
-                    "task {task_id} belongs to project {p}, not to the session's project {}",
-                    ns.project_id
-                )))
+                // As the store says it: a conflict with what is (409).
+                return Err(AppError::new(
+                    axum::http::StatusCode::CONFLICT,
+                    crate::model::error_code::CONFLICT,
+                    format!("task {task_id} belongs to project {p}, not to the session's project {}", ns.project_id),
+                ));
             }
             Some(_) => {}
         }

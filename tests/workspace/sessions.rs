@@ -160,7 +160,7 @@ async fn work_on_task_runs_in_the_tasks_workspace_and_new_and_none_choose_otherw
         (json!({"projectId": p.id, "taskIds": [t.id], "workspace": "bad id!"}), 400),
         (json!({"projectId": p.id, "taskIds": [t.id], "workspace": 7}), 400),
         (json!({"projectId": q.id, "taskIds": [u.id], "workspace": "new"}), 409),
-        (json!({"projectId": p.id, "taskIds": [u.id], "workspace": "new"}), 400),
+        (json!({"projectId": p.id, "taskIds": [u.id], "workspace": "new"}), 409),
         (json!({"projectId": p.id, "taskIds": ["task_missing"]}), 404),
     ] {
         let (status, answer) = post(&server, "/sessions", body.clone()).await;
