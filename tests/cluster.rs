@@ -257,3 +257,50 @@ async fn a_node_with_other_access_settings_is_refused() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("use another MAESTRO_TOKEN or MAESTRO_NODE_SECRET"), "{err}");
 }
+
+/// A node keeps its id in its data directory: stopped and started again (an upgrade), it is
+/// the same node, re-adopts its agent (the same process, its output continuous) and the
+/// other node still reaches it there; a second node on the same directory is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs PostgreSQL: scripts/test.sh runs it"]
+async fn a_node_restarted_on_its_data_directory_keeps_its_agents_running() {
+    use crate::holders::{alive, continuous, output, output_until, pid_of, session, ticks, Holders, TICKER};
+    let url = database("restart");
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let port = common::free_port();
+    let args = ["--database-url", url.as_str(), "--agent", TICKER];
+    let env = [("MAESTRO_TOKEN", TOKEN)];
+    let start = || Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env }.run();
+    let mut a = start().await;
+    let b = node(&url, None, TOKEN).await;
+    let s = session(&a, "tick").await;
+    let pid = pid_of(&output_until(&a, &s.id, |o| ticks(o).len() >= 5).await);
+
+    let twin = std::process::Command::new(env!("CARGO_BIN_EXE_maestro"))
+        .args(["--addr", &format!("127.0.0.1:{}", common::free_port()), "--database-url", &url, "--data-dir"])
+        .arg(dir.path())
+        .env("MAESTRO_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(!twin.status.success());
+    let err = String::from_utf8_lossy(&twin.stderr);
+    assert!(err.contains("another maestro node uses the data directory"), "{err}");
+
+    let before = continuous(&output(&a, &s.id).await);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(a.child.id() as i32), nix::sys::signal::SIGTERM).unwrap();
+    assert!(a.child.wait().unwrap().success());
+    assert!(alive(pid), "the agent {pid} died with its node");
+    a = start().await;
+    let out = output_until(&a, &s.id, |o| ticks(o).len() as u64 >= before + 20).await;
+    continuous(&out);
+    assert_eq!(pid_of(&out), pid, "the same process");
+    for n in [&a, &b] {
+        assert_eq!(n.client.session(&s.id).await.unwrap().status, SessionStatus::Running);
+    }
+    // Typed at the other node, relayed to the restarted one.
+    let mut ws = crate::terminal::attach_as(format!("127.0.0.1:{}", b.port).parse().unwrap(), &s.id, TOKEN).await;
+    ws.input("hello again\r").await;
+    ws.read_until("got hello again").await;
+}

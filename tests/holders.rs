@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 /// Ends the holders a test's servers left, however the test ends.
-struct Holders<'a>(&'a Path);
+pub(crate) struct Holders<'a>(pub(crate) &'a Path);
 
 impl Drop for Holders<'_> {
     fn drop(&mut self) {
@@ -23,7 +23,7 @@ async fn start(dir: &Path, port: u16, agent: &str) -> common::Maestro {
 }
 
 /// A project in a fresh directory and a session running agent `agent` in it.
-async fn session(srv: &common::Maestro, agent: &str) -> Session {
+pub(crate) async fn session(srv: &common::Maestro, agent: &str) -> Session {
     let np = NewProject { name: "H".into(), ..Default::default() };
     let p = srv.client.create_project(&np).await.unwrap();
     let ns = NewSession { project_id: p.id, agent_id: Some(agent.into()), ..Default::default() };
@@ -31,14 +31,14 @@ async fn session(srv: &common::Maestro, agent: &str) -> Session {
 }
 
 /// Everything the session's terminal printed, as kept.
-async fn output(srv: &common::Maestro, id: &str) -> String {
+pub(crate) async fn output(srv: &common::Maestro, id: &str) -> String {
     let r = srv.http().get(format!("{}/sessions/{id}/output?offset=0&limit=4194304", srv.api)).send().await.unwrap();
     assert_eq!(r.status(), 200);
     String::from_utf8_lossy(&r.bytes().await.unwrap()).into_owned()
 }
 
 /// Waits (up to 20 s) until the kept output satisfies `ok`; returns it.
-async fn output_until(srv: &common::Maestro, id: &str, ok: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn output_until(srv: &common::Maestro, id: &str, ok: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let out = output(srv, id).await;
@@ -51,11 +51,11 @@ async fn output_until(srv: &common::Maestro, id: &str, ok: impl Fn(&str) -> bool
 }
 
 /// The ticks printed, in order.
-fn ticks(out: &str) -> Vec<u64> {
+pub(crate) fn ticks(out: &str) -> Vec<u64> {
     out.split("tick ").skip(1).filter_map(|t| t.split_once("\r\n")?.0.parse().ok()).collect()
 }
 
-fn pid_of(out: &str) -> i32 {
+pub(crate) fn pid_of(out: &str) -> i32 {
     out.split("pid ").nth(1).and_then(|r| r.split_once("\r\n")).and_then(|(p, _)| p.parse().ok()).expect("a pid")
 }
 
@@ -68,19 +68,19 @@ async fn until(what: &str, done: impl Fn() -> bool) {
     }
 }
 
-fn alive(pid: i32) -> bool {
+pub(crate) fn alive(pid: i32) -> bool {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok()
 }
 
 /// Every tick from 1 to the last, once each, in order; the last.
-fn continuous(out: &str) -> u64 {
+pub(crate) fn continuous(out: &str) -> u64 {
     let t = ticks(out);
     let want: Vec<u64> = (1..=t.len() as u64).collect();
     assert_eq!(t, want, "ticks missing or repeated");
     t.len() as u64
 }
 
-const TICKER: &str = r#"tick=echo "pid $$"; i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done & while read l; do echo "got $l"; done"#;
+pub(crate) const TICKER: &str = r#"tick=echo "pid $$"; i=0; while :; do i=$((i+1)); echo "tick $i"; sleep 0.05; done & while read l; do echo "got $l"; done"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_ticking_agent_outlives_kill_9_and_sigterm_with_no_byte_missing_or_repeated() {
@@ -428,4 +428,25 @@ async fn a_socket_resumes_by_offset_across_a_kill_9_with_no_byte_missing_or_repe
     b.until(&a.bytes, |o| ticks(o).len() >= before + 20).await;
     assert_eq!(b.start, Some(a.end()), "it goes on where it was");
     continuous(&String::from_utf8_lossy(&[a.bytes, b.bytes].concat()));
+}
+
+/// A data directory deeper than a unix socket's path may be (108 bytes) still holds its
+/// terminals, and a restarted server finds them there again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_data_directory_deeper_than_a_socket_path_allows_keeps_its_terminals() {
+    let top = tempfile::tempdir().unwrap();
+    let dir = top.path().join("a-data-directory-as-deep-as-some-peoples-home-directories-are".repeat(2));
+    assert!(dir.join("terminals/0123456789abcdef01234567.sock").as_os_str().len() > 108);
+    let _holders = Holders(&dir);
+    let port = common::free_port();
+    let mut srv = start(&dir, port, TICKER).await;
+    let s = session(&srv, "tick").await;
+    let pid = pid_of(&output_until(&srv, &s.id, |o| ticks(o).len() >= 3).await);
+    nix::sys::signal::kill(nix::unistd::Pid::from_raw(srv.child.id() as i32), nix::sys::signal::SIGKILL).unwrap();
+    srv.child.wait().unwrap();
+    let srv = start(&dir, port, TICKER).await;
+    let before = ticks(&output(&srv, &s.id).await).len() as u64;
+    let out = output_until(&srv, &s.id, |o| ticks(o).len() as u64 >= before + 5).await;
+    assert_eq!(pid_of(&out), pid, "the same process, re-adopted");
+    assert_eq!(srv.client.session(&s.id).await.unwrap().status, SessionStatus::Running);
 }

@@ -3,6 +3,7 @@
 //! (`listener`) and the built site's files (`site`) beside them.
 
 pub mod listener;
+pub mod node;
 pub mod site;
 
 use crate::agents::Agents;
@@ -179,8 +180,14 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         Some(_) => Some(node_secret(&config, addr, &token)?),
         None => None,
     };
-    let node = config.database_url.as_ref().map(|_| crate::store::backend::NodeInfo {
-        id: format!("node_{}", uuid::Uuid::new_v4().simple()),
+    // Held (locked) while the server runs.
+    let node_id = match (&config.database_url, &config.data_dir) {
+        (None, _) => None,
+        (Some(_), Some(d)) => Some(node::NodeId::kept(d)?),
+        (Some(_), None) => Some(node::NodeId::fresh()),
+    };
+    let node = node_id.as_ref().map(|n| crate::store::backend::NodeInfo {
+        id: n.id.clone(),
         url: config.node_url.clone().unwrap_or_else(|| format!("http://{addr}")).trim_end_matches('/').to_string(),
     });
     let store = Store::open(StoreConfig {
@@ -229,11 +236,9 @@ pub async fn serve(config: ServeConfig) -> Result<(), Box<dyn std::error::Error>
         // server before this one.
         let running = |id: &str| store.read(|s| s.sessions.get(id).is_some_and(|s| s.status == SessionStatus::Running));
         state.terminals = state.terminals.with_prompt_dir(&d.join("prompts"), running)?;
-        // Terminals outlive a lone server. A node on a shared database has a new id at each
-        // start and the others fail the sessions the old one ran: there they end with it.
-        if config.database_url.is_none() {
-            state.terminals = state.terminals.with_holder_dir(&d.join("terminals"))?;
-        }
+        // Terminals outlive the server: a node on a shared database keeps its id in the data
+        // directory, so a restart (within the others' timeout) re-adopts them as its own.
+        state.terminals = state.terminals.with_holder_dir(&d.join("terminals"))?;
         // Sessions' output (SPEC §9), but that of sessions deleted meanwhile.
         let exists = |id: &str| store.read(|s| s.sessions.contains_key(id));
         state.terminals = state.terminals.with_output_dir(&d.join("output"), exists)?;

@@ -206,7 +206,7 @@ pub(crate) fn spawn(bin: &Path, spec: &Spec) -> Result<i32, String> {
 
 /// Connects to terminal `id`'s holder in `dir`, asking for its output from `from`.
 pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Result<Held> {
-    let mut s = UnixStream::connect(socket_path(dir, id))?;
+    let mut s = super::connect_to(&socket_path(dir, id))?;
     if !same_account(&s) {
         return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, "the holder runs as another user"));
     }

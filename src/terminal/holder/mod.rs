@@ -111,6 +111,33 @@ pub(super) fn socket_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{}.sock", name(id)))
 }
 
+/// The longest socket path the kernel takes (`sun_path`, with its NUL).
+const SUN_PATH: usize = 107;
+
+/// Runs `f` on a path to `sock` short enough for a socket: `sock` itself, or, in a data
+/// directory deeper than `sun_path` allows, the same file reached through an open handle
+/// of its directory (`/proc/self/fd/N/NAME.sock`).
+fn short_path<T>(sock: &Path, f: impl FnOnce(&Path) -> std::io::Result<T>) -> std::io::Result<T> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    if sock.as_os_str().as_bytes().len() <= SUN_PATH {
+        return f(sock);
+    }
+    let (Some(parent), Some(file)) = (sock.parent(), sock.file_name()) else { return f(sock) };
+    let dir = std::fs::File::open(parent)?;
+    f(&Path::new(&format!("/proc/self/fd/{}", dir.as_raw_fd())).join(file))
+}
+
+/// Listens on socket `sock` (however deep its directory).
+pub(super) fn bind(sock: &Path) -> std::io::Result<std::os::unix::net::UnixListener> {
+    short_path(sock, |p| std::os::unix::net::UnixListener::bind(p))
+}
+
+/// Connects to socket `sock` (however deep its directory).
+pub(super) fn connect_to(sock: &Path) -> std::io::Result<std::os::unix::net::UnixStream> {
+    short_path(sock, |p| std::os::unix::net::UnixStream::connect(p))
+}
+
 pub(super) fn record_path(dir: &Path, id: &str) -> PathBuf {
     dir.join(format!("{}.json", name(id)))
 }

@@ -73,7 +73,7 @@ pub fn main() -> ! {
     let umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let sock = socket_path(&spec.dir, &spec.id);
     let _ = std::fs::remove_file(&sock);
-    let listener = UnixListener::bind(&sock).unwrap_or_else(|e| fail(&format!("{}: {e}", sock.display())));
+    let listener = super::bind(&sock).unwrap_or_else(|e| fail(&format!("{}: {e}", sock.display())));
     nix::sys::stat::umask(umask);
     let inode = std::fs::metadata(&sock).map(|m| m.ino()).unwrap_or(0);
     let size = PtySize { cols: spec.cols, rows: spec.rows, ..Default::default() };
