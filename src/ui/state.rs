@@ -1,6 +1,6 @@
 //! The tab's state, shared by every component through context: the cache of server state
 //! (patched by the event stream), the connection state, and what this browser keeps in
-//! localStorage (the sessions open in it, the view, the widths, what was seen). Its
+//! localStorage (the sessions open in it, those cleared, the view, the widths, what was seen). Its
 //! toasts are in `toasts.rs`, its lists' loading in `lists.rs`, its actions in `actions.rs`.
 
 use super::browser::{listen, storage_get, storage_set};
