@@ -50,9 +50,10 @@ async fn the_pane_gets_every_running_session_and_only_the_newest_ended_of_its_pr
     let ids = |v: &[Session]| v.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
     let (mine, others) = got.running.split_at(got.running.len().min(2));
     let (mut mine, mut want) = (ids(mine), ids(&here));
-    (mine.sort(), want.sort());
+    mine.sort();
+    want.sort();
     assert_eq!(mine, want);
-    assert_eq!(ids(others), [there.id.clone()]);
+    assert_eq!(ids(others), ids(std::slice::from_ref(&there)));
     // Only the newest ended of this project, newest first, and word that more exist.
     ended.sort_by(|x, y| y.ended_key().cmp(&x.ended_key()));
     assert_eq!(ids(&got.ended), ids(&ended[..ENDED_SHOWN]));
