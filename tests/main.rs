@@ -16,6 +16,7 @@ mod holders;
 mod postgres;
 mod projects;
 mod serve;
+mod sessions_pane;
 mod site;
 mod terminal;
 mod terminal_stream;

@@ -325,6 +325,12 @@ impl Session {
     pub fn newest_first(a: &Session, b: &Session) -> std::cmp::Ordering {
         page::list_order(a, b)
     }
+
+    /// When it ended (its last activity if no end was recorded), then its id: the order of
+    /// "the newest ended" (the Sessions pane's).
+    pub fn ended_key(&self) -> (Millis, &str) {
+        (self.completed_at.unwrap_or(self.last_activity), &self.id)
+    }
 }
 
 /// An agent the person configured (SPEC §5): "Work on task" offers it, a session's

@@ -73,8 +73,12 @@ impl Tab {
         self.mark_seen([id]);
     }
 
-    /// Opens a session in this browser (if it is not open) and makes it active.
+    /// Opens a session in this browser (if it is not open) and makes it active; one
+    /// "Clear finished" took off the Sessions pane comes back to it.
     pub fn open_session(self, id: String) {
+        if self.cleared.with_untracked(|c| c.contains(&id)) {
+            self.set_cleared(std::slice::from_ref(&id), false);
+        }
         self.open_sessions.update(|o| {
             if !o.contains(&id) {
                 o.push(id.clone())

@@ -257,6 +257,7 @@ fn notifier(ctx: Tab, needs: Needs, show: Callback<Need>, permission: RwSignal<S
     permission.set(notify::permission());
     Effect::new(move |_| {
         let (raised, lowered) = ctx.cache.take_flag_news();
+        ctx.news.update_value(|n| n.extend(raised.iter().cloned()));
         if !lowered.is_empty() {
             ctx.unmark_seen(&lowered);
         }

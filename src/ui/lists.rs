@@ -6,7 +6,7 @@ use super::browser::write_cache;
 use super::state::{is_plain_terminal, Tab};
 use crate::api::functions::*;
 use crate::live::cache::{Cache, ListKey};
-use crate::model::{FnError, SessionStatus};
+use crate::model::{FnError, Session, SessionStatus};
 use leptos::prelude::*;
 
 /// Tasks per page when the browser fetches a long list (docs/PERF.md).
@@ -70,6 +70,7 @@ impl Tab {
                 ListKey::WorkspaceComments(w) => list_workspace_comments(w.clone()).await.map(|(v, at)| {
                     cache.update(|c| c.load_comments(&w, &v, at));
                 }),
+                ListKey::PaneSessions(p) => self.fetch_pane_sessions(p).await,
                 ListKey::Attention => list_attention().await.map(|a| {
                     cache.update(|c| c.load_attention(&a.tasks, &a.sessions, a.seq));
                     let ended = a.sessions.iter().filter(|s| s.status != SessionStatus::Running);
@@ -115,6 +116,27 @@ impl Tab {
         Ok(())
     }
 
+    /// Fetches what the Sessions pane lists for a project (see `ui::sessions`), and the
+    /// workspaces its rows show.
+    async fn fetch_pane_sessions(self, project_id: String) -> Result<(), FnError> {
+        let p = list_pane_sessions(project_id.clone()).await?;
+        self.cache.update(|c| c.load_pane_sessions(&project_id, &p.running, &p.ended, p.more_ended, p.seq));
+        self.first_look(p.ended.iter().map(|s| s.id.clone()).collect());
+        self.load_session_workspaces(p.running.iter().chain(&p.ended)).await;
+        Ok(())
+    }
+
+    /// Fetches the workspaces of these sessions, for the branch and totals each row shows
+    /// and their Changes tabs.
+    async fn load_session_workspaces(self, sessions: impl Iterator<Item = &Session>) {
+        let spaces: Vec<String> = sessions.filter_map(|s| s.workspace_id.clone()).take(1000).collect();
+        if !spaces.is_empty() {
+            if let Ok((ws, at)) = get_workspaces(spaces).await {
+                self.cache.update(|c| c.load_workspace_entities(&ws, at));
+            }
+        }
+    }
+
     /// Fetches the entities of the sessions open in this browser.
     pub fn load_open_sessions(self) {
         let ids = self.open_sessions.get_untracked();
@@ -125,13 +147,7 @@ impl Tab {
             match get_sessions(ids.clone()).await {
                 Ok((list, at)) => {
                     self.cache.update(|c| c.load_session_entities(&list, at));
-                    // Their workspaces, for the branch and totals each row shows and their Changes tabs.
-                    let spaces: Vec<String> = list.iter().filter_map(|s| s.workspace_id.clone()).collect();
-                    if !spaces.is_empty() {
-                        if let Ok((ws, at)) = get_workspaces(spaces).await {
-                            self.cache.update(|c| c.load_workspace_entities(&ws, at));
-                        }
-                    }
+                    self.load_session_workspaces(list.iter()).await;
                     // Sessions deleted elsewhere while this browser was away: forget them
                     // (plain terminals are not sessions).
                     let live: Vec<String> = list.iter().map(|s| s.id.clone()).collect();

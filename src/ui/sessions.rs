@@ -1,7 +1,8 @@
-//! The Sessions pane (left): the sessions open in this browser, the active project's
-//! (every project's one click away), agents waiting for an answer first and the ended
-//! last, each a compact row (its name; under it the state, agent and tasks) expandable to the tasks it works
-//! on; "Clear finished" takes the ended off the list, with Undo.
+//! The Sessions pane (left): the active project's sessions as the server has them (every
+//! running one, and the newest ended until "Clear finished" takes them off, in this
+//! browser, with Undo), plus the plain terminals and sessions opened here; other projects'
+//! one click away. Agents waiting for an answer first and the ended last, each a compact
+//! row (its name; under it the state, agent and tasks) expandable to the tasks it works on.
 
 use super::lists::{merge_list, page_resource, LoadError};
 use super::on_demand::{on_demand, Part};
@@ -10,17 +11,34 @@ use crate::api::functions::*;
 use crate::live::cache::ListKey;
 use crate::model::*;
 use leptos::prelude::*;
+use std::cmp::Reverse;
 
 /// Most tasks the "add a task" menu lists (the newest that match what is typed).
 const CANDIDATES: usize = 50;
 
-/// Where an open entry goes in the pane: agents waiting for an answer, then the rest
-/// that run, then the ended; each group newest first.
+/// Where an entry goes in the pane: agents waiting for an answer, then the rest that run,
+/// then the ended; each group newest first.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
     Waiting,
     Running,
     Ended,
+}
+
+fn group(s: &Session) -> Group {
+    match s {
+        s if s.status != SessionStatus::Running => Group::Ended,
+        s if s.state == Some(SessionState::NeedsInput) => Group::Waiting,
+        _ => Group::Running,
+    }
+}
+
+/// When an entry started (ended, for the ended): the pane shows the newest first.
+fn newest(s: &Session) -> Millis {
+    match group(s) {
+        Group::Ended => s.ended_key().0,
+        _ => s.started_at,
+    }
 }
 
 #[component]
@@ -34,31 +52,41 @@ pub fn SessionsPane(
             ctx.load_open_sessions();
         }
     });
+    // The project's list from the server, fetched each time it is shown; events keep it.
+    Effect::new(move |_| {
+        if let (true, Some(p)) = (ctx.restored.get(), active.get()) {
+            ctx.reload(ListKey::PaneSessions(p));
+        }
+    });
     // Every project's sessions, not only the active one's (one click away).
     let every = RwSignal::new(false);
-    // The open entries: (group, whether of another project, id), in the pane's order.
+    // The entries: (group, whether of another project, id), in the pane's order. None
+    // before this browser's state is read (the server renders none).
     let entries = Memo::new(move |_| {
+        if !ctx.restored.get() {
+            return Vec::new();
+        }
         let open = ctx.open_sessions.get();
+        let cleared = ctx.cleared.get();
         let here = active.get();
-        let mut v: Vec<(Group, bool, usize, String)> = ctx.cache.with(|c| {
-            open.iter()
-                .enumerate()
-                .map(|(i, id)| {
-                    let (project, group) = match c.session(id) {
-                        Some(s) if s.status != SessionStatus::Running => (Some(s.project_id.clone()), Group::Ended),
-                        Some(s) if s.state == Some(SessionState::NeedsInput) => {
-                            (Some(s.project_id.clone()), Group::Waiting)
-                        }
-                        Some(s) => (Some(s.project_id.clone()), Group::Running),
-                        // A plain terminal, or a session on its way.
-                        None => (ctx.terminal_projects.with_value(|m| m.get(id).cloned()), Group::Running),
-                    };
-                    let elsewhere = project.is_some_and(|p| Some(&p) != here.as_ref());
-                    (group, elsewhere, i, id.clone())
-                })
-                .collect()
+        let elsewhere = |p: Option<&String>| p.is_some_and(|p| Some(p) != here.as_ref());
+        let mut v: Vec<(Group, bool, (Millis, usize), String)> = ctx.cache.with(|c| {
+            let opened = |id: &String| open.iter().position(|o| o == id);
+            let listed = c.pane_sessions().filter(|s| opened(&s.id).is_none());
+            let mut v: Vec<_> =
+                listed.map(|s| (group(s), elsewhere(Some(&s.project_id)), (newest(s), 0), s.id.clone())).collect();
+            v.extend(open.iter().enumerate().map(|(i, id)| match c.session(id) {
+                Some(s) => (group(s), elsewhere(Some(&s.project_id)), (newest(s), i), id.clone()),
+                // A plain terminal, or a session on its way: the newest.
+                None => {
+                    let project = ctx.terminal_projects.with_value(|m| m.get(id).cloned());
+                    (Group::Running, elsewhere(project.as_ref()), (Millis::MAX, i), id.clone())
+                }
+            }));
+            v
         });
-        v.sort_by_key(|(g, _, i, _)| (*g, std::cmp::Reverse(*i)));
+        v.retain(|(g, _, _, id)| *g != Group::Ended || !cleared.contains(id));
+        v.sort_by_key(|(g, _, at, _)| (*g, Reverse(*at)));
         v.into_iter().map(|(g, elsewhere, _, id)| (g, elsewhere, id)).collect::<Vec<_>>()
     });
     let shown = Memo::new(move |_| {
@@ -73,20 +101,25 @@ pub fn SessionsPane(
             v.iter().filter(|e| e.0 == Group::Ended && (all || !e.1)).map(|e| e.2.clone()).collect::<Vec<_>>()
         })
     });
-    // Ended sessions leave this browser's list (they stay on the server, and in their
+    // Whether the project's list came (until then, no "nothing here").
+    let loaded = move || active.get().is_none_or(|p| ctx.cache.with(|c| c.is_loaded(&ListKey::PaneSessions(p))));
+    // Ended sessions leave the pane in this browser (they stay on the server, and in their
     // tasks' details); Undo puts them back.
     let clear = move |_| {
         let gone = finished.get_untracked();
         let before = ctx.open_sessions.get_untracked();
+        ctx.set_cleared(&gone, true);
         ctx.open_sessions.update(|o| o.retain(|id| !gone.contains(id)));
+        let what = crate::model::units::count(gone.len(), "finished session");
         let undo = move || {
+            ctx.set_cleared(&gone, false);
             ctx.open_sessions.update(|o| {
                 let added: Vec<String> = o.iter().filter(|id| !before.contains(id)).cloned().collect();
                 *o = before;
                 o.extend(added);
             })
         };
-        ctx.with_undo(format!("{} cleared", crate::model::units::count(gone.len(), "finished session")), || {}, undo);
+        ctx.with_undo(format!("{what} cleared"), || {}, undo);
     };
     view! {
         <nav class="pane sessions" aria-label="Sessions">
@@ -100,13 +133,13 @@ pub fn SessionsPane(
                     <SessionRow id=id/>
                 </For>
             </ul>
-            <Show when=move || ctx.restored.get() && shown.with(Vec::is_empty)>
-                <p class="empty">"No open sessions here. Use “Work on task” on a task to start one."</p>
+            <Show when=move || ctx.restored.get() && shown.with(Vec::is_empty) && loaded()>
+                <p class="empty">"No sessions here. Use “Work on task” on a task to start one."</p>
             </Show>
             <div class="row session-tools">
                 <Show when=move || finished.with(|f| !f.is_empty())>
                     <button class="ghost" on:click=clear
-                        title="Take the ended sessions off this list (they stay in their tasks' details)">
+                        title="Take the ended sessions off this list in this browser (they stay on the server and in their tasks' details)">
                         "Clear finished"
                     </button>
                 </Show>

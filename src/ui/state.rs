@@ -1,6 +1,6 @@
 //! The tab's state, shared by every component through context: the cache of server state
 //! (patched by the event stream), the connection state, and what this browser keeps in
-//! localStorage (the sessions open in it, the view, the widths, what was seen). Its
+//! localStorage (the sessions open in it, those cleared, the view, the widths, what was seen). Its
 //! toasts are in `toasts.rs`, its lists' loading in `lists.rs`, its actions in `actions.rs`.
 
 use super::browser::{listen, storage_get, storage_set};
@@ -25,8 +25,17 @@ pub struct Tab {
     pub cache: Live,
     pub conn: RwSignal<ConnState>,
     pub toasts: RwSignal<Vec<Toast>>,
-    /// Maestro session ids open in this browser, in the order they were opened.
+    /// Plain terminals and sessions opened in this browser, in the order they were opened
+    /// (the Sessions pane lists these besides the server's list of the project's sessions).
     pub open_sessions: RwSignal<Vec<String>>,
+    /// Ended sessions "Clear finished" took off the Sessions pane, oldest first: kept in
+    /// localStorage, so a reload and every tab of the browser agree (see `ui::sessions`).
+    pub cleared: RwSignal<Vec<String>>,
+    /// This browser had not opened Maestro before this page: what had ended by then is
+    /// history, not news (see [`Tab::first_look`]).
+    pub fresh: StoredValue<bool>,
+    /// Ids flagged by events since this page opened: news, whatever a list says later.
+    pub news: StoredValue<std::collections::HashSet<String>>,
     pub active_session: RwSignal<Option<String>>,
     /// The open sessions in the Sessions pane's order, as it shows them (`j` / `k`).
     pub session_order: StoredValue<Vec<String>>,
@@ -100,6 +109,9 @@ const ACTIVE_KEY: &str = "maestro.activeSession";
 pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
 const BOARD_KEY: &str = "maestro.board";
 const SEEN_KEY: &str = "maestro.seen";
+const CLEARED_KEY: &str = "maestro.cleared";
+/// Most cleared ids kept: older ones ended before any the pane is sent (`ENDED_SHOWN`).
+const CLEARED_MAX: usize = 2000;
 const PANES_KEY: &str = "maestro.panes";
 
 pub fn use_tab() -> Tab {
@@ -113,6 +125,9 @@ impl Tab {
             conn: RwSignal::new(ConnState::Connecting),
             toasts: RwSignal::new(Vec::new()),
             open_sessions: RwSignal::new(Vec::new()),
+            cleared: RwSignal::new(Vec::new()),
+            fresh: StoredValue::new(false),
+            news: StoredValue::new(Default::default()),
             active_session: RwSignal::new(None),
             session_order: StoredValue::new(Vec::new()),
             restored: RwSignal::new(false),
@@ -136,7 +151,10 @@ impl Tab {
         self.open_sessions.set(open);
         self.active_session.set(active);
         self.board.set(storage_get(BOARD_KEY).unwrap_or(false));
-        self.seen.set(storage_get(SEEN_KEY).unwrap_or_default());
+        let seen: Option<std::collections::BTreeSet<String>> = storage_get(SEEN_KEY);
+        self.fresh.set_value(seen.is_none());
+        self.seen.set(seen.unwrap_or_default());
+        self.cleared.set(storage_get(CLEARED_KEY).unwrap_or_default());
         self.panes.set(storage_get(PANES_KEY).unwrap_or_default());
         self.restored.set(true);
         Effect::new(move |_| storage_set(OPEN_KEY, &self.open_sessions.get()));
@@ -144,10 +162,10 @@ impl Tab {
         Effect::new(move |_| storage_set(BOARD_KEY, &self.board.get()));
         Effect::new(move |_| storage_set(PANES_KEY, &self.panes.get()));
         // Another tab of this browser looked at something: so has this one.
-        let seen = window_event_listener(leptos::ev::storage, move |ev| {
-            if ev.key().as_deref() == Some(SEEN_KEY) {
-                self.seen.set(storage_get(SEEN_KEY).unwrap_or_default());
-            }
+        let seen = window_event_listener(leptos::ev::storage, move |ev| match ev.key().as_deref() {
+            Some(SEEN_KEY) => self.seen.set(storage_get(SEEN_KEY).unwrap_or_default()),
+            Some(CLEARED_KEY) => self.cleared.set(storage_get(CLEARED_KEY).unwrap_or_default()),
+            _ => {}
         });
         on_cleanup(move || seen.remove());
         self.reload(ListKey::Attention);
@@ -170,14 +188,30 @@ impl Tab {
     }
 
     /// The first time this browser opens Maestro (nothing seen kept yet), sessions that
-    /// ended before (`ended`) are history, not news: they count as seen, so a fresh browser
+    /// ended before (`ended`, from any list fetched before a resync: the ⚑ list's and the
+    /// Sessions pane's) are history, not news: they count as seen, so a fresh browser
     /// does not start with old flags. Blocked tasks and agents waiting for an answer still
     /// need the person, and stay flagged.
     pub fn first_look(self, ended: Vec<String>) {
-        if storage_get::<std::collections::BTreeSet<String>>(SEEN_KEY).is_none() {
-            self.change_seen(|s| s.extend(ended));
+        if self.fresh.get_value() && self.cache.with_untracked(|c| c.resyncs) == 0 {
+            let old: Vec<String> = self.news.with_value(|n| ended.into_iter().filter(|id| !n.contains(id)).collect());
+            self.change_seen(|s| s.extend(old));
             storage_set(SEEN_KEY, &self.seen.get_untracked());
         }
+    }
+
+    /// Takes ended sessions off the Sessions pane (`true`) or puts them back, in every tab
+    /// of the browser; read, changed and written at once, as [`Tab::change_seen`].
+    pub fn set_cleared(self, ids: &[String], cleared: bool) {
+        let mut list: Vec<String> = storage_get(CLEARED_KEY).unwrap_or_default();
+        list.retain(|id| !ids.contains(id));
+        if cleared {
+            list.extend(ids.iter().cloned());
+        }
+        let over = list.len().saturating_sub(CLEARED_MAX);
+        list.drain(..over);
+        storage_set(CLEARED_KEY, &list);
+        self.cleared.set(list);
     }
 
     /// Forgets that these were seen (no longer flagged: a later flag raises them again).

@@ -14,6 +14,7 @@ mod index;
 mod load;
 mod optimistic;
 mod read;
+mod sessions;
 #[cfg(all(test, feature = "ssr"))]
 mod tests;
 
@@ -41,6 +42,9 @@ pub enum ListKey {
     ProjectWorkspaces(String),
     /// A workspace's review comments.
     WorkspaceComments(String),
+    /// What the Sessions pane lists for a project: every project's running sessions and
+    /// this one's newest ended (see `sessions.rs`).
+    PaneSessions(String),
 }
 
 /// What [`Cache::apply`] did with an event.
@@ -86,6 +90,9 @@ pub struct Cache {
     /// Entities removed optimistically and not yet deleted for sure (a deletion waiting for
     /// Undo, or for the server's answer): no copy brings them back meanwhile, a rollback does.
     hidden: HashSet<(Kind, String)>,
+    /// Per project whose `PaneSessions` were fetched: the oldest ended session sent, when
+    /// older ones were left on the server (`None`: every ended one came).
+    ended_since: HashMap<String, Option<(Millis, String)>>,
     /// How many resyncs there were: a list fetched a page at a time starts over when this
     /// changes under it (what came before was forgotten).
     pub resyncs: u64,

@@ -22,7 +22,16 @@ fn fetch(st: &State, key: &ListKey) -> Fetched {
             Fetched::Workspaces(st.list_workspaces(Some(p), None, Some(WorkspaceStatus::Active)))
         }
         ListKey::WorkspaceComments(w) => Fetched::Comments(st.workspace_comments(w).into_iter().cloned().collect()),
+        // Every running session, and all of the project's ended (none left on the server).
+        ListKey::PaneSessions(p) => {
+            let (running, ended) = st.list_sessions(None, None, None).into_iter().partition(running);
+            Fetched::Pane(running, ended.into_iter().filter(|s| s.project_id == *p).collect())
+        }
     }
+}
+
+fn running(s: &Session) -> bool {
+    s.status == SessionStatus::Running
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -33,6 +42,7 @@ enum Fetched {
     Attention(Vec<Task>, Vec<Session>),
     Workspaces(Vec<Workspace>),
     Comments(Vec<ReviewComment>),
+    Pane(Vec<Session>, Vec<Session>),
 }
 
 fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
@@ -46,6 +56,10 @@ fn load(cache: &mut Cache, key: &ListKey, f: &Fetched, at: u64) {
             ListKey::WorkspaceComments(w) => cache.load_comments(w, v, at),
             _ => unreachable!("comments are a workspace's"),
         },
+        Fetched::Pane(r, e) => match key {
+            ListKey::PaneSessions(p) => cache.load_pane_sessions(p, r, e, false, at),
+            _ => unreachable!("the pane's list is a project's"),
+        },
     }
 }
 
@@ -58,6 +72,13 @@ fn shown(cache: &Cache, key: &ListKey) -> Option<Fetched> {
         ListKey::Attention => cache.attention().map(|(t, s)| Fetched::Attention(t, s)),
         ListKey::ProjectWorkspaces(p) => cache.project_workspaces(p).map(Fetched::Workspaces),
         ListKey::WorkspaceComments(w) => cache.workspace_comments(w).map(Fetched::Comments),
+        ListKey::PaneSessions(p) => cache.is_loaded(key).then(|| {
+            let mut v: Vec<Session> =
+                cache.pane_sessions().filter(|s| running(s) || s.project_id == *p).cloned().collect();
+            v.sort_by(Session::newest_first);
+            let (running, ended) = v.into_iter().partition(running);
+            Fetched::Pane(running, ended)
+        }),
     }
 }
 
@@ -442,6 +463,9 @@ proptest! {
             let v = ids(kind);
             if !v.is_empty() {
                 let id = v[picks[i] % v.len()].clone();
+                if kind == "p" {
+                    keys.push(ListKey::PaneSessions(id.clone()));
+                }
                 keys.push(match kind { "p" => ListKey::ProjectTasks(id), "t" => ListKey::TaskSessions(id), _ => ListKey::SessionTasks(id) });
             }
         }

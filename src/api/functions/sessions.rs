@@ -1,0 +1,51 @@
+//! The Sessions pane's list: what runs (in every project, so other projects' are one
+//! click away) and a bounded page of a project's newest ended sessions, so a project with
+//! thousands of ended sessions costs the same as one with ten.
+
+use crate::model::*;
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+/// Most ended sessions of a project the pane is sent (the newest by when they ended).
+pub const ENDED_SHOWN: usize = 50;
+/// Most running sessions of other projects the pane is sent.
+pub const OTHERS_SHOWN: usize = 200;
+
+/// A project's sessions as the Sessions pane lists them, as of `seq`.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct PaneSessions {
+    /// Running: this project's (a page), then other projects' (at most [`OTHERS_SHOWN`]).
+    pub running: Vec<Session>,
+    /// This project's newest ended, at most [`ENDED_SHOWN`], newest first.
+    pub ended: Vec<Session>,
+    /// Older ended sessions exist than those sent.
+    pub more_ended: bool,
+    pub seq: u64,
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_pane_sessions(project_id: String) -> Result<PaneSessions, FnError> {
+    let store = super::ssr::store()?;
+    let ((running, ended, more_ended), seq) = store.read_at(|s| {
+        let pid = project_id.as_str();
+        let run = |here: bool, limit| {
+            let rows = s.sessions_where(None, None, Some(SessionStatus::Running));
+            page::page(rows.filter(move |x| (x.project_id == pid) == here), None, limit).rows
+        };
+        let mut running = run(true, page::PAGE_ROWS_MAX);
+        running.extend(run(false, OTHERS_SHOWN));
+        // Only the newest ended are sorted and copied.
+        let mut ended: Vec<&Session> =
+            s.sessions_where(None, Some(&project_id), None).filter(|x| x.status != SessionStatus::Running).collect();
+        let newest = |a: &&Session, b: &&Session| b.ended_key().cmp(&a.ended_key());
+        let more = ended.len() > ENDED_SHOWN;
+        if more {
+            ended.select_nth_unstable_by(ENDED_SHOWN, newest);
+            ended.truncate(ENDED_SHOWN);
+        }
+        ended.sort_by(newest);
+        let copy = |v: Vec<&Session>| v.into_iter().cloned().collect::<Vec<_>>();
+        (copy(running), copy(ended), more)
+    });
+    Ok(PaneSessions { running, ended, more_ended, seq })
+}
