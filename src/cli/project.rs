@@ -45,8 +45,16 @@ pub enum ProjectCmd {
         #[arg(long, value_parser = values::merge_strategy)]
         merge_strategy: Option<MergeStrategy>,
     },
-    /// Delete a project (refused while it has tasks or sessions).
-    Delete { id: String },
+    /// Delete a project (refused while it has tasks or sessions, unless --with-tasks).
+    /// Files in its directory are never touched.
+    Delete {
+        id: String,
+        /// Also delete its tasks, ended sessions and workspaces (their worktrees removed,
+        /// their branches kept). Refused while a session runs or a worktree holds
+        /// uncommitted work.
+        #[arg(long)]
+        with_tasks: bool,
+    },
 }
 
 /// How the project's agents work in its git repository (SPEC §8).
@@ -102,8 +110,12 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
             };
             show(out, &client.update_project(&id, &patch).await?);
         }
-        ProjectCmd::Delete { id } => {
-            client.delete_project(&id).await?;
+        ProjectCmd::Delete { id, with_tasks } => {
+            if with_tasks {
+                client.delete_project_with_contents(&id).await?;
+            } else {
+                client.delete_project(&id).await?;
+            }
             out.deleted("project", &id);
         }
     }
