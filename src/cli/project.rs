@@ -6,7 +6,7 @@ use super::exit::Done;
 use super::output::{self, Out};
 use super::values::{self, on_off};
 use crate::model::{MergeStrategy, NewProject, Project, ProjectPatch};
-use crate::rest_client::Client;
+use crate::rest_client::{Client, ClientError};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ProjectCmd {
@@ -114,7 +114,15 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
             if with_tasks {
                 client.delete_project_with_contents(&id).await?;
             } else {
-                client.delete_project(&id).await?;
+                client.delete_project(&id).await.map_err(|e| match e {
+                    // The way out, in this command's words.
+                    ClientError::Api { status: 409, code, message } => ClientError::Api {
+                        status: 409,
+                        code,
+                        message: format!("{message} (maestro project delete {id} --with-tasks)"),
+                    },
+                    e => e,
+                })?;
             }
             out.deleted("project", &id);
         }

@@ -105,7 +105,8 @@ fn a_project_is_deleted_with_everything_of_it_once_nothing_runs() {
         let theirs = f.session(&other.id, &[&kept.id]).await;
         let w = f.workspace(&a.id, "maestro/a").await;
         let nc = NewComment { path: "f.rs".into(), line: 1, body: "why?".into(), ..Default::default() };
-        let Outcome::Comment(c) = f.run(Command::CreateComment { workspace_id: w.id.clone(), comment: nc }).await.unwrap()
+        let Outcome::Comment(c) =
+            f.run(Command::CreateComment { workspace_id: w.id.clone(), comment: nc }).await.unwrap()
         else {
             panic!()
         };
