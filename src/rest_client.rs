@@ -223,6 +223,13 @@ impl Client {
         self.delete(&format!("/projects/{}", seg(id))).await
     }
 
+    /// Deletes the project with its tasks, ended sessions and workspaces (`?cascade=true`).
+    pub async fn delete_project_with_contents(&self, id: &str) -> Result<(), ClientError> {
+        let cascade = serde_json::json!({ "cascade": true });
+        let path = format!("/projects/{}", seg(id));
+        self.call::<serde_json::Value>(Method::DELETE, &path, Some(&cascade), None).await.map(drop)
+    }
+
     // ----- tasks ------------------------------------------------------------------------
 
     pub async fn tasks(&self, q: &TaskQuery) -> Result<Vec<Task>, ClientError> {

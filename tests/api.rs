@@ -957,6 +957,10 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             assert!(op.is_object(), "{method} {path} is not in the document");
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
         }
+        // Deleting a project with everything of it is asked for with `cascade`, a boolean.
+        let params = paths["/projects/{id}"]["delete"]["parameters"].as_array().unwrap();
+        let cascade = params.iter().find(|p| p["name"] == "cascade" && p["in"] == "query");
+        assert!(cascade.is_some_and(|p| p["schema"].to_string().contains("boolean")), "{params:?}");
         let documented: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
         assert_eq!(documented, routes.len(), "the document has routes this test does not know");
         // Bodies are the model's own types, errors the one error body.

@@ -6,7 +6,7 @@ use super::exit::Done;
 use super::output::{self, Out};
 use super::values::{self, on_off};
 use crate::model::{MergeStrategy, NewProject, Project, ProjectPatch};
-use crate::rest_client::Client;
+use crate::rest_client::{Client, ClientError};
 
 #[derive(clap::Subcommand, Debug)]
 pub enum ProjectCmd {
@@ -45,8 +45,16 @@ pub enum ProjectCmd {
         #[arg(long, value_parser = values::merge_strategy)]
         merge_strategy: Option<MergeStrategy>,
     },
-    /// Delete a project (refused while it has tasks or sessions).
-    Delete { id: String },
+    /// Delete a project (refused while it has tasks or sessions, unless --with-tasks).
+    /// Files in its directory are never touched.
+    Delete {
+        id: String,
+        /// Also delete its tasks, ended sessions and workspaces (their worktrees removed,
+        /// their branches kept). Refused while a session runs or a worktree holds
+        /// uncommitted work.
+        #[arg(long)]
+        with_tasks: bool,
+    },
 }
 
 /// How the project's agents work in its git repository (SPEC §8).
@@ -102,8 +110,20 @@ pub(super) async fn run(client: &Client, out: Out, here: &Here, cmd: ProjectCmd)
             };
             show(out, &client.update_project(&id, &patch).await?);
         }
-        ProjectCmd::Delete { id } => {
-            client.delete_project(&id).await?;
+        ProjectCmd::Delete { id, with_tasks } => {
+            if with_tasks {
+                client.delete_project_with_contents(&id).await?;
+            } else {
+                client.delete_project(&id).await.map_err(|e| match e {
+                    // The way out, in this command's words.
+                    ClientError::Api { status: 409, code, message } => ClientError::Api {
+                        status: 409,
+                        code,
+                        message: format!("{message} (maestro project delete {id} --with-tasks)"),
+                    },
+                    e => e,
+                })?;
+            }
             out.deleted("project", &id);
         }
     }

@@ -341,3 +341,19 @@ impl Session {
 pub struct Agent {
     pub id: String,
 }
+
+/// What deleting a project with everything of it takes with it: the browser's question
+/// names these before it asks.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProjectContents {
+    pub tasks: usize,
+    /// Sessions ended (completed or failed): they go with the project.
+    pub ended_sessions: usize,
+    /// Running sessions' names: while any runs, the project is not deleted.
+    pub running: Vec<String>,
+    /// Workspaces recorded; their branches stay in the repository.
+    pub workspaces: usize,
+    /// Of those, the ones whose worktree is on disk, removed when they hold no uncommitted work.
+    pub worktrees: usize,
+}

@@ -30,6 +30,11 @@ pub enum Command {
     DeleteProject {
         id: String,
     },
+    /// The project with its tasks, sessions, workspaces (their branches stay) and their
+    /// comments, in one commit; refused while a session runs or a worktree is on disk.
+    DeleteProjectWithContents {
+        id: String,
+    },
     #[serde(serialize_with = "one")]
     CreateTask {
         task: NewTask,

@@ -6,7 +6,8 @@
 //! - The panes: `sessions.rs` (left), `terminal/` (centre, with a session's workspace's
 //!   `changes/` beside it), `tasks/` (right: the list) and
 //!   `board.rs` (its columns), with `projects.rs` (the project bar), `project_settings.rs`
-//!   (a project's settings and its directory checked as typed), `search.rs`,
+//!   (a project's settings and its directory checked as typed), `project_delete.rs` (deleting
+//!   it with everything of it, after a question), `search.rs`,
 //!   `attention.rs` (what needs the person) and `scroll.rs` (what the windowed lists share).
 //! - The tab: `state.rs` (its signals and what the browser keeps), `lists.rs` (loading
 //!   lists into its cache), `actions.rs` (its optimistic actions).
@@ -23,6 +24,7 @@ mod keys;
 mod lists;
 mod on_demand;
 mod panes;
+mod project_delete;
 mod project_settings;
 mod projects;
 pub mod route;

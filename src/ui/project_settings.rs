@@ -1,11 +1,12 @@
 //! A project's settings (SPEC §8): its name, its directory — checked on the server as it is
 //! typed — whether each task gets its own git worktree, the branch worktrees start from and
-//! the setup command; deleting it, after a question. The dialog is built on demand (see `ui::on_demand`); the directory
+//! the setup command; deleting it (`project_delete`). The dialog is built on demand (see `ui::on_demand`); the directory
 //! field is New project's too.
 
 use super::on_demand::Part;
+use super::project_delete::delete_section;
 use super::state::use_tab;
-use crate::api::functions::{delete_project, error_text, inspect_directory, update_project};
+use crate::api::functions::{error_text, inspect_directory, update_project};
 use crate::model::{DirectoryInfo, MergeStrategy, Project, ProjectPatch};
 use leptos::prelude::*;
 use std::time::Duration;
@@ -223,55 +224,6 @@ pub fn settings_view(active: Memo<Option<String>>, open: RwSignal<bool>) -> Part
         </div>
     }
     .into_any())
-}
-
-/// "Delete project…", then the question naming what goes (the project and its settings)
-/// and what stays (its directory on disk); the server refuses while tasks or sessions
-/// remain (SPEC §5), and the dialog says why.
-fn delete_section(project: StoredValue<Project>, open: RwSignal<bool>) -> impl IntoView {
-    let navigate = leptos_router::hooks::use_navigate();
-    let asking = RwSignal::new(false);
-    let error = RwSignal::new(None::<String>);
-    let p = project.get_value();
-    let question = format!(
-        "Delete the project “{}” and its settings? {} A project with tasks or sessions cannot be deleted: delete them first.",
-        p.name,
-        match &p.base_path {
-            Some(d) => format!("Its directory {d} stays on disk, with its files and git worktrees."),
-            None => String::new(),
-        }
-    );
-    let confirm = move |_| {
-        let navigate = navigate.clone();
-        leptos::task::spawn_local(async move {
-            match delete_project(project.get_value().id).await {
-                Ok(()) => {
-                    open.try_set(false);
-                    navigate("/", Default::default());
-                }
-                Err(e) => {
-                    error.try_set(Some(error_text(&e)));
-                }
-            }
-        });
-    };
-    view! {
-        <Show
-            when=move || asking.get()
-            fallback=move || view! {
-                <button type="button" class="danger delete-project" on:click=move |_| asking.set(true)>"Delete project…"</button>
-            }
-        >
-            <div role="alertdialog" aria-label="Delete project?" class="confirm">
-                <p>{question.clone()}</p>
-                {move || error.get().map(|e| view! { <p role="alert" class="error">{e}</p> })}
-                <div class="row">
-                    <button type="button" class="danger" on:click=confirm.clone()>"Delete project"</button>
-                    <button type="button" class="ghost" on:click=move |_| asking.set(false)>"Keep it"</button>
-                </div>
-            </div>
-        </Show>
-    }
 }
 
 /// The dialog's fields as typed.

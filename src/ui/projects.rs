@@ -1,6 +1,6 @@
 //! The top bar's project controls: the picker, "new project" (a name and a directory) and
 //! the project's settings (`project_settings`); and the notice of a project whose agents
-//! run in the server's home directory.
+//! run in the server's home directory; and moving on when the project shown is deleted.
 
 use super::on_demand::{on_demand, Part};
 use super::project_settings::{inspected, settings_view, DirectoryField};
@@ -30,6 +30,7 @@ pub fn ProjectBar(
             projects().into_iter().find(|p| p.id == id).map(|p| p.name)
         }
     };
+    leave_when_deleted(ctx, active, navigate.clone());
     let go =
         move |ev: leptos::ev::Event| navigate(&format!("/projects/{}", event_target_value(&ev)), Default::default());
     view! {
@@ -64,6 +65,25 @@ pub fn ProjectBar(
         </Show>
         <Show when=move || settings.get()>{on_demand!(settings_view(active, settings))}</Show>
     }
+}
+
+/// The project shown deleted (in this tab or another, by the CLI): on to `/`, which shows
+/// another project or the empty state. Only a project seen here: a mistyped link stays.
+fn leave_when_deleted(
+    ctx: Tab,
+    active: Memo<Option<String>>,
+    navigate: impl Fn(&str, leptos_router::NavigateOptions) + 'static,
+) {
+    let seen = StoredValue::new(None::<String>);
+    Effect::new(move |_| {
+        let Some(id) = active.get() else { return };
+        if ctx.cache.with(|c| c.project(&id).is_some()) {
+            seen.set_value(Some(id));
+        } else if seen.get_value().as_deref() == Some(id.as_str()) {
+            seen.set_value(None);
+            navigate("/", Default::default());
+        }
+    });
 }
 
 /// The form naming a new project and, if the person likes, its directory; built on demand

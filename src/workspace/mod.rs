@@ -22,6 +22,7 @@
 //!   (`passed`: the request as it is passed).
 //! - `refusal`: how the service's and git's refusals are answered (409 with git's reason).
 //! - `session`: where a new session runs — the task's workspace, a new one, or none.
+//! - `project`: a project deleted with everything of it, its clean worktrees removed first.
 //!
 //! The library functions block their thread: call them from `spawn_blocking` or a thread of
 //! their own, never from the async workers or the store's writer (the service does so).
@@ -38,6 +39,7 @@ pub mod land;
 mod landing;
 pub mod make;
 mod passed;
+mod project;
 mod refusal;
 mod relay;
 pub mod service;

@@ -13,6 +13,7 @@ mod functions;
 mod land;
 mod land_api;
 mod library;
+mod project_delete;
 mod review;
 mod service;
 mod sessions;

@@ -201,9 +201,19 @@ pub async fn update_project(id: String, patch: ProjectPatch) -> Result<Project, 
     ssr::project(Command::UpdateProject { id, patch }).await
 }
 
+/// Deletes the project with everything of it, as `DELETE /api/projects/:id?cascade=true`:
+/// the browser asks first, naming what goes ([`project_contents`]).
 #[server(prefix = "/sfn", input = Json)]
 pub async fn delete_project(id: String) -> Result<(), FnError> {
-    run(Command::DeleteProject { id }).await.map(|_| ())
+    Ok(ssr::workspaces()?.delete_project(&id, None).await?)
+}
+
+/// What deleting the project would take with it, for the question asked first.
+// Named so its struct does not shadow the model's `ProjectContents`.
+#[server(prefix = "/sfn", input = Json, name = GetProjectContents)]
+pub async fn project_contents(id: String) -> Result<ProjectContents, FnError> {
+    let contents = store()?.read_fresh(|s| s.project_contents(&id)).await;
+    contents.ok_or_else(|| crate::http::AppError::not_found(format!("project {id} not found")).into())
 }
 
 /// What a directory typed for a project is, as `GET /api/directories/inspect` says.

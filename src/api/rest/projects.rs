@@ -1,10 +1,11 @@
-//! `/projects`: list, read, create, update, delete.
+//! `/projects`: list, read, create, update, delete (with everything of it when asked).
 
 use super::doc::{Missing, Refusals, Retry};
-use super::{found, listed, mutate, paging, ApiResult, Success};
+use super::{found, idempotency_key, listed, mutate, paging, render, ApiResult, Success};
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{NewProject, Project, ProjectPatch};
-use crate::store::{Command, Store};
+use crate::store::{Command, Outcome, Store};
+use crate::workspace::Workspaces;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -53,11 +54,31 @@ pub(super) async fn update_project(
     mutate(&store, &h, Command::UpdateProject { id, patch: b }, StatusCode::OK).await
 }
 
-#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), Retry), responses((status = 200, body = Success), Refusals))]
+/// `cascade` of `DELETE /api/projects/{id}`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DeleteProjectQuery {
+    /// `true`: delete the project with its tasks, ended sessions and workspaces (their
+    /// worktrees removed, their branches kept), in one step. Refused (409) while any of its
+    /// sessions runs or a worktree holds uncommitted work. Without it a project with tasks
+    /// or sessions is refused (409), so that a script does not delete them by accident.
+    cascade: Option<bool>,
+}
+
+/// Deletes a project. Files in its directory are never touched.
+#[utoipa::path(delete, path = "/projects/{id}", tag = "projects", params(("id" = String, Path), DeleteProjectQuery, Retry), responses((status = 200, body = Success), Refusals))]
 pub(super) async fn delete_project(
     State(store): State<Store>,
+    State(ws): State<Workspaces>,
     h: HeaderMap,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(q): ApiQuery<DeleteProjectQuery>,
 ) -> ApiResult {
-    mutate(&store, &h, Command::DeleteProject { id }, StatusCode::OK).await
+    if q.cascade != Some(true) {
+        return mutate(&store, &h, Command::DeleteProject { id }, StatusCode::OK).await;
+    }
+    let key = idempotency_key(&h, &Command::DeleteProjectWithContents { id: id.clone() })?;
+    ws.delete_project(&id, key).await?;
+    Ok(render(StatusCode::OK, Outcome::Deleted))
 }

@@ -1,7 +1,7 @@
 //! The reads: lists in their order, filters for a page, and one record or `NotFound`.
 
 use super::State;
-use crate::model::{Project, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
+use crate::model::{Project, ProjectContents, Session, SessionStatus, Task, TaskStatus, Workspace, WorkspaceStatus};
 use crate::store::StoreError;
 
 impl State {
@@ -105,5 +105,31 @@ impl State {
 
     pub fn workspace(&self, id: &str) -> Result<&Workspace, StoreError> {
         self.workspaces.get(id).ok_or_else(|| StoreError::NotFound(format!("workspace {id} not found")))
+    }
+
+    /// What deleting the project with everything of it would take (`None`: no such project).
+    pub fn project_contents(&self, id: &str) -> Option<ProjectContents> {
+        self.projects.get(id)?;
+        let sessions = self.sessions.values().filter(|s| s.project_id == id).count();
+        let running: Vec<String> = self.running_sessions(id).into_iter().map(|s| s.name.clone()).collect();
+        let workspaces = self.workspaces.values().filter(|w| w.project_id == id);
+        Some(ProjectContents {
+            tasks: self.tasks.values().filter(|t| t.project_id == id).count(),
+            ended_sessions: sessions - running.len(),
+            running,
+            workspaces: workspaces.clone().count(),
+            worktrees: workspaces.filter(|w| w.status != WorkspaceStatus::Archived).count(),
+        })
+    }
+
+    /// A project's running sessions, oldest first.
+    pub fn running_sessions(&self, project_id: &str) -> Vec<&Session> {
+        let mut v: Vec<&Session> = self
+            .sessions
+            .values()
+            .filter(|s| s.project_id == project_id && s.status == SessionStatus::Running)
+            .collect();
+        v.sort_by(|a, b| (a.started_at, &a.id).cmp(&(b.started_at, &b.id)));
+        v
     }
 }

@@ -88,3 +88,83 @@ fn workspace_settings_are_set_cleared_and_signed_only_when_set() {
         assert_eq!((r.isolation, r.base_branch, r.setup_command, r.setup_signature), (false, None, None, None));
     });
 }
+
+/// A project goes with everything of it in one commit: its workspaces' comments, its
+/// workspaces, sessions and tasks, then itself; refused while a session runs (naming it)
+/// or a worktree is on disk; another project is untouched, and a reopen agrees.
+#[test]
+fn a_project_is_deleted_with_everything_of_it_once_nothing_runs() {
+    let (state, place) = rt().block_on(async {
+        let mut f = Fixture::new();
+        let (p, other) = (f.project("P").await, f.project("Other").await);
+        let (a, b) = (f.task(&p.id, "a").await, f.task(&p.id, "b").await);
+        let kept = f.task(&other.id, "kept").await;
+        let running = f.session(&p.id, &[&a.id, &b.id]).await;
+        let ended = f.session(&p.id, &[&a.id]).await;
+        f.run(Command::SessionExited { id: ended.id.clone(), code: 0 }).await.unwrap();
+        let theirs = f.session(&other.id, &[&kept.id]).await;
+        let w = f.workspace(&a.id, "maestro/a").await;
+        let nc = NewComment { path: "f.rs".into(), line: 1, body: "why?".into(), ..Default::default() };
+        let Outcome::Comment(c) =
+            f.run(Command::CreateComment { workspace_id: w.id.clone(), comment: nc }).await.unwrap()
+        else {
+            panic!()
+        };
+        let contents = f.state().project_contents(&p.id).unwrap();
+        assert_eq!(
+            contents,
+            ProjectContents {
+                tasks: 2,
+                ended_sessions: 1,
+                running: vec![running.name.clone()],
+                workspaces: 1,
+                worktrees: 1
+            }
+        );
+        f.events();
+        let delete = || Command::DeleteProjectWithContents { id: p.id.clone() };
+        match f.run(delete()).await {
+            Err(StoreError::Conflict(m)) => {
+                assert!(m.contains(&running.id) && m.contains("end them first"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        f.run(Command::SessionExited { id: running.id.clone(), code: 1 }).await.unwrap();
+        match f.run(delete()).await {
+            Err(StoreError::Conflict(m)) => assert!(m.contains(&w.id) && m.contains("archive it first"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        f.patch(&w.id, super::workspaces::status(WorkspaceStatus::Archived)).await.unwrap();
+        assert!(matches!(f.run(Command::DeleteProject { id: p.id.clone() }).await, Err(StoreError::Conflict(_))));
+        f.events();
+        let seq = f.store.last_seq();
+        assert_eq!(f.run(delete()).await.unwrap(), Outcome::Deleted);
+        let gone = |id: &str| Deleted { id: id.to_string() };
+        let mut sessions = [running.id.as_str(), ended.id.as_str()];
+        sessions.sort_unstable();
+        let mut tasks = [a.id.as_str(), b.id.as_str()];
+        tasks.sort_unstable();
+        assert_eq!(
+            f.events(),
+            vec![
+                EventData::CommentDeleted(gone(&c.id)),
+                EventData::WorkspaceDeleted(gone(&w.id)),
+                EventData::SessionDeleted(gone(sessions[0])),
+                EventData::SessionDeleted(gone(sessions[1])),
+                EventData::TaskDeleted(gone(tasks[0])),
+                EventData::TaskDeleted(gone(tasks[1])),
+                EventData::ProjectDeleted(gone(&p.id)),
+            ]
+        );
+        assert_eq!(f.store.last_seq(), seq + 7, "one commit, every event numbered");
+        let st = f.state();
+        st.check_invariant().unwrap();
+        assert!(!st.projects.contains_key(&p.id) && st.workspaces.is_empty() && st.comments.is_empty());
+        assert_eq!(st.tasks.keys().collect::<Vec<_>>(), vec![&kept.id]);
+        assert_eq!(st.sessions.keys().collect::<Vec<_>>(), vec![&theirs.id]);
+        assert!(matches!(f.run(delete()).await, Err(StoreError::NotFound(_))));
+        (st, f.close())
+    });
+    let f = Fixture::at(place);
+    assert_eq!(f.state(), state, "the deletion survives a reopen");
+}

@@ -9,6 +9,7 @@ use proptest::prelude::*;
 enum Op {
     Project,
     DeleteProject(usize),
+    DeleteProjectWithContents(usize),
     Task(usize, u8),
     UpdateTask(usize, u8),
     DeleteTask(usize),
@@ -27,6 +28,7 @@ fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         1 => Just(Op::Project),
         1 => any::<usize>().prop_map(Op::DeleteProject),
+        1 => any::<usize>().prop_map(Op::DeleteProjectWithContents),
         4 => (any::<usize>(), any::<u8>()).prop_map(|(p, s)| Op::Task(p, s)),
         2 => (any::<usize>(), any::<u8>()).prop_map(|(t, s)| Op::UpdateTask(t, s)),
         2 => any::<usize>().prop_map(Op::DeleteTask),
@@ -60,6 +62,7 @@ fn to_command(op: &Op, st: &State) -> Command {
     match op {
         Op::Project => Command::CreateProject { project: NewProject { name: "p".into(), ..Default::default() } },
         Op::DeleteProject(i) => Command::DeleteProject { id: p(*i) },
+        Op::DeleteProjectWithContents(i) => Command::DeleteProjectWithContents { id: p(*i) },
         Op::Task(i, st) => Command::CreateTask {
             task: NewTask {
                 project_id: p(*i),

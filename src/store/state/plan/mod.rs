@@ -47,6 +47,7 @@ impl State {
             Command::CreateProject { project } => self.create_project(project, ctx),
             Command::UpdateProject { id, patch } => self.update_project(id, patch, ctx),
             Command::DeleteProject { id } => self.delete_project(id),
+            Command::DeleteProjectWithContents { id } => self.delete_project_with_contents(id),
             Command::CreateTask { task } => self.create_task(task, ctx),
             Command::UpdateTask { id, patch } => self.update_task(id, patch, ctx),
             Command::DeleteTask { id } => self.delete_task(id, ctx),
