@@ -187,7 +187,9 @@ async fn a_socket_whose_bytes_went_over_the_budget_is_told_exactly_which_and_goe
     let (mut fast_ws, mut fast) = ready(&srv, &id, "offset=0").await;
     input(&mut fast_ws, "go\r").await;
     fast.read(&mut fast_ws, b"END\r\n", false, None).await;
-    assert!(fast.bytes == all);
+    // Every byte, unless a busy machine left it more than the budgets behind: then it too
+    // was told of a gap (the test of that is the slow reader's, below).
+    assert!(fast.bytes == all || !fast.gaps.is_empty(), "a reader missed bytes without a gap");
 
     slow.ack(&mut slow_ws).await;
     slow.read(&mut slow_ws, b"END\r\n", true, None).await;

@@ -28,6 +28,14 @@ const QUIET_MS: u16 = 100;
 pub(super) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
     use nix::unistd::Pid;
     let _ = nix::sys::signal::killpg(Pid::from_raw(leader), sig);
+    for pid in session_members(leader) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+    }
+}
+
+/// The live processes (not zombies) of the session `leader` started.
+pub(super) fn session_members(leader: i32) -> Vec<i32> {
+    let mut found = Vec::new();
     #[cfg(target_os = "linux")]
     if let Ok(dir) = std::fs::read_dir("/proc") {
         for entry in dir.flatten() {
@@ -35,12 +43,15 @@ pub(super) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
             let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
             // Fields after the command name (which may hold spaces) in parentheses:
             // state ppid pgrp session …
-            let session = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(3));
-            if session.and_then(|s| s.parse::<i32>().ok()) == Some(leader) {
-                let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+            let mut fields = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace()).into_iter().flatten();
+            let state = fields.next();
+            let session = fields.nth(2).and_then(|s| s.parse::<i32>().ok());
+            if session == Some(leader) && state != Some("Z") {
+                found.push(pid);
             }
         }
     }
+    found
 }
 
 /// The writer thread: hands queued input to the program as it reads it. It may block

@@ -19,6 +19,9 @@ use std::time::{Duration, Instant};
 /// After the process exits, output still arriving is passed on for this long (as before
 /// holders: what it left behind may still be printing).
 const DRAIN: Duration = Duration::from_millis(200);
+/// How long the end of a process's output is waited for when nothing of its session is
+/// left to keep the terminal open (its end comes then; this bounds a stuck reader).
+const DRAIN_ALONE: Duration = Duration::from_secs(10);
 /// How often the holder looks whether its socket is still there and its server gone.
 const TICK: Duration = Duration::from_secs(1);
 /// Ending the process: SIGHUP, then SIGTERM and SIGKILL after this long each.
@@ -128,9 +131,13 @@ pub fn main() -> ! {
     let (h, dir) = (held.clone(), spec.dir.clone());
     std::thread::spawn(move || {
         let code = child.wait().map(|s| s.exit_code()).unwrap_or(1);
+        // With nothing of its session left, the terminal ends as soon as the reader has read
+        // what is left (however busy the machine); what a background job keeps printing is
+        // passed on for DRAIN only.
+        let alone = crate::terminal::process::session_members(pid).is_empty();
         let (lock, eof) = &*h;
         let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let until = Instant::now() + DRAIN;
+        let until = Instant::now() + if alone { DRAIN_ALONE } else { DRAIN };
         while !g.pty_eof && Instant::now() < until {
             g = eof.wait_timeout(g, until - Instant::now()).unwrap_or_else(|e| e.into_inner()).0;
         }
