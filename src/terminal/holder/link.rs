@@ -1,5 +1,5 @@
 //! The server's side of a holder (see the module above): starting one, connecting to one,
-//! and the connection as the rest of `terminal` uses a PTY: a `Read` of its output for
+//! and the connection as the rest of `terminal` uses a PTY: its output in batches for
 //! `process::read_output`, a `Write` of input, a resize, and a `Child` that has exited once
 //! the holder said so.
 
