@@ -144,8 +144,7 @@ impl Terminals {
         let (me, t, tid) = (self.clone(), term.clone(), id.to_string());
         let activity = linked.then(|| super::activity::Activity::new(self.store.clone(), rt.clone(), id));
         let spawned = std::thread::Builder::new().name(format!("pty-out-{id}")).spawn(move || {
-            let fd = output.fd();
-            let code = read_output(&t, Box::new(output), Some(fd), Box::new(child), kept, activity);
+            let code = read_output(&t, output, child, kept, activity);
             me.terms.lock().unwrap_or_else(|e| e.into_inner()).remove(&tid);
             for f in &files {
                 let _ = if f.is_dir() { std::fs::remove_dir_all(f) } else { std::fs::remove_file(f) };

@@ -331,6 +331,10 @@ impl Writer {
 
     /// Adds output; written when [`BATCH`] bytes wait.
     pub fn write(&mut self, bytes: &[u8]) {
+        if self.buf.is_empty() && bytes.len() >= BATCH {
+            self.write_now(bytes); // a batch of its own: not copied first
+            return;
+        }
         self.buf.extend_from_slice(bytes);
         if self.buf.len() >= BATCH {
             self.flush();
@@ -343,10 +347,16 @@ impl Writer {
             return;
         }
         let buf = std::mem::take(&mut self.buf);
+        self.write_now(&buf);
+        self.buf = buf;
+        self.buf.clear();
+    }
+
+    fn write_now(&mut self, bytes: &[u8]) {
         if self.failed || self.outputs.books().writing.get(&self.id).copied().unwrap_or(true) {
             return;
         }
-        if let Err(e) = self.append(&buf) {
+        if let Err(e) = self.append(bytes) {
             self.failed = true;
             tracing::warn!(session = self.id, error = %e, "cannot keep this terminal's output");
         }

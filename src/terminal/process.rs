@@ -3,25 +3,21 @@
 //! session. Starting it is `launch`'s.
 
 use super::activity::Activity;
+use super::holder::link::{Batch, Ended, Output};
 use super::output::Writer;
 use super::Term;
 use bytes::Bytes;
 use portable_pty::Child;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
-/// After the process exits, output still arriving (from what it left behind) is passed on
-/// for this long.
-const DRAIN: Duration = Duration::from_millis(200);
 /// Output that keeps coming is written to disk at least this often.
 const FLUSH_EVERY: Duration = Duration::from_millis(250);
 /// The most output read into one batch.
 const BATCH_MAX: usize = 64 * 1024;
-/// Output flowing, the process's exit is looked for this often...
-const CHECK_EVERY: Duration = Duration::from_millis(100);
-/// ...and whenever it is quiet this long.
-const QUIET_MS: u16 = 100;
+/// Nothing read for this long, the terminal is quiet (its kept output goes to disk).
+const QUIET: Duration = Duration::from_millis(100);
 
 /// Sends `sig` to the terminal's process group and to every other process of its session
 /// (shells put background jobs in groups of their own).
@@ -64,85 +60,48 @@ pub(super) fn write_input(mut writer: Box<dyn Write + Send>, mut queued: mpsc::R
     }
 }
 
-/// The reader thread: passes output on until the process has exited (and what it left
-/// behind has had [`DRAIN`] to finish), or the terminal closed. Returns the exit code.
+/// The reader thread: passes output on until the holder says the process exited (after
+/// all its output: what it left behind had its time to finish there) or goes, or the
+/// terminal closed. Returns the exit code.
 /// The end is the process's exit, not the terminal's: a background job that keeps the
 /// terminal open does not keep the session running.
 ///
-/// Reads are coalesced: after the first, what else is ready at once is read into the same
-/// batch (up to [`BATCH_MAX`]), which is then kept and passed on once. The process's exit
-/// is looked for when the output ends or goes quiet, and every [`CHECK_EVERY`] while it flows.
+/// Each batch is what has arrived (up to [`BATCH_MAX`]), kept and passed on once: output
+/// that comes alone (an echo) goes on at once, a flood in batches of what piled up meanwhile;
+/// nothing waits for more to come.
 pub(super) fn read_output(
     t: &Term,
-    mut reader: Box<dyn Read + Send>,
-    fd: Option<std::os::fd::RawFd>,
-    mut child: Box<dyn Child + Send + Sync>,
+    mut output: Output,
+    mut child: Ended,
     mut kept: Option<Writer>,
     mut activity: Option<Activity>,
 ) -> u32 {
-    let mut buf = vec![0u8; BATCH_MAX];
-    let mut code = None;
-    let mut drain_until = None;
     let mut flushed = Instant::now();
-    let mut checked = Instant::now();
     loop {
-        let readable = fd.is_none_or(|fd| ready(fd, QUIET_MS));
-        let mut ended = false;
-        if readable {
-            let mut n = 0;
-            while n < BATCH_MAX {
-                match reader.read(&mut buf[n..]) {
-                    Ok(0) | Err(_) => {
-                        ended = true;
-                        break;
-                    }
-                    Ok(k) => n += k,
-                }
-                if !fd.is_some_and(|fd| ready(fd, 0)) {
-                    break;
-                }
+        let quiet = match output.batch(BATCH_MAX, QUIET) {
+            Batch::Data(b) => {
+                publish(t, b, kept.as_mut(), activity.as_mut());
+                false
             }
-            if n > 0 {
-                publish(t, Bytes::copy_from_slice(&buf[..n]), kept.as_mut(), activity.as_mut());
+            Batch::Quiet => {
+                if let Some(a) = activity.as_mut() {
+                    a.quiet();
+                }
+                true
             }
-        }
+            Batch::End => break,
+        };
         // Kept output reaches the disk when the terminal goes quiet, or every so often.
-        if let (false, Some(a)) = (readable, activity.as_mut()) {
-            a.quiet();
-        }
-        if !readable || flushed.elapsed() >= FLUSH_EVERY {
+        if quiet || flushed.elapsed() >= FLUSH_EVERY {
             if let Some(k) = kept.as_mut() {
                 k.flush();
             }
             flushed = Instant::now();
         }
-        if code.is_none() && (ended || !readable || checked.elapsed() >= CHECK_EVERY) {
-            checked = Instant::now();
-            if let Ok(Some(status)) = child.try_wait() {
-                code = Some(status.exit_code());
-                drain_until = Some(Instant::now() + DRAIN);
-            }
-        }
-        if ended || drain_until.is_some_and(|d| Instant::now() >= d) {
-            break;
-        }
     }
     // All of it on disk before anyone is told the process ended.
     drop(kept);
-    match code {
-        Some(c) => c,
-        None => child.wait().map(|s| s.exit_code()).unwrap_or(1),
-    }
-}
-
-/// Whether `fd` has something to read within `ms` milliseconds (an error says yes: the
-/// read then says what it is).
-fn ready(fd: std::os::fd::RawFd, ms: u16) -> bool {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    // SAFETY: `fd` is the reader's (the holder's socket), which lives as long as this runs.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-    poll(&mut fds, PollTimeout::from(ms)).map(|n| n > 0).unwrap_or(true)
+    child.wait().map(|s| s.exit_code()).unwrap_or(1)
 }
 
 /// One batch of output: kept on disk, in memory for the sockets (shared, not copied), and

@@ -13,8 +13,8 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::watch;
 
-/// Bytes of recent output kept in memory per terminal (a new socket without `offset` starts
-/// from its first byte).
+/// Bytes of recent output kept in memory per terminal, at least (at most a batch more); a
+/// new socket without `offset` starts from its first byte.
 pub const RECENT: usize = 256 * 1024;
 /// The most one frame to a socket carries.
 pub const FRAME_MAX: usize = 64 * 1024;
@@ -61,7 +61,8 @@ impl Recent {
         self.ring.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Appends a batch and tells the sockets; drops the oldest pieces over [`RECENT`].
+    /// Appends a batch and tells the sockets; drops the oldest pieces not needed to hold
+    /// [`RECENT`].
     pub(super) fn push(&self, batch: Bytes) {
         if batch.is_empty() {
             return;
@@ -81,7 +82,9 @@ impl Recent {
                 r.pieces.push_back(batch);
             }
         }
-        while r.cost > RECENT && r.pieces.len() > 1 {
+        // The oldest piece goes only when what remains still holds the budget: with batches
+        // of up to 64 KiB, dropping whenever over it would keep as little as 3/4 of it.
+        while r.pieces.front().is_some_and(|old| r.cost - (old.len() + OVERHEAD) >= RECENT) {
             let Some(old) = r.pieces.pop_front() else { break };
             r.cost -= old.len() + OVERHEAD;
             r.start += old.len() as u64;
@@ -204,7 +207,7 @@ mod tests {
         }
         let (start, end) = r.bounds();
         assert_eq!(end, 1000 + text.len() as u64);
-        assert!(start > 1000 && end - start <= RECENT as u64 && end - start > (RECENT - 30_000 - 64 * 20) as u64);
+        assert!(start > 1000 && end - start < (RECENT + 30_000) as u64 && end - start >= (RECENT - 64 * 20) as u64);
         // Across pieces, up to the limit; at the end nothing; before the start, where it is.
         let at = start + 29_990;
         assert_eq!(bytes(&r, at, 100), &text[(at - 1000) as usize..(at - 1000) as usize + 100]);

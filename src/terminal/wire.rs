@@ -4,8 +4,9 @@
 //!
 //! `GET /terminals/{id}/ws?cols=&rows=&project=&offset=&window=`
 //! - `offset`: the byte offset to resume from (what the client has already); without it,
-//!   the terminal's recent output (up to 256 KiB) comes first. Offsets count every byte the
-//!   terminal ever printed (a session's, as its kept output: `GET /api/sessions/ID/output`).
+//!   the terminal's recent output (its last 256 KiB or a little more) comes first. Offsets
+//!   count every byte the terminal ever printed (a session's, as its kept output:
+//!   `GET /api/sessions/ID/output`).
 //!   Past the end, a session's socket waits for those bytes (a re-adopted terminal's holder
 //!   may still be sending them); a plain terminal's starts at the end.
 //! - `window`: the client acknowledges (`ack`) what it has shown, and the server keeps at

@@ -1,11 +1,12 @@
 //! The server's side of a holder (see the module above): starting one, connecting to one,
-//! and the connection as the rest of `terminal` uses a PTY: a `Read` of its output for
+//! and the connection as the rest of `terminal` uses a PTY: its output in batches for
 //! `process::read_output`, a `Write` of input, a resize, and a `Child` that has exited once
 //! the holder said so.
 
 use super::{
     read_frame, same_account, socket_path, u64_of, write_frame, Spec, BYE, EXIT, HELLO, INPUT, OUTPUT, RESIZE, START,
 };
+use bytes::Bytes;
 use portable_pty::{Child, ChildKiller, ExitStatus, PtySize};
 use std::io::{BufRead, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -68,66 +69,122 @@ impl Write for Input {
     }
 }
 
-/// The holder's output: the bytes of its `O` frames, read straight into the caller's
-/// buffer (so that polling the socket tells whether more is there); end of file after
-/// its `X` frame, whose code [`Ended`] then gives.
+/// The holder's output, read through a buffer: one `read` takes in every frame that has
+/// arrived (a frame's header costs no syscall of its own), and the bytes of its `O` frames
+/// come out in one batch. The stream ends after its `X` frame, whose code [`Ended`] then
+/// gives, or when the holder goes.
 pub(crate) struct Output {
     rx: UnixStream,
-    /// Bytes of the current output frame not yet read.
+    /// Bytes read and not yet taken: `buf[lo..hi]`.
+    buf: Box<[u8]>,
+    lo: usize,
+    hi: usize,
+    /// Bytes of the current output frame not yet taken (some may be in `buf`).
     left: usize,
-    /// The next frame's header, `got` bytes of it read.
-    head: [u8; 5],
-    got: usize,
+    /// The socket's read timeout, as last set.
+    wait: Option<Duration>,
+    /// A frame no holder of this build sends: the stream cannot be followed further.
+    broken: bool,
     exit: Arc<Mutex<Option<u32>>>,
 }
 
-impl Output {
-    pub(crate) fn fd(&self) -> std::os::fd::RawFd {
-        std::os::fd::AsRawFd::as_raw_fd(&self.rx)
-    }
+/// What [`Output::batch`] found.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Batch {
+    /// Output (all that had arrived, up to the most asked for).
+    Data(Bytes),
+    /// Nothing within the wait.
+    Quiet,
+    /// The holder said its process exited (after all its output), or went.
+    End,
 }
 
-impl Read for Output {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+impl Output {
+    fn new(rx: UnixStream, exit: Arc<Mutex<Option<u32>>>) -> Output {
+        // Room for a whole control frame after a partial one.
+        let buf = vec![0; 2 * (5 + super::FRAME_MAX)].into_boxed_slice();
+        Output { rx, buf, lo: 0, hi: 0, left: 0, wait: None, broken: false, exit }
+    }
+
+    fn exited(&self) -> bool {
+        self.broken || self.exit.lock().unwrap_or_else(|e| e.into_inner()).is_some()
+    }
+
+    /// The output that has arrived, at most `max` bytes, waiting up to `wait` for some when
+    /// none has: at most one `read` (none when enough is buffered), so that output that
+    /// arrives alone (an echo) goes on at once and a flood in batches of what piled up.
+    pub(crate) fn batch(&mut self, max: usize, wait: Duration) -> Batch {
         loop {
-            if self.exit.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
-                return Ok(0);
+            let ranges = self.take(max);
+            let n: usize = ranges.iter().map(|r| r.len()).sum();
+            if n > 0 {
+                let mut out = Vec::with_capacity(n);
+                ranges.into_iter().for_each(|r| out.extend_from_slice(&self.buf[r]));
+                return Batch::Data(out.into());
             }
-            if self.left > 0 {
-                let want = self.left.min(buf.len());
-                let n = self.rx.read(&mut buf[..want])?;
-                if n == 0 {
-                    return Ok(0);
-                }
-                self.left -= n;
-                return Ok(n);
+            if self.exited() {
+                return Batch::End;
             }
-            // A header read in parts keeps its part (a non-blocking reader may be told
-            // `WouldBlock` in between).
-            while self.got < 5 {
-                match self.rx.read(&mut self.head[self.got..])? {
-                    0 => return Ok(0),
-                    n => self.got += n,
-                }
+            if self.lo > 0 {
+                self.buf.copy_within(self.lo..self.hi, 0);
+                (self.hi, self.lo) = (self.hi - self.lo, 0);
             }
-            self.got = 0;
-            let head = self.head;
-            let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
-            match head[0] {
-                OUTPUT => self.left = len,
-                kind => {
-                    if len > super::FRAME_MAX {
-                        return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "frame too large"));
-                    }
-                    let mut p = vec![0; len];
-                    self.rx.read_exact(&mut p)?;
-                    if kind == EXIT {
-                        let code = p.get(..4).map_or(1, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
-                        *self.exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
-                    }
+            let wait = Some(wait.max(Duration::from_millis(1)));
+            if self.wait != wait {
+                if self.rx.set_read_timeout(wait).is_err() {
+                    return Batch::End;
                 }
+                self.wait = wait;
+            }
+            match self.rx.read(&mut self.buf[self.hi..]) {
+                Ok(0) => return Batch::End,
+                Ok(k) => self.hi += k,
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                    return Batch::Quiet
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return Batch::End,
             }
         }
+    }
+
+    /// Takes the buffered frames: the places in `buf` of at most `max` bytes of output; an
+    /// exit frame is recorded (nothing after it counts).
+    fn take(&mut self, max: usize) -> Vec<std::ops::Range<usize>> {
+        let mut ranges = Vec::new();
+        let mut room = max;
+        while !self.exited() {
+            if self.left > 0 {
+                let n = self.left.min(self.hi - self.lo).min(room);
+                if n == 0 {
+                    break;
+                }
+                ranges.push(self.lo..self.lo + n);
+                (self.lo, self.left, room) = (self.lo + n, self.left - n, room - n);
+                continue;
+            }
+            let Some(head) = self.buf.get(self.lo..self.hi).and_then(|b| b.get(..5)) else { break };
+            let kind = head[0];
+            let len = u32::from_be_bytes([head[1], head[2], head[3], head[4]]) as usize;
+            if kind == OUTPUT {
+                (self.lo, self.left) = (self.lo + 5, len);
+                continue;
+            }
+            if len > super::FRAME_MAX {
+                self.broken = true;
+                break;
+            }
+            if self.hi - self.lo < 5 + len {
+                break; // the rest of it has not arrived
+            }
+            let p = &self.buf[self.lo + 5..self.lo + 5 + len];
+            if kind == EXIT {
+                let code = p.get(..4).map_or(1, |c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]));
+                *self.exit.lock().unwrap_or_else(|e| e.into_inner()) = Some(code);
+            }
+            self.lo += 5 + len;
+        }
+        ranges
     }
 }
 
@@ -220,5 +277,45 @@ pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Res
     let exit = Arc::new(Mutex::new(None));
     let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?), size: Mutex::new(None) });
     let child = Ended { exit: exit.clone(), pid: u32::try_from(pid).ok().filter(|p| *p > 0) };
-    Ok(Held { link, output: Output { rx: s, left: 0, head: [0; 5], got: 0, exit }, child, at, pid })
+    Ok(Held { link, output: Output::new(s, exit), child, at, pid })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_frames_cut_anywhere_come_out_whole_in_order_and_nothing_after_the_exit() {
+        let (mut holder, server) = UnixStream::pair().unwrap();
+        let exit = Arc::new(Mutex::new(None));
+        let mut output = Output::new(server, exit.clone());
+        assert_eq!(output.batch(1000, Duration::from_millis(10)), Batch::Quiet);
+        let text: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+        let mut wire = Vec::new();
+        for (i, piece) in text.chunks(super::super::FRAME_MAX - 7).enumerate() {
+            write_frame(&mut wire, OUTPUT, piece).unwrap();
+            if i == 1 {
+                write_frame(&mut wire, b'?', b"a kind to skip").unwrap();
+            }
+        }
+        write_frame(&mut wire, EXIT, &7u32.to_be_bytes()).unwrap();
+        write_frame(&mut wire, OUTPUT, b"after the exit").unwrap();
+        // Sent in pieces that cut headers and frames anywhere.
+        let sender = std::thread::spawn(move || wire.chunks(3001).for_each(|p| holder.write_all(p).unwrap()));
+        let mut got = Vec::new();
+        loop {
+            match output.batch(10_000, Duration::from_secs(30)) {
+                Batch::Data(b) => {
+                    assert!(!b.is_empty() && b.len() <= 10_000);
+                    got.extend_from_slice(&b);
+                }
+                Batch::Quiet => panic!("the output stopped after {} bytes", got.len()),
+                Batch::End => break,
+            }
+        }
+        sender.join().unwrap();
+        assert!(got == text, "{} bytes of {}", got.len(), text.len());
+        assert_eq!(*exit.lock().unwrap(), Some(7));
+        assert_eq!(output.batch(10, Duration::from_millis(10)), Batch::End);
+    }
 }

@@ -62,7 +62,8 @@ pub(super) const BYE: u8 = b'B';
 pub(super) const START: u8 = b'S';
 pub(super) const OUTPUT: u8 = b'O';
 pub(super) const EXIT: u8 = b'X';
-/// The largest frame either side sends (output is sent in pieces of at most this).
+/// The largest frame either side sends (output goes in frames of what the PTY had ready,
+/// at most this).
 pub(super) const FRAME_MAX: usize = 64 * 1024;
 
 /// What a holder starts, handed to it on its stdin (never its command line: the

@@ -11,6 +11,7 @@ use crate::terminal::process::signal_session;
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
+use std::os::fd::RawFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Condvar, Mutex};
@@ -49,8 +50,17 @@ impl Held {
 
     /// Sends to the connected server; a server that cannot take it is gone.
     fn send(&mut self, kind: u8, payload: &[u8]) {
+        self.sent(|c| write_frame(c, kind, payload));
+    }
+
+    /// Sends a whole frame, made by the caller.
+    fn send_frame(&mut self, frame: &[u8]) {
+        self.sent(|c| c.write_all(frame));
+    }
+
+    fn sent(&mut self, write: impl FnOnce(&mut UnixStream) -> std::io::Result<()>) {
         if let Some((c, _)) = self.conn.as_mut() {
-            if write_frame(c, kind, payload).is_err() {
+            if write(c).is_err() {
                 self.conn = None;
                 self.alone_since = Instant::now();
             }
@@ -105,6 +115,7 @@ pub fn main() -> ! {
         fail(&format!("cannot write its record: {e}"));
     }
     let reader = pair.master.try_clone_reader().unwrap_or_else(|e| fail(&e.to_string()));
+    let fd = pair.master.as_raw_fd().unwrap_or_else(|| fail("the terminal has no descriptor"));
     let writer = pair.master.take_writer().unwrap_or_else(|e| fail(&e.to_string()));
     println!("ready {} {pid}", std::process::id());
     let _ = std::io::stdout().flush();
@@ -127,7 +138,7 @@ pub fn main() -> ! {
     let (input, queued) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
     std::thread::spawn(move || write_pty(writer, queued));
     let h = held.clone();
-    std::thread::spawn(move || read_pty(reader, &h));
+    std::thread::spawn(move || read_pty(reader, fd, &h));
     let (h, dir) = (held.clone(), spec.dir.clone());
     std::thread::spawn(move || {
         let code = child.wait().map(|s| s.exit_code()).unwrap_or(1);
@@ -186,26 +197,53 @@ fn write_pty(mut w: Box<dyn Write + Send>, queued: std::sync::mpsc::Receiver<Vec
     }
 }
 
-/// Keeps what the process prints (the newest `keep` bytes) and passes it to the server.
-fn read_pty(mut r: Box<dyn Read + Send>, held: &(Mutex<Held>, Condvar)) {
-    let mut buf = vec![0u8; FRAME_MAX];
+/// Keeps what the process prints (the newest `keep` bytes) and passes it to the server, a
+/// frame for what the terminal has ready (see [`coalesce`]).
+fn read_pty(mut r: Box<dyn Read + Send>, fd: RawFd, held: &(Mutex<Held>, Condvar)) {
+    // The frame is made in place: its header, then the bytes read.
+    let mut frame = vec![0u8; 5 + FRAME_MAX];
     loop {
-        let n = r.read(&mut buf).unwrap_or(0);
+        let (n, eof) = coalesce(&mut *r, fd, &mut frame[5..]);
         let mut g = held.0.lock().unwrap_or_else(|e| e.into_inner());
-        if n == 0 {
+        // After the exit was said, nothing more is part of the session.
+        if n > 0 && g.exit.is_none() {
+            g.ring.extend(&frame[5..5 + n]);
+            let over = g.ring.len().saturating_sub(g.keep);
+            g.ring.drain(..over);
+            g.start += over as u64;
+            frame[0] = OUTPUT;
+            frame[1..5].copy_from_slice(&(n as u32).to_be_bytes());
+            g.send_frame(&frame[..5 + n]);
+        }
+        if eof {
             g.pty_eof = true;
             held.1.notify_all();
             return;
         }
-        if g.exit.is_some() {
-            continue; // after the exit was said, nothing more is part of the session
-        }
-        g.ring.extend(&buf[..n]);
-        let over = g.ring.len().saturating_sub(g.keep);
-        g.ring.drain(..over);
-        g.start += over as u64;
-        g.send(OUTPUT, &buf[..n]);
     }
+}
+
+/// Reads into `buf` what the terminal has: waits for the first bytes, then takes what else
+/// is ready at once (a flood comes in pieces of at most a few KiB), never waiting for more.
+/// How many bytes, and whether the terminal ended.
+fn coalesce(r: &mut dyn Read, fd: RawFd, buf: &mut [u8]) -> (usize, bool) {
+    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+    // SAFETY: the master's descriptor, which the holder keeps open until it exits.
+    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let mut n = 0;
+    while n < buf.len() {
+        match r.read(&mut buf[n..]) {
+            Ok(0) => return (n, true),
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return (n, true),
+        }
+        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
+        if !poll(&mut fds, PollTimeout::ZERO).is_ok_and(|k| k > 0) {
+            break;
+        }
+    }
+    (n, false)
 }
 
 /// Accepts servers (of this account only) until the holder ends.
