@@ -101,7 +101,17 @@ impl Terminals {
                 return Err(OpenError::System(format!("cannot reach the terminal's holder: {e}")));
             }
         };
-        let term = self.serve(&mut terms, id, linked, held, launch.files(), None)?;
+        // A fast process may print more than its holder keeps before this connects (on a busy
+        // machine): its output then starts that much later, at the right offsets.
+        let readopted = (held.at > 0).then(|| {
+            let at = spec.base + held.at;
+            if linked {
+                tracing::warn!(session = id, missed = held.at, "output printed before the server connected was lost");
+                self.outputs.skip_to(id, at);
+            }
+            at
+        });
+        let term = self.serve(&mut terms, id, linked, held, launch.files(), readopted)?;
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
