@@ -2,9 +2,10 @@
 //! agent, prompt and `MAESTRO_*` environment), then its holder (which makes the PTY and
 //! the process) and the threads serving it.
 
+use super::group::signal_session;
 use super::holder::link::{connect, spawn, Held, Input};
 use super::holder::Spec;
-use super::process::{read_output, signal_session, write_input};
+use super::process::{read_output, write_input};
 use super::setup::with_setup;
 use super::{valid, OpenError, Term, Terminals, INPUT_QUEUE};
 use crate::agents;

@@ -32,6 +32,7 @@
 mod activity;
 mod adopt;
 mod budget;
+mod group;
 pub mod holder;
 mod hooks;
 mod launch;
@@ -58,7 +59,7 @@ use crate::store::{state::check_id, Store};
 use axum::http::StatusCode;
 use budget::InputBudget;
 use bytes::Bytes;
-use process::signal_session;
+use group::signal_session;
 use prompts::PromptDir;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

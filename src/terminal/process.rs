@@ -1,6 +1,6 @@
 //! A terminal's running process: its output read, its input written (each on a thread of
-//! its own, so nothing blocks the server's async workers), and ending it with its whole
-//! session. Starting it is `launch`'s.
+//! its own, so nothing blocks the server's async workers). Starting it is `launch`'s;
+//! signalling its whole session, `group`'s.
 
 use super::activity::Activity;
 use super::holder::link::{Batch, Ended, Output};
@@ -18,37 +18,6 @@ const FLUSH_EVERY: Duration = Duration::from_millis(250);
 const BATCH_MAX: usize = 64 * 1024;
 /// Nothing read for this long, the terminal is quiet (its kept output goes to disk).
 const QUIET: Duration = Duration::from_millis(100);
-
-/// Sends `sig` to the terminal's process group and to every other process of its session
-/// (shells put background jobs in groups of their own).
-pub(super) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
-    use nix::unistd::Pid;
-    let _ = nix::sys::signal::killpg(Pid::from_raw(leader), sig);
-    for pid in session_members(leader) {
-        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
-    }
-}
-
-/// The live processes (not zombies) of the session `leader` started.
-pub(super) fn session_members(leader: i32) -> Vec<i32> {
-    let mut found = Vec::new();
-    #[cfg(target_os = "linux")]
-    if let Ok(dir) = std::fs::read_dir("/proc") {
-        for entry in dir.flatten() {
-            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-            // Fields after the command name (which may hold spaces) in parentheses:
-            // state ppid pgrp session …
-            let mut fields = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace()).into_iter().flatten();
-            let state = fields.next();
-            let session = fields.nth(2).and_then(|s| s.parse::<i32>().ok());
-            if session == Some(leader) && state != Some("Z") {
-                found.push(pid);
-            }
-        }
-    }
-    found
-}
 
 /// The writer thread: hands queued input to the program as it reads it. It may block
 /// on a program that does not read; only this thread waits then.

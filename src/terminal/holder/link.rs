@@ -213,7 +213,7 @@ impl Child for Ended {
 impl ChildKiller for Ended {
     fn kill(&mut self) -> std::io::Result<()> {
         if let Some(pid) = self.pid {
-            crate::terminal::process::signal_session(pid as i32, nix::sys::signal::SIGKILL);
+            crate::terminal::group::signal_session(pid as i32, nix::sys::signal::SIGKILL);
         }
         Ok(())
     }

@@ -7,7 +7,7 @@ use super::{
     boot_id, read_frame, record_path, same_account, socket_path, u64_of, write_frame, Record, Spec, BYE, EXIT,
     FRAME_MAX, HELLO, INPUT, ORPHAN_WAIT, OUTPUT, RESIZE, START,
 };
-use crate::terminal::process::signal_session;
+use crate::terminal::group::{session_members, signal_session};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
@@ -145,7 +145,7 @@ pub fn main() -> ! {
         // With nothing of its session left, the terminal ends as soon as the reader has read
         // what is left (however busy the machine); what a background job keeps printing is
         // passed on for DRAIN only.
-        let alone = crate::terminal::process::session_members(pid).is_empty();
+        let alone = session_members(pid).is_empty();
         let (lock, eof) = &*h;
         let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
         let until = Instant::now() + if alone { DRAIN_ALONE } else { DRAIN };

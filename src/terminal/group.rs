@@ -1,0 +1,34 @@
+//! A terminal's process session: the program and whatever it started (shells put
+//! background jobs in groups of their own, but not in another session), found and
+//! signalled together, by the holder that runs it and by the server that ends it.
+
+/// Sends `sig` to the terminal's process group and to every other process of its session
+/// (shells put background jobs in groups of their own).
+pub(crate) fn signal_session(leader: i32, sig: nix::sys::signal::Signal) {
+    use nix::unistd::Pid;
+    let _ = nix::sys::signal::killpg(Pid::from_raw(leader), sig);
+    for pid in session_members(leader) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), sig);
+    }
+}
+
+/// The live processes (not zombies) of the session `leader` started.
+pub(crate) fn session_members(leader: i32) -> Vec<i32> {
+    let mut found = Vec::new();
+    #[cfg(target_os = "linux")]
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for entry in dir.flatten() {
+            let Some(pid) = entry.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else { continue };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
+            // Fields after the command name (which may hold spaces) in parentheses:
+            // state ppid pgrp session …
+            let mut fields = stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace()).into_iter().flatten();
+            let state = fields.next();
+            let session = fields.nth(2).and_then(|s| s.parse::<i32>().ok());
+            if session == Some(leader) && state != Some("Z") {
+                found.push(pid);
+            }
+        }
+    }
+    found
+}
