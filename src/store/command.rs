@@ -4,8 +4,8 @@
 use super::StoreError;
 use crate::model::{
     ChangeSummary, CommentPatch, NewComment, NewProject, NewSession, NewSubtask, NewTask, Project, ProjectPatch,
-    ReviewComment, Session, SessionLogLine, SessionPatch, SessionStateUpdate, SubtaskPatch, Task, TaskPatch, Workspace,
-    WorkspaceStatus,
+    ReviewComment, Session, SessionLogLine, SessionPatch, SessionState, SessionStateUpdate, SubtaskPatch, Task,
+    TaskPatch, Workspace, WorkspaceStatus,
 };
 use serde::{Deserialize, Serialize, Serializer};
 
@@ -94,6 +94,14 @@ pub enum Command {
     SetSessionState {
         id: String,
         update: SessionStateUpdate,
+    },
+    /// The terminal's guess at what a running session's agent is doing (SPEC §9): made only
+    /// while its state is still `seen`, the one the guess was made from, so it never
+    /// overrides what the agent (or a person) said meanwhile.
+    GuessSessionState {
+        id: String,
+        state: SessionState,
+        seen: Option<SessionState>,
     },
     /// A line for a session's timeline (SPEC §9).
     LogSession {

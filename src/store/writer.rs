@@ -347,7 +347,7 @@ fn always_fits(cmd: &Command) -> bool {
         Command::UpdateSession { patch: p, .. } => p.name.is_none() && p.agent_id.is_none(),
         Command::ClaimTerminal { .. } | Command::FailNode { .. } | Command::SessionExited { .. } => true,
         // A word and a line, replacing the last.
-        Command::SetSessionState { .. } => true,
+        Command::SetSessionState { .. } | Command::GuessSessionState { .. } => true,
         // A workspace's changes, status and disk use are numbers and a word.
         Command::UpdateWorkspace { .. } => true,
         _ => false,

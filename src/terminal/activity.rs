@@ -3,7 +3,7 @@
 //! The least trusted source: it never lowers `needs_input` to `idle` (only an answer, input
 //! then output, moves it on), and it writes to the store only when the state changes.
 
-use crate::model::{SessionState, SessionStateUpdate};
+use crate::model::SessionState;
 use crate::store::{Command, Store};
 use std::time::{Duration, Instant};
 
@@ -63,9 +63,8 @@ impl Activity {
         if moves {
             self.sent = Some((state, version));
             let (store, id) = (self.store.clone(), self.id.clone());
-            let update = SessionStateUpdate { state, message: None };
             self.rt.spawn(async move {
-                let _ = store.execute(Command::SetSessionState { id, update }, None).await;
+                let _ = store.execute(Command::GuessSessionState { id, state, seen: now }, None).await;
             });
         }
     }

@@ -146,10 +146,11 @@ async fn type_message(term: &Term, text: &str) -> Result<(), String> {
         bytes.extend_from_slice(line.join(" ").as_bytes());
     }
     bytes.push(b'\r');
+    // Said before the program can see it: what it prints in answer is working.
+    term.typed.store(true, Ordering::Relaxed);
     for piece in bytes.chunks(INPUT_CHUNK) {
         term.input.send(Bytes::copy_from_slice(piece)).await.map_err(|_| "its terminal has closed".to_string())?;
     }
-    term.typed.store(true, Ordering::Relaxed);
     Ok(())
 }
 

@@ -152,8 +152,9 @@ pub(super) async fn attach(
                     let chunk = pending.pop_front().unwrap_or_default();
                     pending_bytes -= chunk.len();
                     held.give_back(chunk.len());
-                    room.send(chunk);
+                    // Before it can reach the program: output it causes must find it said.
                     term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    room.send(chunk);
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },

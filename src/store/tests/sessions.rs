@@ -293,3 +293,28 @@ fn a_sessions_own_prompt_is_kept_and_blank_is_none() {
         f.state().check_invariant().unwrap();
     });
 }
+
+#[test]
+fn the_terminals_guess_never_overrides_what_the_agent_said_meanwhile() {
+    rt().block_on(async {
+        let mut f = Fixture::new();
+        let p = f.project("P").await;
+        let t = f.task(&p.id, "t").await;
+        let s = f.session(&p.id, &[&t.id]).await;
+        let state = |f: &Fixture| f.state().sessions[&s.id].state;
+        let guess = |state, seen| Command::GuessSessionState { id: s.id.clone(), state, seen };
+        // Made from "nothing said yet", it holds while nothing was.
+        f.run(guess(SessionState::Working, None)).await.unwrap();
+        assert_eq!(state(&f), Some(SessionState::Working));
+        // The agent asks; a guess made before that (from "working") changes nothing.
+        let asks = SessionStateUpdate { state: SessionState::NeedsInput, message: Some("Which database?".into()) };
+        f.run(Command::SetSessionState { id: s.id.clone(), update: asks }).await.unwrap();
+        f.events();
+        f.run(guess(SessionState::Idle, Some(SessionState::Working))).await.unwrap();
+        assert_eq!(state(&f), Some(SessionState::NeedsInput));
+        assert_eq!(f.events(), vec![], "nothing changed, nothing said");
+        // One made from what it now is goes through.
+        f.run(guess(SessionState::Working, Some(SessionState::NeedsInput))).await.unwrap();
+        assert_eq!(state(&f), Some(SessionState::Working));
+    });
+}

@@ -11,7 +11,7 @@ mod workspace;
 use super::validate::check_id;
 use super::State;
 use crate::mac::Secret;
-use crate::model::{EventData, Millis, Session, Task, TaskStatus};
+use crate::model::{EventData, Millis, Session, SessionStateUpdate, Task, TaskStatus};
 use crate::store::{Command, Outcome, StoreError};
 use std::collections::{BTreeMap, HashMap};
 
@@ -65,6 +65,10 @@ impl State {
             Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
             Command::SessionExited { id, code } => self.session_exited(id, *code, ctx),
             Command::SetSessionState { id, update } => self.set_session_state(id, update, ctx),
+            Command::GuessSessionState { id, state, seen } => match self.session(id)? {
+                s if s.state != *seen => Ok(Plan::unchanged(Outcome::Session(s.clone()))),
+                _ => self.set_session_state(id, &SessionStateUpdate { state: *state, message: None }, ctx),
+            },
             Command::LogSession { id, line } => self.log_session(id, line, ctx),
             Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
             Command::UpdateWorkspace { id, patch } => self.update_workspace(id, patch, ctx),
