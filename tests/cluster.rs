@@ -48,8 +48,7 @@ async fn node(url: &str, port: Option<u16>, token: &str) -> Maestro {
 /// Writes `event` (a real one's JSON, altered) into the log as the next `seq`, with its row,
 /// as anyone with write access to the database could; then waits until `node` applied it.
 async fn inject(url: &str, node: &Maestro, event: serde_json::Value, session: &serde_json::Value) {
-    let next = node.client.health().await.unwrap().seq + 1;
-    inject_rows(url, next, &event, session);
+    let next = inject_rows(url, &event, session);
     let deadline = Instant::now() + Duration::from_secs(15);
     while node.client.health().await.unwrap().seq < next {
         assert!(Instant::now() < deadline, "the node never applied the injected event");
@@ -57,26 +56,30 @@ async fn inject(url: &str, node: &Maestro, event: serde_json::Value, session: &s
     }
 }
 
-/// The rows of [`inject`], as seq `next`.
-fn inject_rows(url: &str, next: u64, event: &serde_json::Value, session: &serde_json::Value) {
-    let mut event = event.clone();
-    event["seq"] = next.into();
-    let (id, event, row) = (session["id"].as_str().unwrap().to_string(), event.to_string(), session.to_string());
-    let quote = |s: &str| s.replace('\'', "''");
-    sql(
-        url,
-        &[
-            "BEGIN".into(),
-            format!("INSERT INTO events (seq, data) VALUES ({next}, '{}')", quote(&event)),
-            format!(
-                "INSERT INTO sessions (id, data) VALUES ('{id}', '{}') ON CONFLICT (id) DO UPDATE SET data = excluded.data",
-                quote(&row)
-            ),
-            format!("UPDATE meta SET value = {next} WHERE key = 'last_seq'"),
-            "COMMIT".into(),
-            format!("NOTIFY maestro_commits, '{next}'"),
-        ],
-    );
+/// The rows of [`inject`], as the next seq (read with the row locked, as a node's write
+/// does: the node may commit meanwhile); that seq.
+fn inject_rows(url: &str, event: &serde_json::Value, session: &serde_json::Value) -> u64 {
+    let (url, mut event, row) = (url.to_string(), event.clone(), session.to_string());
+    let id = session["id"].as_str().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let mut tx = c.transaction().unwrap();
+        let last: i64 = tx.query_one("SELECT value FROM meta WHERE key = 'last_seq' FOR UPDATE", &[]).unwrap().get(0);
+        let next = last + 1;
+        event["seq"] = next.into();
+        tx.execute("INSERT INTO events (seq, data) VALUES ($1, $2)", &[&next, &event.to_string()]).unwrap();
+        tx.execute(
+            "INSERT INTO sessions (id, data) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            &[&id, &row],
+        )
+        .unwrap();
+        tx.execute("UPDATE meta SET value = $1 WHERE key = 'last_seq'", &[&next]).unwrap();
+        tx.commit().unwrap();
+        c.batch_execute(&format!("NOTIFY maestro_commits, '{next}'")).unwrap();
+        next as u64
+    })
+    .join()
+    .unwrap()
 }
 
 /// The stored `session:created` event of session `id`, and the session's JSON.
@@ -153,8 +156,7 @@ async fn a_crafted_event_in_the_table_changes_no_terminals_environment() {
     event["data"]["env"]["HOME"] = evil_home.path().to_str().unwrap().into();
     event["data"]["node"] = me.into();
     let session = event["data"].clone();
-    let next = a.client.health().await.unwrap().seq + 1;
-    inject_rows(&url, next, &event, &session);
+    inject_rows(&url, &event, &session);
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = a.child.try_wait().unwrap() {
