@@ -52,12 +52,7 @@ impl Terminals {
                 return;
             }
         };
-        if linked && held.at > from {
-            // Said exactly: the kept output continues after a gap of this many bytes.
-            tracing::warn!(session = id, missed = held.at - from, "output printed while the server was down was lost");
-            self.outputs.skip_to(&id, rec.base + held.at);
-        }
-        let at = rec.base + held.at;
+        let at = self.held_from(&id, linked, rec.base, from, held.at);
         let files = if linked { self.prompts.session_files(&id) } else { Vec::new() };
         let served = {
             let mut terms = self.terms.lock().unwrap_or_else(|e| e.into_inner());

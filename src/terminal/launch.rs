@@ -104,18 +104,24 @@ impl Terminals {
         };
         // A fast process may print more than its holder keeps before this connects (on a busy
         // machine): its output then starts that much later, at the right offsets.
-        let readopted = (held.at > 0).then(|| {
-            let at = spec.base + held.at;
-            if linked {
-                tracing::warn!(session = id, missed = held.at, "output printed before the server connected was lost");
-                self.outputs.skip_to(id, at);
-            }
-            at
-        });
+        let at = self.held_from(id, linked, spec.base, 0, held.at);
+        let readopted = (held.at > 0).then_some(at);
         let term = self.serve(&mut terms, id, linked, held, launch.files(), readopted)?;
         drop(terms);
         tracing::info!(terminal = id, cwd, "terminal started");
         Ok(term)
+    }
+
+    /// Where a holder's output continues in the session's stream: `base` plus the holder's
+    /// offset `held_at`. When the holder no longer held every byte from `from` (it keeps the
+    /// newest only), the kept output continues after the gap, said exactly.
+    pub(super) fn held_from(&self, id: &str, linked: bool, base: u64, from: u64, held_at: u64) -> u64 {
+        let at = base + held_at;
+        if linked && held_at > from {
+            tracing::warn!(session = id, missed = held_at - from, "output printed before the server read it was lost");
+            self.outputs.skip_to(id, at);
+        }
+        at
     }
 
     /// Serves a held terminal: registers it, with a thread reading its output (and, when it
