@@ -8,7 +8,6 @@ use super::refusal::conflict;
 use super::Workspaces;
 use crate::http::AppError;
 use crate::model::{Workspace, WorkspaceStatus};
-use crate::store::state::check_id;
 use crate::store::{Command, IdempotencyKey};
 use std::path::Path;
 
@@ -21,7 +20,6 @@ impl Workspaces {
                 return Ok(());
             }
         }
-        check_id(id)?;
         let store = &self.inner.store;
         let found = store
             .read_fresh(|st| {
