@@ -220,6 +220,36 @@ async fn pasting_into_terminals_that_do_not_read_leaves_the_server_responsive() 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn input_reaches_the_program_whole_and_in_order_however_fast_it_reads() {
+    use sha2::Digest;
+    // Keystrokes go to the holder at once while nothing waits ahead of them, pastes wait
+    // for the program: 4 MB of both, mixed, into a program reading as it goes, must arrive
+    // as typed (its SHA-256 tells).
+    let mut typed = Vec::new();
+    let mut pieces = Vec::new();
+    for i in 0..192u32 {
+        let len = if i % 3 == 0 { 64 * 1024 } else { 1 + (i as usize % 7) };
+        let piece: Vec<u8> = (0..len).map(|j| b'a' + ((i as usize * 7 + j) % 26) as u8).collect();
+        typed.extend_from_slice(&piece);
+        pieces.push(piece);
+    }
+    let command = format!("stty raw -echo; head -c {} | sha256sum", typed.len());
+    let srv = start(&[], &[("MAESTRO_TERMINAL_COMMAND", &command)]);
+    let mut t = ws(srv.port, "/terminals/term_typed/ws").await;
+    for (i, piece) in pieces.into_iter().enumerate() {
+        let msg = if i % 2 == 0 {
+            Message::Binary(piece.into())
+        } else {
+            Message::Text(json!({"type": "input", "data": String::from_utf8(piece).unwrap()}).to_string().into())
+        };
+        t.send(msg).await.unwrap();
+    }
+    let want: String = sha2::Sha256::digest(&typed).iter().map(|b| format!("{b:02x}")).collect();
+    let seen = read_until(&mut t, "  -", Duration::from_secs(60)).await;
+    assert!(seen.contains(&want), "the program read other bytes: {seen:?}, typed {want}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_terminal_ids_are_refused_before_a_process_starts() {
     let srv = start(&[], &[("MAESTRO_MAX_TERMINALS", "2")]);
     let host = format!("127.0.0.1:{}", srv.port);

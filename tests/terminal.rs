@@ -255,3 +255,41 @@ async fn on_a_token_server_session_terminals_get_the_token_and_plain_ones_do_not
     plain.input("echo token=[$MAESTRO_TOKEN]\r").await;
     plain.read_until("token=[]").await;
 }
+
+/// A process's nice value, from `/proc/PID/stat`.
+fn nice_of(stat: &str) -> i32 {
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    // Fields after the name: state is 3rd of stat, nice the 19th.
+    after.split_whitespace().nth(16).and_then(|n| n.parse().ok()).expect("a nice value")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_run_at_a_lower_cpu_priority_and_plain_terminals_at_the_servers() {
+    // Said once the holder set it up (the test types only after seeing READY).
+    let tell = r#"echo READY; read _; echo "NICE=$(cut -d')' -f2 /proc/$$/stat | cut -d' ' -f18)" "GROUP=$(cat /proc/$$/autogroup 2>/dev/null | sed 's/.* nice //')"; read _"#;
+    let agent = format!("teller={tell}");
+    let env = [("MAESTRO_AGENT_NICE", "7"), ("MAESTRO_TERMINAL_COMMAND", tell)];
+    let srv = common::Start { args: &["--agent", &agent], env: &env, ..Default::default() }.run().await;
+    let own = nice_of(&std::fs::read_to_string("/proc/self/stat").unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let np =
+        NewProject { name: "N".into(), base_path: Some(dir.path().to_string_lossy().into()), ..Default::default() };
+    let p = srv.client.create_project(&np).await.unwrap();
+    let ns = NewSession { project_id: p.id.clone(), agent_id: Some("teller".into()), ..Default::default() };
+    let s = srv.client.create_session(&ns).await.unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let autogroups = std::path::Path::new("/proc/self/autogroup").exists();
+    for (id, want) in [(s.id.as_str(), own.max(7)), ("term_nice", own)] {
+        let mut ws = attach_as(addr, id, &srv.token).await;
+        ws.read_until("READY").await;
+        ws.input("\r").await;
+        ws.read_until(&format!("NICE={want} ")).await;
+        let group = ws.read_until("\n").await;
+        // With autogroups (the kernel shares the CPU between sessions first) the session's
+        // group is lowered too; a plain terminal's stays as made.
+        if autogroups {
+            let want = if id == s.id { want } else { 0 };
+            assert!(group.trim_start().starts_with(&format!("GROUP={want}")), "{id}: {group:?}");
+        }
+    }
+}

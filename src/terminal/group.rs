@@ -1,6 +1,7 @@
 //! A terminal's process session: the program and whatever it started (shells put
 //! background jobs in groups of their own, but not in another session), found and
-//! signalled together, by the holder that runs it and by the server that ends it.
+//! signalled together, by the holder that runs it and by the server that ends it, and its
+//! CPU priority.
 
 /// Sends `sig` to the terminal's process group and to every other process of its session
 /// (shells put background jobs in groups of their own).
@@ -31,4 +32,18 @@ pub(crate) fn session_members(leader: i32) -> Vec<i32> {
         }
     }
     found
+}
+
+/// Lowers the CPU priority of the session `leader` started to `nice` (1–19): its autogroup
+/// (where the kernel has them it shares the CPU between sessions first, so a process's own
+/// nice counts only within its session) and each of its processes (children inherit it).
+/// Never raised: a server run at a lower priority than `nice` gives its own.
+pub(crate) fn lower_priority(leader: i32, nice: i32) {
+    // SAFETY: getpriority of this process (which cannot fail for it).
+    let nice = nice.max(unsafe { nix::libc::getpriority(nix::libc::PRIO_PROCESS, 0) });
+    let _ = std::fs::write(format!("/proc/{leader}/autogroup"), nice.to_string());
+    for pid in session_members(leader) {
+        // SAFETY: setpriority on a process of this user's, by pid; an error changes nothing.
+        unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS, pid as nix::libc::id_t, nice) };
+    }
 }

@@ -3,7 +3,7 @@
 //! the process) and the threads serving it.
 
 use super::group::signal_session;
-use super::holder::link::{connect, spawn, Held, Input};
+use super::holder::link::{connect, spawn, Held};
 use super::holder::Spec;
 use super::process::{read_output, write_input};
 use super::setup::with_setup;
@@ -93,6 +93,7 @@ impl Terminals {
             notice,
             outlive: self.holders.outlive(),
             base: if linked { self.outputs.kept(id).end } else { 0 },
+            nice: if linked { self.agent_nice } else { 0 },
         };
         let pid = spawn(&self.holder_bin, &spec).map_err(OpenError::System)?;
         let held = match connect(&spec.dir, id, 0, pid) {
@@ -150,7 +151,7 @@ impl Terminals {
             sized: Default::default(),
             typed: Default::default(),
         });
-        let writer = Box::new(Input(link.clone()));
+        let writer = link.clone();
         let started =
             std::thread::Builder::new().name(format!("pty-in-{id}")).spawn(move || write_input(writer, queued));
         if let Err(e) = started {

@@ -68,6 +68,10 @@ use tokio::sync::{broadcast, mpsc, watch};
 
 /// Default cap on concurrently running terminals (`MAESTRO_MAX_TERMINALS`).
 pub const DEFAULT_MAX: usize = 32;
+/// The CPU priority sessions' terminals run at (`MAESTRO_AGENT_NICE`, 0–19; 0 leaves it):
+/// agents building or printing without end then leave the CPU first to the person typing,
+/// to Maestro and the rest of the desktop, and still get all of it that nothing else wants.
+pub const DEFAULT_AGENT_NICE: i32 = 10;
 /// Input is handed to the writer thread in pieces of at most this many bytes...
 const INPUT_CHUNK: usize = 16 * 1024;
 /// ...of which at most this many wait for the program to read them.
@@ -128,6 +132,8 @@ pub struct Terminals {
     holders: Arc<holder::Dir>,
     /// The `maestro` binary that runs them (`maestro __hold`).
     holder_bin: Arc<std::path::PathBuf>,
+    /// Sessions' terminals run at this nice value (plain ones at the server's).
+    agent_nice: i32,
     /// Becomes true when the server stops: terminal sockets close (browsers reconnect).
     closing: watch::Receiver<bool>,
 }
@@ -174,6 +180,8 @@ impl Terminals {
     pub fn new(store: Store) -> Terminals {
         let max = std::env::var("MAESTRO_MAX_TERMINALS").ok().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_MAX);
         let command = std::env::var("MAESTRO_TERMINAL_COMMAND").ok().filter(|c| !c.trim().is_empty());
+        let agent_nice = std::env::var("MAESTRO_AGENT_NICE").ok().and_then(|v| v.trim().parse::<i32>().ok());
+        let agent_nice = agent_nice.unwrap_or(DEFAULT_AGENT_NICE).clamp(0, 19);
         let t = Terminals {
             terms: Arc::default(),
             store: store.clone(),
@@ -189,6 +197,7 @@ impl Terminals {
             outputs: Outputs::temporary(),
             holders: Arc::new(holder::Dir::temporary()),
             holder_bin: Arc::new(std::env::current_exe().unwrap_or_else(|_| "maestro".into())),
+            agent_nice,
             closing: watch::channel(false).1,
         };
         let mut events = store.subscribe();

@@ -3,12 +3,12 @@
 //! signalling its whole session, `group`'s.
 
 use super::activity::Activity;
-use super::holder::link::{Batch, Ended, Output};
+use super::holder::link::{Batch, Ended, Link, Output, Sent};
 use super::output::Writer;
 use super::Term;
 use bytes::Bytes;
 use portable_pty::Child;
-use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
@@ -21,10 +21,29 @@ const QUIET: Duration = Duration::from_millis(100);
 
 /// The writer thread: hands queued input to the program as it reads it. It may block
 /// on a program that does not read; only this thread waits then.
-pub(super) fn write_input(mut writer: Box<dyn Write + Send>, mut queued: mpsc::Receiver<Bytes>) {
+pub(super) fn write_input(link: Arc<Link>, mut queued: mpsc::Receiver<Bytes>) {
     while let Some(chunk) = queued.blocking_recv() {
-        if writer.write_all(&chunk).and_then(|()| writer.flush()).is_err() {
+        if link.write_queued(&chunk).is_err() {
             break;
+        }
+    }
+}
+
+impl Term {
+    /// Input sent to the holder at once, from the socket's task, when nothing is queued
+    /// ahead of it and the holder's socket takes it without waiting (a keystroke crosses
+    /// no thread of the server's); false: queue it for the writer thread (after
+    /// [`Link::queued`]).
+    pub(super) fn type_now(&self, chunk: &[u8]) -> bool {
+        match self.link.try_input(chunk) {
+            Sent::All => true,
+            Sent::Part => {
+                // The rest of its frame goes with the writer thread's next send.
+                self.link.queued();
+                let _ = self.input.try_send(Bytes::new());
+                true
+            }
+            Sent::None => false,
         }
     }
 }

@@ -149,7 +149,9 @@ async fn type_message(term: &Term, text: &str) -> Result<(), String> {
     // Said before the program can see it: what it prints in answer is working.
     term.typed.store(true, Ordering::Relaxed);
     for piece in bytes.chunks(INPUT_CHUNK) {
-        term.input.send(Bytes::copy_from_slice(piece)).await.map_err(|_| "its terminal has closed".to_string())?;
+        let room = term.input.reserve().await.map_err(|_| "its terminal has closed".to_string())?;
+        term.link.queued();
+        room.send(Bytes::copy_from_slice(piece));
     }
     Ok(())
 }

@@ -135,6 +135,17 @@ pub(super) async fn attach(
             let _ = send(&mut sink, Message::Close(None)).await;
             return;
         }
+        // Input goes to the holder at once when nothing waits ahead of it.
+        while let Some(chunk) = pending.front() {
+            // Before it can reach the program: output it causes must find it said.
+            term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
+            if !term.type_now(chunk) {
+                break;
+            }
+            pending_bytes -= chunk.len();
+            held.give_back(chunk.len());
+            pending.pop_front();
+        }
         let room = at.room();
         tokio::select! {
             next = stream::next(&term.recent, &outputs, &id, at.sent, room), if behind && room > 0 => {
@@ -154,6 +165,7 @@ pub(super) async fn attach(
                     held.give_back(chunk.len());
                     // Before it can reach the program: output it causes must find it said.
                     term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
+                    term.link.queued();
                     room.send(chunk);
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone

@@ -1,16 +1,18 @@
 //! The server's side of a holder (see the module above): starting one, connecting to one,
 //! and the connection as the rest of `terminal` uses a PTY: its output in batches for
-//! `process::read_output`, a `Write` of input, a resize, and a `Child` that has exited once
-//! the holder said so.
+//! `process::read_output`, its input (sent at once when nothing waits ahead of it, else by
+//! the writer thread), a resize, and a `Child` that has exited once the holder said so.
 
 use super::{
-    read_frame, same_account, socket_path, u64_of, write_frame, Spec, BYE, EXIT, HELLO, INPUT, OUTPUT, RESIZE, START,
+    frame, read_frame, same_account, socket_path, u64_of, write_frame, Spec, BYE, EXIT, HELLO, INPUT, OUTPUT, RESIZE,
+    START,
 };
 use bytes::Bytes;
 use portable_pty::{Child, ChildKiller, ExitStatus, PtySize};
 use std::io::{BufRead, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,15 +21,48 @@ const ANSWER: Duration = Duration::from_secs(10);
 
 /// What the server sends to one holder.
 pub(crate) struct Link {
-    tx: Mutex<UnixStream>,
+    tx: Mutex<Tx>,
     /// A size not sent yet: input to a program that does not read holds the socket, and a
     /// resize (from an async worker) must not wait for it; the writer sends it after.
     size: Mutex<Option<PtySize>>,
+    /// Input chunks given to the writer thread and not yet sent: input typed meanwhile
+    /// must not overtake them.
+    queued: AtomicUsize,
+}
+
+struct Tx {
+    sock: UnixStream,
+    /// The end of a frame sent in part without waiting: it goes before anything else.
+    rest: Vec<u8>,
+}
+
+impl Tx {
+    /// Sends the end of a frame left behind, then `frame`, waiting as long as it takes.
+    fn send(&mut self, frame: &[u8]) -> std::io::Result<()> {
+        if !self.rest.is_empty() {
+            self.sock.write_all(&self.rest)?;
+            self.rest.clear();
+        }
+        self.sock.write_all(frame)
+    }
+}
+
+/// What [`Link::try_input`] did.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Sent {
+    All,
+    /// Part of it: the writer thread must send the rest ([`Link::write_queued`] of nothing).
+    Part,
+    None,
 }
 
 impl Link {
+    fn tx(&self) -> std::sync::MutexGuard<'_, Tx> {
+        self.tx.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     fn send(&self, kind: u8, payload: &[u8]) -> std::io::Result<()> {
-        write_frame(&mut *self.tx.lock().unwrap_or_else(|e| e.into_inner()), kind, payload)
+        self.tx().send(&frame(kind, payload))
     }
 
     /// Never waits: sent now when the socket is free, else after the input being sent.
@@ -38,11 +73,11 @@ impl Link {
         }
     }
 
-    fn send_size(&self, tx: &mut UnixStream) {
+    fn send_size(&self, tx: &mut Tx) {
         if let Some(size) = self.size.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let mut p = size.cols.to_be_bytes().to_vec();
             p.extend_from_slice(&size.rows.to_be_bytes());
-            let _ = write_frame(tx, RESIZE, &p);
+            let _ = tx.send(&frame(RESIZE, &p));
         }
     }
 
@@ -50,22 +85,57 @@ impl Link {
     pub(crate) fn bye(&self) {
         let _ = self.send(BYE, &[]);
     }
-}
 
-/// Input, as the writer thread writes it.
-pub(crate) struct Input(pub(crate) Arc<Link>);
-
-impl Write for Input {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(super::FRAME_MAX);
-        let mut tx = self.0.tx.lock().unwrap_or_else(|e| e.into_inner());
-        write_frame(&mut *tx, INPUT, &buf[..n])?;
-        self.0.send_size(&mut tx);
-        Ok(n)
+    /// Input about to be given to the writer thread (see [`Link::try_input`]).
+    pub(crate) fn queued(&self) {
+        self.queued.fetch_add(1, Ordering::SeqCst);
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    /// The writer thread: sends a queued chunk (and what was left of a frame sent in part).
+    pub(crate) fn write_queued(&self, chunk: &[u8]) -> std::io::Result<()> {
+        let mut tx = self.tx();
+        for piece in chunk.chunks(super::FRAME_MAX) {
+            tx.send(&frame(INPUT, piece))?;
+        }
+        if chunk.is_empty() && !tx.rest.is_empty() {
+            tx.send(&[])?;
+        }
+        self.send_size(&mut tx);
+        self.queued.fetch_sub(1, Ordering::SeqCst);
         Ok(())
+    }
+
+    /// Sends input now, from an async worker, when nothing queued is ahead of it and the
+    /// socket is free: as much as the socket takes without waiting (the holder's socket
+    /// buffer is full only while its program reads nothing).
+    pub(crate) fn try_input(&self, chunk: &[u8]) -> Sent {
+        use nix::sys::socket::{send, MsgFlags};
+        use std::os::fd::AsRawFd;
+        let Ok(mut tx) = self.tx.try_lock() else { return Sent::None };
+        if !tx.rest.is_empty() || self.queued.load(Ordering::SeqCst) > 0 || chunk.len() > super::FRAME_MAX {
+            return Sent::None;
+        }
+        let f = frame(INPUT, chunk);
+        let sent = loop {
+            match send(tx.sock.as_raw_fd(), &f, MsgFlags::MSG_DONTWAIT | MsgFlags::MSG_NOSIGNAL) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                other => break other,
+            }
+        };
+        match sent {
+            Ok(k) if k == f.len() => {
+                if self.size.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
+                    self.send_size(&mut tx);
+                }
+                Sent::All
+            }
+            Ok(k) if k > 0 => {
+                tx.rest = f[k..].to_vec();
+                Sent::Part
+            }
+            // Nothing went (or the holder is gone, which the queued path finds out).
+            _ => Sent::None,
+        }
     }
 }
 
@@ -275,7 +345,8 @@ pub(crate) fn connect(dir: &Path, id: &str, from: u64, pid: i32) -> std::io::Res
     };
     s.set_read_timeout(None)?;
     let exit = Arc::new(Mutex::new(None));
-    let link = Arc::new(Link { tx: Mutex::new(s.try_clone()?), size: Mutex::new(None) });
+    let tx = Tx { sock: s.try_clone()?, rest: Vec::new() };
+    let link = Arc::new(Link { tx: Mutex::new(tx), size: Mutex::new(None), queued: AtomicUsize::new(0) });
     let child = Ended { exit: exit.clone(), pid: u32::try_from(pid).ok().filter(|p| *p > 0) };
     Ok(Held { link, output: Output::new(s, exit), child, at, pid })
 }

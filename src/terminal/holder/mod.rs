@@ -41,6 +41,7 @@
 //! waits [`ORPHAN_WAIT`], then ends, leaving its record (with the exit code) behind.
 
 pub(super) mod link;
+mod pty;
 pub mod run;
 
 use serde::{Deserialize, Serialize};
@@ -63,7 +64,7 @@ pub(super) const START: u8 = b'S';
 pub(super) const OUTPUT: u8 = b'O';
 pub(super) const EXIT: u8 = b'X';
 /// The largest frame either side sends (output goes in frames of what the PTY had ready,
-/// at most this).
+/// or while a flood streams what came within a few ms, at most this).
 pub(super) const FRAME_MAX: usize = 64 * 1024;
 
 /// What a holder starts, handed to it on its stdin (never its command line: the
@@ -85,6 +86,9 @@ pub struct Spec {
     pub outlive: bool,
     /// The kept-output offset of this stream's offset 0 (see [`Record::base`]).
     pub base: u64,
+    /// The process's CPU priority, when lowered (an agent's: see `Terminals::agent_nice`).
+    #[serde(default)]
+    pub nice: i32,
 }
 
 /// A holder's record beside its socket: which terminal, its process, and the boot it runs
@@ -183,13 +187,18 @@ pub fn same_account(s: &UnixStream) -> bool {
     getsockopt(s, PeerCredentials).is_ok_and(|c| c.uid() == super::prompts::uid())
 }
 
-/// Writes one frame.
-pub(super) fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> std::io::Result<()> {
+/// One frame's bytes.
+pub(super) fn frame(kind: u8, payload: &[u8]) -> Vec<u8> {
     let mut buf = Vec::with_capacity(5 + payload.len());
     buf.push(kind);
     buf.extend_from_slice(&(payload.len() as u32).to_be_bytes());
     buf.extend_from_slice(payload);
-    w.write_all(&buf)
+    buf
+}
+
+/// Writes one frame.
+pub(super) fn write_frame(w: &mut impl Write, kind: u8, payload: &[u8]) -> std::io::Result<()> {
+    w.write_all(&frame(kind, payload))
 }
 
 /// Reads one whole frame (the holder's side, and the server's handshake).

@@ -3,15 +3,15 @@
 //! reap, and its own session), starts the process on a PTY, says `ready HOLDER PID` (or
 //! `error WHY`) on stdout, and then serves its socket.
 
+use super::pty::{self, Reader, Typing};
 use super::{
     boot_id, read_frame, record_path, same_account, socket_path, u64_of, write_frame, Record, Spec, BYE, EXIT,
     FRAME_MAX, HELLO, INPUT, ORPHAN_WAIT, OUTPUT, RESIZE, START,
 };
-use crate::terminal::group::{session_members, signal_session};
+use crate::terminal::group::{lower_priority, session_members, signal_session};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use std::collections::VecDeque;
-use std::io::{Read, Write};
-use std::os::fd::RawFd;
+use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::sync::{Arc, Condvar, Mutex};
@@ -102,6 +102,9 @@ pub fn main() -> ! {
     let mut child = pair.slave.spawn_command(cmd).unwrap_or_else(|e| fail(&format!("cannot start the shell: {e}")));
     drop(pair.slave);
     let pid = child.process_id().map_or(0, |p| p as i32);
+    if spec.nice > 0 && pid > 0 {
+        lower_priority(pid, spec.nice);
+    }
     let record = Record {
         id: spec.id.clone(),
         holder: std::process::id() as i32,
@@ -114,9 +117,11 @@ pub fn main() -> ! {
         signal_session(pid, nix::sys::signal::SIGKILL);
         fail(&format!("cannot write its record: {e}"));
     }
-    let reader = pair.master.try_clone_reader().unwrap_or_else(|e| fail(&e.to_string()));
     let fd = pair.master.as_raw_fd().unwrap_or_else(|| fail("the terminal has no descriptor"));
-    let writer = pair.master.take_writer().unwrap_or_else(|e| fail(&e.to_string()));
+    if let Err(e) = pty::nonblocking(fd) {
+        signal_session(pid, nix::sys::signal::SIGKILL);
+        fail(&format!("the terminal: {e}"));
+    }
     println!("ready {} {pid}", std::process::id());
     let _ = std::io::stdout().flush();
     quiet_stdio();
@@ -135,10 +140,11 @@ pub fn main() -> ! {
         Condvar::new(),
     ));
     let master = Arc::new(Mutex::new(pair.master));
-    let (input, queued) = std::sync::mpsc::sync_channel::<Vec<u8>>(16);
-    std::thread::spawn(move || write_pty(writer, queued));
+    let input = Arc::new(Typing::new(fd));
+    let typing = input.clone();
+    std::thread::spawn(move || typing.write_queued());
     let h = held.clone();
-    std::thread::spawn(move || read_pty(reader, fd, &h));
+    std::thread::spawn(move || read_pty(Reader::new(fd), &h));
     let (h, dir) = (held.clone(), spec.dir.clone());
     std::thread::spawn(move || {
         let code = child.wait().map(|s| s.exit_code()).unwrap_or(1);
@@ -189,21 +195,13 @@ fn quiet_stdio() {
     }
 }
 
-fn write_pty(mut w: Box<dyn Write + Send>, queued: std::sync::mpsc::Receiver<Vec<u8>>) {
-    while let Ok(b) = queued.recv() {
-        if w.write_all(&b).and_then(|()| w.flush()).is_err() {
-            break;
-        }
-    }
-}
-
 /// Keeps what the process prints (the newest `keep` bytes) and passes it to the server, a
-/// frame for what the terminal has ready (see [`coalesce`]).
-fn read_pty(mut r: Box<dyn Read + Send>, fd: RawFd, held: &(Mutex<Held>, Condvar)) {
+/// frame for what the terminal has ready (see [`Reader::frame`]).
+fn read_pty(mut r: Reader, held: &(Mutex<Held>, Condvar)) {
     // The frame is made in place: its header, then the bytes read.
     let mut frame = vec![0u8; 5 + FRAME_MAX];
     loop {
-        let (n, eof) = coalesce(&mut *r, fd, &mut frame[5..]);
+        let (n, eof) = r.frame(&mut frame[5..]);
         let mut g = held.0.lock().unwrap_or_else(|e| e.into_inner());
         // After the exit was said, nothing more is part of the session.
         if n > 0 && g.exit.is_none() {
@@ -223,29 +221,6 @@ fn read_pty(mut r: Box<dyn Read + Send>, fd: RawFd, held: &(Mutex<Held>, Condvar
     }
 }
 
-/// Reads into `buf` what the terminal has: waits for the first bytes, then takes what else
-/// is ready at once (a flood comes in pieces of at most a few KiB), never waiting for more.
-/// How many bytes, and whether the terminal ended.
-fn coalesce(r: &mut dyn Read, fd: RawFd, buf: &mut [u8]) -> (usize, bool) {
-    use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
-    // SAFETY: the master's descriptor, which the holder keeps open until it exits.
-    let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
-    let mut n = 0;
-    while n < buf.len() {
-        match r.read(&mut buf[n..]) {
-            Ok(0) => return (n, true),
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => return (n, true),
-        }
-        let mut fds = [PollFd::new(fd, PollFlags::POLLIN)];
-        if !poll(&mut fds, PollTimeout::ZERO).is_ok_and(|k| k > 0) {
-            break;
-        }
-    }
-    (n, false)
-}
-
 /// Accepts servers (of this account only) until the holder ends.
 fn serve(
     listener: UnixListener,
@@ -254,7 +229,7 @@ fn serve(
     pid: i32,
     held: &Arc<(Mutex<Held>, Condvar)>,
     master: &Arc<Mutex<Box<dyn MasterPty + Send>>>,
-    input: std::sync::mpsc::SyncSender<Vec<u8>>,
+    input: Arc<Typing>,
 ) -> ! {
     use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
     use std::os::fd::AsFd;
@@ -317,7 +292,7 @@ fn connection(
     n: u64,
     held: &(Mutex<Held>, Condvar),
     master: &Mutex<Box<dyn MasterPty + Send>>,
-    input: &std::sync::mpsc::SyncSender<Vec<u8>>,
+    input: &Typing,
     dir: &std::path::Path,
     id: &str,
 ) {
@@ -346,7 +321,7 @@ fn connection(
     loop {
         match read_frame(&mut s) {
             Ok((INPUT, b)) => {
-                if input.send(b).is_err() {
+                if !input.send(b) {
                     break;
                 }
             }
