@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::{http_blocking, start_server_with, TOKEN};
+use common::{http_blocking, start_server_alone, TOKEN};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -152,7 +152,7 @@ fn measure(bin: &std::ffi::OsStr, bytes: usize, samples: usize) -> Run {
     std::env::set_var("MAESTRO_BIN", bin);
     let dir = tempfile::tempdir().unwrap();
     let [flood, busy, echo] = agents(bytes);
-    let (server, addr) = start_server_with(dir.path(), &["--agent", &flood, "--agent", &busy, "--agent", &echo]);
+    let (server, addr) = start_server_alone(dir.path(), &["--agent", &flood, "--agent", &busy, "--agent", &echo]);
     let http = http_blocking();
     let p: serde_json::Value = http
         .post(format!("http://{addr}/api/projects"))

@@ -47,9 +47,30 @@ pub fn start_server(dir: &std::path::Path) -> (Server, std::net::SocketAddr) {
 
 /// The same with more flags (`--database-url ...`).
 pub fn start_server_with(dir: &std::path::Path, args: &[&str]) -> (Server, std::net::SocketAddr) {
+    start(dir, args, false)
+}
+
+/// The same in a session of its own, as a service runs: the kernel then schedules it as a
+/// group of its own (autogroup), not among this benchmark's threads.
+pub fn start_server_alone(dir: &std::path::Path, args: &[&str]) -> (Server, std::net::SocketAddr) {
+    start(dir, args, true)
+}
+
+fn start(dir: &std::path::Path, args: &[&str], alone: bool) -> (Server, std::net::SocketAddr) {
+    use std::os::unix::process::CommandExt;
     // MAESTRO_BIN runs another build (to compare two), this crate's by default.
     let bin = std::env::var_os("MAESTRO_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_maestro").into());
-    let mut child = Command::new(bin)
+    let mut cmd = Command::new(bin);
+    if alone {
+        // SAFETY: setsid only, between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                nix::libc::setsid();
+                Ok(())
+            })
+        };
+    }
+    let mut child = cmd
         .args(["--addr", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
         .args(args)
