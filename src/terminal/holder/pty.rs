@@ -148,19 +148,16 @@ impl Typing {
         if q.closed {
             return false;
         }
-        let mut done = 0;
         if q.chunks.is_empty() {
             match self.write_now(&bytes) {
                 Ok(k) if k == bytes.len() => return true,
-                Ok(k) => done = k,
+                // The rest waits, first in line.
+                Ok(k) => q.done = k,
                 Err(()) => {
                     q.closed = true;
                     return false;
                 }
             }
-        }
-        if q.chunks.is_empty() {
-            q.done = done;
         }
         q.chunks.push_back(bytes);
         self.changed.notify_all();
