@@ -233,9 +233,12 @@ async fn input_reaches_the_program_whole_and_in_order_however_fast_it_reads() {
         typed.extend_from_slice(&piece);
         pieces.push(piece);
     }
-    let command = format!("stty raw -echo; head -c {} | sha256sum", typed.len());
+    // Typed only once the terminal is raw and silent (before, a line over 4 KiB would be
+    // cut and the keys echoed).
+    let command = format!("stty raw -echo; echo READY; head -c {} | sha256sum", typed.len());
     let srv = start(&[], &[("MAESTRO_TERMINAL_COMMAND", &command)]);
     let mut t = ws(srv.port, "/terminals/term_typed/ws").await;
+    read_until(&mut t, "READY", Duration::from_secs(30)).await;
     for (i, piece) in pieces.into_iter().enumerate() {
         let msg = if i % 2 == 0 {
             Message::Binary(piece.into())
