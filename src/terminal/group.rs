@@ -34,6 +34,19 @@ pub(crate) fn session_members(leader: i32) -> Vec<i32> {
     found
 }
 
+/// Whether a process other than this one has the terminal `tty` open (looked for among the
+/// processes this user may read: no other could open it).
+pub(crate) fn open_elsewhere(tty: &std::path::Path) -> bool {
+    let me = std::process::id().to_string();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return true };
+    dir.flatten()
+        .filter(|p| p.file_name().to_str().is_some_and(|n| n != me && n.bytes().all(|b| b.is_ascii_digit())))
+        .any(|p| {
+            let fds = std::fs::read_dir(p.path().join("fd")).into_iter().flatten().flatten();
+            fds.into_iter().any(|fd| std::fs::read_link(fd.path()).is_ok_and(|l| l == tty))
+        })
+}
+
 /// Lowers the CPU priority of the session `leader` started to `nice` (1–19): its autogroup
 /// (where the kernel has them it shares the CPU between sessions first, so a process's own
 /// nice counts only within its session) and each of its processes (children inherit it).

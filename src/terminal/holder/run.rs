@@ -8,7 +8,7 @@ use super::{
     boot_id, read_frame, record_path, same_account, socket_path, u64_of, write_frame, Record, Spec, BYE, EXIT,
     FRAME_MAX, HELLO, INPUT, ORPHAN_WAIT, OUTPUT, RESIZE, START,
 };
-use crate::terminal::group::{lower_priority, session_members, signal_session};
+use crate::terminal::group::{lower_priority, open_elsewhere, session_members, signal_session};
 use portable_pty::{native_pty_system, CommandBuilder, MasterPty, PtySize};
 use std::collections::VecDeque;
 use std::io::Write;
@@ -139,6 +139,7 @@ pub fn main() -> ! {
         }),
         Condvar::new(),
     ));
+    let tty = pair.master.tty_name();
     let master = Arc::new(Mutex::new(pair.master));
     let input = Arc::new(Typing::new(fd));
     let typing = input.clone();
@@ -151,7 +152,8 @@ pub fn main() -> ! {
         // With nothing of its session left, the terminal ends as soon as the reader has read
         // what is left (however busy the machine); what a background job keeps printing is
         // passed on for DRAIN only.
-        let alone = session_members(pid).is_empty();
+        // A job that left the session (`setsid`) may still hold the terminal: not alone.
+        let alone = session_members(pid).is_empty() && tty.as_deref().is_some_and(|t| !open_elsewhere(t));
         let (lock, eof) = &*h;
         let mut g = lock.lock().unwrap_or_else(|e| e.into_inner());
         let until = Instant::now() + if alone { DRAIN_ALONE } else { DRAIN };
