@@ -80,6 +80,11 @@ const INPUT_QUEUE: usize = 16;
 const INPUT_PENDING_MAX: usize = 1 << 20;
 /// ...and all sockets together hold at most this many (see [`InputBudget`]).
 const INPUT_PENDING_TOTAL: usize = 16 << 20;
+/// What a terminal socket reads from its client at a time: tungstenite zeroes that much
+/// before each read, and a socket's loop tries one for each frame it sends (its default,
+/// 128 KiB, made that zeroing cost a flood more than its bytes); input is keystrokes and
+/// pastes, and a paste still arrives whole, in more reads.
+const SOCKET_READ: usize = 4 * 1024;
 /// How often a terminal socket is pinged; silent for three intervals, it is dropped.
 pub const PING_INTERVAL: Duration = Duration::from_secs(15);
 /// How long one send to a browser may take before it is considered gone.

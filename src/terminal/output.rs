@@ -200,10 +200,7 @@ impl Outputs {
     pub fn kept(&self, id: &str) -> Kept {
         let Ok(dir) = self.dir() else { return Kept::default() };
         let dir = dir.join(id);
-        let segs = segments(&dir);
-        let (Some(first), Some(last)) = (segs.first(), segs.last()) else { return Kept::default() };
-        let len = std::fs::metadata(last.path(&dir)).map(|m| m.len()).unwrap_or(0);
-        Kept { start: first.0, end: last.0 + len }
+        kept(&dir, &segments(&dir))
     }
 
     /// Up to `limit` bytes of session `id`'s output from `offset` (from the first kept
@@ -213,9 +210,10 @@ impl Outputs {
         // A segment may go (the budget) between listing and opening: list again.
         for _ in 0..3 {
             let segs = segments(&dir);
-            let kept = self.kept(id);
+            let kept = kept(&dir, &segs);
             let from = offset.clamp(kept.start, kept.end);
-            let mut out = Chunk { offset: from, bytes: Vec::new(), kept };
+            let size = (kept.end - from).min(limit as u64) as usize;
+            let mut out = Chunk { offset: from, bytes: Vec::with_capacity(size), kept };
             let mut at = from;
             let mut gone = false;
             for (i, seg) in segs.iter().enumerate() {
@@ -308,6 +306,13 @@ fn segments(dir: &Path) -> Vec<Segment> {
         .collect();
     segs.sort_by_key(|s| s.0);
     segs
+}
+
+/// The range the segments `segs` of directory `dir` keep.
+fn kept(dir: &Path, segs: &[Segment]) -> Kept {
+    let (Some(first), Some(last)) = (segs.first(), segs.last()) else { return Kept::default() };
+    let len = std::fs::metadata(last.path(dir)).map(|m| m.len()).unwrap_or(0);
+    Kept { start: first.0, end: last.0 + len }
 }
 
 /// Appends to one session's output; made by [`Outputs::writer`], used by one thread.

@@ -5,7 +5,7 @@
 //! messages both ways.
 
 use super::wire::{self, SizeQuery};
-use super::{OpenError, Terminals, SEND_TIMEOUT};
+use super::{OpenError, Terminals, SEND_TIMEOUT, SOCKET_READ};
 use crate::auth::node::HEADER as NODE_HEADER;
 use crate::auth::relay::{self, Node, Outgoing, Place, RelayError};
 use crate::http::AppError;
@@ -106,7 +106,7 @@ impl Terminals {
             Err(_) => return unreachable("it did not answer in time".into()),
         };
         tracing::info!(terminal = id, node = node.url, "relaying a terminal");
-        ws.max_message_size(1 << 20).on_upgrade(move |socket| copy(socket, upstream))
+        ws.max_message_size(1 << 20).read_buffer_size(SOCKET_READ).on_upgrade(move |socket| copy(socket, upstream))
     }
 
     /// `DELETE /terminals/{id}` for a terminal `node` runs: passed on to it, and its answer

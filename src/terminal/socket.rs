@@ -5,7 +5,7 @@
 use super::budget;
 use super::stream::{self, Next, FRAME_MAX};
 use super::wire::{exit_msg, gap_msg, offset_msg, send, size, ClientMsg, SizeQuery};
-use super::{OpenError, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL};
+use super::{OpenError, Term, Terminals, INPUT_CHUNK, INPUT_PENDING_MAX, PING_INTERVAL, SOCKET_READ};
 use crate::auth::relay::{Node, Place, RelayError};
 use crate::http::{ApiQuery, AppError};
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -40,7 +40,9 @@ pub async fn terminal_ws(
     };
     term.size_once(q.cols, q.rows);
     let window = q.window();
-    ws.max_message_size(1 << 20).on_upgrade(move |socket| attach(socket, term, terminals, id, q.offset, window))
+    ws.max_message_size(1 << 20)
+        .read_buffer_size(SOCKET_READ)
+        .on_upgrade(move |socket| attach(socket, term, terminals, id, q.offset, window))
 }
 
 /// `DELETE /terminals/{id}`: ends a terminal (plain ones; sessions end by being deleted).
