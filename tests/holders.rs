@@ -336,7 +336,7 @@ async fn more_than_a_holder_keeps_while_the_server_is_down_is_counted_exactly() 
     let port = common::free_port();
     let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
     let args = ["--agent", agent.as_str()];
-    let run = || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env };
+    let run = || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env, uid: None };
     let mut srv = run().run().await;
     let s = session(&srv, "flood").await;
     let pid = pid_of(&output_until(&srv, &s.id, |o| o.contains("pid ") && o.contains("\r\n")).await);

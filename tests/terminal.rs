@@ -293,3 +293,39 @@ async fn agents_run_at_a_lower_cpu_priority_and_plain_terminals_at_the_servers()
         }
     }
 }
+
+/// An ordinary account may change scheduling groups' priority about ten times a second
+/// (machine-wide; the kernel refuses the rest for a while): agents started at once still
+/// each get the lower priority.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_started_at_once_by_an_ordinary_account_each_run_at_the_lower_priority() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { nix::libc::geteuid() } != 0 || !std::path::Path::new("/proc/self/autogroup").exists() {
+        eprintln!("skipped: needs root (to run the server as another account) and autogroups");
+        return;
+    }
+    let agent = "still=echo READY; exec sleep 120";
+    let srv = common::Start { uid: Some(65534), args: &["--agent", agent], ..Default::default() }.run().await;
+    let p = srv.client.create_project(&NewProject { name: "N".into(), ..Default::default() }).await.unwrap();
+    let ns = NewSession { project_id: p.id.clone(), agent_id: Some("still".into()), ..Default::default() };
+    let started = futures::future::join_all((0..4).map(|_| srv.client.create_session(&ns))).await;
+    assert!(started.iter().all(Result::is_ok), "{started:?}");
+    let dir = common::data_dir_of(&srv.api).unwrap();
+    let groups = || -> Vec<String> {
+        let records = std::fs::read_dir(dir.join("terminals")).into_iter().flatten().flatten();
+        let pids = records
+            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+            .filter_map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).ok()?).ok())
+            .filter_map(|r| r["pid"].as_i64());
+        pids.map(|pid| std::fs::read_to_string(format!("/proc/{pid}/autogroup")).unwrap_or_default()).collect()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let g = groups();
+        if g.len() == 4 && g.iter().all(|g| g.trim_end().ends_with("nice 10")) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "agents' groups: {g:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

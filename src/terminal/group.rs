@@ -54,7 +54,20 @@ pub(crate) fn open_elsewhere(tty: &std::path::Path) -> bool {
 pub(crate) fn lower_priority(leader: i32, nice: i32) {
     // SAFETY: getpriority of this process (which cannot fail for it).
     let nice = nice.max(unsafe { nix::libc::getpriority(nix::libc::PRIO_PROCESS, 0) });
-    let _ = std::fs::write(format!("/proc/{leader}/autogroup"), nice.to_string());
+    let group = format!("/proc/{leader}/autogroup");
+    let refused = |r: std::io::Result<()>| r.is_err_and(|e| e.raw_os_error() == Some(nix::libc::EAGAIN));
+    if refused(std::fs::write(&group, nice.to_string())) {
+        // The kernel takes about ten autogroup changes a second from all accounts without
+        // CAP_SYS_ADMIN together: agents started at once each get theirs, in turn.
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if !refused(std::fs::write(&group, nice.to_string())) {
+                    return;
+                }
+            }
+        });
+    }
     for pid in session_members(leader) {
         // SAFETY: setpriority on a process of this user's, by pid; an error changes nothing.
         unsafe { nix::libc::setpriority(nix::libc::PRIO_PROCESS, pid as nix::libc::id_t, nice) };

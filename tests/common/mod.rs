@@ -19,6 +19,8 @@ pub struct Maestro {
     /// its data directory (read from the file, as the CLI on this machine does).
     pub token: String,
     _dir: Option<tempfile::TempDir>,
+    /// The copy of the binary another account may run.
+    _bin: Option<tempfile::TempDir>,
 }
 
 impl Maestro {
@@ -85,6 +87,9 @@ pub struct Start<'a> {
     pub dir: Option<&'a Path>,
     pub args: &'a [&'a str],
     pub env: &'a [(&'a str, &'a str)],
+    /// Run as this account (root only): the binary is copied where it may read it, and a
+    /// fresh data directory is made its own.
+    pub uid: Option<u32>,
 }
 
 impl Start<'_> {
@@ -99,7 +104,24 @@ impl Start<'_> {
                 (t.path().to_path_buf(), Some(t))
             }
         };
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_maestro"));
+        let mut bin_dir = None;
+        let mut cmd = match self.uid {
+            None => Command::new(env!("CARGO_BIN_EXE_maestro")),
+            Some(uid) => {
+                use std::os::unix::{fs::PermissionsExt, process::CommandExt};
+                let t = tempfile::tempdir().unwrap();
+                std::fs::set_permissions(t.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+                let bin = t.path().join("maestro");
+                std::fs::copy(env!("CARGO_BIN_EXE_maestro"), &bin).unwrap();
+                if owned.is_some() {
+                    std::os::unix::fs::chown(&dir, Some(uid), Some(uid)).unwrap();
+                }
+                let mut cmd = Command::new(bin);
+                cmd.uid(uid).gid(uid).env("HOME", &dir);
+                bin_dir = Some(t);
+                cmd
+            }
+        };
         cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&dir)
             .args(self.args)
@@ -142,7 +164,7 @@ impl Start<'_> {
         };
         DATA_DIRS.lock().unwrap().insert(api.clone(), dir.clone());
         let client = Client::new(&api, Some(token.clone()));
-        let server = Maestro { child, port, api, client, token, _dir: owned };
+        let server = Maestro { child, port, api, client, token, _dir: owned, _bin: bin_dir };
         let deadline = Instant::now() + Duration::from_secs(30);
         while server.client.health().await.is_err() {
             assert!(Instant::now() < deadline, "maestro did not start");
