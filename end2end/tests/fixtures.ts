@@ -128,10 +128,14 @@ export async function project(server: Server, name: string): Promise<{ id: strin
   return server.api("POST", "/projects", { name: `${name} ${Date.now()}-${Math.floor(Math.random() * 1e6)}` });
 }
 
+/** The repositories `gitRepo` made in this worker: removed when it ends. */
+const madeRepos: string[] = [];
+
 /** A git repository in a temporary directory (its own user.name and user.email) with
  *  `files` committed on `main`: a project's `basePath` for workspaces (its real path). */
 export function gitRepo(files: Record<string, string>): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-repo-"));
+  madeRepos.push(dir);
   const git = (...args: string[]) => execFileSync("git", args, { cwd: dir, stdio: "pipe" });
   git("init", "-q", "-b", "main");
   git("config", "user.name", "Maestro Test");
@@ -171,7 +175,7 @@ export const test = base.extend<{}, { server: Server }>({
       await server.start();
       await use(server);
       await server.stop();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      for (const dir of [dataDir, ...madeRepos.splice(0)]) fs.rmSync(dir, { recursive: true, force: true });
     },
     { scope: "worker" },
   ],
