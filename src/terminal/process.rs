@@ -46,6 +46,13 @@ impl Term {
             Sent::None => false,
         }
     }
+
+    /// Gives input to the writer thread in the queue slot `room`, counted first (see
+    /// [`Link::queued`]): input typed meanwhile must not overtake it.
+    pub(super) fn queue(&self, room: mpsc::Permit<'_, Bytes>, chunk: Bytes) {
+        self.link.queued();
+        room.send(chunk);
+    }
 }
 
 /// The reader thread: passes output on until the holder says the process exited (after

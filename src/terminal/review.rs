@@ -150,8 +150,7 @@ async fn type_message(term: &Term, text: &str) -> Result<(), String> {
     term.typed.store(true, Ordering::Relaxed);
     for piece in bytes.chunks(INPUT_CHUNK) {
         let room = term.input.reserve().await.map_err(|_| "its terminal has closed".to_string())?;
-        term.link.queued();
-        room.send(Bytes::copy_from_slice(piece));
+        term.queue(room, Bytes::copy_from_slice(piece));
     }
     Ok(())
 }

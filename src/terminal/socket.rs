@@ -167,8 +167,7 @@ pub(super) async fn attach(
                     held.give_back(chunk.len());
                     // Before it can reach the program: output it causes must find it said.
                     term.typed.store(true, std::sync::atomic::Ordering::Relaxed);
-                    term.link.queued();
-                    room.send(chunk);
+                    term.queue(room, chunk);
                 }
                 Err(_) => { pending.clear(); pending_bytes = 0; held.give_back(usize::MAX); } // the program is gone
             },
