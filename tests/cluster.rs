@@ -273,7 +273,8 @@ async fn a_node_restarted_on_its_data_directory_keeps_its_agents_running() {
     let port = common::free_port();
     let args = ["--database-url", url.as_str(), "--agent", TICKER];
     let env = [("MAESTRO_TOKEN", TOKEN)];
-    let start = || Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env, uid: None }.run();
+    let start =
+        || Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env, ..Default::default() }.run();
     let mut a = start().await;
     let b = node(&url, None, TOKEN).await;
     let s = session(&a, "tick").await;

@@ -120,6 +120,61 @@ async fn a_ticking_agent_outlives_kill_9_and_sigterm_with_no_byte_missing_or_rep
     until("the agent outlived its deleted session", || !alive(pid)).await;
 }
 
+/// The holder of the terminal whose process is `pid`, from its record.
+fn holder_of(dir: &Path, pid: i32) -> i32 {
+    let records = std::fs::read_dir(dir.join("terminals")).unwrap().flatten();
+    let record = records
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).ok()?).ok())
+        .find(|r| r["pid"].as_i64() == Some(pid.into()));
+    record.and_then(|r| r["holder"].as_i64()).expect("the terminal's record") as i32
+}
+
+/// Whether process `pid` ignores SIGHUP (`/proc/PID/status`).
+fn ignores_hang_up(pid: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigIgn:")).expect("SigIgn");
+    u64::from_str_radix(mask.trim(), 16).unwrap() & 1 != 0
+}
+
+/// Holders run in process groups of their own inside the server's session: the kernel
+/// schedules them within the server's group (autogroup), not each as one more group as heavy
+/// as the whole server, and a hang-up of the server's terminal (SIGHUP to the server's process
+/// group) stops the server cleanly and leaves the terminals running. Their processes still
+/// take SIGHUP (how a terminal is closed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hang_up_of_the_servers_terminal_stops_it_and_leaves_the_terminals_in_its_scheduling_group() {
+    use nix::unistd::{getpgid, getsid, Pid};
+    let dir = tempfile::tempdir().unwrap();
+    let _holders = Holders(dir.path());
+    let port = common::free_port();
+    let args = ["--agent", TICKER];
+    let job = common::Start { port: Some(port), dir: Some(dir.path()), args: &args, job: true, ..Default::default() };
+    let mut srv = job.run().await;
+    let s = session(&srv, "tick").await;
+    let out = output_until(&srv, &s.id, |o| ticks(o).len() >= 2).await;
+    let (pid, server) = (pid_of(&out), srv.child.id() as i32);
+    let holder = holder_of(dir.path(), pid);
+    let (h, srv_pid) = (Some(Pid::from_raw(holder)), Some(Pid::from_raw(server)));
+    assert_eq!(getsid(h).unwrap(), getsid(srv_pid).unwrap(), "the holder is in the server's session");
+    assert_ne!(getpgid(h).unwrap(), getpgid(srv_pid).unwrap(), "the holder is in the server's process group");
+    let group = |p: i32| std::fs::read_to_string(format!("/proc/{p}/autogroup")).ok();
+    assert_eq!(group(holder), group(server), "the holder is scheduled apart from the server");
+    assert!(ignores_hang_up(holder));
+    assert!(!ignores_hang_up(pid), "the terminal's process ignores SIGHUP");
+
+    let before = continuous(&output(&srv, &s.id).await);
+    nix::sys::signal::killpg(Pid::from_raw(server), nix::sys::signal::SIGHUP).unwrap();
+    let status = srv.child.wait().unwrap();
+    assert!(status.success(), "SIGHUP: {status:?}");
+    assert!(alive(holder) && alive(pid), "the terminal ended with the server's terminal");
+    srv = start(dir.path(), port, TICKER).await;
+    let out = output_until(&srv, &s.id, |o| ticks(o).len() as u64 >= before + 5).await;
+    continuous(&out);
+    assert_eq!(pid_of(&out), pid);
+    assert_eq!(srv.client.session(&s.id).await.unwrap().status, SessionStatus::Running);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_process_that_exits_while_the_server_is_down_fails_its_session_with_its_code() {
     let dir = tempfile::tempdir().unwrap();
@@ -336,7 +391,8 @@ async fn more_than_a_holder_keeps_while_the_server_is_down_is_counted_exactly() 
     let port = common::free_port();
     let env = [("MAESTRO_OUTPUT_SESSION_BYTES", "65536")];
     let args = ["--agent", agent.as_str()];
-    let run = || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env, uid: None };
+    let run =
+        || common::Start { port: Some(port), dir: Some(dir.path()), args: &args, env: &env, ..Default::default() };
     let mut srv = run().run().await;
     let s = session(&srv, "flood").await;
     let pid = pid_of(&output_until(&srv, &s.id, |o| o.contains("pid ") && o.contains("\r\n")).await);

@@ -318,14 +318,15 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// Resolves on Ctrl-C or SIGTERM. The handlers are installed when this is called, not when
+/// Resolves on Ctrl-C, SIGTERM or a hang-up (the terminal it ran in closed). The handlers are installed when this is called, not when
 /// the future is first polled: a SIGTERM that comes as soon as the server answers must
 /// stop it cleanly, not kill it.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let (mut int, mut term) = {
+    let (mut int, mut term, mut hup) = {
         use tokio::signal::unix::{signal, SignalKind};
-        (signal(SignalKind::interrupt()).ok(), signal(SignalKind::terminate()).ok())
+        let on = |k| signal(k).ok();
+        (on(SignalKind::interrupt()), on(SignalKind::terminate()), on(SignalKind::hangup()))
     };
     async move {
         #[cfg(unix)]
@@ -338,7 +339,7 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
                     None => std::future::pending().await,
                 }
             };
-            tokio::select! { _ = one(int.take()) => {}, _ = one(term.take()) => {} }
+            tokio::select! { _ = one(int.take()) => {}, _ = one(term.take()) => {}, _ = one(hup.take()) => {} }
         }
         #[cfg(not(unix))]
         let _ = tokio::signal::ctrl_c().await;

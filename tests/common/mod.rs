@@ -90,6 +90,9 @@ pub struct Start<'a> {
     /// Run as this account (root only): the binary is copied where it may read it, and a
     /// fresh data directory is made its own.
     pub uid: Option<u32>,
+    /// In a process group of its own, as a shell runs a command: what a terminal's hang-up
+    /// sends to that group reaches the server and whatever stayed in its group.
+    pub job: bool,
 }
 
 impl Start<'_> {
@@ -122,6 +125,9 @@ impl Start<'_> {
                 cmd
             }
         };
+        if self.job {
+            std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        }
         cmd.args(["--addr", &format!("127.0.0.1:{port}"), "--data-dir"])
             .arg(&dir)
             .args(self.args)

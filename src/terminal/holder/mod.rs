@@ -1,10 +1,10 @@
 //! Terminals that outlive the server (SPEC §9 "Outliving the server"): every terminal's
 //! process is started and held by a small holder process, the `maestro` binary itself run
-//! as `maestro __hold ID` (`run`), detached (its own session, stdio on `/dev/null`, not the
-//! server's child). It owns the PTY and the process; the server talks to it over a unix
-//! socket (`link`), and when the server stops, is upgraded or is killed, the holder keeps
-//! the process and what it prints until a server comes back and re-adopts it
-//! (`terminal::adopt`).
+//! as `maestro __hold ID` (`run`), detached (its own process group, SIGHUP ignored, stdio
+//! on `/dev/null`, not the server's child). It owns the PTY and the process; the server
+//! talks to it over a unix socket (`link`), and when the server stops, is upgraded or is
+//! killed, the holder keeps the process and what it prints until a server comes back and
+//! re-adopts it (`terminal::adopt`).
 //!
 //! Why a holder of our own rather than tmux: no dependency to install or version to match
 //! (tmux's control mode changed across 2.x/3.x); the output stays a byte-exact stream with

@@ -1,6 +1,6 @@
 //! The holder process (`maestro __hold ID`, see the module above): reads its [`Spec`] on
 //! stdin, leaves the server (a fork whose parent exits at once, so the server has nothing to
-//! reap, and its own session), starts the process on a PTY, says `ready HOLDER PID` (or
+//! reap, and its own process group), starts the process on a PTY, says `ready HOLDER PID` (or
 //! `error WHY`) on stdout, and then serves its socket.
 
 use super::pty::{self, Reader, Typing};
@@ -81,7 +81,14 @@ pub fn main() -> ! {
         Ok(nix::unistd::ForkResult::Child) => {}
         Err(e) => fail(&format!("fork: {e}")),
     }
-    let _ = nix::unistd::setsid();
+    // A process group of its own, not a session: the server's terminal's ^C and hang-up do
+    // not reach it, and the kernel schedules it within the server's group (autogroup), not
+    // as one more group as heavy as the whole server (docs/PERF.md).
+    let _ = nix::unistd::setpgid(nix::unistd::Pid::from_raw(0), nix::unistd::Pid::from_raw(0));
+    // SAFETY: no other thread runs yet; the process's own start resets it (portable-pty).
+    unsafe {
+        let _ = nix::sys::signal::signal(nix::sys::signal::SIGHUP, nix::sys::signal::SigHandler::SigIgn);
+    }
     // The socket is made 0600 from the start; the process gets the server's umask.
     let umask = nix::sys::stat::umask(nix::sys::stat::Mode::from_bits_truncate(0o177));
     let sock = socket_path(&spec.dir, &spec.id);
