@@ -23,6 +23,9 @@ use std::time::{Duration, Instant};
 const LINGER: Duration = Duration::from_millis(2);
 const STREAMING: Duration = Duration::from_millis(5);
 const STREAM_MIN: usize = 1024;
+/// While a frame lingers, the holder reads again after this long rather than on each of
+/// the agent's writes: fewer wake-ups per MB (the agent's writes are a few KiB each).
+const PACE: Duration = Duration::from_micros(500);
 /// Input chunks that may wait for the program before the server's socket is no longer
 /// read (the server then holds the rest: backpressure).
 const QUEUED_MAX: usize = 16;
@@ -86,7 +89,11 @@ impl Reader {
                     return self.made(n, false);
                 }
             }
-            wait(self.fd, PollFlags::POLLIN, until);
+            match until {
+                // Lingering (streaming): what comes meanwhile is read in one go.
+                Some(u) => std::thread::sleep(PACE.min(u.saturating_duration_since(Instant::now()))),
+                None => wait(self.fd, PollFlags::POLLIN, None),
+            }
         }
     }
 
