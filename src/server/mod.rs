@@ -318,9 +318,9 @@ fn raise_descriptor_limit() {
     }
 }
 
-/// Resolves on Ctrl-C, SIGTERM or a hang-up (the terminal it ran in closed). The handlers are installed when this is called, not when
-/// the future is first polled: a SIGTERM that comes as soon as the server answers must
-/// stop it cleanly, not kill it.
+/// Resolves on Ctrl-C, SIGTERM or a hang-up (the terminal it ran in closed). The handlers
+/// are installed when this is called, not when the future is first polled: a SIGTERM that
+/// comes as soon as the server answers must stop it cleanly, not kill it.
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     let (mut int, mut term, mut hup) = {
