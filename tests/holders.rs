@@ -122,11 +122,7 @@ async fn a_ticking_agent_outlives_kill_9_and_sigterm_with_no_byte_missing_or_rep
 
 /// The holder of the terminal whose process is `pid`, from its record.
 fn holder_of(dir: &Path, pid: i32) -> i32 {
-    let records = std::fs::read_dir(dir.join("terminals")).unwrap().flatten();
-    let record = records
-        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-        .filter_map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).ok()?).ok())
-        .find(|r| r["pid"].as_i64() == Some(pid.into()));
+    let record = common::terminal_records(dir).into_iter().find(|r| r["pid"].as_i64() == Some(pid.into()));
     record.and_then(|r| r["holder"].as_i64()).expect("the terminal's record") as i32
 }
 

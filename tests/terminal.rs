@@ -312,11 +312,7 @@ async fn agents_started_at_once_by_an_ordinary_account_each_run_at_the_lower_pri
     assert!(started.iter().all(Result::is_ok), "{started:?}");
     let dir = common::data_dir_of(&srv.api).unwrap();
     let groups = || -> Vec<String> {
-        let records = std::fs::read_dir(dir.join("terminals")).into_iter().flatten().flatten();
-        let pids = records
-            .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
-            .filter_map(|e| serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).ok()?).ok())
-            .filter_map(|r| r["pid"].as_i64());
+        let pids = common::terminal_records(&dir).into_iter().filter_map(|r| r["pid"].as_i64());
         pids.map(|pid| std::fs::read_to_string(format!("/proc/{pid}/autogroup")).unwrap_or_default()).collect()
     };
     let deadline = std::time::Instant::now() + Duration::from_secs(20);

@@ -57,15 +57,21 @@ impl Drop for Maestro {
     }
 }
 
+/// The records of the terminals held for data directory `dir` (`terminals/*.json`: the
+/// process's `pid`, its `holder`, ...).
+pub fn terminal_records(dir: &Path) -> Vec<serde_json::Value> {
+    let entries = std::fs::read_dir(dir.join("terminals")).into_iter().flatten().flatten();
+    entries
+        .filter(|e| e.path().extension().is_some_and(|x| x == "json"))
+        .filter_map(|e| serde_json::from_slice(&std::fs::read(e.path()).ok()?).ok())
+        .collect()
+}
+
 /// Ends the terminal holders (and their processes) a server left in data directory `dir`.
 pub fn kill_holders(dir: &Path) {
     use nix::sys::signal::{kill, killpg, SIGKILL};
     use nix::unistd::Pid;
-    let Ok(entries) = std::fs::read_dir(dir.join("terminals")) else { return };
-    for e in entries.flatten().filter(|e| e.path().extension().is_some_and(|x| x == "json")) {
-        let Ok(rec) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(e.path()).unwrap_or_default()) else {
-            continue;
-        };
+    for rec in terminal_records(dir) {
         for (key, group) in [("pid", true), ("holder", false)] {
             let Some(pid) = rec[key].as_i64().filter(|p| *p > 1) else { continue };
             let pid = Pid::from_raw(pid as i32);
