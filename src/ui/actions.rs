@@ -20,47 +20,39 @@ impl Tab {
         Ok(p)
     }
 
-    /// Optimistic mutation of a task or a session: `local` edits the cached copy at once;
-    /// `call` asks the server. Success keeps the server's copy; refusal restores the old
-    /// one and says why.
-    pub fn mutate<E, F>(self, id: String, local: impl FnOnce(&mut E), call: F)
+    /// Optimistic mutation of a task or a session: `local` edits the cached copy at once
+    /// and stays applied over every copy the server sends until `call`'s answer (see
+    /// `Cache::edit`), so it must be idempotent. Success keeps the server's copy; refusal
+    /// takes this edit back and says why.
+    pub fn mutate<E, F>(self, id: String, local: impl Fn(&mut E) + Send + Sync + 'static, call: F)
     where
-        E: Entity + 'static,
+        E: Entity,
         F: Future<Output = Result<E, FnError>> + 'static,
     {
-        let previous = self.cache.try_update(|c| {
-            let mut e = E::all(c).get(&id)?.clone();
-            local(&mut e);
-            Some(c.optimistic(e))
-        });
-        self.settle(id, previous.flatten(), Box::pin(call));
+        let token = self.cache.try_update(|c| c.edit(&id, local)).flatten();
+        self.settle(id, token, Box::pin(call));
     }
 
-    /// What follows a mutation's answer (`previous`: the copy replaced, if one was). The
-    /// call is boxed so that this code exists once per entity type in the wasm, not once
-    /// per place that mutates (docs/PERF.md).
-    fn settle<E: Entity + 'static>(
+    /// What follows a mutation's answer (`token`: the edit shown meanwhile, if the entity
+    /// was held). The call is boxed so that this code exists once per entity type in the
+    /// wasm, not once per place that mutates (docs/PERF.md).
+    fn settle<E: Entity>(
         self,
         id: String,
-        previous: Option<Option<E>>,
+        token: Option<u64>,
         call: std::pin::Pin<Box<dyn Future<Output = Result<E, FnError>>>>,
     ) {
         leptos::task::spawn_local(async move {
-            match call.await {
-                Ok(e) => {
-                    self.cache.update(|c| c.confirm(&e));
-                }
+            let answer = call.await;
+            match (&answer, token) {
                 // Deleted elsewhere: nothing to roll back to.
-                Err(err) if err.code == NOT_FOUND => {
-                    self.cache.update(|c| c.forget::<E>(&id));
-                    self.toast(error_text(&err));
-                }
-                Err(err) => {
-                    if let Some(prev) = previous {
-                        self.cache.update(|c| c.rollback(&id, prev));
-                    }
-                    self.toast(error_text(&err));
-                }
+                (Err(err), _) if err.code == NOT_FOUND => self.cache.update(|c| c.forget::<E>(&id)),
+                (answer, Some(token)) => self.cache.update(|c| c.settle(&id, token, answer.as_ref().ok())),
+                (Ok(e), None) => self.cache.update(|c| c.confirm(e)),
+                (Err(_), None) => None,
+            };
+            if let Err(err) = answer {
+                self.toast(error_text(&err));
             }
         });
     }

@@ -261,7 +261,7 @@ fn Card(
             r.as_ref().is_some_and(|(r, to)| { let id = &id.get_value(); r == id } && *to == column)
         });
         // Made before it is in the document: focused once it is. The wish stays while
-        // the focus does (an older event may move the card back and forth on its way).
+        // the focus does.
         if let (true, Some(el)) = (mine, node.get()) {
             request_animation_frame(move || drop(el.focus()));
         }

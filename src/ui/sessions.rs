@@ -331,7 +331,12 @@ fn SessionTasks(id: String) -> impl IntoView {
             return;
         }
         let (sid, local_tid) = (id.get_value(), tid.clone());
-        ctx.mutate(sid.clone(), move |s| s.task_ids.push(local_tid), link_task(sid, tid));
+        let link = move |s: &mut Session| {
+            if !s.task_ids.contains(&local_tid) {
+                s.task_ids.push(local_tid.clone())
+            }
+        };
+        ctx.mutate(sid.clone(), link, link_task(sid, tid));
     };
     view! {
         <div class="session-tasks">

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 /// What the cache does the same way for every kind of entity: where its copies live and
 /// which of two copies is newer.
-pub trait Entity: Clone {
+pub trait Entity: Clone + Send + Sync + 'static {
     const KIND: Kind;
     fn id(&self) -> &str;
     /// Grows with every change: `version`, or for projects `updatedAt` (the store's clock

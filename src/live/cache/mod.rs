@@ -93,6 +93,10 @@ pub struct Cache {
     /// Per project whose `PaneSessions` were fetched: the oldest ended session sent, when
     /// older ones were left on the server (`None`: every ended one came).
     ended_since: HashMap<String, Option<(Millis, String)>>,
+    /// Edits shown before their answers, re-applied over every copy that comes meanwhile.
+    pending: optimistic::Layers,
+    /// The last edit's token.
+    edits: u64,
     /// How many resyncs there were: a list fetched a page at a time starts over when this
     /// changes under it (what came before was forgotten).
     pub resyncs: u64,
@@ -155,7 +159,7 @@ impl Cache {
         if self.hidden.contains(&(E::KIND, e.id().to_string())) {
             return;
         }
-        self.store(e.clone());
+        self.take(e.clone());
     }
 
     /// Stores a copy, keeping indexes and change notes; returns the one it replaced.
@@ -182,6 +186,7 @@ impl Cache {
     /// Forgets an entity deleted as of `at`.
     fn gone<E: Entity>(&mut self, id: &str, at: u64) {
         self.hidden.remove(&(E::KIND, id.to_string()));
+        self.pending.remove(&(E::KIND, id.to_string()));
         self.unstore::<E>(id);
         self.touched.insert((E::KIND, id.to_string()), at);
     }
@@ -209,6 +214,8 @@ impl Cache {
         self.index.clear();
         self.task_workspaces.clear();
         self.flagged.clear();
+        // Edits still waiting show again over the lists' copies as they are refetched.
+        self.pending.values_mut().for_each(optimistic::Layer::forget_base);
         self.changes = Changes { all_tasks: true, lists: true, other: true, ..Default::default() };
         let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();
         keys.sort();

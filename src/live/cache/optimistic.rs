@@ -1,11 +1,78 @@
 //! A mutation shown before the server answers, confirmed by its answer or rolled back.
+//!
+//! An edit of an entity the cache holds ([`Cache::edit`]) stays layered over the server's
+//! copies until its answer comes: every copy that arrives meanwhile (an event, the answer
+//! to an earlier edit) is shown with the edits still waiting re-applied. So a card moved
+//! twice in a row never jumps back to where the first move's answer says it is.
 
-use super::{Cache, Entity};
+use super::{Cache, Entity, Kind};
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One edit waiting for its answer, typed away so that one map holds every kind's.
+type AnyEdit = Arc<dyn Fn(&mut dyn Any) + Send + Sync>;
+
+/// The edits of one entity waiting for their answers, over the newest server copy.
+#[derive(Clone)]
+pub(super) struct Layer {
+    /// The newest copy the server sent; `None` after a resync forgot it.
+    base: Option<Arc<dyn Any + Send + Sync>>,
+    /// In the order they were made, each with its token.
+    edits: Vec<(u64, AnyEdit)>,
+}
+
+impl Layer {
+    pub(super) fn forget_base(&mut self) {
+        self.base = None;
+    }
+
+    fn over<E: Entity>(&self, mut e: E) -> E {
+        for (_, edit) in &self.edits {
+            edit(&mut e);
+        }
+        e
+    }
+}
+
+impl PartialEq for Layer {
+    fn eq(&self, other: &Self) -> bool {
+        let same_base = match (&self.base, &other.base) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (a, b) => a.is_none() && b.is_none(),
+        };
+        same_base && self.edits.iter().map(|e| e.0).eq(other.edits.iter().map(|e| e.0))
+    }
+}
+
+impl std::fmt::Debug for Layer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Layer")
+            .field("base", &self.base.is_some())
+            .field("edits", &self.edits.iter().map(|e| e.0).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// Every entity's waiting edits.
+pub(super) type Layers = HashMap<(Kind, String), Layer>;
 
 impl Cache {
     /// True when an event deleted this entity: nothing may bring it back.
     fn deleted<E: Entity>(&self, id: &str) -> bool {
         !E::all(self).contains_key(id) && self.touched.contains_key(&(E::KIND, id.to_string()))
+    }
+
+    /// Stores a copy the server sent, with the edits still waiting on it re-applied.
+    pub(super) fn take<E: Entity>(&mut self, e: E) {
+        let shown = match self.pending.get_mut(&(E::KIND, e.id().to_string())) {
+            Some(layer) => {
+                layer.base = Some(Arc::new(e.clone()));
+                layer.over(e)
+            }
+            None => e,
+        };
+        self.store(shown);
     }
 
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
@@ -14,12 +81,57 @@ impl Cache {
         let hidden = self.hidden.contains(&(E::KIND, e.id().to_string()));
         let newest = E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version());
         if !hidden && !self.deleted::<E>(e.id()) && newest {
-            self.store(e.clone());
+            self.take(e.clone());
         }
     }
 
-    /// Optimistic edit or creation: shows `e` at once and returns what to restore if the
-    /// server refuses. The server's own copy (same or higher version) replaces it.
+    /// Shows an edit of `id` at once and keeps it over whatever the server sends until
+    /// [`Cache::settle`] brings its answer. Returns the edit's token; `None` when `id` is
+    /// not held (nothing to edit). Edits must be idempotent: one the server has made
+    /// already may be applied again over its copy.
+    pub fn edit<E: Entity>(&mut self, id: &str, edit: impl Fn(&mut E) + Send + Sync + 'static) -> Option<u64> {
+        let held = E::all(self).get(id)?.clone();
+        self.edits += 1;
+        let token = self.edits;
+        let mut shown = held.clone();
+        edit(&mut shown);
+        let layer = self
+            .pending
+            .entry((E::KIND, id.to_string()))
+            .or_insert_with(|| Layer { base: Some(Arc::new(held)), edits: Vec::new() });
+        let edit: AnyEdit = Arc::new(move |e: &mut dyn Any| {
+            if let Some(e) = e.downcast_mut::<E>() {
+                edit(e)
+            }
+        });
+        layer.edits.push((token, edit));
+        self.store(shown);
+        Some(token)
+    }
+
+    /// The answer to edit `token` of `id`: the server's copy, or `None` for a refusal.
+    /// The edit stops being re-applied; what shows is the newest server copy with the
+    /// edits still waiting, so a refusal rolls back this edit alone.
+    pub fn settle<E: Entity>(&mut self, id: &str, token: u64, answer: Option<&E>) {
+        if let Some(e) = answer {
+            self.confirm(e);
+        }
+        let key = (E::KIND, id.to_string());
+        let Some(layer) = self.pending.get_mut(&key) else { return };
+        layer.edits.retain(|e| e.0 != token);
+        let layer = if layer.edits.is_empty() { self.pending.remove(&key) } else { Some(layer.clone()) };
+        let base = layer.as_ref().and_then(|l| l.base.as_ref()?.downcast_ref::<E>().cloned());
+        // Shown again only if still shown: not while a deletion hides it, nor once deleted.
+        if let (Some(layer), Some(base)) = (layer, base) {
+            if E::all(self).contains_key(id) {
+                self.store(layer.over(base));
+            }
+        }
+    }
+
+    /// Optimistic creation (or a change not made through [`Cache::edit`]): shows `e` at
+    /// once and returns what to restore if the server refuses. The server's own copy
+    /// (same or higher version) replaces it.
     pub fn optimistic<E: Entity>(&mut self, e: E) -> Option<E> {
         self.store(e)
     }

@@ -194,6 +194,61 @@ fn a_server_that_says_not_found_makes_it_go_for_good() {
 }
 
 #[test]
+fn two_quick_edits_show_the_second_whatever_comes_between_and_a_refusal_takes_back_its_own() {
+    // The server's history: a task, then moved to in review and then to completed.
+    let events = history(&[(0, 0, 0), (1, 0, 0), (8, 0, 2), (8, 0, 3)]);
+    let st = replay(&events, 2);
+    let pid = st.projects.keys().next().unwrap().clone();
+    let key = ListKey::ProjectTasks(pid.clone());
+    let mut cache = Cache::default();
+    load(&mut cache, &key, &fetch(&st, &key), 2);
+    let id = cache.project_tasks(&pid).unwrap()[0].id.clone();
+    let status = |c: &Cache| c.task(&id).map(|t| t.status);
+    let answer = |seq: u64| match &events[seq as usize - 1].data {
+        EventData::TaskUpdated(t) => t.clone(),
+        e => panic!("not the task's update: {e:?}"),
+    };
+    // Two moves before any answer (the board's → pressed twice).
+    let first = cache.edit(&id, |t: &mut Task| t.status = TaskStatus::InReview).unwrap();
+    let second = cache.edit(&id, |t: &mut Task| t.status = TaskStatus::Completed).unwrap();
+    assert_eq!(status(&cache), Some(TaskStatus::Completed));
+    // The first move's event and answer: newer than what the second was made on, yet the
+    // second still shows.
+    cache.apply(&events[2]);
+    assert_eq!(status(&cache), Some(TaskStatus::Completed));
+    cache.settle(&id, first, Some(&answer(3)));
+    assert_eq!(status(&cache), Some(TaskStatus::Completed));
+    // A third move, refused: only it goes back, to what the server has (the second's
+    // event came meanwhile).
+    let third = cache.edit(&id, |t: &mut Task| t.status = TaskStatus::Blocked).unwrap();
+    cache.apply(&events[3]);
+    assert_eq!(status(&cache), Some(TaskStatus::Blocked));
+    cache.settle::<Task>(&id, third, None);
+    assert_eq!(status(&cache), Some(TaskStatus::Completed));
+    cache.settle(&id, second, Some(&answer(4)));
+    assert_eq!(cache.task(&id), Some(&answer(4)), "the server's copy, with nothing left over it");
+
+    // A refusal while nothing newer came: the copy from before the edit.
+    let before = cache.task(&id).cloned();
+    let refused = cache.edit(&id, |t: &mut Task| t.title = "renamed".into()).unwrap();
+    assert_eq!(cache.task(&id).map(|t| t.title.as_str()), Some("renamed"));
+    cache.settle::<Task>(&id, refused, None);
+    assert_eq!(cache.task(&id).cloned(), before);
+
+    // A resync forgets every copy; the edit still waiting shows over the refetched one.
+    let waiting = cache.edit(&id, |t: &mut Task| t.status = TaskStatus::Pending).unwrap();
+    let seq = events.last().unwrap().seq;
+    for key in cache.resync(seq) {
+        load(&mut cache, &key, &fetch(&replay(&events, seq), &key), seq);
+    }
+    assert_eq!(status(&cache), Some(TaskStatus::Pending));
+    // Deleted meanwhile (the server says not found): its answer brings nothing back.
+    cache.forget::<Task>(&id);
+    cache.settle::<Task>(&id, waiting, None);
+    assert_eq!(cache.task(&id), None);
+}
+
+#[test]
 fn a_deletion_waiting_for_undo_hides_the_task_until_undone_unless_an_event_deletes_it() {
     let events = history(&[(0, 0, 0), (1, 0, 0), (1, 0, 0)]);
     let n = events.last().unwrap().seq;

@@ -77,8 +77,8 @@ impl Edits {
             id.clone(),
             move |x| {
                 x.title = t.trim().to_string();
-                x.description = d;
-                x.prompt = p;
+                x.description.clone_from(&d);
+                x.prompt.clone_from(&p);
             },
             update_task(id, patch),
         );

@@ -35,7 +35,17 @@ pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
             created_at: crate::model::now_millis(),
             completed_at: None,
         };
-        ctx.mutate(tid.clone(), move |x| x.subtasks.push(local), add_subtask(tid, t));
+        // Shown once however often it is applied: not again over a copy that has it.
+        let before = ctx.cache.with_untracked(|c| c.task(&tid).map_or(0, |x| titled(x, &local.title)));
+        ctx.mutate(
+            tid.clone(),
+            move |x| {
+                if titled(x, &local.title) == before {
+                    x.subtasks.push(local.clone())
+                }
+            },
+            add_subtask(tid, t),
+        );
     };
     view! {
         <section class="subtasks" aria-label="Subtasks">
@@ -51,6 +61,11 @@ pub fn Subtasks(id: StoredValue<String>) -> impl IntoView {
             </form>
         </section>
     }
+}
+
+/// How many of the task's subtasks have this title.
+fn titled(task: &Task, title: &str) -> usize {
+    task.subtasks.iter().filter(|s| s.title == title).count()
 }
 
 /// One subtask of task `task`: its box to tick, and a button to delete it.
