@@ -156,9 +156,6 @@ impl Cache {
             return;
         }
         self.touched.insert((E::KIND, e.id().to_string()), at);
-        if self.hidden.contains(&(E::KIND, e.id().to_string())) {
-            return;
-        }
         self.take(e.clone());
     }
 
@@ -215,7 +212,7 @@ impl Cache {
         self.task_workspaces.clear();
         self.flagged.clear();
         // Edits still waiting show again over the lists' copies as they are refetched.
-        self.pending.values_mut().for_each(optimistic::Layer::forget_base);
+        self.pending.retain(|_, l| l.forget_base());
         self.changes = Changes { all_tasks: true, lists: true, other: true, ..Default::default() };
         let mut keys: Vec<ListKey> = self.loaded.iter().cloned().collect();
         keys.sort();

@@ -23,8 +23,10 @@ pub(super) struct Layer {
 }
 
 impl Layer {
-    pub(super) fn forget_base(&mut self) {
+    /// Forgets the server's copy (a resync); false when no edit is left to keep it for.
+    pub(super) fn forget_base(&mut self) -> bool {
         self.base = None;
+        !self.edits.is_empty()
     }
 
     fn over<E: Entity>(&self, mut e: E) -> E {
@@ -60,27 +62,36 @@ pub(super) type Layers = HashMap<(Kind, String), Layer>;
 impl Cache {
     /// True when an event deleted this entity: nothing may bring it back.
     fn deleted<E: Entity>(&self, id: &str) -> bool {
-        !E::all(self).contains_key(id) && self.touched.contains_key(&(E::KIND, id.to_string()))
+        let key = (E::KIND, id.to_string());
+        !E::all(self).contains_key(id) && self.touched.contains_key(&key) && !self.hidden.contains(&key)
     }
 
-    /// Stores a copy the server sent, with the edits still waiting on it re-applied.
+    /// Stores a copy the server sent, with the edits still waiting on it re-applied. While
+    /// a deletion waiting for Undo hides the entity, the copy is only kept under its edits
+    /// (an Undo shows them over the newest copy).
     pub(super) fn take<E: Entity>(&mut self, e: E) {
-        let shown = match self.pending.get_mut(&(E::KIND, e.id().to_string())) {
+        let key = (E::KIND, e.id().to_string());
+        let shown = match self.pending.get_mut(&key) {
             Some(layer) => {
+                // Hidden, it has no shown copy to be compared with: its base is.
+                if layer.base.as_ref().and_then(|b| b.downcast_ref::<E>()).is_some_and(|b| b.version() > e.version()) {
+                    return;
+                }
                 layer.base = Some(Arc::new(e.clone()));
                 layer.over(e)
             }
             None => e,
         };
-        self.store(shown);
+        if !self.hidden.contains(&key) {
+            self.store(shown);
+        }
     }
 
     /// A mutation's own answer: newer than (or as new as) what is cached unless an event
     /// already brought a later version, or deleted it.
     pub fn confirm<E: Entity>(&mut self, e: &E) {
-        let hidden = self.hidden.contains(&(E::KIND, e.id().to_string()));
         let newest = E::all(self).get(e.id()).is_none_or(|c| c.version() <= e.version());
-        if !hidden && !self.deleted::<E>(e.id()) && newest {
+        if !self.deleted::<E>(e.id()) && newest {
             self.take(e.clone());
         }
     }
@@ -119,7 +130,9 @@ impl Cache {
         let key = (E::KIND, id.to_string());
         let Some(layer) = self.pending.get_mut(&key) else { return };
         layer.edits.retain(|e| e.0 != token);
-        let layer = if layer.edits.is_empty() { self.pending.remove(&key) } else { Some(layer.clone()) };
+        // A deletion waiting for Undo keeps the server's copy for it.
+        let done = layer.edits.is_empty() && !self.hidden.contains(&key);
+        let layer = if done { self.pending.remove(&key) } else { Some(layer.clone()) };
         let base = layer.as_ref().and_then(|l| l.base.as_ref()?.downcast_ref::<E>().cloned());
         // Shown again only if still shown: not while a deletion hides it, nor once deleted.
         if let (Some(layer), Some(base)) = (layer, base) {
@@ -139,9 +152,13 @@ impl Cache {
     /// Optimistic delete: hides the entity at once (copies that come meanwhile do not show
     /// it); returns it for a rollback.
     pub fn optimistic_remove<E: Entity>(&mut self, id: &str) -> Option<E> {
-        let old = self.unstore(id);
-        if old.is_some() {
-            self.hidden.insert((E::KIND, id.to_string()));
+        let old = self.unstore::<E>(id);
+        if let Some(o) = &old {
+            let key = (E::KIND, id.to_string());
+            self.hidden.insert(key.clone());
+            // Copies that come meanwhile are kept under it, for an Undo to show the newest.
+            let base = Some(Arc::new(o.clone()) as Arc<dyn Any + Send + Sync>);
+            self.pending.entry(key).or_insert_with(|| Layer { base, edits: Vec::new() });
         }
         old
     }
@@ -159,10 +176,24 @@ impl Cache {
         match previous {
             Some(p) => {
                 // Hidden by an optimistic delete, and not deleted by an event since: it comes back.
-                let hidden = self.hidden.remove(&(E::KIND, id.to_string()));
+                let key = (E::KIND, id.to_string());
+                let hidden = self.hidden.remove(&key);
                 if (hidden || !self.deleted::<E>(id)) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version())
                 {
-                    self.store(p);
+                    // As the server has it now, with the edits still waiting.
+                    let layer = self.pending.get(&key).cloned();
+                    let base = layer.as_ref().and_then(|l| l.base.as_ref()?.downcast_ref::<E>().cloned());
+                    match (layer, base) {
+                        (Some(layer), Some(base)) => {
+                            if layer.edits.is_empty() {
+                                self.pending.remove(&key);
+                            }
+                            self.store(layer.over(base));
+                        }
+                        _ => {
+                            self.store(p);
+                        }
+                    }
                 }
             }
             None => {

@@ -262,12 +262,20 @@ fn a_deletion_waiting_for_undo_hides_the_task_until_undone_unless_an_event_delet
     let removed = cache.optimistic_remove::<Task>(&t.id);
     // A later copy (an event, a refetch) does not show it while the Undo is offered.
     let renamed = Task { title: "renamed".into(), version: t.version + 1, ..t.clone() };
-    cache.apply(&Event { seq: n + 1, data: EventData::TaskUpdated(renamed), timestamp: 0 });
+    cache.apply(&Event { seq: n + 1, data: EventData::TaskUpdated(renamed.clone()), timestamp: 0 });
     cache.confirm(&t);
     assert_eq!(cache.project_tasks(&pid).unwrap().len(), 1);
-    // Undo brings it back.
+    // Undo brings it back, as the server has it now.
     cache.rollback(&t.id, removed);
-    assert!(cache.task(&t.id).is_some());
+    assert_eq!(cache.task(&t.id).map(|t| t.title.as_str()), Some("renamed"));
+    // An edit answered while the task is hidden: the Undo shows the answer.
+    let edit = cache.edit(&t.id, |x: &mut Task| x.priority = Priority::High).unwrap();
+    let removed = cache.optimistic_remove::<Task>(&t.id);
+    let answered = Task { priority: Priority::High, version: renamed.version + 1, ..renamed };
+    cache.settle(&t.id, edit, Some(&answered));
+    assert!(cache.task(&t.id).is_none());
+    cache.rollback(&t.id, removed);
+    assert_eq!(cache.task(&t.id), Some(&answered));
     // Deleted by an event while hidden: no Undo brings it back.
     let removed = cache.optimistic_remove::<Task>(&other.id);
     cache.apply(&Event { seq: n + 2, data: EventData::TaskDeleted(Deleted { id: other.id.clone() }), timestamp: 0 });
