@@ -51,6 +51,51 @@ test("drag a card across columns: the change shows in a second tab and over REST
   await other.close();
 });
 
+test("a card moved twice before the server answered the first move does not jump back", async ({ page, server }) => {
+  const p = await project(server, "Quick moves");
+  const quick = await server.api("POST", "/tasks", { projectId: p.id, title: "Quick card" });
+  await open(page, `/projects/${p.id}`);
+  await page.getByRole("group", { name: "View" }).getByRole("button", { name: "Board" }).click();
+  // Both moves reach the server only once the second shows, in the order they were made.
+  let release!: () => void;
+  const both = new Promise<void>((r) => (release = r));
+  let sent = Promise.resolve();
+  await page.route(/\/sfn\/update_task/, (route) => {
+    const turn = sent
+      .then(() => both)
+      .then(async () => route.fulfill({ response: await route.fetch() }));
+    sent = turn;
+    return turn;
+  });
+  await card(page, "pending", "Quick card").focus();
+  await page.keyboard.press("ArrowRight");
+  await expect(card(page, "in progress", "Quick card")).toBeFocused();
+  await page.keyboard.press("ArrowRight");
+  await expect(card(page, "in review", "Quick card")).toBeFocused();
+  // From now on the card must not show in "in progress" again, not even for a moment.
+  await page.evaluate((id) => {
+    const w = window as unknown as { cameBack: boolean };
+    w.cameBack = false;
+    const col = document.querySelector('section[aria-label="in progress column"]')!;
+    new MutationObserver((changes) => {
+      for (const c of changes) {
+        for (const n of Array.from(c.addedNodes)) {
+          if (n instanceof Element && (n.matches(`[data-task-id="${id}"]`) || n.querySelector(`[data-task-id="${id}"]`))) {
+            w.cameBack = true;
+          }
+        }
+      }
+    }).observe(col, { childList: true, subtree: true });
+  }, quick.id);
+  release();
+  await expect.poll(async () => (await server.api("GET", `/tasks/${quick.id}`)).status).toBe("in_review");
+  // A later event applied means the moves' events were applied before it.
+  await server.api("POST", "/tasks", { projectId: p.id, title: "Made after" });
+  await expect(card(page, "pending", "Made after")).toBeVisible();
+  await expect(card(page, "in review", "Quick card")).toBeFocused();
+  expect(await page.evaluate(() => (window as unknown as { cameBack: boolean }).cameBack)).toBe(false);
+});
+
 test("a card being dragged stays put while other changes arrive; a refused move rolls back with a message", async ({
   page,
   server,
