@@ -35,6 +35,11 @@ impl Layer {
         }
         e
     }
+
+    /// The server's copy with the edits still waiting over it; `None` after a resync.
+    fn shown<E: Entity>(&self) -> Option<E> {
+        Some(self.over(self.base.as_ref()?.downcast_ref::<E>()?.clone()))
+    }
 }
 
 impl PartialEq for Layer {
@@ -130,15 +135,14 @@ impl Cache {
         let key = (E::KIND, id.to_string());
         let Some(layer) = self.pending.get_mut(&key) else { return };
         layer.edits.retain(|e| e.0 != token);
+        let shown = layer.shown::<E>();
         // A deletion waiting for Undo keeps the server's copy for it.
-        let done = layer.edits.is_empty() && !self.hidden.contains(&key);
-        let layer = if done { self.pending.remove(&key) } else { Some(layer.clone()) };
-        let base = layer.as_ref().and_then(|l| l.base.as_ref()?.downcast_ref::<E>().cloned());
+        if layer.edits.is_empty() && !self.hidden.contains(&key) {
+            self.pending.remove(&key);
+        }
         // Shown again only if still shown: not while a deletion hides it, nor once deleted.
-        if let (Some(layer), Some(base)) = (layer, base) {
-            if E::all(self).contains_key(id) {
-                self.store(layer.over(base));
-            }
+        if let Some(shown) = shown.filter(|_| E::all(self).contains_key(id)) {
+            self.store(shown);
         }
     }
 
@@ -181,19 +185,12 @@ impl Cache {
                 if (hidden || !self.deleted::<E>(id)) && E::all(self).get(id).is_none_or(|c| c.version() <= p.version())
                 {
                     // As the server has it now, with the edits still waiting.
-                    let layer = self.pending.get(&key).cloned();
-                    let base = layer.as_ref().and_then(|l| l.base.as_ref()?.downcast_ref::<E>().cloned());
-                    match (layer, base) {
-                        (Some(layer), Some(base)) => {
-                            if layer.edits.is_empty() {
-                                self.pending.remove(&key);
-                            }
-                            self.store(layer.over(base));
-                        }
-                        _ => {
-                            self.store(p);
-                        }
+                    let layer = self.pending.get(&key);
+                    let (shown, done) = (layer.and_then(Layer::shown::<E>), layer.is_some_and(|l| l.edits.is_empty()));
+                    if shown.is_some() && done {
+                        self.pending.remove(&key);
                     }
+                    self.store(shown.unwrap_or(p));
                 }
             }
             None => {
