@@ -90,6 +90,7 @@ pub(super) fn read_output(
         if quiet || flushed.elapsed() >= FLUSH_EVERY {
             if let Some(k) = kept.as_mut() {
                 k.flush();
+                t.recent.settle(k.settled());
             }
             flushed = Instant::now();
         }
@@ -102,14 +103,15 @@ pub(super) fn read_output(
 /// One batch of output: kept on disk, in memory for the sockets (shared, not copied), and
 /// seen by the activity.
 fn publish(t: &Term, batch: Bytes, kept: Option<&mut Writer>, activity: Option<&mut Activity>) {
-    if let Some(k) = kept {
-        k.write(&batch);
-    }
+    let settled = kept.map_or(u64::MAX, |k| {
+        k.keep(batch.clone());
+        k.settled()
+    });
     if let Some(a) = activity {
         if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
             a.input();
         }
         a.output();
     }
-    t.recent.push(batch);
+    t.recent.push(batch, settled);
 }

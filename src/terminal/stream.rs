@@ -13,8 +13,10 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 use tokio::sync::watch;
 
-/// Bytes of recent output kept in memory per terminal, at least (at most a batch more); a
-/// new socket without `offset` starts from its first byte.
+/// Bytes of recent output kept in memory per terminal, at least; more while the kept
+/// output's writer holds them (at most its batch, `output::BATCH`, more), so that a socket
+/// behind memory finds them on disk. A new socket without `offset` starts from its first
+/// byte.
 pub const RECENT: usize = 256 * 1024;
 /// The most one frame to a socket carries.
 pub const FRAME_MAX: usize = 64 * 1024;
@@ -37,6 +39,23 @@ struct Ring {
     start: u64,
     /// Bytes held plus [`OVERHEAD`] per piece.
     cost: usize,
+}
+
+impl Ring {
+    /// The oldest piece goes only when what remains still holds the budget (with batches of
+    /// up to 64 KiB, dropping whenever over it would keep as little as 3/4 of it) and when
+    /// it is settled.
+    fn trim(&mut self, settled: u64) {
+        while let Some(old) = self.pieces.front() {
+            let len = old.len();
+            if self.cost - (len + OVERHEAD) < RECENT || self.start + len as u64 > settled {
+                break;
+            }
+            self.pieces.pop_front();
+            self.cost -= len + OVERHEAD;
+            self.start += len as u64;
+        }
+    }
 }
 
 /// What a socket sends next.
@@ -62,8 +81,9 @@ impl Recent {
     }
 
     /// Appends a batch and tells the sockets; drops the oldest pieces not needed to hold
-    /// [`RECENT`].
-    pub(super) fn push(&self, batch: Bytes) {
+    /// [`RECENT`] that end at or before `settled` (on disk, or never to be: see
+    /// `Writer::settled`).
+    pub(super) fn push(&self, batch: Bytes, settled: u64) {
         if batch.is_empty() {
             return;
         }
@@ -82,16 +102,15 @@ impl Recent {
                 r.pieces.push_back(batch);
             }
         }
-        // The oldest piece goes only when what remains still holds the budget: with batches
-        // of up to 64 KiB, dropping whenever over it would keep as little as 3/4 of it.
-        while r.pieces.front().is_some_and(|old| r.cost - (old.len() + OVERHEAD) >= RECENT) {
-            let Some(old) = r.pieces.pop_front() else { break };
-            r.cost -= old.len() + OVERHEAD;
-            r.start += old.len() as u64;
-        }
+        r.trim(settled);
         let end = self.end.borrow().saturating_add(n);
         drop(r);
         self.end.send_replace(end);
+    }
+
+    /// Drops what [`Recent::push`] would have, now that more is `settled`.
+    pub(super) fn settle(&self, settled: u64) {
+        self.ring().trim(settled);
     }
 
     /// Every byte held, in one piece (for a look at what the program said last).
@@ -179,7 +198,7 @@ impl super::Terminals {
             .map(|c| c.bytes)
             .unwrap_or_default();
         let recent = Recent::new(end - tail.len() as u64);
-        recent.push(tail.into());
+        recent.push(tail.into(), end);
         (Some(w), recent)
     }
 }
@@ -198,12 +217,12 @@ mod tests {
         let text: Vec<u8> = (0..(RECENT as u32 * 2)).map(|i| b'a' + (i % 26) as u8).collect();
         // Small pieces are joined; large ones kept as they are.
         for piece in text[..10].chunks(1) {
-            r.push(Bytes::copy_from_slice(piece));
+            r.push(Bytes::copy_from_slice(piece), u64::MAX);
         }
         assert_eq!(r.ring().pieces.len(), 1);
         assert_eq!(bytes(&r, 1003, 4), &text[3..7]);
         for piece in text[10..].chunks(30_000) {
-            r.push(Bytes::copy_from_slice(piece));
+            r.push(Bytes::copy_from_slice(piece), u64::MAX);
         }
         let (start, end) = r.bounds();
         assert_eq!(end, 1000 + text.len() as u64);
@@ -224,9 +243,14 @@ mod tests {
         let r = Recent::new(0);
         let mut w = outputs.writer("s");
         for piece in text.chunks(50_000) {
-            w.write(piece);
-            r.push(Bytes::copy_from_slice(piece));
+            let piece = Bytes::copy_from_slice(piece);
+            w.keep(piece.clone());
+            r.push(piece, w.settled());
         }
+        // Not written yet (less than a batch): all of it still in memory.
+        assert_eq!(r.bounds(), (0, 600_000));
+        w.flush();
+        r.settle(w.settled());
         drop(w);
         let (start, _) = r.bounds();
         assert!(start > 0);
@@ -237,5 +261,35 @@ mod tests {
         );
         // A plain terminal (nothing on disk) behind memory: the gap up to memory's start.
         assert_eq!(next(&r, &outputs, "term_x", 5, 10).await, Next::Gap { from: 5, to: start });
+    }
+
+    #[tokio::test]
+    async fn a_slow_socket_gets_every_byte_of_a_flood_while_the_writer_holds_a_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let outputs = Outputs::temporary().at(dir.path()).unwrap();
+        let text: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+        let r = Recent::new(0);
+        let mut w = outputs.writer("s");
+        let mut got = Vec::new();
+        for piece in text.chunks(40_000) {
+            let piece = Bytes::copy_from_slice(piece);
+            w.keep(piece.clone());
+            r.push(piece, w.settled());
+            // A reader taking a quarter of what comes: memory's start passes it.
+            match next(&r, &outputs, "s", got.len() as u64, 10_000).await {
+                Next::Data(b) => got.extend_from_slice(&b),
+                other => panic!("at {}: {other:?}", got.len()),
+            }
+        }
+        let (start, end) = r.bounds();
+        assert!(start > got.len() as u64, "the reader fell behind memory ({start})");
+        assert!(end - start <= (RECENT + crate::terminal::output::BATCH + 40_000) as u64);
+        while got.len() < text.len() {
+            match next(&r, &outputs, "s", got.len() as u64, 64 * 1024).await {
+                Next::Data(b) => got.extend_from_slice(&b),
+                other => panic!("at {}: {other:?}", got.len()),
+            }
+        }
+        assert!(got == text);
     }
 }
