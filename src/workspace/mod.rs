@@ -14,8 +14,9 @@
 //! - `watch`: file-system notifications, debounced into "may have changed" callbacks.
 //! - `directory`: what a directory given to a project is (exists, repository, branches).
 //! - `setup`: whether a project's setup command may run (its signature).
-//! - `service`: the server's [`Workspaces`]: make and record, files and diffs, archive and
-//!   restore, each git step on a blocking thread, then one store command.
+//! - `service`: the server's [`Workspaces`]: make and record, archive and restore, each git
+//!   step on a blocking thread, then one store command.
+//! - `inspect`: the service's changed files and one file's diff, for review.
 //! - `landing`: the service's commit, merge, rebase and push, as archive's.
 //! - `follow`: a watcher per active workspace, recording its changes when they change.
 //! - `relay`: passing a request for a workspace on another node's disk to that node
@@ -35,6 +36,7 @@ mod follow;
 pub mod git;
 pub mod github;
 pub mod include;
+mod inspect;
 pub mod land;
 mod landing;
 pub mod make;
@@ -53,9 +55,10 @@ pub use changes::changes;
 pub use diff::{file_diff, inside};
 pub use git::GitError;
 pub use include::{copy_included, Included};
+pub use inspect::DIFF_MAX_BYTES;
 pub use land::{commit, merge, push, rebase, Merged};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
-pub use service::{Workspaces, DIFF_MAX_BYTES};
+pub use service::Workspaces;
 pub use setup::trusted_setup;
 pub use watch::{watch, Watcher};
 

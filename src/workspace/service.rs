@@ -1,5 +1,5 @@
 //! The workspace service, on the server: making a task's worktree and recording it,
-//! reading a workspace's changed files and one file's diff, archiving and restoring it.
+//! archiving and restoring it (its changed files and diffs: `inspect`).
 //!
 //! Each git step runs on a blocking thread (at most [`JOBS`] for requests at once), then one
 //! store command records what was done on disk. A mutation runs to its end in a task of its
@@ -14,10 +14,10 @@
 use super::passed::Passed;
 use super::refusal::{conflict, internal};
 use super::watch::Watcher;
-use super::{archive, changes, discard, disk_usage, file_diff, make, restore, Error, NewWorktree};
+use super::{archive, changes, discard, disk_usage, make, restore, Error, NewWorktree};
 use crate::http::AppError;
-use crate::model::limits::{BRANCH_MAX, PATH_MAX};
-use crate::model::{error_code, FileDiff, NewWorkspace, SessionStatus, Workspace, WorkspaceFiles, WorkspaceStatus};
+use crate::model::limits::BRANCH_MAX;
+use crate::model::{error_code, NewWorkspace, SessionStatus, Workspace, WorkspaceStatus};
 use crate::store::state::check_id;
 use crate::store::{Command, IdempotencyKey, Outcome, Store, StoreError, WorkspaceMade, WorkspacePatch};
 use axum::http::StatusCode;
@@ -29,8 +29,6 @@ use tokio::sync::Semaphore;
 /// The workspaces followed, by id: `None` while its watcher starts (or when it could not).
 pub(super) type Followed = Mutex<HashMap<String, Option<Watcher>>>;
 
-/// The most bytes of one file's diff sent; past it the answer says `tooLarge`.
-pub const DIFF_MAX_BYTES: usize = 8 << 20;
 /// Requests' git work running at once (each is a few git processes); the rest wait.
 const JOBS: usize = 4;
 
@@ -299,51 +297,6 @@ impl Workspaces {
         .await
     }
 
-    /// The workspace's changed files against the merge-base with its base, computed now
-    /// (and recorded, when the summary differs from the one the store has).
-    pub async fn files(&self, id: &str) -> Result<WorkspaceFiles, AppError> {
-        let w = self.get(id).await?;
-        if let Some(there) = self.elsewhere(&w, Passed::get("/files", &[])).await {
-            return there;
-        }
-        let w = self.on_disk(w)?;
-        let (path, base) = (PathBuf::from(&w.path), w.base.clone());
-        let files = self
-            .blocking(move || {
-                present(&path)?;
-                changes(&path, &base)
-            })
-            .await?;
-        if w.status == WorkspaceStatus::Active && files.summary != w.changes {
-            let patch = WorkspacePatch { changes: Some(files.summary), ..Default::default() };
-            if let Err(e) = self.update(&w.id, patch, None).await {
-                tracing::debug!(workspace = %w.id, error = %e.message, "changes read but not recorded");
-            }
-        }
-        Ok(files)
-    }
-
-    /// One file's diff (`old_path`: where a renamed file was), at most [`DIFF_MAX_BYTES`].
-    pub async fn diff(&self, id: &str, file: &str, old_path: Option<&str>) -> Result<FileDiff, AppError> {
-        if file.len() > PATH_MAX || old_path.is_some_and(|p| p.len() > PATH_MAX) {
-            return Err(AppError::invalid(format!("a path is at most {PATH_MAX} bytes")));
-        }
-        let w = self.get(id).await?;
-        let query: Vec<_> =
-            [("path", Some(file)), ("oldPath", old_path)].into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
-        if let Some(there) = self.elsewhere(&w, Passed::get("/diff", &query)).await {
-            return there;
-        }
-        let w = self.on_disk(w)?;
-        let (path, base) = (PathBuf::from(&w.path), w.base);
-        let (file, old) = (file.to_string(), old_path.map(str::to_string));
-        self.blocking(move || {
-            present(&path)?;
-            file_diff(&path, &base, &file, old.as_deref(), DIFF_MAX_BYTES)
-        })
-        .await
-    }
-
     /// A workspace by id, caught up with other nodes when this one does not have it.
     pub(super) async fn get(&self, id: &str) -> Result<Workspace, AppError> {
         let found = self.inner.store.read_fresh(|st| st.workspaces.get(id).cloned()).await;
@@ -351,7 +304,7 @@ impl Workspaces {
     }
 
     /// `w`, when its worktree is on this node's disk (active or merged).
-    fn on_disk(&self, w: Workspace) -> Result<Workspace, AppError> {
+    pub(super) fn on_disk(&self, w: Workspace) -> Result<Workspace, AppError> {
         self.here(&w)?;
         if w.status == WorkspaceStatus::Archived {
             return Err(conflict(format!("workspace {} is archived: restore it to read its files", w.id)));
