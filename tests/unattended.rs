@@ -302,6 +302,55 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
     assert_eq!(states[2..], [Some(SessionState::Working), Some(SessionState::Idle)]);
 }
 
+/// What an agent says itself outranks the terminal's guess: an agent whose first output is
+/// its own words as it asks (the CLI prints the session it set) still needs the person after
+/// that output, until an answer (input, then output) moves it on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agents_question_is_not_taken_back_by_its_first_output_only_by_an_answer() {
+    use futures::StreamExt;
+    let work = tempfile::tempdir().unwrap();
+    let agent = "asks=maestro session state needs-input 'Which one?'; read _; echo answered; read _; : {prompt}";
+    let srv = Start { args: &["--agent", agent], ..Default::default() }.run().await;
+    let c = &srv.client;
+    let t = task(c, work.path(), "ask first").await;
+    let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
+    let s = session_of(c, &t, Some("asks")).await;
+    // The session's updates, in order, until one that `done` says is the last wanted.
+    let mut updates = async |done: &dyn Fn(&Session) -> bool| {
+        let mut seen = Vec::new();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the update within 10 s");
+            if let Some(Ok(ServerMessage::Event(e))) = m {
+                if let EventData::SessionUpdated(x) = e.data {
+                    if x.id == s.id {
+                        let last = done(&x);
+                        seen.push(x.state);
+                        if last {
+                            return seen;
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let asked = updates(&|x| x.state == Some(SessionState::NeedsInput)).await;
+    assert_eq!(asked.last(), Some(&Some(SessionState::NeedsInput)));
+    // Its output after asking (the CLI's print of the session) reached the server ...
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
+    let mut ws = crate::terminal::attach_as(addr, &s.id, &srv.token).await;
+    ws.read_until("Which one?").await;
+    // ... and up to a later update (a line in its timeline) it still asks.
+    c.log_session(&s.id, "looked").await.unwrap();
+    let after = updates(&|x| x.timeline.iter().any(|l| l.text == "looked")).await;
+    assert_eq!(after, vec![Some(SessionState::NeedsInput); after.len()], "the question was taken back");
+    // The person answers: input, then output, is working.
+    ws.input("\r").await;
+    ws.read_until("answered").await;
+    let answered = updates(&|x| x.state == Some(SessionState::Working)).await;
+    assert_eq!(answered.last(), Some(&Some(SessionState::Working)));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_marked_with_claude_hooks_gets_a_private_settings_file_whose_hooks_say_its_state() {
     use std::os::unix::fs::PermissionsExt;

@@ -1,7 +1,8 @@
 //! The terminal's word on what a session's agent is doing (SPEC §9), for agents that say
 //! nothing themselves: output after input → `working`; no output for a while → `idle`.
-//! The least trusted source: it never lowers `needs_input` to `idle` (only an answer, input
-//! then output, moves it on), and it writes to the store only when the state changes.
+//! The least trusted source: it never moves `needs_input` on but for an answer (input then
+//! output; output at the start may be the agent's own words as it asks), and it writes to
+//! the store only when the state changes.
 
 use crate::model::SessionState;
 use crate::store::{Command, Store};
@@ -17,8 +18,10 @@ pub(super) struct Activity {
     id: String,
     idle: Duration,
     last_output: Instant,
-    /// Input came (or the agent just started, with its prompt) and no output since.
+    /// Input came and no output since.
     typed: bool,
+    /// The agent just started (with its prompt) and printed nothing yet.
+    started: bool,
     /// What it said last and the session's version then: not said again while that write
     /// is under way.
     sent: Option<(SessionState, u64)>,
@@ -28,7 +31,16 @@ impl Activity {
     pub(super) fn new(store: Store, rt: tokio::runtime::Handle, id: &str) -> Activity {
         let idle = std::env::var("MAESTRO_IDLE_MS").ok().and_then(|v| v.parse().ok()).map(Duration::from_millis);
         let idle = idle.unwrap_or(IDLE);
-        Activity { store, rt, id: id.to_string(), idle, last_output: Instant::now(), typed: true, sent: None }
+        Activity {
+            store,
+            rt,
+            id: id.to_string(),
+            idle,
+            last_output: Instant::now(),
+            typed: false,
+            started: true,
+            sent: None,
+        }
     }
 
     /// Input was handed to the program.
@@ -39,25 +51,28 @@ impl Activity {
     /// The program printed something.
     pub(super) fn output(&mut self) {
         self.last_output = Instant::now();
-        if std::mem::take(&mut self.typed) {
-            self.say(SessionState::Working);
+        let answered = std::mem::take(&mut self.typed);
+        if std::mem::take(&mut self.started) || answered {
+            self.say(SessionState::Working, answered);
         }
     }
 
     /// Nothing was printed for a moment.
     pub(super) fn quiet(&mut self) {
         if self.last_output.elapsed() >= self.idle {
-            self.say(SessionState::Idle);
+            self.say(SessionState::Idle, false);
         }
     }
 
-    fn say(&mut self, state: SessionState) {
+    /// Says `state` unless the session is there already; `answered`: after input.
+    fn say(&mut self, state: SessionState, answered: bool) {
         let Some((now, version)) = self.store.read(|s| s.sessions.get(&self.id).map(|s| (s.state, s.version))) else {
             return; // gone
         };
         let moves = match state {
             _ if now == Some(state) || self.sent == Some((state, version)) => false,
             SessionState::Idle => now == Some(SessionState::Working),
+            _ if now == Some(SessionState::NeedsInput) => answered,
             _ => true,
         };
         if moves {
