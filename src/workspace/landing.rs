@@ -99,10 +99,13 @@ impl Workspaces {
     }
 
     /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);
-    /// its address. Refused (409) where `gh` is missing or logged out, and on another node's
-    /// workspace (open it there).
+    /// its address. Refused (409) where `gh` is missing or logged out on the node whose disk
+    /// holds the workspace (asked of that node, as the other landing steps are).
     pub async fn pull_request(&self, id: &str) -> Result<PullRequest, AppError> {
         let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::post("/pr", serde_json::Value::Null, None)).await {
+            return there;
+        }
         self.here(&w)?;
         if w.status != WorkspaceStatus::Active {
             return Err(conflict(format!("workspace {id} is {}: only an active one is proposed", w.status.as_str())));

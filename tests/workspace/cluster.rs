@@ -1,6 +1,6 @@
 //! A workspace on one node of a cluster, asked of another (SPEC §8 "Where"): two server
 //! processes on one PostgreSQL database, a workspace made on A; its files, a diff, refusals,
-//! archive, restore, commit, a conflicting merge and push asked of B (over REST and with
+//! archive, restore, commit, a conflicting merge, push and a pull request asked of B (over REST and with
 //! the CLI) are A's answers; with A gone B says so. Needs PostgreSQL, as `postgres.rs` (`scripts/test.sh` runs it with `--ignored`).
 
 use super::{fixture, write};
@@ -89,6 +89,14 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
     assert_eq!(body["error"]["files"], serde_json::json!(["README.md"]), "{body}");
     match b.client.push_workspace(&w.id).await {
         Err(ClientError::Api { status: 409, message, .. }) => assert!(message.contains("no remote"), "{message}"),
+        other => panic!("{other:?}"),
+    }
+    // A pull request is A's to open as well: A's answer comes back (its `gh` is missing or
+    // logged out here), not B's "ask that server".
+    match b.client.open_pull_request(&w.id).await {
+        Err(ClientError::Api { status: 409, message, .. }) => {
+            assert!(message.contains("where the server runs"), "{message}")
+        }
         other => panic!("{other:?}"),
     }
 
