@@ -33,9 +33,9 @@ use std::time::SystemTime;
 pub const SESSION_MAX: u64 = 8 << 20;
 /// All sessions' output budget by default (`MAESTRO_OUTPUT_TOTAL_BYTES`).
 pub const TOTAL_MAX: u64 = 512 << 20;
-/// A writer writes when it holds this many bytes (or when flushed). Large, because each
-/// write costs ext4 a journal handle and a time update whatever its size (see docs/PERF.md).
-pub const BATCH: usize = 1 << 20;
+/// A writer writes when it holds this many bytes (or when flushed): fewer writes cost less
+/// per MB than 64 KiB ones; 1 MiB ones were no cheaper and hold a core longer (docs/PERF.md).
+pub const BATCH: usize = 256 << 10;
 /// ... or this many pieces (a program printing a byte at a time makes many small ones).
 const PIECES_MAX: usize = 256;
 /// Temporary directories (a server in memory) are named after its process, so that a later
