@@ -3,10 +3,11 @@
 // commit after saying yes, and the task moves to completed on the board of a second tab,
 // which has an "in review" column. A merge that would conflict lists the file and offers
 // "Rebase" and "Resolve with agent", which starts a session on the workspace.
-import { test, expect, gitRepo, open, project } from "./fixtures";
+import { test, expect, gitRepo, open, project, freePort, Server } from "./fixtures";
 import type { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 
 const column = (page: Page, name: string) =>
@@ -105,4 +106,60 @@ test("a merge that would conflict lists the file and offers rebase and an agent 
   const resolving = made.find((s) => s.name.startsWith("Resolve conflicts"));
   expect(resolving.workspaceId).toBe(ws.id);
   expect(resolving.prompt).toContain("- README.md");
+});
+
+test("where the server's gh can, a pull request is pushed and opened from the Changes tab", async ({ page, context }) => {
+  // A server of its own whose `gh` is a stand-in: logged in, and answering `pr create` with
+  // an address after checking that the branch it names was pushed.
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-pr-"));
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-remote-"));
+  const gh = path.join(dataDir, "gh");
+  fs.writeFileSync(
+    gh,
+    `#!/bin/sh
+case "$1 $2" in
+  "auth status") exit 0 ;;
+  "pr create") git --git-dir="${bare}" rev-parse --verify -q "refs/heads/$5" >/dev/null || exit 1
+    echo "https://github.com/example/repo/pull/7" ;;
+  *) exit 1 ;;
+esac
+`,
+    { mode: 0o755 },
+  );
+  const server = new Server(await freePort(), dataDir);
+  server.env = { MAESTRO_GH: gh };
+  await server.start();
+  try {
+    await server.login(context);
+    execFileSync("git", ["init", "-q", "--bare", bare]);
+    const repo = gitRepo({ "README.md": "one\n" });
+    execFileSync("git", ["remote", "add", "origin", bare], { cwd: repo });
+    const p = await project(server, "Propose");
+    await server.api("PATCH", `/projects/${p.id}`, { basePath: repo });
+    const task = await server.api("POST", "/tasks", { projectId: p.id, title: "Propose a change" });
+    const ws = await server.api("POST", "/workspaces", { taskId: task.id });
+    await server.api("POST", "/sessions", { projectId: p.id, taskIds: [task.id], name: "agent", workspace: ws.id });
+    fs.writeFileSync(path.join(ws.path, "idea.txt"), "an idea\n");
+    await open(page, `${server.url}/projects/${p.id}`);
+    await page.getByRole("button", { name: "Details of Propose a change" }).click();
+    await page.getByRole("button", { name: "Jump to session agent" }).click();
+    await page.getByRole("tablist", { name: "Session view" }).getByRole("tab", { name: /Changes/ }).click();
+    const land = page.getByRole("form", { name: "Land this workspace" });
+    await land.getByRole("button", { name: "Commit" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Committed on ${ws.branch}.` })).toBeVisible();
+
+    // Offered (this server's gh is logged in); it asks first, then pushes and opens it.
+    await land.getByRole("button", { name: "Open pull request" }).click();
+    const confirm = page.getByRole("group", { name: "Confirm" });
+    await expect(confirm).toContainText(`Push ${ws.branch} and open a pull request on GitHub?`);
+    await confirm.getByRole("button", { name: "Open it" }).click();
+    await expect(
+      page.getByRole("status").filter({ hasText: "Pull request opened: https://github.com/example/repo/pull/7" }),
+    ).toBeVisible();
+    const pushed = execFileSync("git", ["--git-dir", bare, "log", "-1", "--format=%s", ws.branch]).toString().trim();
+    expect(pushed).toBe("Propose a change");
+  } finally {
+    await server.stop();
+    for (const dir of [dataDir, bare]) fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -98,6 +98,16 @@ impl Workspaces {
         tokio::task::spawn_blocking(github::ready).await.unwrap_or_else(|e| Err(e.to_string()))
     }
 
+    /// Whether it is offered for workspace `id`: on another node's disk always (that node
+    /// opens it, or says why it cannot), else as [`Workspaces::pull_requests`].
+    pub async fn pull_requests_for(&self, id: &str) -> Result<(), String> {
+        let w = self.get(id).await.map_err(|e| e.message)?;
+        if w.node.is_some() && w.node.as_deref() != self.inner.store.node_id() {
+            return Ok(());
+        }
+        self.pull_requests().await
+    }
+
     /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);
     /// its address. Refused (409) where `gh` is missing or logged out on the node whose disk
     /// holds the workspace (asked of that node, as the other landing steps are).

@@ -99,6 +99,15 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
         }
         other => panic!("{other:?}"),
     }
+    // So the browser on B offers "Open pull request" for it; A, whose `gh` cannot, does not.
+    let offered = async |node: &Maestro| {
+        let path = <maestro::api::functions::workspaces::PullRequestsAvailable as leptos::server_fn::ServerFn>::PATH;
+        let url = format!("{}{path}", node.api.trim_end_matches("/api"));
+        let res = node.http().post(url).json(&serde_json::json!({ "id": w.id })).send().await.unwrap();
+        assert!(res.status().is_success(), "{res:?}");
+        res.json::<bool>().await.unwrap()
+    };
+    assert_eq!((offered(&b).await, offered(&a).await), (true, false));
 
     // A is gone: B says which node holds the workspace and that it cannot be reached; the
     // record itself is the shared database's and still reads.

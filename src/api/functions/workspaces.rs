@@ -101,10 +101,11 @@ pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
     Ok(ssr::workspaces()?.push(&id, None).await?)
 }
 
-/// Whether "Open pull request" is offered: the server's `gh` is installed and logged in.
+/// Whether "Open pull request" is offered for a workspace: the `gh` of the server whose
+/// disk holds it is installed and logged in (on another node's: offered, that node answers).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn pull_requests_available() -> Result<bool, FnError> {
-    Ok(ssr::workspaces()?.pull_requests().await.is_ok())
+pub async fn pull_requests_available(id: String) -> Result<bool, FnError> {
+    Ok(ssr::workspaces()?.pull_requests_for(&id).await.is_ok())
 }
 
 /// Pushes a workspace's branch and opens a pull request for it; its address.

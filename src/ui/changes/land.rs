@@ -1,8 +1,9 @@
 //! Landing a session's workspace from its Changes tab (SPEC §8 "Landing"): commit everything
 //! (the task's title as the default message), merge into base (the project's strategy, or
-//! the other), rebase, push, and "Open pull request" where the server's `gh` can. What
-//! moves a branch others see or rewrites one asks first; a refusal says git's reason, and a
-//! merge that would conflict lists the files and offers "Rebase" and "Resolve with agent".
+//! the other), rebase, push, and "Open pull request" where the `gh` of the server holding
+//! the workspace can. What moves a branch others see or rewrites one asks first; a refusal
+//! says git's reason, and a merge that would conflict lists the files and offers "Rebase"
+//! and "Resolve with agent".
 
 use crate::api::functions::{
     commit_workspace, create_session, error_text, merge_workspace, open_pull_request, pull_requests_available,
@@ -79,10 +80,16 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
     let busy = RwSignal::new(false);
     let said = RwSignal::new(None::<Said>);
     let gh = RwSignal::new(false);
-    spawn(async move {
-        if let Ok(yes) = pull_requests_available().await {
-            gh.try_set(yes);
-        }
+    let ws_id = Memo::new(move |_| ws.with(|w| w.as_ref().map(|w| w.id.clone())));
+    Effect::new(move |_| {
+        let Some(id) = ws_id.get() else { return };
+        spawn(async move {
+            let yes = pull_requests_available(id.clone()).await.unwrap_or(false);
+            // Still the workspace shown (another may have come meanwhile).
+            if ws_id.try_get_untracked().flatten().as_deref() == Some(id.as_str()) {
+                gh.try_set(yes);
+            }
+        });
     });
     let run = move |step: Step| {
         let Some(w) = ws.get_untracked() else { return };
