@@ -151,7 +151,7 @@ async fn the_projects_strategy_is_the_default_and_no_gh_means_no_pull_requests()
     let (status, body) = post(&server, &format!("/workspaces/{}/pr", w.id), json!(null)).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("gh is not installed"), "{body}");
-    let (status, offered) = sfn::<PullRequestsAvailable>(&server, json!({})).await;
+    let (status, offered) = sfn::<PullRequestsAvailable>(&server, json!({"id": w.id})).await;
     assert_eq!((status, offered), (200, json!(false)));
     let (status, body) = sfn::<OpenPullRequest>(&server, json!({"id": w.id})).await;
     assert_eq!(status, 409, "{body}");
