@@ -3,9 +3,11 @@
 //! archive, restore, commit, a conflicting merge, push and a pull request asked of B (over REST and with
 //! the CLI) are A's answers; with A gone B says so. Needs PostgreSQL, as `postgres.rs` (`scripts/test.sh` runs it with `--ignored`).
 
+use super::functions::sfn;
 use super::{fixture, write};
 use crate::cli::cli_env;
 use crate::common::{Maestro, Start};
+use maestro::api::functions::workspaces::PullRequestsAvailable;
 use maestro::model::*;
 use maestro::rest_client::ClientError;
 use std::time::{Duration, Instant};
@@ -100,14 +102,9 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
         other => panic!("{other:?}"),
     }
     // So the browser on B offers "Open pull request" for it; A, whose `gh` cannot, does not.
-    let offered = async |node: &Maestro| {
-        let path = <maestro::api::functions::workspaces::PullRequestsAvailable as leptos::server_fn::ServerFn>::PATH;
-        let url = format!("{}{path}", node.api.trim_end_matches("/api"));
-        let res = node.http().post(url).json(&serde_json::json!({ "id": w.id })).send().await.unwrap();
-        assert!(res.status().is_success(), "{res:?}");
-        res.json::<bool>().await.unwrap()
-    };
-    assert_eq!((offered(&b).await, offered(&a).await), (true, false));
+    let offered = async |node: &Maestro| sfn::<PullRequestsAvailable>(node, serde_json::json!({ "id": w.id })).await;
+    let (yes, no) = ((200, serde_json::json!(true)), (200, serde_json::json!(false)));
+    assert_eq!((offered(&b).await, offered(&a).await), (yes, no));
 
     // A is gone: B says which node holds the workspace and that it cannot be reached; the
     // record itself is the shared database's and still reads.
