@@ -942,6 +942,7 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             ("post", "/workspaces/{id}/rebase"),
             ("post", "/workspaces/{id}/push"),
             ("post", "/workspaces/{id}/pr"),
+            ("get", "/workspaces/{id}/pr"),
             ("get", "/workspaces/{id}/comments"),
             ("post", "/workspaces/{id}/comments"),
             ("patch", "/comments/{id}"),

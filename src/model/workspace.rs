@@ -37,6 +37,18 @@ pub struct PullRequest {
     pub url: String,
 }
 
+/// Whether a pull request can be opened for a workspace (`GET /api/workspaces/:id/pr`): the
+/// answer of the node whose disk holds it, whose `gh` would open it.
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PullRequests {
+    pub available: bool,
+    /// Why not, in plain words (`gh` missing or logged out there).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
 impl MergeStrategy {
     pub const ALL: [MergeStrategy; 2] = [Self::Merge, Self::Squash];
 

@@ -87,6 +87,11 @@ impl Client {
         self.call(Method::POST, &format!("/workspaces/{}/pr", seg(id)), None, None).await
     }
 
+    /// Whether a pull request can be opened for it (the `gh` of the node whose disk holds it).
+    pub async fn pull_requests(&self, id: &str) -> Result<PullRequests, ClientError> {
+        self.call(Method::GET, &format!("/workspaces/{}/pr", seg(id)), None, None).await
+    }
+
     /// Its review comments, in the order they were written.
     pub async fn comments(&self, id: &str) -> Result<Vec<ReviewComment>, ClientError> {
         self.list(&format!("/workspaces/{}/comments", seg(id)), &()).await

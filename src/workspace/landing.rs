@@ -10,7 +10,9 @@ use super::service::{detached, present, Workspaces};
 use super::{changes, commit, github, merge, push, rebase, Error};
 use crate::http::AppError;
 use crate::model::limits::TEXT_MAX;
-use crate::model::{CommitWorkspace, MergeStrategy, MergeWorkspace, PullRequest, Workspace, WorkspaceStatus};
+use crate::model::{
+    CommitWorkspace, MergeStrategy, MergeWorkspace, PullRequest, PullRequests, Workspace, WorkspaceStatus,
+};
 use crate::store::{IdempotencyKey, WorkspacePatch};
 use serde_json::json;
 use std::path::PathBuf;
@@ -98,14 +100,15 @@ impl Workspaces {
         tokio::task::spawn_blocking(github::ready).await.unwrap_or_else(|e| Err(e.to_string()))
     }
 
-    /// Whether it is offered for workspace `id`: on another node's disk always (that node
-    /// opens it, or says why it cannot), else as [`Workspaces::pull_requests`].
-    pub async fn pull_requests_for(&self, id: &str) -> Result<(), String> {
-        let w = self.get(id).await.map_err(|e| e.message)?;
-        if w.node.is_some() && w.node.as_deref() != self.inner.store.node_id() {
-            return Ok(());
+    /// Whether one can be opened for workspace `id`: asked of the node whose disk holds it
+    /// (its `gh` would open it), else as [`Workspaces::pull_requests`].
+    pub async fn pull_requests_for(&self, id: &str) -> Result<PullRequests, AppError> {
+        let w = self.get(id).await?;
+        if let Some(there) = self.elsewhere(&w, Passed::get("/pr", &[])).await {
+            return there;
         }
-        self.pull_requests().await
+        let ready = self.pull_requests().await;
+        Ok(PullRequests { available: ready.is_ok(), reason: ready.err() })
     }
 
     /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);

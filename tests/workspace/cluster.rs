@@ -34,8 +34,14 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
     let f = fixture();
     let (_, url) = crate::postgres::database("wsrelay");
     let (args, env) = (["--database-url", url.as_str()], [("MAESTRO_TOKEN", TOKEN)]);
-    let a = Start { args: &args, env: &env, ..Default::default() }.run().await;
-    let b = Start { args: &args, env: &env, ..Default::default() }.run().await;
+    // B's `gh` is a stand-in that is logged in; A's runs nothing.
+    let gh = f.repo.parent().unwrap().join("gh");
+    write(gh.clone(), "#!/bin/sh\n[ \"$1 $2\" = 'auth status' ]\n");
+    std::fs::set_permissions(&gh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let a_env = [env[0], ("MAESTRO_GH", "/nonexistent/gh")];
+    let b_env = [env[0], ("MAESTRO_GH", gh.to_str().unwrap())];
+    let a = Start { args: &args, env: &a_env, ..Default::default() }.run().await;
+    let b = Start { args: &args, env: &b_env, ..Default::default() }.run().await;
     let base_path = Some(f.repo.to_string_lossy().into_owned());
     let p =
         a.client.create_project(&NewProject { name: "Repo".into(), base_path, ..Default::default() }).await.unwrap();
@@ -101,10 +107,16 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
         }
         other => panic!("{other:?}"),
     }
-    // So the browser on B offers "Open pull request" for it; A, whose `gh` cannot, does not.
+    // Whether one can be opened is A's answer too: B's own `gh` is logged in, A's is not,
+    // so neither browser offers "Open pull request" for it.
+    let asked = b.client.pull_requests(&w.id).await.unwrap();
+    assert!(
+        !asked.available && asked.reason.as_deref().is_some_and(|r| r.contains("where the server runs")),
+        "{asked:?}"
+    );
     let offered = async |node: &Maestro| sfn::<PullRequestsAvailable>(node, serde_json::json!({ "id": w.id })).await;
-    let (yes, no) = ((200, serde_json::json!(true)), (200, serde_json::json!(false)));
-    assert_eq!((offered(&b).await, offered(&a).await), (yes, no));
+    let no = (200, serde_json::json!(false));
+    assert_eq!((offered(&b).await, offered(&a).await), (no.clone(), no));
 
     // A is gone: B says which node holds the workspace and that it cannot be reached; the
     // record itself is the shared database's and still reads.

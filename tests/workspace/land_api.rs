@@ -153,6 +153,12 @@ async fn the_projects_strategy_is_the_default_and_no_gh_means_no_pull_requests()
     assert!(body["error"]["message"].as_str().unwrap().contains("gh is not installed"), "{body}");
     let (status, offered) = sfn::<PullRequestsAvailable>(&server, json!({"id": w.id})).await;
     assert_eq!((status, offered), (200, json!(false)));
+    let asked = c.pull_requests(&w.id).await.unwrap();
+    assert!(
+        !asked.available && asked.reason.as_deref().is_some_and(|r| r.contains("gh is not installed")),
+        "{asked:?}"
+    );
+    assert_eq!(c.pull_requests("ws_missing").await.unwrap_err().status(), Some(404));
     let (status, body) = sfn::<OpenPullRequest>(&server, json!({"id": w.id})).await;
     assert_eq!(status, 409, "{body}");
 

@@ -102,10 +102,10 @@ pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
 }
 
 /// Whether "Open pull request" is offered for a workspace: the `gh` of the server whose
-/// disk holds it is installed and logged in (on another node's: offered, that node answers).
+/// disk holds it is installed and logged in (that server is asked; unreachable: not offered).
 #[server(prefix = "/sfn", input = Json)]
 pub async fn pull_requests_available(id: String) -> Result<bool, FnError> {
-    Ok(ssr::workspaces()?.pull_requests_for(&id).await.is_ok())
+    Ok(ssr::workspaces()?.pull_requests_for(&id).await.is_ok_and(|p| p.available))
 }
 
 /// Pushes a workspace's branch and opens a pull request for it; its address.

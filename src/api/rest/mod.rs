@@ -69,7 +69,7 @@ where
         .routes(routes!(workspaces::merge_workspace))
         .routes(routes!(workspaces::rebase_workspace))
         .routes(routes!(workspaces::push_workspace))
-        .routes(routes!(workspaces::open_pull_request))
+        .routes(routes!(workspaces::open_pull_request, workspaces::pull_requests))
         .routes(routes!(comments::list_comments, comments::create_comment))
         .routes(routes!(comments::update_comment, comments::delete_comment))
         .routes(routes!(comments::send_comments))

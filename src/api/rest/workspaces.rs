@@ -9,8 +9,8 @@ use super::{found, idempotency_key, listed, paging, ApiResult};
 use crate::auth::FromNode;
 use crate::http::{ApiJson, ApiPath, ApiQuery, ErrorBody};
 use crate::model::{
-    ArchiveWorkspace, CommitWorkspace, FileDiff, MergeWorkspace, NewWorkspace, PullRequest, Workspace, WorkspaceFiles,
-    WorkspaceStatus,
+    ArchiveWorkspace, CommitWorkspace, FileDiff, MergeWorkspace, NewWorkspace, PullRequest, PullRequests, Workspace,
+    WorkspaceFiles, WorkspaceStatus,
 };
 use crate::store::Store;
 use crate::workspace::Workspaces;
@@ -192,10 +192,25 @@ pub(super) async fn push_workspace(
 }
 
 /// Pushes the workspace's branch and opens a GitHub pull request for it with `gh pr create
-/// --fill` (its commits give the title and body). 409 where `gh` is not installed or not
-/// logged in on this server (the reason says which), for a workspace that is not active or
-/// is on another node, and with `gh`'s or git's reason when they refuse.
-#[utoipa::path(post, path = "/workspaces/{id}/pr", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = PullRequest), Refusals, GitTimeout))]
-pub(super) async fn open_pull_request(State(ws): State<Workspaces>, ApiPath(id): ApiPath<String>) -> ApiResult {
-    Ok(Json(ws.pull_request(&id).await?).into_response())
+/// --fill` (its commits give the title and body), on the node whose disk holds it. 409
+/// where `gh` is not installed or not logged in there (the reason says which), for a
+/// workspace that is not active, and with `gh`'s or git's reason when they refuse.
+#[utoipa::path(post, path = "/workspaces/{id}/pr", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = PullRequest), Refusals, GitTimeout, Relayed))]
+pub(super) async fn open_pull_request(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    Ok(Json(ws.relayed(relayed.is_some()).pull_request(&id).await?).into_response())
+}
+
+/// Whether a pull request can be opened for the workspace: the answer of the node whose
+/// disk holds it (its `gh` installed and logged in), with the reason when not.
+#[utoipa::path(get, path = "/workspaces/{id}/pr", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = PullRequests), Refusals, Relayed))]
+pub(super) async fn pull_requests(
+    State(ws): State<Workspaces>,
+    relayed: Option<Extension<FromNode>>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult {
+    Ok(Json(ws.relayed(relayed.is_some()).pull_requests_for(&id).await?).into_response())
 }
