@@ -42,9 +42,12 @@ async fn the_pane_gets_every_running_session_and_only_the_newest_ended_of_its_pr
     session(&srv.store, &b, SessionStatus::Completed).await;
 
     let url = format!("http://{}{}", srv.addr, ListPaneSessions::PATH);
-    let res = reqwest::Client::new().post(url).json(&serde_json::json!({"project_id": a.id})).send().await.unwrap();
-    assert_eq!(res.status().as_u16(), 200);
-    let got: PaneSessions = res.json().await.unwrap();
+    let ask = async |body: serde_json::Value| {
+        let res = reqwest::Client::new().post(&url).json(&body).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200);
+        res.json::<PaneSessions>().await.unwrap()
+    };
+    let got = ask(serde_json::json!({"project_id": a.id})).await;
 
     // Every running session: this project's first, then the others'.
     let ids = |v: &[Session]| v.iter().map(|s| s.id.clone()).collect::<Vec<_>>();
@@ -59,4 +62,10 @@ async fn the_pane_gets_every_running_session_and_only_the_newest_ended_of_its_pr
     assert_eq!(ids(&got.ended), ids(&ended[..ENDED_SHOWN]));
     assert!(got.more_ended);
     assert_eq!(got.seq, srv.store.last_seq());
+    // "Older sessions" asks for more: the rest come, and no word of more.
+    let all = ask(serde_json::json!({"project_id": a.id, "ended": 2 * ENDED_SHOWN})).await;
+    assert_eq!(ids(&all.ended), ids(&ended));
+    assert!(!all.more_ended);
+    let one = ask(serde_json::json!({"project_id": a.id, "ended": 1})).await;
+    assert_eq!((ids(&one.ended), one.more_ended), (ids(&ended[..1]), true));
 }

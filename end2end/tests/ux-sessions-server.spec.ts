@@ -82,3 +82,22 @@ test("Clear finished hides the ended sessions in every tab and after a reload; t
   await expect(session(tab, "Still going")).toHaveCount(0);
   await expect(pane(page).getByText("No sessions here.")).toBeVisible();
 });
+
+test("a project with more ended sessions than the pane is sent offers the older ones", async ({ page, server }) => {
+  const p = await project(server, "Long history");
+  // 52 ended, one after the other: the pane is sent the newest 50.
+  for (let i = 1; i <= 52; i++) {
+    const s = await server.api("POST", "/sessions", { projectId: p.id, name: `Run ${i}` });
+    await server.api("PATCH", `/sessions/${s.id}`, { status: "completed" });
+  }
+  await open(page, `/projects/${p.id}`);
+  const rows = pane(page).getByRole("listitem");
+  await expect(session(page, "Run 52")).toBeVisible();
+  await expect(rows).toHaveCount(50);
+  await expect(session(page, "Run 1")).toHaveCount(0);
+  await pane(page).getByRole("button", { name: "Older sessions" }).click();
+  await expect(session(page, "Run 1")).toBeVisible();
+  await expect(rows).toHaveCount(52);
+  await expect(rows.last()).toHaveAccessibleName("Run 1");
+  await expect(pane(page).getByRole("button", { name: "Older sessions" })).toHaveCount(0);
+});

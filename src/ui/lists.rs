@@ -119,7 +119,8 @@ impl Tab {
     /// Fetches what the Sessions pane lists for a project (see `ui::sessions`), and the
     /// workspaces its rows show.
     async fn fetch_pane_sessions(self, project_id: String) -> Result<(), FnError> {
-        let p = list_pane_sessions(project_id.clone()).await?;
+        let ended = self.ended_shown.with_value(|m| m.get(&project_id).copied());
+        let p = list_pane_sessions(project_id.clone(), ended).await?;
         self.cache.update(|c| c.load_pane_sessions(&project_id, &p.running, &p.ended, p.more_ended, p.seq));
         self.first_look(p.ended.iter().map(|s| s.id.clone()).collect());
         self.load_session_workspaces(p.running.iter().chain(&p.ended)).await;

@@ -121,6 +121,16 @@ pub fn SessionsPane(
         };
         ctx.with_undo(format!("{what} cleared"), || {}, undo);
     };
+    // A project with more ended sessions than the pane was sent: the next ones, on asking.
+    let older = move || active.get().is_some_and(|p| ctx.cache.with(|c| c.more_ended(&p)));
+    let show_older = move |_| {
+        let Some(p) = active.get_untracked() else { return };
+        let shown = ctx.ended_shown.with_value(|m| m.get(&p).copied()).unwrap_or(ENDED_SHOWN);
+        ctx.ended_shown.update_value(|m| {
+            m.insert(p.clone(), shown + ENDED_SHOWN);
+        });
+        ctx.reload(ListKey::PaneSessions(p));
+    };
     view! {
         <nav class="pane sessions" aria-label="Sessions">
             <div class="row">
@@ -137,6 +147,12 @@ pub fn SessionsPane(
                 <p class="empty">"No sessions here. Use “Work on task” on a task to start one."</p>
             </Show>
             <div class="row session-tools">
+                <Show when=older>
+                    <button class="ghost" on:click=show_older
+                        title=format!("Show the next {ENDED_SHOWN} sessions that ended before these")>
+                        "Older sessions"
+                    </button>
+                </Show>
                 <Show when=move || finished.with(|f| !f.is_empty())>
                     <button class="ghost" on:click=clear
                         title="Take the ended sessions off this list in this browser (they stay on the server and in their tasks' details)">

@@ -62,6 +62,9 @@ pub struct Tab {
     /// The project each plain terminal opened here was opened in: it starts in that
     /// project's directory.
     pub terminal_projects: StoredValue<std::collections::HashMap<String, String>>,
+    /// How many ended sessions the Sessions pane asks for, by project, once "Older
+    /// sessions" asked for more than the server's default.
+    pub ended_shown: StoredValue<std::collections::HashMap<String, usize>>,
 }
 
 /// The panes, as a narrow screen switches between them (one at a time).
@@ -140,6 +143,7 @@ impl Tab {
             panes: RwSignal::new(Panes::default()),
             drafts: RwSignal::new(Default::default()),
             terminal_projects: StoredValue::new(Default::default()),
+            ended_shown: StoredValue::new(Default::default()),
         }
     }
 

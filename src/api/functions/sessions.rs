@@ -6,7 +6,8 @@ use crate::model::*;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
-/// Most ended sessions of a project the pane is sent (the newest by when they ended).
+/// Most ended sessions of a project the pane is sent unless it asks for more (the newest
+/// by when they ended); "Older sessions" asks for this many more each time.
 pub const ENDED_SHOWN: usize = 50;
 /// Most running sessions of other projects the pane is sent.
 pub const OTHERS_SHOWN: usize = 200;
@@ -16,16 +17,19 @@ pub const OTHERS_SHOWN: usize = 200;
 pub struct PaneSessions {
     /// Running: this project's (a page), then other projects' (at most [`OTHERS_SHOWN`]).
     pub running: Vec<Session>,
-    /// This project's newest ended, at most [`ENDED_SHOWN`], newest first.
+    /// This project's newest ended, as many as asked (at most [`page::PAGE_ROWS_MAX`]),
+    /// newest first.
     pub ended: Vec<Session>,
     /// Older ended sessions exist than those sent.
     pub more_ended: bool,
     pub seq: u64,
 }
 
+/// `ended`: how many of the newest ended to send ([`ENDED_SHOWN`] when not said).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_pane_sessions(project_id: String) -> Result<PaneSessions, FnError> {
+pub async fn list_pane_sessions(project_id: String, ended: Option<usize>) -> Result<PaneSessions, FnError> {
     let store = super::ssr::store()?;
+    let shown = ended.unwrap_or(ENDED_SHOWN).clamp(1, page::PAGE_ROWS_MAX);
     let ((running, ended, more_ended), seq) = store.read_at(|s| {
         let pid = project_id.as_str();
         let run = |here: bool, limit| {
@@ -38,10 +42,10 @@ pub async fn list_pane_sessions(project_id: String) -> Result<PaneSessions, FnEr
         let mut ended: Vec<&Session> =
             s.sessions_where(None, Some(&project_id), None).filter(|x| x.status != SessionStatus::Running).collect();
         let newest = |a: &&Session, b: &&Session| b.ended_key().cmp(&a.ended_key());
-        let more = ended.len() > ENDED_SHOWN;
+        let more = ended.len() > shown;
         if more {
-            ended.select_nth_unstable_by(ENDED_SHOWN, newest);
-            ended.truncate(ENDED_SHOWN);
+            ended.select_nth_unstable_by(shown, newest);
+            ended.truncate(shown);
         }
         ended.sort_by(newest);
         let copy = |v: Vec<&Session>| v.into_iter().cloned().collect::<Vec<_>>();

@@ -32,6 +32,11 @@ impl Cache {
         self.sessions.values().filter(|s| s.status == SessionStatus::Running || self.recently_ended(s))
     }
 
+    /// Whether project `project_id` has older ended sessions than the pane was sent.
+    pub fn more_ended(&self, project_id: &str) -> bool {
+        matches!(self.ended_since.get(project_id), Some(Some(_)))
+    }
+
     fn recently_ended(&self, s: &Session) -> bool {
         match self.ended_since.get(&s.project_id) {
             None => false,
@@ -68,6 +73,7 @@ mod tests {
         c.load_pane_sessions("p", &running, &[session("e2", "p", Some(300)), session("e1", "p", Some(200))], true, 2);
         assert!(c.is_loaded(&ListKey::PaneSessions("p".into())));
         assert_eq!(listed(&c), ["e1", "e2", "q_run", "run"], "older ended ones were left on the server");
+        assert!(c.more_ended("p") && !c.more_ended("q"), "the pane offers older ones of p only");
         // One that runs ends: still listed; another project's ended ones are not its list.
         let mut ended = session("run", "p", Some(400));
         ended.version = 2;
@@ -76,5 +82,11 @@ mod tests {
         // All of a project's ended ones came: every one held is listed.
         c.load_pane_sessions("q", &running, &[], false, 3);
         assert_eq!(listed(&c), ["e1", "e2", "q_old", "q_run", "run"]);
+        assert!(!c.more_ended("q"));
+        // Asked for more of p: the older one came, and there are none older.
+        let older = [session("e2", "p", Some(300)), session("e1", "p", Some(200)), session("old", "p", Some(100))];
+        c.load_pane_sessions("p", &running, &older, false, 4);
+        assert_eq!(listed(&c), ["e1", "e2", "old", "q_old", "q_run", "run"]);
+        assert!(!c.more_ended("p"));
     }
 }
