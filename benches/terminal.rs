@@ -356,4 +356,13 @@ fn main() {
             m(|r| r.echo_busy.1),
         );
     }
+    // The machine's speed moves between hours; what a build adds to the bare PTY, round by
+    // round, moves less.
+    let bare = runs.last().cloned().unwrap_or_default();
+    for ((name, bin), rs) in builds.iter().zip(&runs) {
+        if bin.is_some() {
+            let over = median(rs.iter().zip(&bare).map(|(r, b)| r.cpu_ms_per_mb - b.cpu_ms_per_mb).collect());
+            println!("{name:<48} CPU over the bare PTY's in the same round: {over:+.2} ms/MB (median)");
+        }
+    }
 }

@@ -42,6 +42,12 @@ test("a comment on a diff line survives a reload and reaches the agent's termina
   const comment = page.getByRole("listitem", { name: "Comment on greet.txt:2, draft" });
   await expect(comment).toContainText("Say brave only once.");
   await expect(page.getByRole("button", { name: "Send to agent (1)" })).toBeEnabled();
+  // The line is marked in the diff: the mark says the comment, and a click goes to it.
+  const mark = page.getByRole("button", { name: "1 comment on line 2", exact: true });
+  await expect(mark).toHaveAttribute("title", "Say brave only once.");
+  await expect(page.getByRole("button", { name: /comment on line 1$/ })).toHaveCount(0);
+  await mark.click();
+  await expect(comment).toBeFocused();
 
   // A reload keeps the draft.
   await page.reload();
@@ -57,6 +63,10 @@ test("a comment on a diff line survives a reload and reaches the agent's termina
   await page.getByRole("button", { name: "Send to agent (1)" }).click();
   await expect(page.getByRole("listitem", { name: "Comment on greet.txt:2, sent" })).toBeVisible();
   await expect(page.getByRole("button", { name: "Send to agent (0)" })).toBeDisabled();
+  // Resolved, it no longer marks the line.
+  await page.getByRole("listitem", { name: "Comment on greet.txt:2, sent" }).getByRole("button", { name: "Resolve" }).click();
+  await expect(page.getByRole("listitem", { name: "Comment on greet.txt:2, resolved" })).toBeVisible();
+  await expect(mark).toHaveCount(0);
   await tabs.getByRole("tab", { name: "Terminal" }).click();
   await expect(page.locator(".xterm-rows").first()).toContainText("fake agent: heard: Review comments on your changes");
 });

@@ -4,11 +4,10 @@
 //! reader's line where it was on the screen.
 
 use super::lines::{Kind, Lines};
-use super::review::Pick;
+use super::review::{element_id, on_line, Pick};
 use super::window::{anchor, range, restore, LINE_PX};
 use crate::api::functions::{error_text, workspace_diff};
-use crate::model::CommentSide;
-use crate::model::FileDiff;
+use crate::model::{CommentSide, FileDiff, ReviewComment};
 use crate::ui::browser::spawn;
 use crate::ui::px;
 use crate::ui::scroll::scroll_view;
@@ -32,6 +31,7 @@ pub fn diff(
     old: Option<String>,
     version: Memo<Option<u64>>,
     pick: RwSignal<Option<Pick>>,
+    comments: Memo<Vec<ReviewComment>>,
 ) -> AnyView {
     let named = StoredValue::new(path.clone());
     let shown = RwSignal::new(None::<Shown>);
@@ -119,7 +119,7 @@ pub fn diff(
                 <div class="diff-lines" style:height=move || px(count() as f64 * LINE_PX)>
                     <div class="diff-window" style:transform=move || format!("translateY({})", px(window.get().0 as f64 * LINE_PX))>
                         <For each=rows key=|k| *k let:k>
-                            {lines.with_untracked(|l| l.as_ref().map(|l| line(l, k.1, named, pick)))}
+                            {lines.with_untracked(|l| l.as_ref().map(|l| line(l, k.1, named, pick, comments)))}
                         </For>
                     </div>
                 </div>
@@ -131,8 +131,15 @@ pub fn diff(
 
 /// One line of the diff: old and new numbers, a sign, the text. The number a comment
 /// names (the new one; a deleted line's old one) is a button that picks the line
-/// (shift: the range from the line picked before) to comment on.
-fn line(lines: &Lines, i: usize, file: StoredValue<String>, pick: RwSignal<Option<Pick>>) -> impl IntoView {
+/// (shift: the range from the line picked before) to comment on; a line an open comment is
+/// on is marked, the mark saying it on hover and going to it when clicked.
+fn line(
+    lines: &Lines,
+    i: usize,
+    file: StoredValue<String>,
+    pick: RwSignal<Option<Pick>>,
+    comments: Memo<Vec<ReviewComment>>,
+) -> impl IntoView {
     let l = lines.lines.get(i).copied()?;
     let num = |n: u32| if n == 0 { String::new() } else { n.to_string() };
     let (side, at) = if l.new > 0 { (CommentSide::New, l.new) } else { (CommentSide::Old, l.old) };
@@ -160,6 +167,18 @@ fn line(lines: &Lines, i: usize, file: StoredValue<String>, pick: RwSignal<Optio
         .into_any(),
         _ => view! { <span class="ln">{num(l.new)}</span> }.into_any(),
     };
+    let commentable = matches!(l.kind, Kind::Context | Kind::Added | Kind::Deleted) && at > 0;
+    let noted = Memo::new(move |_| comments.with(|v| on_line(v, side, at).filter(|_| commentable)));
+    let mark = move || {
+        noted.get().map(|(n, first, says)| {
+            let label = format!("{} on line {at}", crate::model::units::count(n, "comment"));
+            view! {
+                <button class="mark" aria-label=label title=says on:click=move |_| crate::ui::browser::focus_id(&element_id(&first))>
+                    {n}
+                </button>
+            }
+        })
+    };
     let (class, sign) = match l.kind {
         Kind::Hunk => ("dl dl-hunk", ""),
         Kind::Context => ("dl", " "),
@@ -168,9 +187,10 @@ fn line(lines: &Lines, i: usize, file: StoredValue<String>, pick: RwSignal<Optio
         Kind::Note => ("dl dl-note", ""),
     };
     Some(view! {
-        <div class=class class:dl-picked=picked>
+        <div class=class class:dl-picked=picked class:dl-commented=move || noted.with(Option::is_some)>
             <span class="ln">{num(l.old)}</span>
             {gutter}
+            <span class="mark-col">{mark}</span>
             <span class="sign">{sign}</span>
             <span class="code">{lines.text(i).to_string()}</span>
         </div>

@@ -78,9 +78,10 @@ fn changes(workspace_id: String) -> impl IntoView {
             {move || {
                 open.get()
                     .map(|(path, old)| {
+                        let here = review::file_comments(id, path.clone());
                         view! {
-                            {diff::diff(id.get_value(), path.clone(), old, version, pick)}
-                            {review::panel(id, path, pick)}
+                            {diff::diff(id.get_value(), path.clone(), old, version, pick, here)}
+                            {review::panel(id, path, here, pick)}
                         }
                         .into_any()
                     })

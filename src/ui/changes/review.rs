@@ -1,6 +1,8 @@
 //! Review comments in the Changes tab (SPEC §8 "Review"): a line number of the diff is a
 //! button — click it (shift-click another for a range) to write a comment on it; the open
-//! file's comments are listed under its diff, drafts editable and deletable, any resolvable;
+//! file's comments are listed under its diff, drafts editable and deletable, any resolvable,
+//! and the lines an open comment is on are marked in the diff (its words on hover, a click
+//! goes to it);
 //! "Send to agent (N)" sends every draft of the workspace. Comments live on the server (a
 //! reload keeps them) and in the tab's cache, which events keep current in every tab.
 
@@ -62,6 +64,28 @@ fn comments(workspace: StoredValue<String>) -> Memo<Vec<ReviewComment>> {
     Memo::new(move |_| ctx.cache.with(|c| c.workspace_comments(&workspace.get_value()).unwrap_or_default()))
 }
 
+/// The comments on file `path` of the workspace.
+pub fn file_comments(workspace: StoredValue<String>, path: String) -> Memo<Vec<ReviewComment>> {
+    let all = comments(workspace);
+    Memo::new(move |_| all.with(|v| v.iter().filter(|c| c.path == path).cloned().collect()))
+}
+
+/// The comments not resolved on line `at` of `side`: how many, the first one's id, and what
+/// they say.
+pub fn on_line(here: &[ReviewComment], side: CommentSide, at: u32) -> Option<(usize, String, String)> {
+    let on: Vec<&ReviewComment> = here
+        .iter()
+        .filter(|c| c.status != CommentStatus::Resolved && c.side == side && (c.line..=c.end_line).contains(&at))
+        .collect();
+    let first = on.first()?.id.clone();
+    Some((on.len(), first, on.iter().map(|c| c.body.as_str()).collect::<Vec<_>>().join("\n—\n")))
+}
+
+/// Where a comment is in the list under the diff (a marked line's click goes there).
+pub fn element_id(comment: &str) -> String {
+    format!("comment-{comment}")
+}
+
 /// "Send to agent (N)": every draft of the workspace, as one message.
 pub fn send_button(workspace: StoredValue<String>) -> impl IntoView {
     let ctx = use_tab();
@@ -93,13 +117,14 @@ pub fn send_button(workspace: StoredValue<String>) -> impl IntoView {
     }
 }
 
-/// The open file's comments, and the form for the lines picked.
-pub fn panel(workspace: StoredValue<String>, path: String, pick: RwSignal<Option<Pick>>) -> impl IntoView {
-    let all = comments(workspace);
+/// The open file's comments (`here`), and the form for the lines picked.
+pub fn panel(
+    workspace: StoredValue<String>,
+    path: String,
+    here: Memo<Vec<ReviewComment>>,
+    pick: RwSignal<Option<Pick>>,
+) -> impl IntoView {
     let file = StoredValue::new(path);
-    let here = Memo::new(move |_| {
-        all.with(|v| v.iter().filter(|c| file.with_value(|f| c.path == *f)).cloned().collect::<Vec<_>>())
-    });
     view! {
         <section class="review" aria-label="Review comments">
             {move || pick.get().filter(|p| file.with_value(|f| p.path == *f)).map(|p| composer(workspace, p, pick))}
@@ -197,7 +222,7 @@ fn comment(c: ReviewComment) -> impl IntoView {
     let status = c.status.as_str();
     let body = c.body.clone();
     view! {
-        <li class=format!("comment comment-{status}") aria-label=format!("Comment on {place}, {status}")>
+        <li class=format!("comment comment-{status}") id=element_id(&c.id) tabindex="-1" aria-label=format!("Comment on {place}, {status}")>
             <div class="row">
                 <span class="place">{place.clone()}</span>
                 <span class="badge">{status}</span>
@@ -229,6 +254,31 @@ fn comment(c: ReviewComment) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_marked_by_the_open_comments_on_its_side_that_cover_it() {
+        let c = |id: &str, side, line, end_line, status| ReviewComment {
+            id: id.into(),
+            path: "a.rs".into(),
+            line,
+            end_line,
+            side,
+            status,
+            body: format!("body {id}"),
+            ..Default::default()
+        };
+        let here = [
+            c("range", CommentSide::New, 3, 7, CommentStatus::Draft),
+            c("one", CommentSide::New, 5, 5, CommentStatus::Sent),
+            c("old", CommentSide::Old, 5, 5, CommentStatus::Draft),
+            c("done", CommentSide::New, 9, 9, CommentStatus::Resolved),
+        ];
+        assert_eq!(on_line(&here, CommentSide::New, 5), Some((2, "range".into(), "body range\n—\nbody one".into())));
+        assert_eq!(on_line(&here, CommentSide::New, 7).map(|m| m.0), Some(1));
+        assert_eq!(on_line(&here, CommentSide::Old, 5).map(|m| m.1), Some("old".into()));
+        assert_eq!(on_line(&here, CommentSide::New, 8), None);
+        assert_eq!(on_line(&here, CommentSide::New, 9), None, "a resolved comment marks nothing");
+    }
 
     #[test]
     fn shift_click_makes_a_range_in_the_same_file_and_side_only() {
