@@ -121,13 +121,15 @@ pub fn SessionsPane(
         };
         ctx.with_undo(format!("{what} cleared"), || {}, undo);
     };
-    // A project with more ended sessions than the pane was sent: the next ones, on asking.
-    let older = move || active.get().is_some_and(|p| ctx.cache.with(|c| c.more_ended(&p)));
+    // A project with more ended sessions than the pane was sent: the next ones, on asking
+    // (up to the most the server sends).
+    let asked = move |p: &String| ctx.ended_shown.with_value(|m| m.get(p).copied()).unwrap_or(ENDED_SHOWN);
+    let older = move || active.get().is_some_and(|p| ctx.cache.with(|c| c.more_ended(&p)) && asked(&p) < ENDED_MAX);
     let show_older = move |_| {
         let Some(p) = active.get_untracked() else { return };
-        let shown = ctx.ended_shown.with_value(|m| m.get(&p).copied()).unwrap_or(ENDED_SHOWN);
+        let more = (asked(&p) + ENDED_SHOWN).min(ENDED_MAX);
         ctx.ended_shown.update_value(|m| {
-            m.insert(p.clone(), shown + ENDED_SHOWN);
+            m.insert(p.clone(), more);
         });
         ctx.reload(ListKey::PaneSessions(p));
     };

@@ -9,6 +9,9 @@ use leptos::server_fn::codec::Json;
 /// Most ended sessions of a project the pane is sent unless it asks for more (the newest
 /// by when they ended); "Older sessions" asks for this many more each time.
 pub const ENDED_SHOWN: usize = 50;
+/// The most ended sessions the pane is sent however many it asks for (older ones are in
+/// their tasks' details, `GET /api/sessions` and `maestro session list`).
+pub const ENDED_MAX: usize = page::PAGE_ROWS_MAX;
 /// Most running sessions of other projects the pane is sent.
 pub const OTHERS_SHOWN: usize = 200;
 
@@ -17,8 +20,7 @@ pub const OTHERS_SHOWN: usize = 200;
 pub struct PaneSessions {
     /// Running: this project's (a page), then other projects' (at most [`OTHERS_SHOWN`]).
     pub running: Vec<Session>,
-    /// This project's newest ended, as many as asked (at most [`page::PAGE_ROWS_MAX`]),
-    /// newest first.
+    /// This project's newest ended, as many as asked (at most [`ENDED_MAX`]), newest first.
     pub ended: Vec<Session>,
     /// Older ended sessions exist than those sent.
     pub more_ended: bool,
@@ -29,7 +31,7 @@ pub struct PaneSessions {
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_pane_sessions(project_id: String, ended: Option<usize>) -> Result<PaneSessions, FnError> {
     let store = super::ssr::store()?;
-    let shown = ended.unwrap_or(ENDED_SHOWN).clamp(1, page::PAGE_ROWS_MAX);
+    let shown = ended.unwrap_or(ENDED_SHOWN).clamp(1, ENDED_MAX);
     let ((running, ended, more_ended), seq) = store.read_at(|s| {
         let pid = project_id.as_str();
         let run = |here: bool, limit| {
