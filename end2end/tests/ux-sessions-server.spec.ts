@@ -98,6 +98,5 @@ test("a project with more ended sessions than the pane is sent offers the older 
   await pane(page).getByRole("button", { name: "Older sessions" }).click();
   await expect(session(page, "Run 1")).toBeVisible();
   await expect(rows).toHaveCount(52);
-  await expect(rows.last()).toHaveAccessibleName("Run 1");
   await expect(pane(page).getByRole("button", { name: "Older sessions" })).toHaveCount(0);
 });

@@ -119,8 +119,13 @@ impl Tab {
     /// Fetches what the Sessions pane lists for a project (see `ui::sessions`), and the
     /// workspaces its rows show.
     async fn fetch_pane_sessions(self, project_id: String) -> Result<(), FnError> {
-        let ended = self.ended_shown.with_value(|m| m.get(&project_id).copied());
+        let asked = || self.ended_shown.with_value(|m| m.get(&project_id).copied());
+        let ended = asked();
         let p = list_pane_sessions(project_id.clone(), ended).await?;
+        // "Older sessions" asked for more meanwhile: that answer is the one to show.
+        if asked() != ended {
+            return Ok(());
+        }
         self.cache.update(|c| c.load_pane_sessions(&project_id, &p.running, &p.ended, p.more_ended, p.seq));
         self.first_look(p.ended.iter().map(|s| s.id.clone()).collect());
         self.load_session_workspaces(p.running.iter().chain(&p.ended)).await;
@@ -130,9 +135,11 @@ impl Tab {
     /// Fetches the workspaces of these sessions, for the branch and totals each row shows
     /// and their Changes tabs.
     async fn load_session_workspaces(self, sessions: impl Iterator<Item = &Session>) {
-        let spaces: Vec<String> = sessions.filter_map(|s| s.workspace_id.clone()).take(1000).collect();
-        if !spaces.is_empty() {
-            if let Ok((ws, at)) = get_workspaces(spaces).await {
+        let mut spaces: Vec<String> = sessions.filter_map(|s| s.workspace_id.clone()).collect();
+        spaces.sort_unstable();
+        spaces.dedup();
+        for some in spaces.chunks(crate::model::page::PAGE_ROWS_MAX) {
+            if let Ok((ws, at)) = get_workspaces(some.to_vec()).await {
                 self.cache.update(|c| c.load_workspace_entities(&ws, at));
             }
         }

@@ -86,7 +86,8 @@ pub fn SessionsPane(
             v
         });
         v.retain(|(g, _, _, id)| *g != Group::Ended || !cleared.contains(id));
-        v.sort_by_key(|(g, _, at, _)| (*g, Reverse(*at)));
+        // Ties (ended in the same millisecond) in the server's order: by id.
+        v.sort_by(|a, b| (a.0, Reverse((a.2, &a.3))).cmp(&(b.0, Reverse((b.2, &b.3)))));
         v.into_iter().map(|(g, elsewhere, _, id)| (g, elsewhere, id)).collect::<Vec<_>>()
     });
     let shown = Memo::new(move |_| {

@@ -113,8 +113,9 @@ pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
 const BOARD_KEY: &str = "maestro.board";
 const SEEN_KEY: &str = "maestro.seen";
 const CLEARED_KEY: &str = "maestro.cleared";
-/// Most cleared ids kept: older ones ended before any the pane is sent (`ENDED_SHOWN`).
-const CLEARED_MAX: usize = 2000;
+/// Most cleared ids kept (~40 bytes each in localStorage): older ones ended before any the
+/// pane is sent (`ENDED_SHOWN`, or up to `ENDED_MAX` of a project after "Older sessions").
+const CLEARED_MAX: usize = 5 * crate::api::functions::ENDED_MAX;
 const PANES_KEY: &str = "maestro.panes";
 
 pub fn use_tab() -> Tab {

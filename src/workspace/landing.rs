@@ -16,6 +16,11 @@ use crate::model::{
 use crate::store::{IdempotencyKey, WorkspacePatch};
 use serde_json::json;
 use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long the node holding a workspace is given to say whether it can open a pull
+/// request (the browser asks as the Changes tab opens).
+const PR_ASK_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a landing step works on.
 struct Target {
@@ -100,12 +105,22 @@ impl Workspaces {
         tokio::task::spawn_blocking(github::ready).await.unwrap_or_else(|e| Err(e.to_string()))
     }
 
-    /// Whether one can be opened for workspace `id`: asked of the node whose disk holds it
-    /// (its `gh` would open it), else as [`Workspaces::pull_requests`].
+    /// Whether one can be opened for workspace `id`, as [`Workspaces::pull_request`] would
+    /// answer: an active workspace, whose node's `gh` is installed and logged in (that node
+    /// is asked, for at most [`PR_ASK_TIMEOUT`]).
     pub async fn pull_requests_for(&self, id: &str) -> Result<PullRequests, AppError> {
         let w = self.get(id).await?;
-        if let Some(there) = self.elsewhere(&w, Passed::get("/pr", &[])).await {
-            return there;
+        let not = |why: String| Ok(PullRequests { available: false, reason: Some(why) });
+        if w.status != WorkspaceStatus::Active {
+            return not(format!("workspace {id} is {}: only an active one is proposed", w.status.as_str()));
+        }
+        match tokio::time::timeout(PR_ASK_TIMEOUT, self.elsewhere(&w, Passed::get("/pr", &[]))).await {
+            Ok(Some(there)) => return there,
+            Ok(None) => {}
+            Err(_) => return not(format!("the server holding workspace {id} did not answer in time")),
+        }
+        if let Err(e) = self.here(&w) {
+            return not(e.message);
         }
         let ready = self.pull_requests().await;
         Ok(PullRequests { available: ready.is_ok(), reason: ready.err() })

@@ -168,4 +168,7 @@ async fn the_projects_strategy_is_the_default_and_no_gh_means_no_pull_requests()
     assert_eq!(git(&f.repo, &["log", "-1", "--format=%s %p", "main"]).split(' ').count(), 4, "one parent");
     assert_eq!(git(&f.repo, &["log", "-1", "--format=%s", "main"]), "Add a logo");
     assert_eq!(c.task(&t.id).await.unwrap().status, TaskStatus::Completed, "merging completes the task");
+    // Merged, it is not proposed: asked, the answer says why, as opening one would.
+    let asked = c.pull_requests(&w.id).await.unwrap();
+    assert!(!asked.available && asked.reason.as_deref().is_some_and(|r| r.contains("only an active one")), "{asked:?}");
 }
