@@ -33,6 +33,8 @@ test("a comment on a diff line survives a reload and reaches the agent's termina
   await tabs.getByRole("tab", { name: /Changes/ }).click();
   await page.getByRole("list", { name: "Changed files" }).getByRole("button", { name: /greet\.txt/ }).click();
 
+  // A deleted line is picked by its old number (the number a comment on it names).
+  await expect(page.getByRole("button", { name: "Comment on line 2 (deleted)", exact: true })).toHaveText("2");
   // The added line's number is a button; the comment is written and added with Ctrl+Enter.
   await page.getByRole("button", { name: "Comment on line 2", exact: true }).click();
   const box = page.getByRole("textbox", { name: "Comment on greet.txt:2" });

@@ -146,7 +146,7 @@ pub fn SessionsPane(
                     <SessionRow id=id/>
                 </For>
             </ul>
-            <Show when=move || ctx.restored.get() && shown.with(Vec::is_empty) && loaded()>
+            <Show when=move || ctx.restored.get() && shown.with(Vec::is_empty) && loaded() && !older()>
                 <p class="empty">"No sessions here. Use “Work on task” on a task to start one."</p>
             </Show>
             <div class="row session-tools">

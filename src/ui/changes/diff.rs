@@ -130,7 +130,7 @@ pub fn diff(
 }
 
 /// One line of the diff: old and new numbers, a sign, the text. The number a comment
-/// names (the new one; a deleted line's old one) is a button that picks the line
+/// names (the new one; a deleted line's old one, in its own column) is a button that picks the line
 /// (shift: the range from the line picked before) to comment on; a line an open comment is
 /// on is marked, the mark saying it on hover and going to it when clicked.
 fn line(
@@ -153,25 +153,26 @@ fn line(
         let shift = ev.shift_key();
         pick.update(|p| *p = Some(file.with_value(|f| Pick::clicked(p.as_ref(), f, side, at, shift))));
     };
-    let gutter = match (l.kind, at) {
-        (Kind::Context | Kind::Added | Kind::Deleted, 1..) => view! {
+    let commentable = matches!(l.kind, Kind::Context | Kind::Added | Kind::Deleted) && at > 0;
+    let deleted = if side == CommentSide::Old { " (deleted)" } else { "" };
+    let number = move |n: u32, names: bool| match commentable && names {
+        true => view! {
             <button
                 class="ln ln-pick"
-                aria-label=format!("Comment on line {at}{}", if side == CommentSide::Old { " (deleted)" } else { "" })
+                aria-label=format!("Comment on line {at}{deleted}")
                 title="Comment on this line (shift-click: the lines from the one chosen before)"
                 on:click=choose
             >
-                {num(l.new)}
+                {num(n)}
             </button>
         }
         .into_any(),
-        _ => view! { <span class="ln">{num(l.new)}</span> }.into_any(),
+        false => view! { <span class="ln">{num(n)}</span> }.into_any(),
     };
-    let commentable = matches!(l.kind, Kind::Context | Kind::Added | Kind::Deleted) && at > 0;
     let noted = Memo::new(move |_| comments.with(|v| on_line(v, side, at).filter(|_| commentable)));
     let mark = move || {
         noted.get().map(|(n, first, says)| {
-            let label = format!("{} on line {at}", crate::model::units::count(n, "comment"));
+            let label = format!("{} on line {at}{deleted}", crate::model::units::count(n, "comment"));
             view! {
                 <button class="mark" aria-label=label title=says on:click=move |_| crate::ui::browser::focus_id(&element_id(&first))>
                     {n}
@@ -188,8 +189,8 @@ fn line(
     };
     Some(view! {
         <div class=class class:dl-picked=picked class:dl-commented=move || noted.with(Option::is_some)>
-            <span class="ln">{num(l.old)}</span>
-            {gutter}
+            {number(l.old, side == CommentSide::Old)}
+            {number(l.new, side == CommentSide::New)}
             <span class="mark-col">{mark}</span>
             <span class="sign">{sign}</span>
             <span class="code">{lines.text(i).to_string()}</span>
