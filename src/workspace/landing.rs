@@ -22,6 +22,14 @@ use std::time::Duration;
 /// request (the browser asks as the Changes tab opens).
 const PR_ASK_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Only an active workspace is proposed in a pull request; else why not.
+fn proposable(w: &Workspace) -> Result<(), String> {
+    match w.status {
+        WorkspaceStatus::Active => Ok(()),
+        other => Err(format!("workspace {} is {}: only an active one is proposed", w.id, other.as_str())),
+    }
+}
+
 /// What a landing step works on.
 struct Target {
     repo: PathBuf,
@@ -111,8 +119,8 @@ impl Workspaces {
     pub async fn pull_requests_for(&self, id: &str) -> Result<PullRequests, AppError> {
         let w = self.get(id).await?;
         let not = |why: String| Ok(PullRequests { available: false, reason: Some(why) });
-        if w.status != WorkspaceStatus::Active {
-            return not(format!("workspace {id} is {}: only an active one is proposed", w.status.as_str()));
+        if let Err(why) = proposable(&w) {
+            return not(why);
         }
         match tokio::time::timeout(PR_ASK_TIMEOUT, self.elsewhere(&w, Passed::get("/pr", &[]))).await {
             Ok(Some(there)) => return there,
@@ -135,9 +143,7 @@ impl Workspaces {
             return there;
         }
         self.here(&w)?;
-        if w.status != WorkspaceStatus::Active {
-            return Err(conflict(format!("workspace {id} is {}: only an active one is proposed", w.status.as_str())));
-        }
+        proposable(&w).map_err(conflict)?;
         self.pull_requests().await.map_err(conflict)?;
         let (worktree, branch) = (PathBuf::from(&w.path), w.branch);
         let me = self.clone();

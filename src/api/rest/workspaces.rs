@@ -204,8 +204,9 @@ pub(super) async fn open_pull_request(
     Ok(Json(ws.relayed(relayed.is_some()).pull_request(&id).await?).into_response())
 }
 
-/// Whether a pull request can be opened for the workspace: the answer of the node whose
-/// disk holds it (its `gh` installed and logged in), with the reason when not.
+/// Whether a pull request can be opened for the workspace, as `POST` would answer: it is
+/// active and the `gh` of the node whose disk holds it (that node is asked) is installed
+/// and logged in; the reason when not.
 #[utoipa::path(get, path = "/workspaces/{id}/pr", tag = "workspaces", params(("id" = String, Path)), responses((status = 200, body = PullRequests), Refusals, Relayed))]
 pub(super) async fn pull_requests(
     State(ws): State<Workspaces>,

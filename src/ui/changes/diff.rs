@@ -130,9 +130,9 @@ pub fn diff(
 }
 
 /// One line of the diff: old and new numbers, a sign, the text. The number a comment
-/// names (the new one; a deleted line's old one, in its own column) is a button that picks the line
-/// (shift: the range from the line picked before) to comment on; a line an open comment is
-/// on is marked, the mark saying it on hover and going to it when clicked.
+/// names (the new one; a deleted line's old one, in its own column) is a button that
+/// picks the line (shift: the range from the line picked before) to comment on; a line an
+/// open comment is on is marked, the mark saying it on hover and going to it when clicked.
 fn line(
     lines: &Lines,
     i: usize,
