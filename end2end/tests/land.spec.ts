@@ -2,7 +2,8 @@
 // (this test) wrote, with the task's title as the message, merges it as one squashed
 // commit after saying yes, and the task moves to completed on the board of a second tab,
 // which has an "in review" column. A merge that would conflict lists the file and offers
-// "Rebase" and "Resolve with agent", which starts a session on the workspace.
+// "Rebase" and "Resolve with agent", which starts a session on the workspace. Push says
+// when there is no remote; a pull request is offered where the server's `gh` can open one.
 import { test, expect, gitRepo, open, project, freePort, Server } from "./fixtures";
 import type { Page } from "@playwright/test";
 import { execFileSync } from "node:child_process";
@@ -106,6 +107,34 @@ test("a merge that would conflict lists the file and offers rebase and an agent 
   const resolving = made.find((s) => s.name.startsWith("Resolve conflicts"));
   expect(resolving.workspaceId).toBe(ws.id);
   expect(resolving.prompt).toContain("- README.md");
+});
+
+test("Push says at once that the repository has no remote, and pushes once one is added", async ({ page, server }) => {
+  const { repo, ws } = await changesTab(page, server, "Share it");
+  const land = page.getByRole("form", { name: "Land this workspace" });
+  const push = land.getByRole("button", { name: "Push", exact: true });
+  await expect(push).toHaveAttribute("title", /no remote/);
+  await push.click();
+  await expect(page.getByRole("alert").filter({ hasText: "no remote" })).toBeVisible();
+  await expect(page.getByRole("group", { name: "Confirm" })).toHaveCount(0);
+
+  // The person adds one (in a terminal, say): asked again, the bar names it and pushes there.
+  const bare = fs.mkdtempSync(path.join(os.tmpdir(), "maestro-e2e-remote-"));
+  try {
+    execFileSync("git", ["init", "-q", "--bare", bare]);
+    execFileSync("git", ["remote", "add", "origin", bare], { cwd: repo });
+    await push.click();
+    const confirm = page.getByRole("group", { name: "Confirm" });
+    await expect(confirm).toContainText(`Push ${ws.branch} to origin?`);
+    await expect(page.getByRole("alert").filter({ hasText: "no remote" })).toHaveCount(0);
+    await expect(push).toHaveAttribute("title", "Push the branch to origin");
+    await confirm.getByRole("button", { name: "Yes, push" }).click();
+    await expect(page.getByRole("status").filter({ hasText: `Pushed ${ws.branch}.` })).toBeVisible();
+    const tip = (dir: string[]) => execFileSync("git", [...dir, "rev-parse", ws.branch]).toString().trim();
+    expect(tip(["--git-dir", bare])).toBe(tip(["-C", repo]));
+  } finally {
+    fs.rmSync(bare, { recursive: true, force: true });
+  }
 });
 
 test("where the server's gh can, a pull request is pushed and opened from the Changes tab", async ({ page, context }) => {

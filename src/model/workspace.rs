@@ -37,16 +37,23 @@ pub struct PullRequest {
     pub url: String,
 }
 
-/// Whether a pull request can be opened for a workspace (`GET /api/workspaces/:id/pr`): the
-/// answer of the node whose disk holds it, whose `gh` would open it.
+/// Whether a workspace's branch can be pushed and a pull request opened for it (`GET
+/// /api/workspaces/:id/pr`), asked of an active workspace: the answer of the node whose disk
+/// holds it, whose remote and `gh` would be used.
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PullRequests {
     pub available: bool,
-    /// Why not, in plain words (`gh` missing or logged out there).
+    /// Why not, in plain words (no remote; `gh` missing or logged out there).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The remote a push goes to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Why a push would be refused (no remote, or several and none is `origin`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub push_refused: Option<String>,
 }
 
 impl MergeStrategy {

@@ -141,10 +141,9 @@ pub fn rebase(worktree: &Path, base: &str) -> Result<(), Error> {
     })
 }
 
-/// Pushes `branch` to the repository's remote (`origin`, or its only one), never asking
-/// for credentials. Returns the remote's name.
-pub fn push(worktree: &Path, branch: &str) -> Result<String, Error> {
-    check_branch(worktree, branch)?;
+/// The remote a push from `worktree` goes to: `origin`, or the repository's only one;
+/// refused (with what to do) when there is none or none is the one.
+pub fn remote(worktree: &Path) -> Result<String, Error> {
     let remotes = Git::new(worktree).arg("remote").text()?;
     let remotes: Vec<&str> = remotes.lines().filter(|r| !r.is_empty()).collect();
     let remote = match remotes[..] {
@@ -162,18 +161,26 @@ pub fn push(worktree: &Path, branch: &str) -> Result<String, Error> {
             )))
         }
     };
+    Ok(remote.to_string())
+}
+
+/// Pushes `branch` to the repository's remote (see [`remote`]), never asking for
+/// credentials. Returns the remote's name.
+pub fn push(worktree: &Path, branch: &str) -> Result<String, Error> {
+    check_branch(worktree, branch)?;
+    let remote = remote(worktree)?;
     let mut git = Git::new(worktree);
     // ssh must fail rather than ask for a passphrase; a command of the person's is kept.
     if config(worktree, "core.sshCommand").is_none() {
         git = git.args(["-c", "core.sshCommand=ssh -o BatchMode=yes"]);
     }
     let refspec = format!("refs/heads/{branch}:refs/heads/{branch}");
-    git.args(["push", "-q", "--", remote, &refspec])
+    git.args(["push", "-q", "--", &remote, &refspec])
         .env("GIT_ASKPASS", "")
         .env("SSH_ASKPASS_REQUIRE", "never")
         .timeout(PUSH_TIMEOUT)
         .run()?;
-    Ok(remote.to_string())
+    Ok(remote)
 }
 
 /// Refuses while `worktree` has uncommitted work.

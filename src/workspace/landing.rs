@@ -7,7 +7,7 @@
 use super::passed::Passed;
 use super::refusal::conflict;
 use super::service::{detached, present, Workspaces};
-use super::{changes, commit, github, merge, push, rebase, Error};
+use super::{changes, commit, github, merge, push, rebase, remote, Error};
 use crate::http::AppError;
 use crate::model::limits::TEXT_MAX;
 use crate::model::{
@@ -114,11 +114,12 @@ impl Workspaces {
     }
 
     /// Whether one can be opened for workspace `id`, as [`Workspaces::pull_request`] would
-    /// answer: an active workspace, whose node's `gh` is installed and logged in (that node
-    /// is asked, for at most [`PR_ASK_TIMEOUT`]).
+    /// answer, and where a push would go: an active workspace, whose node's repository has
+    /// the remote and whose `gh` is installed and logged in (that node is asked, for at most
+    /// [`PR_ASK_TIMEOUT`]).
     pub async fn pull_requests_for(&self, id: &str) -> Result<PullRequests, AppError> {
         let w = self.get(id).await?;
-        let not = |why: String| Ok(PullRequests { available: false, reason: Some(why) });
+        let not = |why: String| Ok(PullRequests { reason: Some(why), ..Default::default() });
         if let Err(why) = proposable(&w) {
             return not(why);
         }
@@ -130,8 +131,19 @@ impl Workspaces {
         if let Err(e) = self.here(&w) {
             return not(e.message);
         }
+        let worktree = PathBuf::from(&w.path);
+        let remote = match self.blocking(move || present(&worktree).and_then(|()| remote(&worktree))).await {
+            Ok(remote) => remote,
+            Err(e) => {
+                return Ok(PullRequests {
+                    reason: Some(e.message.clone()),
+                    push_refused: Some(e.message),
+                    ..Default::default()
+                })
+            }
+        };
         let ready = self.pull_requests().await;
-        Ok(PullRequests { available: ready.is_ok(), reason: ready.err() })
+        Ok(PullRequests { available: ready.is_ok(), reason: ready.err(), remote: Some(remote), push_refused: None })
     }
 
     /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);
@@ -144,8 +156,11 @@ impl Workspaces {
         }
         self.here(&w)?;
         proposable(&w).map_err(conflict)?;
-        self.pull_requests().await.map_err(conflict)?;
         let (worktree, branch) = (PathBuf::from(&w.path), w.branch);
+        // As asked before (no remote is said before no `gh`).
+        let at = worktree.clone();
+        self.blocking(move || present(&at).and_then(|()| remote(&at))).await?;
+        self.pull_requests().await.map_err(conflict)?;
         let me = self.clone();
         let id = w.id;
         detached(async move {

@@ -56,7 +56,7 @@ pub use diff::{file_diff, inside};
 pub use git::GitError;
 pub use include::{copy_included, Included};
 pub use inspect::DIFF_MAX_BYTES;
-pub use land::{commit, merge, push, rebase, Merged};
+pub use land::{commit, merge, push, rebase, remote, Merged};
 pub use make::{branch_name, check_branch, make, repo_of, reuse, setup_script, Made, NewWorktree, Repo};
 pub use service::Workspaces;
 pub use setup::trusted_setup;

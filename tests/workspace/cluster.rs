@@ -7,7 +7,7 @@ use super::functions::sfn;
 use super::{fixture, write};
 use crate::cli::cli_env;
 use crate::common::{Maestro, Start};
-use maestro::api::functions::workspaces::PullRequestsAvailable;
+use maestro::api::functions::workspaces::PullRequestsOffered;
 use maestro::model::*;
 use maestro::rest_client::ClientError;
 use std::time::{Duration, Instant};
@@ -99,6 +99,12 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
         Err(ClientError::Api { status: 409, message, .. }) => assert!(message.contains("no remote"), "{message}"),
         other => panic!("{other:?}"),
     }
+    // Asked where a push would go, A's repository says it has none, then its remote.
+    assert!(b.client.pull_requests(&w.id).await.unwrap().push_refused.is_some_and(|r| r.contains("no remote")));
+    let bare = f.repo.parent().unwrap().join("origin.git");
+    super::git(f.repo.parent().unwrap(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    super::git(&f.repo, &["remote", "add", "origin", bare.to_str().unwrap()]);
+    assert_eq!(b.client.pull_requests(&w.id).await.unwrap().remote.as_deref(), Some("origin"));
     // A pull request is A's to open as well: A's answer comes back (its `gh` is missing or
     // logged out here), not B's "ask that server".
     match b.client.open_pull_request(&w.id).await {
@@ -114,7 +120,10 @@ async fn a_workspace_on_one_node_is_read_archived_and_restored_through_another()
         !asked.available && asked.reason.as_deref().is_some_and(|r| r.contains("where the server runs")),
         "{asked:?}"
     );
-    let offered = async |node: &Maestro| sfn::<PullRequestsAvailable>(node, serde_json::json!({ "id": w.id })).await;
+    let offered = async |node: &Maestro| {
+        let (status, answer) = sfn::<PullRequestsOffered>(node, serde_json::json!({ "id": w.id })).await;
+        (status, answer["available"].clone())
+    };
     let no = (200, serde_json::json!(false));
     assert_eq!((offered(&b).await, offered(&a).await), (no.clone(), no));
 

@@ -7,7 +7,7 @@ use super::api::{get, post};
 use super::functions::sfn;
 use super::{fixture, git, write};
 use crate::common::{Maestro, Start};
-use maestro::api::functions::workspaces::{OpenPullRequest, PullRequestsAvailable};
+use maestro::api::functions::workspaces::{OpenPullRequest, PullRequestsOffered};
 use maestro::model::*;
 use serde_json::{json, Value};
 use std::path::PathBuf;
@@ -148,11 +148,25 @@ async fn the_projects_strategy_is_the_default_and_no_gh_means_no_pull_requests()
     write(PathBuf::from(&w.path).join("logo.svg"), "<svg/>\n");
     assert_eq!(post(&server, &format!("/workspaces/{}/commit", w.id), json!({})).await.0, 200);
 
+    // No remote: neither a push nor a pull request, and asked, the answer says so first.
+    let (status, body) = post(&server, &format!("/workspaces/{}/pr", w.id), json!(null)).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("no remote"), "{body}");
+    let asked = c.pull_requests(&w.id).await.unwrap();
+    let no_remote = |r: &Option<String>| r.as_deref().is_some_and(|r| r.contains("no remote"));
+    assert!(!asked.available && no_remote(&asked.reason) && no_remote(&asked.push_refused), "{asked:?}");
+    assert_eq!(asked.remote, None);
+    // With one, a push would go there; a pull request still needs `gh`.
+    let bare = f.repo.parent().unwrap().join("origin.git");
+    git(f.repo.parent().unwrap(), &["init", "-q", "--bare", bare.to_str().unwrap()]);
+    git(&f.repo, &["remote", "add", "origin", bare.to_str().unwrap()]);
     let (status, body) = post(&server, &format!("/workspaces/{}/pr", w.id), json!(null)).await;
     assert_eq!(status, 409, "{body}");
     assert!(body["error"]["message"].as_str().unwrap().contains("gh is not installed"), "{body}");
-    let (status, offered) = sfn::<PullRequestsAvailable>(&server, json!({"id": w.id})).await;
-    assert_eq!((status, offered), (200, json!(false)));
+    let (status, offered) = sfn::<PullRequestsOffered>(&server, json!({"id": w.id})).await;
+    assert_eq!(status, 200, "{offered}");
+    assert_eq!((&offered["available"], &offered["remote"]), (&json!(false), &json!("origin")), "{offered}");
+    assert!(offered.get("pushRefused").is_none(), "{offered}");
     let asked = c.pull_requests(&w.id).await.unwrap();
     assert!(
         !asked.available && asked.reason.as_deref().is_some_and(|r| r.contains("gh is not installed")),

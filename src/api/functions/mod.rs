@@ -13,8 +13,8 @@ pub use comments::{create_comment, delete_comment, list_workspace_comments, send
 pub use sessions::{list_pane_sessions, PaneSessions, ENDED_MAX, ENDED_SHOWN};
 pub use workspaces::{
     archive_workspace, commit_workspace, get_workspaces, list_project_workspaces, list_task_workspaces,
-    list_workspaces_page, merge_workspace, open_pull_request, pull_requests_available, push_workspace,
-    rebase_workspace, restore_workspace, workspace_diff, workspace_files, TASK_WORKSPACES_LISTED,
+    list_workspaces_page, merge_workspace, open_pull_request, pull_requests_offered, push_workspace, rebase_workspace,
+    restore_workspace, workspace_diff, workspace_files, TASK_WORKSPACES_LISTED,
 };
 
 use crate::model::*;

@@ -101,11 +101,12 @@ pub async fn push_workspace(id: String) -> Result<Workspace, FnError> {
     Ok(ssr::workspaces()?.push(&id, None).await?)
 }
 
-/// Whether "Open pull request" is offered for a workspace: the `gh` of the server whose
-/// disk holds it is installed and logged in (that server is asked; unreachable: not offered).
+/// What the landing bar offers for a workspace, as the server whose disk holds it answers:
+/// "Open pull request" where its `gh` is installed and logged in, "Push" where its
+/// repository has the remote (an error: that server cannot be reached).
 #[server(prefix = "/sfn", input = Json)]
-pub async fn pull_requests_available(id: String) -> Result<bool, FnError> {
-    Ok(ssr::workspaces()?.pull_requests_for(&id).await.is_ok_and(|p| p.available))
+pub async fn pull_requests_offered(id: String) -> Result<PullRequests, FnError> {
+    Ok(ssr::workspaces()?.pull_requests_for(&id).await?)
 }
 
 /// Pushes a workspace's branch and opens a pull request for it; its address.

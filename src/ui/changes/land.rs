@@ -6,7 +6,7 @@
 //! and "Resolve with agent".
 
 use crate::api::functions::{
-    commit_workspace, create_session, error_text, merge_workspace, open_pull_request, pull_requests_available,
+    commit_workspace, create_session, error_text, merge_workspace, open_pull_request, pull_requests_offered,
     push_workspace, rebase_workspace,
 };
 use crate::model::*;
@@ -25,15 +25,16 @@ enum Step {
 }
 
 impl Step {
-    /// The question asked before the step, for those that change what others see.
-    fn question(self, w: &Workspace) -> Option<String> {
+    /// The question asked before the step, for those that change what others see (`remote`:
+    /// where a push goes, when known).
+    fn question(self, w: &Workspace, remote: Option<&str>) -> Option<String> {
         let (branch, base) = (&w.branch, &w.base);
         match self {
             Step::Commit => None,
             Step::Merge(MergeStrategy::Merge) => Some(format!("Merge {branch} into {base} with a merge commit?")),
             Step::Merge(MergeStrategy::Squash) => Some(format!("Merge {branch} into {base} as one squashed commit?")),
             Step::Rebase => Some(format!("Rebase {branch} onto {base}? Its commits are rewritten on top of {base}.")),
-            Step::Push => Some(format!("Push {branch} to the repository's remote?")),
+            Step::Push => Some(format!("Push {branch} to {}?", remote.unwrap_or("the repository's remote"))),
             Step::PullRequest => Some(format!("Push {branch} and open a pull request on GitHub?")),
         }
     }
@@ -79,18 +80,29 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
     let asking = RwSignal::new(None::<Step>);
     let busy = RwSignal::new(false);
     let said = RwSignal::new(None::<Said>);
-    let gh = RwSignal::new(false);
+    // What the server holding the workspace can do: push (to which remote), open a pull
+    // request. Unknown (not asked yet, or that server unreachable): Push as ever, no PR.
+    let offers = RwSignal::new(None::<PullRequests>);
     let ws_id = Memo::new(move |_| ws.with(|w| w.as_ref().map(|w| w.id.clone())));
-    Effect::new(move |_| {
-        let Some(id) = ws_id.get() else { return };
+    // Asks again; then `then` with the answer, if still the workspace shown.
+    let ask_offers = move |id: String, then: Box<dyn FnOnce(Option<PullRequests>)>| {
         spawn(async move {
-            let yes = pull_requests_available(id.clone()).await.unwrap_or(false);
+            let answer = pull_requests_offered(id.clone()).await.ok();
             // Still the workspace shown (another may have come meanwhile).
             if ws_id.try_get_untracked().flatten().as_deref() == Some(id.as_str()) {
-                gh.try_set(yes);
+                offers.try_set(answer.clone());
+                then(answer);
             }
         });
+    };
+    Effect::new(move |_| {
+        offers.set(None);
+        let Some(id) = ws_id.get() else { return };
+        ask_offers(id, Box::new(|_| {}));
     });
+    let remote = move || offers.with(|o| o.as_ref().and_then(|o| o.remote.clone()));
+    let push_refused = move || offers.with(|o| o.as_ref().and_then(|o| o.push_refused.clone()));
+    let pull_requests = move || offers.with(|o| o.as_ref().is_some_and(|o| o.available));
     let run = move |step: Step| {
         let Some(w) = ws.get_untracked() else { return };
         asking.set(None);
@@ -116,11 +128,29 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
         });
     };
     let ask = move |step: Step| {
-        let question = ws.with_untracked(|w| w.as_ref().and_then(|w| step.question(w)));
+        let question = ws.with_untracked(|w| w.as_ref().and_then(|w| step.question(w, None)));
         match question {
             Some(_) => asking.set(Some(step)),
             None => run(step),
         }
+    };
+    // Push where it was refused: asked again (a remote may have been added since), then the
+    // question, or the reason at once.
+    let push = move |_| {
+        if offers.with_untracked(|o| o.as_ref().is_none_or(|o| o.push_refused.is_none())) {
+            return ask(Step::Push);
+        }
+        let Some(id) = ws_id.get_untracked() else { return };
+        said.set(None);
+        ask_offers(
+            id,
+            Box::new(move |answer| match answer.and_then(|a| a.push_refused) {
+                Some(message) => {
+                    said.try_set(Some(Said::Refused { message, files: Vec::new(), merging: false }));
+                }
+                None => ask(Step::Push),
+            }),
+        );
     };
     let base = move || ws.with(|w| w.as_ref().map(|w| w.base.clone()).unwrap_or_default());
     let active = move || ws.with(|w| w.as_ref().is_some_and(|w| w.status == WorkspaceStatus::Active));
@@ -157,10 +187,15 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
                 <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| ask(Step::Rebase)>
                     {move || format!("Rebase onto {}", base())}
                 </button>
-                <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| ask(Step::Push)>
+                <button type="button" class="ghost" class:unavailable=move || push_refused().is_some()
+                    disabled=move || busy.get() on:click=push
+                    title=move || push_refused().unwrap_or_else(|| match remote() {
+                        Some(r) => format!("Push the branch to {r}"),
+                        None => "Push the branch to the repository's remote".into(),
+                    })>
                     "Push"
                 </button>
-                <Show when=move || gh.get()>
+                <Show when=pull_requests>
                     <button type="button" class="ghost" disabled=move || busy.get() on:click=move |_| ask(Step::PullRequest)>
                         "Open pull request"
                     </button>
@@ -169,7 +204,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
         </Show>
         {move || {
             let step = asking.get()?;
-            let question = ws.with(|w| w.as_ref().and_then(|w| step.question(w)))?;
+            let question = ws.with(|w| w.as_ref().and_then(|w| step.question(w, remote().as_deref())))?;
             Some(view! {
                 <p class="land-ask" role="group" aria-label="Confirm">
                     {question} " "
