@@ -1,5 +1,6 @@
 //! The Sessions pane's list (`list_pane_sessions`): what runs in every project, and a
-//! bounded page of the project's newest ended sessions, however many there are.
+//! bounded page of the project's newest ended sessions, however many there are, after
+//! where "Clear finished" cleared it to.
 
 use crate::common;
 use leptos::server_fn::ServerFn;
@@ -68,4 +69,11 @@ async fn the_pane_gets_every_running_session_and_only_the_newest_ended_of_its_pr
     assert!(!all.more_ended);
     let one = ask(serde_json::json!({"project_id": a.id, "ended": 1})).await;
     assert_eq!((ids(&one.ended), one.more_ended), (ids(&ended[..1]), true));
+    // "Clear finished" cleared the pane to the tenth newest: only the nine newer come, with
+    // no word of more (the older were cleared with it), however many are asked for.
+    let (at, id) = ended[9].ended_key();
+    let cleared = ask(serde_json::json!({"project_id": a.id, "ended": 2 * ENDED_SHOWN, "cleared_to": [at, id]})).await;
+    assert_eq!((ids(&cleared.ended), cleared.more_ended), (ids(&ended[..9]), false));
+    let few = ask(serde_json::json!({"project_id": a.id, "ended": 5, "cleared_to": [at, id]})).await;
+    assert_eq!((ids(&few.ended), few.more_ended), (ids(&ended[..5]), true));
 }

@@ -1,7 +1,8 @@
 // The Sessions pane lists the project's sessions as the server has them, not only those
 // opened in this browser: one started by a script shows live, a fresh browser (another
-// computer) sees what runs, "Clear finished" holds across reloads and tabs of the browser,
-// and another project's sessions are one click away.
+// computer) sees what runs, "Clear finished" holds across reloads and tabs of the browser
+// (and clears the older ended sessions not yet shown), and another project's sessions are
+// one click away.
 import { test, expect, open, project } from "./fixtures";
 import type { Page } from "@playwright/test";
 
@@ -99,4 +100,39 @@ test("a project with more ended sessions than the pane is sent offers the older 
   await expect(session(page, "Run 1")).toBeVisible();
   await expect(rows).toHaveCount(52);
   await expect(pane(page).getByRole("button", { name: "Older sessions" })).toHaveCount(0);
+});
+
+test("Clear finished clears the older ended sessions too, until Undo", async ({ page, server }) => {
+  const p = await project(server, "Cleared history");
+  const end = async (name: string) => {
+    const s = await server.api("POST", "/sessions", { projectId: p.id, name });
+    await server.api("PATCH", `/sessions/${s.id}`, { status: "completed" });
+  };
+  for (let i = 1; i <= 52; i++) await end(`Run ${i}`);
+  await open(page, `/projects/${p.id}`);
+  const rows = pane(page).getByRole("listitem");
+  const older = pane(page).getByRole("button", { name: "Older sessions" });
+  await expect(rows).toHaveCount(50);
+  await expect(older).toBeVisible();
+
+  // The 50 shown and the 2 not yet shown: none comes back, "Older sessions" has none to offer.
+  await pane(page).getByRole("button", { name: "Clear finished" }).click();
+  await expect(rows).toHaveCount(0);
+  await expect(older).toHaveCount(0);
+  await expect(pane(page).getByText("No sessions here.")).toBeVisible();
+  // Undo: as before.
+  await page.getByRole("alert").filter({ hasText: "50 finished sessions cleared" }).getByRole("button", { name: "Undo" }).click();
+  await expect(rows).toHaveCount(50);
+  await expect(older).toBeVisible();
+
+  // Cleared again, it holds after a reload; what ends later shows.
+  await pane(page).getByRole("button", { name: "Clear finished" }).click();
+  await expect(rows).toHaveCount(0);
+  await open(page, `/projects/${p.id}`);
+  await expect(pane(page).getByText("No sessions here.")).toBeVisible();
+  await expect(older).toHaveCount(0);
+  await end("Run 53");
+  await expect(session(page, "Run 53")).toBeVisible();
+  await expect(rows).toHaveCount(1);
+  await expect(older).toHaveCount(0);
 });

@@ -119,11 +119,15 @@ impl Tab {
     /// Fetches what the Sessions pane lists for a project (see `ui::sessions`), and the
     /// workspaces its rows show.
     async fn fetch_pane_sessions(self, project_id: String) -> Result<(), FnError> {
-        let asked = || self.ended_shown.with_value(|m| m.get(&project_id).copied());
-        let ended = asked();
-        let p = list_pane_sessions(project_id.clone(), ended).await?;
-        // "Older sessions" asked for more meanwhile: that answer is the one to show.
-        if asked() != ended {
+        let asked = || {
+            let to = self.cleared_to.with_untracked(|m| m.get(&project_id).cloned());
+            (self.ended_shown.with_value(|m| m.get(&project_id).copied()), to)
+        };
+        let (ended, to) = asked();
+        let p = list_pane_sessions(project_id.clone(), ended, to.clone()).await?;
+        // "Older sessions" or "Clear finished" asked again meanwhile: that answer is the one
+        // to show.
+        if asked() != (ended, to) {
             return Ok(());
         }
         self.cache.update(|c| c.load_pane_sessions(&project_id, &p.running, &p.ended, p.more_ended, p.seq));

@@ -1,6 +1,6 @@
 //! The Sessions pane (left): the active project's sessions as the server has them (every
-//! running one, and the newest ended until "Clear finished" takes them off, in this
-//! browser, with Undo), plus the plain terminals and sessions opened here; other projects'
+//! running one, and the newest ended until "Clear finished" takes them and every older one
+//! off, in this browser, with Undo), plus the plain terminals and sessions opened here; other projects'
 //! one click away. Agents waiting for an answer first and the ended last, each a compact
 //! row (its name; under it the state, agent and tasks) expandable to the tasks it works on.
 
@@ -52,8 +52,12 @@ pub fn SessionsPane(
             ctx.load_open_sessions();
         }
     });
-    // The project's list from the server, fetched each time it is shown; events keep it.
+    // The project's list from the server, fetched each time it is shown, and when its pane
+    // is cleared (here, or in another tab of the browser); events keep it.
+    let pane_cleared_to = Memo::new(move |_| active.get().and_then(|p| ctx.cleared_to.with(|m| m.get(&p).cloned())));
     Effect::new(move |_| {
+        // Read, not only tracked: a memo never read has nothing to follow.
+        let _ = pane_cleared_to.get();
         if let (true, Some(p)) = (ctx.restored.get(), active.get()) {
             ctx.reload(ListKey::PaneSessions(p));
         }
@@ -68,11 +72,17 @@ pub fn SessionsPane(
         }
         let open = ctx.open_sessions.get();
         let cleared = ctx.cleared.get();
+        let cleared_to = ctx.cleared_to.get();
+        // Ended up to where its project's pane was cleared (unless opened again).
+        let cleared_by_time = |s: &Session| {
+            group(s) == Group::Ended
+                && cleared_to.get(&s.project_id).is_some_and(|(at, id)| s.ended_key() <= (*at, id.as_str()))
+        };
         let here = active.get();
         let elsewhere = |p: Option<&String>| p.is_some_and(|p| Some(p) != here.as_ref());
         let mut v: Vec<(Group, bool, (Millis, usize), String)> = ctx.cache.with(|c| {
             let opened = |id: &String| open.iter().position(|o| o == id);
-            let listed = c.pane_sessions().filter(|s| opened(&s.id).is_none());
+            let listed = c.pane_sessions().filter(|s| opened(&s.id).is_none() && !cleared_by_time(s));
             let mut v: Vec<_> =
                 listed.map(|s| (group(s), elsewhere(Some(&s.project_id)), (newest(s), 0), s.id.clone())).collect();
             v.extend(open.iter().enumerate().map(|(i, id)| match c.session(id) {
@@ -105,15 +115,29 @@ pub fn SessionsPane(
     // Whether the project's list came (until then, no "nothing here").
     let loaded = move || active.get().is_none_or(|p| ctx.cache.with(|c| c.is_loaded(&ListKey::PaneSessions(p))));
     // Ended sessions leave the pane in this browser (they stay on the server, and in their
-    // tasks' details); Undo puts them back.
+    // tasks' details); Undo puts them back. The project's pane is cleared to the newest of
+    // them: older ended ones not yet shown are cleared too ("Older sessions" offers none).
     let clear = move |_| {
         let gone = finished.get_untracked();
         let before = ctx.open_sessions.get_untracked();
+        let project = active.get_untracked();
+        let was_to = project.as_ref().and_then(|p| ctx.cleared_to.with_untracked(|m| m.get(p).cloned()));
+        let newest = ctx.cache.with_untracked(|c| {
+            let here = gone.iter().filter_map(|id| c.session(id)).filter(|s| Some(&s.project_id) == project.as_ref());
+            here.map(|s| s.ended_key()).max().map(|(at, id)| (at, id.to_string()))
+        });
         ctx.set_cleared(&gone, true);
         ctx.open_sessions.update(|o| o.retain(|id| !gone.contains(id)));
+        let moved = project.clone().zip(newest.filter(|n| was_to.as_ref().is_none_or(|w| n > w)));
+        if let Some((p, to)) = &moved {
+            ctx.set_cleared_to(p, Some(to.clone()));
+        }
         let what = crate::model::units::count(gone.len(), "finished session");
         let undo = move || {
             ctx.set_cleared(&gone, false);
+            if let Some((p, _)) = &moved {
+                ctx.set_cleared_to(p, was_to);
+            }
             ctx.open_sessions.update(|o| {
                 let added: Vec<String> = o.iter().filter(|id| !before.contains(id)).cloned().collect();
                 *o = before;

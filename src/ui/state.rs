@@ -4,6 +4,7 @@
 //! toasts are in `toasts.rs`, its lists' loading in `lists.rs`, its actions in `actions.rs`.
 
 use super::browser::{listen, storage_get, storage_set};
+use crate::api::functions::ClearedTo;
 use crate::live::cache::ListKey;
 use crate::live::ConnState;
 use crate::live::Live;
@@ -31,6 +32,9 @@ pub struct Tab {
     /// Ended sessions "Clear finished" took off the Sessions pane, oldest first: kept in
     /// localStorage, so a reload and every tab of the browser agree (see `ui::sessions`).
     pub cleared: RwSignal<Vec<String>>,
+    /// Per project, where "Clear finished" cleared its pane to: what ended up to then is not
+    /// listed again, nor offered by "Older sessions" (kept in localStorage as `cleared`).
+    pub cleared_to: RwSignal<std::collections::HashMap<String, ClearedTo>>,
     /// This browser had not opened Maestro before this page: what had ended by then is
     /// history, not news (see [`Tab::first_look`]).
     pub fresh: StoredValue<bool>,
@@ -113,6 +117,7 @@ pub const LAST_PROJECT_KEY: &str = "maestro.lastProject";
 const BOARD_KEY: &str = "maestro.board";
 const SEEN_KEY: &str = "maestro.seen";
 const CLEARED_KEY: &str = "maestro.cleared";
+const CLEARED_TO_KEY: &str = "maestro.clearedTo";
 /// Most cleared ids kept (~40 bytes each in localStorage): older ones ended before any the
 /// pane is sent (`ENDED_SHOWN`, or up to `ENDED_MAX` of a project after "Older sessions").
 const CLEARED_MAX: usize = 5 * crate::api::functions::ENDED_MAX;
@@ -130,6 +135,7 @@ impl Tab {
             toasts: RwSignal::new(Vec::new()),
             open_sessions: RwSignal::new(Vec::new()),
             cleared: RwSignal::new(Vec::new()),
+            cleared_to: RwSignal::new(Default::default()),
             fresh: StoredValue::new(false),
             news: StoredValue::new(Default::default()),
             active_session: RwSignal::new(None),
@@ -160,6 +166,7 @@ impl Tab {
         self.fresh.set_value(seen.is_none());
         self.seen.set(seen.unwrap_or_default());
         self.cleared.set(storage_get(CLEARED_KEY).unwrap_or_default());
+        self.cleared_to.set(storage_get(CLEARED_TO_KEY).unwrap_or_default());
         self.panes.set(storage_get(PANES_KEY).unwrap_or_default());
         self.restored.set(true);
         Effect::new(move |_| storage_set(OPEN_KEY, &self.open_sessions.get()));
@@ -170,6 +177,7 @@ impl Tab {
         let seen = window_event_listener(leptos::ev::storage, move |ev| match ev.key().as_deref() {
             Some(SEEN_KEY) => self.seen.set(storage_get(SEEN_KEY).unwrap_or_default()),
             Some(CLEARED_KEY) => self.cleared.set(storage_get(CLEARED_KEY).unwrap_or_default()),
+            Some(CLEARED_TO_KEY) => self.cleared_to.set(storage_get(CLEARED_TO_KEY).unwrap_or_default()),
             _ => {}
         });
         on_cleanup(move || seen.remove());
@@ -217,6 +225,18 @@ impl Tab {
         list.drain(..over);
         storage_set(CLEARED_KEY, &list);
         self.cleared.set(list);
+    }
+
+    /// Sets where project `project`'s pane is cleared to (`None`: not cleared), in every tab
+    /// of the browser; read, changed and written at once, as [`Tab::set_cleared`].
+    pub fn set_cleared_to(self, project: &str, to: Option<ClearedTo>) {
+        let mut map: std::collections::HashMap<String, ClearedTo> = storage_get(CLEARED_TO_KEY).unwrap_or_default();
+        match to {
+            Some(to) => map.insert(project.to_string(), to),
+            None => map.remove(project),
+        };
+        storage_set(CLEARED_TO_KEY, &map);
+        self.cleared_to.set(map);
     }
 
     /// Forgets that these were seen (no longer flagged: a later flag raises them again).

@@ -10,7 +10,7 @@ pub mod sessions;
 pub mod workspaces;
 
 pub use comments::{create_comment, delete_comment, list_workspace_comments, send_comments, update_comment};
-pub use sessions::{list_pane_sessions, PaneSessions, ENDED_MAX, ENDED_SHOWN};
+pub use sessions::{list_pane_sessions, ClearedTo, PaneSessions, ENDED_MAX, ENDED_SHOWN};
 pub use workspaces::{
     archive_workspace, commit_workspace, get_workspaces, list_project_workspaces, list_task_workspaces,
     list_workspaces_page, merge_workspace, open_pull_request, pull_requests_offered, push_workspace, rebase_workspace,

@@ -27,9 +27,18 @@ pub struct PaneSessions {
     pub seq: u64,
 }
 
-/// `ended`: how many of the newest ended to send ([`ENDED_SHOWN`] when not said).
+/// Where "Clear finished" cleared a project's pane to: the `Session::ended_key` of the
+/// newest session it took off (those that ended up to it are not listed again).
+pub type ClearedTo = (Millis, String);
+
+/// `ended`: how many of the newest ended to send ([`ENDED_SHOWN`] when not said), of those
+/// that ended after `cleared_to`.
 #[server(prefix = "/sfn", input = Json)]
-pub async fn list_pane_sessions(project_id: String, ended: Option<usize>) -> Result<PaneSessions, FnError> {
+pub async fn list_pane_sessions(
+    project_id: String,
+    ended: Option<usize>,
+    cleared_to: Option<ClearedTo>,
+) -> Result<PaneSessions, FnError> {
     let store = super::ssr::store()?;
     let shown = ended.unwrap_or(ENDED_SHOWN).clamp(1, ENDED_MAX);
     let ((running, ended, more_ended), seq) = store.read_at(|s| {
@@ -41,8 +50,11 @@ pub async fn list_pane_sessions(project_id: String, ended: Option<usize>) -> Res
         let mut running = run(true, page::PAGE_ROWS_MAX);
         running.extend(run(false, OTHERS_SHOWN));
         // Only the newest ended are sorted and copied.
-        let mut ended: Vec<&Session> =
-            s.sessions_where(None, Some(&project_id), None).filter(|x| x.status != SessionStatus::Running).collect();
+        let kept = |x: &Session| cleared_to.as_ref().is_none_or(|(at, id)| x.ended_key() > (*at, id.as_str()));
+        let mut ended: Vec<&Session> = s
+            .sessions_where(None, Some(&project_id), None)
+            .filter(|x| x.status != SessionStatus::Running && kept(x))
+            .collect();
         let newest = |a: &&Session, b: &&Session| b.ended_key().cmp(&a.ended_key());
         let more = ended.len() > shown;
         if more {
