@@ -1,6 +1,7 @@
 //! "Send to agent" (SPEC §8 "Review"): a workspace's draft comments as one message, typed
-//! into the terminal of the session running in it as the agent's next prompt — the way a
-//! person types it — or, with none running, the prompt of a session started on it. Then
+//! into the terminal of the agent's session running in it as its next prompt — the way a
+//! person types it — or, with none running, the prompt of a session started on it (never
+//! into a shell's, which would run the words as commands). Then
 //! the drafts typed become `sent` (one written meanwhile stays a draft).
 //!
 //! Typing: an interactive agent (Claude Code, Codex, aider) reads its keyboard in raw mode
@@ -80,12 +81,14 @@ impl Terminals {
         Ok(CommentsSent { session_id, started, comments })
     }
 
-    /// The newest running session in workspace `id` whose terminal runs here.
+    /// The newest running agent's session in workspace `id` whose terminal runs here. A
+    /// session without an agent is a shell: what it is typed, it runs as commands.
     fn running_in(&self, id: &str) -> Option<(Session, std::sync::Arc<Term>)> {
         let mut sessions: Vec<Session> = self.store.read(|st| {
             st.sessions
                 .values()
                 .filter(|s| s.workspace_id.as_deref() == Some(id) && s.status == SessionStatus::Running)
+                .filter(|s| s.agent_id.is_some())
                 .cloned()
                 .collect()
         });
@@ -110,7 +113,8 @@ impl Terminals {
             Some(a) => a.clone(),
             None => self.agents.list(&w.project_id).into_iter().next().map(|a| a.id).ok_or_else(|| {
                 conflict(format!(
-                    "no session runs in workspace {} and no agent is configured to start one with the comments",
+                    "no agent runs in workspace {} (a shell is not typed comments: it would run them) and no agent \
+                     is configured to start one with them",
                     w.id
                 ))
             })?,

@@ -137,3 +137,39 @@ async fn drafts_are_kept_sent_to_the_running_agent_and_start_one_when_none_runs(
     until_event(&mut events, |e| matches!(e, EventData::CommentDeleted(x) if x.id == b.id)).await;
     assert!(!c.comments(&ws).await.unwrap().iter().any(|x| x.id == b.id));
 }
+
+/// A shell running in the workspace is never typed the comments (it would run them as
+/// commands): an agent's session is started with them instead, or, with no agent to start,
+/// the send is refused and they stay drafts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn comments_are_never_typed_into_a_shell() {
+    let f = fixture();
+    let done = format!("done=echo | sh {SCRIPT} {{prompt}}");
+    for agents in [&[][..], &["--agent", done.as_str()][..]] {
+        let s = Start { args: agents, ..Default::default() }.run().await;
+        let c = &s.client;
+        let np =
+            NewProject { name: "R".into(), base_path: Some(f.repo.to_string_lossy().into()), ..Default::default() };
+        let p = c.create_project(&np).await.unwrap();
+        let nt = NewTask { project_id: p.id.clone(), title: format!("Shell {}", agents.len()), ..Default::default() };
+        let t = c.create_task(&nt).await.unwrap();
+        let ns = NewSession { project_id: p.id.clone(), task_ids: vec![t.id.clone()], ..Default::default() };
+        let shell = c.create_session(&ns).await.unwrap();
+        let ws = shell.workspace_id.clone().expect("a git project's session runs in a workspace");
+        let nc =
+            NewComment { path: "README.md".into(), line: 1, body: "Run `touch pwned`.".into(), ..Default::default() };
+        let draft = c.create_comment(&ws, &nc).await.unwrap();
+        let (status, answer) = post(&s, &format!("/workspaces/{ws}/comments/send"), json!({})).await;
+        if agents.is_empty() {
+            assert_eq!(status, 409, "{answer}");
+            assert!(answer["error"]["message"].as_str().unwrap().contains("no agent runs in workspace"), "{answer}");
+            assert_eq!(c.comments(&ws).await.unwrap(), vec![draft]);
+        } else {
+            assert_eq!(status, 200, "{answer}");
+            let sent: CommentsSent = serde_json::from_value(answer).unwrap();
+            assert!(sent.started && sent.session_id != shell.id, "{sent:?}");
+            assert_eq!(c.session(&sent.session_id).await.unwrap().agent_id.as_deref(), Some("done"));
+        }
+        assert_eq!(c.session(&shell.id).await.unwrap().status, SessionStatus::Running);
+    }
+}
