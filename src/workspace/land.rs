@@ -25,6 +25,7 @@ const FALLBACK_EMAIL: &str = "user.email=maestro@localhost";
 /// Commits everything in `worktree` (staged, unstaged, untracked; `.gitignore` respected)
 /// as the repository's configured author. Returns the new commit.
 pub fn commit(worktree: &Path, message: &str) -> Result<String, Error> {
+    settled(worktree, "commit")?;
     Git::new(worktree).args(["add", "-A"]).run()?;
     let staged = Git::new(worktree).args(["diff", "--cached", "--quiet"]).output()?;
     match staged.status.code() {
@@ -61,6 +62,7 @@ pub fn merge(
 ) -> Result<Merged, Error> {
     check_branch(repo, base)?;
     check_branch(repo, branch)?;
+    settled(worktree, "merge")?;
     commit_first(worktree, "merging")?;
     let base_ref = format!("refs/heads/{base}");
     let old =
@@ -105,15 +107,8 @@ pub fn merge(
 /// ([`Error::Conflicts`], listing the files): the branch and the files are as they were.
 pub fn rebase(worktree: &Path, base: &str) -> Result<(), Error> {
     check_branch(worktree, base)?;
+    settled(worktree, "rebase")?;
     commit_first(worktree, "rebasing")?;
-    for state in ["rebase-merge", "rebase-apply", "MERGE_HEAD"] {
-        let at = Git::new(worktree).args(["rev-parse", "--path-format=absolute", "--git-path", state]).text()?;
-        if Path::new(&at).exists() {
-            return Err(Error::Conflict(
-                "a rebase or merge is already under way in the workspace: finish or abort it there first".into(),
-            ));
-        }
-    }
     let onto = format!("refs/heads/{base}");
     if tip(worktree, &onto).is_none() {
         return Err(Error::Conflict(format!("the base branch {base} no longer exists")));
@@ -181,6 +176,37 @@ pub fn push(worktree: &Path, branch: &str) -> Result<String, Error> {
         .timeout(PUSH_TIMEOUT)
         .run()?;
     Ok(remote)
+}
+
+/// Refuses while a rebase, merge, cherry-pick or revert stopped half way in `worktree` (run
+/// there by the person or an agent), or files are left unmerged: a commit would take their
+/// conflict markers, a merge or rebase the branch as it was before.
+fn settled(worktree: &Path, doing: &str) -> Result<(), Error> {
+    let under_way = [
+        ("rebase-merge", "a rebase", "git rebase --continue"),
+        ("rebase-apply", "a rebase", "git rebase --continue"),
+        ("MERGE_HEAD", "a merge", "git commit"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick", "git cherry-pick --continue"),
+        ("REVERT_HEAD", "a revert", "git revert --continue"),
+    ];
+    for (state, what, finish) in under_way {
+        let at = Git::new(worktree).args(["rev-parse", "--path-format=absolute", "--git-path", state]).text()?;
+        if Path::new(&at).exists() {
+            return Err(Error::Conflict(format!(
+                "{what} is under way in the workspace: finish it there ({finish}) or abort it, then {doing} again"
+            )));
+        }
+    }
+    let unmerged = Git::new(worktree).args(["diff", "--name-only", "-z", "--diff-filter=U"]).run()?;
+    let files: Vec<String> = fields(&unmerged.stdout).map(path_text).collect();
+    if !files.is_empty() {
+        return Err(Error::Conflict(format!(
+            "{} file(s) in the workspace have unresolved conflicts ({}): resolve them there, then {doing} again",
+            files.len(),
+            some(&files)
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses while `worktree` has uncommitted work.

@@ -188,6 +188,46 @@ fn rebase_moves_the_branch_onto_base_or_aborts_on_a_conflict() {
     assert_eq!(git(&made.path, &["branch", "--show-current"]), made.branch, "no rebase left under way");
 }
 
+/// A rebase the agent (or the person) left stopped on a conflict in the workspace, and
+/// files left unmerged by a `stash pop`: commit, merge and rebase refuse, saying what is under
+/// way, and change nothing (a commit would have taken the conflict markers onto the branch).
+#[test]
+fn a_stopped_rebase_or_unmerged_files_refuse_commit_merge_and_rebase() {
+    let f = fixture();
+    let made = with_work(&f);
+    write(made.path.join("README.md"), "agent\n");
+    commit(&made.path, "agent").unwrap();
+    write(f.repo.join("README.md"), "person\n");
+    git(&f.repo, &["commit", "-q", "-am", "person"]);
+    let stopped = std::process::Command::new("git").args(["rebase", "-q", "main"]).current_dir(&made.path).output();
+    assert!(!stopped.unwrap().status.success(), "the rebase stops on the conflict");
+    assert!(fs::read_to_string(made.path.join("README.md")).unwrap().contains("<<<<<<<"));
+    let before = (state(&f, &made), git(&made.path, &["rev-parse", "HEAD"]));
+    let under_way = |r: Result<(), Error>, doing: &str| match r {
+        Err(Error::Conflict(m)) => assert!(m.contains("a rebase is under way") && m.contains(doing), "{m}"),
+        other => panic!("{doing}: {other:?}"),
+    };
+    under_way(commit(&made.path, "Land it").map(drop), "then commit again");
+    under_way(squash_or_merge(&made, &f, MergeStrategy::Squash).map(drop), "then merge again");
+    under_way(rebase(&made.path, "main"), "then rebase again");
+    assert_eq!((state(&f, &made), git(&made.path, &["rev-parse", "HEAD"])), before, "nothing changed");
+    git(&made.path, &["rebase", "--abort"]);
+
+    // Unmerged with nothing under way: a stash popped onto a conflicting change.
+    write(made.path.join("README.md"), "stashed\n");
+    git(&made.path, &["stash", "-q"]);
+    write(made.path.join("README.md"), "committed\n");
+    commit(&made.path, "committed").unwrap();
+    let popped = std::process::Command::new("git").args(["stash", "pop", "-q"]).current_dir(&made.path).output();
+    assert!(!popped.unwrap().status.success(), "the stash conflicts");
+    let head = git(&made.path, &["rev-parse", "HEAD"]);
+    match commit(&made.path, "Land it") {
+        Err(Error::Conflict(m)) => assert!(m.contains("unresolved conflicts (README.md)"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(git(&made.path, &["rev-parse", "HEAD"]), head);
+}
+
 #[test]
 fn push_sends_the_branch_to_the_remote_or_says_there_is_none() {
     let f = fixture();
