@@ -102,6 +102,8 @@ pub enum Command {
         id: String,
         state: SessionState,
         seen: Option<SessionState>,
+        /// What it asks, for a guessed `needs_input` (the screen's last line).
+        message: Option<String>,
     },
     /// A line for a session's timeline (SPEC §9).
     LogSession {

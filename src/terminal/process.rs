@@ -111,7 +111,7 @@ fn publish(t: &Term, batch: Bytes, kept: Option<&mut Writer>, activity: Option<&
         if t.typed.swap(false, std::sync::atomic::Ordering::Relaxed) {
             a.input();
         }
-        a.output();
+        a.output(&batch);
     }
     t.recent.push(batch, settled);
 }

@@ -302,7 +302,7 @@ fn the_terminals_guess_never_overrides_what_the_agent_said_meanwhile() {
         let t = f.task(&p.id, "t").await;
         let s = f.session(&p.id, &[&t.id]).await;
         let state = |f: &Fixture| f.state().sessions[&s.id].state;
-        let guess = |state, seen| Command::GuessSessionState { id: s.id.clone(), state, seen };
+        let guess = |state, seen| Command::GuessSessionState { id: s.id.clone(), state, seen, message: None };
         // Made from "nothing said yet", it holds while nothing was.
         f.run(guess(SessionState::Working, None)).await.unwrap();
         assert_eq!(state(&f), Some(SessionState::Working));

@@ -65,9 +65,9 @@ impl State {
             Command::FailNode { node } => Ok(self.fail_node(node, ctx)),
             Command::SessionExited { id, code } => self.session_exited(id, *code, ctx),
             Command::SetSessionState { id, update } => self.set_session_state(id, update, ctx),
-            Command::GuessSessionState { id, state, seen } => match self.session(id)? {
+            Command::GuessSessionState { id, state, seen, message } => match self.session(id)? {
                 s if s.state != *seen => Ok(Plan::unchanged(Outcome::Session(s.clone()))),
-                _ => self.set_session_state(id, &SessionStateUpdate { state: *state, message: None }, ctx),
+                _ => self.set_session_state(id, &SessionStateUpdate { state: *state, message: message.clone() }, ctx),
             },
             Command::LogSession { id, line } => self.log_session(id, line, ctx),
             Command::CreateWorkspace { workspace } => self.create_workspace(workspace, ctx),
