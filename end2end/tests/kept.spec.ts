@@ -1,6 +1,7 @@
 // What the person typed or made is never lost without a word: a task that cannot be added
 // stays in its field with the reason; a deletion can be undone for a few seconds; edits
-// in a task's details survive collapsing it.
+// in a task's details survive collapsing it, follow what others change, and Save sends
+// only what the person changed.
 import { test, expect, open, project } from "./fixtures";
 import type { Page } from "@playwright/test";
 
@@ -109,4 +110,34 @@ test("edits in a task's details survive collapsing it, marked unsaved, until sav
   await expect(renamed).toBeVisible();
   await expect(renamed).not.toContainText("unsaved edits");
   await expect.poll(async () => (await server.api("GET", `/tasks/${t.id}`)).description).toBe("Why it matters");
+});
+
+test("open details follow what others change, and Save sends only what the person changed", async ({ page, server }) => {
+  const p = await project(server, "Shared");
+  const t = await server.api("POST", "/tasks", { projectId: p.id, title: "Tidy up", prompt: "Be brief." });
+  await open(page, `/projects/${p.id}`);
+  const row = page.getByRole("listitem", { name: "Tidy up" });
+  await row.getByRole("button", { name: "Details of Tidy up" }).click();
+  const field = (name: string) => row.getByRole("textbox", { name });
+  await expect(field("Prompt")).toHaveValue("Be brief.");
+
+  // An agent (or another tab) writes the description: the open details show it.
+  await server.api("PATCH", `/tasks/${t.id}`, { description: "Written by the agent" });
+  await expect(field("Description")).toHaveValue("Written by the agent");
+  // The person changes the prompt; the agent changes it too, and the title: the person's
+  // prompt stays in the field, the title follows.
+  await field("Prompt").fill("Be thorough.");
+  await server.api("PATCH", `/tasks/${t.id}`, { title: "Tidy up the build", prompt: "Agent's prompt" });
+  await expect(field("Title")).toHaveValue("Tidy up the build");
+  await expect(field("Prompt")).toHaveValue("Be thorough.");
+  // The description changes again: shown, and Save leaves it as the agent wrote it.
+  await server.api("PATCH", `/tasks/${t.id}`, { description: "Agent's second thoughts" });
+  await expect(field("Description")).toHaveValue("Agent's second thoughts");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect
+    .poll(async () => {
+      const now = await server.api("GET", `/tasks/${t.id}`);
+      return [now.title, now.description, now.prompt];
+    })
+    .toEqual(["Tidy up the build", "Agent's second thoughts", "Be thorough."]);
 });

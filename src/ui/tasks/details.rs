@@ -8,7 +8,7 @@ use crate::api::functions::*;
 use crate::model::*;
 use crate::ui::browser::spawn;
 use crate::ui::on_demand::Part;
-use crate::ui::state::{use_tab, Tab};
+use crate::ui::state::{use_tab, Draft, Tab};
 use leptos::prelude::*;
 
 /// A task's details, built on demand (see `ui::on_demand`).
@@ -26,24 +26,49 @@ struct Edits {
     title: RwSignal<String>,
     description: RwSignal<String>,
     prompt: RwSignal<String>,
+    /// The task's text as last seen here: a field still equal to it was not changed by the
+    /// person (it follows the task; Save leaves it alone).
+    base: StoredValue<Draft>,
 }
 
 /// The text of a task as saved.
-fn saved(t: &Task) -> (String, String, String) {
+fn saved(t: &Task) -> Draft {
     (t.title.clone(), t.description.clone(), t.prompt.clone())
 }
 
 impl Edits {
     /// Task `id`'s text: the unsaved edits from the last time its details were open, else
     /// the task's own. Every edit is kept as a draft until saved (or undone by hand), so
-    /// collapsing the row (or scrolling it away) loses nothing.
+    /// collapsing the row (or scrolling it away) loses nothing. A field the person has not
+    /// changed follows the task as an agent, a script or another tab changes it.
     fn new(ctx: Tab, id: StoredValue<String>, task: Memo<Option<Task>>) -> Edits {
         let draft = ctx.drafts.with_untracked(|d| {
             let id = &id.get_value();
             d.get(id).cloned()
         });
-        let (t0, d0, p0) = draft.or_else(|| task.with_untracked(|t| t.as_ref().map(saved))).unwrap_or_default();
-        let edits = Edits { title: RwSignal::new(t0), description: RwSignal::new(d0), prompt: RwSignal::new(p0) };
+        let stored = task.with_untracked(|t| t.as_ref().map(saved)).unwrap_or_default();
+        let (t0, d0, p0) = draft.unwrap_or_else(|| stored.clone());
+        let edits = Edits {
+            title: RwSignal::new(t0),
+            description: RwSignal::new(d0),
+            prompt: RwSignal::new(p0),
+            base: StoredValue::new(stored),
+        };
+        Effect::new(move |_| {
+            let Some(now) = task.with(|t| t.as_ref().map(saved)) else { return };
+            let was = edits.base.get_value();
+            if now == was {
+                return;
+            }
+            for (field, was, now) in
+                [(edits.title, &was.0, &now.0), (edits.description, &was.1, &now.1), (edits.prompt, &was.2, &now.2)]
+            {
+                if field.with_untracked(|f| f == was) {
+                    field.set(now.clone());
+                }
+            }
+            edits.base.set_value(now);
+        });
         Effect::new(move |_| {
             let now = (edits.title.get(), edits.description.get(), edits.prompt.get());
             let stored = task.with_untracked(|t| t.as_ref().map(saved));
@@ -61,26 +86,50 @@ impl Edits {
         edits
     }
 
-    /// Saves the edits to task `id` (its draft goes): at once here, then on the server.
+    /// Saves the fields the person changed to task `id` (its draft goes): at once here, then
+    /// on the server. The others are not sent, so a change made meanwhile elsewhere stays.
     fn save(self, ctx: Tab, id: String) {
         let (t, d, p) = (self.title.get_untracked(), self.description.get_untracked(), self.prompt.get_untracked());
+        let base = self.base.get_value();
         ctx.drafts.update(|d| {
             d.remove(&id);
         });
+        let changed = |now: &String, was: &String| (now != was).then(|| now.clone());
         let patch = TaskPatch {
-            title: Some(t.clone()),
-            description: Some(d.clone()),
-            prompt: Some(p.clone()),
+            title: changed(&t, &base.0),
+            description: changed(&d, &base.1),
+            prompt: changed(&p, &base.2),
             ..Default::default()
         };
+        if patch.title.is_none() && patch.description.is_none() && patch.prompt.is_none() {
+            return;
+        }
+        let sent = patch.clone();
+        let (who, typed) = (id.clone(), (t, d, p));
+        let call = async move {
+            let answer = update_task(who.clone(), patch).await;
+            if answer.is_err() {
+                // Refused: the text goes back to what it was, what the person typed stays
+                // here as a draft over it (it no longer follows the task).
+                self.base.try_update_value(|b| *b = base);
+                ctx.drafts.try_update(|d| d.insert(who, typed));
+            }
+            answer
+        };
         ctx.mutate(
-            id.clone(),
+            id,
             move |x| {
-                x.title = t.trim().to_string();
-                x.description.clone_from(&d);
-                x.prompt.clone_from(&p);
+                if let Some(t) = &sent.title {
+                    x.title = t.trim().to_string();
+                }
+                if let Some(d) = &sent.description {
+                    x.description.clone_from(d);
+                }
+                if let Some(p) = &sent.prompt {
+                    x.prompt.clone_from(p);
+                }
             },
-            update_task(id, patch),
+            call,
         );
     }
 }
