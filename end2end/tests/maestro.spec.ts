@@ -237,7 +237,7 @@ test("keyboard: ? shows the shortcuts, n focuses the new task field", async ({ p
   await expect(page.getByRole("textbox", { name: "New task title" })).toBeFocused();
 });
 
-test("a plain terminal: open, type, see output, close", async ({ page, server }) => {
+test("a plain terminal: open, type, see output, close after a question", async ({ page, server }) => {
   const p = await project(server, "Plain");
   await open(page, `/projects/${p.id}`);
   await page.getByRole("button", { name: "New terminal" }).click();
@@ -248,6 +248,15 @@ test("a plain terminal: open, type, see output, close", async ({ page, server })
   await page.keyboard.press("Enter");
   await expect(screen.locator(".xterm-rows")).toContainText("plain-25");
   const sessions = page.getByRole("navigation", { name: "Sessions" });
+  // Closing it ends the shell and what runs in it: asked first; "Keep it" keeps it.
+  await page.keyboard.type("sleep 600");
+  await page.keyboard.press("Enter");
   await sessions.getByRole("button", { name: "Close session Terminal" }).click();
+  await expect(sessions.getByRole("alert")).toContainText("closing it ends its shell and whatever runs in it");
+  await sessions.getByRole("button", { name: "Keep it" }).click();
+  await expect(sessions.getByRole("alert")).toHaveCount(0);
+  await expect(sessions.getByRole("button", { name: "Terminal", exact: true })).toBeVisible();
+  await sessions.getByRole("button", { name: "Close session Terminal" }).click();
+  await sessions.getByRole("button", { name: "Close it, ending the shell" }).click();
   await expect(sessions.getByRole("button", { name: "Terminal", exact: true })).toHaveCount(0);
 });

@@ -233,9 +233,11 @@ fn SessionRow(id: String) -> impl IntoView {
     };
     // What its agent is doing, while it runs (SPEC §9); what it asks on hover.
     let said = Signal::derive(move || session.with(|s| s.as_ref().and_then(super::agent_state::session_said)));
-    // Closing a running session ends its agent: asked first (SPEC §9); an ended one goes.
+    // Closing a running session ends its agent, a plain terminal its shell and whatever runs
+    // in it: asked first (SPEC §9); an ended session goes.
     let asking = RwSignal::new(false);
-    let running = move || !plain && session.with(|s| s.as_ref().is_some_and(|s| s.status == SessionStatus::Running));
+    let running = move || plain || session.with(|s| s.as_ref().is_some_and(|s| s.status == SessionStatus::Running));
+    let ends = if plain { "its shell and whatever runs in it" } else { "its agent" };
     let close = move |_| match running() {
         true => asking.set(true),
         false => ctx.close_entry(id.get_value()),
@@ -268,7 +270,12 @@ fn SessionRow(id: String) -> impl IntoView {
                 <button
                     class="ghost close"
                     aria-label=move || format!("Close session {}", name())
-                    title="End and close this session"
+                    title=move || match (plain, running()) {
+                        (true, _) => "Close this terminal, ending its shell",
+                        (false, true) => "End and close this session (asks first)",
+                        // SPEC §5: closing deletes it; "Clear finished" only takes it off the list.
+                        (false, false) => "Delete this session, its task links and its kept output (Undo for a few seconds; “Clear finished” only hides ended ones)",
+                    }
                     on:click=close
                 >
                     "×"
@@ -276,7 +283,7 @@ fn SessionRow(id: String) -> impl IntoView {
             </div>
             <Show when=move || asking.get() && running()>
                 <p class="error question" role="alert">
-                    {move || format!("{} is still running: closing it ends its agent. ", name())}
+                    {move || format!("{} is still running: closing it ends {ends}. ", name())}
                     <button
                         type="button"
                         class="danger"
@@ -285,7 +292,7 @@ fn SessionRow(id: String) -> impl IntoView {
                             ctx.close_entry(id.get_value());
                         }
                     >
-                        "Close it, ending the agent"
+                        {if plain { "Close it, ending the shell" } else { "Close it, ending the agent" }}
                     </button>
                     " "
                     <button type="button" class="ghost" on:click=move |_| asking.set(false)>"Keep it"</button>
