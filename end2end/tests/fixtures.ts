@@ -36,7 +36,15 @@ export class Server {
       // Terminals run a plain POSIX shell, not the machine's interactive bash: its dotfiles
       // are not under test, and one here (pyenv's rehash) waits a minute on a lock that a
       // shell closed mid-start leaves behind.
-      env: { ...process.env, SHELL: "/bin/sh", RUST_LOG: process.env.RUST_LOG ?? "warn", ...this.env },
+      // The fake agent waits at "press Enter to finish" for as long as a test takes to press
+      // it: the terminal's guess that it asks (tests/unattended.rs) is left out of these.
+      env: {
+        ...process.env,
+        SHELL: "/bin/sh",
+        RUST_LOG: process.env.RUST_LOG ?? "warn",
+        MAESTRO_ASKING_MS: "3600000",
+        ...this.env,
+      },
     });
     this.child = child;
     // The server's log goes on to ours; the link it prints is what a person opens.

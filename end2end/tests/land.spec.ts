@@ -47,8 +47,17 @@ test("commit and merge from the Changes tab; the task completes on a second tab'
   await expect(card(other, "in progress", "Add a greeting")).toBeVisible();
   await expect(column(other, "in review")).toBeVisible();
 
-  // Commit: the task's title is the message unless the person types another.
-  await expect(land.getByRole("textbox", { name: "Commit message" })).toHaveValue("Add a greeting");
+  // Commit: the task's title is the message unless the person types another; what is typed
+  // stays when another session is shown and this one again.
+  const message = land.getByRole("textbox", { name: "Commit message" });
+  await expect(message).toHaveValue("Add a greeting");
+  await message.fill("Greet the reader");
+  await page.getByRole("button", { name: "New terminal" }).click();
+  await expect(land).toHaveCount(0);
+  await page.getByRole("navigation", { name: "Sessions" }).getByRole("button", { name: "agent", exact: true }).click();
+  await page.getByRole("tablist", { name: "Session view" }).getByRole("tab", { name: /Changes/ }).click();
+  await expect(message).toHaveValue("Greet the reader");
+  await message.fill("Add a greeting");
   await land.getByRole("button", { name: "Commit" }).click();
   await expect(page.getByRole("status").filter({ hasText: `Committed on ${ws.branch}.` })).toBeVisible();
   const git = (...args: string[]) => execFileSync("git", args, { cwd: repo }).toString().trim();
@@ -96,8 +105,18 @@ test("a merge that would conflict lists the file and offers rebase and an agent 
   await page.getByRole("group", { name: "Confirm" }).getByRole("button", { name: "Yes, merge" }).click();
   const refused = page.getByRole("alert").filter({ hasText: "conflict" });
   await expect(refused.getByRole("list", { name: "Conflicting files" })).toHaveText("README.md");
-  await expect(refused.getByRole("button", { name: "Rebase onto main first" })).toBeVisible();
   expect(execFileSync("git", ["rev-parse", "main"], { cwd: repo }).toString()).toBe(before);
+
+  // "Rebase onto main first" asks, as the bar's own; the rebase conflicts in its turn and
+  // lists the file with the agent as the way out.
+  await refused.getByRole("button", { name: "Rebase onto main first" }).click();
+  const confirm = page.getByRole("group", { name: "Confirm" });
+  await expect(confirm).toContainText(`Rebase ${ws.branch} onto main?`);
+  await confirm.getByRole("button", { name: "Yes, rebase" }).click();
+  const rebaseRefused = page.getByRole("alert").filter({ hasText: "rebasing onto main would conflict" });
+  await expect(rebaseRefused.getByRole("list", { name: "Conflicting files" })).toHaveText("README.md");
+  await expect(rebaseRefused.getByRole("button", { name: "Rebase onto main first" })).toHaveCount(0);
+  await expect(refused.getByRole("button", { name: "Resolve with agent" })).toBeVisible();
 
   // "Resolve with agent": a session on the same workspace, told which files conflict.
   await refused.getByRole("button", { name: "Resolve with agent" }).click();
@@ -107,6 +126,16 @@ test("a merge that would conflict lists the file and offers rebase and an agent 
   const resolving = made.find((s) => s.name.startsWith("Resolve conflicts"));
   expect(resolving.workspaceId).toBe(ws.id);
   expect(resolving.prompt).toContain("- README.md");
+});
+
+test("deleting a task with an active workspace says so at once and deletes nothing", async ({ page, server }) => {
+  const { task, ws } = await changesTab(page, server, "Keep my work");
+  const row = page.getByRole("list", { name: "Tasks" }).getByRole("listitem", { name: "Keep my work" });
+  await row.getByRole("button", { name: "Delete task" }).click();
+  await expect(page.getByRole("alert").filter({ hasText: `active workspace (${ws.branch})` })).toBeVisible();
+  await expect(page.getByRole("alert").filter({ hasText: "deleted" })).toHaveCount(0);
+  await expect(row).toBeVisible();
+  expect((await server.api("GET", `/tasks/${task.id}`)).title).toBe("Keep my work");
 });
 
 test("Push says at once that the repository has no remote, and pushes once one is added", async ({ page, server }) => {

@@ -35,6 +35,12 @@ test("a comment on a diff line survives a reload and reaches the agent's termina
 
   // A deleted line is picked by its old number (the number a comment on it names).
   await expect(page.getByRole("button", { name: "Comment on line 2 (deleted)", exact: true })).toHaveText("2");
+  // Text being written stays when the range is widened (a shift-click), until cancelled.
+  await page.getByRole("button", { name: "Comment on line 1", exact: true }).click();
+  await page.getByRole("textbox", { name: "Comment on greet.txt:1" }).fill("Half a thought");
+  await page.getByRole("button", { name: "Comment on line 2", exact: true }).click({ modifiers: ["Shift"] });
+  await expect(page.getByRole("textbox", { name: "Comment on greet.txt:1-2" })).toHaveValue("Half a thought");
+  await page.getByRole("button", { name: "Cancel", exact: true }).click();
   // The added line's number is a button; the comment is written and added with Ctrl+Enter.
   await page.getByRole("button", { name: "Comment on line 2", exact: true }).click();
   const box = page.getByRole("textbox", { name: "Comment on greet.txt:2" });

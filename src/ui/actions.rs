@@ -133,6 +133,15 @@ impl Tab {
 
     /// Optimistic delete, with Undo for a few seconds before the server is asked.
     pub fn delete_task(self, id: String) {
+        // The server refuses a task with an active workspace: said now, not after the Undo.
+        let active = self.cache.with_untracked(|c| {
+            c.task_workspaces(&id).into_iter().find(|w| w.status == WorkspaceStatus::Active).map(|w| w.branch)
+        });
+        if let Some(branch) = active {
+            return self.toast(format!(
+                "This task has an active workspace ({branch}): merge or archive it first (under Workspaces in its details)"
+            ));
+        }
         let previous = self.cache.try_update(|c| c.optimistic_remove::<Task>(&id)).flatten();
         let title = previous.as_ref().map(|t| t.title.clone()).unwrap_or_default();
         let (id_undo, kept) = (id.clone(), previous.clone());

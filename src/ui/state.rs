@@ -66,6 +66,10 @@ pub struct Tab {
     /// The project each plain terminal opened here was opened in: it starts in that
     /// project's directory.
     pub terminal_projects: StoredValue<std::collections::HashMap<String, String>>,
+    /// Text typed in a workspace's Changes tab and not yet used (a review comment being
+    /// written, a commit message), by `kind:workspace`: kept when the view is rebuilt (another
+    /// session shown, another file, a wider range of lines picked).
+    pub typed: StoredValue<std::collections::HashMap<String, String>>,
     /// How many ended sessions the Sessions pane asks for, by project, once "Older
     /// sessions" asked for more than the server's default.
     pub ended_shown: StoredValue<std::collections::HashMap<String, usize>>,
@@ -151,6 +155,7 @@ impl Tab {
             drafts: RwSignal::new(Default::default()),
             terminal_projects: StoredValue::new(Default::default()),
             ended_shown: StoredValue::new(Default::default()),
+            typed: StoredValue::new(Default::default()),
         }
     }
 
@@ -237,6 +242,23 @@ impl Tab {
         };
         storage_set(CLEARED_TO_KEY, &map);
         self.cleared_to.set(map);
+    }
+
+    /// Text kept under `key` (see [`Tab::typed`]).
+    pub fn typed(self, key: &str) -> Option<String> {
+        self.typed.with_value(|t| t.get(key).cloned())
+    }
+
+    /// Keeps `text` under `key`; empty or `None`: forgets it.
+    pub fn keep_typed(self, key: String, text: Option<String>) {
+        self.typed.update_value(|t| match text.filter(|x| !x.is_empty()) {
+            Some(x) => {
+                t.insert(key, x);
+            }
+            None => {
+                t.remove(&key);
+            }
+        });
     }
 
     /// Forgets that these were seen (no longer flagged: a later flag raises them again).

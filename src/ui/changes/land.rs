@@ -73,7 +73,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
         let project = ws.with(|w| w.as_ref().map(|w| w.project_id.clone()));
         project.and_then(|p| ctx.cache.with(|c| c.project(&p).map(|p| p.merge_strategy))).unwrap_or_default()
     });
-    // `None`: the task's title, until the person types.
+    // `None`: the task's title, until the person types (what was typed outlives the view).
     let message = RwSignal::new(None::<String>);
     let chosen = RwSignal::new(None::<MergeStrategy>);
     let strategy = move || chosen.get().unwrap_or_else(|| default_strategy.get());
@@ -95,6 +95,11 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
             }
         });
     };
+    let typed_key = move || ws_id.get_untracked().map(|id| format!("commit:{id}"));
+    Effect::new(move |_| {
+        let key = ws_id.get().map(|id| format!("commit:{id}"));
+        message.set(key.and_then(|k| ctx.typed(&k)));
+    });
     Effect::new(move |_| {
         offers.set(None);
         let Some(id) = ws_id.get() else { return };
@@ -110,6 +115,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
         busy.set(true);
         let typed = message.get_untracked().unwrap_or_else(|| title.get_untracked().unwrap_or_default());
         let text = (!typed.trim().is_empty()).then_some(typed);
+        let w_id = w.id.clone();
         spawn(async move {
             let done = land(ctx, &w, step, text).await;
             busy.try_set(false);
@@ -117,6 +123,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
                 Ok(words) => {
                     if step == Step::Commit {
                         message.try_set(None);
+                        ctx.keep_typed(format!("commit:{}", w_id), None);
                     }
                     said.try_set(Some(Said::Done(words)));
                 }
@@ -165,7 +172,13 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
                     aria-label="Commit message"
                     placeholder="Commit message"
                     prop:value=move || message.get().or_else(|| title.get()).unwrap_or_default()
-                    on:input=move |ev| message.set(Some(event_target_value(&ev)))
+                    on:input=move |ev| {
+                        let typed = event_target_value(&ev);
+                        if let Some(key) = typed_key() {
+                            ctx.keep_typed(key, Some(typed.clone()));
+                        }
+                        message.set(Some(typed));
+                    }
                 />
                 <button type="submit" disabled=move || busy.get() || !dirty() title="Commit everything in the workspace">
                     "Commit"
@@ -215,16 +228,17 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
             })
         }}
         {move || busy.get().then(|| view! { <p class="muted" role="status">"Working…"</p> })}
-        {move || said.get().map(|s| said_view(ctx, ws, s, run))}
+        {move || said.get().map(|s| said_view(ctx, ws, s, ask))}
     }
 }
 
-/// What the last step came to; for a conflicting merge, its files and the ways out.
-fn said_view(ctx: Tab, ws: Memo<Option<Workspace>>, said: Said, run: impl Fn(Step) + Copy + 'static) -> AnyView {
+/// What the last step came to; for a conflicting merge or rebase, its files and the ways
+/// out (`ask`: a step, asked first as from the bar).
+fn said_view(ctx: Tab, ws: Memo<Option<Workspace>>, said: Said, ask: impl Fn(Step) + Copy + 'static) -> AnyView {
     match said {
         Said::Done(words) => view! { <p class="land-done" role="status">{words}</p> }.into_any(),
         Said::Refused { message, files, merging } => {
-            let conflicts = merging && !files.is_empty();
+            let conflicts = !files.is_empty();
             let names = files.clone();
             view! {
                 <div class="error land-refused" role="alert">
@@ -235,10 +249,12 @@ fn said_view(ctx: Tab, ws: Memo<Option<Workspace>>, said: Said, run: impl Fn(Ste
                                 <ul aria-label="Conflicting files">
                                     {files.into_iter().map(|f| view! { <li><code>{f}</code></li> }).collect_view()}
                                 </ul>
-                                <button type="button" on:click=move |_| run(Step::Rebase)>
-                                    {move || ws.with(|w| w.as_ref().map(|w| format!("Rebase onto {} first", w.base)))}
-                                </button>
-                                " "
+                                {merging.then(|| view! {
+                                    <button type="button" on:click=move |_| ask(Step::Rebase)>
+                                        {move || ws.with(|w| w.as_ref().map(|w| format!("Rebase onto {} first", w.base)))}
+                                    </button>
+                                    " "
+                                })}
                                 <button type="button" on:click=move |_| resolve_with_agent(ctx, ws, names.clone())>
                                     "Resolve with agent"
                                 </button>

@@ -140,7 +140,16 @@ pub fn panel(
 /// Writing a comment on the picked lines; Ctrl+Enter saves, Escape cancels.
 fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>>) -> impl IntoView {
     let ctx = use_tab();
-    let text = RwSignal::new(String::new());
+    // One comment is written at a time per workspace: its text outlives this form (a wider
+    // range picked, another file or session shown) until it is saved or cancelled.
+    let key = format!("comment:{}", workspace.get_value());
+    let text = RwSignal::new(ctx.typed(&key).unwrap_or_default());
+    let kept = StoredValue::new(key);
+    let keep = move |t: Option<String>| ctx.keep_typed(kept.get_value(), t);
+    let cancel = move || {
+        keep(None);
+        pick.set(None);
+    };
     let area = NodeRef::<leptos::html::Textarea>::new();
     request_animation_frame(move || {
         if let Some(el) = area.get_untracked() {
@@ -161,6 +170,7 @@ fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>
             match create_comment(workspace.get_value(), nc).await {
                 // The event brings it into every tab's list, this one's too.
                 Ok(_) => {
+                    keep(None);
                     pick.try_set(None);
                 }
                 Err(e) => ctx.toast(format!("Could not save the comment: {}", error_text(&e))),
@@ -175,20 +185,24 @@ fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>
                     node_ref=area
                     rows="3"
                     prop:value=move || text.get()
-                    on:input=move |ev| text.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        let t = event_target_value(&ev);
+                        keep(Some(t.clone()));
+                        text.set(t);
+                    }
                     on:keydown=move |ev| {
                         if ev.key() == "Enter" && (ev.ctrl_key() || ev.meta_key()) {
                             ev.prevent_default();
                             save();
                         } else if ev.key() == "Escape" {
-                            pick.set(None);
+                            cancel();
                         }
                     }
                 ></textarea>
             </label>
             <div class="row">
                 <button type="submit" class="primary" disabled=move || text.with(|t| t.trim().is_empty())>"Add comment"</button>
-                <button type="button" on:click=move |_| pick.set(None)>"Cancel"</button>
+                <button type="button" on:click=move |_| cancel()>"Cancel"</button>
             </div>
         </form>
     }
