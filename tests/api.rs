@@ -957,6 +957,8 @@ fn the_openapi_document_names_every_route_and_the_configured_agents() {
             let op = &paths.get(path).unwrap_or_else(|| panic!("{path} is not in the document"))[method];
             assert!(op.is_object(), "{method} {path} is not in the document");
             assert!(op["responses"].as_object().is_some_and(|r| !r.is_empty()), "{method} {path}: no responses");
+            // An address over 64 KiB is refused before any route: every one says so.
+            assert!(op["responses"]["414"].is_object(), "{method} {path}: no 414");
         }
         // Deleting a project with everything of it is asked for with `cascade`, a boolean.
         let params = paths["/projects/{id}"]["delete"]["parameters"].as_array().unwrap();

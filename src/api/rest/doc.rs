@@ -102,6 +102,19 @@ pub(super) struct Missing(ErrorBody);
 )]
 pub(super) struct ApiDoc;
 
+/// Says in every operation of the document `doc` that an address over 64 KiB is refused
+/// (414, no body) by the HTTP layer, before any route reads it.
+pub(super) fn with_address_limit(doc: &mut serde_json::Value) {
+    let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) else { return };
+    for op in paths.values_mut().filter_map(|p| p.as_object_mut()).flat_map(|p| p.values_mut()) {
+        if let Some(responses) = op.get_mut("responses").and_then(|r| r.as_object_mut()) {
+            let said =
+                serde_json::json!({"description": "The address is over 64 KiB (refused before any route reads it)"});
+            responses.entry("414").or_insert(said);
+        }
+    }
+}
+
 /// `GET /api/openapi.json`: the document, with the agents this server offers as the only
 /// values an `agentId` may take (they are configuration, not types).
 pub(super) async fn openapi(doc: std::sync::Arc<serde_json::Value>, agents: Agents) -> Response {

@@ -77,7 +77,9 @@ where
         .routes(routes!(events::events))
         .routes(routes!(health::health))
         .split_for_parts();
-    let doc = std::sync::Arc::new(serde_json::to_value(&doc).unwrap_or_default());
+    let mut doc = serde_json::to_value(&doc).unwrap_or_default();
+    doc::with_address_limit(&mut doc);
+    let doc = std::sync::Arc::new(doc);
     router
         .route("/openapi.json", get(move |State(agents): State<Agents>| doc::openapi(doc.clone(), agents)))
         .fallback(|| async { AppError::not_found("no such API endpoint") })
