@@ -303,12 +303,13 @@ async fn for_an_agent_that_says_nothing_the_terminal_tells_working_after_input_a
 }
 
 /// An agent that says nothing and stops at "Proceed? [y/N]" needs the person, with that
-/// line as its question; the answer (input, then output) moves it on.
+/// line as its question; the answer (input, then output) moves it on, and the answer's echo
+/// on the question's line is not asked again while the agent works on quietly.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_stopped_at_a_y_n_question_needs_input_until_answered() {
     use futures::StreamExt;
     let work = tempfile::tempdir().unwrap();
-    let agent = "yn=echo checking; printf 'Proceed? [y/N] '; read a; echo \"got $a\"; read _; : {prompt}";
+    let agent = "yn=echo checking; printf 'Proceed? [y/N] '; read a; sleep 1; echo \"got $a\"; read _; : {prompt}";
     // Quiet for 300 ms after a question is waiting here (2 s by default).
     let env = [("MAESTRO_ASKING_MS", "300")];
     let srv = Start { args: &["--agent", agent], env: &env, ..Default::default() }.run().await;
@@ -316,29 +317,37 @@ async fn an_agent_stopped_at_a_y_n_question_needs_input_until_answered() {
     let t = task(c, work.path(), "ask y/n").await;
     let mut events = std::pin::pin!(c.watch(Some(c.health().await.unwrap().seq)));
     let s = session_of(c, &t, Some("yn")).await;
+    // The session's states as its updates move them, until an event at `until` or after, or
+    // `n` of them.
     let mut said = Vec::new();
-    let mut next = async |n: usize, said: &mut Vec<(Option<SessionState>, Option<String>)>| {
+    let mut next = async |n: usize, until: u64, said: &mut Vec<(Option<SessionState>, Option<String>)>| {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
         while said.len() < n {
             let m = tokio::time::timeout_at(deadline, events.next()).await.expect("the state within 10 s");
             if let Some(Ok(ServerMessage::Event(e))) = m {
-                if let EventData::SessionUpdated(x) = e.data {
+                if let EventData::SessionUpdated(x) = &e.data {
                     if x.id == s.id && said.last().map(|l| &l.0) != Some(&x.state) {
-                        said.push((x.state, x.state_message));
+                        said.push((x.state, x.state_message.clone()));
                     }
+                }
+                if e.seq >= until {
+                    return;
                 }
             }
         }
     };
-    next(2, &mut said).await;
+    next(2, u64::MAX, &mut said).await;
     let asks = Some("Proceed? [y/N]".to_string());
     assert_eq!(said, [(Some(SessionState::Working), None), (Some(SessionState::NeedsInput), asks)]);
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", srv.port).parse().unwrap();
     let mut ws = crate::terminal::attach_as(addr, &s.id, &srv.token).await;
     ws.input("y\r").await;
     ws.read_until("got y").await;
-    next(3, &mut said).await;
-    assert_eq!(said[2], (Some(SessionState::Working), None));
+    // Everything up to a change made now: working since the answer, and nothing asked again.
+    let patch = TaskPatch { title: Some("marker".into()), ..Default::default() };
+    c.update_task(&t.id, &patch).await.unwrap();
+    next(usize::MAX, c.health().await.unwrap().seq, &mut said).await;
+    assert_eq!(said[2..], [(Some(SessionState::Working), None)]);
 }
 
 /// What an agent says itself outranks the terminal's guess: an agent whose first output is

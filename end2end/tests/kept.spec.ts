@@ -140,4 +140,21 @@ test("open details follow what others change, and Save sends only what the perso
       return [now.title, now.description, now.prompt];
     })
     .toEqual(["Tidy up the build", "Agent's second thoughts", "Be thorough."]);
+
+  // A draft left in collapsed details: what changes meanwhile in the other fields shows on
+  // reopening, and Save keeps it.
+  await field("Title").fill("Tidy up the build, twice");
+  await row.getByRole("button", { name: "Details of Tidy up the build" }).click();
+  await expect(field("Title")).toHaveCount(0);
+  await server.api("PATCH", `/tasks/${t.id}`, { description: "Written while closed" });
+  await row.getByRole("button", { name: "Details of Tidy up the build" }).click();
+  await expect(field("Title")).toHaveValue("Tidy up the build, twice");
+  await expect(field("Description")).toHaveValue("Written while closed");
+  await row.getByRole("button", { name: "Save" }).click();
+  await expect
+    .poll(async () => {
+      const now = await server.api("GET", `/tasks/${t.id}`);
+      return [now.title, now.description];
+    })
+    .toEqual(["Tidy up the build, twice", "Written while closed"]);
 });

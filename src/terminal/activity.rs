@@ -31,8 +31,9 @@ pub(super) struct Activity {
     tail: Vec<u8>,
     /// The last line was looked at since the last output.
     looked: bool,
-    /// `needs_input` was this guess's (from the screen), not the agent's: output moves it on.
-    guessed: bool,
+    /// The question this guess said (from the screen), while it stands: input, or output
+    /// whose last line asks something else or nothing, moves it on (a redraw does not).
+    guessed: Option<String>,
     /// Input came and no output since.
     typed: bool,
     /// The agent just started (with its prompt) and printed nothing yet.
@@ -54,7 +55,7 @@ impl Activity {
             last_output: Instant::now(),
             tail: Vec::new(),
             looked: false,
-            guessed: false,
+            guessed: None,
             typed: false,
             started: true,
             sent: None,
@@ -69,12 +70,20 @@ impl Activity {
     /// The program printed `bytes`.
     pub(super) fn output(&mut self, bytes: &[u8]) {
         self.last_output = Instant::now();
-        self.looked = false;
         self.tail.extend_from_slice(&bytes[bytes.len().saturating_sub(TAIL)..]);
         let over = self.tail.len().saturating_sub(TAIL);
         self.tail.drain(..over);
-        // What this guess asked on the screen's word, the screen's next word moves on.
-        let answered = std::mem::take(&mut self.typed) || std::mem::take(&mut self.guessed);
+        let typed = std::mem::take(&mut self.typed);
+        // The echo of what the person typed is theirs, not a question of the program's.
+        self.looked = typed;
+        let moved_on = match &self.guessed {
+            Some(q) => typed || question(&self.tail).as_ref() != Some(q),
+            None => false,
+        };
+        if moved_on {
+            self.guessed = None;
+        }
+        let answered = typed || moved_on;
         if std::mem::take(&mut self.started) || answered {
             self.say(SessionState::Working, answered, None);
         }
@@ -86,7 +95,11 @@ impl Activity {
         if !self.looked && quiet >= self.asking {
             self.looked = true;
             if let Some(question) = question(&self.tail) {
-                self.guessed = self.say(SessionState::NeedsInput, false, Some(question));
+                if self.guessed.as_ref() != Some(&question)
+                    && self.say(SessionState::NeedsInput, false, Some(question.clone()))
+                {
+                    self.guessed = Some(question);
+                }
                 return;
             }
         }
@@ -145,14 +158,20 @@ fn strip_escapes(bytes: &[u8]) -> Vec<u8> {
         }
         i += 1;
         match bytes.get(i) {
-            // CSI: parameters, then one final byte in @..~.
+            // CSI: parameters, then one final byte in @..~; a cursor move to a place starts
+            // a line of its own (a full-screen program draws without line breaks).
             Some(b'[') => {
                 i += 1;
                 while i < bytes.len() && !(0x40..=0x7e).contains(&bytes[i]) {
                     i += 1;
                 }
+                if matches!(bytes.get(i), Some(b'H' | b'f' | b'd')) {
+                    out.push(b'\n');
+                }
                 i += 1;
             }
+            // A character set chosen: ESC ( B and the like.
+            Some(b'(' | b')' | b'*' | b'+') => i += 2,
             // OSC: up to BEL or ESC \.
             Some(b']') => {
                 while i < bytes.len() && bytes[i] != 0x07 && !(bytes[i] == 0x1b && bytes.get(i + 1) == Some(&b'\\')) {
@@ -181,6 +200,10 @@ mod tests {
         assert_eq!(asks("50%\r100%\r\nDelete it? [y/N]").as_deref(), Some("Delete it? [y/N]"));
         let aider = "Add src/main.rs to the chat? (Y)es/(N)o [Yes]: ";
         assert_eq!(asks(aider).as_deref(), Some(aider.trim()));
+        assert_eq!(asks("Continue?\x1b(B\x1b[m").as_deref(), Some("Continue?"));
+        // A full-screen program's redraw: only what was drawn last counts.
+        assert_eq!(asks("\x1b[1;1H[y/n] mode: on\x1b[24;1H> "), None);
+        assert_eq!(asks("\x1b[1;1Hlog\x1b[24;1HApply these edits? ").as_deref(), Some("Apply these edits?"));
         for not in ["Building 3 crates\r\n", "user@host:~/src$ ", "Why? Because.\r\nCompiling\r\n", "", "\x1b[2J"] {
             assert_eq!(asks(not), None, "{not:?}");
         }

@@ -135,8 +135,11 @@ pub fn SessionsPane(
         let what = crate::model::units::count(gone.len(), "finished session");
         let undo = move || {
             ctx.set_cleared(&gone, false);
-            if let Some((p, _)) = &moved {
-                ctx.set_cleared_to(p, was_to);
+            // Only if still where this clear put it (a later clear stays).
+            if let Some((p, to)) = &moved {
+                if ctx.cleared_to.with_untracked(|m| m.get(p) == Some(to)) {
+                    ctx.set_cleared_to(p, was_to);
+                }
             }
             ctx.open_sessions.update(|o| {
                 let added: Vec<String> = o.iter().filter(|id| !before.contains(id)).cloned().collect();

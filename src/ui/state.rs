@@ -61,8 +61,9 @@ pub struct Tab {
     /// The side panes' widths in pixels, as the person dragged them (`None`: the default).
     pub panes: RwSignal<Panes>,
     /// Edits typed in a task's details and not saved (title, description, prompt), by
-    /// task id: kept when the details close, shown again when they open.
-    pub drafts: RwSignal<std::collections::HashMap<String, Draft>>,
+    /// task id, with the task's text they were typed over: kept when the details close,
+    /// shown again when they open (the fields not changed then follow the task).
+    pub drafts: RwSignal<std::collections::HashMap<String, (Draft, Draft)>>,
     /// The project each plain terminal opened here was opened in: it starts in that
     /// project's directory.
     pub terminal_projects: StoredValue<std::collections::HashMap<String, String>>,

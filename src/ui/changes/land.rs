@@ -114,6 +114,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
         said.set(None);
         busy.set(true);
         let typed = message.get_untracked().unwrap_or_else(|| title.get_untracked().unwrap_or_default());
+        let sent_message = message.get_untracked();
         let text = (!typed.trim().is_empty()).then_some(typed);
         let w_id = w.id.clone();
         spawn(async move {
@@ -121,9 +122,11 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
             busy.try_set(false);
             match done {
                 Ok(words) => {
-                    if step == Step::Commit {
+                    // The message goes once used, unless more was typed meanwhile.
+                    let key = format!("commit:{w_id}");
+                    if step == Step::Commit && ctx.typed(&key) == sent_message {
                         message.try_set(None);
-                        ctx.keep_typed(format!("commit:{}", w_id), None);
+                        ctx.keep_typed(key, None);
                     }
                     said.try_set(Some(Said::Done(words)));
                 }

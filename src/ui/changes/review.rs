@@ -145,7 +145,11 @@ fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>
     let key = format!("comment:{}", workspace.get_value());
     let text = RwSignal::new(ctx.typed(&key).unwrap_or_default());
     let kept = StoredValue::new(key);
-    let keep = move |t: Option<String>| ctx.keep_typed(kept.get_value(), t);
+    let keep = move |t: Option<String>| {
+        if let Some(key) = kept.try_get_value() {
+            ctx.keep_typed(key, t);
+        }
+    };
     let cancel = move || {
         keep(None);
         pick.set(None);
@@ -164,13 +168,23 @@ fn composer(workspace: StoredValue<String>, p: Pick, pick: RwSignal<Option<Pick>
             return;
         }
         let p = target.get_value();
-        let nc =
-            NewComment { path: p.path, line: p.line, end_line: Some(p.end), side: Some(p.side), body, author: None };
+        let key = kept.get_value();
+        let nc = NewComment {
+            path: p.path,
+            line: p.line,
+            end_line: Some(p.end),
+            side: Some(p.side),
+            body: body.clone(),
+            author: None,
+        };
         spawn(async move {
             match create_comment(workspace.get_value(), nc).await {
-                // The event brings it into every tab's list, this one's too.
+                // The event brings it into every tab's list, this one's too. The text kept
+                // goes, unless another comment was begun meanwhile (this form may be gone).
                 Ok(_) => {
-                    keep(None);
+                    if ctx.typed(&key).as_deref() == Some(body.as_str()) {
+                        ctx.keep_typed(key, None);
+                    }
                     pick.try_set(None);
                 }
                 Err(e) => ctx.toast(format!("Could not save the comment: {}", error_text(&e))),

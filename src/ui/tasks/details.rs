@@ -46,13 +46,15 @@ impl Edits {
             let id = &id.get_value();
             d.get(id).cloned()
         });
+        // A draft comes with the text it was typed over: what changed since then in the
+        // fields the person left alone follows (the effect below, on its first run).
         let stored = task.with_untracked(|t| t.as_ref().map(saved)).unwrap_or_default();
-        let (t0, d0, p0) = draft.unwrap_or_else(|| stored.clone());
+        let ((t0, d0, p0), base) = draft.unwrap_or_else(|| (stored.clone(), stored));
         let edits = Edits {
             title: RwSignal::new(t0),
             description: RwSignal::new(d0),
             prompt: RwSignal::new(p0),
-            base: StoredValue::new(stored),
+            base: StoredValue::new(base),
         };
         Effect::new(move |_| {
             let Some(now) = task.with(|t| t.as_ref().map(saved)) else { return };
@@ -79,7 +81,7 @@ impl Edits {
                         d.remove(id)
                     };
                 } else {
-                    d.insert(id.get_value(), now);
+                    d.insert(id.get_value(), (now, edits.base.get_value()));
                 }
             });
         });
@@ -89,6 +91,14 @@ impl Edits {
     /// Saves the fields the person changed to task `id` (its draft goes): at once here, then
     /// on the server. The others are not sent, so a change made meanwhile elsewhere stays.
     fn save(self, ctx: Tab, id: String) {
+        // The title is kept trimmed, as the server keeps it (else it would never again
+        // equal the task's and would stop following it).
+        self.title.update(|t| {
+            let trimmed = t.trim();
+            if trimmed.len() != t.len() {
+                *t = trimmed.to_string();
+            }
+        });
         let (t, d, p) = (self.title.get_untracked(), self.description.get_untracked(), self.prompt.get_untracked());
         let base = self.base.get_value();
         ctx.drafts.update(|d| {
@@ -105,14 +115,23 @@ impl Edits {
             return;
         }
         let sent = patch.clone();
-        let (who, typed) = (id.clone(), (t, d, p));
+        let (who, sent_text) = (id.clone(), (t, d, p));
         let call = async move {
             let answer = update_task(who.clone(), patch).await;
             if answer.is_err() {
-                // Refused: the text goes back to what it was, what the person typed stays
-                // here as a draft over it (it no longer follows the task).
-                self.base.try_update_value(|b| *b = base);
-                ctx.drafts.try_update(|d| d.insert(who, typed));
+                // Refused: the text goes back to what it was, what the person typed (to now,
+                // if the details are still open) stays as a draft over it.
+                let now = (
+                    self.title.try_get_untracked(),
+                    self.description.try_get_untracked(),
+                    self.prompt.try_get_untracked(),
+                );
+                let typed = match now {
+                    (Some(t), Some(d), Some(p)) => (t, d, p),
+                    _ => sent_text,
+                };
+                self.base.try_update_value(|b| *b = base.clone());
+                ctx.drafts.try_update(|d| d.insert(who, (typed, base)));
             }
             answer
         };
