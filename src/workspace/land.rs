@@ -117,8 +117,7 @@ pub fn rebase(worktree: &Path, base: &str) -> Result<(), Error> {
     if out.status.success() {
         return Ok(());
     }
-    let conflicted = Git::new(worktree).args(["diff", "--name-only", "-z", "--diff-filter=U"]).run();
-    let files: Vec<String> = conflicted.map(|o| fields(&o.stdout).map(path_text).collect()).unwrap_or_default();
+    let files = unmerged(worktree).unwrap_or_default();
     // Whatever stopped it, the branch goes back to where it was.
     let aborted = Git::new(worktree).args(["rebase", "--abort"]).run();
     if files.is_empty() {
@@ -197,8 +196,7 @@ fn settled(worktree: &Path, doing: &str) -> Result<(), Error> {
             )));
         }
     }
-    let unmerged = Git::new(worktree).args(["diff", "--name-only", "-z", "--diff-filter=U"]).run()?;
-    let files: Vec<String> = fields(&unmerged.stdout).map(path_text).collect();
+    let files = unmerged(worktree)?;
     if !files.is_empty() {
         return Err(Error::Conflict(format!(
             "{} file(s) in the workspace have unresolved conflicts ({}): resolve them there, then {doing} again",
@@ -207,6 +205,12 @@ fn settled(worktree: &Path, doing: &str) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+/// The files left unmerged in `worktree` (a conflict git stopped on).
+fn unmerged(worktree: &Path) -> Result<Vec<String>, Error> {
+    let out = Git::new(worktree).args(["diff", "--name-only", "-z", "--diff-filter=U"]).run()?;
+    Ok(fields(&out.stdout).map(path_text).collect())
 }
 
 /// Refuses while `worktree` has uncommitted work.

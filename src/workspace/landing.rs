@@ -131,8 +131,7 @@ impl Workspaces {
         if let Err(e) = self.here(&w) {
             return not(e.message);
         }
-        let worktree = PathBuf::from(&w.path);
-        let remote = match self.blocking(move || present(&worktree).and_then(|()| remote(&worktree))).await {
+        let remote = match self.remote_of(&w).await {
             Ok(remote) => remote,
             Err(e) => {
                 return Ok(PullRequests {
@@ -146,6 +145,12 @@ impl Workspaces {
         Ok(PullRequests { available: ready.is_ok(), reason: ready.err(), remote: Some(remote), push_refused: None })
     }
 
+    /// The remote a push from workspace `w` (on this disk) goes to (see [`remote`]).
+    async fn remote_of(&self, w: &Workspace) -> Result<String, AppError> {
+        let worktree = PathBuf::from(&w.path);
+        self.blocking(move || present(&worktree).and_then(|()| remote(&worktree))).await
+    }
+
     /// Pushes workspace `id`'s branch and opens a pull request for it with `gh` (SPEC §8);
     /// its address. Refused (409) where `gh` is missing or logged out on the node whose disk
     /// holds the workspace (asked of that node, as the other landing steps are).
@@ -156,11 +161,10 @@ impl Workspaces {
         }
         self.here(&w)?;
         proposable(&w).map_err(conflict)?;
-        let (worktree, branch) = (PathBuf::from(&w.path), w.branch);
         // As asked before (no remote is said before no `gh`).
-        let at = worktree.clone();
-        self.blocking(move || present(&at).and_then(|()| remote(&at))).await?;
+        self.remote_of(&w).await?;
         self.pull_requests().await.map_err(conflict)?;
+        let (worktree, branch) = (PathBuf::from(&w.path), w.branch);
         let me = self.clone();
         let id = w.id;
         detached(async move {

@@ -62,6 +62,11 @@ enum Said {
     },
 }
 
+/// Where the commit message typed for workspace `id` is kept (`Tab::typed`).
+fn commit_key(id: &str) -> String {
+    format!("commit:{id}")
+}
+
 /// The landing bar of workspace `ws` (nothing while it is unknown).
 pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
     let ctx = use_tab();
@@ -95,9 +100,9 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
             }
         });
     };
-    let typed_key = move || ws_id.get_untracked().map(|id| format!("commit:{id}"));
+    let typed_key = move || ws_id.get_untracked().map(|id| commit_key(&id));
     Effect::new(move |_| {
-        let key = ws_id.get().map(|id| format!("commit:{id}"));
+        let key = ws_id.get().map(|id| commit_key(&id));
         message.set(key.and_then(|k| ctx.typed(&k)));
     });
     Effect::new(move |_| {
@@ -123,7 +128,7 @@ pub fn bar(ws: Memo<Option<Workspace>>) -> impl IntoView {
             match done {
                 Ok(words) => {
                     // The message goes once used, unless more was typed meanwhile.
-                    let key = format!("commit:{w_id}");
+                    let key = commit_key(&w_id);
                     if step == Step::Commit && ctx.typed(&key) == sent_message {
                         message.try_set(None);
                         ctx.keep_typed(key, None);
